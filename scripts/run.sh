@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Set everything up and start the app; the first run builds the database and loads the demo county.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh postgres
+.venv/bin/xueji init
+.venv/bin/xueji demo --if-empty
+port="${XUEJI_PORT:-8501}"
+echo "xueji 已启动:在浏览器中打开 http://localhost:${port}  (Ctrl+C 停止)"
+exec .venv/bin/streamlit run streamlit_app.py --server.port "$port" "$@"

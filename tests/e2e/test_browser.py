@@ -1,0 +1,119 @@
+"""Key journeys in a real browser: Debian's chromium driven by playwright against `streamlit run`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import SMALL_DEMO, require
+from xueji.db import make_engine, migrate, session_scope
+from xueji.demo import load_demo
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early: {proc.stdout.read() if proc.stdout else ''}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not listen on {port}")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    db = tmp_path_factory.mktemp("e2e") / "app.db"
+    url = f"sqlite:///{db}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_scope(engine) as session:
+        load_demo(session, SMALL_DEMO)
+    port = _free_port()
+    env = {**os.environ, "XUEJI_DATABASE_URL": url, "XUEJI_TODAY": "2026-11-23"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}", engine
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium")
+    require("chromium", chromium is not None, "请安装 Debian 软件包 chromium(scripts/system-deps.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_home_page_shows_chinese_and_the_enrolled_count(app_url, browser):
+    url, engine = app_url
+    with session_scope(engine) as session:
+        enrolled = session.execute(
+            text("SELECT count(*) FROM student WHERE status = 'enrolled'")
+        ).scalar_one()
+    page = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="zh-CN")
+    page.goto(url)
+    page.get_by_role("heading", name="县域概况").wait_for(timeout=30_000)
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="在读学生")
+    metric.wait_for(timeout=30_000)
+    assert f"{enrolled:,}" in metric.inner_text()
+    assert page.get_by_text("各学校").first.is_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1500)  # let the charts draw before the screenshot
+    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+    page.close()

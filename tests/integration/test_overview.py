@@ -1,0 +1,65 @@
+"""The county overview counts, checked against plain SQL written independently of the service."""
+
+from sqlalchemy import text
+
+from xueji.db import session_scope
+from xueji.services import overview
+
+
+def _scalar(session, sql, **params):
+    return session.execute(text(sql), params).scalar_one()
+
+
+def test_totals_match_the_tables(demo_engine):
+    with session_scope(demo_engine) as session:
+        totals = overview.county_totals(session)
+        assert totals.enrolled == _scalar(session, "SELECT count(*) FROM student WHERE status = 'enrolled'")
+        assert totals.left_behind == _scalar(
+            session, "SELECT count(*) FROM student WHERE status = 'enrolled' AND left_behind"
+        )
+        assert totals.temporary == _scalar(
+            session, "SELECT count(*) FROM student WHERE status = 'enrolled' AND id_number IS NULL"
+        )
+        assert totals.schools == _scalar(session, "SELECT count(*) FROM school")
+        assert totals.enrolled < _scalar(session, "SELECT count(*) FROM student")  # some are not enrolled
+
+
+def test_rows_by_township_and_school_add_up(demo_engine):
+    with session_scope(demo_engine) as session:
+        totals = overview.county_totals(session)
+        townships = overview.by_township(session)
+        schools = overview.by_school(session)
+        for row in townships:
+            assert row.enrolled == _scalar(
+                session,
+                "SELECT count(*) FROM student s JOIN school c ON c.id = s.school_id "
+                "JOIN township t ON t.id = c.township_id WHERE t.code = :code AND s.status = 'enrolled'",
+                code=row.code,
+            )
+    assert sum(r.enrolled for r in townships) == totals.enrolled
+    assert sum(r.enrolled for r in schools) == totals.enrolled
+    assert sum(r.schools for r in townships) == totals.schools
+
+
+def test_grades_follow_the_class_codes(demo_engine):
+    with session_scope(demo_engine) as session:
+        grades = overview.by_grade(session, 2026)
+        # 2026 entrants are grade 1 (primary, digit 1) and grade 7 (junior, digit 2)
+        first = _scalar(
+            session,
+            "SELECT count(*) FROM student s JOIN school_class k ON k.id = s.class_id "
+            "WHERE k.code LIKE '20261%' AND s.status = 'enrolled'",
+        )
+        seventh = _scalar(
+            session,
+            "SELECT count(*) FROM student s JOIN school_class k ON k.id = s.class_id "
+            "WHERE k.code LIKE '20262%' AND s.status = 'enrolled'",
+        )
+        total = overview.county_totals(session).enrolled
+    assert [g.grade for g in grades] == list(range(1, 10))
+    assert [g.label for g in grades][:2] == ["一年级", "二年级"]
+    by = {g.grade: g.enrolled for g in grades}
+    assert by[1] == first and by[7] == seventh
+    assert sum(by.values()) == total
+    # a year later the same classes are one grade up
+    assert overview.by_grade(session, 2027)[0].grade == 2

@@ -1,0 +1,147 @@
+"""The schema is created by migration, matches the models, and keeps rows when upgraded."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+
+from xueji.cli import main as xueji_main
+from xueji.db import current_revision, head_revision, make_engine, migrate, session_scope
+from xueji.models import (
+    AppSetting,
+    AppUser,
+    AuditLog,
+    County,
+    FamilyMember,
+    School,
+    SchoolClass,
+    SchoolYear,
+    Student,
+    Term,
+    Township,
+    Village,
+)
+
+
+def test_upgrade_from_empty_creates_every_table_at_head(database_url):
+    engine = make_engine(database_url)
+    assert current_revision(engine) is None
+    migrate(engine)
+    assert current_revision(engine) == head_revision(engine)
+    assert set(SQLModel.metadata.tables) <= set(inspect(engine).get_table_names())
+
+
+def test_models_and_migrations_agree(engine):
+    with engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata
+        )
+    assert diff == [], f"models differ from migrations; add a migration: {diff}"
+
+
+def _one_of_each(session):
+    county = County(code="430181000000", name="浏阳市")
+    session.add(county)
+    session.flush()
+    township = Township(county_id=county.id, code="430181108000", name="古港镇")
+    session.add(township)
+    session.flush()
+    village = Village(township_id=township.id, code="430181108201", name="梅田村")
+    school = School(township_id=township.id, code="2143016965", name="古港镇完全小学", kind="primary")
+    session.add_all([village, school])
+    session.flush()
+    user = AppUser(
+        username="t001", display_name="刘老师", role="teacher", scope_kind="school", school_id=school.id
+    )
+    session.add(user)
+    session.flush()
+    cls = SchoolClass(
+        school_id=school.id, code="2025101", head_teacher_name="刘建国", head_teacher_id=user.id
+    )
+    session.add(cls)
+    session.flush()
+    student = Student(
+        registry_number="G43018120190312001X",
+        school_id=school.id,
+        class_id=cls.id,
+        name="李浩宇",
+        sex="男",
+        birth_date=date(2019, 3, 12),
+        id_number="43018120190312001X",
+        entry_month="202509",
+        home_village_id=village.id,
+        left_behind=True,
+        disability_type="视力",
+    )
+    session.add(student)
+    session.flush()
+    year = SchoolYear(start_year=2025, start_date=date(2025, 9, 1), end_date=date(2026, 8, 31))
+    session.add(year)
+    session.flush()
+    rows = [
+        county,
+        township,
+        village,
+        school,
+        user,
+        cls,
+        student,
+        FamilyMember(
+            student_id=student.id, seq=1, name="李建国", relation="父亲", phone="13812345678", works_away=True
+        ),
+        year,
+        Term(school_year_id=year.id, seq=1, start_date=date(2025, 9, 1), end_date=date(2026, 1, 20)),
+        AuditLog(
+            username="t001",
+            role="teacher",
+            scope="school:1",
+            action="login",
+            outcome="success",
+            after={"姓名": "李浩宇"},
+            hash="0" * 64,
+            at=datetime(2026, 11, 23, 8, 0, tzinfo=UTC),
+        ),
+        AppSetting(key="demo_database", value="seed=1"),
+    ]
+    session.add_all(rows)
+    session.commit()
+    return rows
+
+
+def test_every_table_round_trips(engine):
+    with session_scope(engine) as session:
+        written = {type(r): r.model_dump() for r in _one_of_each(session)}
+    assert set(written) == {m.class_ for m in SQLModel._sa_registry.mappers}
+    with session_scope(engine) as session:
+        for model, values in written.items():
+            read = session.exec(select(model)).one()[0].model_dump()  # type: ignore[call-overload]
+            for field, value in values.items():
+                got = read[field]
+                if isinstance(value, datetime):  # SQLite keeps no zone; compare the instant
+                    got = got if got.tzinfo else got.replace(tzinfo=UTC)
+                assert got == value, f"{model.__name__}.{field}"
+
+
+def test_foreign_keys_are_enforced(engine):
+    with session_scope(engine) as session, pytest.raises(IntegrityError):
+        session.add(Township(county_id=999, code="430181108000", name="无主乡镇"))
+        session.commit()
+
+
+def test_xueji_init_upgrades_an_older_database_and_keeps_its_rows(use_database, capsys):
+    engine = make_engine(use_database)
+    migrate(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO county (code, name) VALUES ('430181000000', '浏阳市')"))
+    assert xueji_main(["init"]) == 0
+    assert "升级" in capsys.readouterr().out
+    assert current_revision(engine) == head_revision(engine)
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(County)) == 1
+        assert session.scalar(select(County.name)) == "浏阳市"
+    assert xueji_main(["init"]) == 0
+    assert "已是最新" in capsys.readouterr().out

@@ -1,0 +1,35 @@
+"""DataFrame → plotly Figure. No Streamlit here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from xueji.rules.vocab import GRADE_LABELS
+
+FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+
+
+def _style(fig: go.Figure) -> go.Figure:
+    fig.update_layout(font_family=FONT, margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=340)
+    return fig
+
+
+def students_by_grade(df: pd.DataFrame) -> go.Figure:
+    """Bar chart of enrolled students per grade, grades in school order (一 … 九), not code-point order."""
+    fig = px.bar(
+        df,
+        x="年级",
+        y="在读学生",
+        text="在读学生",
+        title="各年级在读学生",
+        category_orders={"年级": list(GRADE_LABELS.values())},
+    )
+    return _style(fig)
+
+
+def students_by_township(df: pd.DataFrame) -> go.Figure:
+    """Bar chart of enrolled students per township."""
+    fig = px.bar(df, x="乡镇", y="在读学生", text="在读学生", title="各乡镇在读学生")
+    return _style(fig)

@@ -1,0 +1,77 @@
+"""Settings read once from the environment, with safe defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value the app refuses to run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    today: date | None
+    class_size_limit: int
+    status_change_working_days: int
+    school_year_start_month: int
+    sqlite_busy_timeout_ms: int
+
+
+def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"环境变量 {name} 应为整数,实际为 {raw!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"环境变量 {name} 不能小于 {minimum},实际为 {value}")
+    return value
+
+
+def _date(env: dict[str, str], name: str) -> date | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingsError(f"环境变量 {name} 应为 YYYY-MM-DD 日期,实际为 {raw!r}") from exc
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{DEFAULT_DATA_DIR / 'xueji.db'}"
+
+
+def settings_from_env(env: dict[str, str]) -> Settings:
+    """Build settings from an environment mapping, refusing unsafe values."""
+    url = env.get("XUEJI_DATABASE_URL") or default_database_url()
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise SettingsError(f"XUEJI_DATABASE_URL 只支持 sqlite 或 postgresql,实际为 {url!r}")
+    month = _int(env, "XUEJI_SCHOOL_YEAR_START_MONTH", 9)
+    if month > 12:
+        raise SettingsError(f"XUEJI_SCHOOL_YEAR_START_MONTH 应为 1–12,实际为 {month}")
+    return Settings(
+        database_url=url,
+        today=_date(env, "XUEJI_TODAY"),
+        class_size_limit=_int(env, "XUEJI_CLASS_SIZE_LIMIT", 55),
+        status_change_working_days=_int(env, "XUEJI_STATUS_CHANGE_WORKING_DAYS", 7),
+        school_year_start_month=month,
+        sqlite_busy_timeout_ms=_int(env, "XUEJI_SQLITE_BUSY_TIMEOUT_MS", 5000),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the settings of this process, read from the environment on first use."""
+    return settings_from_env(dict(os.environ))

@@ -1,0 +1,301 @@
+"""Build the demo county into an empty database, deterministically from a seed."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import func, insert, select
+from sqlmodel import Session
+
+from xueji.demo import names
+from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec
+from xueji.models import (
+    AppSetting,
+    County,
+    FamilyMember,
+    School,
+    SchoolClass,
+    SchoolYear,
+    Student,
+    Term,
+    Township,
+    Village,
+)
+from xueji.rules.class_code import ClassCode, grade_in_school_year
+from xueji.rules.id_number import build_id_number
+from xueji.rules.terms import default_terms, school_year_bounds, school_year_start
+from xueji.rules.vocab import Sex, StudentStatus
+
+DEMO_SETTING_KEY = "demo_database"
+
+# Where migrant children's families come from: (region code, native place); codes valid for births 2008–2021.
+MIGRANT_ORIGINS = (
+    ("431023", "湖南永兴"),
+    ("431121", "湖南祁阳"),
+    ("360981", "江西丰城"),
+    ("421181", "湖北麻城"),
+    ("511623", "四川邻水"),
+    ("500233", "重庆忠县"),
+    ("450881", "广西桂平"),
+)
+DISABILITY_TYPES = ("视力", "听力", "言语", "肢体", "智力", "精神", "多重")
+MINORITIES = ("土家族", "苗族", "瑶族", "侗族")
+
+
+class DemoError(RuntimeError):
+    """The demo cannot be loaded into this database."""
+
+
+@dataclass(frozen=True)
+class DemoSpec:
+    seed: int = 2026
+    scale: float = 1.0  # multiplies the classes per grade; 1.0 gives about 8,000 students
+    today: date = date(2026, 11, 23)
+    school_years_back: int = 2
+
+
+@dataclass
+class DemoSummary:
+    townships: int = 0
+    villages: int = 0
+    schools: int = 0
+    classes: int = 0
+    students: int = 0
+    family_members: int = 0
+
+
+@dataclass
+class DemoContext:
+    spec: DemoSpec
+    rng: random.Random
+    school_year: int
+    summary: DemoSummary = field(default_factory=DemoSummary)
+    village_ids: dict[str, int] = field(default_factory=dict)
+    township_ids: dict[str, int] = field(default_factory=dict)
+    school_ids: dict[str, int] = field(default_factory=dict)
+    used_id_numbers: set[str] = field(default_factory=set)
+
+
+def _load_geography(session: Session, ctx: DemoContext) -> None:
+    county = County(code=COUNTY[0], name=COUNTY[1])
+    session.add(county)
+    session.flush()
+    for spec in TOWNSHIPS:
+        township = Township(county_id=county.id, code=spec.code, name=spec.name)
+        session.add(township)
+        session.flush()
+        ctx.township_ids[spec.code] = township.id  # type: ignore[assignment]
+        for code, name in spec.villages:
+            village = Village(township_id=township.id, code=code, name=name)
+            session.add(village)
+            session.flush()
+            ctx.village_ids[code] = village.id  # type: ignore[assignment]
+    ctx.summary.townships = len(TOWNSHIPS)
+    ctx.summary.villages = len(ctx.village_ids)
+
+
+def _load_calendar(session: Session, ctx: DemoContext) -> None:
+    for start_year in range(ctx.school_year - ctx.spec.school_years_back, ctx.school_year + 1):
+        first, last = school_year_bounds(start_year)
+        year = SchoolYear(start_year=start_year, start_date=first, end_date=last)
+        session.add(year)
+        session.flush()
+        for term in default_terms(start_year):
+            session.add(Term(school_year_id=year.id, seq=term.seq, start_date=term.start, end_date=term.end))
+
+
+def _birth_date(rng: random.Random, grade: int, school_year: int) -> date:
+    """A birth date that puts the child in that grade (6 at the start of grade 1), a few a year older."""
+    grade1_year = school_year - (grade - 1)
+    born_from = date(grade1_year - 7, 9, 1)
+    if rng.random() < 0.03:
+        born_from = date(grade1_year - 8, 9, 1)
+    return born_from + timedelta(days=rng.randrange(365))
+
+
+def _id_number(ctx: DemoContext, region: str, birth: date, male: bool) -> str:
+    while True:
+        number = build_id_number(region, birth, ctx.rng.randrange(500), male=male)
+        if number not in ctx.used_id_numbers:
+            ctx.used_id_numbers.add(number)
+            return number
+
+
+def _status(rng: random.Random, grade: int) -> str:
+    roll = rng.random()
+    if grade >= 7 and roll < 0.004:
+        return StudentStatus.DROPPED_OUT.value
+    if roll < 0.006:
+        return StudentStatus.SUSPENDED.value
+    return StudentStatus.ENROLLED.value
+
+
+def _family(
+    rng: random.Random, surname: str, village_code: str, *, left_behind: bool, orphan: bool
+) -> list[dict]:
+    if orphan:
+        guardian_male = rng.random() < 0.5
+        return [
+            {
+                "name": names.person_name(rng, male=guardian_male, adult=True, surname=surname),
+                "relation": "祖父" if guardian_male else "祖母",
+                "phone": names.mobile_phone(rng),
+                "household_code": village_code,
+                "workplace": "在家务农",
+                "works_away": False,
+                "is_guardian": True,
+            }
+        ]
+    father_away = left_behind or rng.random() < 0.3
+    mother_away = left_behind and rng.random() < 0.85
+    members = [
+        {
+            "name": names.person_name(rng, male=True, adult=True, surname=surname),
+            "relation": "父亲",
+            "works_away": father_away,
+        },
+        {
+            "name": names.person_name(rng, male=False, adult=True),
+            "relation": "母亲",
+            "works_away": mother_away,
+        },
+    ]
+    for m in members:
+        m["workplace"] = rng.choice(names.WORK_AWAY if m["works_away"] else names.WORK_LOCAL)
+        m["phone"] = names.mobile_phone(rng)
+        m["household_code"] = village_code
+        m["is_guardian"] = not m["works_away"]
+    if father_away and mother_away:
+        members.append(
+            {
+                "name": names.person_name(rng, male=False, adult=True, surname=surname),
+                "relation": "祖母",
+                "phone": names.mobile_phone(rng),
+                "household_code": village_code,
+                "workplace": "在家务农",
+                "works_away": False,
+                "is_guardian": True,
+            }
+        )
+    return members
+
+
+def _student_row(
+    ctx: DemoContext, school: SchoolSpec, class_id: int, grade: int, entry_year: int
+) -> tuple[dict, list[dict]]:
+    rng = ctx.rng
+    township = next(t for t in TOWNSHIPS if t.code == school.township_code)
+    home_code = school.village_code if rng.random() < 0.5 else rng.choice(township.villages)[0]
+    home_name = dict(township.villages)[home_code]
+    male = rng.random() < 0.52
+    surname = rng.choice(names.SURNAMES)
+    birth = _birth_date(rng, grade, ctx.school_year)
+    migrant = rng.random() < 0.06
+    region, native = rng.choice(MIGRANT_ORIGINS) if migrant else ("430181", "湖南浏阳")
+    temporary = rng.random() < 0.002
+    id_number = None if temporary else _id_number(ctx, region, birth, male)
+    orphan = rng.random() < 0.003
+    left_behind = not migrant and not orphan and rng.random() < 0.22
+    disabled = rng.random() < 0.012
+    address = f"湖南省浏阳市{township.name}{home_name}{rng.randint(1, 15)}组"
+    student = {
+        "registry_number": f"G{id_number}" if id_number else None,
+        "class_id": class_id,
+        "name": surname + names.person_name(rng, male=male)[1:],
+        "sex": (Sex.MALE if male else Sex.FEMALE).value,
+        "birth_date": birth,
+        "birthplace_code": region + "000000",
+        "native_place": native,
+        "ethnicity": rng.choice(MINORITIES) if rng.random() < 0.03 else "汉族",
+        "id_number": id_number,
+        "household_code": region + "000000" if migrant else home_code,
+        "entry_month": f"{entry_year}09",
+        "current_address": address,
+        "mailing_address": address,
+        "home_address": address,
+        "home_village_id": ctx.village_ids[home_code],
+        "status": _status(rng, grade),
+        "needs_aid": rng.random() < (0.3 if (left_behind or disabled or orphan) else 0.08),
+        "left_behind": left_behind,
+        "migrant": migrant,
+        "disabled": disabled,
+        "disability_type": rng.choice(DISABILITY_TYPES) if disabled else None,
+        "orphan": orphan,
+        "only_child": rng.random() < 0.35,
+    }
+    return student, _family(rng, surname, student["household_code"], left_behind=left_behind, orphan=orphan)
+
+
+def _load_registry(session: Session, ctx: DemoContext) -> None:
+    rng = ctx.rng
+    for spec in SCHOOLS:
+        school = School(
+            township_id=ctx.township_ids[spec.township_code],
+            code=spec.code,
+            name=spec.name,
+            kind=spec.kind.value,
+        )
+        session.add(school)
+        session.flush()
+        ctx.school_ids[spec.code] = school.id  # type: ignore[assignment]
+        per_grade = max(1, round(spec.classes_per_grade * ctx.spec.scale))
+        students: list[dict] = []
+        families: list[list[dict]] = []
+        for stage in spec.kind.stages:
+            for entry_year in range(ctx.school_year - stage.years + 1, ctx.school_year + 1):
+                grade = grade_in_school_year(entry_year, stage, ctx.school_year)
+                for number in range(1, per_grade + 1):
+                    code = ClassCode(entry_year, stage, number).code
+                    cls = SchoolClass(
+                        school_id=school.id,
+                        code=code,
+                        head_teacher_name=names.person_name(rng, male=rng.random() < 0.4, adult=True),
+                    )
+                    session.add(cls)
+                    session.flush()
+                    ctx.summary.classes += 1
+                    for _ in range(rng.randint(33, 55) if ctx.spec.scale >= 1 else rng.randint(8, 20)):
+                        student, family = _student_row(ctx, spec, cls.id, grade, entry_year)
+                        student["school_id"] = school.id
+                        students.append(student)
+                        families.append(family)
+        ids = session.scalars(
+            insert(Student).returning(Student.id, sort_by_parameter_order=True), students
+        ).all()
+        members = [
+            {**m, "student_id": sid, "seq": seq}
+            for sid, family in zip(ids, families, strict=True)
+            for seq, m in enumerate(family, start=1)
+        ]
+        session.execute(insert(FamilyMember), members)
+        ctx.summary.students += len(students)
+        ctx.summary.family_members += len(members)
+    ctx.summary.schools = len(SCHOOLS)
+
+
+def _mark_demo(session: Session, ctx: DemoContext) -> None:
+    session.add(AppSetting(key=DEMO_SETTING_KEY, value=f"seed={ctx.spec.seed}"))
+
+
+# The parts of the demo, in order. Later features append theirs (cases, visits, sweeps, home teaching).
+PARTS: list[Callable[[Session, DemoContext], None]] = [
+    _load_geography,
+    _load_calendar,
+    _load_registry,
+    _mark_demo,
+]
+
+
+def load_demo(session: Session, spec: DemoSpec | None = None) -> DemoSummary:
+    """Load the demo county into an empty database in one transaction."""
+    spec = spec or DemoSpec()
+    if session.scalar(select(func.count()).select_from(County)):
+        raise DemoError("数据库中已有县区数据,演示数据只能载入空数据库")
+    ctx = DemoContext(spec=spec, rng=random.Random(spec.seed), school_year=school_year_start(spec.today))
+    for part in PARTS:
+        part(session, ctx)
+    session.commit()
+    return ctx.summary

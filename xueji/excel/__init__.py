@@ -1,0 +1,1 @@
+"""Spreadsheets in and out: parsers (bytes → report) and builders (rows → xlsx bytes)."""

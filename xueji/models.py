@@ -1,0 +1,217 @@
+"""The tables of xueji, as SQLModel classes. Every change here needs an Alembic migration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from xueji.clock import now
+from xueji.rules.class_code import ClassCode, parse_class_code
+from xueji.rules.vocab import StudentStatus
+
+# Naming convention so that constraint names are the same on SQLite and PostgreSQL (Alembic batch mode
+# needs named constraints to alter SQLite tables).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _timestamp() -> datetime:
+    return Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False, default=now))
+
+
+class County(SQLModel, table=True):
+    """A county (县/县级市): the top of the tree one deployment covers."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=12, unique=True)
+    name: str = Field(max_length=50)
+
+
+class Township(SQLModel, table=True):
+    """乡镇/街道."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    county_id: int = Field(foreign_key="county.id", index=True)
+    code: str = Field(max_length=12, unique=True)
+    name: str = Field(max_length=50)
+
+
+class Village(SQLModel, table=True):
+    """村/社区: the unit a household sweep goes through."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    township_id: int = Field(foreign_key="township.id", index=True)
+    code: str = Field(max_length=12, unique=True)
+    name: str = Field(max_length=50)
+
+
+class School(SQLModel, table=True):
+    """学校, identified by its 10-digit school code (学校标识码)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    township_id: int = Field(foreign_key="township.id", index=True)
+    code: str = Field(max_length=10, unique=True)
+    name: str = Field(max_length=80)
+    kind: str = Field(max_length=20)  # rules.vocab.SchoolKind
+
+
+class SchoolClass(SQLModel, table=True):
+    """班级. Its name, stage, entry year and grade are all derived from the 7-digit class code."""
+
+    __tablename__ = "school_class"
+    __table_args__ = (UniqueConstraint("school_id", "code", name="uq_school_class_school_id_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    code: str = Field(max_length=7)
+    head_teacher_name: str | None = Field(default=None, max_length=50)
+    head_teacher_id: int | None = Field(default=None, foreign_key="app_user.id")
+
+    @property
+    def parsed(self) -> ClassCode:
+        return parse_class_code(self.code)
+
+    @property
+    def name(self) -> str:
+        return self.parsed.name
+
+
+class Student(SQLModel, table=True):
+    """学生 and their registry record (学籍), with the fields of the national import template."""
+
+    __table_args__ = (Index("ix_student_school_id_status", "school_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    registry_number: str | None = Field(default=None, max_length=20, unique=True)
+    school_id: int = Field(foreign_key="school.id")
+    class_id: int | None = Field(default=None, foreign_key="school_class.id", index=True)
+    name: str = Field(max_length=50)
+    sex: str = Field(max_length=1)  # rules.vocab.Sex
+    birth_date: date
+    birthplace_code: str | None = Field(default=None, max_length=12)
+    native_place: str | None = Field(default=None, max_length=50)
+    ethnicity: str = Field(default="汉族", max_length=20)
+    nationality: str = Field(default="中国", max_length=30)
+    id_type: str = Field(default="居民身份证", max_length=20)
+    # None for a child without an ID number yet: held on a temporary record until one is entered.
+    id_number: str | None = Field(default=None, max_length=18, unique=True)
+    household_code: str | None = Field(default=None, max_length=12)
+    entry_month: str = Field(max_length=6)  # YYYYMM, as in the template
+    current_address: str | None = Field(default=None, max_length=200)
+    mailing_address: str | None = Field(default=None, max_length=200)
+    home_address: str | None = Field(default=None, max_length=200)
+    home_village_id: int | None = Field(default=None, foreign_key="village.id", index=True)
+    status: str = Field(default=StudentStatus.ENROLLED.value, max_length=20)
+    needs_aid: bool = False
+    left_behind: bool = False
+    migrant: bool = False
+    disabled: bool = False
+    disability_type: str | None = Field(default=None, max_length=20)
+    orphan: bool = False
+    only_child: bool = False
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+    @property
+    def is_temporary(self) -> bool:
+        """A child without an ID number is on a temporary record."""
+        return not self.id_number
+
+
+class FamilyMember(SQLModel, table=True):
+    """家庭成员: the template carries two per student; more are allowed."""
+
+    __tablename__ = "family_member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    seq: int = 1
+    name: str = Field(max_length=50)
+    relation: str = Field(max_length=20)
+    phone: str | None = Field(default=None, max_length=20)
+    household_code: str | None = Field(default=None, max_length=12)
+    workplace: str | None = Field(default=None, max_length=100)
+    works_away: bool = False
+    is_guardian: bool = False
+
+
+class SchoolYear(SQLModel, table=True):
+    """学年, named by the calendar year it starts in."""
+
+    __tablename__ = "school_year"
+
+    id: int | None = Field(default=None, primary_key=True)
+    start_year: int = Field(unique=True)
+    start_date: date
+    end_date: date
+
+
+class Term(SQLModel, table=True):
+    """学期: two per school year, with dates the administrator may change."""
+
+    __table_args__ = (UniqueConstraint("school_year_id", "seq", name="uq_term_school_year_id_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_year_id: int = Field(foreign_key="school_year.id")
+    seq: int
+    start_date: date
+    end_date: date
+
+
+class AppUser(SQLModel, table=True):
+    """An account: personal, one role, one scope (the county, a township or a school)."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=50, unique=True)
+    display_name: str = Field(max_length=50)
+    role: str = Field(max_length=30)  # rules.vocab.Role
+    scope_kind: str = Field(max_length=20)  # rules.vocab.ScopeKind
+    county_id: int | None = Field(default=None, foreign_key="county.id")
+    township_id: int | None = Field(default=None, foreign_key="township.id")
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    password_hash: str | None = Field(default=None, max_length=200)
+    must_change_password: bool = True
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    is_active: bool = True
+    created_at: datetime = _timestamp()
+
+
+class AuditLog(SQLModel, table=True):
+    """审计日志: append-only, each entry hash-chained to the one before."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _timestamp()
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    username: str = Field(max_length=50)
+    role: str = Field(max_length=30)
+    scope: str = Field(max_length=60)
+    action: str = Field(max_length=40)
+    entity_type: str | None = Field(default=None, max_length=40)
+    entity_id: str | None = Field(default=None, max_length=40)
+    outcome: str = Field(max_length=20)
+    before: dict | None = Field(default=None, sa_column=Column(JSON))
+    after: dict | None = Field(default=None, sa_column=Column(JSON))
+    detail: str | None = Field(default=None, max_length=500)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AppSetting(SQLModel, table=True):
+    """Settings the administrator changes in the app (key → text), e.g. whether this is a demo database."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(primary_key=True, max_length=60)
+    value: str = Field(max_length=2000)

@@ -1,0 +1,121 @@
+"""The controlled vocabularies of the domain: stored English values, Chinese labels."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Stage(IntEnum):
+    """学段, numbered as in the class code's fifth digit."""
+
+    PRIMARY = 1
+    JUNIOR = 2
+    SENIOR = 3
+
+    @property
+    def label(self) -> str:
+        return {1: "小学", 2: "初中", 3: "高中"}[self.value]
+
+    @property
+    def years(self) -> int:
+        return 6 if self is Stage.PRIMARY else 3
+
+    @property
+    def first_grade(self) -> int:
+        """The grade number (1–12) of this stage's first year."""
+        return {1: 1, 2: 7, 3: 10}[self.value]
+
+
+class SchoolKind(StrEnum):
+    """What stages a school teaches."""
+
+    PRIMARY = "primary"
+    JUNIOR = "junior"
+    NINE_YEAR = "nine_year"
+
+    @property
+    def label(self) -> str:
+        return {"primary": "小学", "junior": "初级中学", "nine_year": "九年一贯制学校"}[self.value]
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        return {
+            "primary": (Stage.PRIMARY,),
+            "junior": (Stage.JUNIOR,),
+            "nine_year": (Stage.PRIMARY, Stage.JUNIOR),
+        }[self.value]
+
+
+class StudentStatus(StrEnum):
+    """Where a registry record stands (学籍状态)."""
+
+    ENROLLED = "enrolled"
+    SUSPENDED = "suspended"
+    TRANSFERRED_OUT = "transferred_out"
+    DROPPED_OUT = "dropped_out"
+    GRADUATED = "graduated"
+    DECEASED = "deceased"
+
+    @property
+    def label(self) -> str:
+        return {
+            "enrolled": "在读",
+            "suspended": "休学",
+            "transferred_out": "转出",
+            "dropped_out": "辍学",
+            "graduated": "毕业",
+            "deceased": "死亡",
+        }[self.value]
+
+
+class Sex(StrEnum):
+    MALE = "男"
+    FEMALE = "女"
+
+
+class Role(StrEnum):
+    """One role per account (see DOMAIN.md, who uses it)."""
+
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+    COUNTY_OFFICER = "county_officer"
+    TOWNSHIP_OFFICIAL = "township_official"
+    REGISTRAR = "registrar"
+    TEACHER = "teacher"
+    COORDINATOR = "coordinator"
+
+    @property
+    def label(self) -> str:
+        return {
+            "admin": "系统管理员",
+            "auditor": "审计员",
+            "county_officer": "县教育局",
+            "township_official": "乡镇干部",
+            "registrar": "学籍管理员",
+            "teacher": "班主任/教师",
+            "coordinator": "送教上门协调员",
+        }[self.value]
+
+
+class ScopeKind(StrEnum):
+    COUNTY = "county"
+    TOWNSHIP = "township"
+    SCHOOL = "school"
+
+
+GRADE_LABELS = {
+    1: "一年级",
+    2: "二年级",
+    3: "三年级",
+    4: "四年级",
+    5: "五年级",
+    6: "六年级",
+    7: "七年级",
+    8: "八年级",
+    9: "九年级",
+}
+
+
+def grade_label(grade: int) -> str:
+    """Return the Chinese name of a compulsory-education grade, e.g. 7 → 七年级."""
+    return GRADE_LABELS.get(grade, f"{grade}年级")

@@ -1,0 +1,1 @@
+"""Use cases: plain values in, checked, validated, written in one transaction."""

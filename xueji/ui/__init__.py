@@ -1,0 +1,1 @@
+"""Streamlit helpers: the only place with st.cache_*, shared widgets and session-state keys."""
