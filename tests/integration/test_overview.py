@@ -63,3 +63,16 @@ def test_grades_follow_the_class_codes(demo_engine):
     assert sum(by.values()) == total
     # a year later the same classes are one grade up
     assert overview.by_grade(session, 2027)[0].grade == 2
+
+
+def test_the_sql_grade_agrees_with_the_python_rule_for_every_class(demo_engine):
+    from sqlalchemy import select
+
+    from xueji.models import SchoolClass
+    from xueji.rules.class_code import parse_class_code
+    from xueji.sql import class_grade
+
+    for year in (2025, 2026, 2030):
+        with session_scope(demo_engine) as session:
+            rows = session.execute(select(SchoolClass.code, class_grade(year))).all()
+        assert rows and all(parse_class_code(code).grade(year) == grade for code, grade in rows)
