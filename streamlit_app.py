@@ -1,9 +1,12 @@
-"""xueji router: page config, the pages this user may see, the shared sidebar."""
+"""xueji router: page config, the pages this user's role may see, the shared sidebar."""
 
 import streamlit as st
 
 from xueji.config import get_settings
 from xueji.ui.health import database_problem
+from xueji.ui.login import change_password_page, login_page
+from xueji.ui.navigation import pages_for, title_for
+from xueji.ui.session import current_user, sign_out
 
 st.set_page_config(page_title="学籍 · 控辍保学", page_icon="🏫", layout="wide")
 
@@ -12,10 +15,25 @@ if problem:
     st.error(problem)
     st.stop()
 
-pages = {
-    "概况": [st.Page("pages/home.py", title="县域概况", icon="🏠", default=True)],
-}
-nav = st.navigation(pages)
-with st.sidebar:
-    st.caption("学籍 · 控辍保学个案管理")
+user = current_user()
+if user is None:
+    nav = st.navigation([st.Page(login_page, title="登录", icon="🔑", url_path="login")])
+elif user[1]:
+    nav = st.navigation([st.Page(change_password_page, title="修改密码", icon="🔒", url_path="password")])
+else:
+    actor = user[0]
+    sections: dict[str, list] = {}
+    for spec in pages_for(actor):
+        sections.setdefault(spec.section, []).append(
+            st.Page(spec.path, title=title_for(spec, actor), icon=spec.icon)
+        )
+    sections.setdefault("账号", []).append(
+        st.Page(change_password_page, title="修改密码", icon="🔒", url_path="password")
+    )
+    nav = st.navigation(sections)
+    with st.sidebar:
+        st.caption(f"当前用户:{actor.username}({actor.role.label})")
+        if st.button("退出登录", key="logout"):
+            sign_out()
+            st.rerun()
 nav.run()

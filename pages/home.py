@@ -1,26 +1,33 @@
-"""县域概况: the county at a glance."""
+"""概况: the county, township or school at a glance, within the signed-in user's scope."""
 
 import streamlit as st
 
 from xueji import charts
+from xueji.auth import Action
 from xueji.clock import today
-from xueji.config import get_settings
-from xueji.excel.tables import table_to_xlsx
-from xueji.ui.overview import county_overview
+from xueji.db import session_scope
+from xueji.rules.vocab import ScopeKind
+from xueji.services.exports import export_table
+from xueji.ui.overview import scoped_overview
+from xueji.ui.session import require_actor
+from xueji.ui.widgets import export_button
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-data = county_overview(get_settings().database_url, today().isoformat())
+actor = require_actor()
+data = scoped_overview(actor)
 t = data.totals
 
-st.title("县域概况")
+st.title(
+    {ScopeKind.COUNTY: "县域概况", ScopeKind.TOWNSHIP: "乡镇概况", ScopeKind.SCHOOL: "学校概况"}[
+        actor.scope_kind
+    ]
+)
 st.caption(f"{data.school_year} · 统计日期 {today():%Y年%m月%d日} · 仅统计学籍状态为“在读”的学生")
 
 cols = st.columns(4)
 cols[0].metric("乡镇", t.townships, help=f"下辖村/社区 {t.villages} 个")
-cols[1].metric("学校", t.schools, help=f"班级 {t.classes} 个")
+cols[1].metric("学校", t.schools)
 cols[2].metric("在读学生", f"{t.enrolled:,}")
-cols[3].metric("临时学籍(无身份证号)", t.temporary, help="尚未录入身份证号的学生,录入后自动转为正式学籍")
+cols[3].metric("临时学籍(无身份证号)", t.temporary, help="尚未录入身份证号的学生,录入后转为正式学籍")
 cols = st.columns(4)
 cols[0].metric("留守儿童", f"{t.left_behind:,}")
 cols[1].metric("随迁子女", f"{t.migrant:,}")
@@ -37,9 +44,18 @@ with right:
 
 st.subheader("各学校")
 st.dataframe(data.schools, hide_index=True, width="stretch")
-st.download_button(
+
+
+def _export() -> bytes:
+    with session_scope() as session:
+        return export_table(
+            session, actor=actor, action=Action.OVERVIEW_READ, frame=data.schools, sheet="各学校统计"
+        )
+
+
+export_button(
     "导出各学校统计 (xlsx)",
-    data=table_to_xlsx(data.schools, sheet="各学校统计"),
+    key="export_schools",
     file_name=f"各学校统计_{today():%Y%m%d}.xlsx",
-    mime=XLSX,
+    build=_export,
 )

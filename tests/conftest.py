@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from xueji.auth import Actor
 from xueji.config import get_settings
 from xueji.db import make_engine, migrate, session_scope
 from xueji.demo import DemoSpec, load_demo
+from xueji.models import AppUser
+from xueji.services.accounts import actor_of
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
@@ -83,3 +86,11 @@ def demo_engine(engine: Engine) -> Engine:
     with session_scope(engine) as session:
         load_demo(session, SMALL_DEMO)
     return engine
+
+
+@pytest.fixture
+def actors(demo_engine: Engine) -> dict[str, Actor]:
+    """The demo accounts as acting users, by username (demo_county, demo_teacher, ...)."""
+    with session_scope(demo_engine) as session:
+        users = session.scalars(select(AppUser)).all()
+        return {u.username: actor_of(u) for u in users}

@@ -7,13 +7,17 @@ import sys
 from collections.abc import Sequence
 
 from sqlalchemy import Engine, func, select
+from sqlmodel import Session
 
 from xueji import __version__
+from xueji.auth import Actor, PermissionDenied
 from xueji.config import SettingsError, get_settings
 from xueji.db import current_revision, get_engine, head_revision, migrate, session_scope
 from xueji.demo import DemoSpec, load_demo
 from xueji.demo.build import DemoError
-from xueji.models import County, School, Student
+from xueji.models import AppUser, County, School, Student
+from xueji.rules.vocab import Role, ScopeKind
+from xueji.services import accounts, audit_log
 
 
 def _safe_url(url: str) -> str:
@@ -40,7 +44,84 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"已创建数据库 (版本 {after}):{where}")
     else:
         print(f"已将数据库从版本 {before} 升级到 {after},原有数据保留:{where}")
+    with session_scope(engine) as session:
+        created = accounts.create_first_admin(session, password=get_settings().admin_password)
+    if created:
+        username, password = created
+        shown = "(来自 XUEJI_ADMIN_PASSWORD)" if get_settings().admin_password else password
+        print(f"已创建首个系统管理员账号:{username}  一次性密码:{shown}")
+        print("此密码只显示这一次,首次登录后须修改。")
     return 0
+
+
+def _acting(session: Session, args: argparse.Namespace) -> Actor:
+    """The account a batch command acts as: --as USER, else the built-in system operator."""
+    return (
+        accounts.actor_by_username(session, args.as_user) if args.as_user else accounts.system_actor(session)
+    )
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        user, password = accounts.create_user(
+            session,
+            actor=_acting(session, args),
+            username=args.username,
+            display_name=args.name,
+            role=Role(args.role),
+            scope_kind=ScopeKind(args.scope_kind),
+            scope_code=args.scope,
+        )
+    print(f"已创建账号 {user.username}({Role(user.role).label})。一次性密码:{password}(首次登录须修改)")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        rows = accounts.list_users(session, actor=_acting(session, args))
+    for u in rows:
+        state = "启用" if u.is_active else "停用"
+        print(
+            f"{u.username:<20}{u.display_name:<8}{u.role:<10}{u.scope:<14}{state}{' 锁定中' if u.locked else ''}"
+        )
+    return 0
+
+
+def _user_id(session: Session, username: str) -> int:
+    user_id = session.scalar(select(AppUser.id).where(AppUser.username == username))
+    if user_id is None:
+        raise accounts.AccountError(f"账号 {username} 不存在")
+    return int(user_id)
+
+
+def cmd_user_disable(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        accounts.set_active(
+            session, actor=_acting(session, args), user_id=_user_id(session, args.username), active=False
+        )
+    print(f"已停用账号 {args.username}")
+    return 0
+
+
+def cmd_user_reset(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        password = accounts.reset_password(
+            session, actor=_acting(session, args), user_id=_user_id(session, args.username)
+        )
+    print(f"{args.username} 的一次性密码:{password}(下次登录须修改)")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        check = audit_log.check_chain(session, actor=_acting(session, args))
+    if check.ok:
+        print(f"审计日志哈希链完整:已校验 {check.checked} 条记录。")
+        return 0
+    print(
+        f"审计日志哈希链异常:记录 {check.bad_id}:{check.reason}(此前 {check.checked} 条正常)", file=sys.stderr
+    )
+    return 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -98,7 +179,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("info", help="显示数据库位置、版本和数据量 (show database, revision and counts)")
     p.set_defaults(func=cmd_info)
+
+    user = sub.add_parser("user", help="账号管理 (accounts)").add_subparsers(
+        dest="user_command", metavar="子命令"
+    )
+    p = user.add_parser("add", help="新建账号,打印一次性密码 (create an account)")
+    p.add_argument("username", help="账号")
+    p.add_argument("--name", required=True, help="姓名")
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role if r is not Role.SYSTEM],
+        help="角色: " + ", ".join(f"{r.value}={r.label}" for r in Role if r is not Role.SYSTEM),
+    )
+    p.add_argument("--scope-kind", required=True, choices=[k.value for k in ScopeKind], help="范围类型")
+    p.add_argument("--scope", required=True, help="范围代码:县区/乡镇为12位区划代码,学校为10位标识码")
+    p.set_defaults(func=cmd_user_add)
+    p = user.add_parser("list", help="列出账号 (list accounts)")
+    p.set_defaults(func=cmd_user_list)
+    p = user.add_parser("disable", help="停用账号 (disable an account)")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_user_disable)
+    p = user.add_parser("reset-password", help="重置密码,打印一次性密码 (reset a password)")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_user_reset)
+
+    audit = sub.add_parser("audit", help="审计日志 (audit log)").add_subparsers(
+        dest="audit_command", metavar="子命令"
+    )
+    p = audit.add_parser("verify", help="校验审计日志哈希链 (verify the hash chain)")
+    p.set_defaults(func=cmd_audit_verify)
+
+    for action in sub.choices.values():
+        _add_as(action)
     return parser
+
+
+def _add_as(parser: argparse.ArgumentParser) -> None:
+    """Every command takes --as USER; subcommands too."""
+    parser.add_argument(
+        "--as",
+        dest="as_user",
+        default=argparse.SUPPRESS,
+        help="以该账号身份执行并记入审计日志;缺省为内置系统操作员 (act as USER)",
+    )
+    for action in parser._subparsers._group_actions if parser._subparsers else []:  # noqa: SLF001
+        for child in getattr(action, "choices", {}).values():
+            _add_as(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -107,11 +234,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    args.as_user = getattr(args, "as_user", None)
     try:
         return int(args.func(args))
     except SettingsError as exc:
         print(f"配置错误:{exc}", file=sys.stderr)
         return 2
+    except (accounts.AccountError, PermissionDenied) as exc:
+        print(f"错误:{exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -24,6 +24,11 @@ class Settings:
     status_change_working_days: int
     school_year_start_month: int
     sqlite_busy_timeout_ms: int
+    max_failed_logins: int
+    lockout_minutes: int
+    idle_timeout_minutes: int
+    session_limit_hours: int
+    admin_password: str | None
 
 
 def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:
@@ -49,6 +54,16 @@ def _date(env: dict[str, str], name: str) -> date | None:
         raise SettingsError(f"环境变量 {name} 应为 YYYY-MM-DD 日期,实际为 {raw!r}") from exc
 
 
+def _admin_password(env: dict[str, str]) -> str | None:
+    """The first administrator's password, if given; a weak one is refused rather than shipped."""
+    from xueji.rules.passwords import password_problems
+
+    raw = env.get("XUEJI_ADMIN_PASSWORD") or None
+    if raw is not None and (problems := password_problems(raw)):
+        raise SettingsError("XUEJI_ADMIN_PASSWORD 不符合密码规则:" + ";".join(problems))
+    return raw
+
+
 def default_database_url() -> str:
     return f"sqlite:///{DEFAULT_DATA_DIR / 'xueji.db'}"
 
@@ -68,6 +83,11 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         status_change_working_days=_int(env, "XUEJI_STATUS_CHANGE_WORKING_DAYS", 7),
         school_year_start_month=month,
         sqlite_busy_timeout_ms=_int(env, "XUEJI_SQLITE_BUSY_TIMEOUT_MS", 5000),
+        max_failed_logins=_int(env, "XUEJI_MAX_FAILED_LOGINS", 5),
+        lockout_minutes=_int(env, "XUEJI_LOCKOUT_MINUTES", 10),
+        idle_timeout_minutes=_int(env, "XUEJI_IDLE_TIMEOUT_MINUTES", 30),
+        session_limit_hours=_int(env, "XUEJI_SESSION_LIMIT_HOURS", 12),
+        admin_password=_admin_password(env),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from xueji.clock import now
@@ -183,6 +183,24 @@ class AppUser(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     is_active: bool = True
+    created_at: datetime = _timestamp()
+    password_changed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_login_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class TeacherAssignment(SQLModel, table=True):
+    """教师包学生: a teacher answers for a whole class or for one student."""
+
+    __tablename__ = "teacher_assignment"
+    __table_args__ = (
+        # exactly one target; duplicates are refused by services.assignments (NULLs defeat a unique key)
+        CheckConstraint("(class_id IS NULL) <> (student_id IS NULL)", name="one_target"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    class_id: int | None = Field(default=None, foreign_key="school_class.id", index=True)
+    student_id: int | None = Field(default=None, foreign_key="student.id", index=True)
     created_at: datetime = _timestamp()
 
 

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
+from xueji.auth import hash_password
 from xueji.demo import names
 from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec
 from xueji.models import (
     AppSetting,
+    AppUser,
     County,
     FamilyMember,
     School,
     SchoolClass,
     SchoolYear,
     Student,
+    TeacherAssignment,
     Term,
     Township,
     Village,
@@ -27,7 +30,7 @@ from xueji.models import (
 from xueji.rules.class_code import ClassCode, grade_in_school_year
 from xueji.rules.id_number import build_id_number
 from xueji.rules.terms import default_terms, school_year_bounds, school_year_start
-from xueji.rules.vocab import Sex, StudentStatus
+from xueji.rules.vocab import Role, ScopeKind, Sex, StudentStatus
 
 DEMO_SETTING_KEY = "demo_database"
 
@@ -276,6 +279,60 @@ def _load_registry(session: Session, ctx: DemoContext) -> None:
     ctx.summary.schools = len(SCHOOLS)
 
 
+DEMO_PASSWORD = "Xueji#2026"  # noqa: S105 - shown on the login page only while the database is a demo database
+
+# (username, name, role, scope kind, scope code): one account per role.
+DEMO_ACCOUNTS = (
+    ("demo_admin", "王管理", Role.ADMIN, ScopeKind.COUNTY, COUNTY[0]),
+    ("demo_auditor", "赵审计", Role.AUDITOR, ScopeKind.COUNTY, COUNTY[0]),
+    ("demo_county", "陈科长", Role.COUNTY_OFFICER, ScopeKind.COUNTY, COUNTY[0]),
+    ("demo_township", "刘专干", Role.TOWNSHIP_OFFICIAL, ScopeKind.TOWNSHIP, "430181108000"),
+    ("demo_registrar", "李学籍", Role.REGISTRAR, ScopeKind.SCHOOL, "2143016965"),
+    ("demo_teacher", "周老师", Role.TEACHER, ScopeKind.SCHOOL, "2143016965"),
+    ("demo_coordinator", "黄协调", Role.COORDINATOR, ScopeKind.TOWNSHIP, "430181108000"),
+)
+
+
+def _load_accounts(session: Session, ctx: DemoContext) -> None:
+    """One account per role; the teacher heads one class of 古港镇完全小学 and answers for one more child."""
+    password_hash = hash_password(DEMO_PASSWORD)
+    county_id = session.scalar(select(County.id).where(County.code == COUNTY[0]))
+    scope_ids: dict[ScopeKind, Mapping[str, int | None]] = {
+        ScopeKind.COUNTY: {COUNTY[0]: county_id},
+        ScopeKind.TOWNSHIP: ctx.township_ids,
+        ScopeKind.SCHOOL: ctx.school_ids,
+    }
+    for username, name, role, kind, code in DEMO_ACCOUNTS:
+        user = AppUser(
+            username=username,
+            display_name=name,
+            role=role.value,
+            scope_kind=kind.value,
+            password_hash=password_hash,
+            must_change_password=False,
+            **{f"{kind.value}_id": scope_ids[kind][code]},
+        )
+        session.add(user)
+        session.flush()
+        if role is Role.TEACHER:
+            school_id = ctx.school_ids["2143016965"]
+            head_class = session.scalars(
+                select(SchoolClass).where(
+                    SchoolClass.school_id == school_id, SchoolClass.code == f"{ctx.school_year - 1}101"
+                )
+            ).one()
+            head_class.head_teacher_id = user.id
+            head_class.head_teacher_name = name
+            other = session.scalar(
+                select(Student.id)
+                .join(SchoolClass)
+                .where(SchoolClass.school_id == school_id, SchoolClass.code == f"{ctx.school_year - 3}101")
+                .order_by(Student.id)
+                .limit(1)
+            )
+            session.add(TeacherAssignment(user_id=user.id, student_id=other))
+
+
 def _mark_demo(session: Session, ctx: DemoContext) -> None:
     session.add(AppSetting(key=DEMO_SETTING_KEY, value=f"seed={ctx.spec.seed}"))
 
@@ -285,6 +342,7 @@ PARTS: list[Callable[[Session, DemoContext], None]] = [
     _load_geography,
     _load_calendar,
     _load_registry,
+    _load_accounts,
     _mark_demo,
 ]
 

@@ -83,10 +83,12 @@ class Role(StrEnum):
     REGISTRAR = "registrar"
     TEACHER = "teacher"
     COORDINATOR = "coordinator"
+    SYSTEM = "system"  # the built-in operator batch commands act as when no account is named
 
     @property
     def label(self) -> str:
         return {
+            "system": "系统操作员",
             "admin": "系统管理员",
             "auditor": "审计员",
             "county_officer": "县教育局",

@@ -1,4 +1,4 @@
-"""Cached reads of the county overview for the home page."""
+"""Cached reads of the overview for the home page, keyed by database, day and the actor's scope."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from xueji.auth import Actor
 from xueji.clock import today
-from xueji.db import get_engine, session_scope
+from xueji.config import get_settings
+from xueji.db import session_scope
 from xueji.rules.terms import school_year_name
 from xueji.rules.vocab import SchoolKind
 from xueji.services import overview
@@ -24,25 +26,34 @@ class OverviewData:
     grades: pd.DataFrame
 
 
-@st.cache_data(ttl=60, max_entries=32, show_spinner="正在统计…")
-def county_overview(database_url: str, day_iso: str) -> OverviewData:
-    """Return the overview tables; keyed by database and day so no stale or foreign data is served."""
-    with session_scope(get_engine()) as session:
+@st.cache_data(ttl=60, max_entries=64, show_spinner="正在统计…")
+def _overview(database_url: str, day_iso: str, scope_key: str, _actor: Actor) -> OverviewData:
+    """The cache key names the scope, so one user's figures are never served to another scope."""
+    with session_scope() as session:
         year = school_year_on(session, today())
-        totals = overview.county_totals(session)
+        totals = overview.county_totals(session, actor=_actor)
         townships = pd.DataFrame(
-            [(r.name, r.code, r.schools, r.enrolled) for r in overview.by_township(session)],
+            [(r.name, r.code, r.schools, r.enrolled) for r in overview.by_township(session, actor=_actor)],
             columns=["乡镇", "行政区划代码", "学校数", "在读学生"],
         )
         schools = pd.DataFrame(
             [
                 (r.township, r.name, r.code, SchoolKind(r.kind).label, r.classes, r.enrolled)
-                for r in overview.by_school(session)
+                for r in overview.by_school(session, actor=_actor)
             ],
             columns=["乡镇", "学校", "学校标识码", "类型", "班级数", "在读学生"],
         )
         grades = pd.DataFrame(
-            [(r.label, r.classes, r.enrolled) for r in overview.by_grade(session, year)],
+            [
+                (r.label, r.classes, r.enrolled)
+                for r in overview.by_grade(session, actor=_actor, school_year_start=year)
+            ],
             columns=["年级", "班级数", "在读学生"],
         )
     return OverviewData(school_year_name(year), totals, townships, schools, grades)
+
+
+def scoped_overview(actor: Actor) -> OverviewData:
+    """Return the overview of the actor's scope."""
+    key = f"{actor.role.value}|{actor.scope_label}"
+    return _overview(get_settings().database_url, today().isoformat(), key, actor)

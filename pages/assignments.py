@@ -1,0 +1,28 @@
+"""教师包保 (registrar): make a teacher responsible for a class or for one student."""
+
+import streamlit as st
+
+from xueji.db import session_scope
+from xueji.services import assignments
+from xueji.ui.errors import shown_as_error
+from xueji.ui.session import require_actor
+
+actor = require_actor()
+st.title("教师包保")
+st.caption("教师包学生:班主任自动负责本班;也可把整班或个别学生分配给科任教师。教师只能看到自己负责的学生。")
+
+with session_scope() as session:
+    teachers = assignments.teachers_in_scope(session, actor=actor)
+    classes = assignments.classes_in_scope(session, actor=actor)
+
+if not teachers:
+    st.info("本校还没有教师账号,请联系系统管理员创建。")
+    st.stop()
+
+with st.form("assign_class"):
+    teacher = st.selectbox("教师", teachers, format_func=lambda t: f"{t[1]}({t[2]})")
+    cls = st.selectbox("班级", classes, format_func=lambda c: c[1])
+    if st.form_submit_button("分配整班", type="primary"):
+        with shown_as_error(), session_scope() as session:
+            assignments.assign_class(session, actor=actor, teacher_id=teacher[0], class_id=cls[0])
+            st.success(f"已将 {cls[1]} 分配给 {teacher[1]}")

@@ -1,0 +1,106 @@
+"""Who is acting and what their role may do: password hashing, the acting user, the permission table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from xueji.rules.vocab import Role, ScopeKind
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Tell whether the password matches the stored hash (False for a missing or broken hash)."""
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+class Action(StrEnum):
+    """Everything a service can be asked to do; the permission table below says who may."""
+
+    OVERVIEW_READ = "overview.read"
+    STUDENT_READ = "student.read"
+    STUDENT_REVEAL = "student.reveal"
+    STUDENT_EXPORT = "student.export"
+    ASSIGNMENT_MANAGE = "assignment.manage"
+    USER_MANAGE = "user.manage"
+    AUDIT_READ = "audit.read"
+    AUDIT_EXPORT = "audit.export"
+
+    @property
+    def label(self) -> str:
+        return {
+            "overview.read": "查看概况",
+            "student.read": "查看学生",
+            "student.reveal": "查看完整身份证号/电话",
+            "student.export": "导出学生名册",
+            "assignment.manage": "分配教师包保学生",
+            "user.manage": "管理账号",
+            "audit.read": "查看审计日志",
+            "audit.export": "导出审计日志",
+        }[self.value]
+
+
+_READ_STUDENTS = {Action.OVERVIEW_READ, Action.STUDENT_READ, Action.STUDENT_EXPORT}
+
+# The one permission table (role × action). Scope is checked separately, in services.access.
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.ADMIN: frozenset({Action.USER_MANAGE}),
+    Role.AUDITOR: frozenset({Action.AUDIT_READ, Action.AUDIT_EXPORT}),
+    Role.COUNTY_OFFICER: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
+    Role.TOWNSHIP_OFFICIAL: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
+    Role.REGISTRAR: frozenset(_READ_STUDENTS | {Action.ASSIGNMENT_MANAGE}),
+    Role.TEACHER: frozenset({Action.STUDENT_READ, Action.STUDENT_EXPORT}),
+    Role.COORDINATOR: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
+    Role.SYSTEM: frozenset(Action),
+}
+
+# Which scope each role's accounts must have.
+ROLE_SCOPES: dict[Role, frozenset[ScopeKind]] = {
+    Role.ADMIN: frozenset({ScopeKind.COUNTY}),
+    Role.AUDITOR: frozenset({ScopeKind.COUNTY}),
+    Role.COUNTY_OFFICER: frozenset({ScopeKind.COUNTY}),
+    Role.TOWNSHIP_OFFICIAL: frozenset({ScopeKind.TOWNSHIP}),
+    Role.REGISTRAR: frozenset({ScopeKind.SCHOOL}),
+    Role.TEACHER: frozenset({ScopeKind.SCHOOL}),
+    Role.COORDINATOR: frozenset({ScopeKind.COUNTY, ScopeKind.TOWNSHIP, ScopeKind.SCHOOL}),
+    Role.SYSTEM: frozenset({ScopeKind.COUNTY}),
+}
+
+
+class PermissionDenied(Exception):
+    """The acting user may not do this; the message is shown to them in Chinese."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting user of a service call: an account's id, role and scope, nothing more."""
+
+    user_id: int | None
+    username: str
+    role: Role
+    scope_kind: ScopeKind
+    scope_id: int | None
+
+    @property
+    def scope_label(self) -> str:
+        return f"{self.scope_kind.value}:{self.scope_id}"
+
+    def can(self, action: Action) -> bool:
+        return action in PERMISSIONS[self.role]
+
+
+SYSTEM_USERNAME = "system"

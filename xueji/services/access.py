@@ -1,0 +1,135 @@
+"""Scope: which schools and students an acting user may touch. Every service checks here."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from sqlalchemy import Select, false, or_, select, true, union
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from xueji.audit import record
+from xueji.auth import Action, Actor, PermissionDenied
+from xueji.models import School, SchoolClass, Student, TeacherAssignment, Township
+from xueji.rules.vocab import Role, ScopeKind
+
+# Roles that need full ID numbers and phone numbers for their job (within their scope): the registrar for
+# their school, the teacher for their own students, the batch operator.
+FULL_VIEW_ROLES = frozenset({Role.REGISTRAR, Role.TEACHER, Role.SYSTEM})
+
+
+def deny(
+    session: Session,
+    actor: Actor,
+    action: str,
+    message: str,
+    *,
+    entity_type: str | None = None,
+    entity_id: object = None,
+) -> NoReturn:
+    """Record the denial in a transaction of its own (it must outlive the caller's rollback), then raise."""
+    with Session(session.get_bind()) as audit_session:
+        record(
+            audit_session,
+            actor=actor,
+            action="denied",
+            outcome="denied",
+            entity_type=entity_type,
+            entity_id=entity_id,
+            detail=f"{action}: {message}",
+        )
+        audit_session.commit()
+    raise PermissionDenied(message)
+
+
+def require(session: Session, actor: Actor, action: Action) -> None:
+    """Raise PermissionDenied (and audit it) unless the actor's role may do this action."""
+    if not actor.can(action):
+        deny(session, actor, action.value, f"您的角色({actor.role.label})无权{action.label}")
+
+
+def school_condition(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on School: the schools inside the actor's scope."""
+    if actor.scope_kind is ScopeKind.COUNTY:
+        return col(School.township_id).in_(select(Township.id).where(Township.county_id == actor.scope_id))
+    if actor.scope_kind is ScopeKind.TOWNSHIP:
+        return School.township_id == actor.scope_id
+    if actor.scope_kind is ScopeKind.SCHOOL:
+        return School.id == actor.scope_id
+    return false()
+
+
+def township_condition(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on Township: the townships inside (or holding) the actor's scope."""
+    if actor.scope_kind is ScopeKind.COUNTY:
+        return Township.county_id == actor.scope_id
+    if actor.scope_kind is ScopeKind.TOWNSHIP:
+        return Township.id == actor.scope_id
+    if actor.scope_kind is ScopeKind.SCHOOL:
+        return col(Township.id).in_(select(School.township_id).where(School.id == actor.scope_id))
+    return false()
+
+
+def responsible_students(user_id: int | None) -> Select:
+    """The ids of the students a teacher answers for: assigned classes, head-teacher classes, one by one."""
+    by_class = select(Student.id).where(
+        or_(
+            col(Student.class_id).in_(
+                select(TeacherAssignment.class_id).where(
+                    TeacherAssignment.user_id == user_id, col(TeacherAssignment.class_id).is_not(None)
+                )
+            ),
+            col(Student.class_id).in_(select(SchoolClass.id).where(SchoolClass.head_teacher_id == user_id)),
+        )
+    )
+    one_by_one = select(TeacherAssignment.student_id).where(
+        TeacherAssignment.user_id == user_id, col(TeacherAssignment.student_id).is_not(None)
+    )
+    return select(union(by_class, one_by_one).subquery().c[0])
+
+
+def student_condition(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on Student: the students the actor may read."""
+    if actor.role is Role.SYSTEM:
+        return true()
+    in_schools = col(Student.school_id).in_(select(School.id).where(school_condition(actor)))
+    if actor.role is Role.TEACHER:
+        return in_schools & col(Student.id).in_(responsible_students(actor.user_id))
+    return in_schools
+
+
+def student_in_scope(session: Session, actor: Actor, student_id: int, action: Action) -> Student:
+    """Return the student if the actor may do the action on them; otherwise audit and raise."""
+    require(session, actor, action)
+    student = session.scalar(select(Student).where(Student.id == student_id, student_condition(actor)))
+    if student is None:
+        deny(
+            session,
+            actor,
+            action.value,
+            "该学生不在您的管辖范围内",
+            entity_type="student",
+            entity_id=student_id,
+        )
+    return student
+
+
+def school_in_scope(session: Session, actor: Actor, school_id: int, action: Action) -> School:
+    """Return the school if it lies in the actor's scope; otherwise audit and raise."""
+    require(session, actor, action)
+    school = session.scalar(select(School).where(School.id == school_id, school_condition(actor)))
+    if school is None:
+        deny(
+            session,
+            actor,
+            action.value,
+            "该学校不在您的管辖范围内",
+            entity_type="school",
+            entity_id=school_id,
+        )
+    return school
+
+
+def sees_full_identifiers(actor: Actor) -> bool:
+    """Tell whether the actor sees unmasked ID and phone numbers of the students in their scope."""
+    return actor.role in FULL_VIEW_ROLES

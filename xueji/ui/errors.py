@@ -1,0 +1,25 @@
+"""Show refused actions as Chinese messages, never as tracebacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from xueji.auth import PermissionDenied
+from xueji.services.accounts import AccountError
+from xueji.services.assignments import AssignmentError
+
+SHOWN = (PermissionDenied, AccountError, AssignmentError)
+
+
+@contextmanager
+def shown_as_error() -> Iterator[None]:
+    """Run a service call; show a refusal as st.error instead of raising."""
+    try:
+        yield
+    except PermissionDenied as exc:
+        st.error(f"无权操作:{exc}")
+    except SHOWN as exc:
+        st.error(str(exc))

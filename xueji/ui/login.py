@@ -1,0 +1,62 @@
+"""The sign-in page and the forced password change: function pages, not files in pages/."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from xueji.db import session_scope
+from xueji.demo.build import DEMO_ACCOUNTS, DEMO_PASSWORD
+from xueji.services import accounts
+from xueji.ui.errors import shown_as_error
+from xueji.ui.session import NOTICE, require_actor, sign_in
+
+
+def _is_demo_database() -> bool:
+    with session_scope() as session:
+        return accounts.is_demo_database(session)
+
+
+def login_page() -> None:
+    st.title("学籍 · 控辍保学")
+    st.caption("账号仅限本人使用,不得转借;系统记录每一次操作。")
+    if notice := st.session_state.get(NOTICE):
+        st.warning(notice)
+    with st.form("login"):
+        username = st.text_input("账号", key="login_username")
+        password = st.text_input("密码", type="password", key="login_password")
+        submitted = st.form_submit_button("登录", type="primary")
+    if submitted:
+        error = sign_in(username, password)
+        if error:
+            st.error(error)
+        else:
+            st.rerun()
+    if _is_demo_database():
+        with st.expander("演示账号(仅演示数据库显示)", expanded=True):
+            st.write(f"所有演示账号的密码:`{DEMO_PASSWORD}`")
+            st.table(
+                {
+                    "账号": [a[0] for a in DEMO_ACCOUNTS],
+                    "姓名": [a[1] for a in DEMO_ACCOUNTS],
+                    "角色": [a[2].label for a in DEMO_ACCOUNTS],
+                }
+            )
+
+
+def change_password_page() -> None:
+    actor = require_actor()
+    st.title("修改密码")
+    st.caption("密码至少 8 位,包含小写字母、大写字母、数字、符号中的至少三类。新账号首次登录须修改密码。")
+    with st.form("change_password", clear_on_submit=True):
+        old = st.text_input("原密码", type="password", key="pw_old")
+        new = st.text_input("新密码", type="password", key="pw_new")
+        again = st.text_input("再次输入新密码", type="password", key="pw_again")
+        submitted = st.form_submit_button("保存", type="primary")
+    if submitted:
+        if new != again:
+            st.error("两次输入的新密码不一致")
+            return
+        with shown_as_error(), session_scope() as session:
+            accounts.change_password(session, actor=actor, old_password=old, new_password=new)
+            st.success("密码已修改")
+            st.rerun()

@@ -1,0 +1,84 @@
+"""The signed-in user of this browser session: sign-in, timeouts, sign-out. Keeps ids, never ORM objects."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from xueji.auth import Actor
+from xueji.clock import now
+from xueji.config import get_settings
+from xueji.db import session_scope
+from xueji.rules.sessions import session_end_reason
+from xueji.services import accounts
+
+USER_ID = "auth_user_id"
+LOGIN_AT = "auth_login_at"
+LAST_SEEN = "auth_last_seen"
+NOTICE = "auth_notice"
+
+
+def sign_in(username: str, password: str) -> str | None:
+    """Try to sign in; return a Chinese error message, or None on success."""
+    try:
+        with session_scope() as session:
+            signed = accounts.authenticate(session, username=username, password=password)
+    except accounts.LoginFailed as exc:
+        return str(exc)
+    at = now()
+    st.session_state[USER_ID] = signed.actor.user_id
+    st.session_state[LOGIN_AT] = at
+    st.session_state[LAST_SEEN] = at
+    st.session_state.pop(NOTICE, None)
+    return None
+
+
+def sign_out(reason: str = "退出") -> None:
+    """End the session, audit it, and forget everything this session held."""
+    user_id = st.session_state.get(USER_ID)
+    if user_id is not None:
+        with session_scope() as session:
+            loaded = accounts.load_actor(session, user_id)
+            if loaded is not None:
+                accounts.record_logout(session, actor=loaded[0], reason=reason)
+    st.session_state.clear()
+    st.cache_data.clear()
+    if reason != "退出":
+        st.session_state[NOTICE] = reason
+
+
+def current_user() -> tuple[Actor, bool] | None:
+    """Return (actor, must change password) for this session, ending it when it has timed out."""
+    user_id = st.session_state.get(USER_ID)
+    if user_id is None:
+        return None
+    settings = get_settings()
+    at = now()
+    login_at: datetime = st.session_state[LOGIN_AT]
+    last_seen: datetime = st.session_state[LAST_SEEN]
+    reason = session_end_reason(
+        login_at=login_at,
+        last_seen=last_seen,
+        now=at,
+        idle=timedelta(minutes=settings.idle_timeout_minutes),
+        absolute=timedelta(hours=settings.session_limit_hours),
+    )
+    if reason:
+        sign_out(reason)
+        return None
+    with session_scope() as session:
+        loaded = accounts.load_actor(session, user_id)
+    if loaded is None:
+        sign_out("账号已被停用")
+        return None
+    st.session_state[LAST_SEEN] = at
+    return loaded
+
+
+def require_actor() -> Actor:
+    """Return the signed-in actor for a page; the router never shows a page to nobody."""
+    user = current_user()
+    if user is None:
+        st.stop()
+    return user[0]
