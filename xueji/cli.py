@@ -15,7 +15,7 @@ from xueji.config import SettingsError, get_settings
 from xueji.db import current_revision, get_engine, head_revision, migrate, session_scope
 from xueji.demo import DemoSpec, load_demo
 from xueji.demo.build import DemoError
-from xueji.models import AppUser, County, School, Student
+from xueji.models import County, School, Student
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services import accounts, audit_log
 
@@ -87,17 +87,13 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _user_id(session: Session, username: str) -> int:
-    user_id = session.scalar(select(AppUser.id).where(AppUser.username == username))
-    if user_id is None:
-        raise accounts.AccountError(f"账号 {username} 不存在")
-    return int(user_id)
-
-
 def cmd_user_disable(args: argparse.Namespace) -> int:
     with session_scope() as session:
         accounts.set_active(
-            session, actor=_acting(session, args), user_id=_user_id(session, args.username), active=False
+            session,
+            actor=_acting(session, args),
+            user_id=accounts.user_id_of(session, args.username),
+            active=False,
         )
     print(f"已停用账号 {args.username}")
     return 0
@@ -106,7 +102,7 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
 def cmd_user_reset(args: argparse.Namespace) -> int:
     with session_scope() as session:
         password = accounts.reset_password(
-            session, actor=_acting(session, args), user_id=_user_id(session, args.username)
+            session, actor=_acting(session, args), user_id=accounts.user_id_of(session, args.username)
         )
     print(f"{args.username} 的一次性密码:{password}(下次登录须修改)")
     return 0

@@ -402,3 +402,11 @@ def is_demo_database(session: Session) -> bool:
     from xueji.demo.build import DEMO_SETTING_KEY
 
     return session.get(AppSetting, DEMO_SETTING_KEY) is not None
+
+
+def user_id_of(session: Session, username: str) -> int:
+    """Return the id of an account by its username."""
+    user_id = session.scalar(select(AppUser.id).where(AppUser.username == username))
+    if user_id is None:
+        raise AccountError(f"账号 {username} 不存在")
+    return int(user_id)
