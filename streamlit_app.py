@@ -19,7 +19,7 @@ user = current_user()
 if user is None:
     nav = st.navigation([st.Page(login_page, title="登录", icon="🔑", url_path="login")])
 elif user[1]:
-    nav = st.navigation([st.Page(change_password_page, title="修改密码", icon="🔒", url_path="password")])
+    nav = st.navigation([st.Page(change_password_page, title="修改密码", icon="🔒", url_path="first-password")])
 else:
     actor = user[0]
     sections: dict[str, list] = {}

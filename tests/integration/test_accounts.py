@@ -56,15 +56,28 @@ def test_an_unknown_account_gets_the_same_message_and_is_audited(demo_engine):
 def test_a_new_account_must_change_its_one_time_password_by_the_rules(demo_engine, actors):
     admin = actors["demo_admin"]
     with session_scope(demo_engine) as session:
-        user, password = accounts.create_user(session, actor=admin, username="wang_t", display_name="王老师",
-                                              role=Role.TEACHER, scope_kind=ScopeKind.SCHOOL, scope_code="2143016965")
+        user, password = accounts.create_user(
+            session,
+            actor=admin,
+            username="wang_t",
+            display_name="王老师",
+            role=Role.TEACHER,
+            scope_kind=ScopeKind.SCHOOL,
+            scope_code="2143016965",
+        )
         signed = accounts.authenticate(session, username="wang_t", password=password)
         assert signed.must_change_password
         with pytest.raises(accounts.AccountError, match="至少三类"):
-            accounts.change_password(session, actor=signed.actor, old_password=password, new_password="abcdefghij")
+            accounts.change_password(
+                session, actor=signed.actor, old_password=password, new_password="abcdefghij"
+            )
         with pytest.raises(accounts.AccountError, match="原密码错误"):
-            accounts.change_password(session, actor=signed.actor, old_password="bad", new_password="Guzhen#2027")
-        accounts.change_password(session, actor=signed.actor, old_password=password, new_password="Guzhen#2027")
+            accounts.change_password(
+                session, actor=signed.actor, old_password="bad", new_password="Guzhen#2027"
+            )
+        accounts.change_password(
+            session, actor=signed.actor, old_password=password, new_password="Guzhen#2027"
+        )
         again = accounts.authenticate(session, username="wang_t", password="Guzhen#2027")
         assert not again.must_change_password
 
@@ -82,8 +95,12 @@ def test_a_reset_password_unlocks_and_forces_a_change(demo_engine, actors):
 
 def test_a_disabled_account_cannot_sign_in(demo_engine, actors):
     with session_scope(demo_engine) as session:
-        accounts.set_active(session, actor=actors["demo_admin"], user_id=accounts.user_id_of(session, "demo_teacher"),
-                            active=False)
+        accounts.set_active(
+            session,
+            actor=actors["demo_admin"],
+            user_id=accounts.user_id_of(session, "demo_teacher"),
+            active=False,
+        )
         with pytest.raises(accounts.LoginFailed):
             accounts.authenticate(session, username="demo_teacher", password=DEMO_PASSWORD)
         assert accounts.load_actor(session, actors["demo_teacher"].user_id) is None
@@ -100,8 +117,13 @@ def test_a_disabled_account_cannot_sign_in(demo_engine, actors):
     ],
 )
 def test_account_creation_refuses_bad_input_in_chinese(demo_engine, actors, kwargs, reason):
-    values = {"username": "new_t", "display_name": "新老师", "role": Role.TEACHER, "scope_kind": ScopeKind.SCHOOL,
-              "scope_code": "2143016965"} | kwargs
+    values = {
+        "username": "new_t",
+        "display_name": "新老师",
+        "role": Role.TEACHER,
+        "scope_kind": ScopeKind.SCHOOL,
+        "scope_code": "2143016965",
+    } | kwargs
     with session_scope(demo_engine) as session, pytest.raises(accounts.AccountError, match=reason):
         accounts.create_user(session, actor=actors["demo_admin"], **values)
 

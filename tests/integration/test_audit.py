@@ -22,15 +22,30 @@ def test_each_write_leaves_one_entry_with_before_and_after(demo_engine, actors):
     admin, registrar = actors["demo_admin"], actors["demo_registrar"]
     with session_scope(demo_engine) as session:
         writes = [
-            lambda: accounts.create_user(session, actor=admin, username="li_t", display_name="李老师",
-                                         role=Role.TEACHER, scope_kind=ScopeKind.SCHOOL, scope_code="2143016965"),
-            lambda: accounts.reset_password(session, actor=admin, user_id=accounts.user_id_of(session, "li_t")),
-            lambda: accounts.set_active(session, actor=admin, user_id=accounts.user_id_of(session, "demo_coordinator"),
-                                        active=False),
+            lambda: accounts.create_user(
+                session,
+                actor=admin,
+                username="li_t",
+                display_name="李老师",
+                role=Role.TEACHER,
+                scope_kind=ScopeKind.SCHOOL,
+                scope_code="2143016965",
+            ),
+            lambda: accounts.reset_password(
+                session, actor=admin, user_id=accounts.user_id_of(session, "li_t")
+            ),
+            lambda: accounts.set_active(
+                session, actor=admin, user_id=accounts.user_id_of(session, "demo_coordinator"), active=False
+            ),
             lambda: assignments.assign_class(
-                session, actor=registrar, teacher_id=actors["demo_teacher"].user_id,
-                class_id=session.scalar(select(SchoolClass.id).where(SchoolClass.school_id == registrar.scope_id,
-                                                                     SchoolClass.code.like("2026%"))),
+                session,
+                actor=registrar,
+                teacher_id=actors["demo_teacher"].user_id,
+                class_id=session.scalar(
+                    select(SchoolClass.id).where(
+                        SchoolClass.school_id == registrar.scope_id, SchoolClass.code.like("2026%")
+                    )
+                ),
             ),
         ]
         for write in writes:
@@ -44,7 +59,11 @@ def test_each_write_leaves_one_entry_with_before_and_after(demo_engine, actors):
         assert reset.before["须改密码"] is True and "password" not in str(reset.after).lower()
         disabled = session.scalar(select(AuditLog).where(AuditLog.detail == "停用账号"))
         assert disabled.before["启用"] is True and disabled.after["启用"] is False
-        assert disabled.username == "demo_admin" and disabled.role == "admin" and disabled.scope.startswith("county:")
+        assert (
+            disabled.username == "demo_admin"
+            and disabled.role == "admin"
+            and disabled.scope.startswith("county:")
+        )
 
 
 def test_a_reveal_and_an_export_are_recorded(demo_engine, actors):
@@ -64,8 +83,15 @@ def test_a_failed_write_leaves_no_entry(demo_engine, actors):
     with session_scope(demo_engine) as session:
         before = _count(session)
         try:
-            accounts.create_user(session, actor=actors["demo_admin"], username="demo_teacher", display_name="重复",
-                                 role=Role.TEACHER, scope_kind=ScopeKind.SCHOOL, scope_code="2143016965")
+            accounts.create_user(
+                session,
+                actor=actors["demo_admin"],
+                username="demo_teacher",
+                display_name="重复",
+                role=Role.TEACHER,
+                scope_kind=ScopeKind.SCHOOL,
+                scope_code="2143016965",
+            )
         except accounts.AccountError:
             session.rollback()
         assert _count(session) == before
@@ -74,8 +100,15 @@ def test_a_failed_write_leaves_no_entry(demo_engine, actors):
 def _some_entries(demo_engine, actors):
     with session_scope(demo_engine) as session:
         for name in ("a_t", "b_t", "c_t"):
-            accounts.create_user(session, actor=actors["demo_admin"], username=name, display_name="老师",
-                                 role=Role.TEACHER, scope_kind=ScopeKind.SCHOOL, scope_code="2143016965")
+            accounts.create_user(
+                session,
+                actor=actors["demo_admin"],
+                username=name,
+                display_name="老师",
+                role=Role.TEACHER,
+                scope_kind=ScopeKind.SCHOOL,
+                scope_code="2143016965",
+            )
         assert verify_chain(session).ok and verify_chain(session).checked == 3
 
 

@@ -45,7 +45,9 @@ def targets(demo_engine, actors):
         school = School(township_id=township.id, code="4300000001", name="外县小学", kind="primary")
         session.add(school)
         session.flush()
-        outsider = Student(school_id=school.id, name="外县生", sex="女", birth_date=date(2018, 5, 1), entry_month="202409")
+        outsider = Student(
+            school_id=school.id, name="外县生", sex="女", birth_date=date(2018, 5, 1), entry_month="202409"
+        )
         session.add(outsider)
         session.commit()
         return {"own": own, "neighbour": neighbour, "outside": outsider.id}
@@ -121,18 +123,28 @@ def _visible_ids(demo_engine, actor):
 
 def test_no_role_reads_a_student_outside_its_scope(demo_engine, actors, targets):
     with session_scope(demo_engine) as session:
+
         def ids(sql, **params):
             return set(session.execute(text(sql), params).scalars())
 
-        county_wide = ids("SELECT s.id FROM student s JOIN school c ON c.id = s.school_id "
-                          "JOIN township t ON t.id = c.township_id JOIN county k ON k.id = t.county_id "
-                          "WHERE k.code = '430181000000'")
-        gugang = ids("SELECT s.id FROM student s JOIN school c ON c.id = s.school_id "
-                     "JOIN township t ON t.id = c.township_id WHERE t.code = '430181108000'")
-        school = ids("SELECT s.id FROM student s JOIN school c ON c.id = s.school_id WHERE c.code = '2143016965'")
-        teacher = ids("SELECT s.id FROM student s JOIN school_class k ON k.id = s.class_id "
-                      "WHERE k.head_teacher_id = :u UNION SELECT student_id FROM teacher_assignment "
-                      "WHERE user_id = :u AND student_id IS NOT NULL", u=actors["demo_teacher"].user_id)
+        county_wide = ids(
+            "SELECT s.id FROM student s JOIN school c ON c.id = s.school_id "
+            "JOIN township t ON t.id = c.township_id JOIN county k ON k.id = t.county_id "
+            "WHERE k.code = '430181000000'"
+        )
+        gugang = ids(
+            "SELECT s.id FROM student s JOIN school c ON c.id = s.school_id "
+            "JOIN township t ON t.id = c.township_id WHERE t.code = '430181108000'"
+        )
+        school = ids(
+            "SELECT s.id FROM student s JOIN school c ON c.id = s.school_id WHERE c.code = '2143016965'"
+        )
+        teacher = ids(
+            "SELECT s.id FROM student s JOIN school_class k ON k.id = s.class_id "
+            "WHERE k.head_teacher_id = :u UNION SELECT student_id FROM teacher_assignment "
+            "WHERE user_id = :u AND student_id IS NOT NULL",
+            u=actors["demo_teacher"].user_id,
+        )
     assert _visible_ids(demo_engine, actors["demo_county"]) == county_wide
     assert _visible_ids(demo_engine, actors["demo_township"]) == gugang
     assert _visible_ids(demo_engine, actors["demo_coordinator"]) == gugang
@@ -150,7 +162,11 @@ def test_a_teacher_cannot_read_a_classmate_they_do_not_answer_for(demo_engine, a
             .join(SchoolClass, Student.class_id == SchoolClass.id)
             .join(School)
             .where(School.code == "2143016965", SchoolClass.head_teacher_id.is_(None))
-            .where(Student.id.not_in(select(text("student_id FROM teacher_assignment WHERE student_id IS NOT NULL"))))
+            .where(
+                Student.id.not_in(
+                    select(text("student_id FROM teacher_assignment WHERE student_id IS NOT NULL"))
+                )
+            )
             .order_by(Student.id)
         )
         with pytest.raises(PermissionDenied, match="管辖范围"):

@@ -40,14 +40,23 @@ def test_phone_numbers_are_masked_three_plus_four():
 
 
 def test_a_session_ends_after_thirty_idle_minutes():
-    assert session_end_reason(login_at=T0, last_seen=T0, now=T0 + timedelta(minutes=29), idle=IDLE, absolute=ABSOLUTE) is None
-    reason = session_end_reason(login_at=T0, last_seen=T0, now=T0 + timedelta(minutes=30), idle=IDLE, absolute=ABSOLUTE)
+    assert (
+        session_end_reason(
+            login_at=T0, last_seen=T0, now=T0 + timedelta(minutes=29), idle=IDLE, absolute=ABSOLUTE
+        )
+        is None
+    )
+    reason = session_end_reason(
+        login_at=T0, last_seen=T0, now=T0 + timedelta(minutes=30), idle=IDLE, absolute=ABSOLUTE
+    )
     assert reason and "30 分钟" in reason
 
 
 def test_an_active_session_still_ends_after_twelve_hours():
     at = T0 + timedelta(hours=12)
-    reason = session_end_reason(login_at=T0, last_seen=at - timedelta(minutes=1), now=at, idle=IDLE, absolute=ABSOLUTE)
+    reason = session_end_reason(
+        login_at=T0, last_seen=at - timedelta(minutes=1), now=at, idle=IDLE, absolute=ABSOLUTE
+    )
     assert reason and "12 小时" in reason
 
 

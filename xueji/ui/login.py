@@ -8,7 +8,7 @@ from xueji.db import session_scope
 from xueji.demo.build import DEMO_ACCOUNTS, DEMO_PASSWORD
 from xueji.services import accounts
 from xueji.ui.errors import shown_as_error
-from xueji.ui.session import NOTICE, require_actor, sign_in
+from xueji.ui.session import NOTICE, current_user, sign_in
 
 
 def _is_demo_database() -> bool:
@@ -44,7 +44,10 @@ def login_page() -> None:
 
 
 def change_password_page() -> None:
-    actor = require_actor()
+    user = current_user()
+    if user is None:
+        st.stop()
+    actor = user[0]
     st.title("修改密码")
     st.caption("密码至少 8 位,包含小写字母、大写字母、数字、符号中的至少三类。新账号首次登录须修改密码。")
     with st.form("change_password", clear_on_submit=True):
@@ -58,5 +61,6 @@ def change_password_page() -> None:
             return
         with shown_as_error(), session_scope() as session:
             accounts.change_password(session, actor=actor, old_password=old, new_password=new)
+            if user[1]:  # the forced first change is done: on to the user's own pages
+                st.rerun()
             st.success("密码已修改")
-            st.rerun()

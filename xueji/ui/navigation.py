@@ -1,4 +1,10 @@
-"""Which pages a role sees: each page names the action it needs, checked against the permission table."""
+"""Which pages a role sees: each page names the action it needs, checked against the permission table.
+
+Page scripts live in subfolders of pages/: Streamlit runs a process's first script run (and every AppTest run)
+in its old multipage mode when pages/ holds scripts at its top level, and that mode makes every such script
+reachable by URL whatever st.navigation registers. It only looks at the top level, so subfolders keep the
+router the only way in.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +24,11 @@ class PageSpec:
 
 
 PAGES = (
-    PageSpec("pages/home.py", "概况", "🏠", Action.OVERVIEW_READ, "概况"),
-    PageSpec("pages/students.py", "学生名册", "🧒", Action.STUDENT_READ, "学籍"),
-    PageSpec("pages/assignments.py", "教师包保", "🤝", Action.ASSIGNMENT_MANAGE, "学籍"),
-    PageSpec("pages/users.py", "账号管理", "👥", Action.USER_MANAGE, "系统"),
-    PageSpec("pages/audit_log.py", "审计日志", "🔍", Action.AUDIT_READ, "系统"),
+    PageSpec("pages/overview/home.py", "概况", "🏠", Action.OVERVIEW_READ, "概况"),
+    PageSpec("pages/registry/students.py", "学生名册", "🧒", Action.STUDENT_READ, "学籍"),
+    PageSpec("pages/registry/assignments.py", "教师包保", "🤝", Action.ASSIGNMENT_MANAGE, "学籍"),
+    PageSpec("pages/system/users.py", "账号管理", "👥", Action.USER_MANAGE, "系统"),
+    PageSpec("pages/system/audit_log.py", "审计日志", "🔍", Action.AUDIT_READ, "系统"),
 )
 
 
@@ -33,6 +39,6 @@ def pages_for(actor: Actor) -> list[PageSpec]:
 
 def title_for(page: PageSpec, actor: Actor) -> str:
     """A teacher's roster is their own students."""
-    if page.path == "pages/students.py" and actor.role is Role.TEACHER:
+    if page.path == "pages/registry/students.py" and actor.role is Role.TEACHER:
         return "我的学生"
     return page.title

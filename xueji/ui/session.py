@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from xueji.auth import Actor
+from xueji.auth import Action, Actor
 from xueji.clock import now
 from xueji.config import get_settings
 from xueji.db import session_scope
@@ -76,9 +76,17 @@ def current_user() -> tuple[Actor, bool] | None:
     return loaded
 
 
-def require_actor() -> Actor:
-    """Return the signed-in actor for a page; the router never shows a page to nobody."""
+def require_actor(action: Action | None = None) -> Actor:
+    """Return the signed-in actor for a page that needs this action; stop the page otherwise.
+
+    The router registers only the pages a role may open and every service checks again; this guard keeps a
+    page from even drawing for someone who reached it another way.
+    """
     user = current_user()
-    if user is None:
+    if user is None or user[1]:
         st.stop()
-    return user[0]
+    actor = user[0]
+    if action is not None and not actor.can(action):
+        st.error(f"无权访问此页面:您的角色({actor.role.label})无权{action.label}")
+        st.stop()
+    return actor

@@ -3,14 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from xueji.auth import ROLE_SCOPES
+from xueji.auth import ROLE_SCOPES, Action
 from xueji.db import session_scope
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services import accounts
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 
-actor = require_actor()
+actor = require_actor(Action.USER_MANAGE)
 st.title("账号管理")
 st.caption("账号仅限本人使用。新账号和重置后的账号使用一次性密码,首次登录须修改。账号不删除,只停用。")
 

@@ -13,7 +13,7 @@ from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import export_button, pager
 
-actor = require_actor()
+actor = require_actor(Action.STUDENT_READ)
 st.title("我的学生" if actor.role is Role.TEACHER else "学生名册")
 
 search = st.text_input("搜索", placeholder="姓名、身份证号后几位或7位班号", key="student_search")

@@ -4,13 +4,14 @@ from datetime import timedelta
 
 import streamlit as st
 
+from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.services import audit_log
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import export_button, pager
 
-actor = require_actor()
+actor = require_actor(Action.AUDIT_READ)
 st.title("审计日志")
 st.caption(
     "记录每一次登录、退出、锁定、增删改(含修改前后)、导入、导出、查看完整信息和越权尝试。日志只增不改,逐条哈希链接。"

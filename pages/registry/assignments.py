@@ -2,12 +2,13 @@
 
 import streamlit as st
 
+from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.services import assignments
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 
-actor = require_actor()
+actor = require_actor(Action.ASSIGNMENT_MANAGE)
 st.title("教师包保")
 st.caption("教师包学生:班主任自动负责本班;也可把整班或个别学生分配给科任教师。教师只能看到自己负责的学生。")
 

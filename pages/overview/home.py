@@ -12,7 +12,7 @@ from xueji.ui.overview import scoped_overview
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import export_button
 
-actor = require_actor()
+actor = require_actor(Action.OVERVIEW_READ)
 data = scoped_overview(actor)
 t = data.totals
 

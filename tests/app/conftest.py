@@ -1,0 +1,34 @@
+"""AppTest fixtures: the real app over a temporary SQLite demo database, signed in through the form."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import APP, SMALL_DEMO
+from xueji.config import get_settings
+from xueji.db import make_engine, migrate, session_scope
+from xueji.demo import load_demo
+from xueji.demo.build import DEMO_PASSWORD
+
+
+@pytest.fixture
+def demo_sqlite(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("XUEJI_DATABASE_URL", url)
+    monkeypatch.setenv("XUEJI_TODAY", "2026-11-23")
+    get_settings.cache_clear()
+    engine = make_engine(url)
+    migrate(engine)
+    with session_scope(engine) as session:
+        load_demo(session, SMALL_DEMO)
+    yield engine
+    get_settings.cache_clear()
+
+
+def sign_in(username: str, password: str = DEMO_PASSWORD) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click().run()
+    assert not at.exception
+    return at

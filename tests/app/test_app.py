@@ -1,0 +1,167 @@
+"""The app as each role sees it: pages registered by role, counts from the database, masking, timeouts."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import sign_in
+from tests.conftest import APP
+from xueji.auth import PERMISSIONS
+from xueji.clock import now
+from xueji.config import get_settings
+from xueji.demo.build import DEMO_ACCOUNTS
+from xueji.ui.navigation import PAGES
+from xueji.ui.session import LAST_SEEN, LOGIN_AT
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_the_login_page_comes_first_and_shows_demo_accounts(demo_sqlite):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert not at.exception
+    assert at.title[0].value == "学籍 · 控辍保学"
+    assert "demo_teacher" in at.table[0].value.to_string()
+    with pytest.raises(ValueError):
+        at.switch_page("pages/overview/home.py").run()
+
+
+def test_a_wrong_password_shows_a_chinese_error(demo_sqlite):
+    at = sign_in("demo_county", "wrong-password")
+    assert at.error[0].value == "账号或密码错误"
+
+
+@pytest.mark.parametrize(("username", "role"), [(a[0], a[2]) for a in DEMO_ACCOUNTS])
+def test_each_role_gets_exactly_its_pages(demo_sqlite, username, role):
+    at = sign_in(username)
+    allowed = {p.path for p in PAGES if p.action in PERMISSIONS[role]}
+    assert allowed or role.value in {"admin", "auditor"}
+    for page in PAGES:
+        if page.path in allowed:
+            at.switch_page(page.path).run()
+            assert not at.exception, (username, page.path, at.exception)
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(page.path).run()
+
+
+def test_the_county_officer_sees_the_database_counts(demo_sqlite):
+    with demo_sqlite.connect() as conn:
+        enrolled = conn.execute(text("SELECT count(*) FROM student WHERE status = 'enrolled'")).scalar_one()
+        schools = conn.execute(text("SELECT count(*) FROM school")).scalar_one()
+    at = sign_in("demo_county")
+    assert at.title[0].value == "县域概况"
+    assert _metric(at, "在读学生") == f"{enrolled:,}"
+    assert _metric(at, "学校") == str(schools)
+    assert "2026-2027学年" in at.caption[0].value
+    assert at.dataframe[2].value["在读学生"].sum() == enrolled
+
+
+def test_the_township_official_sees_only_their_township(demo_sqlite):
+    with demo_sqlite.connect() as conn:
+        enrolled = conn.execute(
+            text(
+                "SELECT count(*) FROM student s JOIN school c ON c.id = s.school_id JOIN township t "
+                "ON t.id = c.township_id WHERE t.code = '430181108000' AND s.status = 'enrolled'"
+            )
+        ).scalar_one()
+    at = sign_in("demo_township")
+    assert at.title[0].value == "乡镇概况"
+    assert _metric(at, "在读学生") == f"{enrolled:,}"
+    assert set(at.dataframe[0].value["乡镇"]) == {"古港镇"}
+
+
+def _roster_ids(at):
+    return list(at.dataframe[0].value["身份证号"].dropna())
+
+
+def test_id_numbers_are_masked_for_the_county_but_not_for_the_registrar(demo_sqlite):
+    county = sign_in("demo_county")
+    county.switch_page("pages/registry/students.py").run()
+    masked = _roster_ids(county)
+    assert masked and all("********" in v for v in masked)
+    assert all("****" in p for p in county.dataframe[0].value["监护人电话"].dropna())
+    registrar = sign_in("demo_registrar")
+    registrar.switch_page("pages/registry/students.py").run()
+    full = _roster_ids(registrar)
+    assert full and all("*" not in v and len(v) == 18 for v in full)
+
+
+def test_a_reveal_from_the_page_is_audited(demo_sqlite):
+    at = sign_in("demo_county")
+    at.switch_page("pages/registry/students.py").run()
+    at.text_input(key="student_search").input("").run()
+    form_inputs = [t for t in at.text_input if t.label == "事由"]
+    form_inputs[0].input("核实辍学儿童身份")
+    next(b for b in at.button if b.label == "查看").click().run()
+    assert not at.exception
+    assert any("身份证号:" in m.value for m in at.markdown)
+    with demo_sqlite.connect() as conn:
+        detail = conn.execute(text("SELECT detail FROM audit_log WHERE action = 'reveal'")).scalar_one()
+    assert detail == "事由:核实辍学儿童身份"
+
+
+def test_thirty_idle_minutes_sign_the_user_out(demo_sqlite):
+    at = sign_in("demo_teacher")
+    assert at.title[0].value == "我的学生"
+    at.session_state[LAST_SEEN] = now() - timedelta(minutes=get_settings().idle_timeout_minutes)
+    at.run()
+    assert at.title[0].value == "学籍 · 控辍保学"
+    assert "未操作" in at.warning[0].value
+    with demo_sqlite.connect() as conn:
+        detail = conn.execute(text("SELECT detail FROM audit_log WHERE action = 'logout'")).scalar_one()
+    assert "未操作" in detail
+
+
+def test_twelve_hours_end_even_an_active_session(demo_sqlite):
+    at = sign_in("demo_teacher")
+    at.session_state[LOGIN_AT] = now() - timedelta(hours=12)
+    at.run()
+    assert "12 小时" in at.warning[0].value
+
+
+def test_a_new_account_is_sent_to_change_its_password_first(demo_sqlite):
+    from xueji.db import session_scope
+    from xueji.rules.vocab import Role, ScopeKind
+    from xueji.services import accounts
+
+    with session_scope(demo_sqlite) as session:
+        admin = accounts.actor_by_username(session, "demo_admin")
+        _, password = accounts.create_user(
+            session,
+            actor=admin,
+            username="new_teacher",
+            display_name="新老师",
+            role=Role.TEACHER,
+            scope_kind=ScopeKind.SCHOOL,
+            scope_code="2143016965",
+        )
+    at = sign_in("new_teacher", password)
+    assert at.title[0].value == "修改密码"
+    with pytest.raises(ValueError):
+        at.switch_page("pages/registry/students.py").run()
+    at.text_input(key="pw_old").input(password)
+    at.text_input(key="pw_new").input("Gugang#2027")
+    at.text_input(key="pw_again").input("Gugang#2027")
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "我的学生"
+
+
+def test_logout_returns_to_the_login_page(demo_sqlite):
+    at = sign_in("demo_auditor")
+    assert at.title[0].value == "审计日志"
+    at.button(key="logout").click().run()
+    assert at.title[0].value == "学籍 · 控辍保学"
+
+
+def test_an_uninitialised_database_gets_a_chinese_message_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("XUEJI_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    get_settings.cache_clear()
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    get_settings.cache_clear()
+    assert not at.exception
+    assert "xueji init" in at.error[0].value
