@@ -17,9 +17,11 @@ if problem:
 
 user = current_user()
 if user is None:
-    nav = st.navigation([st.Page(login_page, title="登录", icon="🔑", url_path="login")])
+    nav = st.navigation([st.Page(login_page, title="登录", icon=":material/login:", url_path="login")])
 elif user[1]:
-    nav = st.navigation([st.Page(change_password_page, title="修改密码", icon="🔒", url_path="first-password")])
+    nav = st.navigation(
+        [st.Page(change_password_page, title="修改密码", icon=":material/lock:", url_path="first-password")]
+    )
 else:
     actor = user[0]
     sections: dict[str, list] = {}
@@ -28,7 +30,7 @@ else:
             st.Page(spec.path, title=title_for(spec, actor), icon=spec.icon)
         )
     sections.setdefault("账号", []).append(
-        st.Page(change_password_page, title="修改密码", icon="🔒", url_path="password")
+        st.Page(change_password_page, title="修改密码", icon=":material/lock:", url_path="password")
     )
     nav = st.navigation(sections)
     with st.sidebar:

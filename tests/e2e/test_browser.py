@@ -16,6 +16,7 @@ from sqlalchemy import text
 from tests.conftest import SMALL_DEMO, require
 from xueji.db import make_engine, migrate, session_scope
 from xueji.demo import load_demo
+from xueji.demo.build import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -100,20 +101,67 @@ def browser():
         b.close()
 
 
-def test_home_page_shows_chinese_and_the_enrolled_count(app_url, browser):
+def _sign_in(browser, url, username):
+    page = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="zh-CN")
+    page.goto(url)
+    page.get_by_label("账号").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    return page
+
+
+def _shot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(1500)  # let charts and tables draw before the screenshot
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_the_county_officer_sees_chinese_and_the_enrolled_count(app_url, browser):
     url, engine = app_url
     with session_scope(engine) as session:
         enrolled = session.execute(
             text("SELECT count(*) FROM student WHERE status = 'enrolled'")
         ).scalar_one()
-    page = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="zh-CN")
-    page.goto(url)
+    page = _sign_in(browser, url, "demo_county")
     page.get_by_role("heading", name="县域概况").wait_for(timeout=30_000)
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="在读学生")
     metric.wait_for(timeout=30_000)
     assert f"{enrolled:,}" in metric.inner_text()
     assert page.get_by_text("各学校").first.is_visible()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(1500)  # let the charts draw before the screenshot
-    page.screenshot(path=str(ARTIFACTS / "home.png"), full_page=True)
+    _shot(page, "county_overview.png")
+    page.close()
+
+
+def test_a_teacher_sees_only_their_students_and_logs_out(app_url, browser):
+    url, engine = app_url
+    with session_scope(engine) as session:
+        own = session.execute(
+            text(
+                "SELECT count(*) FROM (SELECT s.id FROM student s JOIN school_class k ON k.id = s.class_id "
+                "JOIN app_user u ON u.id = k.head_teacher_id WHERE u.username = 'demo_teacher' "
+                "UNION SELECT a.student_id FROM teacher_assignment a JOIN app_user u ON u.id = a.user_id "
+                "WHERE u.username = 'demo_teacher' AND a.student_id IS NOT NULL) mine"
+            )
+        ).scalar_one()
+        school = session.execute(
+            text(
+                "SELECT count(*) FROM student s JOIN school c ON c.id = s.school_id WHERE c.code = '2143016965'"
+            )
+        ).scalar_one()
+    assert 0 < own < school
+    page = _sign_in(browser, url, "demo_teacher")
+    page.get_by_role("heading", name="我的学生").wait_for(timeout=30_000)
+    assert page.get_by_text(f"共 {own} 名学生").is_visible()
+    assert page.get_by_role("link", name="审计日志").count() == 0
+    assert page.get_by_role("link", name="概况").count() == 0
+    _shot(page, "teacher_students.png")
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("button", name="登录").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="我的学生").wait_for(state="detached", timeout=30_000)
+    # A page's address without a session leads to the sign-in page, never to the page itself.
+    page.goto(f"{url}/audit_log")
+    page.get_by_role("button", name="登录").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert page.get_by_role("heading", name="审计日志").count() == 0
+    assert page.get_by_role("heading", name="学籍 · 控辍保学").is_visible()
     page.close()

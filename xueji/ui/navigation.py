@@ -24,11 +24,13 @@ class PageSpec:
 
 
 PAGES = (
-    PageSpec("pages/overview/home.py", "概况", "🏠", Action.OVERVIEW_READ, "概况"),
-    PageSpec("pages/registry/students.py", "学生名册", "🧒", Action.STUDENT_READ, "学籍"),
-    PageSpec("pages/registry/assignments.py", "教师包保", "🤝", Action.ASSIGNMENT_MANAGE, "学籍"),
-    PageSpec("pages/system/users.py", "账号管理", "👥", Action.USER_MANAGE, "系统"),
-    PageSpec("pages/system/audit_log.py", "审计日志", "🔍", Action.AUDIT_READ, "系统"),
+    PageSpec("pages/overview/home.py", "概况", ":material/dashboard:", Action.OVERVIEW_READ, "概况"),
+    PageSpec("pages/registry/students.py", "学生名册", ":material/groups:", Action.STUDENT_READ, "学籍"),
+    PageSpec(
+        "pages/registry/assignments.py", "教师包保", ":material/handshake:", Action.ASSIGNMENT_MANAGE, "学籍"
+    ),
+    PageSpec("pages/system/users.py", "账号管理", ":material/manage_accounts:", Action.USER_MANAGE, "系统"),
+    PageSpec("pages/system/audit_log.py", "审计日志", ":material/policy:", Action.AUDIT_READ, "系统"),
 )
 
 
