@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
@@ -17,7 +18,7 @@ from xueji.demo import DemoSpec, load_demo
 from xueji.demo.build import DemoError
 from xueji.models import County, School, Student
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services import accounts, audit_log
+from xueji.services import accounts, audit_log, students
 
 
 def _safe_url(url: str) -> str:
@@ -105,6 +106,16 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
             session, actor=_acting(session, args), user_id=accounts.user_id_of(session, args.username)
         )
     print(f"{args.username} 的一次性密码:{password}(下次登录须修改)")
+    return 0
+
+
+def cmd_export_students(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        data = students.export_roster(
+            session, actor=_acting(session, args), search=args.search, unmasked=args.unmasked
+        )
+    Path(args.file).write_bytes(data)
+    print(f"已导出学生名册到 {args.file}({'未脱敏' if args.unmasked else '已脱敏'}),已记入审计日志。")
     return 0
 
 
@@ -199,6 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = user.add_parser("reset-password", help="重置密码,打印一次性密码 (reset a password)")
     p.add_argument("username")
     p.set_defaults(func=cmd_user_reset)
+
+    export = sub.add_parser("export", help="导出 (export)").add_subparsers(
+        dest="export_command", metavar="子命令"
+    )
+    p = export.add_parser("students", help="导出学生名册 xlsx,默认脱敏 (export the roster)")
+    p.add_argument("file", help="输出文件,如 名册.xlsx")
+    p.add_argument("--search", default="", help="按姓名、身份证号尾号或班号筛选")
+    p.add_argument("--unmasked", action="store_true", help="导出完整身份证号和电话(须有权限)")
+    p.set_defaults(func=cmd_export_students)
 
     audit = sub.add_parser("audit", help="审计日志 (audit log)").add_subparsers(
         dest="audit_command", metavar="子命令"

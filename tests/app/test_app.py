@@ -165,3 +165,20 @@ def test_an_uninitialised_database_gets_a_chinese_message_not_a_traceback(tmp_pa
     get_settings.cache_clear()
     assert not at.exception
     assert "xueji init" in at.error[0].value
+
+
+def test_a_database_that_is_not_a_demo_shows_no_demo_passwords(tmp_path, monkeypatch):
+    from xueji.db import make_engine, migrate, session_scope
+    from xueji.services import accounts
+
+    url = f"sqlite:///{tmp_path / 'real.db'}"
+    monkeypatch.setenv("XUEJI_DATABASE_URL", url)
+    get_settings.cache_clear()
+    engine = make_engine(url)
+    migrate(engine)
+    with session_scope(engine) as session:
+        accounts.create_first_admin(session)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    get_settings.cache_clear()
+    assert not at.exception
+    assert len(at.table) == 0 and not at.expander
