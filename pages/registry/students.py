@@ -1,6 +1,5 @@
 """学生名册 / 我的学生: search, page, reveal (audited), export (masked by default, audited)."""
 
-import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
@@ -25,24 +24,7 @@ with session_scope() as session:
 
 full = sees_full_identifiers(actor)
 st.caption(f"共 {page.total} 名学生" + ("" if full else " · 身份证号和电话已脱敏"))
-table = pd.DataFrame(
-    [
-        (
-            r.name,
-            r.sex,
-            r.birth_date,
-            r.id_number,
-            r.school,
-            r.class_name,
-            r.grade,
-            r.status,
-            r.flags,
-            r.guardian_phone,
-        )
-        for r in page.rows
-    ],
-    columns=students.ROSTER_COLUMNS,
-)
+table = students.roster_frame(page.rows)
 st.dataframe(table, hide_index=True, width="stretch")
 
 if actor.can(Action.STUDENT_REVEAL) and page.rows:

@@ -171,15 +171,9 @@ ROSTER_COLUMNS = [
 ]
 
 
-def export_roster(session: Session, *, actor: Actor, search: str = "", unmasked: bool = False) -> bytes:
-    """Return the filtered roster as xlsx; masked unless asked and allowed; always audited."""
-    require(session, actor, Action.STUDENT_EXPORT)
-    if unmasked and not sees_full_identifiers(actor):
-        require(session, actor, Action.STUDENT_REVEAL)
-    year = school_year_on(session, today())
-    query = _roster_query(actor, search).order_by(SchoolClass.code, Student.name, Student.id)
-    rows = [_row(*r, full=unmasked, school_year=year) for r in session.execute(query)]
-    frame = pd.DataFrame(
+def roster_frame(rows: list[StudentRow]) -> pd.DataFrame:
+    """The roster as a table with Chinese headers, for the page and the export alike."""
+    return pd.DataFrame(
         [
             (
                 r.name,
@@ -197,6 +191,17 @@ def export_roster(session: Session, *, actor: Actor, search: str = "", unmasked:
         ],
         columns=ROSTER_COLUMNS,
     )
+
+
+def export_roster(session: Session, *, actor: Actor, search: str = "", unmasked: bool = False) -> bytes:
+    """Return the filtered roster as xlsx; masked unless asked and allowed; always audited."""
+    require(session, actor, Action.STUDENT_EXPORT)
+    if unmasked and not sees_full_identifiers(actor):
+        require(session, actor, Action.STUDENT_REVEAL)
+    year = school_year_on(session, today())
+    query = _roster_query(actor, search).order_by(SchoolClass.code, Student.name, Student.id)
+    rows = [_row(*r, full=unmasked, school_year=year) for r in session.execute(query)]
+    frame = roster_frame(rows)
     return export_table(
         session,
         actor=actor,
