@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from xueji.auth import ROLE_SCOPES, Action
+from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services import accounts
@@ -40,6 +40,7 @@ st.dataframe(
 )
 
 ROLES = [r for r in Role if r is not Role.SYSTEM]
+SCOPE_NAMES = {ScopeKind.COUNTY: "县区", ScopeKind.TOWNSHIP: "乡镇", ScopeKind.SCHOOL: "学校"}
 with st.expander("新建账号"):
     with st.form("new_user", clear_on_submit=True):
         username = st.text_input("账号(英文字母、数字、下划线)")
@@ -48,13 +49,11 @@ with st.expander("新建账号"):
         scope_kind = st.selectbox(
             "管辖范围",
             list(ScopeKind),
-            format_func=lambda k: {"county": "县区", "township": "乡镇", "school": "学校"}[k.value],
+            format_func=lambda k: SCOPE_NAMES[k],
         )
         scope_code = st.text_input("范围代码(县区/乡镇12位行政区划代码,学校10位标识码)")
         if st.form_submit_button("创建", type="primary"):
             with shown_as_error(), session_scope() as session:
-                if scope_kind not in ROLE_SCOPES[role]:
-                    raise accounts.AccountError(f"{role.label}不能设置为该管辖范围")
                 user, password = accounts.create_user(
                     session,
                     actor=actor,
@@ -87,3 +86,21 @@ if active:
             with shown_as_error(), session_scope() as session:
                 accounts.set_active(session, actor=actor, user_id=chosen.id, active=not chosen.is_active)
                 st.rerun()
+        with st.form("role_scope"):
+            st.write(f"更改 {chosen.username} 的角色和管辖范围")
+            new_role = st.selectbox("新角色", ROLES, format_func=lambda r: r.label, key="new_role")
+            new_kind = st.selectbox(
+                "新管辖范围", list(ScopeKind), format_func=lambda k: SCOPE_NAMES[k], key="new_kind"
+            )
+            new_code = st.text_input("范围代码", key="new_code")
+            if st.form_submit_button("保存角色和范围"):
+                with shown_as_error(), session_scope() as session:
+                    accounts.set_role_and_scope(
+                        session,
+                        actor=actor,
+                        user_id=chosen.id,
+                        role=new_role,
+                        scope_kind=new_kind,
+                        scope_code=new_code,
+                    )
+                    st.success("已更改,下次操作时生效")

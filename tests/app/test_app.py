@@ -12,6 +12,7 @@ from xueji.auth import PERMISSIONS
 from xueji.clock import now
 from xueji.config import get_settings
 from xueji.demo.build import DEMO_ACCOUNTS
+from xueji.rules.vocab import Role, ScopeKind
 from xueji.ui.navigation import PAGES
 from xueji.ui.session import LAST_SEEN, LOGIN_AT
 
@@ -182,3 +183,39 @@ def test_a_database_that_is_not_a_demo_shows_no_demo_passwords(tmp_path, monkeyp
     get_settings.cache_clear()
     assert not at.exception
     assert len(at.table) == 0 and not at.expander
+
+
+def test_the_admin_creates_an_account_from_the_page_and_sees_its_one_time_password(demo_sqlite):
+    at = sign_in("demo_admin")
+    assert at.title[0].value == "账号管理"
+    form = {t.label: t for t in at.text_input}
+    form["账号(英文字母、数字、下划线)"].input("zhou_t")
+    form["姓名"].input("周老师")
+    at.selectbox[0].select(Role.TEACHER)
+    at.selectbox[1].select(ScopeKind.SCHOOL)
+    form["范围代码(县区/乡镇12位行政区划代码,学校10位标识码)"].input("2143016965")
+    next(b for b in at.button if b.label == "创建").click().run()
+    assert not at.exception
+    assert "一次性密码" in at.success[0].value
+    with demo_sqlite.connect() as conn:
+        role = conn.execute(text("SELECT role FROM app_user WHERE username = 'zhou_t'")).scalar_one()
+    assert role == "teacher"
+
+
+def test_the_registrar_assigns_one_student_to_the_teacher(demo_sqlite):
+    with demo_sqlite.connect() as conn:
+        name = conn.execute(
+            text(
+                "SELECT s.name FROM student s JOIN school_class k ON k.id = s.class_id JOIN school c ON c.id = s.school_id "
+                "WHERE c.code = '2143016965' AND k.head_teacher_id IS NULL ORDER BY s.id LIMIT 1"
+            )
+        ).scalar_one()
+    at = sign_in("demo_registrar")
+    at.switch_page("pages/registry/assignments.py").run()
+    at.text_input(key="assign_search").input(name).run()
+    next(b for b in at.button if b.label == "分配该学生").click().run()
+    assert not at.exception
+    assert "已将" in at.success[0].value
+    teacher = sign_in("demo_teacher")
+    teacher.text_input(key="student_search").input(name).run()
+    assert name in list(teacher.dataframe[0].value["姓名"])

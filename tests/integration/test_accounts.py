@@ -136,3 +136,32 @@ def test_the_first_admin_gets_a_one_time_password_and_no_default(engine):
         assert accounts.create_first_admin(session) is None
         with pytest.raises(accounts.LoginFailed):
             accounts.authenticate(session, username="system", password="")
+
+
+def test_the_admin_can_move_an_account_to_another_scope_and_it_takes_effect(demo_engine, actors):
+    from xueji.services import students
+
+    with session_scope(demo_engine) as session:
+        official_id = accounts.user_id_of(session, "demo_township")
+        accounts.set_role_and_scope(
+            session,
+            actor=actors["demo_admin"],
+            user_id=official_id,
+            role=Role.TOWNSHIP_OFFICIAL,
+            scope_kind=ScopeKind.TOWNSHIP,
+            scope_code="430181106000",
+        )
+        moved, _ = accounts.load_actor(session, official_id)
+        schools = {r.school for r in students.list_students(session, actor=moved, limit=10_000).rows}
+        assert schools and all(s.startswith("沙市镇") for s in schools)
+        entry = session.scalars(select(AuditLog).where(AuditLog.detail == "更改角色或管辖范围")).one()
+        assert entry.before["范围"] != entry.after["范围"]
+        with pytest.raises(accounts.AccountError, match="管辖范围"):
+            accounts.set_role_and_scope(
+                session,
+                actor=actors["demo_admin"],
+                user_id=official_id,
+                role=Role.REGISTRAR,
+                scope_kind=ScopeKind.TOWNSHIP,
+                scope_code="430181106000",
+            )

@@ -279,6 +279,34 @@ def reset_password(session: Session, *, actor: Actor, user_id: int) -> str:
     return password
 
 
+def set_role_and_scope(
+    session: Session, *, actor: Actor, user_id: int, role: Role, scope_kind: ScopeKind, scope_code: str
+) -> None:
+    """Give an account another role or scope; one role per account, so duties stay separated."""
+    user = _managed_user(session, actor, user_id)
+    if role is Role.SYSTEM:
+        raise AccountError("系统操作员账号由系统内置,不能设置")
+    if user.id == actor.user_id:
+        raise AccountError("不能更改自己的角色")
+    before = _public(user)
+    columns = _scope_columns(session, role, scope_kind, scope_code)
+    user.role, user.scope_kind = role.value, scope_kind.value
+    user.county_id = user.township_id = user.school_id = None
+    for column, value in columns.items():
+        setattr(user, column, value)
+    record(
+        session,
+        actor=actor,
+        action="update",
+        entity_type="user",
+        entity_id=user.id,
+        before=before,
+        after=_public(user),
+        detail="更改角色或管辖范围",
+    )
+    session.commit()
+
+
 def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> None:
     """Disable (or enable again) an account; accounts are never deleted, so the audit log keeps its names."""
     user = _managed_user(session, actor, user_id)
