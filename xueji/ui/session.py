@@ -43,7 +43,6 @@ def sign_out(reason: str = "退出") -> None:
             if loaded is not None:
                 accounts.record_logout(session, actor=loaded[0], reason=reason)
     st.session_state.clear()
-    st.cache_data.clear()
     if reason != "退出":
         st.session_state[NOTICE] = reason
 
