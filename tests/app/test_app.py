@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import sign_in
 from tests.conftest import APP
+from tests.factories import new_teacher
 from xueji.auth import PERMISSIONS
 from xueji.clock import now
 from xueji.config import get_settings
@@ -126,20 +127,11 @@ def test_twelve_hours_end_even_an_active_session(demo_sqlite):
 
 def test_a_new_account_is_sent_to_change_its_password_first(demo_sqlite):
     from xueji.db import session_scope
-    from xueji.rules.vocab import Role, ScopeKind
     from xueji.services import accounts
 
     with session_scope(demo_sqlite) as session:
         admin = accounts.actor_by_username(session, "demo_admin")
-        _, password = accounts.create_user(
-            session,
-            actor=admin,
-            username="new_teacher",
-            display_name="新老师",
-            role=Role.TEACHER,
-            scope_kind=ScopeKind.SCHOOL,
-            scope_code="2143016965",
-        )
+        _, password = new_teacher(session, admin, "new_teacher")
     at = sign_in("new_teacher", password)
     assert at.title[0].value == "修改密码"
     with pytest.raises(ValueError):

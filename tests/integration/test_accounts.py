@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from tests.factories import new_teacher
 from xueji.clock import now
 from xueji.db import session_scope
 from xueji.demo.build import DEMO_PASSWORD
@@ -56,15 +57,7 @@ def test_an_unknown_account_gets_the_same_message_and_is_audited(demo_engine):
 def test_a_new_account_must_change_its_one_time_password_by_the_rules(demo_engine, actors):
     admin = actors["demo_admin"]
     with session_scope(demo_engine) as session:
-        user, password = accounts.create_user(
-            session,
-            actor=admin,
-            username="wang_t",
-            display_name="王老师",
-            role=Role.TEACHER,
-            scope_kind=ScopeKind.SCHOOL,
-            scope_code="2143016965",
-        )
+        user, password = new_teacher(session, admin, "wang_t", "王老师")
         signed = accounts.authenticate(session, username="wang_t", password=password)
         assert signed.must_change_password
         with pytest.raises(accounts.AccountError, match="至少三类"):

@@ -2,11 +2,11 @@
 
 from sqlalchemy import func, select, text
 
+from tests.factories import new_teacher
 from xueji.audit import verify_chain
 from xueji.cli import main as xueji_main
 from xueji.db import session_scope
 from xueji.models import AuditLog, SchoolClass
-from xueji.rules.vocab import Role, ScopeKind
 from xueji.services import accounts, assignments, students
 
 
@@ -22,15 +22,7 @@ def test_each_write_leaves_one_entry_with_before_and_after(demo_engine, actors):
     admin, registrar = actors["demo_admin"], actors["demo_registrar"]
     with session_scope(demo_engine) as session:
         writes = [
-            lambda: accounts.create_user(
-                session,
-                actor=admin,
-                username="li_t",
-                display_name="李老师",
-                role=Role.TEACHER,
-                scope_kind=ScopeKind.SCHOOL,
-                scope_code="2143016965",
-            ),
+            lambda: new_teacher(session, admin, "li_t", "李老师"),
             lambda: accounts.reset_password(
                 session, actor=admin, user_id=accounts.user_id_of(session, "li_t")
             ),
@@ -83,15 +75,7 @@ def test_a_failed_write_leaves_no_entry(demo_engine, actors):
     with session_scope(demo_engine) as session:
         before = _count(session)
         try:
-            accounts.create_user(
-                session,
-                actor=actors["demo_admin"],
-                username="demo_teacher",
-                display_name="重复",
-                role=Role.TEACHER,
-                scope_kind=ScopeKind.SCHOOL,
-                scope_code="2143016965",
-            )
+            new_teacher(session, actors["demo_admin"], "demo_teacher", "重复")
         except accounts.AccountError:
             session.rollback()
         assert _count(session) == before
@@ -100,15 +84,7 @@ def test_a_failed_write_leaves_no_entry(demo_engine, actors):
 def _some_entries(demo_engine, actors):
     with session_scope(demo_engine) as session:
         for name in ("a_t", "b_t", "c_t"):
-            accounts.create_user(
-                session,
-                actor=actors["demo_admin"],
-                username=name,
-                display_name="老师",
-                role=Role.TEACHER,
-                scope_kind=ScopeKind.SCHOOL,
-                scope_code="2143016965",
-            )
+            new_teacher(session, actors["demo_admin"], name)
         assert verify_chain(session).ok and verify_chain(session).checked == 3
 
 

@@ -1,0 +1,23 @@
+"""Test data beyond the demo county: made through the real services, never inserted behind their back."""
+
+from sqlmodel import Session
+
+from xueji.auth import Actor
+from xueji.models import AppUser
+from xueji.rules.vocab import Role, ScopeKind
+from xueji.services import accounts
+
+DEMO_SCHOOL = "2143016965"  # 古港镇完全小学
+
+
+def new_teacher(session: Session, admin: Actor, username: str, name: str = "新老师") -> tuple[AppUser, str]:
+    """Create a teacher account at the demo school; return it with its one-time password."""
+    return accounts.create_user(
+        session,
+        actor=admin,
+        username=username,
+        display_name=name,
+        role=Role.TEACHER,
+        scope_kind=ScopeKind.SCHOOL,
+        scope_code=DEMO_SCHOOL,
+    )
