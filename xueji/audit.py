@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from xueji.auth import Actor
@@ -58,6 +58,57 @@ def entry_hash(entry: AuditLog) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """What one audit entry says; the chain fields are filled in when it is appended."""
+
+    action: str
+    outcome: str = "success"
+    entity_type: str | None = None
+    entity_id: object = None
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    detail: str | None = None
+
+
+def lock_tail(session: Session) -> AppSetting:
+    # Touch the chain's tail row first: on PostgreSQL this row lock, on SQLite the write lock it takes,
+    # serialises writers so that two entries never chain to the same predecessor.
+    session.execute(update(AppSetting).where(AppSetting.key == TAIL_KEY).values(value=AppSetting.value))
+    tail = session.get(AppSetting, TAIL_KEY)
+    if tail is None:
+        tail = AppSetting(key=TAIL_KEY, value="")
+        session.add(tail)
+    return tail
+
+
+def _chained(
+    actor: Actor | None, username: str | None, entries: Iterable[Entry], tail: AppSetting
+) -> list[AuditLog]:
+    at = _utc_naive(now()).replace(tzinfo=UTC)
+    chained = []
+    for item in entries:
+        entry = AuditLog(
+            at=at,
+            user_id=actor.user_id if actor else None,
+            username=(actor.username if actor else username or "")[:50],
+            role=actor.role.value if actor else "",
+            scope=actor.scope_label if actor else "",
+            action=item.action,
+            entity_type=item.entity_type,
+            entity_id=None if item.entity_id is None else str(item.entity_id),
+            outcome=item.outcome,
+            before=_plain(item.before) if item.before is not None else None,
+            after=_plain(item.after) if item.after is not None else None,
+            detail=item.detail[:500] if item.detail else None,
+            prev_hash=tail.value or None,
+        )
+        entry.hash = entry_hash(entry)
+        tail.value = entry.hash
+        chained.append(entry)
+    return chained
+
+
 def record(
     session: Session,
     *,
@@ -72,34 +123,23 @@ def record(
     username: str | None = None,
 ) -> AuditLog:
     """Append an entry in the caller's transaction; it commits or rolls back with the change it records."""
-    # Touch the chain's tail row first: on PostgreSQL this row lock, on SQLite the write lock it takes,
-    # serialises writers so that two entries never chain to the same predecessor.
-    session.execute(update(AppSetting).where(AppSetting.key == TAIL_KEY).values(value=AppSetting.value))
-    tail = session.get(AppSetting, TAIL_KEY)
-    if tail is None:
-        tail = AppSetting(key=TAIL_KEY, value="")
-        session.add(tail)
-    entry = AuditLog(
-        at=now(),
-        user_id=actor.user_id if actor else None,
-        username=(actor.username if actor else username or "")[:50],
-        role=actor.role.value if actor else "",
-        scope=actor.scope_label if actor else "",
-        action=action,
-        entity_type=entity_type,
-        entity_id=None if entity_id is None else str(entity_id),
-        outcome=outcome,
-        before=_plain(before) if before is not None else None,
-        after=_plain(after) if after is not None else None,
-        detail=detail[:500] if detail else None,
-        prev_hash=tail.value or None,
-    )
-    entry.at = _utc_naive(entry.at).replace(tzinfo=UTC)
-    entry.hash = entry_hash(entry)
-    tail.value = entry.hash
+    tail = lock_tail(session)
+    item = Entry(action, outcome, entity_type, entity_id, before, after, detail)
+    (entry,) = _chained(actor, username, [item], tail)
     session.add(entry)
     session.flush()
     return entry
+
+
+def record_many(session: Session, *, actor: Actor | None, entries: Iterable[Entry]) -> int:
+    """Append many entries at once (a bulk import's changes), chained in order, in the caller's transaction."""
+    tail = lock_tail(session)
+    chained = _chained(actor, None, entries, tail)
+    if chained:
+        columns = [c.name for c in AuditLog.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+        session.execute(insert(AuditLog), [{c: getattr(e, c) for c in columns} for e in chained])
+    session.flush()
+    return len(chained)
 
 
 @dataclass(frozen=True)

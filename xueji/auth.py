@@ -35,6 +35,7 @@ class Action(StrEnum):
     STUDENT_READ = "student.read"
     STUDENT_REVEAL = "student.reveal"
     STUDENT_EXPORT = "student.export"
+    STUDENT_IMPORT = "student.import"
     ASSIGNMENT_MANAGE = "assignment.manage"
     USER_MANAGE = "user.manage"
     AUDIT_READ = "audit.read"
@@ -47,6 +48,7 @@ class Action(StrEnum):
             "student.read": "查看学生",
             "student.reveal": "查看完整身份证号/电话",
             "student.export": "导出学生名册",
+            "student.import": "导入学籍",
             "assignment.manage": "分配教师包保学生",
             "user.manage": "管理账号",
             "audit.read": "查看审计日志",
@@ -62,7 +64,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.AUDITOR: frozenset({Action.AUDIT_READ, Action.AUDIT_EXPORT}),
     Role.COUNTY_OFFICER: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
     Role.TOWNSHIP_OFFICIAL: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
-    Role.REGISTRAR: frozenset(_READ_STUDENTS | {Action.ASSIGNMENT_MANAGE}),
+    Role.REGISTRAR: frozenset(_READ_STUDENTS | {Action.ASSIGNMENT_MANAGE, Action.STUDENT_IMPORT}),
     Role.TEACHER: frozenset({Action.STUDENT_READ, Action.STUDENT_EXPORT}),
     Role.COORDINATOR: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
     Role.SYSTEM: frozenset(Action),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from xueji.rules.vocab import Stage, grade_label
 
@@ -44,6 +45,10 @@ def grade_in_school_year(entry_year: int, stage: Stage, school_year_start: int) 
     return school_year_start - entry_year + stage.first_grade
 
 
+_STAGE_DIGITS = frozenset(s.value for s in Stage)
+
+
+@lru_cache(maxsize=4096)
 def parse_class_code(text: str) -> ClassCode:
     """Parse a 7-digit class code, or raise ClassCodeError with a Chinese reason."""
     code = text.strip()
@@ -52,7 +57,7 @@ def parse_class_code(text: str) -> ClassCode:
     entry_year, stage_digit, number = int(code[:4]), int(code[4]), int(code[5:])
     if not 1900 <= entry_year <= 2200:
         raise ClassCodeError(f"班号前4位应为入学年份,实际为 {code[:4]}")
-    if stage_digit not in {s.value for s in Stage}:
+    if stage_digit not in _STAGE_DIGITS:
         raise ClassCodeError(f"班号第5位应为学段编号(1小学、2初中、3高中),实际为 {stage_digit}")
     if number == 0:
         raise ClassCodeError("班号后2位班级编号不能为00")

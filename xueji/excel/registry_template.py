@@ -1,0 +1,201 @@
+"""The national registry import template (学籍导入模板) as a file: read it, hand out a blank one, and
+write back the rows that were refused, with their reasons."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from io import BytesIO
+
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+from python_calamine import CalamineError, CalamineWorkbook
+
+from xueji.excel.safety import UnsafeWorkbook, scan_xlsx
+from xueji.excel.tables import tables_to_xlsx
+from xueji.rules.registry_record import COLUMNS, CheckedRow, Column, LossyNumber, example_cells
+
+_HEADER_SCAN_ROWS = 10  # a title line or two may sit above the header row
+_EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number: longer "numbers" have lost some
+
+
+class TemplateError(ValueError):
+    """The file cannot be read as the template at all (before any row): the message says why."""
+
+
+@dataclass
+class RegistrySheet:
+    """What was read: the rows (not yet checked) and notices about the file as a whole."""
+
+    rows: list[CheckedRow]
+    notices: list[str] = field(default_factory=list)
+
+
+def _header_key(text: object) -> str:
+    """Compare headers by their letters only: no spaces, no 'required' asterisks, full-width folded."""
+    folded = unicodedata.normalize("NFKC", str(text or ""))
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "*＊")
+
+
+_BY_HEADER: dict[str, Column] = {}
+for _column in COLUMNS:
+    for _name in (_column.header, *_column.aliases):
+        _BY_HEADER[_header_key(_name)] = _column
+
+
+def _text(value: object) -> str:
+    """A cell as the text a person typed; numbers too long for Excel are marked as lossy."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float | int):
+        if value == int(value):
+            whole = int(value)
+            text = str(whole)
+            return LossyNumber(text) if len(text.lstrip("-")) > _EXCEL_DIGITS else text
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    return str(value)
+
+
+def _calamine_rows(data: bytes) -> Iterator[Sequence[object]]:
+    try:
+        sheet = CalamineWorkbook.from_filelike(BytesIO(data)).get_sheet_by_index(0)
+    except CalamineError as error:
+        raise TemplateError(f"无法读取该 xlsx 文件:{error}") from None
+    yield from sheet.iter_rows()
+
+
+def _openpyxl_rows(data: bytes) -> Iterator[Sequence[object]]:
+    """Formulas as their text (=...), never a computed value: openpyxl without data_only."""
+    workbook = load_workbook(BytesIO(data), read_only=True, data_only=False)
+    for row in workbook.worksheets[0].iter_rows(values_only=True):
+        yield list(row)
+
+
+def read_registry(data: bytes) -> RegistrySheet:
+    """Read the first sheet of a template file into rows; refuse unsafe files and missing columns."""
+    try:
+        scan = scan_xlsx(data)
+    except UnsafeWorkbook as error:
+        raise TemplateError(str(error)) from None
+    notices = []
+    if scan.has_formulas:
+        notices.append("文件中有公式:公式按其文本读取,不计算;含公式的单元格将被拒绝,请粘贴为数值后再导入")
+    rows = _openpyxl_rows(data) if scan.has_formulas else _calamine_rows(data)
+    header_at, sources, unknown = _find_header(rows)
+    if unknown:
+        notices.append(f"以下列不属于导入模板,已忽略:{'、'.join(unknown)}")
+    result = []
+    needed = max(sources) + 1
+    for number, cells in enumerate(rows, start=header_at + 1):
+        padded = [*cells, *([""] * (needed - len(cells)))] if len(cells) < needed else list(cells)
+        padded.append("")  # what index -1, a template column the file lacks, reads
+        texts = tuple(v if v.__class__ is str else _text(v) for v in map(padded.__getitem__, sources))
+        if "".join(texts).strip():
+            result.append(CheckedRow(number, texts))
+    if not result:
+        notices.append("文件中没有学生数据行")
+    return RegistrySheet(result, notices)
+
+
+def _find_header(rows: Iterator[Sequence[object]]) -> tuple[int, list[int], list[str]]:
+    """Find the header row; return its 1-based number, the file column of each template column (-1 for
+    none), and the headers that are not the template's."""
+    for number, cells in enumerate(rows, start=1):
+        matched = {i: _BY_HEADER[_header_key(v)] for i, v in enumerate(cells) if _header_key(v) in _BY_HEADER}
+        if len(matched) >= 3:
+            missing = [c.header for c in COLUMNS if c.required and c not in matched.values()]
+            if missing:
+                raise TemplateError(f"第{number}行表头缺少必需的列:{'、'.join(missing)};请使用导入模板")
+            counts = Counter(c.header for c in matched.values())
+            duplicated = [header for header, n in counts.items() if n > 1]
+            if duplicated:
+                raise TemplateError(f"表头中这些列出现了不止一次:{'、'.join(duplicated)}")
+            unknown = [str(v).strip() for i, v in enumerate(cells) if i not in matched and _header_key(v)]
+            where = {c.key: i for i, c in matched.items()}
+            return number, [where.get(c.key, -1) for c in COLUMNS], unknown
+        if number >= _HEADER_SCAN_ROWS:
+            break
+    raise TemplateError(
+        f"前{_HEADER_SCAN_ROWS}行中找不到表头(应含“姓名”“身份证件号”“班号”等列);请使用导入模板"
+    )
+
+
+_RED = Font(color="C00000", bold=True)
+_HEAD_FILL = PatternFill("solid", fgColor="FFF2CC")
+_TEXT_FORMAT = "@"
+
+
+def blank_template() -> bytes:
+    """A blank template: the headers (required ones in red), one example row, and a sheet of instructions."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "学生信息"
+    example = example_cells()
+    for i, column in enumerate(COLUMNS, start=1):
+        head = ws.cell(row=1, column=i, value=column.header)
+        head.fill = _HEAD_FILL
+        if column.required:
+            head.font = _RED
+        cell = ws.cell(row=2, column=i, value=example[column.key] or None)
+        cell.number_format = _TEXT_FORMAT
+        letter = get_column_letter(i)
+        ws.column_dimensions[letter].width = max(len(column.header) * 2 + 2, 12)
+        # Whole columns as text, so an ID or code typed later keeps every digit and its leading zeros.
+        ws.column_dimensions[letter].number_format = _TEXT_FORMAT
+    ws.freeze_panes = "C2"
+    notes = wb.create_sheet("填写说明")
+    notes.append(["列名", "是否必需", "填写要求"])
+    for column in COLUMNS:
+        notes.append([column.header, "必需" if column.required else "", COLUMN_RULES.get(column.key, "")])
+    notes.column_dimensions["A"].width = 28
+    notes.column_dimensions["C"].width = 90
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+COLUMN_RULES = {
+    "school_code": "10位数字的学校标识码,须为本校",
+    "name": "前后中间均无空格,不含数字",
+    "sex": "男 或 女",
+    "birth_date": "8位数字,如 20190512;须与身份证号中的出生日期一致",
+    "birthplace_code": "12位数字行政区划代码,如浏阳市 430181000000",
+    "native_place": "汉字,如 湖南浏阳",
+    "ethnicity": "以“族”结尾,如 汉族",
+    "nationality": "如 中国",
+    "id_type": "默认 居民身份证",
+    "id_number": "18位,最后一位可为X;暂无证件的留空,按临时学籍登记并标记",
+    "household_code": "12位数字行政区划代码,如古港镇 430181108000",
+    "class_code": "7位数字:4位入学年份+1位学段(1小学、2初中)+2位班级编号,如 2025101",
+    "entry_month": "6位数字,如 202509;年份须与班号一致,不得晚于本月",
+    "needs_aid": "是 或 否",
+    "disability_type": "无残疾、视力残疾、听力残疾、言语残疾、肢体残疾、智力残疾、精神残疾、多重残疾",
+}
+
+
+def error_workbook(rows: Iterable[CheckedRow]) -> bytes:
+    """The refused rows as read, each with its spreadsheet row number and its reasons, to fix and re-import."""
+    records = []
+    for row in rows:
+        record: dict[str, object] = {"原行号": row.row}
+        record.update({c.header: str(v) for c, v in zip(COLUMNS, row.raw, strict=True)})
+        record["错误原因"] = "\n".join(f"{p.column}:{p.reason}" for p in row.errors)
+        record["提醒"] = "\n".join(f"{p.column}:{p.reason}" for p in row.warnings)
+        records.append(record)
+    columns = ["原行号", *(c.header for c in COLUMNS), "错误原因", "提醒"]
+    return tables_to_xlsx({"错误行": pd.DataFrame(records, columns=columns)})
