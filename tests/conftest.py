@@ -94,3 +94,15 @@ def actors(demo_engine: Engine) -> dict[str, Actor]:
     with session_scope(demo_engine) as session:
         users = session.scalars(select(AppUser)).all()
         return {u.username: actor_of(u) for u in users}
+
+
+DEMO_TODAY = "2026-11-23"  # the demo county's today: school year 2026–2027, first term
+
+
+@pytest.fixture
+def fixed_today(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Pin the app's clock (XUEJI_TODAY) to the demo's today, so grades and deadlines are stable."""
+    monkeypatch.setenv("XUEJI_TODAY", DEMO_TODAY)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

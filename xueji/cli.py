@@ -1,4 +1,4 @@
-"""The `xueji` command: every batch job (init, demo, and later import, export, backup, users)."""
+"""The `xueji` command: every batch job (init, demo, import, export, users, audit)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from xueji.config import SettingsError, get_settings
 from xueji.db import current_revision, get_engine, head_revision, migrate, session_scope
 from xueji.demo import DemoSpec, load_demo
 from xueji.demo.build import DemoError
+from xueji.excel.registry_template import TemplateError, blank_template, error_workbook
 from xueji.models import County, School, Student
+from xueji.rules.registry_record import CheckedRow
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services import accounts, audit_log, students
+from xueji.services import accounts, audit_log, registry_import, rosters, students
 
 
 def _safe_url(url: str) -> str:
@@ -116,6 +118,83 @@ def cmd_export_students(args: argparse.Namespace) -> int:
         )
     Path(args.file).write_bytes(data)
     print(f"已导出学生名册到 {args.file}({'未脱敏' if args.unmasked else '已脱敏'}),已记入审计日志。")
+    return 0
+
+
+def _print_problems(rows: Sequence[CheckedRow], limit: int = 20) -> None:
+    for row in rows[:limit]:
+        for problem in row.errors:
+            print(f"  第{row.row}行 [{problem.column}] “{problem.value}”:{problem.reason}", file=sys.stderr)
+    if len(rows) > limit:
+        print(f"  ……另有 {len(rows) - limit} 行有错误,见错误报告", file=sys.stderr)
+
+
+def cmd_import_students(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if path.suffix.lower() != ".xlsx":
+        print("错误:只接受 .xlsx 文件", file=sys.stderr)
+        return 1
+    data = path.read_bytes()
+    result = None
+    with session_scope() as session:
+        actor = _acting(session, args)
+        if args.dry_run:
+            sheet = registry_import.check_file(session, actor=actor, data=data)
+            schools = registry_import.schools_for_import(session, actor=actor, school_code=args.school)
+            plan = registry_import.plan_import(
+                session, actor=actor, sheet=sheet, schools=schools, only_school=bool(args.school)
+            )
+        else:
+            try:
+                result = registry_import.import_file(
+                    session,
+                    actor=actor,
+                    data=data,
+                    school_code=args.school,
+                    only_valid=args.commit_valid,
+                    file_name=path.name,
+                    on_write=lambda: print("正在写入……", file=sys.stderr, flush=True),
+                )
+                plan = result.plan
+            except registry_import.ImportBlocked as blocked:
+                print(f"未导入:{blocked}", file=sys.stderr)
+                if blocked.plan is None:
+                    return 1
+                plan = blocked.plan
+    for notice in plan.notices:
+        print(f"提示:{notice}")
+    counts = ",".join(f"{k} {v}" for k, v in plan.counts.items())
+    print(f"检查结果:{counts}" + (f";临时学籍 {plan.temporary}" if plan.temporary else ""))
+    if result is not None:
+        print(f"已导入:{result.summary}。已记入审计日志。")
+    elif args.dry_run:
+        print("仅检查(--dry-run),未写入。")
+    if plan.rejected:
+        _print_problems(plan.rejected)
+        if args.report:
+            Path(args.report).write_bytes(error_workbook(plan.rejected))
+            print(f"错误报告已写入 {args.report}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_export_roster(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        data = rosters.export_roster(
+            session,
+            actor=_acting(session, args),
+            school_code=args.school,
+            kind=rosters.RosterKind(args.kind),
+            class_code=args.class_code,
+        )
+    Path(args.output).write_bytes(data)
+    print(f"已导出{args.kind}到 {args.output},已记入审计日志。")
+    return 0
+
+
+def cmd_export_template(args: argparse.Namespace) -> int:
+    Path(args.file).write_bytes(blank_template())
+    print(f"已写出空白学籍导入模板 {args.file}(含一行示例和填写说明)")
     return 0
 
 
@@ -219,6 +298,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--search", default="", help="按姓名、身份证号尾号或班号筛选")
     p.add_argument("--unmasked", action="store_true", help="导出完整身份证号和电话(须有权限)")
     p.set_defaults(func=cmd_export_students)
+    p = export.add_parser(
+        "roster", help="导出新生/在校生/毕业生名册 xlsx,每班一个工作表 (export a school roster)"
+    )
+    p.add_argument("--school", required=True, help="10位学校标识码")
+    p.add_argument("--kind", required=True, choices=[k.value for k in rosters.RosterKind], help="名册类型")
+    p.add_argument("--class", dest="class_code", help="只导出该班(7位班号)")
+    p.add_argument("-o", "--output", required=True, help="输出文件,如 在校生名册.xlsx")
+    p.set_defaults(func=cmd_export_roster)
+    p = export.add_parser("template", help="写出空白学籍导入模板 (write the blank import template)")
+    p.add_argument("file", help="输出文件,如 学籍导入模板.xlsx")
+    p.set_defaults(func=cmd_export_template)
+
+    imports = sub.add_parser("import", help="导入 (import)").add_subparsers(
+        dest="import_command", metavar="子命令"
+    )
+    p = imports.add_parser(
+        "students",
+        help="导入学籍(全国学籍导入模板 xlsx);有错误行时不写入并返回非零 (import the registry template)",
+    )
+    p.add_argument("file", help="学籍导入模板 .xlsx")
+    p.add_argument("--school", help="10位学校标识码;缺省时每行按其学校标识码导入管辖范围内的学校")
+    p.add_argument("--report", help="有错误行时,把错误行和原因写入此 xlsx")
+    p.add_argument("--commit-valid", action="store_true", help="有错误行时仍导入无误的行(仍返回非零)")
+    p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
+    p.set_defaults(func=cmd_import_students)
 
     audit = sub.add_parser("audit", help="审计日志 (audit log)").add_subparsers(
         dest="audit_command", metavar="子命令"
@@ -256,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"配置错误:{exc}", file=sys.stderr)
         return 2
-    except (accounts.AccountError, PermissionDenied) as exc:
+    except (accounts.AccountError, PermissionDenied, TemplateError, registry_import.ImportBlocked) as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 1
 

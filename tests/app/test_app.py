@@ -13,9 +13,11 @@ from xueji.auth import PERMISSIONS
 from xueji.clock import now
 from xueji.config import get_settings
 from xueji.demo.build import DEMO_ACCOUNTS
+from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.ui.navigation import PAGES
 from xueji.ui.session import LAST_SEEN, LOGIN_AT
+from xueji.ui.widgets import XLSX
 
 
 def _metric(at, label):
@@ -211,3 +213,82 @@ def test_the_registrar_assigns_one_student_to_the_teacher(demo_sqlite):
     teacher = sign_in("demo_teacher")
     teacher.text_input(key="student_search").input(name).run()
     assert name in list(teacher.dataframe[0].value["姓名"])
+
+
+def _template(n: int, *, bad_row: int | None = None) -> bytes:
+    data = list(template_rows([("2143016965", "primary")], n, school_year=2026, seed=3))
+    if bad_row is not None:
+        data[bad_row]["name"] = "张 三"
+    return template_workbook(data)
+
+
+def _count_students(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM student")).scalar_one()
+
+
+def test_the_registrar_uploads_previews_and_commits_a_template(demo_sqlite):
+    before = _count_students(demo_sqlite)
+    at = sign_in("demo_registrar")
+    at.switch_page("pages/registry/import_students.py").run()
+    assert not at.exception
+    at.file_uploader(key="import_file").set_value(("新生.xlsx", _template(12), XLSX)).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric} == {
+        "新增": "12",
+        "更新": "0",
+        "无变化": "0",
+        "有错误": "0",
+        "其中临时学籍": "0",
+    }
+    assert list(at.dataframe[0].value["班号"]) == ["2026110"]  # the class the import will create
+    assert _count_students(demo_sqlite) == before  # a preview writes nothing
+    at.button(key="commit_import").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("导入完成:新增 12 人")
+    assert _count_students(demo_sqlite) == before + 12
+
+
+def test_one_bad_row_blocks_the_import_until_the_user_chooses_to_skip_it(demo_sqlite):
+    before = _count_students(demo_sqlite)
+    at = sign_in("demo_registrar")
+    at.switch_page("pages/registry/import_students.py").run()
+    at.file_uploader(key="import_file").set_value(("名册.xlsx", _template(5, bad_row=2), XLSX)).run()
+    assert not at.exception
+    problems = at.dataframe[0].value
+    assert list(problems.iloc[0][["行号", "列", "填写内容", "原因"]]) == [
+        4,
+        "姓名",
+        "张 三",
+        "姓名中间不能有空格",
+    ]
+    assert at.button(key="commit_import").disabled
+    at.checkbox(key="only_valid").check().run()
+    at.button(key="commit_import").click().run()
+    assert not at.exception
+    assert "跳过有错误的 1 行" in at.success[0].value
+    assert _count_students(demo_sqlite) == before + 4
+
+
+def test_a_file_that_is_not_an_xlsx_gets_a_chinese_message(demo_sqlite):
+    at = sign_in("demo_registrar")
+    at.switch_page("pages/registry/import_students.py").run()
+    at.file_uploader(key="import_file").set_value(("名册.xlsx", b"name,id\n", XLSX)).run()
+    assert not at.exception
+    assert "只接受 .xlsx 文件" in at.error[0].value
+
+
+def test_the_county_prints_a_masked_roster_and_the_export_is_audited(demo_sqlite):
+    at = sign_in("demo_county")
+    at.switch_page("pages/registry/rosters.py").run()
+    assert not at.exception
+    first = at.dataframe[0].value
+    assert list(first.columns)[:3] == ["序号", "学籍号", "姓名"]
+    assert all("*" in value for value in first["身份证件号"] if value)
+    at.button(key=next(b.key for b in at.button if b.label.startswith("导出"))).click().run()
+    assert not at.exception
+    with demo_sqlite.connect() as conn:
+        detail = conn.execute(
+            text("SELECT detail FROM audit_log WHERE action = 'export' ORDER BY id DESC LIMIT 1")
+        ).scalar_one()
+    assert detail.startswith("在校生名册") and "已脱敏" in detail

@@ -17,6 +17,7 @@ from tests.conftest import SMALL_DEMO, require
 from xueji.db import make_engine, migrate, session_scope
 from xueji.demo import load_demo
 from xueji.demo.build import DEMO_PASSWORD
+from xueji.demo.registry_file import template_rows, template_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -164,4 +165,24 @@ def test_a_teacher_sees_only_their_students_and_logs_out(app_url, browser):
     page.wait_for_timeout(1000)
     assert page.get_by_role("heading", name="审计日志").count() == 0
     assert page.get_by_role("heading", name="学籍 · 控辍保学").is_visible()
+    page.close()
+
+
+def test_a_registrar_uploads_a_template_with_one_bad_row_and_sees_the_reason(app_url, browser, tmp_path):
+    url, _ = app_url
+    rows = list(template_rows([("2143016965", "primary")], 6, school_year=2026, seed=11))
+    rows[3]["name"] = "王 小明"
+    upload = tmp_path / "新生名单.xlsx"
+    upload.write_bytes(template_workbook(rows))
+    page = _sign_in(browser, url, "demo_registrar")
+    page.get_by_role("link", name="学籍导入").click()
+    page.get_by_role("heading", name="学籍导入").wait_for(timeout=30_000)
+    page.locator('input[type="file"]').set_input_files(str(upload))
+    page.get_by_text("有错误的行(1 行)").wait_for(timeout=60_000)
+    table = page.locator('[data-testid="stDataFrame"]').first
+    table.wait_for(timeout=30_000)
+    # The data grid draws on a canvas; its accessible copy holds the cells.
+    page.get_by_text("姓名中间不能有空格").first.wait_for(state="attached", timeout=30_000)
+    assert page.get_by_role("button", name="确认导入:新增 5 人,更新 0 人").is_disabled()
+    _shot(page, "registrar_import_error.png")
     page.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -15,7 +14,6 @@ from sqlmodel import Session
 from tests.factories import DEMO_SCHOOL
 from xueji.audit import verify_chain
 from xueji.auth import Actor, PermissionDenied
-from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.excel.registry_template import TemplateError, blank_template, error_workbook, read_registry
@@ -33,12 +31,7 @@ from xueji.services.registry_import import (
 OTHER_SCHOOL = "2143016967"  # 古港镇梅田小学: same township, outside the registrar's scope
 
 
-@pytest.fixture(autouse=True)
-def _today(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("XUEJI_TODAY", "2026-11-23")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+pytestmark = pytest.mark.usefixtures("fixed_today")
 
 
 def rows(n: int, *, seed: int = 1, school: str = DEMO_SCHOOL) -> list[dict[str, str]]:

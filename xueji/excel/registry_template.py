@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from io import BytesIO
+from sys import intern
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
@@ -104,7 +105,8 @@ def read_registry(data: bytes) -> RegistrySheet:
     for number, cells in enumerate(rows, start=header_at + 1):
         padded = [*cells, *([""] * (needed - len(cells)))] if len(cells) < needed else list(cells)
         padded.append("")  # what index -1, a template column the file lacks, reads
-        texts = tuple(v if v.__class__ is str else _text(v) for v in map(padded.__getitem__, sources))
+        # Interned: most cells repeat (是/否, codes, addresses), so 100,000 rows share a few thousand strings.
+        texts = tuple(intern(v) if v.__class__ is str else _text(v) for v in map(padded.__getitem__, sources))
         if "".join(texts).strip():
             result.append(CheckedRow(number, texts))
     if not result:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from operator import mul
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -12,7 +13,7 @@ def check_digit(first17: str) -> str:
     """Return the MOD 11-2 check character for the first 17 digits."""
     if len(first17) != 17 or not first17.isdigit():
         raise ValueError("需要17位数字")
-    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    return _CHECK[sum(map(mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 def build_id_number(region: str, birth: date, sequence: int, *, male: bool) -> str:

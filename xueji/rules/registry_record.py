@@ -97,7 +97,7 @@ class Problem:
     reason: str
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckedRow:
     """One data row: its spreadsheet row number, the text as read, and what the checks made of it."""
 
@@ -107,6 +107,12 @@ class CheckedRow:
     family: list[dict[str, Any]] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
+    checked: tuple[int, int] = (0, 0)  # how many errors and warnings the file's own checks found
+
+    def forget_later_problems(self) -> None:
+        """Drop what a database plan added, keeping the file's own verdicts, before planning again."""
+        del self.errors[self.checked[0] :]
+        del self.warnings[self.checked[1] :]
 
     @property
     def ok(self) -> bool:
@@ -336,9 +342,21 @@ def _member_checks(n: int) -> list[tuple[str, Callable[[str], Any]]]:
 
 
 # One check per column: cell text → value, or Invalid(reason). Cross-field rules follow in check_row.
-_CHECKS: tuple[tuple[str, int, Callable[[str], Any]], ...] = tuple(
-    (key, _INDEX[key], check)
-    for key, check in [
+# Columns whose values are nearly unique to a child are checked every time; all others remember.
+_UNIQUE = {"name", "id_number", "m1_name", "m1_phone", "m2_name", "m2_phone"}
+
+
+_REMEMBER = 4096  # verdicts kept per column; most columns repeat a few values down a whole file
+_Check = tuple[str, int, Callable[[str], Any], dict[str, Any] | None]
+
+
+def _table(checks: list[tuple[str, Callable[[str], Any]]]) -> tuple[_Check, ...]:
+    """(key, cell index, check, the verdicts it remembers or None) for each column."""
+    return tuple((key, _INDEX[key], check, None if key in _UNIQUE else {}) for key, check in checks)
+
+
+_CHECKS = _table(
+    [
         ("school_code", _digits(10, "学校标识码")),
         ("name", _name),
         ("sex", _sex),
@@ -359,7 +377,7 @@ _CHECKS: tuple[tuple[str, int, Callable[[str], Any]], ...] = tuple(
         ("disability_type", _disability),
     ]
 )
-_FAMILY_CHECKS = tuple((key, _INDEX[key], check) for key, check in [*_member_checks(1), *_member_checks(2)])
+_FAMILY_CHECKS = _table([*_member_checks(1), *_member_checks(2)])
 _MEMBER_FIELDS = ("name", "relation", "household_code", "phone", "workplace", "is_guardian")
 
 
@@ -380,18 +398,30 @@ def check_row(row: CheckedRow, *, today: date, school_year: int) -> CheckedRow:
     values["disabled"] = values["disability_type"] is not None
     row.values = values
     row.family = _family(row)
+    row.checked = (len(row.errors), len(row.warnings))
     return row
 
 
-def _run(row: CheckedRow, checks: tuple[tuple[str, int, Callable[[str], Any]], ...]) -> dict[str, Any]:
+def _run(row: CheckedRow, checks: tuple[_Check, ...]) -> dict[str, Any]:
     raw = row.raw
     values: dict[str, Any] = {}
-    for key, index, check in checks:
-        try:
-            values[key] = check(raw[index])
-        except Invalid as problem:
-            row.reject(key, str(problem))
-            values[key] = None
+    for key, index, check, seen in checks:
+        text = raw[index]
+        if seen is not None and text in seen:
+            value = seen[text]  # a value, or the Invalid problem itself (one instance serves many rows)
+        else:
+            try:
+                value = check(text)
+            except Invalid as problem:
+                value = problem
+            if seen is not None:
+                if len(seen) >= _REMEMBER:
+                    seen.clear()
+                seen[text] = value
+        if value.__class__ is Invalid:
+            row.reject(key, str(value))
+            value = None
+        values[key] = value
     return values
 
 
@@ -445,7 +475,7 @@ def _check_class(
 
 
 def _family(row: CheckedRow) -> list[dict[str, Any]]:
-    if not any(row.raw[index] for _, index, _ in _FAMILY_CHECKS):
+    if not any(row.raw[check[1]] for check in _FAMILY_CHECKS):
         return []
     values = _run(row, _FAMILY_CHECKS)
     members = []

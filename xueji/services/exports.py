@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 from sqlmodel import Session
 
 from xueji.audit import record
 from xueji.auth import Action, Actor
-from xueji.excel.tables import table_to_xlsx
+from xueji.excel.tables import tables_to_xlsx
 from xueji.services.access import require
+
+
+def export_tables(
+    session: Session,
+    *,
+    actor: Actor,
+    action: Action,
+    sheets: Mapping[str, pd.DataFrame],
+    title: str,
+    detail: str = "",
+    entity_type: str | None = None,
+) -> bytes:
+    """Check the right to export, record the export (what and how many rows), and return xlsx bytes."""
+    require(session, actor, action)
+    rows = sum(len(frame) for frame in sheets.values())
+    record(
+        session,
+        actor=actor,
+        action="export",
+        entity_type=entity_type,
+        detail=f"{title} {rows} 行" + (f";{detail}" if detail else ""),
+    )
+    session.commit()
+    return tables_to_xlsx(sheets)
 
 
 def export_table(
@@ -21,14 +47,13 @@ def export_table(
     detail: str = "",
     entity_type: str | None = None,
 ) -> bytes:
-    """Check the right to export, record the export (what and how many rows), and return xlsx bytes."""
-    require(session, actor, action)
-    record(
+    """One table, one sheet: see export_tables."""
+    return export_tables(
         session,
         actor=actor,
-        action="export",
+        action=action,
+        sheets={sheet: frame},
+        title=sheet,
+        detail=detail,
         entity_type=entity_type,
-        detail=f"{sheet} {len(frame)} 行" + (f";{detail}" if detail else ""),
     )
-    session.commit()
-    return table_to_xlsx(frame, sheet=sheet)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import func, insert, select, update
 from sqlmodel import Session, col
 
@@ -24,6 +26,7 @@ from xueji.config import get_settings
 from xueji.db import allocate_ids, insert_rows
 from xueji.excel.registry_template import RegistrySheet, read_registry
 from xueji.models import FamilyMember, School, SchoolClass, Student, Village
+from xueji.perf import collector_paused
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.masking import mask_id_number, mask_phone
 from xueji.rules.registry_record import CheckedRow, check_row
@@ -147,11 +150,12 @@ class ImportResult:
 def check_file(session: Session, *, actor: Actor, data: bytes) -> RegistrySheet:
     """Read a template file and check every row on its own (no database rules yet)."""
     require(session, actor, Action.STUDENT_IMPORT)
-    sheet = read_registry(data)
     day = today()
     year = school_year_on(session, day)
-    for row in sheet.rows:
-        check_row(row, today=day, school_year=year)
+    with collector_paused():
+        sheet = read_registry(data)
+        for row in sheet.rows:
+            check_row(row, today=day, school_year=year)
     return sheet
 
 
@@ -179,11 +183,18 @@ def plan_import(
 ) -> ImportPlan:
     """Sort every row into new, updated, unchanged or rejected, with all the reasons; write nothing."""
     require(session, actor, Action.STUDENT_IMPORT)
+    with collector_paused():
+        return _plan(session, sheet, schools, only_school)
+
+
+def _plan(
+    session: Session, sheet: RegistrySheet, schools: Sequence[SchoolRef], only_school: bool
+) -> ImportPlan:
     plan = ImportPlan({s.code: s for s in schools}, only_school, notices=list(sheet.notices))
-    # Work on copies: the database's verdicts belong to this plan, not to the file as read.
-    copies = [replace(r, errors=list(r.errors), warnings=list(r.warnings)) for r in sheet.rows]
-    rows = [r for r in copies if r.ok]
-    plan.rejected = [r for r in copies if not r.ok]
+    for row in sheet.rows:  # the database's verdicts belong to one plan, not to the file as read
+        row.forget_later_problems()
+    rows = [r for r in sheet.rows if r.ok]
+    plan.rejected = [r for r in sheet.rows if not r.ok]
     school_of = _check_schools(rows, plan)
     _check_duplicates_in_file(rows)
     rows = _split_rejected(rows, plan)
@@ -227,6 +238,7 @@ def plan_import(
 def _check_schools(rows: Sequence[CheckedRow], plan: ImportPlan) -> dict[int, int]:
     """Each row's school (row number → school id); reject rows for a school outside the import."""
     school_of = {}
+    kinds = {code: SchoolKind(s.kind) for code, s in plan.schools.items()}
     for row in rows:
         school = plan.schools.get(row.values["school_code"])
         if school is None:
@@ -237,7 +249,7 @@ def _check_schools(rows: Sequence[CheckedRow], plan: ImportPlan) -> dict[int, in
                 row.reject("school_code", "该学校不存在或不在您的管辖范围内")
             continue
         school_of[row.row] = school.id
-        kind = SchoolKind(school.kind)
+        kind = kinds[school.code]
         code = row.values["class_code"]
         if code and parse_class_code(code).stage not in kind.stages:
             stage = parse_class_code(code).stage
@@ -260,13 +272,14 @@ def _match_key(row: CheckedRow) -> tuple:
 
 
 def _check_duplicates_in_file(rows: Sequence[CheckedRow]) -> None:
+    keys = [_match_key(row) for row in rows]
     seen: dict[tuple, list[int]] = defaultdict(list)
-    for row in rows:
-        seen[_match_key(row)].append(row.row)
-    for row in rows:
-        others = [n for n in seen[_match_key(row)] if n != row.row]
-        if not others:
+    for row, key in zip(rows, keys, strict=True):
+        seen[key].append(row.row)
+    for row, key in zip(rows, keys, strict=True):
+        if len(seen[key]) == 1:
             continue
+        others = [n for n in seen[key] if n != row.row]
         lines = "、".join(map(str, others))
         if row.is_temporary:
             row.reject("name", f"与第{lines}行疑似同一学生(姓名、出生日期、性别相同,都没有身份证件号)")
@@ -400,10 +413,6 @@ def _masked(changes: dict) -> dict:
     return {k: mask_id_number(v) if k == "id_number" else v for k, v in changes.items()}
 
 
-def _members(student_id: int, row: CheckedRow) -> list[dict]:
-    return [{"student_id": student_id, **m} for m in row.family]
-
-
 def commit_import(
     session: Session,
     *,
@@ -414,6 +423,7 @@ def commit_import(
     only_valid: bool = False,
     file_name: str = "",
     file_digest: str = "",
+    on_write: Callable[[], None] | None = None,
 ) -> ImportResult:
     """Plan again under the write lock, then write every accepted row and its audit entries, all or nothing."""
     require(session, actor, Action.STUDENT_IMPORT)
@@ -424,6 +434,15 @@ def commit_import(
             f"有 {len(plan.rejected)} 行有错误,未导入任何数据。请修改后重新导入,或选择“仅导入无误的行”。",
             plan,
         )
+    if on_write is not None:
+        on_write()
+    with collector_paused():
+        created = _write(session, actor, plan, file_name, file_digest)
+    session.commit()
+    return ImportResult(plan, created)
+
+
+def _write(session: Session, actor: Actor, plan: ImportPlan, file_name: str, file_digest: str) -> int:
     stamp = now()
     class_ids = _create_classes(session, plan)
     villages: dict[str, int] = dict(session.execute(select(Village.code, Village.id)).all())
@@ -438,9 +457,9 @@ def commit_import(
         Entry(
             "import",
             entity_type="student",
-            entity_id=next(iter(plan.schools)) if only_school else None,
+            entity_id=next(iter(plan.schools)) if plan.only_school else None,
             after={
-                "schools": sorted(plan.schools) if only_school else "scope",
+                "schools": sorted(plan.schools) if plan.only_school else "scope",
                 "created": len(created_ids),
                 "created_ids": [min(created_ids), max(created_ids)] if created_ids else [],
                 "created_ids_sha256": digest,
@@ -454,8 +473,7 @@ def commit_import(
         )
     )
     record_many(session, actor=actor, entries=entries)
-    session.commit()
-    return ImportResult(plan, len(created_ids))
+    return len(created_ids)
 
 
 def _create_classes(session: Session, plan: ImportPlan) -> dict[tuple[int, str], int]:
@@ -467,6 +485,20 @@ def _create_classes(session: Session, plan: ImportPlan) -> dict[tuple[int, str],
     return _classes(session, [s.id for s in plan.schools.values()])
 
 
+NEW_STUDENT_COLUMNS = (
+    "id",
+    "school_id",
+    "class_id",
+    "home_village_id",
+    "registry_number",
+    "status",
+    "created_at",
+    "updated_at",
+    *STUDENT_FIELDS,
+)
+MEMBER_COLUMNS = ("student_id", *MEMBER_FIELDS, "works_away")
+
+
 def _insert_new(
     session: Session,
     plan: ImportPlan,
@@ -475,29 +507,26 @@ def _insert_new(
     stamp: Any,
 ) -> list[int]:
     ids = allocate_ids(session, STUDENT_TABLE, len(plan.new))
-    insert_rows(
-        session,
-        STUDENT_TABLE,
-        (
-            {
-                **_student_values(row.values, class_ids[(school_id, row.values["class_code"])], villages),
-                "id": student_id,
-                "school_id": school_id,
-                "registry_number": f"G{row.values['id_number']}" if row.values["id_number"] else None,
-                "status": StudentStatus.ENROLLED.value,
-                "created_at": stamp,
-                "updated_at": stamp,
-            }
-            for student_id, row in zip(ids, plan.new, strict=True)
-            for school_id in (plan.schools[row.values["school_code"]].id,)
-        ),
-    )
-    insert_rows(
-        session,
-        MEMBER_TABLE,
-        (m for student_id, row in zip(ids, plan.new, strict=True) for m in _members(student_id, row)),
-    )
+    fields = itemgetter(*STUDENT_FIELDS)
+    enrolled = StudentStatus.ENROLLED.value
+    students = []
+    for student_id, row in zip(ids, plan.new, strict=True):
+        v = row.values
+        school_id = plan.schools[v["school_code"]].id
+        registry = f"G{v['id_number']}" if v["id_number"] else None
+        class_id = class_ids[(school_id, v["class_code"])]
+        village = villages.get(v["household_code"])
+        students.append(
+            (student_id, school_id, class_id, village, registry, enrolled, stamp, stamp, *fields(v))
+        )
+    insert_rows(session, STUDENT_TABLE, NEW_STUDENT_COLUMNS, students)
+    members = (_member_row(sid, m) for sid, row in zip(ids, plan.new, strict=True) for m in row.family)
+    insert_rows(session, MEMBER_TABLE, MEMBER_COLUMNS, members)
     return ids
+
+
+def _member_row(student_id: int, member: dict) -> tuple:
+    return (student_id, *(member[f] for f in MEMBER_FIELDS), False)
 
 
 def _apply_updates(
@@ -524,7 +553,9 @@ def _apply_updates(
     known = [m for _, m in members if "id" in m]
     if known:
         session.execute(update(FamilyMember), known)
-    insert_rows(session, MEMBER_TABLE, ({"student_id": sid, **m} for sid, m in members if "id" not in m))
+    insert_rows(
+        session, MEMBER_TABLE, MEMBER_COLUMNS, (_member_row(sid, m) for sid, m in members if "id" not in m)
+    )
     return [
         Entry(
             "update",
@@ -551,6 +582,7 @@ def import_file(
     school_code: str | None,
     only_valid: bool = False,
     file_name: str = "",
+    on_write: Callable[[], None] | None = None,
 ) -> ImportResult:
     """Check and commit a file in one go (the batch path); ImportBlocked carries the plan when rows fail."""
     sheet = check_file(session, actor=actor, data=data)
@@ -565,4 +597,22 @@ def import_file(
         only_valid=only_valid,
         file_name=file_name,
         file_digest=hashlib.sha256(data).hexdigest(),
+        on_write=on_write,
+    )
+
+
+def class_name(code: str) -> str:
+    """The class name the template builds from a class code, e.g. 小学2026级(10)班."""
+    return parse_class_code(code).name
+
+
+def problems_frame(rows: Sequence[CheckedRow], which: str) -> pd.DataFrame:
+    """One line per problem (errors or warnings) of the rows: row, name, column, value, reason."""
+    return pd.DataFrame(
+        [
+            (row.row, row.cell("name"), problem.column, str(problem.value), problem.reason)
+            for row in rows
+            for problem in getattr(row, which)
+        ],
+        columns=["行号", "姓名", "列", "填写内容", "原因"],
     )

@@ -50,10 +50,10 @@ class StudentPage:
     total: int
 
 
-def _guardian_phone():
-    """The phone of the first guardian (or first family member) of each student, as a scalar subquery."""
+def guardian_field(field):
+    """A field of each student's first guardian (or first family member) with a phone: a scalar subquery."""
     return (
-        select(FamilyMember.phone)
+        select(field)
         .where(FamilyMember.student_id == Student.id, col(FamilyMember.phone).is_not(None))
         .order_by(col(FamilyMember.is_guardian).desc(), FamilyMember.seq)
         .limit(1)
@@ -64,7 +64,7 @@ def _guardian_phone():
 
 def _roster_query(actor: Actor, search: str) -> Select:
     query = (
-        select(Student, School.name, SchoolClass.code, _guardian_phone())
+        select(Student, School.name, SchoolClass.code, guardian_field(FamilyMember.phone))
         .join(School, Student.school_id == School.id)
         .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
         .where(student_condition(actor))

@@ -8,10 +8,12 @@ from contextlib import contextmanager
 import streamlit as st
 
 from xueji.auth import PermissionDenied
+from xueji.excel.registry_template import TemplateError
 from xueji.services.accounts import AccountError
 from xueji.services.assignments import AssignmentError
+from xueji.services.registry_import import ImportBlocked
 
-SHOWN = (PermissionDenied, AccountError, AssignmentError)
+SHOWN = (PermissionDenied, AccountError, AssignmentError, TemplateError, ImportBlocked)
 
 
 @contextmanager

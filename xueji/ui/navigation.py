@@ -27,6 +27,14 @@ PAGES = (
     PageSpec("pages/overview/home.py", "概况", ":material/dashboard:", Action.OVERVIEW_READ, "概况"),
     PageSpec("pages/registry/students.py", "学生名册", ":material/groups:", Action.STUDENT_READ, "学籍"),
     PageSpec(
+        "pages/registry/import_students.py",
+        "学籍导入",
+        ":material/upload_file:",
+        Action.STUDENT_IMPORT,
+        "学籍",
+    ),
+    PageSpec("pages/registry/rosters.py", "名册打印", ":material/print:", Action.STUDENT_EXPORT, "学籍"),
+    PageSpec(
         "pages/registry/assignments.py", "教师包保", ":material/handshake:", Action.ASSIGNMENT_MANAGE, "学籍"
     ),
     PageSpec("pages/system/users.py", "账号管理", ":material/manage_accounts:", Action.USER_MANAGE, "系统"),
