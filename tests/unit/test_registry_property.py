@@ -32,7 +32,7 @@ def valid_rows(draw) -> dict[str, str]:
         "birth_date": f"{born:%Y%m%d}",
         "id_number": build_id_number(region, born, draw(st.integers(0, 499)), male=male),
         "class_code": f"{entry_year}1{draw(st.integers(1, 99)):02d}",
-        "entry_month": f"{entry_year}{draw(st.integers(1, 12)):02d}",
+        "entry_month": f"{entry_year}{draw(st.integers(1, TODAY.month if entry_year == YEAR else 12)):02d}",
         "ethnicity": draw(st.sampled_from(ETHNICITIES)),
         "household_code": region + draw(st.from_regex(r"[0-9]{6}", fullmatch=True)),
         "needs_aid": draw(st.sampled_from(["是", "否"])),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from io import BytesIO
@@ -15,9 +16,9 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
-from xueji.excel.safety import UnsafeWorkbook, scan_xlsx
+from xueji.excel.safety import UnsafeWorkbook, check_container, scan_parts
 from xueji.excel.tables import tables_to_xlsx
 from xueji.rules.registry_record import COLUMNS, CheckedRow, Column, LossyNumber, example_cells
 
@@ -72,12 +73,11 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _calamine_rows(data: bytes) -> Iterator[Sequence[object]]:
+def _calamine_sheet(data: bytes) -> CalamineSheet:
     try:
-        sheet = CalamineWorkbook.from_filelike(BytesIO(data)).get_sheet_by_index(0)
+        return CalamineWorkbook.from_filelike(BytesIO(data)).get_sheet_by_index(0)
     except CalamineError as error:
         raise TemplateError(f"无法读取该 xlsx 文件:{error}") from None
-    yield from sheet.iter_rows()
 
 
 def _openpyxl_rows(data: bytes) -> Iterator[Sequence[object]]:
@@ -90,13 +90,21 @@ def _openpyxl_rows(data: bytes) -> Iterator[Sequence[object]]:
 def read_registry(data: bytes) -> RegistrySheet:
     """Read the first sheet of a template file into rows; refuse unsafe files and missing columns."""
     try:
-        scan = scan_xlsx(data)
+        archive = check_container(data)
+        # The deep scan runs while calamine (which releases the GIL) loads the sheet; nothing of the
+        # load is used unless the scan passes, and calamine bounds each part by its declared size.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            scanning = pool.submit(scan_parts, archive)
+            try:
+                sheet = _calamine_sheet(data)
+            finally:
+                scan = scanning.result()
     except UnsafeWorkbook as error:
         raise TemplateError(str(error)) from None
     notices = []
     if scan.has_formulas:
         notices.append("文件中有公式:公式按其文本读取,不计算;含公式的单元格将被拒绝,请粘贴为数值后再导入")
-    rows = _openpyxl_rows(data) if scan.has_formulas else _calamine_rows(data)
+    rows = _openpyxl_rows(data) if scan.has_formulas else iter(sheet.iter_rows())
     header_at, sources, unknown = _find_header(rows)
     if unknown:
         notices.append(f"以下列不属于导入模板,已忽略:{'、'.join(unknown)}")

@@ -25,12 +25,8 @@ class WorkbookScan:
     has_formulas: bool
 
 
-def scan_xlsx(data: bytes) -> WorkbookScan:
-    """Check an upload is a plain xlsx of sane size without DTDs; note whether any sheet holds formulas.
-
-    Every member is inflated as a stream and counted, so a zip whose headers lie about sizes is caught
-    as soon as the real total passes the limit, long before a parser would build anything from it.
-    """
+def check_container(data: bytes) -> zipfile.ZipFile:
+    """The fast checks, from the zip's directory alone: size, format, the sizes its members declare."""
     if len(data) > MAX_FILE_BYTES:
         raise UnsafeWorkbook(f"文件过大:{len(data) / 1048576:.1f} MB,上限为 {MAX_FILE_BYTES // 1048576} MB")
     if not data.startswith(b"PK\x03\x04"):
@@ -44,6 +40,12 @@ def scan_xlsx(data: bytes) -> WorkbookScan:
         raise UnsafeWorkbook("这不是 Excel 工作簿(.xlsx):缺少工作表")
     if sum(info.file_size for info in archive.infolist()) > MAX_UNCOMPRESSED_BYTES:
         raise UnsafeWorkbook(_too_big())
+    return archive
+
+
+def scan_parts(archive: zipfile.ZipFile) -> WorkbookScan:
+    """Inflate every XML part as a stream: real sizes (a zip whose directory lies is caught as soon as the
+    real total passes the limit), no DOCTYPE anywhere, and whether any sheet holds formulas."""
     total = 0
     formulas = False
     try:

@@ -377,8 +377,11 @@ _CHECKS = _table(
         ("disability_type", _disability),
     ]
 )
-_FAMILY_CHECKS = _table([*_member_checks(1), *_member_checks(2)])
 _MEMBER_FIELDS = ("name", "relation", "household_code", "phone", "workplace", "is_guardian")
+# Family members 1 and 2: (seq, their checks, the cell indexes of their columns).
+_MEMBERS = tuple(
+    (n, checks, tuple(c[1] for c in checks)) for n in (1, 2) for checks in (_table(_member_checks(n)),)
+)
 
 
 def _age_on(day: date, born: date) -> int:
@@ -475,14 +478,13 @@ def _check_class(
 
 
 def _family(row: CheckedRow) -> list[dict[str, Any]]:
-    if not any(row.raw[check[1]] for check in _FAMILY_CHECKS):
-        return []
-    values = _run(row, _FAMILY_CHECKS)
+    """The family members the row fills in (a member with every cell blank is not there)."""
+    raw = row.raw
     members = []
-    for n in (1, 2):
-        member = {field: values[f"m{n}_{field}"] for field in _MEMBER_FIELDS}
-        if not any(row.cell(f"m{n}_{field}").strip() for field in _MEMBER_FIELDS):
+    for n, checks, indexes in _MEMBERS:
+        if not any(raw[i].strip() for i in indexes if raw[i]):
             continue
+        member = dict(zip(_MEMBER_FIELDS, _run(row, checks).values(), strict=True))
         for required in ("name", "relation"):
             if member[required] is None and not row.cell(f"m{n}_{required}").strip():
                 row.reject(f"m{n}_{required}", "填写了家庭成员信息时,姓名和关系不能为空")
