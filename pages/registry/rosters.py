@@ -19,7 +19,7 @@ if not schools:
     st.info("您的管辖范围内没有学校。")
     st.stop()
 school = st.selectbox("学校", schools, format_func=lambda s: f"{s[1]}({s[0]})", key="roster_school")
-kind = st.radio("名册", list(rosters.RosterKind), horizontal=True, key="roster_kind")
+kind = st.radio("名册", list(rosters.RosterKind), index=1, horizontal=True, key="roster_kind")
 st.caption(kind.note)
 with session_scope() as session:
     classes = rosters.roster_classes(session, actor=actor, school_code=school[0])
