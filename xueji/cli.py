@@ -157,10 +157,13 @@ def cmd_import_students(args: argparse.Namespace) -> int:
                 )
                 plan = result.plan
             except registry_import.ImportBlocked as blocked:
-                print(f"未导入:{blocked}", file=sys.stderr)
                 if blocked.plan is None:
-                    return 1
+                    raise
                 plan = blocked.plan
+                print(
+                    f"未导入任何数据:有 {len(plan.rejected)} 行有错误。改好后重新导入,或加 --commit-valid 只导入无误的行。",
+                    file=sys.stderr,
+                )
     for notice in plan.notices:
         print(f"提示:{notice}")
     counts = ",".join(f"{k} {v}" for k, v in plan.counts.items())

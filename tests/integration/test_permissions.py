@@ -9,7 +9,7 @@ from xueji.auth import PERMISSIONS, Action, PermissionDenied
 from xueji.db import session_scope
 from xueji.models import AuditLog, County, School, SchoolClass, Student, Township
 from xueji.rules.vocab import Role
-from xueji.services import accounts, assignments, audit_log, overview, students
+from xueji.services import accounts, assignments, audit_log, overview, registry_import, rosters, students
 
 DEMO_ROLES = [
     "demo_admin",
@@ -175,3 +175,38 @@ def test_a_teacher_cannot_read_a_classmate_they_do_not_answer_for(demo_engine, a
 
 def test_only_the_system_operator_has_every_action():
     assert [r for r in Role if PERMISSIONS[r] == frozenset(Action)] == [Role.SYSTEM]
+
+
+# Schools of the demo: the registrar's own, a neighbour in the same township, one in another township.
+SCHOOLS = {"own": "2143016965", "neighbour": "2143016967", "outside": "2143016991"}
+SCHOOLS_IN_SCOPE = {
+    "demo_county": {"own", "neighbour", "outside"},
+    "demo_township": {"own", "neighbour"},
+    "demo_coordinator": {"own", "neighbour"},
+    "demo_registrar": {"own"},
+    "demo_teacher": {"own"},
+}
+SCHOOL_ACTIONS = {
+    Action.STUDENT_IMPORT: lambda s, a, code: registry_import.schools_for_import(
+        s, actor=a, school_code=code
+    ),
+    Action.STUDENT_EXPORT: lambda s, a, code: rosters.export_roster(
+        s, actor=a, school_code=code, kind=rosters.RosterKind.ENROLLED
+    ),
+}
+
+
+def test_imports_and_rosters_are_allowed_exactly_by_role_and_school_scope(demo_engine, actors):
+    got, expected = {}, {}
+    for username in DEMO_ROLES:
+        actor = actors[username]
+        for action, call in SCHOOL_ACTIONS.items():
+            for where, code in SCHOOLS.items():
+                with session_scope(demo_engine) as session:
+                    got[username, action, where] = _outcome(lambda: call(session, actor, code))  # noqa: B023
+                in_scope = where in SCHOOLS_IN_SCOPE.get(username, set())
+                expected[username, action, where] = action in PERMISSIONS[actor.role] and in_scope
+    assert {k: v for k, v in got.items() if v != expected[k]} == {}
+    assert [k for k, v in expected.items() if v and k[1] is Action.STUDENT_IMPORT] == [
+        ("demo_registrar", Action.STUDENT_IMPORT, "own")
+    ]

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from tests.factories import DEMO_SCHOOL
 from xueji.audit import verify_chain
 from xueji.auth import Actor, PermissionDenied
+from xueji.cli import main as xueji_main
 from xueji.db import session_scope
 from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.excel.registry_template import TemplateError, blank_template, error_workbook, read_registry
@@ -74,7 +75,7 @@ FAILURES = [
         "户口所在地行政区划",
         "行政区划代码应为12位数字,实际为11位",
     ),
-    ("class_6", {"class_code": "202510"}, "班号", "班号应为7位数字,实际为 '202510'"),
+    ("class_6", {"class_code": "202510"}, "班号", "班号应为7位数字,实际为“202510”"),
     ("formula_text", {"home_address": "=1+2"}, "家庭地址", "内容以“=”开头,可能是公式,请删去该符号"),
     ("yes_no", {"orphan": "不是"}, "是否孤儿", "只能填“是”或“否”"),
     ("ethnicity", {"ethnicity": "火星"}, "民族", "民族应为56个民族之一并以“族”结尾,如 汉族"),
@@ -377,3 +378,36 @@ def test_a_commit_plans_again_so_a_row_taken_meanwhile_is_not_written_twice(demo
     with session_scope(demo_engine) as session:
         result = commit_import(session, actor=registrar, sheet=sheet, schools=schools, only_school=True)
     assert (result.created, len(result.plan.unchanged)) == (3, 2)
+
+
+def test_the_import_command_refuses_a_file_with_errors_writes_the_report_and_can_commit_the_rest(
+    demo_engine, use_database, tmp_path, capsys
+):
+    data = rows(6)
+    data[3]["sex"] = "女" if data[3]["sex"] == "男" else "男"
+    source, report = tmp_path / "学籍.xlsx", tmp_path / "错误.xlsx"
+    source.write_bytes(template_workbook(data))
+    before = count(demo_engine, Student)
+    command = ["import", "students", str(source), "--school", DEMO_SCHOOL, "--report", str(report)]
+    assert xueji_main([*command, "--as", "demo_registrar"]) == 1
+    err = capsys.readouterr().err
+    assert "第5行 [身份证件号]" in err and "未导入任何数据" in err
+    assert count(demo_engine, Student) == before
+    sheet = load_workbook(io.BytesIO(report.read_bytes())).active
+    assert [c.value for c in sheet[2]][0] == 5
+    assert xueji_main([*command, "--commit-valid", "--as", "demo_registrar"]) == 1
+    assert "已导入:新增 5 人" in capsys.readouterr().out
+    assert count(demo_engine, Student) == before + 5
+
+
+def test_the_roster_command_writes_one_sheet_per_class(demo_engine, use_database, tmp_path):
+    target = tmp_path / "在校生名册.xlsx"
+    command = ["export", "roster", "--school", DEMO_SCHOOL, "--kind", "在校生名册", "-o", str(target)]
+    assert xueji_main([*command, "--as", "demo_registrar"]) == 0
+    with session_scope(demo_engine) as session:
+        classes = session.scalar(
+            select(func.count(func.distinct(Student.class_id)))
+            .join(School, Student.school_id == School.id)
+            .where(School.code == DEMO_SCHOOL, Student.status == "enrolled")
+        )
+    assert len(load_workbook(io.BytesIO(target.read_bytes())).sheetnames) == classes

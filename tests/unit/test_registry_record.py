@@ -114,7 +114,7 @@ def test_a_school_code_must_have_ten_digits():
 
 
 def test_a_class_code_of_six_digits_is_rejected():
-    assert problems(class_code="202510") == [("班号", "202510", "班号应为7位数字,实际为 '202510'")]
+    assert problems(class_code="202510") == [("班号", "202510", "班号应为7位数字,实际为“202510”")]
 
 
 def test_a_class_code_with_an_unknown_stage_is_rejected():

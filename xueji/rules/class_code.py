@@ -53,7 +53,7 @@ def parse_class_code(text: str) -> ClassCode:
     """Parse a 7-digit class code, or raise ClassCodeError with a Chinese reason."""
     code = text.strip()
     if len(code) != 7 or not code.isascii() or not code.isdigit():
-        raise ClassCodeError(f"班号应为7位数字,实际为 {text!r}")
+        raise ClassCodeError(f"班号应为7位数字,实际为“{text}”")
     entry_year, stage_digit, number = int(code[:4]), int(code[4]), int(code[5:])
     if not 1900 <= entry_year <= 2200:
         raise ClassCodeError(f"班号前4位应为入学年份,实际为 {code[:4]}")

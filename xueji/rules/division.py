@@ -65,7 +65,7 @@ def parse_division_code(text: str) -> DivisionCode:
     """Parse a 12-digit division code, or raise DivisionCodeError with a Chinese reason."""
     code = text.strip()
     if len(code) != 12 or not code.isascii() or not code.isdigit():
-        raise DivisionCodeError(f"行政区划代码应为12位数字,实际为 {text!r}")
+        raise DivisionCodeError(f"行政区划代码应为12位数字,实际为“{text}”")
     if code[:2] == "00":
-        raise DivisionCodeError(f"行政区划代码的省级代码不能为00:{text!r}")
+        raise DivisionCodeError(f"行政区划代码的省级代码不能为00:“{text}”")
     return DivisionCode(code)
