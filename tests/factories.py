@@ -21,3 +21,17 @@ def new_teacher(session: Session, admin: Actor, username: str, name: str = "新�
         scope_kind=ScopeKind.SCHOOL,
         scope_code=DEMO_SCHOOL,
     )
+
+
+def new_registrar(session: Session, admin: Actor, username: str, school_code: str) -> Actor:
+    """Create a registrar account at another school; return it as an acting user."""
+    user, _ = accounts.create_user(
+        session,
+        actor=admin,
+        username=username,
+        display_name="另一校学籍管理员",
+        role=Role.REGISTRAR,
+        scope_kind=ScopeKind.SCHOOL,
+        scope_code=school_code,
+    )
+    return accounts.actor_of(user)

@@ -36,6 +36,9 @@ class Action(StrEnum):
     STUDENT_REVEAL = "student.reveal"
     STUDENT_EXPORT = "student.export"
     STUDENT_IMPORT = "student.import"
+    STATUS_CHANGE_READ = "status_change.read"
+    STATUS_CHANGE_SUBMIT = "status_change.submit"
+    STATUS_CHANGE_APPROVE = "status_change.approve"
     ASSIGNMENT_MANAGE = "assignment.manage"
     USER_MANAGE = "user.manage"
     AUDIT_READ = "audit.read"
@@ -49,6 +52,9 @@ class Action(StrEnum):
             "student.reveal": "查看完整身份证号/电话",
             "student.export": "导出学生名册",
             "student.import": "导入学籍",
+            "status_change.read": "查看学籍异动",
+            "status_change.submit": "提交学籍异动申请",
+            "status_change.approve": "审批学籍异动",
             "assignment.manage": "分配教师包保学生",
             "user.manage": "管理账号",
             "audit.read": "查看审计日志",
@@ -62,9 +68,20 @@ _READ_STUDENTS = {Action.OVERVIEW_READ, Action.STUDENT_READ, Action.STUDENT_EXPO
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset({Action.USER_MANAGE}),
     Role.AUDITOR: frozenset({Action.AUDIT_READ, Action.AUDIT_EXPORT}),
-    Role.COUNTY_OFFICER: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
-    Role.TOWNSHIP_OFFICIAL: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
-    Role.REGISTRAR: frozenset(_READ_STUDENTS | {Action.ASSIGNMENT_MANAGE, Action.STUDENT_IMPORT}),
+    Role.COUNTY_OFFICER: frozenset(
+        _READ_STUDENTS | {Action.STUDENT_REVEAL, Action.STATUS_CHANGE_READ, Action.STATUS_CHANGE_APPROVE}
+    ),
+    Role.TOWNSHIP_OFFICIAL: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL, Action.STATUS_CHANGE_READ}),
+    Role.REGISTRAR: frozenset(
+        _READ_STUDENTS
+        | {
+            Action.ASSIGNMENT_MANAGE,
+            Action.STUDENT_IMPORT,
+            Action.STATUS_CHANGE_READ,
+            Action.STATUS_CHANGE_SUBMIT,
+            Action.STATUS_CHANGE_APPROVE,  # only as the sending school of a transfer (services check)
+        }
+    ),
     Role.TEACHER: frozenset({Action.STUDENT_READ, Action.STUDENT_EXPORT}),
     Role.COORDINATOR: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
     Role.SYSTEM: frozenset(Action),

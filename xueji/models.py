@@ -233,3 +233,41 @@ class AppSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=60)
     value: str = Field(max_length=2000)
+
+
+class CalendarDay(SQLModel, table=True):
+    """节假日安排: the administrator's override of one day (a holiday, or an adjusted working weekend day)."""
+
+    __tablename__ = "calendar_day"
+
+    day: date = Field(primary_key=True)
+    is_workday: bool
+    name: str = Field(default="", max_length=30)
+
+
+class StatusChange(SQLModel, table=True):
+    """学籍异动: a request to change a student's status, submitted, then approved or rejected by the deadline."""
+
+    __tablename__ = "status_change"
+    __table_args__ = (Index("ix_status_change_state_due_date", "state", "due_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    kind: str = Field(max_length=20)  # rules.status_changes.ChangeKind
+    state: str = Field(default="submitted", max_length=20)  # rules.status_changes.ChangeState
+    school_id: int = Field(foreign_key="school.id", index=True)  # the student's school when submitted
+    to_school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
+    to_class_id: int | None = Field(default=None, foreign_key="school_class.id")
+    destination: str | None = Field(default=None, max_length=100)  # where a child transferring out goes
+    effective_date: date
+    reason: str = Field(max_length=500)
+    documents: str = Field(default="", max_length=200)  # documents noted, comma-separated keys
+    override_reason: str | None = Field(default=None, max_length=200)  # a transfer in grade 6 or 9
+    suspension_until: date | None = None
+    submitted_by: int | None = Field(default=None, foreign_key="app_user.id")
+    submitted_at: datetime = _timestamp()
+    due_date: date
+    due_guessed: bool = False  # the deadline crossed a year with no holiday data
+    decided_by: int | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    decision_reason: str | None = Field(default=None, max_length=500)

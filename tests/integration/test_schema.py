@@ -15,11 +15,13 @@ from xueji.models import (
     AppSetting,
     AppUser,
     AuditLog,
+    CalendarDay,
     County,
     FamilyMember,
     School,
     SchoolClass,
     SchoolYear,
+    StatusChange,
     Student,
     TeacherAssignment,
     Term,
@@ -108,6 +110,18 @@ def _one_of_each(session):
         ),
         AppSetting(key="demo_database", value="seed=1"),
         TeacherAssignment(user_id=user.id, class_id=cls.id),
+        CalendarDay(day=date(2027, 1, 1), is_workday=False, name="元旦"),
+        StatusChange(
+            student_id=student.id,
+            kind="suspension",
+            school_id=school.id,
+            effective_date=date(2026, 11, 23),
+            reason="住院治疗",
+            documents="medical_certificate",
+            suspension_until=date(2027, 6, 30),
+            submitted_by=user.id,
+            due_date=date(2026, 12, 2),
+        ),
     ]
     session.add_all(rows)
     session.commit()

@@ -28,6 +28,7 @@ def deny(
     entity_id: object = None,
 ) -> NoReturn:
     """Record the denial in a transaction of its own (it must outlive the caller's rollback), then raise."""
+    session.rollback()  # the caller's work is abandoned, and on SQLite its write lock would block ours
     with Session(session.get_bind()) as audit_session:
         record(
             audit_session,
