@@ -14,6 +14,7 @@ from xueji.clock import now
 from xueji.config import get_settings
 from xueji.demo.build import DEMO_ACCOUNTS
 from xueji.demo.registry_file import template_rows, template_workbook
+from xueji.rules.status_changes import ChangeKind
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.ui.navigation import PAGES
 from xueji.ui.session import LAST_SEEN, LOGIN_AT
@@ -292,3 +293,33 @@ def test_the_county_prints_a_masked_roster_and_the_export_is_audited(demo_sqlite
             text("SELECT detail FROM audit_log WHERE action = 'export' ORDER BY id DESC LIMIT 1")
         ).scalar_one()
     assert detail.startswith("在校生名册") and "已脱敏" in detail
+
+
+def test_a_registrar_requests_a_dropout_and_the_county_approves_it(demo_sqlite):
+    with demo_sqlite.connect() as conn:
+        student_id, name = conn.execute(
+            text(
+                "SELECT s.id, s.name FROM student s JOIN school c ON c.id = s.school_id "
+                "WHERE c.code = '2143016965' AND s.status = 'enrolled' ORDER BY s.id LIMIT 1"
+            )
+        ).one()
+    at = sign_in("demo_registrar")
+    at.switch_page("pages/registry/status_changes.py").run()
+    at.text_input(key="change_search").input(name).run()
+    form = {t.label: t for t in at.text_area}
+    form["原因"].input("外出务工,多次劝返未果")
+    at.selectbox[1].select(ChangeKind.DROPOUT)
+    next(b for b in at.button if b.label == "提交申请").click().run()
+    assert not at.exception
+    assert at.success[0].value == "已提交,审批期限 2026-12-02"
+    county = sign_in("demo_county")
+    county.switch_page("pages/registry/status_changes.py").run()
+    assert _metric(county, "待审批") == "1"
+    next(b for b in county.button if b.label == "批准").click().run()
+    assert not county.exception
+    assert county.success[0].value == "已批准"
+    with demo_sqlite.connect() as conn:
+        status = conn.execute(
+            text("SELECT status FROM student WHERE id = :id"), {"id": student_id}
+        ).scalar_one()
+    assert status == "dropped_out"

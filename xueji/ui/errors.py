@@ -12,8 +12,9 @@ from xueji.excel.registry_template import TemplateError
 from xueji.services.accounts import AccountError
 from xueji.services.assignments import AssignmentError
 from xueji.services.registry_import import ImportBlocked
+from xueji.services.status_changes import StatusChangeError
 
-SHOWN = (PermissionDenied, AccountError, AssignmentError, TemplateError, ImportBlocked)
+SHOWN = (PermissionDenied, AccountError, AssignmentError, TemplateError, ImportBlocked, StatusChangeError)
 
 
 @contextmanager

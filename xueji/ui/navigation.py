@@ -35,6 +35,13 @@ PAGES = (
     ),
     PageSpec("pages/registry/rosters.py", "名册打印", ":material/print:", Action.STUDENT_EXPORT, "学籍"),
     PageSpec(
+        "pages/registry/status_changes.py",
+        "学籍异动",
+        ":material/swap_horiz:",
+        Action.STATUS_CHANGE_READ,
+        "学籍",
+    ),
+    PageSpec(
         "pages/registry/assignments.py", "教师包保", ":material/handshake:", Action.ASSIGNMENT_MANAGE, "学籍"
     ),
     PageSpec("pages/system/users.py", "账号管理", ":material/manage_accounts:", Action.USER_MANAGE, "系统"),
