@@ -4,9 +4,10 @@ import streamlit as st
 
 from xueji.auth import Action
 from xueji.db import session_scope
-from xueji.services import assignments, students
+from xueji.services import assignments
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.widgets import student_search
 
 actor = require_actor(Action.ASSIGNMENT_MANAGE)
 st.title("教师包保")
@@ -29,21 +30,16 @@ with st.form("assign_class"):
             st.success(f"已将 {cls[1]} 分配给 {teacher[1]}")
 
 st.subheader("分配个别学生")
-name = st.text_input("学生姓名或身份证号后几位", key="assign_search")
-if name.strip():
-    with session_scope() as session:
-        found = students.list_students(session, actor=actor, search=name, limit=20).rows
-    if not found:
-        st.info("本校没有找到该学生")
-    else:
-        with st.form("assign_student"):
-            teacher_one = st.selectbox("教师", teachers, format_func=lambda t: f"{t[1]}({t[2]})", key="t_one")
-            student = st.selectbox(
-                "学生", found, format_func=lambda r: f"{r.name} · {r.class_name} · {r.id_number or ''}"
-            )
-            if st.form_submit_button("分配该学生"):
-                with shown_as_error(), session_scope() as session:
-                    assignments.assign_student(
-                        session, actor=actor, teacher_id=teacher_one[0], student_id=student.id
-                    )
-                    st.success(f"已将 {student.name} 分配给 {teacher_one[1]}")
+found = student_search(actor, key="assign_search")
+if found:
+    with st.form("assign_student"):
+        teacher_one = st.selectbox("教师", teachers, format_func=lambda t: f"{t[1]}({t[2]})", key="t_one")
+        student = st.selectbox(
+            "学生", found, format_func=lambda r: f"{r.name} · {r.class_name} · {r.id_number or ''}"
+        )
+        if st.form_submit_button("分配该学生"):
+            with shown_as_error(), session_scope() as session:
+                assignments.assign_student(
+                    session, actor=actor, teacher_id=teacher_one[0], student_id=student.id
+                )
+                st.success(f"已将 {student.name} 分配给 {teacher_one[1]}")

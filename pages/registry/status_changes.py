@@ -9,9 +9,10 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.status_changes import ChangeKind, Document
-from xueji.services import assignments, status_changes, students
+from xueji.services import assignments, status_changes
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.widgets import student_search
 
 actor = require_actor(Action.STATUS_CHANGE_READ)
 st.title("学籍异动")
@@ -19,13 +20,7 @@ st.caption("每份申请须在提交后 7 个工作日内审批(按国家法定�
 
 if actor.can(Action.STATUS_CHANGE_SUBMIT):
     with st.expander("提交异动申请", expanded=False):
-        found = []
-        search = st.text_input("学生(姓名或身份证号后几位)", key="change_search")
-        if search.strip():
-            with session_scope() as session:
-                found = students.list_students(session, actor=actor, search=search, limit=20).rows
-            if not found:
-                st.info("本校没有找到该学生")
+        found = student_search(actor, key="change_search", label="学生(姓名或身份证号后几位)")
         if found:
             with session_scope() as session:
                 classes = assignments.classes_in_scope(session, actor=actor)

@@ -242,29 +242,44 @@ def decide_change(
     return change
 
 
-def _check_decider(session: Session, actor: Actor, change: StatusChange) -> None:
+def _role_decides(actor: Actor, change: StatusChange, *, school_in_scope: bool) -> bool:
     """Transfers in: the sending school's registrar; everything else: the county bureau over the school."""
     if actor.role is Role.SYSTEM:
-        return
+        return True
+    if ChangeKind(change.kind) is ChangeKind.TRANSFER_IN:
+        return actor.role is Role.REGISTRAR and actor.scope_id == change.school_id
+    return actor.role is Role.COUNTY_OFFICER and school_in_scope
+
+
+def _own(actor: Actor, change: StatusChange) -> bool:
+    return actor.role is not Role.SYSTEM and change.submitted_by == actor.user_id
+
+
+def may_decide(actor: Actor, change: StatusChange, *, school_in_scope: bool) -> bool:
+    """Whether the actor decides this request: by role and scope, and never a request they submitted."""
+    return _role_decides(actor, change, school_in_scope=school_in_scope) and not _own(actor, change)
+
+
+def _check_decider(session: Session, actor: Actor, change: StatusChange) -> None:
+    in_scope = session.scalar(select(School.id).where(School.id == change.school_id, school_condition(actor)))
     kind = ChangeKind(change.kind)
-    if kind is ChangeKind.TRANSFER_IN:
-        allowed = actor.role is Role.REGISTRAR and actor.scope_id == change.school_id
-        message = "转入申请由转出学校的学籍管理员审批"
+    if not _role_decides(actor, change, school_in_scope=in_scope is not None):
+        if kind is ChangeKind.TRANSFER_IN:
+            message = "转入申请由转出学校的学籍管理员审批"
+        else:
+            message = f"{kind.label}申请由县教育局审批"
+    elif _own(actor, change):
+        message = "不能审批自己提交的申请"
     else:
-        in_scope = session.scalar(
-            select(School.id).where(School.id == change.school_id, school_condition(actor))
-        )
-        allowed = actor.role is Role.COUNTY_OFFICER and in_scope is not None
-        message = f"{kind.label}申请由县教育局审批"
-    if not allowed or change.submitted_by == actor.user_id:
-        deny(
-            session,
-            actor,
-            Action.STATUS_CHANGE_APPROVE.value,
-            message if allowed is False else "不能审批自己提交的申请",
-            entity_type="status_change",
-            entity_id=change.id,
-        )
+        return
+    deny(
+        session,
+        actor,
+        Action.STATUS_CHANGE_APPROVE.value,
+        message,
+        entity_type="status_change",
+        entity_id=change.id,
+    )
 
 
 @dataclass(frozen=True)
@@ -297,15 +312,12 @@ def list_changes(session: Session, *, actor: Actor, open_only: bool = False) -> 
         query = query.where(StatusChange.state == ChangeState.SUBMITTED)
     calendar = work_calendar(session)
     day = today()
+    in_scope = set(session.scalars(schools))
     rows = []
     for change, student, school in session.execute(query):
         open_ = change.state == ChangeState.SUBMITTED
         kind = ChangeKind(change.kind)
-        decider = (
-            actor.role is Role.REGISTRAR and actor.scope_id == change.school_id
-            if kind is ChangeKind.TRANSFER_IN
-            else actor.role is Role.COUNTY_OFFICER
-        )
+        decider = may_decide(actor, change, school_in_scope=change.school_id in in_scope)
         rows.append(
             ChangeRow(
                 id=change.id,
@@ -318,7 +330,7 @@ def list_changes(session: Session, *, actor: Actor, open_only: bool = False) -> 
                 days_left=working_days_left(day, change.due_date, calendar) if open_ else None,
                 due_guessed=change.due_guessed,
                 reason=change.reason,
-                can_decide=open_ and decider and change.submitted_by != actor.user_id,
+                can_decide=open_ and decider,
             )
         )
     return rows

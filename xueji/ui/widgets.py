@@ -6,6 +6,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from xueji.auth import Actor
+from xueji.db import session_scope
+from xueji.services import students
+from xueji.services.students import StudentRow
 from xueji.ui.errors import shown_as_error
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,3 +36,15 @@ def export_button(label: str, *, key: str, file_name: str, build: Callable[[], b
             key=f"{key}_download",
             type="primary",
         )
+
+
+def student_search(actor: Actor, *, key: str, label: str = "学生姓名或身份证号后几位") -> list[StudentRow]:
+    """A search box over the students the actor may read; up to 20 matches, with a notice for none."""
+    text = st.text_input(label, key=key)
+    if not text.strip():
+        return []
+    with session_scope() as session:
+        found = students.list_students(session, actor=actor, search=text, limit=20).rows
+    if not found:
+        st.info("本校没有找到该学生")
+    return found
