@@ -36,6 +36,7 @@ class Action(StrEnum):
     STUDENT_REVEAL = "student.reveal"
     STUDENT_EXPORT = "student.export"
     STUDENT_IMPORT = "student.import"
+    STUDENT_EDIT = "student.edit"
     STATUS_CHANGE_READ = "status_change.read"
     STATUS_CHANGE_SUBMIT = "status_change.submit"
     STATUS_CHANGE_APPROVE = "status_change.approve"
@@ -52,6 +53,7 @@ class Action(StrEnum):
             "student.reveal": "查看完整身份证号/电话",
             "student.export": "导出学生名册",
             "student.import": "导入学籍",
+            "student.edit": "更正、归档、合并学籍",
             "status_change.read": "查看学籍异动",
             "status_change.submit": "提交学籍异动申请",
             "status_change.approve": "审批学籍异动",
@@ -77,6 +79,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
         | {
             Action.ASSIGNMENT_MANAGE,
             Action.STUDENT_IMPORT,
+            Action.STUDENT_EDIT,
             Action.STATUS_CHANGE_READ,
             Action.STATUS_CHANGE_SUBMIT,
             Action.STATUS_CHANGE_APPROVE,  # only as the sending school of a transfer (services check)

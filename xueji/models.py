@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from xueji.clock import now
@@ -86,13 +86,25 @@ class SchoolClass(SQLModel, table=True):
 class Student(SQLModel, table=True):
     """学生 and their registry record (学籍), with the fields of the national import template."""
 
-    __table_args__ = (Index("ix_student_school_id_status", "school_id", "status"),)
+    __table_args__ = (
+        Index("ix_student_school_id_status", "school_id", "status"),
+        Index("ix_student_school_id_class_id_name", "school_id", "class_id", "name"),
+        # partial: almost every record has no merged_into_id, and a full index would tempt SQLite's planner
+        # into scanning it for "IS NULL" in every list query
+        Index(
+            "ix_student_merged_into_id",
+            "merged_into_id",
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     registry_number: str | None = Field(default=None, max_length=20, unique=True)
     school_id: int = Field(foreign_key="school.id")
     class_id: int | None = Field(default=None, foreign_key="school_class.id", index=True)
     name: str = Field(max_length=50)
+    name_initials: str = Field(default="", max_length=20)  # rules.pinyin.name_initials(name), for search
     sex: str = Field(max_length=1)  # rules.vocab.Sex
     birth_date: date
     birthplace_code: str | None = Field(default=None, max_length=12)
@@ -116,6 +128,11 @@ class Student(SQLModel, table=True):
     disability_type: str | None = Field(default=None, max_length=20)
     orphan: bool = False
     only_child: bool = False
+    # Never deleted: a record of a child who left is archived with the reason; a duplicate is merged into
+    # the record kept, and both histories stay (the duplicate's requests and cases point at it still).
+    archived_reason: str | None = Field(default=None, max_length=200)
+    archived_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    merged_into_id: int | None = Field(default=None, foreign_key="student.id")
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 

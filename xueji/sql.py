@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Integer, case, cast, func
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from xueji.models import SchoolClass
+from xueji.rules.class_code import cohort_in_grade
 from xueji.rules.vocab import Stage
 
 
@@ -24,3 +26,9 @@ def class_grade(school_year_start: int) -> ColumnElement[int]:
         else_=0,
     )
     return school_year_start - class_entry_year() + first_grade
+
+
+def class_in_grade(grade: int, school_year_start: int) -> ColumnElement[bool]:
+    """The classes in a grade that year, by their code's prefix (entry year + stage), which an index can use."""
+    entry_year, stage = cohort_in_grade(grade, school_year_start)
+    return col(SchoolClass.code).startswith(f"{entry_year:04d}{stage.value}", autoescape=True)

@@ -1,15 +1,12 @@
 """学籍异动: registrars submit requests; the county (or, for a transfer in, the sending school) decides."""
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
-from xueji.clock import today
 from xueji.db import session_scope
-from xueji.rules.status_changes import ChangeKind, Document
-from xueji.services import assignments, status_changes
+from xueji.services import status_changes
+from xueji.ui.change_form import change_request_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import student_search
@@ -22,46 +19,7 @@ if actor.can(Action.STATUS_CHANGE_SUBMIT):
     with st.expander("提交异动申请", expanded=False):
         found = student_search(actor, key="change_search", label="学生(姓名或身份证号后几位)")
         if found:
-            with session_scope() as session:
-                classes = assignments.classes_in_scope(session, actor=actor)
-            with st.form("submit_change"):
-                child = st.selectbox(
-                    "学生", found, format_func=lambda r: f"{r.name} · {r.class_name} · {r.status}"
-                )
-                kind = st.selectbox(
-                    "异动类型",
-                    [k for k in ChangeKind if k is not ChangeKind.TRANSFER_IN],
-                    format_func=lambda k: k.label,
-                )
-                effective = st.date_input("异动日期", value=today())
-                reason = st.text_area("原因")
-                documents = st.multiselect("已核验的材料", list(Document), format_func=lambda d: d.label)
-                until = st.date_input("休学截止日期(休学时填写)", value=today() + timedelta(days=180))
-                placement = st.selectbox(
-                    "编入班级(复学、劝返复学时填写)",
-                    [None, *classes],
-                    format_func=lambda c: "—" if c is None else c[1],
-                )
-                destination = st.text_input("转往(转出时填写)")
-                override = st.text_input("特殊情况说明(六年级、九年级转学时填写)")
-                if st.form_submit_button("提交申请", type="primary"):
-                    with shown_as_error(), session_scope() as session:
-                        change = status_changes.submit_change(
-                            session,
-                            actor=actor,
-                            request=status_changes.ChangeRequest(
-                                student_id=child.id,
-                                kind=kind,
-                                effective_date=effective,
-                                reason=reason,
-                                documents=frozenset(documents),
-                                to_class_id=placement[0] if placement else None,
-                                destination=destination,
-                                override_reason=override,
-                                suspension_until=until if kind is ChangeKind.SUSPENSION else None,
-                            ),
-                        )
-                        st.success(f"已提交,审批期限 {change.due_date:%Y-%m-%d}")
+            change_request_form(actor, found, key="submit_change")
 
 with session_scope() as session:
     rows = status_changes.list_changes(session, actor=actor)

@@ -1,31 +1,79 @@
-"""学生名册 / 我的学生: search, page, reveal (audited), export (masked by default, audited)."""
+"""学生名册 / 我的学生: search and filter, page through, open a record, reveal (audited), export the filtered
+list (masked by default, audited)."""
 
 import streamlit as st
 
 from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
-from xueji.rules.vocab import Role
+from xueji.rules.vocab import GRADE_LABELS, Role, StudentStatus
 from xueji.services import students
 from xueji.services.access import sees_full_identifiers
+from xueji.services.students import FLAG_LABELS, StudentFilter
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
-from xueji.ui.widgets import export_button, pager
+from xueji.ui.widgets import export_button, page_offset, pager
 
+PAGE_SIZE = 50
 actor = require_actor(Action.STUDENT_READ)
 st.title("我的学生" if actor.role is Role.TEACHER else "学生名册")
 
-search = st.text_input("搜索", placeholder="姓名、身份证号后几位或7位班号", key="student_search")
+search = st.text_input(
+    "搜索", placeholder="姓名、拼音首字母(如 zxm)、身份证号后几位或7位班号", key="student_search"
+)
 with session_scope() as session:
-    total = students.list_students(session, actor=actor, search=search, limit=0).total
-limit, offset = pager(total, key="student_page")
-with session_scope() as session:
-    page = students.list_students(session, actor=actor, search=search, limit=limit, offset=offset)
+    schools = students.school_choices(session, actor=actor)
+left, middle, right = st.columns(3)
+school = (
+    schools[0]
+    if len(schools) == 1
+    else left.selectbox("学校", [None, *schools], format_func=lambda s: "全部学校" if s is None else s[1])
+)
+grade = middle.selectbox(
+    "年级", [None, *range(1, 10)], format_func=lambda g: "全部年级" if g is None else GRADE_LABELS[g]
+)
+klass = None
+if school is not None:
+    with session_scope() as session:
+        classes = students.class_choices(session, actor=actor, school_id=school[0], grade=grade)
+    klass = right.selectbox("班级", [None, *classes], format_func=lambda c: "全部班级" if c is None else c[1])
+left, middle, right = st.columns([1, 2, 1])
+status = left.selectbox(
+    "学籍状态",
+    [StudentStatus.ENROLLED, None, *list(StudentStatus)[1:]],
+    format_func=lambda s: s.label if s else "全部",
+)
+flags = middle.multiselect("重点关注(任一)", list(FLAG_LABELS), format_func=FLAG_LABELS.__getitem__)
+archived = right.checkbox("包括已归档", help="已离校并归档的学籍默认不显示")
+filters = StudentFilter(
+    search=search,
+    school_id=school[0] if school else None,
+    grade=grade,
+    class_id=klass[0] if klass else None,
+    status=status,
+    flags=tuple(flags),
+    archived=archived,
+)
 
+offset = page_offset("student_page", page_size=PAGE_SIZE, reset_when=filters)
+with session_scope() as session:
+    page = students.list_students(session, actor=actor, filters=filters, limit=PAGE_SIZE, offset=offset)
 full = sees_full_identifiers(actor)
 st.caption(f"共 {page.total} 名学生" + ("" if full else " · 身份证号和电话已脱敏"))
-table = students.roster_frame(page.rows)
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(students.roster_frame(page.rows), hide_index=True, width="stretch")
+pager(page.total, key="student_page", page_size=PAGE_SIZE)
+
+if page.rows:
+    pick, go = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = pick.selectbox(
+        "打开学生档案",
+        page.rows,
+        format_func=lambda r: f"{r.name} · {r.school} {r.class_name}",
+        key="open_pick",
+    )
+    if go.button("打开档案", key="open_record"):
+        st.session_state["student_detail_id"] = chosen.id
+        st.switch_page("pages/registry/student_detail.py")
 
 if actor.can(Action.STUDENT_REVEAL) and page.rows:
     with st.expander("查看完整身份证号和电话(需填写事由,将记入审计日志)"):
@@ -51,9 +99,12 @@ if full or actor.can(Action.STUDENT_REVEAL):
 
 def _export() -> bytes:
     with session_scope() as session:
-        return students.export_roster(session, actor=actor, search=search, unmasked=unmasked)
+        return students.export_roster(session, actor=actor, filters=filters, unmasked=unmasked)
 
 
 export_button(
-    "导出名册 (xlsx)", key="export_roster", file_name=f"学生名册_{today():%Y%m%d}.xlsx", build=_export
+    f"导出筛选结果({page.total} 人,xlsx)",
+    key="export_roster",
+    file_name=f"学生名册_{today():%Y%m%d}.xlsx",
+    build=_export,
 )

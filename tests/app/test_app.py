@@ -323,3 +323,73 @@ def test_a_registrar_requests_a_dropout_and_the_county_approves_it(demo_sqlite):
             text("SELECT status FROM student WHERE id = :id"), {"id": student_id}
         ).scalar_one()
     assert status == "dropped_out"
+
+
+def _first_pupil(engine):
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT s.id, s.name, s.name_initials, s.id_number FROM student s JOIN school c ON c.id = s.school_id"
+                " WHERE c.code = '2143016965' AND s.status = 'enrolled' AND s.id_number IS NOT NULL"
+                " ORDER BY s.id LIMIT 1"
+            )
+        ).one()
+
+
+def test_the_registrar_filters_opens_a_record_and_corrects_it(demo_sqlite):
+    student_id, name, initials, id_number = _first_pupil(demo_sqlite)
+    at = sign_in("demo_registrar")
+    at.switch_page("pages/registry/students.py").run()
+    at.text_input(key="student_search").input(initials).run()
+    assert not at.exception
+    assert name in at.dataframe[0].value["姓名"].tolist()
+    pick = at.selectbox(key="open_pick")
+    pick.select(next(o for o in pick.options if o.startswith(name))).run()
+    at.button(key="open_record").click().run()
+    assert not at.exception
+    assert at.session_state["student_detail_id"] == student_id
+    # AppTest keeps its own idea of the current page across st.switch_page; the browser test follows the real one
+    at.switch_page("pages/registry/student_detail.py").run()
+    assert at.subheader[0].value.startswith(name)
+    record = at.dataframe[0].value
+    assert id_number in record["内容"].tolist()  # the registrar's job needs the full number
+    at.text_input(key=f"edit_{student_id}_name").input("曾更正")
+    next(t for t in at.text_input if t.label.startswith("更正原因")).input("依据户口簿更正姓名")
+    next(b for b in at.button if b.label == "保存更正").click().run()
+    assert not at.exception
+    assert not at.error, at.error[0].value
+    assert at.success[0].value == "已更正:姓名"
+    with demo_sqlite.connect() as conn:
+        assert (
+            conn.execute(text("SELECT name FROM student WHERE id = :i"), {"i": student_id}).scalar()
+            == "曾更正"
+        )
+        action = conn.execute(text("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1")).scalar()
+    assert action == "correct"
+
+
+def test_a_bad_correction_shows_the_column_and_reason_and_saves_nothing(demo_sqlite):
+    student_id, name, initials, _ = _first_pupil(demo_sqlite)
+    at = sign_in("demo_registrar")
+    at.session_state["student_detail_id"] = student_id
+    at.switch_page("pages/registry/student_detail.py").run()
+    at.text_input(key=f"edit_{student_id}_birth_date").input("20191399")
+    next(t for t in at.text_input if t.label.startswith("更正原因")).input("核对")
+    next(b for b in at.button if b.label == "保存更正").click().run()
+    assert not at.exception
+    assert "出生日期“20191399”" in at.error[0].value
+    with demo_sqlite.connect() as conn:
+        assert (
+            conn.execute(text("SELECT name FROM student WHERE id = :i"), {"i": student_id}).scalar() == name
+        )
+
+
+def test_the_county_sees_a_masked_record_without_edit_forms(demo_sqlite):
+    student_id, name, _, id_number = _first_pupil(demo_sqlite)
+    at = sign_in("demo_county")
+    at.session_state["student_detail_id"] = student_id
+    at.switch_page("pages/registry/student_detail.py").run()
+    assert not at.exception
+    shown = at.dataframe[0].value["内容"].tolist()
+    assert id_number not in shown and any(str(v).startswith(id_number[:6]) for v in shown)
+    assert not [b for b in at.button if b.label == "保存更正"]

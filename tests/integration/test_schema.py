@@ -161,3 +161,31 @@ def test_xueji_init_upgrades_an_older_database_and_keeps_its_rows(use_database, 
         assert session.scalar(select(County.name)) == "浏阳市"
     assert xueji_main(["init"]) == 0
     assert "已是最新" in capsys.readouterr().out
+
+
+def test_upgrading_to_0005_gives_existing_students_their_pinyin_initials(database_url):
+    engine = make_engine(database_url)
+    migrate(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO county (id, code, name) VALUES (1, '430181000000', '浏阳市')"))
+        conn.execute(
+            text("INSERT INTO township (id, county_id, code, name) VALUES (1, 1, '430181108000', '古港镇')")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO school (id, township_id, code, name, kind) VALUES (1, 1, '2143016965', '古港', 'primary')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO student (school_id, name, sex, birth_date, ethnicity, nationality, id_type, entry_month,"
+                " status, needs_aid, left_behind, migrant, disabled, orphan, only_child, created_at, updated_at)"
+                " VALUES (1, :name, '男', '2019-05-12', '汉族', '中国', '居民身份证', '202509', 'enrolled',"
+                " false, false, false, false, false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            ),
+            [{"name": "曾小明"}, {"name": "王芳"}],
+        )
+    migrate(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, name_initials FROM student ORDER BY name")).all()
+    assert sorted(rows) == sorted([("曾小明", "zxm"), ("王芳", "wf")])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
@@ -29,6 +29,7 @@ from xueji.models import (
 )
 from xueji.rules.class_code import ClassCode, grade_in_school_year
 from xueji.rules.id_number import build_id_number
+from xueji.rules.pinyin import name_initials
 from xueji.rules.terms import default_terms, school_year_bounds, school_year_start
 from xueji.rules.vocab import Role, ScopeKind, Sex, StudentStatus
 
@@ -56,6 +57,7 @@ class DemoError(RuntimeError):
 class DemoSpec:
     seed: int = 2026
     scale: float = 1.0  # multiplies the classes per grade; 1.0 gives about 8,000 students
+    copies: int = 1  # each school this many times (campuses), for a county of realistic size: 38 → 300,000
     today: date = date(2026, 11, 23)
     school_years_back: int = 2
 
@@ -204,10 +206,12 @@ def _student_row(
     left_behind = not migrant and not orphan and rng.random() < 0.22
     disabled = rng.random() < 0.012
     address = f"湖南省浏阳市{township.name}{home_name}{rng.randint(1, 15)}组"
+    name = surname + names.person_name(rng, male=male)[1:]
     student = {
         "registry_number": f"G{id_number}" if id_number else None,
         "class_id": class_id,
-        "name": surname + names.person_name(rng, male=male)[1:],
+        "name": name,
+        "name_initials": name_initials(name),
         "sex": (Sex.MALE if male else Sex.FEMALE).value,
         "birth_date": birth,
         "birthplace_code": region + "000000",
@@ -232,9 +236,20 @@ def _student_row(
     return student, _family(rng, surname, student["household_code"], left_behind=left_behind, orphan=orphan)
 
 
+def _campus(spec: SchoolSpec, copy: int) -> SchoolSpec:
+    """The copy-th campus of a demo school: its own code (digits 5–6 count campuses) and name."""
+    if copy == 0:
+        return spec
+    return replace(
+        spec, code=f"{spec.code[:4]}{copy + 1:02d}{spec.code[6:]}", name=f"{spec.name}{copy + 1}校区"
+    )
+
+
 def _load_registry(session: Session, ctx: DemoContext) -> None:
     rng = ctx.rng
-    for spec in SCHOOLS:
+    if not 1 <= ctx.spec.copies <= 98:
+        raise DemoError("每所学校的校区数应在 1 到 98 之间")
+    for spec in (_campus(s, copy) for copy in range(ctx.spec.copies) for s in SCHOOLS):
         school = School(
             township_id=ctx.township_ids[spec.township_code],
             code=spec.code,
@@ -276,7 +291,7 @@ def _load_registry(session: Session, ctx: DemoContext) -> None:
         session.execute(insert(FamilyMember), members)
         ctx.summary.students += len(students)
         ctx.summary.family_members += len(members)
-    ctx.summary.schools = len(SCHOOLS)
+    ctx.summary.schools = len(SCHOOLS) * ctx.spec.copies
 
 
 DEMO_PASSWORD = "Xueji#2026"  # noqa: S105 - shown on the login page only while the database is a demo database

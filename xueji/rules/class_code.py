@@ -45,6 +45,12 @@ def grade_in_school_year(entry_year: int, stage: Stage, school_year_start: int) 
     return school_year_start - entry_year + stage.first_grade
 
 
+def cohort_in_grade(grade: int, school_year_start: int) -> tuple[int, Stage]:
+    """The entry year and stage of the classes in a grade (1–9) in that school year: the reverse of grade()."""
+    stage = Stage.PRIMARY if grade < Stage.JUNIOR.first_grade else Stage.JUNIOR
+    return school_year_start - grade + stage.first_grade, stage
+
+
 _STAGE_DIGITS = frozenset(s.value for s in Stage)
 
 

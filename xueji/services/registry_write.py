@@ -17,6 +17,7 @@ from xueji.clock import now
 from xueji.db import allocate_ids, insert_rows
 from xueji.models import FamilyMember, SchoolClass, Student, Village
 from xueji.rules.masking import mask_id_number, mask_phone
+from xueji.rules.pinyin import name_initials
 from xueji.rules.vocab import StudentStatus
 from xueji.services.registry_plan import MEMBER_FIELDS, STUDENT_FIELDS, ImportPlan, classes_of
 
@@ -76,6 +77,7 @@ NEW_STUDENT_COLUMNS = (
     "status",
     "created_at",
     "updated_at",
+    "name_initials",
     *STUDENT_FIELDS,
 )
 MEMBER_COLUMNS = ("student_id", *MEMBER_FIELDS, "works_away")
@@ -99,7 +101,18 @@ def _insert_new(
         class_id = class_ids[(school_id, v["class_code"])]
         village = villages.get(v["household_code"])
         students.append(
-            (student_id, school_id, class_id, village, registry, enrolled, stamp, stamp, *fields(v))
+            (
+                student_id,
+                school_id,
+                class_id,
+                village,
+                registry,
+                enrolled,
+                stamp,
+                stamp,
+                name_initials(v["name"]),
+                *fields(v),
+            )
         )
     insert_rows(session, STUDENT_TABLE, NEW_STUDENT_COLUMNS, students)
     members = (_member_row(sid, m) for sid, row in zip(ids, plan.new, strict=True) for m in row.family)
@@ -158,6 +171,7 @@ def _masked_family(members: list[dict]) -> list[dict]:
 
 def _student_values(values: dict, class_id: int | None, villages: dict[str, int]) -> dict[str, Any]:
     result = {name: values[name] for name in STUDENT_FIELDS}
+    result["name_initials"] = name_initials(values["name"])
     result["class_id"] = class_id
     result["home_village_id"] = villages.get(values["household_code"])
     return result

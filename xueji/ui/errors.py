@@ -13,8 +13,17 @@ from xueji.services.accounts import AccountError
 from xueji.services.assignments import AssignmentError
 from xueji.services.registry_import import ImportBlocked
 from xueji.services.status_changes import StatusChangeError
+from xueji.services.student_record import StudentRecordError
 
-SHOWN = (PermissionDenied, AccountError, AssignmentError, TemplateError, ImportBlocked, StatusChangeError)
+SHOWN = (
+    PermissionDenied,
+    AccountError,
+    AssignmentError,
+    TemplateError,
+    ImportBlocked,
+    StatusChangeError,
+    StudentRecordError,
+)
 
 
 @contextmanager

@@ -26,6 +26,7 @@ class PageSpec:
 PAGES = (
     PageSpec("pages/overview/home.py", "概况", ":material/dashboard:", Action.OVERVIEW_READ, "概况"),
     PageSpec("pages/registry/students.py", "学生名册", ":material/groups:", Action.STUDENT_READ, "学籍"),
+    PageSpec("pages/registry/student_detail.py", "学生档案", ":material/badge:", Action.STUDENT_READ, "学籍"),
     PageSpec(
         "pages/registry/import_students.py",
         "学籍导入",

@@ -22,6 +22,16 @@ def pager(total: int, *, key: str, page_size: int = 50) -> tuple[int, int]:
     return page_size, (int(page) - 1) * page_size
 
 
+def page_offset(key: str, *, page_size: int, reset_when: object) -> int:
+    """The offset of the page chosen in the pager drawn later under this key; back to page 1 when the
+    filter (reset_when) changes, so a page beyond the new total is never asked for."""
+    marker = f"{key}_filter"
+    if st.session_state.get(marker) != reset_when:
+        st.session_state[marker] = reset_when
+        st.session_state.pop(key, None)
+    return (int(st.session_state.get(key, 1)) - 1) * page_size
+
+
 def export_button(label: str, *, key: str, file_name: str, build: Callable[[], bytes]) -> None:
     """Build the file only when asked (the service audits the export), then offer it for download."""
     if st.button(label, key=f"{key}_build"):

@@ -1,0 +1,185 @@
+"""Benchmark: the student list (search + filter + first page) at 300,000 students, against the bare SQL it runs.
+
+    python benchmarks/student_list.py [--copies 38] [--db PATH] [--postgres URL] [--repeat 5]
+
+Builds a demo county with every school copied --copies times (38 gives about 300,000 students; --db keeps
+the SQLite file between runs), then for each role and filter measures, in the same run:
+
+  (a) the bare SQL: the very statements the service sends (captured from the engine), replayed on the
+      driver's cursor with rows fetched;
+  (b) the service: count_students + list_students, with scope checks and masking, as the page calls it;
+
+and prints b / a (target ≤ 1.5, or under 5 ms more where the query itself takes about a millisecond: the
+permission check and school-year lookup are a fixed cost of their own). Then the page itself: an AppTest run of 学生名册 for the county officer,
+minus the service time inside it, is the fixed render cost (target < 0.5 s). Fastest of --repeat counts.
+Exits non-zero when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("XUEJI_TODAY", "2026-11-23")
+
+from sqlalchemy import event  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
+
+from xueji.db import make_engine, migrate  # noqa: E402
+from xueji.demo.build import DemoSpec, load_demo  # noqa: E402
+from xueji.models import Student  # noqa: E402
+from xueji.rules.vocab import StudentStatus  # noqa: E402
+from xueji.services.accounts import actor_by_username  # noqa: E402
+from xueji.services.students import StudentFilter, list_students  # noqa: E402
+
+PER_CALL = 0.005  # the service's fixed cost per call (permission check, school year), counted with render
+CASES = (
+    ("demo_county", "全县,在读,第一页", StudentFilter(status=StudentStatus.ENROLLED)),
+    ("demo_county", "全县,拼音首字母 zx", StudentFilter(search="zx", status=StudentStatus.ENROLLED)),
+    ("demo_county", "全县,姓名含“王”", StudentFilter(search="王")),
+    ("demo_county", "全县,七年级留守儿童", StudentFilter(grade=7, flags=("left_behind",))),
+    ("demo_county", "全县,身份证号后4位", StudentFilter(search="0012")),
+    ("demo_township", "本镇,在读", StudentFilter(status=StudentStatus.ENROLLED)),
+    ("demo_registrar", "本校,在读", StudentFilter(status=StudentStatus.ENROLLED)),
+    ("demo_registrar", "本校,拼音首字母 w", StudentFilter(search="w")),
+    ("demo_teacher", "我的学生", StudentFilter(status=StudentStatus.ENROLLED)),
+)
+
+
+def build(url: str, copies: int) -> None:
+    """Migrate; load the big demo county unless the database already holds students."""
+    engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as session:
+        if session.exec(select(Student.id).limit(1)).first() is None:
+            started = time.perf_counter()
+            summary = load_demo(session, DemoSpec(seed=1, copies=copies))
+            print(f"  built {summary.students:,} students in {time.perf_counter() - started:.0f} s")
+    engine.dispose()
+
+
+class Capture:
+    """The statements and parameters the engine sends while active."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.sent = engine, []
+        self.on = False
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if self.on:
+            self.sent.append((statement, parameters))
+
+
+def fastest(repeat: int, run) -> float:  # noqa: ANN001
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def measure(url: str, repeat: int) -> list[tuple[str, str, int, float, float]]:
+    engine = make_engine(url)
+    capture = Capture(engine)
+    results = []
+    with Session(engine) as session:
+        for username, label, filters in CASES:
+            actor = actor_by_username(session, username)
+
+            def service(actor=actor, filters=filters) -> int:  # noqa: ANN001
+                return list_students(session, actor=actor, filters=filters, limit=50).total
+
+            total = service()  # warm: statement cache, pages in memory
+            capture.sent, capture.on = [], True
+            service()
+            capture.on = False
+            statements = list(capture.sent)
+
+            def bare(statements=statements) -> None:  # noqa: ANN001
+                cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                for statement, parameters in statements:
+                    cursor.execute(statement, parameters)
+                    cursor.fetchall()
+                cursor.close()
+
+            bare()
+            results.append((username, label, total, fastest(repeat, bare), fastest(repeat, service)))
+    engine.dispose()
+    return results
+
+
+def render_cost(url: str, repeat: int) -> tuple[float, float]:
+    """AppTest run of the student list for the county officer: (whole run, service time inside it)."""
+    from streamlit.testing.v1 import AppTest
+
+    from xueji.config import get_settings
+    from xueji.demo.build import DEMO_PASSWORD
+
+    os.environ["XUEJI_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.text_input(key="login_username").input("demo_county")
+    at.text_input(key="login_password").input(DEMO_PASSWORD)
+    at.button[0].click().run()
+    at.switch_page("pages/registry/students.py").run()
+    assert not at.exception, at.exception
+    whole = fastest(repeat, lambda: at.run())
+    engine = make_engine(url)
+    with Session(engine) as session:
+        actor = actor_by_username(session, "demo_county")
+        inside = fastest(
+            repeat,
+            lambda: list_students(session, actor=actor, filters=StudentFilter(status=StudentStatus.ENROLLED)),
+        )
+    engine.dispose()
+    return whole, inside
+
+
+def report(name: str, url: str, repeat: int) -> bool:
+    ok = True
+    print(f"{name}:")
+    print(f"  {'case':<24} {'matches':>8} {'bare SQL':>9} {'service':>9} {'ratio':>6}")
+    for username, label, total, bare, service in measure(url, repeat):
+        ratio = service / bare
+        ok &= ratio <= 1.5 or service - bare < PER_CALL  # a sub-millisecond query: the fixed cost dominates
+        print(
+            f"  {label:<20} {total:>8,} {bare * 1000:>7.1f}ms {service * 1000:>7.1f}ms {ratio:>6.2f}  ({username})"
+        )
+    whole, inside = render_cost(url, repeat)
+    fixed = whole - inside
+    ok &= fixed < 0.5
+    print(f"  page run {whole * 1000:.0f} ms = service {inside * 1000:.0f} ms + render {fixed * 1000:.0f} ms")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=38)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--db", type=Path, help="SQLite file to build once and reuse")
+    parser.add_argument("--postgres", default=os.environ.get("XUEJI_TEST_PG_URL"))
+    args = parser.parse_args()
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.db or Path(tmp) / "list.db"
+        url = f"sqlite:///{path}"
+        build(url, args.copies)
+        ok &= report("SQLite", url, args.repeat)
+        if args.postgres:
+            build(args.postgres, args.copies)
+            ok &= report("PostgreSQL", args.postgres, args.repeat)
+    print("targets met" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
