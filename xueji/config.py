@@ -21,6 +21,7 @@ class Settings:
     database_url: str
     today: date | None
     class_size_limit: int
+    class_size_spread: int  # classes of one grade differing by more than this are flagged as unbalanced
     status_change_working_days: int
     school_year_start_month: int
     sqlite_busy_timeout_ms: int
@@ -80,6 +81,7 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         database_url=url,
         today=_date(env, "XUEJI_TODAY"),
         class_size_limit=_int(env, "XUEJI_CLASS_SIZE_LIMIT", 55),
+        class_size_spread=_int(env, "XUEJI_CLASS_SIZE_SPREAD", 10),
         status_change_working_days=_int(env, "XUEJI_STATUS_CHANGE_WORKING_DAYS", 7),
         school_year_start_month=month,
         sqlite_busy_timeout_ms=_int(env, "XUEJI_SQLITE_BUSY_TIMEOUT_MS", 5000),

@@ -6,7 +6,7 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.services import status_changes
-from xueji.ui.change_form import change_request_form
+from xueji.ui.change_form import change_request_form, transfer_in_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import student_search
@@ -20,6 +20,11 @@ if actor.can(Action.STATUS_CHANGE_SUBMIT):
         found = student_search(actor, key="change_search", label="学生(姓名或身份证号后几位)")
         if found:
             change_request_form(actor, found, key="submit_change")
+    with st.expander("转入申请(本县其他学校的学生转入本校)", expanded=False):
+        st.caption(
+            "由接收学校提交,转出学校审批;批准后学籍随人转入本校(籍随人走)。查询按完整身份证号,记入审计日志。"
+        )
+        transfer_in_form(actor)
 
 with session_scope() as session:
     rows = status_changes.list_changes(session, actor=actor)
@@ -58,3 +63,20 @@ if decidable:
                     session, actor=actor, change_id=chosen.id, approve=approved, reason=note
                 )
                 st.success("已批准" if approved else "已驳回")
+
+with session_scope() as session:
+    suspensions = status_changes.expiring_suspensions(session, actor=actor)
+if suspensions:
+    st.subheader("休学即将到期或已到期")
+    st.caption("休学最长一年;到期前一个月列出,请办理复学或延长休学。")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                (s.student, s.school, s.until, "已到期" if s.days_left < 0 else f"{s.days_left} 天后")
+                for s in suspensions
+            ],
+            columns=["学生", "学校", "休学截止", "距到期"],
+        ),
+        hide_index=True,
+        width="stretch",
+    )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tests.factories import DEMO_SCHOOL, new_registrar
 from xueji.auth import PermissionDenied
+from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.models import AuditLog, School, SchoolClass, StatusChange, Student
 from xueji.rules.class_code import parse_class_code
@@ -19,10 +20,12 @@ from xueji.services.status_changes import (
     ChangeRequest,
     StatusChangeError,
     decide_change,
+    expiring_suspensions,
     list_changes,
     overdue_by_school,
     submit_change,
 )
+from xueji.services.transfer_lookup import TransferLookupError, find_transfer_candidate
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 NEIGHBOUR = "2143016967"  # 古港镇梅田小学
@@ -344,3 +347,52 @@ def test_overdue_requests_are_counted_per_school_for_the_county(demo_engine, act
         assert overdue_by_school(session, actor=actors["demo_county"]) == [("古港镇完全小学", 1, 1)]
         (row,) = list_changes(session, actor=actors["demo_county"], open_only=True)
         assert row.days_left == -6 and row.can_decide
+
+
+def test_the_receiving_school_finds_a_child_only_by_the_full_id_number_and_the_lookup_is_audited(
+    demo_engine, actors, neighbour
+):
+    child = student_in(demo_engine, DEMO_SCHOOL, grade=3)
+    with session_scope(demo_engine) as session:
+        found = find_transfer_candidate(session, actor=neighbour, id_number=child.id_number.lower())
+        entry = session.scalar(select(AuditLog).order_by(AuditLog.id.desc()))
+    assert (found.student_id, found.name, found.grade) == (child.id, child.name, "三年级")
+    assert (entry.action, entry.entity_id, entry.outcome) == ("lookup", str(child.id), "success")
+    with pytest.raises(TransferLookupError, match="完整、正确的18位"), session_scope(demo_engine) as session:
+        find_transfer_candidate(session, actor=neighbour, id_number=child.id_number[-6:])
+    with pytest.raises(TransferLookupError, match="已在本校"), session_scope(demo_engine) as session:
+        find_transfer_candidate(session, actor=actors["demo_registrar"], id_number=child.id_number)
+    with pytest.raises(PermissionDenied), session_scope(demo_engine) as session:
+        find_transfer_candidate(session, actor=actors["demo_teacher"], id_number=child.id_number)
+
+
+def test_a_suspension_shows_up_a_month_before_it_ends_and_stays_once_ended(demo_engine, actors, monkeypatch):
+    registrar, county = actors["demo_registrar"], actors["demo_county"]
+    child = student_in(demo_engine, DEMO_SCHOOL, grade=4)
+    change_id = submit(
+        demo_engine,
+        registrar,
+        student_id=child.id,
+        kind=ChangeKind.SUSPENSION,
+        effective_date=TODAY,
+        reason="住院治疗",
+        suspension_until=date(2027, 3, 1),
+        documents=frozenset({Document.MEDICAL_CERTIFICATE}),
+    )
+    decide(demo_engine, county, change_id)
+
+    def listed_on(day: str) -> list:
+        monkeypatch.setenv("XUEJI_TODAY", day)
+        get_settings.cache_clear()
+        with session_scope(demo_engine) as session:
+            return [(r.student_id, r.days_left) for r in expiring_suspensions(session, actor=registrar)]
+
+    assert listed_on("2027-01-28") == []
+    assert listed_on("2027-01-29") == [(child.id, 31)]
+    assert listed_on("2027-03-05") == [(child.id, -4)]
+    assert listed_on("2027-01-29") == [(child.id, 31)]
+    with session_scope(demo_engine) as session:
+        assert (
+            expiring_suspensions(session, actor=new_registrar(session, actors["demo_admin"], "r2", NEIGHBOUR))
+            == []
+        )

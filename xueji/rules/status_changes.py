@@ -153,6 +153,9 @@ def request_problems(
     return problems
 
 
-def suspension_expiring(until: date, today: date, *, notice_days: int = 31) -> bool:
+SUSPENSION_NOTICE_DAYS = 31  # an expiring suspension shows up a month before it ends
+
+
+def suspension_expiring(until: date, today: date, *, notice_days: int = SUSPENSION_NOTICE_DAYS) -> bool:
     """A suspension ending within the notice period (a month by default) shows up for the registrar."""
     return today <= until <= today + timedelta(days=notice_days)

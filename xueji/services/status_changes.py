@@ -8,7 +8,7 @@ by the student's school and approved by the county bureau. A registrar never app
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import case, func, or_, select, update
 from sqlmodel import Session, col
@@ -19,7 +19,13 @@ from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.models import CalendarDay, School, SchoolClass, StatusChange, Student, Township
 from xueji.rules.class_code import parse_class_code
-from xueji.rules.status_changes import ChangeKind, ChangeState, Document, request_problems
+from xueji.rules.status_changes import (
+    SUSPENSION_NOTICE_DAYS,
+    ChangeKind,
+    ChangeState,
+    Document,
+    request_problems,
+)
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
 from xueji.rules.working_days import WorkCalendar, add_working_days, working_days_left
 from xueji.services.access import deny, require, school_condition, student_in_scope
@@ -348,3 +354,40 @@ def overdue_by_school(session: Session, *, actor: Actor) -> list[tuple[str, int,
         .order_by(School.name)
     )
     return [(name, int(total), int(late or 0)) for name, total, late in rows]
+
+
+@dataclass(frozen=True)
+class SuspensionRow:
+    student_id: int
+    student: str
+    school: str
+    until: date
+    days_left: int  # calendar days; negative once the suspension has ended
+
+
+def expiring_suspensions(session: Session, *, actor: Actor) -> list[SuspensionRow]:
+    """Suspended students in scope whose approved suspension ends within the notice month, or has ended:
+    the registrar asks for resumption or an extension."""
+    require(session, actor, Action.STATUS_CHANGE_READ)
+    day = today()
+    latest = (
+        select(StatusChange.student_id, func.max(StatusChange.suspension_until).label("until"))
+        .where(
+            StatusChange.kind == ChangeKind.SUSPENSION,
+            StatusChange.state == ChangeState.APPROVED,
+        )
+        .group_by(StatusChange.student_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Student.id, Student.name, School.name, latest.c.until)
+        .join(latest, latest.c.student_id == Student.id)
+        .join(School, Student.school_id == School.id)
+        .where(
+            Student.status == StudentStatus.SUSPENDED,
+            school_condition(actor),
+            latest.c.until <= day + timedelta(days=SUSPENSION_NOTICE_DAYS),
+        )
+        .order_by(latest.c.until)
+    )
+    return [SuspensionRow(sid, name, school, until, (until - day).days) for sid, name, school, until in rows]

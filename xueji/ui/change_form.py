@@ -10,7 +10,7 @@ from xueji.auth import Actor
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.status_changes import ChangeKind, Document
-from xueji.services import assignments, status_changes
+from xueji.services import assignments, status_changes, transfer_lookup
 from xueji.services.students import StudentRow
 from xueji.ui.errors import shown_as_error
 
@@ -57,3 +57,40 @@ def change_request_form(actor: Actor, children: list[StudentRow], *, key: str) -
                     ),
                 )
                 st.success(f"已提交,审批期限 {change.due_date:%Y-%m-%d}")
+
+
+def transfer_in_form(actor: Actor) -> None:
+    """The receiving school asks for a child of another school of the county, found by full ID number."""
+    number = st.text_input("学生完整身份证号", key="transfer_in_id", max_chars=18)
+    if not number.strip():
+        return
+    candidate = None
+    with shown_as_error(), session_scope() as session:
+        candidate = transfer_lookup.find_transfer_candidate(session, actor=actor, id_number=number)
+    if candidate is None:
+        return
+    st.info(f"{candidate.name}({candidate.sex})· {candidate.school} {candidate.grade} · {candidate.status}")
+    with session_scope() as session:
+        classes = assignments.classes_in_scope(session, actor=actor)
+    with st.form("transfer_in"):
+        placement = st.selectbox("编入本校班级", classes, format_func=lambda c: c[1])
+        effective = st.date_input("转入日期", value=today())
+        reason = st.text_area("转入原因", placeholder="如:随父母迁居本镇")
+        documents = st.multiselect("已核验的材料", list(Document), format_func=lambda d: d.label)
+        override = st.text_input("特殊情况说明(六年级、九年级转学时填写)")
+        if st.form_submit_button("提交转入申请", type="primary"):
+            with shown_as_error(), session_scope() as session:
+                change = status_changes.submit_change(
+                    session,
+                    actor=actor,
+                    request=status_changes.ChangeRequest(
+                        student_id=candidate.student_id,
+                        kind=ChangeKind.TRANSFER_IN,
+                        effective_date=effective,
+                        reason=reason,
+                        documents=frozenset(documents),
+                        to_class_id=placement[0] if placement else None,
+                        override_reason=override,
+                    ),
+                )
+                st.success(f"已提交转入申请,待{candidate.school}审批,期限 {change.due_date:%Y-%m-%d}")

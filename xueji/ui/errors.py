@@ -14,6 +14,7 @@ from xueji.services.assignments import AssignmentError
 from xueji.services.registry_import import ImportBlocked
 from xueji.services.status_changes import StatusChangeError
 from xueji.services.student_record import StudentRecordError
+from xueji.services.transfer_lookup import TransferLookupError
 
 SHOWN = (
     PermissionDenied,
@@ -23,6 +24,7 @@ SHOWN = (
     ImportBlocked,
     StatusChangeError,
     StudentRecordError,
+    TransferLookupError,
 )
 
 

@@ -42,6 +42,7 @@ PAGES = (
         Action.STATUS_CHANGE_READ,
         "学籍",
     ),
+    PageSpec("pages/registry/class_sizes.py", "班额", ":material/table_rows:", Action.OVERVIEW_READ, "学籍"),
     PageSpec(
         "pages/registry/assignments.py", "教师包保", ":material/handshake:", Action.ASSIGNMENT_MANAGE, "学籍"
     ),
