@@ -42,6 +42,7 @@ class Action(StrEnum):
     STATUS_CHANGE_APPROVE = "status_change.approve"
     ASSIGNMENT_MANAGE = "assignment.manage"
     USER_MANAGE = "user.manage"
+    CALENDAR_MANAGE = "calendar.manage"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
 
@@ -59,6 +60,7 @@ class Action(StrEnum):
             "status_change.approve": "审批学籍异动",
             "assignment.manage": "分配教师包保学生",
             "user.manage": "管理账号",
+            "calendar.manage": "维护节假日安排",
             "audit.read": "查看审计日志",
             "audit.export": "导出审计日志",
         }[self.value]
@@ -68,7 +70,7 @@ _READ_STUDENTS = {Action.OVERVIEW_READ, Action.STUDENT_READ, Action.STUDENT_EXPO
 
 # The one permission table (role × action). Scope is checked separately, in services.access.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.ADMIN: frozenset({Action.USER_MANAGE}),
+    Role.ADMIN: frozenset({Action.USER_MANAGE, Action.CALENDAR_MANAGE}),
     Role.AUDITOR: frozenset({Action.AUDIT_READ, Action.AUDIT_EXPORT}),
     Role.COUNTY_OFFICER: frozenset(
         _READ_STUDENTS | {Action.STUDENT_REVEAL, Action.STATUS_CHANGE_READ, Action.STATUS_CHANGE_APPROVE}

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
+from xueji.clock import today
 from xueji.db import session_scope
-from xueji.services import status_changes
+from xueji.services import holidays, status_changes
 from xueji.ui.change_form import change_request_form, transfer_in_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
@@ -28,8 +29,10 @@ if actor.can(Action.STATUS_CHANGE_SUBMIT):
 
 with session_scope() as session:
     rows = status_changes.list_changes(session, actor=actor)
-if any(r.due_guessed for r in rows if r.days_left is not None):
-    st.warning("部分申请的期限跨入尚未录入节假日安排的年份,暂按周一至周五计算;请系统管理员补录节假日表。")
+    missing = holidays.missing_years(session, today())
+if missing or any(r.due_guessed for r in rows if r.days_left is not None):
+    years = "、".join(f"{y}年" for y in missing) or "部分年份"
+    st.warning(f"{years}的节假日安排尚未录入,审批期限暂按周一至周五计算;请系统管理员在“节假日安排”中录入。")
 open_rows = [r for r in rows if r.days_left is not None]
 late = [r for r in open_rows if r.days_left < 0]
 columns = st.columns(3)

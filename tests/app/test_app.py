@@ -393,3 +393,18 @@ def test_the_county_sees_a_masked_record_without_edit_forms(demo_sqlite):
     shown = at.dataframe[0].value["内容"].tolist()
     assert id_number not in shown and any(str(v).startswith(id_number[:6]) for v in shown)
     assert not [b for b in at.button if b.label == "保存更正"]
+
+
+def test_the_admin_fills_in_2027_and_the_warning_goes(demo_sqlite):
+    at = sign_in("demo_admin")
+    at.switch_page("pages/system/holidays.py").run()
+    assert [w.value for w in at.warning] == ["2027年的节假日安排尚未录入:期限暂按周一至周五计算。"]
+    next(t for t in at.text_input if t.label == "名称").input("元旦")
+    next(b for b in at.button if b.label == "保存").click().run()
+    assert not at.exception
+    assert at.success[0].value == "已保存 2027-01-01 放假"
+    at.run()
+    assert not at.warning
+    registrar = sign_in("demo_registrar")
+    registrar.switch_page("pages/registry/status_changes.py").run()
+    assert not registrar.warning

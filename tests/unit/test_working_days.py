@@ -48,3 +48,9 @@ def test_days_left_counts_working_days_and_goes_negative_when_overdue():
 def test_zero_days_is_refused():
     with pytest.raises(ValueError):
         add_working_days(date(2025, 9, 30), 0, LIBRARY_ONLY)
+
+
+def test_a_year_the_administrator_filled_in_is_known_on_every_day():
+    calendar = WorkCalendar({date(2027, 1, 1): False}, library=lambda day: None)
+    assert calendar.is_workday(date(2027, 3, 3)) == (True, True)  # an ordinary Wednesday of a filled year
+    assert calendar.is_workday(date(2028, 3, 1)) == (True, False)  # a year nobody filled in is a guess

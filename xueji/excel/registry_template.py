@@ -50,7 +50,7 @@ for _column in COLUMNS:
         _BY_HEADER[_header_key(_name)] = _column
 
 
-def _text(value: object) -> str:
+def cell_text(value: object) -> str:
     """A cell as the text a person typed; numbers too long for Excel are marked as lossy."""
     if value is None:
         return ""
@@ -114,7 +114,9 @@ def read_registry(data: bytes) -> RegistrySheet:
         padded = [*cells, *([""] * (needed - len(cells)))] if len(cells) < needed else list(cells)
         padded.append("")  # what index -1, a template column the file lacks, reads
         # Interned: most cells repeat (是/否, codes, addresses), so 100,000 rows share a few thousand strings.
-        texts = tuple(intern(v) if v.__class__ is str else _text(v) for v in map(padded.__getitem__, sources))
+        texts = tuple(
+            intern(v) if v.__class__ is str else cell_text(v) for v in map(padded.__getitem__, sources)
+        )
         if "".join(texts).strip():
             result.append(CheckedRow(number, texts))
     if not result:

@@ -9,7 +9,7 @@ page can warn until the table is filled in.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -29,6 +29,11 @@ class WorkCalendar:
 
     overrides: Mapping[date, bool]
     library: Callable[[date], bool | None] = library_is_workday
+    # Years the administrator has filled in: there a day not in the table is an ordinary weekday or weekend.
+    filled_years: frozenset[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "filled_years", frozenset(day.year for day in self.overrides))
 
     def is_workday(self, day: date) -> tuple[bool, bool]:
         """(is a working day, known): known is False when the day was guessed from the weekday."""
@@ -37,7 +42,7 @@ class WorkCalendar:
         known = self.library(day)
         if known is not None:
             return known, True
-        return day.weekday() < 5, False
+        return day.weekday() < 5, day.year in self.filled_years
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from xueji.auth import PermissionDenied
 from xueji.excel.registry_template import TemplateError
 from xueji.services.accounts import AccountError
 from xueji.services.assignments import AssignmentError
+from xueji.services.holidays import HolidayError
 from xueji.services.registry_import import ImportBlocked
 from xueji.services.status_changes import StatusChangeError
 from xueji.services.student_record import StudentRecordError
@@ -25,6 +26,7 @@ SHOWN = (
     StatusChangeError,
     StudentRecordError,
     TransferLookupError,
+    HolidayError,
 )
 
 
