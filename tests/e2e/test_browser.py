@@ -186,3 +186,38 @@ def test_a_registrar_uploads_a_template_with_one_bad_row_and_sees_the_reason(app
     assert page.get_by_role("button", name="确认导入:新增 5 人,更新 0 人").is_disabled()
     _shot(page, "registrar_import_error.png")
     page.close()
+
+
+def test_a_registrar_searches_opens_the_record_and_requests_a_transfer_out(app_url, browser):
+    url, engine = app_url
+    with session_scope(engine) as session:
+        student_id, name, initials = session.execute(
+            text(
+                "SELECT s.id, s.name, s.name_initials FROM student s JOIN school c ON c.id = s.school_id"
+                " JOIN school_class k ON k.id = s.class_id WHERE c.code = '2143016965'"
+                " AND s.status = 'enrolled' AND k.code LIKE '20241%' ORDER BY s.id LIMIT 1"
+            )
+        ).one()
+    page = _sign_in(browser, url, "demo_registrar")
+    page.get_by_role("link", name="学生名册").click()
+    page.get_by_role("heading", name="学生名册").wait_for(timeout=30_000)
+    page.get_by_label("搜索").fill(name)
+    page.get_by_label("搜索").press("Enter")
+    page.get_by_text("共 ").filter(has_text="名学生").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="打开档案").click()
+    page.get_by_role("heading", name="学生档案").wait_for(timeout=30_000)
+    page.get_by_role("heading", name=name).first.wait_for(timeout=30_000)
+    page.get_by_text("提交学籍异动申请").click()
+    page.get_by_label("原因", exact=True).fill("随父母迁往广东东莞")
+    page.get_by_label("转往(转出时填写)").fill("广东省东莞市长安镇中心小学")
+    page.get_by_role("button", name="提交申请").click()
+    page.get_by_text("已提交,审批期限 2026-12-02").wait_for(timeout=30_000)
+    _shot(page, "registrar_transfer_request.png")
+    page.close()
+    with session_scope(engine) as session:
+        kind, state, destination = session.execute(
+            text("SELECT kind, state, destination FROM status_change WHERE student_id = :i"),
+            {"i": student_id},
+        ).one()
+    assert (kind, state, destination) == ("transfer_out", "submitted", "广东省东莞市长安镇中心小学")
+    assert initials  # the record carries its pinyin initials for the list's search
