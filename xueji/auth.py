@@ -43,6 +43,7 @@ class Action(StrEnum):
     ASSIGNMENT_MANAGE = "assignment.manage"
     USER_MANAGE = "user.manage"
     CALENDAR_MANAGE = "calendar.manage"
+    ROLLOVER_RUN = "rollover.run"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
 
@@ -61,6 +62,7 @@ class Action(StrEnum):
             "assignment.manage": "分配教师包保学生",
             "user.manage": "管理账号",
             "calendar.manage": "维护节假日安排",
+            "rollover.run": "学年升级",
             "audit.read": "查看审计日志",
             "audit.export": "导出审计日志",
         }[self.value]
@@ -73,7 +75,13 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset({Action.USER_MANAGE, Action.CALENDAR_MANAGE}),
     Role.AUDITOR: frozenset({Action.AUDIT_READ, Action.AUDIT_EXPORT}),
     Role.COUNTY_OFFICER: frozenset(
-        _READ_STUDENTS | {Action.STUDENT_REVEAL, Action.STATUS_CHANGE_READ, Action.STATUS_CHANGE_APPROVE}
+        _READ_STUDENTS
+        | {
+            Action.STUDENT_REVEAL,
+            Action.STATUS_CHANGE_READ,
+            Action.STATUS_CHANGE_APPROVE,
+            Action.ROLLOVER_RUN,
+        }
     ),
     Role.TOWNSHIP_OFFICIAL: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL, Action.STATUS_CHANGE_READ}),
     Role.REGISTRAR: frozenset(

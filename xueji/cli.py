@@ -20,7 +20,7 @@ from xueji.excel.registry_template import TemplateError, blank_template, error_w
 from xueji.models import County, School, Student
 from xueji.rules.registry_record import CheckedRow
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services import accounts, audit_log, registry_import, rosters, students
+from xueji.services import accounts, audit_log, registry_import, rollover, rosters, students
 
 
 def _safe_url(url: str) -> str:
@@ -201,6 +201,28 @@ def cmd_export_template(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollover(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        actor = _acting(session, args)
+        if args.undo:
+            latest = next((r for r in rollover.rollovers(session, actor=actor) if r.undone_at is None), None)
+            if latest is None or latest.school_year != args.year:
+                print(f"没有可撤销的{args.year}学年升级(只能撤销最近一次)", file=sys.stderr)
+                return 1
+            restored = rollover.undo_rollover(session, actor=actor, rollover_id=latest.id or 0)
+            print(f"已撤销{args.year}学年升级:{restored} 名学生恢复在读,已记入审计日志。")
+            return 0
+        preview = rollover.preview_rollover(session, actor=actor, school_year=args.year)
+        for school, primary, junior in preview.by_school:
+            print(f"  {school}:小学毕业 {primary} 人,初中毕业 {junior} 人")
+        if args.dry_run:
+            print(f"(预览){args.year}学年升级将有 {preview.total} 名学生毕业;未做任何修改。")
+            return 0
+        done = rollover.run_rollover(session, actor=actor, school_year=args.year)
+        print(f"已完成{args.year}学年升级:{len(done.graduated)} 名学生毕业,已记入审计日志。")
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     with session_scope() as session:
         check = audit_log.check_chain(session, actor=_acting(session, args))
@@ -327,6 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
     p.set_defaults(func=cmd_import_students)
 
+    p = sub.add_parser("rollover", help="学年升级:六年级、九年级毕业,建立新学年 (start a school year)")
+    p.add_argument("--year", type=int, required=True, help="升入的学年的开始年份,如 2027")
+    p.add_argument("--dry-run", action="store_true", help="只预览,不修改")
+    p.add_argument("--undo", action="store_true", help="撤销该学年的升级(须为最近一次)")
+    p.set_defaults(func=cmd_rollover)
+
     audit = sub.add_parser("audit", help="审计日志 (audit log)").add_subparsers(
         dest="audit_command", metavar="子命令"
     )
@@ -363,7 +391,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"配置错误:{exc}", file=sys.stderr)
         return 2
-    except (accounts.AccountError, PermissionDenied, TemplateError, registry_import.ImportBlocked) as exc:
+    except (
+        accounts.AccountError,
+        PermissionDenied,
+        TemplateError,
+        registry_import.ImportBlocked,
+        rollover.RolloverError,
+    ) as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 1
 

@@ -288,3 +288,19 @@ class StatusChange(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     decision_reason: str | None = Field(default=None, max_length=500)
+
+
+class Rollover(SQLModel, table=True):
+    """学年升级: the start of a school year for the schools in the runner's scope. Grades follow from class
+    codes and the year; what the rollover changes is the graduation of the last grades, kept here so that
+    it can be undone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_year: int  # the school year that starts (its start year)
+    county_id: int | None = Field(default=None, foreign_key="county.id")
+    graduated: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # student ids
+    school_year_created: bool = False  # the run added the school year and its terms
+    run_by: int | None = Field(default=None, foreign_key="app_user.id")
+    run_at: datetime = _timestamp()
+    undone_by: int | None = Field(default=None, foreign_key="app_user.id")
+    undone_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))

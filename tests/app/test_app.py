@@ -408,3 +408,30 @@ def test_the_admin_fills_in_2027_and_the_warning_goes(demo_sqlite):
     registrar = sign_in("demo_registrar")
     registrar.switch_page("pages/registry/status_changes.py").run()
     assert not registrar.warning
+
+
+def test_the_county_officer_rolls_the_year_over_and_undoes_it(demo_sqlite):
+    with demo_sqlite.connect() as conn:
+        enrolled = conn.execute(text("SELECT count(*) FROM student WHERE status = 'enrolled'")).scalar()
+    at = sign_in("demo_county")
+    at.switch_page("pages/registry/rollover.py").run()
+    graduates = int(_metric(at, "2027学年升级将毕业的学生"))
+    assert graduates > 0
+    next(b for b in at.button if b.label == "执行学年升级").click().run()
+    assert at.error[0].value == "请先勾选确认"  # nothing happens without the confirmation
+    at.checkbox[0].check()
+    next(b for b in at.button if b.label == "执行学年升级").click().run()
+    assert not at.exception
+    assert at.success[0].value == f"已完成2027学年升级:{graduates} 名学生毕业"
+    with demo_sqlite.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM student WHERE status = 'enrolled'")).scalar() == (
+            enrolled - graduates
+        )
+    at.run()
+    at.checkbox[-1].check()
+    next(b for b in at.button if b.label == "撤销最近一次升级").click().run()
+    assert at.success[0].value == f"已撤销:{graduates} 名学生恢复在读"
+    with demo_sqlite.connect() as conn:
+        assert (
+            conn.execute(text("SELECT count(*) FROM student WHERE status = 'enrolled'")).scalar() == enrolled
+        )

@@ -18,6 +18,7 @@ from xueji.models import (
     CalendarDay,
     County,
     FamilyMember,
+    Rollover,
     School,
     SchoolClass,
     SchoolYear,
@@ -122,6 +123,7 @@ def _one_of_each(session):
             submitted_by=user.id,
             due_date=date(2026, 12, 2),
         ),
+        Rollover(school_year=2026, county_id=county.id, graduated=[student.id], run_by=user.id),
     ]
     session.add_all(rows)
     session.commit()

@@ -13,6 +13,7 @@ from xueji.services.accounts import AccountError
 from xueji.services.assignments import AssignmentError
 from xueji.services.holidays import HolidayError
 from xueji.services.registry_import import ImportBlocked
+from xueji.services.rollover import RolloverError
 from xueji.services.status_changes import StatusChangeError
 from xueji.services.student_record import StudentRecordError
 from xueji.services.transfer_lookup import TransferLookupError
@@ -27,6 +28,7 @@ SHOWN = (
     StudentRecordError,
     TransferLookupError,
     HolidayError,
+    RolloverError,
 )
 
 

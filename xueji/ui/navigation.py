@@ -46,6 +46,7 @@ PAGES = (
     PageSpec(
         "pages/registry/assignments.py", "教师包保", ":material/handshake:", Action.ASSIGNMENT_MANAGE, "学籍"
     ),
+    PageSpec("pages/registry/rollover.py", "学年升级", ":material/upgrade:", Action.ROLLOVER_RUN, "学籍"),
     PageSpec("pages/system/users.py", "账号管理", ":material/manage_accounts:", Action.USER_MANAGE, "系统"),
     PageSpec("pages/system/holidays.py", "节假日安排", ":material/event:", Action.CALENDAR_MANAGE, "系统"),
     PageSpec("pages/system/audit_log.py", "审计日志", ":material/policy:", Action.AUDIT_READ, "系统"),

@@ -1,0 +1,66 @@
+"""学年升级: the county officer starts a school year (graduating grade 6 and grade 9), and can undo it."""
+
+import pandas as pd
+import streamlit as st
+
+from xueji.auth import Action
+from xueji.clock import today
+from xueji.db import session_scope
+from xueji.services import rollover
+from xueji.services.calendar import school_year_on
+from xueji.ui.errors import shown_as_error
+from xueji.ui.session import require_actor
+
+actor = require_actor(Action.ROLLOVER_RUN)
+st.title("学年升级")
+st.caption(
+    "年级由班号和学年推算,升级不改动班级;升级把仍在读的六年级、九年级学生(所在学段已结束的班级)设为毕业,"
+    "并建立新学年及其学期。整个操作记入审计日志,可撤销最近一次。"
+)
+with session_scope() as session:
+    current = school_year_on(session, today())
+year = int(st.number_input("升入的学年(开始年份)", min_value=2000, max_value=2100, value=current + 1))
+with session_scope() as session:
+    preview = rollover.preview_rollover(session, actor=actor, school_year=year)
+st.metric(f"{year}学年升级将毕业的学生", preview.total)
+if preview.by_school:
+    st.dataframe(
+        pd.DataFrame(preview.by_school, columns=["学校", "小学毕业(六年级)", "初中毕业(九年级)"]),
+        hide_index=True,
+        width="stretch",
+    )
+with st.form("rollover"):
+    confirm = st.checkbox(f"确认进行{year}学年升级({preview.total} 名学生将设为毕业)")
+    if st.form_submit_button("执行学年升级", type="primary"):
+        if not confirm:
+            st.error("请先勾选确认")
+        else:
+            with shown_as_error(), session_scope() as session:
+                done = rollover.run_rollover(session, actor=actor, school_year=year)
+                st.success(f"已完成{year}学年升级:{len(done.graduated)} 名学生毕业")
+
+with session_scope() as session:
+    history = rollover.rollovers(session, actor=actor)
+if history:
+    st.subheader("升级记录")
+    st.dataframe(
+        pd.DataFrame(
+            [(r.school_year, r.run_at, len(r.graduated), r.undone_at or "") for r in history],
+            columns=["学年", "执行时间", "毕业人数", "撤销时间"],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    latest = next((r for r in history if r.undone_at is None), None)
+    if latest is not None:
+        with st.form("undo_rollover"):
+            confirm = st.checkbox(
+                f"确认撤销{latest.school_year}学年升级(毕业的学生恢复在读,之后已变动的除外)"
+            )
+            if st.form_submit_button("撤销最近一次升级"):
+                if not confirm:
+                    st.error("请先勾选确认")
+                else:
+                    with shown_as_error(), session_scope() as session:
+                        restored = rollover.undo_rollover(session, actor=actor, rollover_id=latest.id)
+                        st.success(f"已撤销:{restored} 名学生恢复在读")

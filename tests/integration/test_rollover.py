@@ -1,0 +1,87 @@
+"""学年升级: the last grades graduate, the year and terms appear, one audit entry; undone as a whole."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from xueji.auth import PermissionDenied
+from xueji.cli import main as xueji_main
+from xueji.db import session_scope
+from xueji.models import AuditLog, SchoolClass, SchoolYear, Student, Term
+from xueji.rules.class_code import parse_class_code
+from xueji.services import rollover
+from xueji.services.rollover import RolloverError
+
+pytestmark = pytest.mark.usefixtures("fixed_today")
+
+
+def statuses(engine) -> dict[int, tuple[str, str]]:
+    with session_scope(engine) as session:
+        return {
+            sid: (status, code)
+            for sid, status, code in session.execute(
+                select(Student.id, Student.status, SchoolClass.code).join(
+                    SchoolClass, Student.class_id == SchoolClass.id
+                )
+            )
+        }
+
+
+def test_the_2027_rollover_graduates_grade_six_and_nine_and_is_undone(demo_engine, actors):
+    county = actors["demo_county"]
+    before = statuses(demo_engine)
+    expected = {
+        sid
+        for sid, (status, code) in before.items()
+        if status == "enrolled" and parse_class_code(code).grade(2026) in (6, 9)
+    }
+    assert expected
+    with session_scope(demo_engine) as session:
+        preview = rollover.preview_rollover(session, actor=county, school_year=2027)
+        assert preview.total == len(expected)
+        done = rollover.run_rollover(session, actor=county, school_year=2027)
+        assert set(done.graduated) == expected and done.school_year_created
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Term).join(SchoolYear).where(SchoolYear.start_year == 2027)
+            )
+            == 2
+        )
+        entry = session.scalar(select(AuditLog).order_by(AuditLog.id.desc()))
+        assert (entry.action, entry.after["graduated"]) == ("rollover", len(expected))
+    after = statuses(demo_engine)
+    assert {sid for sid, (status, _) in after.items() if status != before[sid][0]} == expected
+    assert {after[sid][0] for sid in expected} == {"graduated"}
+    with pytest.raises(RolloverError, match="已经升级过"), session_scope(demo_engine) as session:
+        rollover.run_rollover(session, actor=county, school_year=2027)
+    with session_scope(demo_engine) as session:
+        assert rollover.undo_rollover(session, actor=county, rollover_id=done.id) == len(expected)
+    assert statuses(demo_engine) == before
+    with pytest.raises(RolloverError, match="最近一次"), session_scope(demo_engine) as session:
+        rollover.undo_rollover(session, actor=county, rollover_id=done.id)
+
+
+def test_a_rollover_into_the_current_year_changes_nobody_in_the_demo(demo_engine, actors):
+    with session_scope(demo_engine) as session:
+        assert rollover.preview_rollover(session, actor=actors["demo_county"], school_year=2026).total == 0
+
+
+def test_only_the_county_officer_rolls_the_year_over(demo_engine, actors):
+    for username in ("demo_township", "demo_registrar", "demo_admin"):
+        with pytest.raises(PermissionDenied), session_scope(demo_engine) as session:
+            rollover.run_rollover(session, actor=actors[username], school_year=2027)
+
+
+def test_the_cli_previews_runs_and_undoes(use_database, demo_engine, capsys):
+    assert xueji_main(["rollover", "--year", "2027", "--dry-run"]) == 0
+    assert "未做任何修改" in capsys.readouterr().out
+    assert xueji_main(["rollover", "--year", "2027"]) == 0
+    assert "学年升级" in capsys.readouterr().out
+    with session_scope(demo_engine) as session:
+        graduated = session.scalar(select(func.count()).where(Student.status == "graduated"))
+    assert xueji_main(["rollover", "--year", "2027", "--undo"]) == 0
+    assert "恢复在读" in capsys.readouterr().out
+    with session_scope(demo_engine) as session:
+        assert session.scalar(select(func.count()).where(Student.status == "graduated")) < graduated
+    assert xueji_main(["rollover", "--year", "2027", "--undo"]) == 1
