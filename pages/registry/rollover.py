@@ -10,6 +10,7 @@ from xueji.services import rollover
 from xueji.services.calendar import school_year_on
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.widgets import confirmed_submit
 
 actor = require_actor(Action.ROLLOVER_RUN)
 st.title("学年升级")
@@ -30,14 +31,12 @@ if preview.by_school:
         width="stretch",
     )
 with st.form("rollover"):
-    confirm = st.checkbox(f"确认进行{year}学年升级({preview.total} 名学生将设为毕业)")
-    if st.form_submit_button("执行学年升级", type="primary"):
-        if not confirm:
-            st.error("请先勾选确认")
-        else:
-            with shown_as_error(), session_scope() as session:
-                done = rollover.run_rollover(session, actor=actor, school_year=year)
-                st.success(f"已完成{year}学年升级:{len(done.graduated)} 名学生毕业")
+    if confirmed_submit(
+        "执行学年升级", confirm=f"确认进行{year}学年升级({preview.total} 名学生将设为毕业)", primary=True
+    ):
+        with shown_as_error(), session_scope() as session:
+            done = rollover.run_rollover(session, actor=actor, school_year=year)
+            st.success(f"已完成{year}学年升级:{len(done.graduated)} 名学生毕业")
 
 with session_scope() as session:
     history = rollover.rollovers(session, actor=actor)
@@ -54,13 +53,10 @@ if history:
     latest = next((r for r in history if r.undone_at is None), None)
     if latest is not None:
         with st.form("undo_rollover"):
-            confirm = st.checkbox(
-                f"确认撤销{latest.school_year}学年升级(毕业的学生恢复在读,之后已变动的除外)"
-            )
-            if st.form_submit_button("撤销最近一次升级"):
-                if not confirm:
-                    st.error("请先勾选确认")
-                else:
-                    with shown_as_error(), session_scope() as session:
-                        restored = rollover.undo_rollover(session, actor=actor, rollover_id=latest.id)
-                        st.success(f"已撤销:{restored} 名学生恢复在读")
+            if confirmed_submit(
+                "撤销最近一次升级",
+                confirm=f"确认撤销{latest.school_year}学年升级(毕业的学生恢复在读,之后已变动的除外)",
+            ):
+                with shown_as_error(), session_scope() as session:
+                    restored = rollover.undo_rollover(session, actor=actor, rollover_id=latest.id)
+                    st.success(f"已撤销:{restored} 名学生恢复在读")

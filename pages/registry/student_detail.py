@@ -11,7 +11,7 @@ from xueji.services import student_record
 from xueji.ui.change_form import change_request_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
-from xueji.ui.widgets import student_search
+from xueji.ui.widgets import confirmed_submit, student_search
 
 actor = require_actor(Action.STUDENT_READ)
 st.title("学生档案")
@@ -109,14 +109,12 @@ with st.expander("更正学籍信息(按学籍导入的同一规则校验,记入
 with st.expander("归档(已转出、毕业、辍学或死亡的学生)"):
     with st.form("archive"):
         reason = st.text_input("归档原因", placeholder="如:已转入外省学校,学籍已转出")
-        confirm = st.checkbox("确认归档(归档后默认不在名册中显示,可在名册中勾选“包括已归档”查看)")
-        if st.form_submit_button("归档"):
-            if not confirm:
-                st.error("请先勾选确认")
-            else:
-                with shown_as_error(), session_scope() as session:
-                    student_record.archive_student(session, actor=actor, student_id=student_id, reason=reason)
-                    st.success("已归档")
+        if confirmed_submit(
+            "归档", confirm="确认归档(归档后默认不在名册中显示,可在名册中勾选“包括已归档”查看)"
+        ):
+            with shown_as_error(), session_scope() as session:
+                student_record.archive_student(session, actor=actor, student_id=student_id, reason=reason)
+                st.success("已归档")
 
 with st.expander("合并重复学籍"):
     st.caption("把一条重复的学籍(如无身份证号的临时学籍)并入本学籍;两条学籍都保留,异动记录合并显示。")
@@ -130,13 +128,9 @@ with st.expander("合并重复学籍"):
                 format_func=lambda r: f"#{r.id} {r.name} {r.birth_date} {r.class_name}",
             )
             reason = st.text_input("合并原因")
-            confirm = st.checkbox("确认合并(不可由本页撤销)")
-            if st.form_submit_button("合并"):
-                if not confirm:
-                    st.error("请先勾选确认")
-                else:
-                    with shown_as_error(), session_scope() as session:
-                        student_record.merge_students(
-                            session, actor=actor, keep_id=student_id, duplicate_id=duplicate.id, reason=reason
-                        )
-                        st.success("已合并")
+            if confirmed_submit("合并", confirm="确认合并(不可由本页撤销)"):
+                with shown_as_error(), session_scope() as session:
+                    student_record.merge_students(
+                        session, actor=actor, keep_id=student_id, duplicate_id=duplicate.id, reason=reason
+                    )
+                    st.success("已合并")

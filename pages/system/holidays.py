@@ -11,7 +11,7 @@ from xueji.db import session_scope
 from xueji.services import holidays
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
-from xueji.ui.widgets import XLSX
+from xueji.ui.widgets import XLSX, confirmed_submit
 
 actor = require_actor(Action.CALENDAR_MANAGE)
 st.title("节假日安排")
@@ -56,14 +56,10 @@ with st.form("add_day"):
 if days:
     with st.form("remove_day"):
         gone = st.selectbox("删除一天(恢复为程序自带安排或周一至周五)", [d.day for d in days])
-        confirm = st.checkbox("确认删除")
-        if st.form_submit_button("删除"):
-            if not confirm:
-                st.error("请先勾选确认")
-            else:
-                with shown_as_error(), session_scope() as session:
-                    holidays.remove_day(session, actor=actor, day=gone)
-                    st.success(f"已删除 {gone:%Y-%m-%d}")
+        if confirmed_submit("删除", confirm="确认删除"):
+            with shown_as_error(), session_scope() as session:
+                holidays.remove_day(session, actor=actor, day=gone)
+                st.success(f"已删除 {gone:%Y-%m-%d}")
 
 st.subheader("导入全年安排")
 st.download_button("下载导入模板", data=holidays.template(), file_name="节假日安排模板.xlsx", mime=XLSX)

@@ -40,23 +40,21 @@ def change_request_form(actor: Actor, children: list[StudentRow], *, key: str) -
         destination = st.text_input("转往(转出时填写)")
         override = st.text_input("特殊情况说明(六年级、九年级转学时填写)")
         if st.form_submit_button("提交申请", type="primary"):
-            with shown_as_error(), session_scope() as session:
-                change = status_changes.submit_change(
-                    session,
-                    actor=actor,
-                    request=status_changes.ChangeRequest(
-                        student_id=child.id,
-                        kind=kind,
-                        effective_date=effective,
-                        reason=reason,
-                        documents=frozenset(documents),
-                        to_class_id=placement[0] if placement else None,
-                        destination=destination,
-                        override_reason=override,
-                        suspension_until=until if kind is ChangeKind.SUSPENSION else None,
-                    ),
-                )
-                st.success(f"已提交,审批期限 {change.due_date:%Y-%m-%d}")
+            _submit(
+                actor,
+                status_changes.ChangeRequest(
+                    student_id=child.id,
+                    kind=kind,
+                    effective_date=effective,
+                    reason=reason,
+                    documents=frozenset(documents),
+                    to_class_id=placement[0] if placement else None,
+                    destination=destination,
+                    override_reason=override,
+                    suspension_until=until if kind is ChangeKind.SUSPENSION else None,
+                ),
+                "已提交",
+            )
 
 
 def transfer_in_form(actor: Actor) -> None:
@@ -79,18 +77,22 @@ def transfer_in_form(actor: Actor) -> None:
         documents = st.multiselect("已核验的材料", list(Document), format_func=lambda d: d.label)
         override = st.text_input("特殊情况说明(六年级、九年级转学时填写)")
         if st.form_submit_button("提交转入申请", type="primary"):
-            with shown_as_error(), session_scope() as session:
-                change = status_changes.submit_change(
-                    session,
-                    actor=actor,
-                    request=status_changes.ChangeRequest(
-                        student_id=candidate.student_id,
-                        kind=ChangeKind.TRANSFER_IN,
-                        effective_date=effective,
-                        reason=reason,
-                        documents=frozenset(documents),
-                        to_class_id=placement[0] if placement else None,
-                        override_reason=override,
-                    ),
-                )
-                st.success(f"已提交转入申请,待{candidate.school}审批,期限 {change.due_date:%Y-%m-%d}")
+            _submit(
+                actor,
+                status_changes.ChangeRequest(
+                    student_id=candidate.student_id,
+                    kind=ChangeKind.TRANSFER_IN,
+                    effective_date=effective,
+                    reason=reason,
+                    documents=frozenset(documents),
+                    to_class_id=placement[0] if placement else None,
+                    override_reason=override,
+                ),
+                f"已提交转入申请,待{candidate.school}审批",
+            )
+
+
+def _submit(actor: Actor, request: status_changes.ChangeRequest, done: str) -> None:
+    with shown_as_error(), session_scope() as session:
+        change = status_changes.submit_change(session, actor=actor, request=request)
+        st.success(f"{done},审批期限 {change.due_date:%Y-%m-%d}")

@@ -58,3 +58,13 @@ def student_search(actor: Actor, *, key: str, label: str = "学生姓名或身�
     if not found:
         st.info("本校没有找到该学生")
     return found
+
+
+def confirmed_submit(label: str, *, confirm: str, primary: bool = False) -> bool:
+    """Inside a form: a confirmation tick box and the submit button of a destructive action. True only when
+    the button was pressed with the box ticked; pressed without it, says so and returns False."""
+    ticked = st.checkbox(confirm)
+    pressed = st.form_submit_button(label, type="primary" if primary else "secondary")
+    if pressed and not ticked:
+        st.error("请先勾选确认")
+    return pressed and ticked
