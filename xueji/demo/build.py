@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from xueji.auth import hash_password
+from xueji.db import refresh_statistics
 from xueji.demo import names
 from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec
 from xueji.models import (
@@ -371,4 +372,5 @@ def load_demo(session: Session, spec: DemoSpec | None = None) -> DemoSummary:
     for part in PARTS:
         part(session, ctx)
     session.commit()
+    refresh_statistics(session)
     return ctx.summary
