@@ -69,7 +69,7 @@ class Capture:
     """The statements and parameters the engine sends while active."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine, self.sent = engine, []
+        self.sent: list = []
         self.on = False
         event.listen(engine, "before_cursor_execute", self._seen)
 

@@ -19,3 +19,13 @@ def mask_phone(value: str | None) -> str | None:
     if len(value) <= 7:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_identifiers(value: object) -> object:
+    """A copy of audit data with every id_number and phone masked, however deeply nested (family members)."""
+    if isinstance(value, dict):
+        masks = {"id_number": mask_id_number, "phone": mask_phone}
+        return {k: masks[k](v) if k in masks else mask_identifiers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_identifiers(v) for v in value]
+    return value

@@ -63,6 +63,20 @@ def _class_sizes(actor: Actor, year: int):  # noqa: ANN202 - a subquery
     )
 
 
+def class_size_problem(session: Session, class_id: int) -> str | None:
+    """Why one more child may not join this class (it would exceed the limit), naming the class and its size."""
+    code = session.scalar(select(SchoolClass.code).where(SchoolClass.id == class_id))
+    size = session.scalar(
+        select(func.count())
+        .select_from(Student)
+        .where(Student.class_id == class_id, Student.status == StudentStatus.ENROLLED.value)
+    )
+    limit, size = get_settings().class_size_limit, size or 0
+    if code is not None and size + 1 > limit:
+        return f"{parse_class_code(code).name}已有{size}人,编入后将达{size + 1}人,超过每班{limit}人的上限(大班额)"
+    return None
+
+
 def oversized_classes(session: Session, *, actor: Actor) -> list[OversizedClass]:
     """Every class in scope with more enrolled students than the limit (55): largest first."""
     require(session, actor, Action.OVERVIEW_READ)

@@ -16,7 +16,7 @@ from xueji.auth import Actor
 from xueji.clock import now
 from xueji.db import allocate_ids, insert_rows
 from xueji.models import FamilyMember, SchoolClass, Student, Village
-from xueji.rules.masking import mask_id_number, mask_phone
+from xueji.rules.masking import mask_identifiers
 from xueji.rules.pinyin import name_initials
 from xueji.rules.vocab import StudentStatus
 from xueji.services.registry_plan import MEMBER_FIELDS, STUDENT_FIELDS, ImportPlan, classes_of
@@ -156,17 +156,12 @@ def _apply_updates(
             "update",
             entity_type="student",
             entity_id=u.student_id,
-            before=_masked(u.before),
-            after=_masked(u.after)
-            | ({"family": _masked_family(u.members_changed)} if u.family_changed else {}),
+            before=mask_identifiers(u.before),
+            after=mask_identifiers(u.after | ({"family": u.members_changed} if u.family_changed else {})),
             detail="学籍导入更新",
         )
         for u in plan.updates
     ]
-
-
-def _masked_family(members: list[dict]) -> list[dict]:
-    return [{**m, "phone": mask_phone(m["phone"])} for m in members]
 
 
 def _student_values(values: dict, class_id: int | None, villages: dict[str, int]) -> dict[str, Any]:
@@ -175,7 +170,3 @@ def _student_values(values: dict, class_id: int | None, villages: dict[str, int]
     result["class_id"] = class_id
     result["home_village_id"] = villages.get(values["household_code"])
     return result
-
-
-def _masked(changes: dict) -> dict:
-    return {k: mask_id_number(v) if k == "id_number" else v for k, v in changes.items()}

@@ -30,6 +30,7 @@ from xueji.rules.vocab import Role, ScopeKind, StudentStatus
 from xueji.rules.working_days import WorkCalendar, add_working_days, working_days_left
 from xueji.services.access import deny, require, school_condition, student_in_scope
 from xueji.services.calendar import school_year_on
+from xueji.services.class_sizes import class_size_problem
 
 
 class StatusChangeError(Exception):
@@ -64,22 +65,6 @@ def _grade(session: Session, class_id: int | None) -> int | None:
     return parse_class_code(code).grade(school_year_on(session, today())) if code else None
 
 
-def _class_size_problem(session: Session, class_id: int) -> str | None:
-    code = session.scalar(select(SchoolClass.code).where(SchoolClass.id == class_id))
-    size = (
-        session.scalar(
-            select(func.count())
-            .select_from(Student)
-            .where(Student.class_id == class_id, Student.status == StudentStatus.ENROLLED)
-        )
-        or 0
-    )
-    limit = get_settings().class_size_limit
-    if size + 1 > limit:
-        return f"{parse_class_code(code).name}已有{size}人,编入后将达{size + 1}人,超过每班{limit}人的上限(大班额)"
-    return None
-
-
 def submit_change(session: Session, *, actor: Actor, request: ChangeRequest) -> StatusChange:
     """Check the request against the rules, give it its deadline, record it; the student is not changed yet."""
     require(session, actor, Action.STATUS_CHANGE_SUBMIT)
@@ -112,7 +97,7 @@ def submit_change(session: Session, *, actor: Actor, request: ChangeRequest) -> 
     )
     if kind.places_in_class and request.to_class_id is not None:
         _check_class_in(session, actor, kind, student, request.to_class_id)
-        problem = _class_size_problem(session, request.to_class_id)
+        problem = class_size_problem(session, request.to_class_id)
         if problem:
             problems.append(problem)
     if problems:
@@ -206,7 +191,7 @@ def decide_change(
         if StudentStatus(student.status) not in kind.allowed_from:
             raise StatusChangeError(f"学生当前为“{StudentStatus(student.status).label}”,不能再{kind.label}")
         if kind.places_in_class and change.to_class_id is not None:
-            problem = _class_size_problem(session, change.to_class_id)
+            problem = class_size_problem(session, change.to_class_id)
             if problem:
                 raise StatusChangeError(problem)
     state = ChangeState.APPROVED if approve else ChangeState.REJECTED

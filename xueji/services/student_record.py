@@ -7,22 +7,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
-from xueji.config import get_settings
 from xueji.models import AuditLog, FamilyMember, School, SchoolClass, StatusChange, Student, TeacherAssignment
-from xueji.rules.class_code import parse_class_code
-from xueji.rules.masking import mask_id_number, mask_phone
+from xueji.rules.masking import mask_id_number, mask_identifiers, mask_phone
 from xueji.rules.pinyin import name_initials
 from xueji.rules.registry_record import COLUMN_BY_KEY, YES_NO_KEYS, Problem, check_row, new_row
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.vocab import StudentStatus
 from xueji.services.access import sees_full_identifiers, student_in_scope
 from xueji.services.calendar import school_year_on
+from xueji.services.class_sizes import class_size_problem
 from xueji.services.registry_plan import MEMBER_FIELDS, STUDENT_FIELDS
 from xueji.services.students import StudentRow, get_student
 
@@ -192,13 +191,9 @@ def _check_correction(session: Session, student: Student, cells: dict[str, str])
     if class_id is None:
         raise StudentRecordError(f"本校没有班号为 {code} 的班级,请先通过学籍导入建班")
     if class_id != student.class_id and student.status == StudentStatus.ENROLLED:
-        size = session.scalar(
-            select(func.count()).where(Student.class_id == class_id, Student.status == StudentStatus.ENROLLED)
-        )
-        limit = get_settings().class_size_limit
-        if (size or 0) + 1 > limit:
-            name = parse_class_code(code).name
-            raise StudentRecordError(f"{name}已有{size}人,调入后将超过每班{limit}人的上限(大班额)")
+        problem = class_size_problem(session, class_id)
+        if problem:
+            raise StudentRecordError(problem)
     values["class_id"] = class_id
     values["family"] = row.family
     return values
@@ -248,8 +243,8 @@ def correct_student(
         action="correct",
         entity_type="student",
         entity_id=student_id,
-        before=_masked(before),
-        after=_masked(after),
+        before=mask_identifiers(before),
+        after=mask_identifiers(after),
         detail=f"更正学籍:{reason.strip()[:200]}",
     )
     session.commit()
@@ -262,18 +257,6 @@ def _header(key: str) -> str:
     if key.startswith("member"):
         return f"家庭成员{key[-1]}"
     return COLUMN_BY_KEY[key].header if key in COLUMN_BY_KEY else key
-
-
-def _masked(fields: dict[str, Any]) -> dict[str, Any]:
-    """Audit entries keep no full ID or phone numbers."""
-    result: dict[str, Any] = {}
-    for key, value in fields.items():
-        if key == "id_number":
-            value = mask_id_number(value)
-        elif key.startswith("member") and value:
-            value = {**value, "phone": mask_phone(value.get("phone"))}
-        result[key] = value.isoformat() if isinstance(value, date) else value
-    return result
 
 
 def archive_student(session: Session, *, actor: Actor, student_id: int, reason: str) -> None:
