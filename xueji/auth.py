@@ -44,6 +44,7 @@ class Action(StrEnum):
     USER_MANAGE = "user.manage"
     CALENDAR_MANAGE = "calendar.manage"
     ROLLOVER_RUN = "rollover.run"
+    ATTENDANCE_RECORD = "attendance.record"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
 
@@ -63,6 +64,7 @@ class Action(StrEnum):
             "user.manage": "管理账号",
             "calendar.manage": "维护节假日安排",
             "rollover.run": "学年升级",
+            "attendance.record": "登记开学报到和人籍一致核查",
             "audit.read": "查看审计日志",
             "audit.export": "导出审计日志",
         }[self.value]
@@ -90,6 +92,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.ASSIGNMENT_MANAGE,
             Action.STUDENT_IMPORT,
             Action.STUDENT_EDIT,
+            Action.ATTENDANCE_RECORD,
             Action.STATUS_CHANGE_READ,
             Action.STATUS_CHANGE_SUBMIT,
             Action.STATUS_CHANGE_APPROVE,  # only as the sending school of a transfer (services check)

@@ -8,6 +8,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from xueji.rules.registration import RegistrationDeadlines, parse_month_day
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 
@@ -24,6 +26,9 @@ class Settings:
     class_size_spread: int  # classes of one grade differing by more than this are flagged as unbalanced
     status_change_working_days: int
     school_year_start_month: int
+    registration_deadlines: RegistrationDeadlines  # grade 1 and grade 7 intakes complete by (month, day)
+    lost_student_days: int  # days after term start after which a child not reported is a lost student (流生)
+    registry_checks_per_term: int  # 人籍一致 checks each class needs per term
     sqlite_busy_timeout_ms: int
     max_failed_logins: int
     lockout_minutes: int
@@ -55,6 +60,16 @@ def _date(env: dict[str, str], name: str) -> date | None:
         raise SettingsError(f"环境变量 {name} 应为 YYYY-MM-DD 日期,实际为 {raw!r}") from exc
 
 
+def _month_day(env: dict[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return parse_month_day(raw)
+    except ValueError as exc:
+        raise SettingsError(f"环境变量 {name} 应为 MM-DD 日期(如 09-30),实际为 {raw!r}") from exc
+
+
 def _admin_password(env: dict[str, str]) -> str | None:
     """The first administrator's password, if given; a weak one is refused rather than shipped."""
     from xueji.rules.passwords import password_problems
@@ -84,6 +99,12 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         class_size_spread=_int(env, "XUEJI_CLASS_SIZE_SPREAD", 10),
         status_change_working_days=_int(env, "XUEJI_STATUS_CHANGE_WORKING_DAYS", 7),
         school_year_start_month=month,
+        registration_deadlines=RegistrationDeadlines(
+            grade1=_month_day(env, "XUEJI_GRADE1_REGISTRATION_DEADLINE", (9, 30)),
+            grade7=_month_day(env, "XUEJI_GRADE7_REGISTRATION_DEADLINE", (10, 31)),
+        ),
+        lost_student_days=_int(env, "XUEJI_LOST_STUDENT_DAYS", 7),
+        registry_checks_per_term=_int(env, "XUEJI_REGISTRY_CHECKS_PER_TERM", 2),
         sqlite_busy_timeout_ms=_int(env, "XUEJI_SQLITE_BUSY_TIMEOUT_MS", 5000),
         max_failed_logins=_int(env, "XUEJI_MAX_FAILED_LOGINS", 5),
         lockout_minutes=_int(env, "XUEJI_LOCKOUT_MINUTES", 10),

@@ -304,3 +304,42 @@ class Rollover(SQLModel, table=True):
     run_at: datetime = _timestamp()
     undone_by: int | None = Field(default=None, foreign_key="app_user.id")
     undone_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class TermReport(SQLModel, table=True):
+    """开学报到: a student reported at school for a term, or is away on recorded leave (请假, with the reason).
+    A child with neither a week after term start, and no transfer or suspension under way, is a lost student."""
+
+    __tablename__ = "term_report"
+    __table_args__ = (UniqueConstraint("term_id", "student_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    term_id: int = Field(foreign_key="term.id")
+    student_id: int = Field(foreign_key="student.id", index=True)
+    reported_on: date
+    leave_reason: str | None = Field(default=None, max_length=200)
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = _timestamp()
+
+
+class RegistryCheck(SQLModel, table=True):
+    """人籍一致核查: one class's registry compared, on a day, with the children actually present; the counts and
+    the findings (ID numbers masked) are kept as the record that the check was done."""
+
+    __tablename__ = "registry_check"
+    __table_args__ = (Index("ix_registry_check_term_id_school_id", "term_id", "school_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    term_id: int = Field(foreign_key="term.id")
+    school_id: int = Field(foreign_key="school.id")
+    class_id: int = Field(foreign_key="school_class.id", index=True)
+    checked_on: date
+    method: str = Field(max_length=10)  # upload (点名册上传) / tick (逐人勾选)
+    on_registry: int
+    present: int
+    missing: int
+    extra: int
+    mismatched: int
+    findings: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = _timestamp()

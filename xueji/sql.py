@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, case, cast, func
+from sqlalchemy import Integer, case, cast, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from xueji.models import SchoolClass
+from xueji.models import FamilyMember, SchoolClass, Student
 from xueji.rules.class_code import cohort_in_grade
+from xueji.rules.registration import FIELD_GAPS, RecordGap
 from xueji.rules.vocab import Stage
 
 
@@ -32,3 +33,18 @@ def class_in_grade(grade: int, school_year_start: int) -> ColumnElement[bool]:
     """The classes in a grade that year, by their code's prefix (entry year + stage), which an index can use."""
     entry_year, stage = cohort_in_grade(grade, school_year_start)
     return col(SchoolClass.code).startswith(f"{entry_year:04d}{stage.value}", autoescape=True)
+
+
+def _blank(column) -> ColumnElement[bool]:  # noqa: ANN001 - a Student column
+    return or_(column.is_(None), func.trim(column) == "")
+
+
+def record_gap(gap: RecordGap) -> ColumnElement[bool]:
+    """True for a student whose record has this gap: rules.registration.record_gaps, in SQL."""
+    if gap in FIELD_GAPS:
+        return _blank(getattr(Student, gap.value))
+    members = select(FamilyMember.id).where(FamilyMember.student_id == Student.id).correlate(Student)
+    if gap is RecordGap.FAMILY:
+        return ~exists(members)
+    with_phone = members.where(~_blank(col(FamilyMember.phone)))
+    return exists(members) & ~exists(with_phone)

@@ -503,3 +503,13 @@ def example_cells() -> dict[str, str]:
     first17 = "430181" + "20190512" + "031"
     cells["id_number"] = first17 + check_digit(first17)
     return cells
+
+
+def resident_id_problem(text: str) -> tuple[str, str | None]:
+    """Normalise an ID number as the import does; return it with why it is invalid (None when it is valid)."""
+    number = _code_text(text).upper()
+    try:
+        _resident_id(number)
+    except Invalid as problem:
+        return number, str(problem)
+    return number, None

@@ -134,3 +134,23 @@ def school_in_scope(session: Session, actor: Actor, school_id: int, action: Acti
 def sees_full_identifiers(actor: Actor) -> bool:
     """Tell whether the actor sees unmasked ID and phone numbers of the students in their scope."""
     return actor.role in FULL_VIEW_ROLES
+
+
+def class_in_scope(session: Session, actor: Actor, class_id: int, action: Action) -> SchoolClass:
+    """Return the class if its school lies in the actor's scope; otherwise audit and raise."""
+    require(session, actor, action)
+    found = session.scalar(
+        select(SchoolClass)
+        .join(School, SchoolClass.school_id == School.id)
+        .where(SchoolClass.id == class_id, school_condition(actor))
+    )
+    if found is None:
+        deny(
+            session,
+            actor,
+            action.value,
+            "该班级不在您的管辖范围内",
+            entity_type="school_class",
+            entity_id=class_id,
+        )
+    return found

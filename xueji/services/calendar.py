@@ -35,3 +35,15 @@ def terms(session: Session) -> list[TermDates]:
 def term_on(session: Session, day: date) -> TermDates | None:
     """Return the term in force on day, or the last one that started before it."""
     return current_or_last_term(day, terms(session))
+
+
+def term_id(session: Session, term: TermDates) -> int:
+    """The stored id of a configured term."""
+    found = session.scalar(
+        select(Term.id)
+        .join(SchoolYear, Term.school_year_id == SchoolYear.id)
+        .where(SchoolYear.start_year == term.school_year_start, Term.seq == term.seq)
+    )
+    if found is None:
+        raise LookupError(f"学期未配置:{term.name}")
+    return int(found)
