@@ -8,7 +8,7 @@ from sqlmodel import col
 
 from xueji.models import FamilyMember, SchoolClass, Student
 from xueji.rules.class_code import cohort_in_grade
-from xueji.rules.registration import FIELD_GAPS, RecordGap
+from xueji.rules.registration import RecordGap
 from xueji.rules.vocab import Stage
 
 
@@ -41,10 +41,11 @@ def _blank(column) -> ColumnElement[bool]:  # noqa: ANN001 - a Student column
 
 def record_gap(gap: RecordGap) -> ColumnElement[bool]:
     """True for a student whose record has this gap: rules.registration.record_gaps, in SQL."""
-    if gap in FIELD_GAPS:
-        return _blank(getattr(Student, gap.value))
+    if gap is RecordGap.ID_NUMBER:
+        return _blank(col(Student.id_number))
     members = select(FamilyMember.id).where(FamilyMember.student_id == Student.id).correlate(Student)
     if gap is RecordGap.FAMILY:
         return ~exists(members)
-    with_phone = members.where(~_blank(col(FamilyMember.phone)))
-    return exists(members) & ~exists(with_phone)
+    if gap is RecordGap.GUARDIAN:
+        return exists(members) & ~exists(members.where(col(FamilyMember.is_guardian).is_(True)))
+    return exists(members) & ~exists(members.where(~_blank(col(FamilyMember.phone))))

@@ -37,6 +37,8 @@ if detail is None:
 row = detail.row
 st.subheader(f"{row.name}({row.sex})· {row.school} {row.grade} {row.class_name}")
 st.caption(f"学籍状态:{row.status}" + (f" · 重点关注:{row.flags}" if row.flags else ""))
+if detail.lost:
+    st.error("本学期开学一周后仍未报到,也没有请假、转学或休学手续:列为流生,按疑似辍学跟进。")
 if detail.merged_into_id:
     st.warning(f"这是一条重复学籍,已合并到 #{detail.merged_into_id};请在保留的记录上操作。")
 elif detail.archived_reason:

@@ -18,6 +18,7 @@ from xueji.models import (
     CalendarDay,
     County,
     FamilyMember,
+    RegistryCheck,
     Rollover,
     School,
     SchoolClass,
@@ -26,6 +27,7 @@ from xueji.models import (
     Student,
     TeacherAssignment,
     Term,
+    TermReport,
     Township,
     Village,
 )
@@ -86,6 +88,9 @@ def _one_of_each(session):
     year = SchoolYear(start_year=2025, start_date=date(2025, 9, 1), end_date=date(2026, 8, 31))
     session.add(year)
     session.flush()
+    term = Term(school_year_id=year.id, seq=1, start_date=date(2025, 9, 1), end_date=date(2026, 1, 20))
+    session.add(term)
+    session.flush()
     rows = [
         county,
         township,
@@ -98,7 +103,7 @@ def _one_of_each(session):
             student_id=student.id, seq=1, name="李建国", relation="父亲", phone="13812345678", works_away=True
         ),
         year,
-        Term(school_year_id=year.id, seq=1, start_date=date(2025, 9, 1), end_date=date(2026, 1, 20)),
+        term,
         AuditLog(
             username="t001",
             role="teacher",
@@ -124,6 +129,27 @@ def _one_of_each(session):
             due_date=date(2026, 12, 2),
         ),
         Rollover(school_year=2026, county_id=county.id, graduated=[student.id], run_by=user.id),
+        TermReport(
+            term_id=term.id,
+            student_id=student.id,
+            reported_on=date(2025, 9, 1),
+            leave_reason="病假",
+            recorded_by=user.id,
+        ),
+        RegistryCheck(
+            term_id=term.id,
+            school_id=school.id,
+            class_id=cls.id,
+            checked_on=date(2025, 9, 20),
+            method="tick",
+            on_registry=1,
+            present=0,
+            missing=1,
+            extra=0,
+            mismatched=0,
+            findings=[{"kind": "missing", "name": "李浩宇", "id_number": "430181********001X"}],
+            recorded_by=user.id,
+        ),
     ]
     session.add_all(rows)
     session.commit()

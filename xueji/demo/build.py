@@ -14,6 +14,7 @@ from xueji.auth import hash_password
 from xueji.db import refresh_statistics
 from xueji.demo import names
 from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec
+from xueji.demo.term_start import load_intake_gaps, load_term_start
 from xueji.models import (
     AppSetting,
     AppUser,
@@ -359,6 +360,8 @@ PARTS: list[Callable[[Session, DemoContext], None]] = [
     _load_calendar,
     _load_registry,
     _load_accounts,
+    load_intake_gaps,
+    load_term_start,
     _mark_demo,
 ]
 

@@ -15,34 +15,18 @@ class RecordGap(StrEnum):
     """What an intake record still lacks before the registry counts as complete."""
 
     ID_NUMBER = "id_number"
-    HOUSEHOLD = "household_code"
-    BIRTHPLACE = "birthplace_code"
-    NATIVE_PLACE = "native_place"
-    HOME_ADDRESS = "home_address"
     FAMILY = "family"
+    GUARDIAN = "guardian"
     FAMILY_PHONE = "family_phone"
 
     @property
     def label(self) -> str:
         return {
             "id_number": "无身份证号(临时学籍)",
-            "household_code": "缺户口所在地",
-            "birthplace_code": "缺出生地",
-            "native_place": "缺籍贯",
-            "home_address": "缺家庭住址",
             "family": "缺家庭成员",
+            "guardian": "未标明监护人",
             "family_phone": "缺家长联系电话",
         }[self.value]
-
-
-# The record fields whose absence is a gap (the other gaps are about family members).
-FIELD_GAPS = (
-    RecordGap.ID_NUMBER,
-    RecordGap.HOUSEHOLD,
-    RecordGap.BIRTHPLACE,
-    RecordGap.NATIVE_PLACE,
-    RecordGap.HOME_ADDRESS,
-)
 
 
 def _blank(value: object) -> bool:
@@ -50,11 +34,15 @@ def _blank(value: object) -> bool:
 
 
 def record_gaps(record: Mapping[str, object], family: Sequence[Mapping[str, object]]) -> list[RecordGap]:
-    """Every gap of one record: blank fields, no family member, no family member with a phone."""
-    gaps = [gap for gap in FIELD_GAPS if _blank(record.get(gap.value))]
+    """Every gap of one record. The template's required columns cannot be blank after an import; what an
+    intake record can still lack is the ID number (a temporary record), its family members, a member marked
+    as guardian, and a phone number to reach the family."""
+    gaps = [RecordGap.ID_NUMBER] if _blank(record.get("id_number")) else []
     if not family:
-        gaps.append(RecordGap.FAMILY)
-    elif all(_blank(m.get("phone")) for m in family):
+        return [*gaps, RecordGap.FAMILY]
+    if not any(m.get("is_guardian") for m in family):
+        gaps.append(RecordGap.GUARDIAN)
+    if all(_blank(m.get("phone")) for m in family):
         gaps.append(RecordGap.FAMILY_PHONE)
     return gaps
 

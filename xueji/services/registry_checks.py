@@ -136,7 +136,7 @@ def _masked(finding: Finding) -> Finding:
     )
 
 
-def _stored(finding: Finding) -> dict:
+def stored_finding(finding: Finding) -> dict:
     masked = _masked(finding)
     return {
         key: getattr(masked, key) for key in ("name", "id_number", "detail", "student_id", "row", "listed_id")
@@ -175,7 +175,7 @@ def record_check(
         missing=counts[FindingKind.MISSING],
         extra=counts[FindingKind.EXTRA],
         mismatched=counts[FindingKind.MISMATCH],
-        findings=[_stored(f) for f in findings],
+        findings=[stored_finding(f) for f in findings],
         recorded_by=actor.user_id,
     )
     session.add(check)
@@ -193,7 +193,7 @@ def record_check(
     session.commit()
     full = sees_full_identifiers(actor)
     return CheckResult(
-        check.id,  # type: ignore[arg-type]
+        check.id,
         class_name,
         len(registry),
         len(present),
@@ -215,8 +215,10 @@ class CheckRow:
     findings: list[dict]
 
 
-def school_checks(session: Session, *, actor: Actor, school_id: int | None = None) -> list[CheckRow]:
-    """This term's checks in scope (optionally of one school), latest first."""
+def school_checks(
+    session: Session, *, actor: Actor, school_id: int | None = None, limit: int | None = None
+) -> list[CheckRow]:
+    """This term's checks in scope (optionally of one school), latest first (the latest `limit` of them)."""
     require(session, actor, Action.OVERVIEW_READ)
     term = current_term(session)
     query = (
@@ -241,7 +243,7 @@ def school_checks(session: Session, *, actor: Actor, school_id: int | None = Non
             c.mismatched,
             c.findings,
         )
-        for c, code in session.execute(query)
+        for c, code in session.execute(query.limit(limit))
     ]
 
 

@@ -24,6 +24,7 @@ from xueji.services.calendar import school_year_on
 from xueji.services.class_sizes import class_size_problem
 from xueji.services.registry_plan import MEMBER_FIELDS, STUDENT_FIELDS
 from xueji.services.students import StudentRow, get_student
+from xueji.services.term_reports import is_lost
 
 _MEMBER_KEYS = ("name", "relation", "household_code", "phone", "workplace", "is_guardian")
 
@@ -57,6 +58,7 @@ class StudentDetail:
     archived_reason: str | None
     merged_into_id: int | None
     merged_from: list[str]  # names of the duplicates merged into this record
+    lost: bool = False  # not reported this term a week after its start, no papers: a lost student (流生)
 
 
 def record_cells(student: Student, members: list[FamilyMember], school_code: str, class_code: str) -> dict:
@@ -158,6 +160,7 @@ def student_detail(session: Session, *, actor: Actor, student_id: int) -> Studen
         student.archived_reason,
         student.merged_into_id,
         [name for _, name in merged],
+        is_lost(session, actor=actor, student_id=student_id),
     )
 
 

@@ -12,10 +12,12 @@ from xueji.excel.registry_template import TemplateError
 from xueji.services.accounts import AccountError
 from xueji.services.assignments import AssignmentError
 from xueji.services.holidays import HolidayError
+from xueji.services.registry_checks import RegistryCheckError
 from xueji.services.registry_import import ImportBlocked
 from xueji.services.rollover import RolloverError
 from xueji.services.status_changes import StatusChangeError
 from xueji.services.student_record import StudentRecordError
+from xueji.services.term_reports import TermReportError
 from xueji.services.transfer_lookup import TransferLookupError
 
 SHOWN = (
@@ -29,6 +31,8 @@ SHOWN = (
     TransferLookupError,
     HolidayError,
     RolloverError,
+    TermReportError,
+    RegistryCheckError,
 )
 
 

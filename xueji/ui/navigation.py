@@ -44,6 +44,19 @@ PAGES = (
     ),
     PageSpec("pages/registry/class_sizes.py", "班额", ":material/table_rows:", Action.OVERVIEW_READ, "学籍"),
     PageSpec(
+        "pages/registry/registration.py", "新生注册", ":material/how_to_reg:", Action.OVERVIEW_READ, "学籍"
+    ),
+    PageSpec(
+        "pages/registry/term_reports.py",
+        "开学报到与流生",
+        ":material/fact_check:",
+        Action.OVERVIEW_READ,
+        "学籍",
+    ),
+    PageSpec(
+        "pages/registry/registry_checks.py", "人籍一致", ":material/rule:", Action.OVERVIEW_READ, "学籍"
+    ),
+    PageSpec(
         "pages/registry/assignments.py", "教师包保", ":material/handshake:", Action.ASSIGNMENT_MANAGE, "学籍"
     ),
     PageSpec("pages/registry/rollover.py", "学年升级", ":material/upgrade:", Action.ROLLOVER_RUN, "学籍"),

@@ -68,3 +68,16 @@ def confirmed_submit(label: str, *, confirm: str, primary: bool = False) -> bool
     if pressed and not ticked:
         st.error("请先勾选确认")
     return pressed and ticked
+
+
+def class_picker(actor: Actor, *, key: str, label: str = "班级") -> int | None:
+    """A choice among the current classes of the actor's school (a school-scoped account); None if none."""
+    if actor.scope_id is None:
+        return None
+    with session_scope() as session:
+        choices = students.class_choices(session, actor=actor, school_id=actor.scope_id)
+    if not choices:
+        st.info("本校还没有班级:请先导入学籍")
+        return None
+    names = dict(choices)
+    return st.selectbox(label, list(names), format_func=names.__getitem__, key=key)
