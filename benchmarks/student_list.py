@@ -21,20 +21,16 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("XUEJI_TODAY", "2026-11-23")
 
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from harness import Capture, build, fastest, replay  # noqa: E402
+from sqlmodel import Session  # noqa: E402
 
-from xueji.db import make_engine, migrate  # noqa: E402
-from xueji.demo.build import DemoSpec, load_demo  # noqa: E402
-from xueji.models import Student  # noqa: E402
+from xueji.db import make_engine  # noqa: E402
 from xueji.rules.vocab import StudentStatus  # noqa: E402
 from xueji.services.accounts import actor_by_username  # noqa: E402
 from xueji.services.students import StudentFilter, list_students  # noqa: E402
@@ -53,40 +49,6 @@ CASES = (
 )
 
 
-def build(url: str, copies: int) -> None:
-    """Migrate; load the big demo county unless the database already holds students."""
-    engine = make_engine(url)
-    migrate(engine)
-    with Session(engine) as session:
-        if session.exec(select(Student.id).limit(1)).first() is None:
-            started = time.perf_counter()
-            summary = load_demo(session, DemoSpec(seed=1, copies=copies))
-            print(f"  built {summary.students:,} students in {time.perf_counter() - started:.0f} s")
-    engine.dispose()
-
-
-class Capture:
-    """The statements and parameters the engine sends while active."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.sent: list = []
-        self.on = False
-        event.listen(engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if self.on:
-            self.sent.append((statement, parameters))
-
-
-def fastest(repeat: int, run) -> float:  # noqa: ANN001
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
 def measure(url: str, repeat: int) -> list[tuple[str, str, int, float, float]]:
     engine = make_engine(url)
     capture = Capture(engine)
@@ -99,18 +61,7 @@ def measure(url: str, repeat: int) -> list[tuple[str, str, int, float, float]]:
                 return list_students(session, actor=actor, filters=filters, limit=50).total
 
             total = service()  # warm: statement cache, pages in memory
-            capture.sent, capture.on = [], True
-            service()
-            capture.on = False
-            statements = list(capture.sent)
-
-            def bare(statements=statements) -> None:  # noqa: ANN001
-                cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                for statement, parameters in statements:
-                    cursor.execute(statement, parameters)
-                    cursor.fetchall()
-                cursor.close()
-
+            bare = replay(session, capture.statements_of(service))
             bare()
             results.append((username, label, total, fastest(repeat, bare), fastest(repeat, service)))
     engine.dispose()

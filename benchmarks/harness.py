@@ -1,0 +1,74 @@
+"""Shared by the benchmarks: build the big demo county once, capture the SQL a service sends, replay it bare,
+and time the fastest of several runs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from xueji.db import make_engine, migrate
+from xueji.demo.build import DemoSpec, load_demo
+from xueji.models import Student
+
+
+def build(url: str, copies: int) -> None:
+    """Migrate; load the big demo county unless the database already holds students."""
+    engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as session:
+        if session.exec(select(Student.id).limit(1)).first() is None:
+            started = time.perf_counter()
+            summary = load_demo(session, DemoSpec(seed=1, copies=copies))
+            print(f"  built {summary.students:,} students in {time.perf_counter() - started:.0f} s")
+    engine.dispose()
+
+
+class Capture:
+    """The statements and parameters the engine sends while active."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.sent: list = []
+        self.on = False
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if self.on:
+            self.sent.append((statement, parameters))
+
+    def statements_of(self, run: Callable[[], object]) -> list:
+        """Run once with capture on; return what it sent."""
+        self.sent, self.on = [], True
+        try:
+            run()
+        finally:
+            self.on = False
+        return list(self.sent)
+
+
+def replay(session: Session, statements: list) -> Callable[[], None]:
+    """The bare SQL: the same statements on the driver's cursor, rows fetched, nothing else."""
+
+    def bare() -> None:
+        cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for statement, parameters in statements:
+            cursor.execute(statement, parameters)
+            cursor.fetchall()
+        cursor.close()
+
+    return bare
+
+
+def fastest(repeat: int, run: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+__all__ = ["Capture", "build", "fastest", "make_engine", "replay"]
