@@ -5,7 +5,6 @@ import streamlit as st
 from xueji import charts
 from xueji.auth import Action
 from xueji.clock import today
-from xueji.db import session_scope
 from xueji.rules.vocab import ScopeKind
 from xueji.services.exports import export_table
 from xueji.ui.overview import scoped_overview
@@ -46,16 +45,11 @@ st.subheader("各学校")
 st.dataframe(data.schools, hide_index=True, width="stretch")
 
 
-def _export() -> bytes:
-    with session_scope() as session:
-        return export_table(
-            session, actor=actor, action=Action.OVERVIEW_READ, frame=data.schools, sheet="各学校统计"
-        )
-
-
 export_button(
     "导出各学校统计 (xlsx)",
     key="export_schools",
     file_name=f"各学校统计_{today():%Y%m%d}.xlsx",
-    build=_export,
+    build=lambda session: export_table(
+        session, actor=actor, action=Action.OVERVIEW_READ, frame=data.schools, sheet="各学校统计"
+    ),
 )

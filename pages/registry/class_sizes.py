@@ -36,12 +36,10 @@ else:
     st.info("还没有班级:请先导入学籍")
 
 
-def _export() -> bytes:
-    with session_scope() as session:
-        return class_sizes.export_class_sizes(session, actor=actor)
-
-
 if actor.can(Action.STUDENT_EXPORT):
     export_button(
-        "导出班额统计 (xlsx)", key="export_sizes", file_name=f"班额_{today():%Y%m%d}.xlsx", build=_export
+        "导出班额统计 (xlsx)",
+        key="export_sizes",
+        file_name=f"班额_{today():%Y%m%d}.xlsx",
+        build=lambda session: class_sizes.export_class_sizes(session, actor=actor),
     )

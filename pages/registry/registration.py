@@ -41,15 +41,10 @@ else:
     st.success("本学年新生的学籍信息都已完整")
 
 
-def _export() -> bytes:
-    with session_scope() as session:
-        return registration.export_registration(session, actor=actor)
-
-
 if actor.can(Action.STUDENT_EXPORT):
     export_button(
         "导出注册进度和待补全名单 (xlsx)",
         key="export_registration",
         file_name=f"新生注册进度_{today():%Y%m%d}.xlsx",
-        build=_export,
+        build=lambda session: registration.export_registration(session, actor=actor),
     )

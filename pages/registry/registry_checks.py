@@ -146,15 +146,10 @@ else:
     st.info("本学期还没有核查记录")
 
 
-def _export() -> bytes:
-    with session_scope() as session:
-        return registry_checks.export_checks(session, actor=actor)
-
-
 if actor.can(Action.STUDENT_EXPORT):
     export_button(
         "导出核查进度和记录 (xlsx)",
         key="export_checks",
         file_name=f"人籍一致核查_{today():%Y%m%d}.xlsx",
-        build=_export,
+        build=lambda session: registry_checks.export_checks(session, actor=actor),
     )

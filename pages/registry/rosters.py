@@ -46,16 +46,11 @@ if len(sheets) > 3:
     st.caption(f"其余 {len(sheets) - 3} 个班见导出的文件。")
 
 
-def _export() -> bytes:
-    with session_scope() as session:
-        return rosters.export_roster(
-            session, actor=actor, school_code=school[0], kind=kind, class_code=class_code
-        )
-
-
 export_button(
     f"导出{kind.value} (xlsx)",
     key=f"roster_{school[0]}_{kind.name}_{class_code}",
     file_name=f"{school[1]}_{kind.value}_{today():%Y%m%d}.xlsx",
-    build=_export,
+    build=lambda session: rosters.export_roster(
+        session, actor=actor, school_code=school[0], kind=kind, class_code=class_code
+    ),
 )

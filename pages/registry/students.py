@@ -97,14 +97,9 @@ if full or actor.can(Action.STUDENT_REVEAL):
     unmasked = st.checkbox("导出完整身份证号和电话(默认脱敏)", key="export_unmasked")
 
 
-def _export() -> bytes:
-    with session_scope() as session:
-        return students.export_roster(session, actor=actor, filters=filters, unmasked=unmasked)
-
-
 export_button(
     f"导出筛选结果({page.total} 人,xlsx)",
     key="export_roster",
     file_name=f"学生名册_{today():%Y%m%d}.xlsx",
-    build=_export,
+    build=lambda session: students.export_roster(session, actor=actor, filters=filters, unmasked=unmasked),
 )

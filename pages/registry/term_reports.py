@@ -95,12 +95,10 @@ else:
     st.success("没有流生:在读学生都已报到、请假或在办转学/休学手续")
 
 
-def _export() -> bytes:
-    with session_scope() as session:
-        return term_reports.export_lost(session, actor=actor)
-
-
 if actor.can(Action.STUDENT_EXPORT) and lost.rows:
     export_button(
-        "导出流生名单 (xlsx)", key="export_lost", file_name=f"流生名单_{today():%Y%m%d}.xlsx", build=_export
+        "导出流生名单 (xlsx)",
+        key="export_lost",
+        file_name=f"流生名单_{today():%Y%m%d}.xlsx",
+        build=lambda session: term_reports.export_lost(session, actor=actor),
     )

@@ -51,15 +51,13 @@ st.caption(f"共 {total} 条")
 st.dataframe(frame, hide_index=True, width="stretch")
 
 
-def _export() -> bytes:
-    with session_scope() as session:
-        return audit_log.export_entries(session, actor=actor, filter=flt)
-
-
 left, right = st.columns(2)
 with left:
     export_button(
-        "导出 (xlsx)", key="export_audit", file_name=f"审计日志_{today():%Y%m%d}.xlsx", build=_export
+        "导出 (xlsx)",
+        key="export_audit",
+        file_name=f"审计日志_{today():%Y%m%d}.xlsx",
+        build=lambda session: audit_log.export_entries(session, actor=actor, filter=flt),
     )
 with right:
     if st.button("校验哈希链", key="verify_chain"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import streamlit as st
+from sqlmodel import Session
 
 from xueji.auth import Actor
 from xueji.db import session_scope
@@ -32,11 +33,12 @@ def page_offset(key: str, *, page_size: int, reset_when: object) -> int:
     return (int(st.session_state.get(key, 1)) - 1) * page_size
 
 
-def export_button(label: str, *, key: str, file_name: str, build: Callable[[], bytes]) -> None:
-    """Build the file only when asked (the service audits the export), then offer it for download."""
+def export_button(label: str, *, key: str, file_name: str, build: Callable[[Session], bytes]) -> None:
+    """Build the file only when asked, in a session of its own (the service checks and audits the export),
+    then offer it for download."""
     if st.button(label, key=f"{key}_build"):
-        with shown_as_error():
-            st.session_state[key] = build()
+        with shown_as_error(), session_scope() as session:
+            st.session_state[key] = build(session)
     if key in st.session_state:
         st.download_button(
             f"下载 {file_name}",
