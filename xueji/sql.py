@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, case, cast, exists, func, or_, select
+from sqlalchemy import Integer, Select, Subquery, case, cast, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
@@ -35,17 +35,33 @@ def class_in_grade(grade: int, school_year_start: int) -> ColumnElement[bool]:
     return col(SchoolClass.code).startswith(f"{entry_year:04d}{stage.value}", autoescape=True)
 
 
-def _blank(column) -> ColumnElement[bool]:  # noqa: ANN001 - a Student column
+def _blank(column) -> ColumnElement[bool]:  # noqa: ANN001 - a column
     return or_(column.is_(None), func.trim(column) == "")
 
 
-def record_gap(gap: RecordGap) -> ColumnElement[bool]:
-    """True for a student whose record has this gap: rules.registration.record_gaps, in SQL."""
+def family_summary(students: Select) -> Subquery:
+    """Per student among `students` (a select of ids) who has family members: how many, whether one is marked
+    guardian (1/0) and whether one has a phone (1/0). One pass over their family members."""
+    return (
+        select(
+            FamilyMember.student_id,
+            func.count().label("members"),
+            func.max(case((col(FamilyMember.is_guardian).is_(True), 1), else_=0)).label("guardian"),
+            func.max(case((_blank(col(FamilyMember.phone)), 0), else_=1)).label("phone"),
+        )
+        .where(col(FamilyMember.student_id).in_(students))
+        .group_by(FamilyMember.student_id)
+        .subquery()
+    )
+
+
+def record_gap(gap: RecordGap, family: Subquery) -> ColumnElement[bool]:
+    """True for a student whose record has this gap: rules.registration.record_gaps, in SQL, over the
+    student outer-joined to its family_summary row (none: no family members)."""
     if gap is RecordGap.ID_NUMBER:
         return _blank(col(Student.id_number))
-    members = select(FamilyMember.id).where(FamilyMember.student_id == Student.id).correlate(Student)
     if gap is RecordGap.FAMILY:
-        return ~exists(members)
+        return family.c.members.is_(None)
     if gap is RecordGap.GUARDIAN:
-        return exists(members) & ~exists(members.where(col(FamilyMember.is_guardian).is_(True)))
-    return exists(members) & ~exists(members.where(~_blank(col(FamilyMember.phone))))
+        return family.c.guardian == 0  # NULL (no family) is not this gap
+    return family.c.phone == 0

@@ -21,6 +21,7 @@ from xueji.services.registry_checks import (
     RegistryCheckError,
     check_progress,
     class_registry,
+    progress_frame,
     read_attendance,
     record_check,
     school_checks,
@@ -111,19 +112,25 @@ def test_only_the_registrar_records_a_check(demo_engine, actors):
             record_check(session, actor=actors[name], class_id=class_id, present=[], method="tick")
 
 
-def progress_by_hand(engine) -> dict[tuple[str, int], tuple[int, int, int]]:
-    """(school, grade) → (classes, classes with 2 checks on distinct days, fewest checks), one by one."""
+def progress_by_hand(engine) -> dict[str, tuple[dict[int, tuple[int, int]], int]]:
+    """school → ({grade: (classes, classes with 2 checks on distinct days)}, fewest checks), one by one."""
     with session_scope(engine) as session:
         classes = session.execute(select(SchoolClass.id, SchoolClass.code, School.name).join(School)).all()
         days = defaultdict(set)
         for class_id, day in session.execute(select(RegistryCheck.class_id, RegistryCheck.checked_on)):
             days[class_id].add(day)
-    per_grade: dict[tuple[str, int], list[int]] = defaultdict(list)
+    per_grade: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for class_id, code, school in classes:
         grade = parse_class_code(code).grade(2026)
         if 1 <= grade <= 9:
-            per_grade[(school, grade)].append(len(days[class_id]))
-    return {key: (len(n), sum(c >= 2 for c in n), min(n)) for key, n in per_grade.items()}
+            per_grade[school][grade].append(len(days[class_id]))
+    return {
+        school: (
+            {g: (len(n), sum(c >= 2 for c in n)) for g, n in grades.items()},
+            min(min(n) for n in grades.values()),
+        )
+        for school, grades in per_grade.items()
+    }
 
 
 def test_the_progress_counts_checks_on_distinct_days_per_class(demo_engine, actors):
@@ -150,8 +157,14 @@ def test_the_progress_counts_checks_on_distinct_days_per_class(demo_engine, acto
         term, rows = check_progress(session, actor=actors["demo_county"])
         history = school_checks(session, actor=registrar)
     assert term.name == "2026-2027学年第一学期"
-    assert {(r.school, r.grade): (r.classes, r.classes_done, r.fewest_checks) for r in rows} == expected
-    assert {r.grade for r in rows if r.key_grade} == {6, 8, 9}
+    assert {r.school: (r.grades, r.fewest_checks) for r in rows} == expected
     assert len({r.classes_done < r.classes for r in rows}) == 2  # the demo has schools done and not done
+    mine = next(r for r in rows if r.school == "古港镇完全小学")
+    assert mine.key_grades_open == sum(n - done for g, (n, done) in mine.grades.items() if g in (6, 8, 9))
+    frame = progress_frame(rows)
+    assert list(frame.columns)[7:12] == ["六年级★", "七年级", "八年级★", "九年级★", "最少核查次数"]
+    assert frame.loc[[r.school for r in rows].index(mine.school), "五年级"] == "{1}/{0}".format(
+        *mine.grades[5]
+    )
     assert history[0].checked_on == date(2026, 11, 23) and history[0].findings == []
     assert {h.class_name for h in history} >= {parse_class_code("2021101").name}  # earlier demo checks too

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, Subquery, and_, case, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
@@ -20,7 +21,7 @@ from xueji.rules.vocab import SchoolKind, Stage, StudentStatus
 from xueji.services.access import require, school_condition, student_condition
 from xueji.services.calendar import school_year_on
 from xueji.services.exports import export_tables
-from xueji.sql import class_in_grade, class_stage, record_gap
+from xueji.sql import class_in_grade, class_stage, family_summary, record_gap
 
 INTAKE_GRADE = {Stage.PRIMARY: 1, Stage.JUNIOR: 7}
 INTAKE_LABEL = {Stage.PRIMARY: "一年级新生", Stage.JUNIOR: "七年级新生"}
@@ -54,7 +55,7 @@ class IncompleteRecord:
     gaps: list[RecordGap]
 
 
-def _intake_students(actor: Actor, year: int):  # noqa: ANN202 - a WHERE clause
+def _intake_students(actor: Actor, year: int) -> ColumnElement[bool]:
     """Students of this school year's grade-1 and grade-7 classes still on the registry, in scope."""
     intake_classes = select(SchoolClass.id).where(
         or_(*(class_in_grade(grade, year) for grade in INTAKE_GRADE.values()))
@@ -68,8 +69,25 @@ def _intake_students(actor: Actor, year: int):  # noqa: ANN202 - a WHERE clause
     )
 
 
-def _any_gap():  # noqa: ANN202 - a boolean expression
-    return or_(*(record_gap(gap) for gap in RecordGap))
+@dataclass(frozen=True)
+class _Intake:
+    """The intake students in scope, their family summary to outer-join, and one condition per gap."""
+
+    where: ColumnElement[bool]
+    family: Subquery
+    gaps: list[ColumnElement[bool]]
+
+    @classmethod
+    def of(cls, actor: Actor, year: int) -> _Intake:
+        where = _intake_students(actor, year)
+        family = family_summary(select(Student.id).where(where))
+        return cls(where, family, [record_gap(gap, family) for gap in RecordGap])
+
+    def scope(self, query: Select) -> Select:
+        return query.outerjoin(self.family, self.family.c.student_id == Student.id).where(self.where)
+
+    def any_gap(self) -> ColumnElement[bool]:
+        return or_(*self.gaps)
 
 
 def intake_progress(session: Session, *, actor: Actor) -> list[IntakeProgress]:
@@ -80,17 +98,17 @@ def intake_progress(session: Session, *, actor: Actor) -> list[IntakeProgress]:
     year, day = school_year_on(session, today()), today()
     deadlines = get_settings().registration_deadlines
     stage = class_stage().label("stage")
+    intake = _Intake.of(actor, year)
     counts = session.execute(
-        select(
-            Student.school_id,
-            stage,
-            func.count(),
-            func.sum(case((_any_gap(), 0), else_=1)),
-            *(func.sum(case((record_gap(gap), 1), else_=0)) for gap in RecordGap),
-        )
-        .join(SchoolClass, Student.class_id == SchoolClass.id)
-        .where(_intake_students(actor, year))
-        .group_by(Student.school_id, stage)
+        intake.scope(
+            select(
+                Student.school_id,
+                stage,
+                func.count(),
+                func.sum(case((intake.any_gap(), 0), else_=1)),
+                *(func.sum(case((gap, 1), else_=0)) for gap in intake.gaps),
+            ).join(SchoolClass, Student.class_id == SchoolClass.id)
+        ).group_by(Student.school_id, stage)
     ).all()
     by_school = {(school_id, Stage(s)): rest for school_id, s, *rest in counts}
     schools = session.execute(
@@ -128,18 +146,14 @@ def incomplete_records(
 ) -> list[IncompleteRecord]:
     """Every intake record in scope (optionally of one school) that still has a gap, by class and name."""
     require(session, actor, Action.STUDENT_READ)
-    year = school_year_on(session, today())
+    intake = _Intake.of(actor, school_year_on(session, today()))
     query = (
-        select(
-            Student.id,
-            School.name,
-            SchoolClass.code,
-            Student.name,
-            *(record_gap(gap) for gap in RecordGap),
+        intake.scope(
+            select(Student.id, School.name, SchoolClass.code, Student.name, *intake.gaps)
+            .join(School, Student.school_id == School.id)
+            .join(SchoolClass, Student.class_id == SchoolClass.id)
         )
-        .join(School, Student.school_id == School.id)
-        .join(SchoolClass, Student.class_id == SchoolClass.id)
-        .where(_intake_students(actor, year), _any_gap())
+        .where(intake.any_gap())
         .order_by(School.code, SchoolClass.code, Student.name, Student.id)
     )
     if school_id is not None:

@@ -34,6 +34,7 @@ HEADERS = {"姓名": "name", "身份证号": "id_number", "身份证件号": "id
 METHODS = {"upload": "点名册上传", "tick": "逐人勾选"}
 # 人籍一致 matters most where children leave: before the end of primary and in the last junior years.
 KEY_GRADES = (6, 8, 9)
+GRADES = range(1, 10)
 
 
 class RegistryCheckError(ValueError):
@@ -51,16 +52,25 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class CheckProgress:
+    """One school's 人籍一致 checks this term."""
+
     township: str
     school: str
-    grade: int
-    classes: int
-    classes_done: int  # classes with the required number of checks this term
-    fewest_checks: int
+    grades: dict[int, tuple[int, int]]  # grade → (classes, classes with the required checks on distinct days)
+    fewest_checks: int  # the fewest checks of any of its classes
 
     @property
-    def key_grade(self) -> bool:
-        return self.grade in KEY_GRADES
+    def classes(self) -> int:
+        return sum(n for n, _ in self.grades.values())
+
+    @property
+    def classes_done(self) -> int:
+        return sum(done for _, done in self.grades.values())
+
+    @property
+    def key_grades_open(self) -> int:
+        """Classes of grades 6, 8 and 9 still short of checks."""
+        return sum(n - done for grade, (n, done) in self.grades.items() if grade in KEY_GRADES)
 
 
 def attendance_rows(rows: Sequence[tuple[int, str, str]]) -> list[PresentPerson]:
@@ -248,16 +258,15 @@ def school_checks(
 
 
 def check_progress(session: Session, *, actor: Actor) -> tuple[TermDates, list[CheckProgress]]:
-    """Per school in scope and grade: how many classes have had the term's checks (on distinct days)."""
+    """Per school in scope: per grade, its classes and those checked the required number of times this term
+    (on distinct days). One row per school, counted in SQL."""
     require(session, actor, Action.OVERVIEW_READ)
     term = current_term(session)
     tid = term_id(session, term)
-    year = school_year_on(session, today())
     needed = get_settings().registry_checks_per_term
-    grade = class_grade(year)
+    grade = class_grade(school_year_on(session, today()))
     per_class = (
         select(
-            col(SchoolClass.id).label("class_id"),
             col(SchoolClass.school_id).label("school_id"),
             grade.label("grade"),
             func.count(func.distinct(RegistryCheck.checked_on)).label("checks"),
@@ -270,42 +279,47 @@ def check_progress(session: Session, *, actor: Actor) -> tuple[TermDates, list[C
         .group_by(SchoolClass.id, SchoolClass.school_id, grade)
         .subquery()
     )
-    rows = session.execute(
-        select(
-            Township.name,
-            School.name,
-            per_class.c.grade,
-            func.count(),
-            func.sum(case((per_class.c.checks >= needed, 1), else_=0)),
-            func.min(per_class.c.checks),
+    c = per_class.c
+    per_grade = [
+        column
+        for g in GRADES
+        for column in (
+            func.sum(case((c.grade == g, 1), else_=0)),
+            func.sum(case((and_(c.grade == g, c.checks >= needed), 1), else_=0)),
         )
-        .join(School, per_class.c.school_id == School.id)
-        .join(Township, School.township_id == Township.id)
-        .group_by(Township.code, Township.name, School.code, School.name, per_class.c.grade)
-        .order_by(Township.code, School.code, per_class.c.grade)
-    )
-    return term, [
-        CheckProgress(t, s, int(g), int(n), int(done or 0), int(low)) for t, s, g, n, done, low in rows
     ]
+    rows = session.execute(
+        select(Township.name, School.name, func.min(c.checks), *per_grade)
+        .join(School, c.school_id == School.id)
+        .join(Township, School.township_id == Township.id)
+        .group_by(Township.code, Township.name, School.code, School.name)
+        .order_by(Township.code, School.code)
+    )
+    result = []
+    for township, school, fewest, *counts in rows:
+        pairs = zip(counts[::2], counts[1::2], strict=True)
+        grades = {g: (int(n), int(done)) for g, (n, done) in zip(GRADES, pairs, strict=True) if n}
+        result.append(CheckProgress(township, school, grades, int(fewest)))
+    return term, result
 
 
-PROGRESS_COLUMNS = ["乡镇", "学校", "年级", "班级数", "已完成核查的班级", "最少核查次数", "重点年级"]
+GRADE_HEADERS = [grade_label(g) + ("★" if g in KEY_GRADES else "") for g in GRADES]
+PROGRESS_COLUMNS = ["乡镇", "学校", *GRADE_HEADERS, "最少核查次数", "是否完成"]
 FINDING_COLUMNS = ["类型", "姓名", "身份证号", "点名册身份证号", "点名册行号", "说明"]
 HISTORY_COLUMNS = ["核查日期", "班级", "方式", "在册", "实到", "在册未到", "在班不在册", "信息不一致"]
 
 
 def progress_frame(rows: list[CheckProgress]) -> pd.DataFrame:
+    """One row per school; each grade's cell is "classes done/classes" (blank where it has none)."""
     needed = get_settings().registry_checks_per_term
     return pd.DataFrame(
         [
             (
                 r.township,
                 r.school,
-                grade_label(r.grade),
-                r.classes,
-                f"{r.classes_done}/{r.classes}",
+                *(f"{r.grades[g][1]}/{r.grades[g][0]}" if g in r.grades else "" for g in GRADES),
                 f"{r.fewest_checks}/{needed}",
-                "★" if r.key_grade else "",
+                "已完成" if r.classes_done == r.classes else "未完成",
             )
             for r in rows
         ],

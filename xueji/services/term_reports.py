@@ -303,7 +303,8 @@ def report_progress(session: Session, *, actor: Actor) -> list[ReportProgress]:
     require(session, actor, Action.OVERVIEW_READ)
     term = current_term(session)
     tid = term_id(session, term)
-    lost = _lost_condition(term, tid) if today() >= lost_since(term) else None
+    # the outer join already tells who has no report; only they need the papers looked up
+    lost = and_(col(TermReport.id).is_(None), ~_has_papers(term)) if today() >= lost_since(term) else None
     counts = session.execute(
         select(
             Student.school_id,
