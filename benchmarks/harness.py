@@ -3,8 +3,12 @@ and time the fastest of several runs."""
 
 from __future__ import annotations
 
+import argparse
+import os
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -71,4 +75,22 @@ def fastest(repeat: int, run: Callable[[], object]) -> float:
     return best
 
 
-__all__ = ["Capture", "build", "fastest", "make_engine", "replay"]
+def main(doc: str, report: Callable[[str, str, int], bool]) -> int:
+    """The command line every benchmark shares: build (or reuse) the county on SQLite and, given a URL, on
+    PostgreSQL; report on each; exit non-zero when a target is missed."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=38)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--db", type=Path, help="SQLite file to build once and reuse")
+    parser.add_argument("--postgres", default=os.environ.get("XUEJI_TEST_PG_URL"))
+    args = parser.parse_args()
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{args.db or Path(tmp) / 'county.db'}"
+        build(url, args.copies)
+        ok &= report("SQLite", url, args.repeat)
+        if args.postgres:
+            build(args.postgres, args.copies)
+            ok &= report("PostgreSQL", args.postgres, args.repeat)
+    print("targets met" if ok else "TARGET MISSED")
+    return 0 if ok else 1

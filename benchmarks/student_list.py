@@ -17,17 +17,15 @@ Exits non-zero when a target is missed.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("XUEJI_TODAY", "2026-11-23")
 
-from harness import Capture, build, fastest, replay  # noqa: E402
+from harness import Capture, fastest, main, replay  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from xueji.db import make_engine  # noqa: E402
@@ -112,25 +110,5 @@ def report(name: str, url: str, repeat: int) -> bool:
     return ok
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=38)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--db", type=Path, help="SQLite file to build once and reuse")
-    parser.add_argument("--postgres", default=os.environ.get("XUEJI_TEST_PG_URL"))
-    args = parser.parse_args()
-    ok = True
-    with tempfile.TemporaryDirectory() as tmp:
-        path = args.db or Path(tmp) / "list.db"
-        url = f"sqlite:///{path}"
-        build(url, args.copies)
-        ok &= report("SQLite", url, args.repeat)
-        if args.postgres:
-            build(args.postgres, args.copies)
-            ok &= report("PostgreSQL", args.postgres, args.repeat)
-    print("targets met" if ok else "TARGET MISSED")
-    return 0 if ok else 1
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(__doc__, report))

@@ -1,9 +1,12 @@
 """Test data beyond the demo county: made through the real services, never inserted behind their back."""
 
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from xueji.auth import Actor
-from xueji.models import AppUser
+from xueji.db import session_scope
+from xueji.models import AppUser, School, SchoolClass
+from xueji.rules.class_code import parse_class_code
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services import accounts
 
@@ -35,3 +38,17 @@ def new_registrar(session: Session, admin: Actor, username: str, school_code: st
         scope_code=school_code,
     )
     return accounts.actor_of(user)
+
+
+def class_of(engine: Engine, school: str, grade: int, *, school_year: int = 2026) -> int:
+    """The id of the school's first class in that grade (the demo county's school year by default)."""
+    with session_scope(engine) as session:
+        for class_id, code in session.execute(
+            select(SchoolClass.id, SchoolClass.code)
+            .join(School)
+            .where(School.code == school)
+            .order_by(SchoolClass.code)
+        ):
+            if parse_class_code(code).grade(school_year) == grade:
+                return class_id
+    raise AssertionError("no such class in the demo")

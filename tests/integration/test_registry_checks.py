@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import DEMO_SCHOOL
+from tests.factories import DEMO_SCHOOL, class_of
 from xueji.auth import PermissionDenied
 from xueji.db import session_scope
 from xueji.excel.registry_template import TemplateError
@@ -30,23 +30,13 @@ from xueji.services.registry_checks import (
 pytestmark = pytest.mark.usefixtures("fixed_today")
 
 
-def grade_class(engine, grade: int) -> int:
-    with session_scope(engine) as session:
-        for class_id, code in session.execute(
-            select(SchoolClass.id, SchoolClass.code).join(School).where(School.code == DEMO_SCHOOL)
-        ):
-            if parse_class_code(code).grade(2026) == grade:
-                return class_id
-    raise AssertionError("no such class")
-
-
 def attendance_file(rows: list[tuple[str, str]]) -> bytes:
     return table_to_xlsx(pd.DataFrame(rows, columns=["姓名", "身份证号"]), sheet="点名册")
 
 
 def test_an_uploaded_list_is_compared_and_the_check_kept_masked(demo_engine, actors):
     registrar = actors["demo_registrar"]
-    class_id = grade_class(demo_engine, 6)
+    class_id = class_of(demo_engine, DEMO_SCHOOL, 6)
     with session_scope(demo_engine) as session:
         people = class_registry(session, actor=registrar, class_id=class_id)
     rows = [(p.name, p.id_number or "") for p in people[2:]]
@@ -92,7 +82,7 @@ def test_a_bad_list_is_refused_with_every_problem_and_nothing_kept(demo_engine, 
 
 
 def test_a_check_must_fall_in_the_term_and_not_in_the_future(demo_engine, actors):
-    class_id = grade_class(demo_engine, 3)
+    class_id = class_of(demo_engine, DEMO_SCHOOL, 3)
     for day in (date(2026, 8, 31), date(2026, 11, 24)):
         with session_scope(demo_engine) as session, pytest.raises(RegistryCheckError, match="核查日期"):
             record_check(
@@ -106,7 +96,7 @@ def test_a_check_must_fall_in_the_term_and_not_in_the_future(demo_engine, actors
 
 
 def test_only_the_registrar_records_a_check(demo_engine, actors):
-    class_id = grade_class(demo_engine, 3)
+    class_id = class_of(demo_engine, DEMO_SCHOOL, 3)
     for name in ("demo_county", "demo_township", "demo_teacher"):
         with session_scope(demo_engine) as session, pytest.raises(PermissionDenied):
             record_check(session, actor=actors[name], class_id=class_id, present=[], method="tick")
@@ -135,7 +125,7 @@ def progress_by_hand(engine) -> dict[str, tuple[dict[int, tuple[int, int]], int]
 
 def test_the_progress_counts_checks_on_distinct_days_per_class(demo_engine, actors):
     registrar = actors["demo_registrar"]
-    class_id = grade_class(demo_engine, 5)
+    class_id = class_of(demo_engine, DEMO_SCHOOL, 5)
     with session_scope(demo_engine) as session:
         people = class_registry(session, actor=registrar, class_id=class_id)
     present = [PresentPerson(p.name, p.id_number) for p in people]

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.factories import DEMO_SCHOOL, new_registrar
+from tests.factories import DEMO_SCHOOL, class_of, new_registrar
 from xueji.auth import PermissionDenied
 from xueji.config import get_settings
 from xueji.db import session_scope
@@ -46,16 +46,6 @@ def student_in(engine, school: str, *, grade: int | None = None, status: str = "
                 session.expunge(student)
                 return student
     raise AssertionError("no such student in the demo")
-
-
-def class_of(engine, school: str, grade: int) -> int:
-    with session_scope(engine) as session:
-        for class_id, code in session.execute(
-            select(SchoolClass.id, SchoolClass.code).join(School).where(School.code == school)
-        ):
-            if parse_class_code(code).grade(2026) == grade:
-                return class_id
-    raise AssertionError("no such class")
 
 
 def submit(engine, actor, **fields):
