@@ -120,7 +120,9 @@ done = sum(p.classes_done for p in progress)
 total = sum(p.classes for p in progress)
 left, middle = st.columns(2)
 left.metric(f"已核查满 {needed} 次的班级", f"{done}/{total}")
-middle.metric("重点年级未完成的班级", sum(p.key_grades_open for p in progress), help="六、八、九年级(表头标 ★)")
+middle.metric(
+    "重点年级未完成的班级", sum(p.key_grades_open for p in progress), help="六、八、九年级(表头标 ★)"
+)
 only_open = st.checkbox("只看未完成")
 shown = [p for p in progress if p.classes_done < p.classes] if only_open else progress
 st.dataframe(registry_checks.progress_frame(shown), hide_index=True, width="stretch")
