@@ -53,6 +53,12 @@ def submit(engine, actor, **fields):
         return submit_change(session, actor=actor, request=ChangeRequest(**fields)).id
 
 
+def submit_dropout(engine, actor, student_id: int, reason: str) -> int:
+    return submit(
+        engine, actor, student_id=student_id, kind=ChangeKind.DROPOUT, effective_date=TODAY, reason=reason
+    )
+
+
 def decide(engine, actor, change_id, approve=True, reason=""):
     with session_scope(engine) as session:
         return decide_change(session, actor=actor, change_id=change_id, approve=approve, reason=reason)
@@ -73,14 +79,7 @@ def neighbour(demo_engine, actors):
 
 def test_a_request_is_due_seven_working_days_after_submission(demo_engine, actors):
     child = student_in(demo_engine, DEMO_SCHOOL, grade=3)
-    change_id = submit(
-        demo_engine,
-        actors["demo_registrar"],
-        student_id=child.id,
-        kind=ChangeKind.DROPOUT,
-        effective_date=TODAY,
-        reason="外出打工",
-    )
+    change_id = submit_dropout(demo_engine, actors["demo_registrar"], child.id, "外出打工")
     with session_scope(demo_engine) as session:
         change = session.get(StatusChange, change_id)
         assert change.due_date == date(2026, 12, 2) and not change.due_guessed
@@ -236,14 +235,7 @@ def test_a_dropout_who_is_brought_back_is_enrolled_again(demo_engine, actors):
     decide(
         demo_engine,
         county,
-        submit(
-            demo_engine,
-            registrar,
-            student_id=child.id,
-            kind=ChangeKind.DROPOUT,
-            effective_date=TODAY,
-            reason="厌学在家",
-        ),
+        submit_dropout(demo_engine, registrar, child.id, "厌学在家"),
     )
     change_id = submit(
         demo_engine,
@@ -260,14 +252,7 @@ def test_a_dropout_who_is_brought_back_is_enrolled_again(demo_engine, actors):
 
 def test_a_rejection_needs_a_reason_and_changes_nothing(demo_engine, actors):
     child = student_in(demo_engine, DEMO_SCHOOL, grade=2)
-    change_id = submit(
-        demo_engine,
-        actors["demo_registrar"],
-        student_id=child.id,
-        kind=ChangeKind.DROPOUT,
-        effective_date=TODAY,
-        reason="疑似辍学",
-    )
+    change_id = submit_dropout(demo_engine, actors["demo_registrar"], child.id, "疑似辍学")
     with pytest.raises(StatusChangeError, match="驳回须填写理由"):
         decide(demo_engine, actors["demo_county"], change_id, approve=False)
     decide(demo_engine, actors["demo_county"], change_id, approve=False, reason="学生在校,情况不实")
@@ -291,14 +276,7 @@ def test_only_one_open_request_per_student(demo_engine, actors):
 
 def test_two_officers_approving_the_same_request_at_once_exactly_one_wins(demo_engine, actors):
     child = student_in(demo_engine, DEMO_SCHOOL, grade=2)
-    change_id = submit(
-        demo_engine,
-        actors["demo_registrar"],
-        student_id=child.id,
-        kind=ChangeKind.DROPOUT,
-        effective_date=TODAY,
-        reason="辍学",
-    )
+    change_id = submit_dropout(demo_engine, actors["demo_registrar"], child.id, "辍学")
     start, outcomes = threading.Barrier(2), []
 
     def approve():
@@ -321,14 +299,7 @@ def test_two_officers_approving_the_same_request_at_once_exactly_one_wins(demo_e
 
 def test_overdue_requests_are_counted_per_school_for_the_county(demo_engine, actors, monkeypatch):
     child = student_in(demo_engine, DEMO_SCHOOL, grade=2)
-    submit(
-        demo_engine,
-        actors["demo_registrar"],
-        student_id=child.id,
-        kind=ChangeKind.DROPOUT,
-        effective_date=TODAY,
-        reason="辍学",
-    )
+    submit_dropout(demo_engine, actors["demo_registrar"], child.id, "辍学")
     monkeypatch.setenv("XUEJI_TODAY", "2026-12-10")
     from xueji.config import get_settings
 

@@ -234,10 +234,13 @@ def _label(state: str | None) -> str:
     return {"reported": "已报到", "leave": "请假", None: "未报到"}[state]
 
 
-def _lost_condition(term: TermDates, tid: int) -> ColumnElement[bool]:
-    return and_(
-        ~exists(select(TermReport.id).where(_report_join(tid)).correlate(Student)), ~_has_papers(term)
-    )
+def _lost_condition(term: TermDates, no_report: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A lost student: no report this term (as the caller's query can tell) and no papers."""
+    return and_(no_report, ~_has_papers(term))
+
+
+def _no_report(tid: int) -> ColumnElement[bool]:
+    return ~exists(select(TermReport.id).where(_report_join(tid)).correlate(Student))
 
 
 def lost_students(
@@ -265,7 +268,7 @@ def lost_students(
         .join(School, Student.school_id == School.id)
         .join(Township, School.township_id == Township.id)
         .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
-        .where(_enrolled(actor), _lost_condition(term, tid))
+        .where(_enrolled(actor), _lost_condition(term, _no_report(tid)))
         .order_by(Township.code, School.code, SchoolClass.code, Student.name)
     )
     if school_id is not None:
@@ -293,7 +296,7 @@ def is_lost(session: Session, *, actor: Actor, student_id: int) -> bool:
     term = term_on(session, today())
     if term is None or today() < lost_since(term):
         return False
-    condition = _lost_condition(term, term_id(session, term))
+    condition = _lost_condition(term, _no_report(term_id(session, term)))
     found = session.scalar(select(Student.id).where(Student.id == student_id, _enrolled(actor), condition))
     return found is not None
 
@@ -304,7 +307,7 @@ def report_progress(session: Session, *, actor: Actor) -> list[ReportProgress]:
     term = current_term(session)
     tid = term_id(session, term)
     # the outer join already tells who has no report; only they need the papers looked up
-    lost = and_(col(TermReport.id).is_(None), ~_has_papers(term)) if today() >= lost_since(term) else None
+    lost = _lost_condition(term, col(TermReport.id).is_(None)) if today() >= lost_since(term) else None
     counts = session.execute(
         select(
             Student.school_id,
