@@ -45,6 +45,9 @@ class Action(StrEnum):
     CALENDAR_MANAGE = "calendar.manage"
     ROLLOVER_RUN = "rollover.run"
     ATTENDANCE_RECORD = "attendance.record"
+    CASE_READ = "case.read"
+    CASE_MANAGE = "case.manage"
+    VISIT_LOG = "visit.log"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
 
@@ -65,12 +68,15 @@ class Action(StrEnum):
             "calendar.manage": "维护节假日安排",
             "rollover.run": "学年升级",
             "attendance.record": "登记开学报到和人籍一致核查",
+            "case.read": "查看个案和台账",
+            "case.manage": "建档、销号、指定包保人",
+            "visit.log": "登记家访和劝返",
             "audit.read": "查看审计日志",
             "audit.export": "导出审计日志",
         }[self.value]
 
 
-_READ_STUDENTS = {Action.OVERVIEW_READ, Action.STUDENT_READ, Action.STUDENT_EXPORT}
+_READ_STUDENTS = {Action.OVERVIEW_READ, Action.STUDENT_READ, Action.STUDENT_EXPORT, Action.CASE_READ}
 
 # The one permission table (role × action). Scope is checked separately, in services.access.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -85,7 +91,10 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.ROLLOVER_RUN,
         }
     ),
-    Role.TOWNSHIP_OFFICIAL: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL, Action.STATUS_CHANGE_READ}),
+    Role.TOWNSHIP_OFFICIAL: frozenset(
+        _READ_STUDENTS
+        | {Action.STUDENT_REVEAL, Action.STATUS_CHANGE_READ, Action.CASE_MANAGE, Action.VISIT_LOG}
+    ),
     Role.REGISTRAR: frozenset(
         _READ_STUDENTS
         | {
@@ -93,12 +102,14 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.STUDENT_IMPORT,
             Action.STUDENT_EDIT,
             Action.ATTENDANCE_RECORD,
+            Action.CASE_MANAGE,
+            Action.VISIT_LOG,
             Action.STATUS_CHANGE_READ,
             Action.STATUS_CHANGE_SUBMIT,
             Action.STATUS_CHANGE_APPROVE,  # only as the sending school of a transfer (services check)
         }
     ),
-    Role.TEACHER: frozenset({Action.STUDENT_READ, Action.STUDENT_EXPORT}),
+    Role.TEACHER: frozenset({Action.STUDENT_READ, Action.STUDENT_EXPORT, Action.CASE_READ, Action.VISIT_LOG}),
     Role.COORDINATOR: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
     Role.SYSTEM: frozenset(Action),
 }

@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from xueji.rules.registration import RegistrationDeadlines, parse_month_day
+from xueji.rules.visits import VisitPolicy, parse_visit_days
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
@@ -29,6 +30,7 @@ class Settings:
     registration_deadlines: RegistrationDeadlines  # grade 1 and grade 7 intakes complete by (month, day)
     lost_student_days: int  # days after term start after which a child not reported is a lost student (流生)
     registry_checks_per_term: int  # 人籍一致 checks each class needs per term
+    visit_policy: VisitPolicy  # how often each category of open case must be visited
     sqlite_busy_timeout_ms: int
     max_failed_logins: int
     lockout_minutes: int
@@ -70,6 +72,14 @@ def _month_day(env: dict[str, str], name: str, default: tuple[int, int]) -> tupl
         raise SettingsError(f"环境变量 {name} 应为 MM-DD 日期(如 09-30),实际为 {raw!r}") from exc
 
 
+def _visit_policy(env: dict[str, str]) -> VisitPolicy:
+    try:
+        days = parse_visit_days(env.get("XUEJI_VISIT_DAYS", ""))
+    except ValueError as exc:
+        raise SettingsError(f"环境变量 XUEJI_VISIT_DAYS 有误:{exc}") from exc
+    return VisitPolicy(days=days, warn_days=_int(env, "XUEJI_VISIT_WARN_DAYS", 7, minimum=0))
+
+
 def _admin_password(env: dict[str, str]) -> str | None:
     """The first administrator's password, if given; a weak one is refused rather than shipped."""
     from xueji.rules.passwords import password_problems
@@ -105,6 +115,7 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         ),
         lost_student_days=_int(env, "XUEJI_LOST_STUDENT_DAYS", 7),
         registry_checks_per_term=_int(env, "XUEJI_REGISTRY_CHECKS_PER_TERM", 2),
+        visit_policy=_visit_policy(env),
         sqlite_busy_timeout_ms=_int(env, "XUEJI_SQLITE_BUSY_TIMEOUT_MS", 5000),
         max_failed_logins=_int(env, "XUEJI_MAX_FAILED_LOGINS", 5),
         lockout_minutes=_int(env, "XUEJI_LOCKOUT_MINUTES", 10),

@@ -72,7 +72,7 @@ class SchoolClass(SQLModel, table=True):
     school_id: int = Field(foreign_key="school.id", index=True)
     code: str = Field(max_length=7)
     head_teacher_name: str | None = Field(default=None, max_length=50)
-    head_teacher_id: int | None = Field(default=None, foreign_key="app_user.id")
+    head_teacher_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
 
     @property
     def parsed(self) -> ClassCode:
@@ -342,4 +342,102 @@ class RegistryCheck(SQLModel, table=True):
     mismatched: int
     findings: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = _timestamp()
+
+
+class Child(SQLModel, table=True):
+    """A school-age child followed by a case, enrolled or not. A child found out of school may have no
+    registry record: what is known is kept here, and the record is linked when it exists (then the
+    registry's name, ID number and school are the ones shown)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int | None = Field(default=None, foreign_key="student.id", unique=True)
+    name: str = Field(max_length=50)
+    sex: str | None = Field(default=None, max_length=1)
+    birth_date: date | None = None
+    id_number: str | None = Field(default=None, max_length=18, index=True)
+    township_id: int = Field(foreign_key="township.id", index=True)
+    village_id: int | None = Field(default=None, foreign_key="village.id")
+    school_id: int | None = Field(
+        default=None, foreign_key="school.id", index=True
+    )  # unregistered: who follows
+    address: str | None = Field(default=None, max_length=200)
+    guardian_name: str | None = Field(default=None, max_length=50)
+    guardian_phone: str | None = Field(default=None, max_length=20)
+    created_at: datetime = _timestamp()
+
+
+class Case(SQLModel, table=True):
+    """个案: one category of concern for one child, with its risk, its two responsible people (双线包保) and its
+    status, until it is closed (销号) with a reason. Never two open cases of one category for one child."""
+
+    __tablename__ = "child_case"
+    __table_args__ = (
+        Index(
+            "uq_child_case_open_category",
+            "child_id",
+            "category",
+            unique=True,
+            sqlite_where=text("status <> 'closed'"),
+            postgresql_where=text("status <> 'closed'"),
+        ),
+        Index("ix_child_case_category_status", "category", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    category: str = Field(max_length=30)  # rules.cases.CaseCategory
+    disability_type: str | None = Field(default=None, max_length=20)
+    risk_level: str = Field(max_length=10)  # rules.cases.RiskLevel
+    risk_reason: str = Field(default="", max_length=200)
+    status: str = Field(default="open", max_length=20)  # rules.cases.CaseStatus
+    source: str = Field(max_length=20)  # rules.cases.CaseSource
+    opened_on: date
+    opened_by: int | None = Field(default=None, foreign_key="app_user.id")
+    education_user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    government_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    government_name: str | None = Field(default=None, max_length=50)  # a village cadre without an account
+    government_phone: str | None = Field(default=None, max_length=20)
+    closed_on: date | None = None
+    close_reason: str | None = Field(default=None, max_length=30)  # rules.cases.CloseReason
+    close_evidence: str | None = Field(default=None, max_length=300)
+    receiving_school: str | None = Field(default=None, max_length=100)
+    closed_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class CaseEvent(SQLModel, table=True):
+    """What happened to a case (opened, status, risk, responsibility, closed, reopened), for its timeline."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="child_case.id", index=True)
+    at: datetime = _timestamp()
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    kind: str = Field(max_length=20)
+    detail: str = Field(max_length=500)
+
+
+class HomeVisit(SQLModel, table=True):
+    """家访 or 劝返: one contact with a child's family, with what was found and what comes next."""
+
+    __tablename__ = "home_visit"
+    __table_args__ = (Index("ix_home_visit_child_id_visit_date", "child_id", "visit_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id")
+    visit_date: date
+    kind: str = Field(max_length=20)  # rules.visits.VisitKind
+    method: str = Field(max_length=20)  # rules.visits.VisitMethod
+    visitors: str = Field(max_length=500)
+    met_with: str = Field(default="", max_length=500)
+    child_situation: str = Field(max_length=500)
+    family_situation: str = Field(default="", max_length=500)
+    risk_after: str = Field(max_length=10)  # rules.cases.RiskLevel
+    next_step: str = Field(default="", max_length=500)
+    next_visit_on: date | None = None
+    outcome: str | None = Field(
+        default=None, max_length=20
+    )  # rules.visits.ReturnOutcome, for a return attempt
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     recorded_at: datetime = _timestamp()

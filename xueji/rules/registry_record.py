@@ -513,3 +513,11 @@ def resident_id_problem(text: str) -> tuple[str, str | None]:
     except Invalid as problem:
         return number, str(problem)
     return number, None
+
+
+def phone_problem(text: str) -> tuple[str | None, str | None]:
+    """Normalise a phone number as the import does; return it with why it is invalid (None when it is valid)."""
+    try:
+        return _phone(text), None
+    except Invalid as problem:
+        return text.strip(), str(problem)

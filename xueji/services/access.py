@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from sqlalchemy import Select, false, or_, select, true, union
+from sqlalchemy import Select, and_, exists, false, or_, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from xueji.audit import record
 from xueji.auth import Action, Actor, PermissionDenied
-from xueji.models import School, SchoolClass, Student, TeacherAssignment, Township
+from xueji.models import Case, Child, School, SchoolClass, Student, TeacherAssignment, Township
 from xueji.rules.vocab import Role, ScopeKind
 
 # Roles that need full ID numbers and phone numbers for their job (within their scope): the registrar for
@@ -154,3 +154,39 @@ def class_in_scope(session: Session, actor: Actor, class_id: int, action: Action
             entity_id=class_id,
         )
     return found
+
+
+def child_condition(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on Child: the children followed by cases that the actor may read. The county sees its
+    townships; a township official the children living in the township or at its schools; a school its own;
+    a teacher the children they answer for (as their students, or as the case's education-line person)."""
+    if actor.role is Role.SYSTEM:
+        return true()
+    if actor.scope_kind is ScopeKind.SCHOOL:
+        at_school = Child.school_id == actor.scope_id
+        if actor.role is not Role.TEACHER:
+            return at_school
+        mine = exists(
+            select(Case.id).where(Case.child_id == Child.id, Case.education_user_id == actor.user_id)
+        ).correlate(Child)
+        return and_(at_school, or_(col(Child.student_id).in_(responsible_students(actor.user_id)), mine))
+    in_townships = col(Child.township_id).in_(select(Township.id).where(township_condition(actor)))
+    if actor.scope_kind is ScopeKind.TOWNSHIP:
+        return in_townships | col(Child.school_id).in_(select(School.id).where(school_condition(actor)))
+    return in_townships
+
+
+def child_in_scope(session: Session, actor: Actor, child_id: int, action: Action) -> Child:
+    """Return the child if the actor may do the action on them; otherwise audit and raise."""
+    require(session, actor, action)
+    child = session.scalar(select(Child).where(Child.id == child_id, child_condition(actor)))
+    if child is None:
+        deny(
+            session,
+            actor,
+            action.value,
+            "该儿童不在您的管辖或包保范围内",
+            entity_type="child",
+            entity_id=child_id,
+        )
+    return child

@@ -12,16 +12,19 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from xueji.audit import lock_tail
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.excel.registry_template import RegistrySheet, read_registry
+from xueji.models import Student
 from xueji.perf import collector_paused
 from xueji.rules.registry_record import check_row
 from xueji.services.access import require
 from xueji.services.calendar import school_year_on
+from xueji.services.cases import open_registry_cases
 from xueji.services.registry_plan import (
     ImportPlan,
     SchoolRef,
@@ -108,6 +111,14 @@ def commit_import(
         on_write()
     with collector_paused():
         created = write_plan(session, actor, plan, file_name, file_digest)
+        # the flags of new and updated records call for cases (留守, 随迁, 残疾, 困难, 孤儿)
+        open_registry_cases(
+            session,
+            actor=actor,
+            students=select(Student.id).where(
+                col(Student.school_id).in_([s.id for s in plan.schools.values()])
+            ),
+        )
     session.commit()
     return ImportResult(plan, created)
 

@@ -30,6 +30,7 @@ from xueji.rules.vocab import Role, ScopeKind, StudentStatus
 from xueji.rules.working_days import WorkCalendar, add_working_days, working_days_left
 from xueji.services.access import deny, require, school_condition, student_in_scope
 from xueji.services.calendar import school_year_on
+from xueji.services.cases import apply_status_change
 from xueji.services.class_sizes import class_size_problem
 
 
@@ -217,6 +218,8 @@ def decide_change(
         if kind.places_in_class:
             student.class_id = change.to_class_id
         student.updated_at = now()
+        session.flush()
+        apply_status_change(session, actor=actor, change=change, student=student)
     after = {"status": student.status, "school_id": student.school_id, "class_id": student.class_id}
     record(
         session,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import literal, or_, select, update
 from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
@@ -21,6 +21,7 @@ from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.vocab import StudentStatus
 from xueji.services.access import sees_full_identifiers, student_in_scope
 from xueji.services.calendar import school_year_on
+from xueji.services.cases import open_registry_cases
 from xueji.services.class_sizes import class_size_problem
 from xueji.services.registry_plan import MEMBER_FIELDS, STUDENT_FIELDS
 from xueji.services.students import StudentRow, get_student
@@ -250,6 +251,7 @@ def correct_student(
         after=mask_identifiers(after),
         detail=f"更正学籍:{reason.strip()[:200]}",
     )
+    open_registry_cases(session, actor=actor, students=select(literal(student_id)))
     session.commit()
     return [_header(k) for k in after]
 

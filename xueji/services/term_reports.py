@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, case, delete, exists, func, literal, or_, select
+from sqlalchemy import Select, and_, case, delete, exists, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -290,15 +290,20 @@ def lost_students(
     return LostList(term, since, rows)
 
 
+def lost_student_ids(session: Session, *, actor: Actor) -> Select | None:
+    """The ids of this term's lost students in scope, as a query; None before the week is over."""
+    term = term_on(session, today())
+    if term is None or today() < lost_since(term):
+        return None
+    condition = _lost_condition(term, _no_report(term_id(session, term)))
+    return select(Student.id).where(_enrolled(actor), condition)
+
+
 def is_lost(session: Session, *, actor: Actor, student_id: int) -> bool:
     """Whether one student (whom the actor may read) is a lost student this term."""
     require(session, actor, Action.STUDENT_READ)
-    term = term_on(session, today())
-    if term is None or today() < lost_since(term):
-        return False
-    condition = _lost_condition(term, _no_report(term_id(session, term)))
-    found = session.scalar(select(Student.id).where(Student.id == student_id, _enrolled(actor), condition))
-    return found is not None
+    lost = lost_student_ids(session, actor=actor)
+    return lost is not None and session.scalar(lost.where(Student.id == student_id)) is not None
 
 
 def report_progress(session: Session, *, actor: Actor) -> list[ReportProgress]:

@@ -1,0 +1,651 @@
+"""个案: opened by hand or automatically (the registry's flags, lost students, approved dropouts), the two
+responsible people (双线包保), status and risk, closed with a reason (销号) and reopened. Every write is
+audited and leaves an event on the case's timeline."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, exists, func, insert, literal, null, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from xueji.audit import lock_tail, record
+from xueji.auth import Action, Actor
+from xueji.clock import now, today
+from xueji.models import (
+    AppUser,
+    Case,
+    CaseEvent,
+    Child,
+    School,
+    SchoolClass,
+    StatusChange,
+    Student,
+    TeacherAssignment,
+    Village,
+)
+from xueji.rules.cases import (
+    FLAG_CATEGORIES,
+    SCHOOL_AGE,
+    CaseCategory,
+    CaseSource,
+    CaseStatus,
+    CloseReason,
+    Closing,
+    RiskLevel,
+    age_on,
+    closing_problems,
+    reopen_problem,
+    status_problem,
+)
+from xueji.rules.registry_record import DISABILITY_TYPES, phone_problem, resident_id_problem
+from xueji.rules.status_changes import ChangeKind
+from xueji.rules.vocab import Role, StudentStatus
+from xueji.services.access import child_in_scope, require, school_condition, student_in_scope
+
+
+class CaseError(ValueError):
+    """The case cannot be changed as asked; the message says why, in Chinese."""
+
+
+# The registry flag behind each automatically opened category.
+_FLAG_COLUMNS = {
+    CaseCategory.LEFT_BEHIND: Student.left_behind,
+    CaseCategory.MIGRANT: Student.migrant,
+    CaseCategory.DISABLED: Student.disabled,
+    CaseCategory.HARDSHIP: Student.needs_aid,
+    CaseCategory.ORPHAN: Student.orphan,
+}
+# A record whose child may still need following: not gone from the registry.
+_FOLLOWED = (StudentStatus.ENROLLED.value, StudentStatus.SUSPENDED.value, StudentStatus.DROPPED_OUT.value)
+
+
+@dataclass(frozen=True)
+class ChildIn:
+    """A child with no registry record (found out of school, not yet enrolled): what is known."""
+
+    name: str
+    township_id: int
+    school_id: int  # the school that follows the child (education line), normally the nearest one
+    sex: str | None = None
+    birth_date: date | None = None
+    id_number: str = ""
+    village_id: int | None = None
+    address: str = ""
+    guardian_name: str = ""
+    guardian_phone: str = ""
+
+
+def _event(session: Session, case_id: int | None, actor: Actor, kind: str, detail: str) -> None:
+    session.add(CaseEvent(case_id=case_id, user_id=actor.user_id, kind=kind, detail=detail[:500]))
+
+
+def _open_categories(session: Session, child_id: int) -> set[CaseCategory]:
+    return {
+        CaseCategory(c)
+        for c in session.scalars(
+            select(Case.category).where(Case.child_id == child_id, Case.status != CaseStatus.CLOSED.value)
+        )
+    }
+
+
+# ---- the child behind a case -------------------------------------------------------------------------
+
+
+def _child_values(student_ids: Select) -> Select:
+    """Child rows for these students: identity from the registry; the township where they live if known,
+    else their school's."""
+    return (
+        select(
+            Student.id,
+            Student.name,
+            Student.sex,
+            Student.birth_date,
+            Student.id_number,
+            func.coalesce(Village.township_id, School.township_id),
+            Student.home_village_id,
+            Student.school_id,
+            Student.home_address,
+            literal(now()),
+        )
+        .join(School, Student.school_id == School.id)
+        .outerjoin(Village, Student.home_village_id == Village.id)
+        .where(
+            col(Student.id).in_(student_ids),
+            ~exists(select(Child.id).where(Child.student_id == Student.id)),
+        )
+    )
+
+
+def _ensure_children(session: Session, student_ids: Select) -> None:
+    """Give each of these students a Child row if they have none yet (one statement)."""
+    session.execute(
+        insert(Child).from_select(
+            [
+                "student_id",
+                "name",
+                "sex",
+                "birth_date",
+                "id_number",
+                "township_id",
+                "village_id",
+                "school_id",
+                "address",
+                "created_at",
+            ],
+            _child_values(student_ids),
+        )
+    )
+
+
+def _default_education_user() -> object:
+    """The teacher who answers for the student (教师包学生): assigned one by one, else the head teacher,
+    else a teacher assigned to the class. A correlated expression over Student."""
+    one_by_one = select(func.min(TeacherAssignment.user_id)).where(TeacherAssignment.student_id == Student.id)
+    head = select(SchoolClass.head_teacher_id).where(SchoolClass.id == Student.class_id)
+    by_class = select(func.min(TeacherAssignment.user_id)).where(
+        TeacherAssignment.class_id == Student.class_id
+    )
+    return func.coalesce(
+        one_by_one.correlate(Student).scalar_subquery(),
+        head.correlate(Student).scalar_subquery(),
+        by_class.correlate(Student).scalar_subquery(),
+    )
+
+
+def _open_for_students(
+    session: Session,
+    actor: Actor,
+    category: CaseCategory,
+    student_ids: Select,
+    source: CaseSource,
+    reason: str,
+) -> int:
+    """Open a case of this category for each of these students with none open; return how many (set-based,
+    so an import of a whole county stays a handful of statements)."""
+    _ensure_children(session, student_ids)
+    before = session.scalar(select(func.coalesce(func.max(Case.id), 0)))
+    disability = Student.disability_type if category is CaseCategory.DISABLED else null()
+    rows = (
+        select(
+            Child.id,
+            literal(category.value),
+            disability,
+            literal(category.default_risk.value),
+            literal(reason[:200]),
+            literal(CaseStatus.OPEN.value),
+            literal(source.value),
+            literal(today()),
+            literal(actor.user_id),
+            _default_education_user(),
+        )
+        .join(Student, Child.student_id == Student.id)
+        .where(
+            col(Child.student_id).in_(student_ids),
+            ~exists(
+                select(Case.id).where(
+                    Case.child_id == Child.id,
+                    Case.category == category.value,
+                    Case.status != CaseStatus.CLOSED.value,
+                )
+            ),
+        )
+    )
+    columns = [
+        "child_id",
+        "category",
+        "disability_type",
+        "risk_level",
+        "risk_reason",
+        "status",
+        "source",
+        "opened_on",
+        "opened_by",
+        "education_user_id",
+    ]
+    opened = session.execute(insert(Case).from_select(columns, rows)).rowcount  # type: ignore[attr-defined]
+    if opened:
+        session.execute(
+            insert(CaseEvent).from_select(
+                ["case_id", "at", "user_id", "kind", "detail"],
+                select(
+                    Case.id,
+                    literal(now()),
+                    literal(actor.user_id),
+                    literal("opened"),
+                    literal(f"{source.label}自动建档:{category.label}"),
+                ).where(col(Case.id) > before),
+            )
+        )
+    return opened
+
+
+def _audit_opened(session: Session, actor: Actor, source: CaseSource, opened: Counter[CaseCategory]) -> None:
+    if opened:
+        counts = ",".join(f"{c.label} {n}" for c, n in opened.items())
+        record(
+            session,
+            actor=actor,
+            action="auto_open",
+            entity_type="case",
+            detail=f"{source.label}自动建档:{counts}",
+        )
+
+
+def open_registry_cases(session: Session, *, actor: Actor, students: Select) -> Counter[CaseCategory]:
+    """Open the cases the registry flags call for (留守, 随迁, 残疾, 家庭经济困难, 孤儿) among these students (a
+    select of ids), never a second open case of a category; audited; the caller commits."""
+    opened: Counter[CaseCategory] = Counter()
+    for category in FLAG_CATEGORIES:
+        flagged = select(Student.id).where(
+            col(Student.id).in_(students),
+            col(_FLAG_COLUMNS[category]).is_(True),
+            col(Student.status).in_(_FOLLOWED),
+            col(Student.merged_into_id).is_(None),
+            col(Student.archived_at).is_(None),
+        )
+        count = _open_for_students(session, actor, category, flagged, CaseSource.REGISTRY, "学籍标记")
+        if count:
+            opened[category] = count
+    _audit_opened(session, actor, CaseSource.REGISTRY, opened)
+    return opened
+
+
+def open_lost_cases(session: Session, *, actor: Actor) -> int:
+    """Open a suspected-dropout case (疑似辍学) for every lost student (流生) in scope without one; committed."""
+    from xueji.services.term_reports import (
+        lost_student_ids,  # term reports read cases' counterpart, not vice versa
+    )
+
+    require(session, actor, Action.CASE_MANAGE)
+    lost = lost_student_ids(session, actor=actor)
+    if lost is None:
+        return 0
+    lock_tail(session)
+    reason = "开学一周后未报到,无转学、休学手续"
+    count = _open_for_students(session, actor, CaseCategory.SUSPECTED_DROPOUT, lost, CaseSource.LOST, reason)
+    _audit_opened(session, actor, CaseSource.LOST, Counter({CaseCategory.SUSPECTED_DROPOUT: count}))
+    session.commit()
+    return count
+
+
+# ---- what an approved status change does to the cases -------------------------------------------------
+
+
+def _close_open(
+    session: Session,
+    actor: Actor,
+    child_id: int,
+    categories: tuple[CaseCategory, ...] | None,
+    reason: CloseReason,
+    evidence: str,
+    receiving_school: str = "",
+) -> None:
+    query = select(Case).where(Case.child_id == child_id, Case.status != CaseStatus.CLOSED.value)
+    if categories is not None:
+        query = query.where(col(Case.category).in_([c.value for c in categories]))
+    for case in session.scalars(query):
+        _set_closed(session, actor, case, Closing(reason, evidence, receiving_school, today()))
+
+
+def apply_status_change(session: Session, *, actor: Actor, change: StatusChange, student: Student) -> None:
+    """Bring the child's cases in line with an approved status change (the caller commits): a dropout opens a
+    dropout case (a suspected one moves to the dropout ledger); a return closes it as back at school; a death
+    or a transfer out of the system closes every open case; a transfer in hands the cases to the new school,
+    whose teachers must take over the education line."""
+    kind = ChangeKind(change.kind)
+    evidence = f"{kind.label}申请 #{change.id} 已批准"
+    ids = select(literal(student.id))
+    if kind is ChangeKind.DROPOUT:
+        reason = f"辍学异动已批准:{change.reason}"
+        count = _open_for_students(session, actor, CaseCategory.DROPOUT, ids, CaseSource.DROPOUT, reason)
+        _audit_opened(session, actor, CaseSource.DROPOUT, Counter({CaseCategory.DROPOUT: count}))
+    child = session.scalar(select(Child).where(Child.student_id == student.id))
+    if child is None or child.id is None:
+        return
+    if kind is ChangeKind.DROPOUT:
+        _close_open(
+            session,
+            actor,
+            child.id,
+            (CaseCategory.SUSPECTED_DROPOUT,),
+            CloseReason.CONFIRMED_DROPOUT,
+            evidence,
+        )
+    elif kind in (ChangeKind.RETURN, ChangeKind.RESUMPTION):
+        out = (CaseCategory.SUSPECTED_DROPOUT, CaseCategory.DROPOUT)
+        _close_open(session, actor, child.id, out, CloseReason.RETURNED, evidence)
+    elif kind is ChangeKind.DEATH:
+        _close_open(session, actor, child.id, None, CloseReason.DEATH, evidence)
+    elif kind is ChangeKind.TRANSFER_OUT:
+        where = change.destination or "外地学校"
+        _close_open(session, actor, child.id, None, CloseReason.ENROLLED_ELSEWHERE, evidence, where)
+    elif kind is ChangeKind.TRANSFER_IN and child.school_id != student.school_id:
+        child.school_id = student.school_id
+        for case in session.scalars(
+            select(Case).where(Case.child_id == child.id, Case.status != CaseStatus.CLOSED.value)
+        ):
+            case.education_user_id = None
+            _event(session, case.id, actor, "responsibility", "转入新学校:教育线包保人待新学校指定")
+
+
+# ---- opening by hand ---------------------------------------------------------------------------------
+
+
+def _child_of_student(session: Session, actor: Actor, student_id: int) -> Child:
+    student_in_scope(session, actor, student_id, Action.CASE_MANAGE)
+    _ensure_children(session, select(literal(student_id)))
+    child = session.scalar(select(Child).where(Child.student_id == student_id))
+    assert child is not None
+    return child
+
+
+def _new_child(session: Session, actor: Actor, given: ChildIn) -> Child:
+    problems = []
+    name = given.name.strip()
+    if not name or " " in name:
+        problems.append("姓名不能为空,也不能含空格")
+    number = None
+    if given.id_number.strip():
+        number, problem = resident_id_problem(given.id_number)
+        if problem:
+            problems.append(f"身份证号:{problem}")
+        elif session.scalar(select(Student.id).where(Student.id_number == number)):
+            problems.append("该身份证号已有学籍:请在学生档案中为其建档,不要另建儿童")
+        elif session.scalar(select(Child.id).where(Child.id_number == number)):
+            problems.append("该身份证号的儿童已在个案中:请打开该儿童,不要重复建档")
+    phone = None
+    if given.guardian_phone.strip():
+        phone, problem = phone_problem(given.guardian_phone)
+        if problem:
+            problems.append(f"监护人电话:{problem}")
+    school = session.scalar(select(School).where(School.id == given.school_id, school_condition(actor)))
+    if school is None:
+        problems.append("请选择您管辖范围内负责跟进的学校")
+    if problems:
+        raise CaseError(";".join(problems))
+    child = Child(
+        name=name,
+        sex=given.sex,
+        birth_date=given.birth_date,
+        id_number=number,
+        township_id=given.township_id,
+        village_id=given.village_id,
+        school_id=given.school_id,
+        address=given.address.strip() or None,
+        guardian_name=given.guardian_name.strip() or None,
+        guardian_phone=phone,
+    )
+    session.add(child)
+    session.flush()
+    return child
+
+
+def open_case(
+    session: Session,
+    *,
+    actor: Actor,
+    category: CaseCategory,
+    risk: RiskLevel,
+    risk_reason: str,
+    student_id: int | None = None,
+    child_id: int | None = None,
+    new_child: ChildIn | None = None,
+    disability_type: str = "",
+) -> Case:
+    """Open a case by hand for a registry student, a child already followed, or a child with no record."""
+    require(session, actor, Action.CASE_MANAGE)
+    lock_tail(session)
+    if student_id is not None:
+        child = _child_of_student(session, actor, student_id)
+    elif child_id is not None:
+        child = child_in_scope(session, actor, child_id, Action.CASE_MANAGE)
+    elif new_child is not None:
+        child = _new_child(session, actor, new_child)
+    else:
+        raise CaseError("请选择学生或填写儿童信息")
+    assert child.id is not None
+    if child.birth_date is not None and age_on(child.birth_date, today()) not in SCHOOL_AGE:
+        raise CaseError(
+            f"{child.name} 现年 {age_on(child.birth_date, today())} 周岁,不是义务教育适龄儿童(6–15周岁)"
+        )
+    if category in _open_categories(session, child.id):
+        raise CaseError(f"{child.name} 已有在办的“{category.label}”个案,请在原个案中跟进")
+    if not risk_reason.strip():
+        raise CaseError("请填写风险等级的依据")
+    disability = disability_type.strip().removesuffix("残疾") or None
+    if category is CaseCategory.DISABLED and disability not in DISABILITY_TYPES:
+        raise CaseError(f"残疾个案须选择残疾类型:{'、'.join(DISABILITY_TYPES)}")
+    case = Case(
+        child_id=child.id,
+        category=category.value,
+        disability_type=disability if category is CaseCategory.DISABLED else None,
+        risk_level=risk.value,
+        risk_reason=risk_reason.strip()[:200],
+        source=CaseSource.MANUAL.value,
+        opened_on=today(),
+        opened_by=actor.user_id,
+    )
+    if child.student_id is not None:
+        case.education_user_id = session.scalar(
+            select(_default_education_user()).where(Student.id == child.student_id)
+        )
+    session.add(case)
+    session.flush()
+    assert case.id is not None
+    _event(
+        session,
+        case.id,
+        actor,
+        "opened",
+        f"人工建档:{category.label},风险{risk.label}({risk_reason.strip()})",
+    )
+    record(
+        session,
+        actor=actor,
+        action="create",
+        entity_type="case",
+        entity_id=case.id,
+        after={"child_id": child.id, "category": category.value, "risk_level": risk.value},
+        detail=f"{child.name}:{category.label}",
+    )
+    session.commit()
+    session.refresh(case)
+    return case
+
+
+# ---- changing a case ---------------------------------------------------------------------------------
+
+
+def _case(session: Session, actor: Actor, case_id: int, action: Action) -> tuple[Case, Child]:
+    require(session, actor, action)
+    lock_tail(session)
+    case = session.get(Case, case_id)
+    if case is None:
+        raise CaseError("没有找到该个案")
+    return case, child_in_scope(session, actor, case.child_id, action)
+
+
+def _audit(
+    session: Session, actor: Actor, case: Case, action: str, before: dict, after: dict, detail: str
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="case",
+        entity_id=case.id,
+        before=before,
+        after=after,
+        detail=detail,
+    )
+
+
+def set_status(session: Session, *, actor: Actor, case_id: int, status: CaseStatus, note: str = "") -> None:
+    """Move a case between 新建, 跟进中 and 已返校/稳定 (closing has its own step)."""
+    case, _ = _case(session, actor, case_id, Action.CASE_MANAGE)
+    current = CaseStatus(case.status)
+    problem = status_problem(current, status)
+    if problem:
+        raise CaseError(problem)
+    if status is current:
+        session.rollback()
+        return
+    case.status = status.value
+    detail = f"状态:{current.label}→{status.label}" + (f"({note.strip()})" if note.strip() else "")
+    _event(session, case_id, actor, "status", detail)
+    _audit(session, actor, case, "update", {"status": current.value}, {"status": status.value}, detail)
+    session.commit()
+
+
+def set_risk(session: Session, *, actor: Actor, case_id: int, risk: RiskLevel, reason: str) -> None:
+    """Change a case's risk level, with the reason."""
+    case, _ = _case(session, actor, case_id, Action.CASE_MANAGE)
+    if not reason.strip():
+        raise CaseError("请填写调整风险等级的原因")
+    before = case.risk_level
+    case.risk_level, case.risk_reason = risk.value, reason.strip()[:200]
+    detail = f"风险:{RiskLevel(before).label}→{risk.label}({reason.strip()})"
+    _event(session, case_id, actor, "risk", detail)
+    _audit(session, actor, case, "update", {"risk_level": before}, {"risk_level": risk.value}, detail)
+    session.commit()
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    """双线包保: the education-line teacher, and the government-line cadre (an account, or a name and phone)."""
+
+    education_user_id: int | None
+    government_user_id: int | None = None
+    government_name: str = ""
+    government_phone: str = ""
+
+
+def _check_responsibility(session: Session, child: Child, given: Responsibility) -> tuple[str | None, str]:
+    """Check the people named; return the government contact's phone (normalised) and a description."""
+    problems = []
+    parts = []
+    if given.education_user_id is None:
+        problems.append("请选择教育线包保教师")
+    else:
+        teacher = session.get(AppUser, given.education_user_id)
+        if (
+            teacher is None
+            or not teacher.is_active
+            or teacher.role != Role.TEACHER
+            or teacher.school_id != child.school_id
+        ):
+            problems.append("教育线包保人须是该儿童所在(跟进)学校的在用教师账号")
+        else:
+            parts.append(f"教育线 {teacher.display_name}")
+    phone = None
+    if given.government_user_id is not None:
+        cadre = session.get(AppUser, given.government_user_id)
+        if (
+            cadre is None
+            or not cadre.is_active
+            or cadre.role != Role.TOWNSHIP_OFFICIAL
+            or cadre.township_id != child.township_id
+        ):
+            problems.append("政府线包保人须是该儿童所在乡镇的在用乡镇干部账号")
+        else:
+            parts.append(f"政府线 {cadre.display_name}")
+    elif given.government_name.strip():
+        phone, problem = phone_problem(given.government_phone)
+        if problem or not phone:
+            problems.append(f"政府线联系人电话:{problem or '请填写电话'}")
+        else:
+            parts.append(f"政府线 {given.government_name.strip()}")
+    else:
+        problems.append("请选择政府线包保干部账号,或填写村(社区)干部姓名和电话")
+    if problems:
+        raise CaseError(";".join(problems))
+    return phone, ",".join(parts)
+
+
+def assign_responsibility(
+    session: Session, *, actor: Actor, case_id: int, people: Responsibility, all_open_cases: bool = True
+) -> int:
+    """Name both responsible people for a case (and by default for every open case of the same child)."""
+    case, child = _case(session, actor, case_id, Action.CASE_MANAGE)
+    if case.status == CaseStatus.CLOSED.value:
+        raise CaseError("已销号的个案不能再指定包保人")
+    phone, described = _check_responsibility(session, child, people)
+    cases = (
+        list(
+            session.scalars(
+                select(Case).where(Case.child_id == child.id, Case.status != CaseStatus.CLOSED.value)
+            )
+        )
+        if all_open_cases
+        else [case]
+    )
+    for each in cases:
+        each.education_user_id = people.education_user_id
+        each.government_user_id = people.government_user_id
+        named = people.government_user_id is None
+        each.government_name = people.government_name.strip() if named else None
+        each.government_phone = phone if named else None
+        _event(session, each.id, actor, "responsibility", f"包保人:{described}")
+    record(
+        session,
+        actor=actor,
+        action="assign",
+        entity_type="case",
+        entity_id=case_id,
+        after={"cases": [c.id for c in cases], "education_user_id": people.education_user_id},
+        detail=f"{child.name}:{described}",
+    )
+    session.commit()
+    return len(cases)
+
+
+def _set_closed(session: Session, actor: Actor, case: Case, closing: Closing) -> None:
+    case.status = CaseStatus.CLOSED.value
+    case.closed_on = closing.on or today()
+    case.close_reason = closing.reason.value
+    case.close_evidence = closing.evidence.strip()[:300]
+    case.receiving_school = closing.receiving_school.strip()[:100] or None
+    case.closed_by = actor.user_id
+    where = f",接收学校:{closing.receiving_school.strip()}" if closing.receiving_school.strip() else ""
+    detail = f"销号:{closing.reason.label}{where}(依据:{closing.evidence.strip()})"
+    _event(session, case.id, actor, "closed", detail)
+    _audit(session, actor, case, "close", {"status": "open"}, {"close_reason": closing.reason.value}, detail)
+
+
+def close_case(session: Session, *, actor: Actor, case_id: int, closing: Closing) -> None:
+    """销号: close a case with a reason from the fixed list and the evidence noted."""
+    case, _ = _case(session, actor, case_id, Action.CASE_MANAGE)
+    if case.status == CaseStatus.CLOSED.value:
+        raise CaseError("该个案已销号")
+    problems = closing_problems(CaseCategory(case.category), closing, opened_on=case.opened_on, today=today())
+    if problems:
+        raise CaseError(";".join(problems))
+    _set_closed(session, actor, case, closing)
+    session.commit()
+
+
+def reopen_case(session: Session, *, actor: Actor, case_id: int, reason: str) -> None:
+    """Reopen a closed case (the child is at risk again): back in the open ledger, history kept."""
+    case, child = _case(session, actor, case_id, Action.CASE_MANAGE)
+    if case.status != CaseStatus.CLOSED.value:
+        raise CaseError("只有已销号的个案可以重新开启")
+    problem = reopen_problem(CaseCategory(case.category), _open_categories(session, child.id), reason)
+    if problem:
+        raise CaseError(problem)
+    before = {"status": case.status, "close_reason": case.close_reason}
+    case.status = CaseStatus.FOLLOWING.value
+    case.closed_on = case.close_reason = case.close_evidence = case.receiving_school = case.closed_by = None
+    detail = f"重新开启:{reason.strip()}"
+    _event(session, case_id, actor, "reopened", detail)
+    _audit(session, actor, case, "reopen", before, {"status": case.status}, detail)
+    try:
+        session.commit()
+    except IntegrityError:  # another open case of the category was opened meanwhile: the unique index says no
+        session.rollback()
+        raise CaseError(
+            f"该儿童已有一个在办的“{CaseCategory(case.category).label}”个案,不能再开启一个"
+        ) from None
