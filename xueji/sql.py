@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, Select, Subquery, case, cast, func, or_, select
+from datetime import date, timedelta
+
+from sqlalchemy import Integer, Select, Subquery, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from xueji.models import FamilyMember, SchoolClass, Student
 from xueji.rules.class_code import cohort_in_grade
 from xueji.rules.registration import RecordGap
+from xueji.rules.visits import VisitPolicy
 from xueji.rules.vocab import Stage
 
 
@@ -65,3 +68,21 @@ def record_gap(gap: RecordGap, family: Subquery) -> ColumnElement[bool]:
     if gap is RecordGap.GUARDIAN:
         return family.c.guardian == 0  # NULL (no family) is not this gap
     return family.c.phone == 0
+
+
+def visit_base(last_visit: ColumnElement, opened_on: ColumnElement) -> ColumnElement:
+    """The day a case's visit interval runs from: its last visit since it opened, else its opening
+    (rules.visits.visit_due without the interval)."""
+    return case((last_visit > opened_on, last_visit), else_=opened_on)
+
+
+def visit_deadline_passed(
+    base: ColumnElement, category: ColumnElement, policy: VisitPolicy, day: date
+) -> ColumnElement[bool]:
+    """True when base + the category's interval falls before `day`: rules.visits.visit_due(...) < day, with the
+    per-category cutoff (day − interval) computed here, so the database compares plain dates."""
+    cutoff = case(
+        *((category == c.value, literal(day - timedelta(days=n))) for c, n in policy.days.items()),
+        else_=literal(day),
+    )
+    return base < cutoff

@@ -120,7 +120,7 @@ def _child_values(student_ids: Select) -> Select:
     )
 
 
-def _ensure_children(session: Session, student_ids: Select) -> None:
+def ensure_children(session: Session, student_ids: Select) -> None:
     """Give each of these students a Child row if they have none yet (one statement)."""
     session.execute(
         insert(Child).from_select(
@@ -166,7 +166,7 @@ def _open_for_students(
 ) -> int:
     """Open a case of this category for each of these students with none open; return how many (set-based,
     so an import of a whole county stays a handful of statements)."""
-    _ensure_children(session, student_ids)
+    ensure_children(session, student_ids)
     before = session.scalar(select(func.coalesce(func.max(Case.id), 0)))
     disability = Student.disability_type if category is CaseCategory.DISABLED else null()
     rows = (
@@ -337,7 +337,7 @@ def apply_status_change(session: Session, *, actor: Actor, change: StatusChange,
 
 def _child_of_student(session: Session, actor: Actor, student_id: int) -> Child:
     student_in_scope(session, actor, student_id, Action.CASE_MANAGE)
-    _ensure_children(session, select(literal(student_id)))
+    ensure_children(session, select(literal(student_id)))
     child = session.scalar(select(Child).where(Child.student_id == student_id))
     assert child is not None
     return child
