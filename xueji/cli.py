@@ -20,7 +20,16 @@ from xueji.excel.registry_template import TemplateError, blank_template, error_w
 from xueji.models import County, School, Student
 from xueji.rules.registry_record import CheckedRow
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services import accounts, audit_log, registry_import, rollover, rosters, students
+from xueji.services import (
+    accounts,
+    audit_log,
+    cases,
+    registry_import,
+    rollover,
+    rosters,
+    students,
+    visit_import,
+)
 
 
 def _safe_url(url: str) -> str:
@@ -178,6 +187,38 @@ def cmd_import_students(args: argparse.Namespace) -> int:
             Path(args.report).write_bytes(error_workbook(plan.rejected))
             print(f"错误报告已写入 {args.report}", file=sys.stderr)
         return 1
+    return 0
+
+
+def cmd_import_visits(args: argparse.Namespace) -> int:
+    data = Path(args.file).read_bytes()
+    with session_scope() as session:
+        actor = _acting(session, args)
+        sheet = visit_import.check_visits(session, actor=actor, data=data)
+        print(f"检查结果:可导入 {len(sheet.good)} 条,有错误 {len(sheet.bad_rows)} 行")
+        if sheet.problems:
+            for problem in sheet.problems[:20]:
+                print(
+                    f"  第{problem.row}行 [{problem.column}] “{problem.value}”:{problem.reason}",
+                    file=sys.stderr,
+                )
+            if args.report:
+                Path(args.report).write_bytes(visit_import.error_workbook(sheet))
+                print(f"错误报告已写入 {args.report}", file=sys.stderr)
+            print("未导入任何家访记录。", file=sys.stderr)
+            return 1
+        if args.dry_run:
+            print("仅检查(--dry-run),未写入。")
+            return 0
+        count = visit_import.commit_visits(session, actor=actor, data=data, file_name=Path(args.file).name)
+    print(f"已导入 {count} 条家访记录,已记入审计日志。")
+    return 0
+
+
+def cmd_open_lost(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        count = cases.open_lost_cases(session, actor=_acting(session, args))
+    print(f"已为 {count} 名流生建立疑似辍学个案。" if count else "没有需要新建个案的流生。")
     return 0
 
 
@@ -349,6 +390,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
     p.set_defaults(func=cmd_import_students)
 
+    p = imports.add_parser(
+        "visits", help="导入纸质家访记录(家访导入模板 xlsx);有错误行时不写入并返回非零 (import home visits)"
+    )
+    p.add_argument("file", help="家访导入模板 .xlsx")
+    p.add_argument("--report", help="有错误行时,把错误行和原因写入此 xlsx")
+    p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
+    p.set_defaults(func=cmd_import_visits)
+
+    case_commands = sub.add_parser("cases", help="个案 (cases)").add_subparsers(
+        dest="cases_command", metavar="子命令"
+    )
+    p = case_commands.add_parser(
+        "open-lost",
+        help="为开学一周后仍未报到的流生建立疑似辍学个案(可每日定时运行) (open cases for lost students)",
+    )
+    p.set_defaults(func=cmd_open_lost)
+
     p = sub.add_parser("rollover", help="学年升级:六年级、九年级毕业,建立新学年 (start a school year)")
     p.add_argument("--year", type=int, required=True, help="升入的学年的开始年份,如 2027")
     p.add_argument("--dry-run", action="store_true", help="只预览,不修改")
@@ -397,6 +455,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         TemplateError,
         registry_import.ImportBlocked,
         rollover.RolloverError,
+        visit_import.VisitImportBlocked,
+        cases.CaseError,
     ) as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 1

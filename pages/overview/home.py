@@ -5,7 +5,10 @@ import streamlit as st
 from xueji import charts
 from xueji.auth import Action
 from xueji.clock import today
+from xueji.db import session_scope
+from xueji.rules.cases import CaseCategory
 from xueji.rules.vocab import ScopeKind
+from xueji.services import ledgers
 from xueji.services.exports import export_table
 from xueji.ui.overview import scoped_overview
 from xueji.ui.session import require_actor
@@ -40,6 +43,19 @@ with left:
 with right:
     st.plotly_chart(charts.students_by_grade(data.grades), width="stretch")
     st.dataframe(data.grades, hide_index=True, width="stretch")
+
+st.subheader("控辍保学")
+with session_scope() as session:
+    open_cases = ledgers.open_counts(session, actor=actor)
+    gaps = ledgers.gaps_frame(ledgers.responsibility_gaps(session, actor=actor))
+cols = st.columns(4)
+cols[0].metric("在办个案", f"{sum(open_cases.values()):,}")
+cols[1].metric("疑似辍学", open_cases.get(CaseCategory.SUSPECTED_DROPOUT, 0))
+cols[2].metric("辍学", open_cases.get(CaseCategory.DROPOUT, 0))
+cols[3].metric("缺包保人的个案", int(gaps["缺任一线"].sum()) if len(gaps) else 0)
+if len(gaps):
+    st.caption("双线包保未落实的学校(每个在办个案须有教育线和政府线包保人,详见“包保督办”):")
+    st.dataframe(gaps, hide_index=True, width="stretch")
 
 st.subheader("各学校")
 st.dataframe(data.schools, hide_index=True, width="stretch")

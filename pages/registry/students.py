@@ -64,9 +64,9 @@ st.dataframe(students.roster_frame(page.rows), hide_index=True, width="stretch")
 pager(page.total, key="student_page", page_size=PAGE_SIZE)
 
 if page.rows:
-    pick, go = st.columns([3, 1], vertical_alignment="bottom")
+    pick, go, visit = st.columns([3, 1, 1], vertical_alignment="bottom")
     chosen = pick.selectbox(
-        "打开学生档案",
+        "选择学生",
         page.rows,
         format_func=lambda r: f"{r.name} · {r.school} {r.class_name}",
         key="open_pick",
@@ -74,6 +74,9 @@ if page.rows:
     if go.button("打开档案", key="open_record"):
         st.session_state["student_detail_id"] = chosen.id
         st.switch_page("pages/registry/student_detail.py")
+    if actor.can(Action.VISIT_LOG) and visit.button("登记家访", key="open_visit"):
+        st.session_state["visit_target"] = {"child_id": None, "student_id": chosen.id}
+        st.switch_page("pages/cases/visits.py")
 
 if actor.can(Action.STUDENT_REVEAL) and page.rows:
     with st.expander("查看完整身份证号和电话(需填写事由,将记入审计日志)"):

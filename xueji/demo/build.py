@@ -13,6 +13,7 @@ from sqlmodel import Session
 from xueji.auth import hash_password
 from xueji.db import refresh_statistics
 from xueji.demo import names
+from xueji.demo.cases import load_cases, load_head_teachers, load_visits
 from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec
 from xueji.demo.term_start import load_intake_gaps, load_term_start
 from xueji.models import (
@@ -362,6 +363,9 @@ PARTS: list[Callable[[Session, DemoContext], None]] = [
     _load_accounts,
     load_intake_gaps,
     load_term_start,
+    load_head_teachers,
+    load_cases,
+    load_visits,
     _mark_demo,
 ]
 

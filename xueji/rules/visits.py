@@ -160,3 +160,17 @@ def visit_state(due: date, *, today: date, warn_days: int) -> VisitState:
     if due <= today + timedelta(days=warn_days):
         return VisitState.DUE
     return VisitState.OK
+
+
+def parse_day(text: str) -> date:
+    """A date as people write it in a sheet: 2026-11-20, 2026/11/20, 2026.11.20 or 20261120."""
+    cleaned = text.strip().replace("/", "-").replace(".", "-")
+    if cleaned.isdigit() and len(cleaned) == 8:
+        cleaned = f"{cleaned[:4]}-{cleaned[4:6]}-{cleaned[6:]}"
+    parts = cleaned.split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise ValueError("日期应写成 2026-11-20 或 20261120")
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        raise ValueError("不是有效的日期") from None

@@ -25,6 +25,7 @@ from xueji.models import (
     StatusChange,
     Student,
     TeacherAssignment,
+    Township,
     Village,
 )
 from xueji.rules.cases import (
@@ -44,7 +45,13 @@ from xueji.rules.cases import (
 from xueji.rules.registry_record import DISABILITY_TYPES, phone_problem, resident_id_problem
 from xueji.rules.status_changes import ChangeKind
 from xueji.rules.vocab import Role, StudentStatus
-from xueji.services.access import child_in_scope, require, school_condition, student_in_scope
+from xueji.services.access import (
+    child_in_scope,
+    require,
+    school_condition,
+    student_in_scope,
+    township_condition,
+)
 
 
 class CaseError(ValueError):
@@ -156,7 +163,7 @@ def _default_education_user() -> object:
     )
 
 
-def _open_for_students(
+def open_for_students(
     session: Session,
     actor: Actor,
     category: CaseCategory,
@@ -247,7 +254,7 @@ def open_registry_cases(session: Session, *, actor: Actor, students: Select) -> 
             col(Student.merged_into_id).is_(None),
             col(Student.archived_at).is_(None),
         )
-        count = _open_for_students(session, actor, category, flagged, CaseSource.REGISTRY, "学籍标记")
+        count = open_for_students(session, actor, category, flagged, CaseSource.REGISTRY, "学籍标记")
         if count:
             opened[category] = count
     _audit_opened(session, actor, CaseSource.REGISTRY, opened)
@@ -266,7 +273,7 @@ def open_lost_cases(session: Session, *, actor: Actor) -> int:
         return 0
     lock_tail(session)
     reason = "开学一周后未报到,无转学、休学手续"
-    count = _open_for_students(session, actor, CaseCategory.SUSPECTED_DROPOUT, lost, CaseSource.LOST, reason)
+    count = open_for_students(session, actor, CaseCategory.SUSPECTED_DROPOUT, lost, CaseSource.LOST, reason)
     _audit_opened(session, actor, CaseSource.LOST, Counter({CaseCategory.SUSPECTED_DROPOUT: count}))
     session.commit()
     return count
@@ -301,7 +308,7 @@ def apply_status_change(session: Session, *, actor: Actor, change: StatusChange,
     ids = select(literal(student.id))
     if kind is ChangeKind.DROPOUT:
         reason = f"辍学异动已批准:{change.reason}"
-        count = _open_for_students(session, actor, CaseCategory.DROPOUT, ids, CaseSource.DROPOUT, reason)
+        count = open_for_students(session, actor, CaseCategory.DROPOUT, ids, CaseSource.DROPOUT, reason)
         _audit_opened(session, actor, CaseSource.DROPOUT, Counter({CaseCategory.DROPOUT: count}))
     child = session.scalar(select(Child).where(Child.student_id == student.id))
     if child is None or child.id is None:
@@ -649,3 +656,19 @@ def reopen_case(session: Session, *, actor: Actor, case_id: int, reason: str) ->
         raise CaseError(
             f"该儿童已有一个在办的“{CaseCategory(case.category).label}”个案,不能再开启一个"
         ) from None
+
+
+def places(session: Session, *, actor: Actor) -> list[tuple[int, str, list[tuple[int, str]]]]:
+    """The townships in scope with their villages, for the form of a child with no registry record."""
+    require(session, actor, Action.CASE_MANAGE)
+    townships = session.execute(
+        select(Township.id, Township.name).where(township_condition(actor)).order_by(Township.code)
+    ).all()
+    villages: dict[int, list[tuple[int, str]]] = {}
+    for vid, tid, name in session.execute(
+        select(Village.id, Village.township_id, Village.name)
+        .where(col(Village.township_id).in_([t for t, _ in townships]))
+        .order_by(Village.code)
+    ):
+        villages.setdefault(tid, []).append((vid, name))
+    return [(tid, name, villages.get(tid, [])) for tid, name in townships]

@@ -268,6 +268,7 @@ class GapRow:
     open_cases: int
     no_education: int
     no_government: int
+    missing: int  # lacking either
 
 
 def responsibility_gaps(session: Session, *, actor: Actor) -> list[GapRow]:
@@ -276,8 +277,11 @@ def responsibility_gaps(session: Session, *, actor: Actor) -> list[GapRow]:
     require(session, actor, Action.CASE_READ)
     no_edu = func.sum(case((missing_education(), 1), else_=0))
     no_gov = func.sum(case((missing_government(), 1), else_=0))
+    either = func.sum(case((or_(missing_education(), missing_government()), 1), else_=0))
     query = (
-        select(Township.name, func.coalesce(School.name, "(未指定学校)"), func.count(), no_edu, no_gov)
+        select(
+            Township.name, func.coalesce(School.name, "(未指定学校)"), func.count(), no_edu, no_gov, either
+        )
         .select_from(Case)
         .join(Child, Case.child_id == Child.id)
         .join(Township, Child.township_id == Township.id)
@@ -292,6 +296,18 @@ def responsibility_gaps(session: Session, *, actor: Actor) -> list[GapRow]:
 
 def gaps_frame(rows: list[GapRow]) -> pd.DataFrame:
     return pd.DataFrame(
-        [(r.township, r.school, r.open_cases, r.no_education, r.no_government) for r in rows],
-        columns=["乡镇", "学校", "在办个案", "缺教育线包保人", "缺政府线包保人"],
+        [(r.township, r.school, r.open_cases, r.no_education, r.no_government, r.missing) for r in rows],
+        columns=["乡镇", "学校", "在办个案", "缺教育线包保人", "缺政府线包保人", "缺任一线"],
     )
+
+
+def open_counts(session: Session, *, actor: Actor) -> dict[CaseCategory, int]:
+    """Open cases in scope per category."""
+    require(session, actor, Action.CASE_READ)
+    query = (
+        select(Case.category, func.count())
+        .join(Child, Case.child_id == Child.id)
+        .where(Case.status != CaseStatus.CLOSED.value, child_condition(actor))
+        .group_by(Case.category)
+    )
+    return {CaseCategory(c): n for c, n in session.execute(query)}

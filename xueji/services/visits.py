@@ -61,7 +61,57 @@ def child_for_visit(
     return child
 
 
-def _carry_to_cases(session: Session, actor: Actor, child_id: int, visit: HomeVisit) -> None:
+@dataclass(frozen=True)
+class VisitTarget:
+    """Who a visit form is for, and what it starts filled with."""
+
+    child_id: int | None
+    student_id: int | None
+    name: str
+    visitor: str  # the person logging, as the first visitor
+    risk: RiskLevel  # the highest risk among the child's open cases (low when none)
+    next_visit_on: date  # today + the shortest interval among the open cases' categories
+    categories: list[str]
+
+
+def visit_target(
+    session: Session, *, actor: Actor, child_id: int | None = None, student_id: int | None = None
+) -> VisitTarget:
+    """Check the actor may log a visit for this child, and prefill the form."""
+    require(session, actor, Action.VISIT_LOG)
+    if child_id is None and student_id is not None:
+        student = student_in_scope(session, actor, student_id, Action.VISIT_LOG)
+        child_id = session.scalar(select(Child.id).where(Child.student_id == student_id))
+        name = student.name
+    else:
+        child = child_in_scope(session, actor, child_id or 0, Action.VISIT_LOG)
+        student_id, name = child.student_id, child.name
+    open_cases = (
+        list(
+            session.scalars(
+                select(Case).where(Case.child_id == child_id, Case.status != CaseStatus.CLOSED.value)
+            )
+        )
+        if child_id
+        else []
+    )
+    policy = get_settings().visit_policy
+    risks = [RiskLevel(c.risk_level) for c in open_cases]
+    risk = min(risks, key=list(RiskLevel).index) if risks else RiskLevel.LOW
+    days = min((policy.interval(CaseCategory(c.category)) for c in open_cases), default=30)
+    user = session.get(AppUser, actor.user_id) if actor.user_id else None
+    return VisitTarget(
+        child_id,
+        student_id,
+        name,
+        user.display_name if user else actor.username,
+        risk,
+        today() + timedelta(days=days),
+        [CaseCategory(c.category).label for c in open_cases],
+    )
+
+
+def carry_to_cases(session: Session, actor: Actor, child_id: int, visit: HomeVisit) -> None:
     """A visit moves the child's open cases on: new ones to 跟进中, the risk to what the visit found, and a
     child back at school after a return attempt to 已返校/稳定 (the case is closed separately, with evidence)."""
     risk = RiskLevel(visit.risk_after)
@@ -122,7 +172,7 @@ def log_visit(
     visit = HomeVisit(**visit_row(facts, child.id, actor))
     session.add(visit)
     session.flush()
-    _carry_to_cases(session, actor, child.id, visit)
+    carry_to_cases(session, actor, child.id, visit)
     record(
         session,
         actor=actor,

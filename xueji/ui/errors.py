@@ -11,6 +11,7 @@ from xueji.auth import PermissionDenied
 from xueji.excel.registry_template import TemplateError
 from xueji.services.accounts import AccountError
 from xueji.services.assignments import AssignmentError
+from xueji.services.cases import CaseError
 from xueji.services.holidays import HolidayError
 from xueji.services.registry_checks import RegistryCheckError
 from xueji.services.registry_import import ImportBlocked
@@ -19,6 +20,8 @@ from xueji.services.status_changes import StatusChangeError
 from xueji.services.student_record import StudentRecordError
 from xueji.services.term_reports import TermReportError
 from xueji.services.transfer_lookup import TransferLookupError
+from xueji.services.visit_import import VisitImportBlocked
+from xueji.services.visits import VisitError
 
 SHOWN = (
     PermissionDenied,
@@ -33,6 +36,9 @@ SHOWN = (
     RolloverError,
     TermReportError,
     RegistryCheckError,
+    CaseError,
+    VisitError,
+    VisitImportBlocked,
 )
 
 

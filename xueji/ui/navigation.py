@@ -25,6 +25,21 @@ class PageSpec:
 
 PAGES = (
     PageSpec("pages/overview/home.py", "概况", ":material/dashboard:", Action.OVERVIEW_READ, "概况"),
+    PageSpec("pages/cases/visits.py", "家访", ":material/home_pin:", Action.VISIT_LOG, "控辍保学"),
+    PageSpec("pages/cases/ledgers.py", "控辍保学台账", ":material/list_alt:", Action.CASE_READ, "控辍保学"),
+    PageSpec(
+        "pages/cases/case_detail.py", "个案详情", ":material/folder_shared:", Action.CASE_READ, "控辍保学"
+    ),
+    PageSpec(
+        "pages/cases/supervision.py",
+        "包保督办",
+        ":material/supervisor_account:",
+        Action.OVERVIEW_READ,
+        "控辍保学",
+    ),
+    PageSpec(
+        "pages/cases/import_visits.py", "家访导入", ":material/upload_file:", Action.VISIT_LOG, "控辍保学"
+    ),
     PageSpec("pages/registry/students.py", "学生名册", ":material/groups:", Action.STUDENT_READ, "学籍"),
     PageSpec("pages/registry/student_detail.py", "学生档案", ":material/badge:", Action.STUDENT_READ, "学籍"),
     PageSpec(
