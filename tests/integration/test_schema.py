@@ -16,8 +16,12 @@ from xueji.models import (
     AppUser,
     AuditLog,
     CalendarDay,
+    Case,
+    CaseEvent,
+    Child,
     County,
     FamilyMember,
+    HomeVisit,
     RegistryCheck,
     Rollover,
     School,
@@ -148,6 +152,39 @@ def _one_of_each(session):
             extra=0,
             mismatched=0,
             findings=[{"kind": "missing", "name": "李浩宇", "id_number": "430181********001X"}],
+            recorded_by=user.id,
+        ),
+    ]
+    child = Child(student_id=student.id, name="李浩宇", township_id=township.id, school_id=school.id)
+    session.add(child)
+    session.flush()
+    case = Case(
+        child_id=child.id,
+        category="left_behind",
+        risk_level="low",
+        risk_reason="父母在外务工",
+        source="registry",
+        opened_on=date(2025, 9, 1),
+        education_user_id=user.id,
+        government_name="刘村干",
+        government_phone="13800138000",
+    )
+    session.add(case)
+    session.flush()
+    rows += [
+        child,
+        case,
+        CaseEvent(case_id=case.id, user_id=user.id, kind="opened", detail="学籍标记自动建档:留守儿童"),
+        HomeVisit(
+            child_id=child.id,
+            visit_date=date(2025, 9, 10),
+            kind="visit",
+            method="home",
+            visitors="周老师",
+            met_with="祖母",
+            child_situation="在校表现稳定",
+            risk_after="low",
+            next_visit_on=date(2025, 10, 10),
             recorded_by=user.id,
         ),
     ]
