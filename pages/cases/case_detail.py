@@ -13,6 +13,7 @@ from xueji.services.ledgers import LedgerFilter, Standing
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 
+TIMELINE_SHOWN = 30
 actor = require_actor(Action.CASE_READ)
 st.title("个案详情")
 if message := st.session_state.pop("case_done", None):
@@ -193,14 +194,16 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
         st.rerun()
 
 st.subheader("时间线")
-if detail.timeline:
-    st.dataframe(
-        pd.DataFrame(
-            [(t.day, t.kind, t.what, t.by) for t in detail.timeline],
-            columns=["日期", "类型", "内容", "记录人"],
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-else:
+if not detail.timeline:
     st.info("还没有记录")
+
+
+def show(entries: list) -> None:
+    for entry in entries:  # text, not a grid: readable on a phone
+        st.markdown(f"**{entry.day:%Y-%m-%d} · {entry.kind}** · {entry.by}  \n{entry.what}")
+
+
+show(detail.timeline[:TIMELINE_SHOWN])
+if len(detail.timeline) > TIMELINE_SHOWN:
+    with st.expander(f"更早的 {len(detail.timeline) - TIMELINE_SHOWN} 条"):
+        show(detail.timeline[TIMELINE_SHOWN:])

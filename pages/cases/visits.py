@@ -114,7 +114,7 @@ st.subheader("我包保的孩子")
 if not due:
     st.info("您目前没有作为教育线包保人的在办个案。可在下方查找您的学生登记家访。")
 for row, state in zip(due, states, strict=True):
-    mark = {VisitState.OVERDUE: "🔴", VisitState.DUE: "🟠", VisitState.OK: "🟢"}[state]
+    mark = {VisitState.OVERDUE: ":red[●]", VisitState.DUE: ":orange[●]", VisitState.OK: ":green[●]"}[state]
     line, button = st.columns([4, 1], vertical_alignment="center")
     last = f"上次 {row.last_visit:%m-%d}" if row.last_visit else "尚未家访"
     line.markdown(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -102,8 +103,8 @@ def browser():
         b.close()
 
 
-def _sign_in(browser, url, username):
-    page = browser.new_page(viewport={"width": 1400, "height": 1400}, locale="zh-CN")
+def _sign_in(browser, url, username, viewport=None):
+    page = browser.new_page(viewport=viewport or {"width": 1400, "height": 1400}, locale="zh-CN")
     page.goto(url)
     page.get_by_label("账号").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
@@ -152,6 +153,8 @@ def test_a_teacher_sees_only_their_students_and_logs_out(app_url, browser):
         ).scalar_one()
     assert 0 < own < school
     page = _sign_in(browser, url, "demo_teacher")
+    page.get_by_role("heading", name="家访", exact=True).wait_for(timeout=30_000)  # a teacher's home page
+    page.get_by_role("link", name="我的学生").click()
     page.get_by_role("heading", name="我的学生").wait_for(timeout=30_000)
     page.get_by_text(f"共 {own} 名学生").wait_for(timeout=30_000)
     assert page.get_by_role("link", name="审计日志").count() == 0
@@ -222,3 +225,28 @@ def test_a_registrar_searches_opens_the_record_and_requests_a_transfer_out(app_u
         ).one()
     assert (kind, state, destination) == ("transfer_out", "submitted", "广东省东莞市长安镇中心小学")
     assert initials  # the record carries its pinyin initials for the list's search
+
+
+def test_a_teacher_logs_a_visit_on_a_phone_and_sees_it_in_the_timeline(app_url, browser):
+    url, engine = app_url
+    page = _sign_in(browser, url, "demo_teacher", viewport={"width": 390, "height": 844})
+    page.get_by_role("heading", name="家访", exact=True).wait_for(timeout=30_000)
+    page.get_by_role("button", name="家访", exact=True).first.click()  # one tap from the due list
+    heading = page.get_by_role("heading", name=re.compile("登记家访:"))
+    heading.wait_for(timeout=30_000)
+    name = heading.inner_text().split(":", 1)[1].strip()
+    assert page.get_by_label("家访人(多人用顿号分隔)").input_value() == "周老师"  # prefilled
+    page.get_by_label("见到/联系上的人").fill("祖母")
+    page.get_by_label("孩子情况").fill("手机端登记:孩子按时到校")
+    page.get_by_role("button", name="保存家访记录").click()
+    page.get_by_text(f"已保存 {name} 的家访记录").wait_for(timeout=30_000)
+    _shot(page, "teacher_visit_phone.png")
+    page.get_by_role("link", name="查看该儿童的个案与时间线").click()
+    page.get_by_role("heading", name="个案详情").wait_for(timeout=30_000)
+    page.get_by_text("手机端登记:孩子按时到校").wait_for(timeout=30_000)
+    page.close()
+    with session_scope(engine) as session:
+        visitors, situation = session.execute(
+            text("SELECT visitors, child_situation FROM home_visit ORDER BY id DESC LIMIT 1")
+        ).one()
+    assert (visitors, situation) == ("周老师", "手机端登记:孩子按时到校")

@@ -231,6 +231,7 @@ def open_for_students(
 
 
 def _audit_opened(session: Session, actor: Actor, source: CaseSource, opened: Counter[CaseCategory]) -> None:
+    opened = +opened  # only the categories that opened something
     if opened:
         counts = ",".join(f"{c.label} {n}" for c, n in opened.items())
         record(
