@@ -213,7 +213,9 @@ def open_for_students(
         "opened_by",
         "education_user_id",
     ]
-    opened = session.execute(insert(Case).from_select(columns, rows)).rowcount  # type: ignore[attr-defined]
+    session.execute(insert(Case).from_select(columns, rows))
+    # counted, not taken from rowcount: an ORM-enabled INSERT … SELECT reports -1 on psycopg
+    opened = session.scalar(select(func.count()).select_from(Case).where(col(Case.id) > before)) or 0
     if opened:
         session.execute(
             insert(CaseEvent).from_select(
