@@ -23,6 +23,7 @@ from xueji.rules.vocab import Role, ScopeKind
 from xueji.services import (
     accounts,
     audit_log,
+    case_opening,
     cases,
     registry_import,
     rollover,
@@ -217,7 +218,7 @@ def cmd_import_visits(args: argparse.Namespace) -> int:
 
 def cmd_open_lost(args: argparse.Namespace) -> int:
     with session_scope() as session:
-        count = cases.open_lost_cases(session, actor=_acting(session, args))
+        count = case_opening.open_lost_cases(session, actor=_acting(session, args))
     print(f"已为 {count} 名流生建立疑似辍学个案。" if count else "没有需要新建个案的流生。")
     return 0
 

@@ -7,7 +7,7 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.cases import CaseCategory, RiskLevel
-from xueji.services import cases, ledgers, students
+from xueji.services import case_opening, cases, ledgers, students
 from xueji.services.ledgers import Ledger, LedgerFilter, Standing
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
@@ -20,7 +20,7 @@ st.caption("动态销号:个案只有在写明销号原因和依据后才离开�
 
 if actor.can(Action.CASE_MANAGE) and not st.session_state.get("lost_synced"):
     with shown_as_error(), session_scope() as session:  # lost students become suspected dropouts
-        opened = cases.open_lost_cases(session, actor=actor)
+        opened = case_opening.open_lost_cases(session, actor=actor)
         st.session_state["lost_synced"] = True
         if opened:
             st.info(f"已为 {opened} 名开学一周后仍未报到的流生建立疑似辍学个案。")

@@ -18,7 +18,7 @@ from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.models import AppUser, AuditLog, Case, Child, School, Student
 from xueji.rules.cases import CaseCategory, CaseStatus, CloseReason, Closing, RiskLevel
 from xueji.rules.status_changes import ChangeKind
-from xueji.services import cases, ledgers, registry_import
+from xueji.services import case_opening, cases, ledgers, registry_import
 from xueji.services.ledgers import Ledger, LedgerFilter, Standing
 from xueji.services.status_changes import ChangeRequest, decide_change, submit_change
 from xueji.services.student_record import correct_student
@@ -135,7 +135,7 @@ def test_lost_students_become_suspected_dropouts_once(demo_engine, actors):
     assert lost
     for expected in (len(lost), 0):
         with session_scope(demo_engine) as session:
-            assert cases.open_lost_cases(session, actor=registrar) == expected
+            assert case_opening.open_lost_cases(session, actor=registrar) == expected
     assert all("suspected_dropout" in open_cases(demo_engine, sid) for sid in lost)
     with session_scope(demo_engine) as session:
         entry = session.scalars(

@@ -1,40 +1,33 @@
-"""个案: opened by hand or automatically (the registry's flags, lost students, approved dropouts), the two
-responsible people (双线包保), status and risk, closed with a reason (销号) and reopened. Every write is
-audited and leaves an event on the case's timeline."""
+"""个案 by hand: opened for a registry student or a child with no record, the two responsible people (双线包保),
+status and risk, closed with a reason (销号) and reopened. Every write is audited and leaves an event on the
+case's timeline. (The cases the system opens and closes itself: services.case_opening.)"""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, exists, func, insert, literal, null, select
+from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
-from xueji.clock import now, today
+from xueji.clock import today
 from xueji.models import (
     AppUser,
     Case,
-    CaseEvent,
     Child,
     School,
-    SchoolClass,
-    StatusChange,
     Student,
-    TeacherAssignment,
     Township,
     Village,
 )
 from xueji.rules.cases import (
-    FLAG_CATEGORIES,
     SCHOOL_AGE,
     CaseCategory,
     CaseSource,
     CaseStatus,
-    CloseReason,
     Closing,
     RiskLevel,
     age_on,
@@ -43,8 +36,7 @@ from xueji.rules.cases import (
     status_problem,
 )
 from xueji.rules.registry_record import DISABILITY_TYPES, phone_problem, resident_id_problem
-from xueji.rules.status_changes import ChangeKind
-from xueji.rules.vocab import Role, StudentStatus
+from xueji.rules.vocab import Role
 from xueji.services.access import (
     child_in_scope,
     require,
@@ -52,22 +44,18 @@ from xueji.services.access import (
     student_in_scope,
     township_condition,
 )
+from xueji.services.case_opening import (
+    add_event,
+    audit_case,
+    default_education_user,
+    ensure_children,
+    open_categories,
+    set_closed,
+)
 
 
 class CaseError(ValueError):
     """The case cannot be changed as asked; the message says why, in Chinese."""
-
-
-# The registry flag behind each automatically opened category.
-_FLAG_COLUMNS = {
-    CaseCategory.LEFT_BEHIND: Student.left_behind,
-    CaseCategory.MIGRANT: Student.migrant,
-    CaseCategory.DISABLED: Student.disabled,
-    CaseCategory.HARDSHIP: Student.needs_aid,
-    CaseCategory.ORPHAN: Student.orphan,
-}
-# A record whose child may still need following: not gone from the registry.
-_FOLLOWED = (StudentStatus.ENROLLED.value, StudentStatus.SUSPENDED.value, StudentStatus.DROPPED_OUT.value)
 
 
 @dataclass(frozen=True)
@@ -84,262 +72,6 @@ class ChildIn:
     address: str = ""
     guardian_name: str = ""
     guardian_phone: str = ""
-
-
-def _event(session: Session, case_id: int | None, actor: Actor, kind: str, detail: str) -> None:
-    session.add(CaseEvent(case_id=case_id, user_id=actor.user_id, kind=kind, detail=detail[:500]))
-
-
-def _open_categories(session: Session, child_id: int) -> set[CaseCategory]:
-    return {
-        CaseCategory(c)
-        for c in session.scalars(
-            select(Case.category).where(Case.child_id == child_id, Case.status != CaseStatus.CLOSED.value)
-        )
-    }
-
-
-# ---- the child behind a case -------------------------------------------------------------------------
-
-
-def _child_values(student_ids: Select) -> Select:
-    """Child rows for these students: identity from the registry; the township where they live if known,
-    else their school's."""
-    return (
-        select(
-            Student.id,
-            Student.name,
-            Student.sex,
-            Student.birth_date,
-            Student.id_number,
-            func.coalesce(Village.township_id, School.township_id),
-            Student.home_village_id,
-            Student.school_id,
-            Student.home_address,
-            literal(now()),
-        )
-        .join(School, Student.school_id == School.id)
-        .outerjoin(Village, Student.home_village_id == Village.id)
-        .where(
-            col(Student.id).in_(student_ids),
-            ~exists(select(Child.id).where(Child.student_id == Student.id)),
-        )
-    )
-
-
-def ensure_children(session: Session, student_ids: Select) -> None:
-    """Give each of these students a Child row if they have none yet (one statement)."""
-    session.execute(
-        insert(Child).from_select(
-            [
-                "student_id",
-                "name",
-                "sex",
-                "birth_date",
-                "id_number",
-                "township_id",
-                "village_id",
-                "school_id",
-                "address",
-                "created_at",
-            ],
-            _child_values(student_ids),
-        )
-    )
-
-
-def _default_education_user() -> object:
-    """The teacher who answers for the student (教师包学生): assigned one by one, else the head teacher,
-    else a teacher assigned to the class. A correlated expression over Student."""
-    one_by_one = select(func.min(TeacherAssignment.user_id)).where(TeacherAssignment.student_id == Student.id)
-    head = select(SchoolClass.head_teacher_id).where(SchoolClass.id == Student.class_id)
-    by_class = select(func.min(TeacherAssignment.user_id)).where(
-        TeacherAssignment.class_id == Student.class_id
-    )
-    return func.coalesce(
-        one_by_one.correlate(Student).scalar_subquery(),
-        head.correlate(Student).scalar_subquery(),
-        by_class.correlate(Student).scalar_subquery(),
-    )
-
-
-def open_for_students(
-    session: Session,
-    actor: Actor,
-    category: CaseCategory,
-    student_ids: Select,
-    source: CaseSource,
-    reason: str,
-) -> int:
-    """Open a case of this category for each of these students with none open; return how many (set-based,
-    so an import of a whole county stays a handful of statements)."""
-    ensure_children(session, student_ids)
-    before = session.scalar(select(func.coalesce(func.max(Case.id), 0)))
-    disability = Student.disability_type if category is CaseCategory.DISABLED else null()
-    rows = (
-        select(
-            Child.id,
-            literal(category.value),
-            disability,
-            literal(category.default_risk.value),
-            literal(reason[:200]),
-            literal(CaseStatus.OPEN.value),
-            literal(source.value),
-            literal(today()),
-            literal(actor.user_id),
-            _default_education_user(),
-        )
-        .join(Student, Child.student_id == Student.id)
-        .where(
-            col(Child.student_id).in_(student_ids),
-            ~exists(
-                select(Case.id).where(
-                    Case.child_id == Child.id,
-                    Case.category == category.value,
-                    Case.status != CaseStatus.CLOSED.value,
-                )
-            ),
-        )
-    )
-    columns = [
-        "child_id",
-        "category",
-        "disability_type",
-        "risk_level",
-        "risk_reason",
-        "status",
-        "source",
-        "opened_on",
-        "opened_by",
-        "education_user_id",
-    ]
-    session.execute(insert(Case).from_select(columns, rows))
-    # counted, not taken from rowcount: an ORM-enabled INSERT … SELECT reports -1 on psycopg
-    opened = session.scalar(select(func.count()).select_from(Case).where(col(Case.id) > before)) or 0
-    if opened:
-        session.execute(
-            insert(CaseEvent).from_select(
-                ["case_id", "at", "user_id", "kind", "detail"],
-                select(
-                    Case.id,
-                    literal(now()),
-                    literal(actor.user_id),
-                    literal("opened"),
-                    literal(f"{source.label}自动建档:{category.label}"),
-                ).where(col(Case.id) > before),
-            )
-        )
-    return opened
-
-
-def _audit_opened(session: Session, actor: Actor, source: CaseSource, opened: Counter[CaseCategory]) -> None:
-    opened = +opened  # only the categories that opened something
-    if opened:
-        counts = ",".join(f"{c.label} {n}" for c, n in opened.items())
-        record(
-            session,
-            actor=actor,
-            action="auto_open",
-            entity_type="case",
-            detail=f"{source.label}自动建档:{counts}",
-        )
-
-
-def open_registry_cases(session: Session, *, actor: Actor, students: Select) -> Counter[CaseCategory]:
-    """Open the cases the registry flags call for (留守, 随迁, 残疾, 家庭经济困难, 孤儿) among these students (a
-    select of ids), never a second open case of a category; audited; the caller commits."""
-    opened: Counter[CaseCategory] = Counter()
-    for category in FLAG_CATEGORIES:
-        flagged = select(Student.id).where(
-            col(Student.id).in_(students),
-            col(_FLAG_COLUMNS[category]).is_(True),
-            col(Student.status).in_(_FOLLOWED),
-            col(Student.merged_into_id).is_(None),
-            col(Student.archived_at).is_(None),
-        )
-        count = open_for_students(session, actor, category, flagged, CaseSource.REGISTRY, "学籍标记")
-        if count:
-            opened[category] = count
-    _audit_opened(session, actor, CaseSource.REGISTRY, opened)
-    return opened
-
-
-def open_lost_cases(session: Session, *, actor: Actor) -> int:
-    """Open a suspected-dropout case (疑似辍学) for every lost student (流生) in scope without one; committed."""
-    from xueji.services.term_reports import (
-        lost_student_ids,  # term reports read cases' counterpart, not vice versa
-    )
-
-    require(session, actor, Action.CASE_MANAGE)
-    lost = lost_student_ids(session, actor=actor)
-    if lost is None:
-        return 0
-    lock_tail(session)
-    reason = "开学一周后未报到,无转学、休学手续"
-    count = open_for_students(session, actor, CaseCategory.SUSPECTED_DROPOUT, lost, CaseSource.LOST, reason)
-    _audit_opened(session, actor, CaseSource.LOST, Counter({CaseCategory.SUSPECTED_DROPOUT: count}))
-    session.commit()
-    return count
-
-
-# ---- what an approved status change does to the cases -------------------------------------------------
-
-
-def _close_open(
-    session: Session,
-    actor: Actor,
-    child_id: int,
-    categories: tuple[CaseCategory, ...] | None,
-    reason: CloseReason,
-    evidence: str,
-    receiving_school: str = "",
-) -> None:
-    query = select(Case).where(Case.child_id == child_id, Case.status != CaseStatus.CLOSED.value)
-    if categories is not None:
-        query = query.where(col(Case.category).in_([c.value for c in categories]))
-    for case in session.scalars(query):
-        _set_closed(session, actor, case, Closing(reason, evidence, receiving_school, today()))
-
-
-def apply_status_change(session: Session, *, actor: Actor, change: StatusChange, student: Student) -> None:
-    """Bring the child's cases in line with an approved status change (the caller commits): a dropout opens a
-    dropout case (a suspected one moves to the dropout ledger); a return closes it as back at school; a death
-    or a transfer out of the system closes every open case; a transfer in hands the cases to the new school,
-    whose teachers must take over the education line."""
-    kind = ChangeKind(change.kind)
-    evidence = f"{kind.label}申请 #{change.id} 已批准"
-    ids = select(literal(student.id))
-    if kind is ChangeKind.DROPOUT:
-        reason = f"辍学异动已批准:{change.reason}"
-        count = open_for_students(session, actor, CaseCategory.DROPOUT, ids, CaseSource.DROPOUT, reason)
-        _audit_opened(session, actor, CaseSource.DROPOUT, Counter({CaseCategory.DROPOUT: count}))
-    child = session.scalar(select(Child).where(Child.student_id == student.id))
-    if child is None or child.id is None:
-        return
-    if kind is ChangeKind.DROPOUT:
-        _close_open(
-            session,
-            actor,
-            child.id,
-            (CaseCategory.SUSPECTED_DROPOUT,),
-            CloseReason.CONFIRMED_DROPOUT,
-            evidence,
-        )
-    elif kind in (ChangeKind.RETURN, ChangeKind.RESUMPTION):
-        out = (CaseCategory.SUSPECTED_DROPOUT, CaseCategory.DROPOUT)
-        _close_open(session, actor, child.id, out, CloseReason.RETURNED, evidence)
-    elif kind is ChangeKind.DEATH:
-        _close_open(session, actor, child.id, None, CloseReason.DEATH, evidence)
-    elif kind is ChangeKind.TRANSFER_OUT:
-        where = change.destination or "外地学校"
-        _close_open(session, actor, child.id, None, CloseReason.ENROLLED_ELSEWHERE, evidence, where)
-    elif kind is ChangeKind.TRANSFER_IN and child.school_id != student.school_id:
-        child.school_id = student.school_id
-        for case in session.scalars(
-            select(Case).where(Case.child_id == child.id, Case.status != CaseStatus.CLOSED.value)
-        ):
-            case.education_user_id = None
-            _event(session, case.id, actor, "responsibility", "转入新学校:教育线包保人待新学校指定")
 
 
 # ---- opening by hand ---------------------------------------------------------------------------------
@@ -422,7 +154,7 @@ def open_case(
         raise CaseError(
             f"{child.name} 现年 {age_on(child.birth_date, today())} 周岁,不是义务教育适龄儿童(6–15周岁)"
         )
-    if category in _open_categories(session, child.id):
+    if category in open_categories(session, child.id):
         raise CaseError(f"{child.name} 已有在办的“{category.label}”个案,请在原个案中跟进")
     if not risk_reason.strip():
         raise CaseError("请填写风险等级的依据")
@@ -441,12 +173,12 @@ def open_case(
     )
     if child.student_id is not None:
         case.education_user_id = session.scalar(
-            select(_default_education_user()).where(Student.id == child.student_id)
+            select(default_education_user()).where(Student.id == child.student_id)
         )
     session.add(case)
     session.flush()
     assert case.id is not None
-    _event(
+    add_event(
         session,
         case.id,
         actor,
@@ -479,21 +211,6 @@ def _case(session: Session, actor: Actor, case_id: int, action: Action) -> tuple
     return case, child_in_scope(session, actor, case.child_id, action)
 
 
-def _audit(
-    session: Session, actor: Actor, case: Case, action: str, before: dict, after: dict, detail: str
-) -> None:
-    record(
-        session,
-        actor=actor,
-        action=action,
-        entity_type="case",
-        entity_id=case.id,
-        before=before,
-        after=after,
-        detail=detail,
-    )
-
-
 def set_status(session: Session, *, actor: Actor, case_id: int, status: CaseStatus, note: str = "") -> None:
     """Move a case between 新建, 跟进中 and 已返校/稳定 (closing has its own step)."""
     case, _ = _case(session, actor, case_id, Action.CASE_MANAGE)
@@ -506,8 +223,8 @@ def set_status(session: Session, *, actor: Actor, case_id: int, status: CaseStat
         return
     case.status = status.value
     detail = f"状态:{current.label}→{status.label}" + (f"({note.strip()})" if note.strip() else "")
-    _event(session, case_id, actor, "status", detail)
-    _audit(session, actor, case, "update", {"status": current.value}, {"status": status.value}, detail)
+    add_event(session, case_id, actor, "status", detail)
+    audit_case(session, actor, case, "update", {"status": current.value}, {"status": status.value}, detail)
     session.commit()
 
 
@@ -519,8 +236,8 @@ def set_risk(session: Session, *, actor: Actor, case_id: int, risk: RiskLevel, r
     before = case.risk_level
     case.risk_level, case.risk_reason = risk.value, reason.strip()[:200]
     detail = f"风险:{RiskLevel(before).label}→{risk.label}({reason.strip()})"
-    _event(session, case_id, actor, "risk", detail)
-    _audit(session, actor, case, "update", {"risk_level": before}, {"risk_level": risk.value}, detail)
+    add_event(session, case_id, actor, "risk", detail)
+    audit_case(session, actor, case, "update", {"risk_level": before}, {"risk_level": risk.value}, detail)
     session.commit()
 
 
@@ -599,7 +316,7 @@ def assign_responsibility(
         named = people.government_user_id is None
         each.government_name = people.government_name.strip() if named else None
         each.government_phone = phone if named else None
-        _event(session, each.id, actor, "responsibility", f"包保人:{described}")
+        add_event(session, each.id, actor, "responsibility", f"包保人:{described}")
     record(
         session,
         actor=actor,
@@ -613,19 +330,6 @@ def assign_responsibility(
     return len(cases)
 
 
-def _set_closed(session: Session, actor: Actor, case: Case, closing: Closing) -> None:
-    case.status = CaseStatus.CLOSED.value
-    case.closed_on = closing.on or today()
-    case.close_reason = closing.reason.value
-    case.close_evidence = closing.evidence.strip()[:300]
-    case.receiving_school = closing.receiving_school.strip()[:100] or None
-    case.closed_by = actor.user_id
-    where = f",接收学校:{closing.receiving_school.strip()}" if closing.receiving_school.strip() else ""
-    detail = f"销号:{closing.reason.label}{where}(依据:{closing.evidence.strip()})"
-    _event(session, case.id, actor, "closed", detail)
-    _audit(session, actor, case, "close", {"status": "open"}, {"close_reason": closing.reason.value}, detail)
-
-
 def close_case(session: Session, *, actor: Actor, case_id: int, closing: Closing) -> None:
     """销号: close a case with a reason from the fixed list and the evidence noted."""
     case, _ = _case(session, actor, case_id, Action.CASE_MANAGE)
@@ -634,7 +338,7 @@ def close_case(session: Session, *, actor: Actor, case_id: int, closing: Closing
     problems = closing_problems(CaseCategory(case.category), closing, opened_on=case.opened_on, today=today())
     if problems:
         raise CaseError(";".join(problems))
-    _set_closed(session, actor, case, closing)
+    set_closed(session, actor, case, closing)
     session.commit()
 
 
@@ -643,15 +347,15 @@ def reopen_case(session: Session, *, actor: Actor, case_id: int, reason: str) ->
     case, child = _case(session, actor, case_id, Action.CASE_MANAGE)
     if case.status != CaseStatus.CLOSED.value:
         raise CaseError("只有已销号的个案可以重新开启")
-    problem = reopen_problem(CaseCategory(case.category), _open_categories(session, child.id), reason)
+    problem = reopen_problem(CaseCategory(case.category), open_categories(session, child.id), reason)
     if problem:
         raise CaseError(problem)
     before = {"status": case.status, "close_reason": case.close_reason}
     case.status = CaseStatus.FOLLOWING.value
     case.closed_on = case.close_reason = case.close_evidence = case.receiving_school = case.closed_by = None
     detail = f"重新开启:{reason.strip()}"
-    _event(session, case_id, actor, "reopened", detail)
-    _audit(session, actor, case, "reopen", before, {"status": case.status}, detail)
+    add_event(session, case_id, actor, "reopened", detail)
+    audit_case(session, actor, case, "reopen", before, {"status": case.status}, detail)
     try:
         session.commit()
     except IntegrityError:  # another open case of the category was opened meanwhile: the unique index says no

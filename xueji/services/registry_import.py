@@ -24,7 +24,7 @@ from xueji.perf import collector_paused
 from xueji.rules.registry_record import check_row
 from xueji.services.access import require
 from xueji.services.calendar import school_year_on
-from xueji.services.cases import open_registry_cases
+from xueji.services.case_opening import open_registry_cases
 from xueji.services.registry_plan import (
     ImportPlan,
     SchoolRef,

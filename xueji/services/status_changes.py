@@ -30,7 +30,7 @@ from xueji.rules.vocab import Role, ScopeKind, StudentStatus
 from xueji.rules.working_days import WorkCalendar, add_working_days, working_days_left
 from xueji.services.access import deny, require, school_condition, student_in_scope
 from xueji.services.calendar import school_year_on
-from xueji.services.cases import apply_status_change
+from xueji.services.case_opening import apply_status_change
 from xueji.services.class_sizes import class_size_problem
 
 

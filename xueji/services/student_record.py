@@ -21,7 +21,7 @@ from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.vocab import StudentStatus
 from xueji.services.access import sees_full_identifiers, student_in_scope
 from xueji.services.calendar import school_year_on
-from xueji.services.cases import open_registry_cases
+from xueji.services.case_opening import open_registry_cases
 from xueji.services.class_sizes import class_size_problem
 from xueji.services.registry_plan import MEMBER_FIELDS, STUDENT_FIELDS
 from xueji.services.students import StudentRow, get_student

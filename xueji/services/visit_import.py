@@ -21,7 +21,7 @@ from xueji.models import Child, HomeVisit, Student
 from xueji.rules.cases import RiskLevel
 from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod, parse_day, visit_problems
 from xueji.services.access import child_condition, require, student_condition
-from xueji.services.cases import ensure_children
+from xueji.services.case_opening import ensure_children
 from xueji.services.visits import carry_to_cases, earliest_visit_day, visit_row
 
 COLUMNS = {  # header → key, in the template's order

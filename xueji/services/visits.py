@@ -28,7 +28,7 @@ from xueji.rules.visits import (
 )
 from xueji.services.access import child_condition, child_in_scope, require, student_in_scope
 from xueji.services.calendar import school_year_on
-from xueji.services.cases import ensure_children
+from xueji.services.case_opening import ensure_children
 from xueji.sql import visit_base, visit_deadline_passed
 
 
