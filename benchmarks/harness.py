@@ -75,6 +75,34 @@ def fastest(repeat: int, run: Callable[[], object]) -> float:
     return best
 
 
+PER_CALL = 0.005  # a query of about a millisecond: the fixed cost of a call dominates the ratio
+
+
+def service_ratios(cases: Callable[[Session], tuple]) -> Callable[[str, str, int], bool]:
+    """A report for main(): for each (label, service) of cases(session), the bare SQL it sends (captured,
+    replayed on the driver's cursor, rows fetched) against the service itself; target ratio ≤ 1.5, or under
+    PER_CALL more."""
+
+    def report(name: str, url: str, repeat: int) -> bool:
+        engine = make_engine(url)
+        capture = Capture(engine)
+        ok = True
+        print(f"{name}:")
+        print(f"  {'case':<22} {'rows':>6} {'bare SQL':>9} {'service':>9} {'ratio':>6}")
+        with Session(engine) as session:
+            for label, service in cases(session):
+                rows = service()  # warm
+                bare = replay(session, capture.statements_of(service))
+                bare()
+                a, b = fastest(repeat, bare), fastest(repeat, service)
+                ok &= b / a <= 1.5 or b - a < PER_CALL
+                print(f"  {label:<18} {rows:>6,} {a * 1000:>7.1f}ms {b * 1000:>7.1f}ms {b / a:>6.2f}")
+        engine.dispose()
+        return ok
+
+    return report
+
+
 def main(doc: str, report: Callable[[str, str, int], bool]) -> int:
     """The command line every benchmark shares: build (or reuse) the county on SQLite and, given a URL, on
     PostgreSQL; report on each; exit non-zero when a target is missed."""

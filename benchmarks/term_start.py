@@ -20,16 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("XUEJI_TODAY", "2026-11-23")
 
-from harness import Capture, fastest, main, replay  # noqa: E402
+from harness import main, service_ratios  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from xueji.db import make_engine  # noqa: E402
 from xueji.models import SchoolClass  # noqa: E402
 from xueji.services import registration, registry_checks, term_reports  # noqa: E402
 from xueji.services.accounts import actor_by_username  # noqa: E402
-
-PER_CALL = 0.005
 
 
 def cases(session: Session):  # noqa: ANN201
@@ -55,23 +52,5 @@ def cases(session: Session):  # noqa: ANN201
     )
 
 
-def report(name: str, url: str, repeat: int) -> bool:
-    engine = make_engine(url)
-    capture = Capture(engine)
-    ok = True
-    print(f"{name}:")
-    print(f"  {'case':<22} {'rows':>6} {'bare SQL':>9} {'service':>9} {'ratio':>6}")
-    with Session(engine) as session:
-        for label, service in cases(session):
-            rows = service()  # warm
-            bare = replay(session, capture.statements_of(service))
-            bare()
-            a, b = fastest(repeat, bare), fastest(repeat, service)
-            ok &= b / a <= 1.5 or b - a < PER_CALL
-            print(f"  {label:<18} {rows:>6,} {a * 1000:>7.1f}ms {b * 1000:>7.1f}ms {b / a:>6.2f}")
-    engine.dispose()
-    return ok
-
-
 if __name__ == "__main__":
-    raise SystemExit(main(__doc__, report))
+    raise SystemExit(main(__doc__, service_ratios(cases)))

@@ -21,6 +21,7 @@ from xueji.models import AppUser, AuditLog, Case, Child, HomeVisit, School, Scho
 from xueji.rules.cases import CaseCategory, RiskLevel
 from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod, visit_due
 from xueji.services import cases, visit_import, visits
+from xueji.services.case_detail import child_detail
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 TODAY = date(2026, 11, 23)
@@ -94,6 +95,8 @@ def test_a_teacher_cannot_log_or_read_a_visit_outside_their_responsibility(demo_
     assert denied.detail.startswith("visit.log")
     with session_scope(demo_engine) as session, pytest.raises(PermissionDenied):
         visits.log_visit(session, actor=teacher, facts=facts(), child_id=outside_child)
+    with session_scope(demo_engine) as session, pytest.raises(PermissionDenied):
+        child_detail(session, actor=teacher, child_id=outside_child)
 
 
 def test_a_visit_with_problems_is_refused_whole(demo_engine, actors):
