@@ -1,12 +1,16 @@
 """Test data beyond the demo county: made through the real services, never inserted behind their back."""
 
+from datetime import date
+
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from xueji.auth import Actor
 from xueji.db import session_scope
 from xueji.models import AppUser, School, SchoolClass
+from xueji.rules.cases import RiskLevel
 from xueji.rules.class_code import parse_class_code
+from xueji.rules.visits import VisitFacts, VisitKind, VisitMethod
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services import accounts
 
@@ -52,3 +56,20 @@ def class_of(engine: Engine, school: str, grade: int, *, school_year: int = 2026
             if parse_class_code(code).grade(school_year) == grade:
                 return class_id
     raise AssertionError("no such class in the demo")
+
+
+def visit_facts(**changes: object) -> VisitFacts:
+    """A complete home visit on 20 Nov 2026 (the demo's week), with the fields given changed."""
+    values: dict[str, object] = {
+        "visit_date": date(2026, 11, 20),
+        "kind": VisitKind.VISIT,
+        "method": VisitMethod.HOME,
+        "visitors": "周老师",
+        "met_with": "祖母",
+        "child_situation": "按时到校",
+        "family_situation": "父母在外务工",
+        "risk_after": RiskLevel.LOW,
+        "next_step": "下月回访",
+        "next_visit_on": date(2026, 12, 20),
+    }
+    return VisitFacts(**(values | changes))  # type: ignore[arg-type]

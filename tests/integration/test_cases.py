@@ -55,6 +55,13 @@ def a_student(engine, **where) -> int:
         return session.scalars(query.order_by(Student.id)).first()
 
 
+def by_hand(session, actor, category: CaseCategory, reason: str, **target) -> Case:
+    """Open a high-risk case by hand for a student (student_id=), a followed child (child_id=) or a new one."""
+    return cases.open_case(
+        session, actor=actor, category=category, risk=RiskLevel.HIGH, risk_reason=reason, **target
+    )
+
+
 def test_the_demo_has_one_open_case_per_registry_flag_and_never_two(demo_engine):
     with session_scope(demo_engine) as session:
         expected = set()
@@ -160,14 +167,7 @@ def test_an_approved_dropout_moves_the_child_to_the_dropout_ledger_and_a_return_
     registrar, county = actors["demo_registrar"], actors["demo_county"]
     student_id = a_student(demo_engine)
     with session_scope(demo_engine) as session:
-        cases.open_case(
-            session,
-            actor=registrar,
-            student_id=student_id,
-            category=CaseCategory.SUSPECTED_DROPOUT,
-            risk=RiskLevel.HIGH,
-            risk_reason="连续两周未到校",
-        )
+        by_hand(session, registrar, CaseCategory.SUSPECTED_DROPOUT, "连续两周未到校", student_id=student_id)
     change = _change(
         demo_engine,
         registrar,
@@ -222,13 +222,8 @@ def test_closing_takes_the_case_off_the_open_ledger_and_reopening_puts_it_back(d
     registrar = actors["demo_registrar"]
     student_id = a_student(demo_engine)
     with session_scope(demo_engine) as session:
-        case = cases.open_case(
-            session,
-            actor=registrar,
-            student_id=student_id,
-            category=CaseCategory.SUSPECTED_DROPOUT,
-            risk=RiskLevel.HIGH,
-            risk_reason="一周未到校",
+        case = by_hand(
+            session, registrar, CaseCategory.SUSPECTED_DROPOUT, "一周未到校", student_id=student_id
         )
         case_id, child_id = case.id, case.child_id
 
@@ -258,14 +253,7 @@ def test_closing_takes_the_case_off_the_open_ledger_and_reopening_puts_it_back(d
     with session_scope(
         demo_engine
     ) as session:  # a new suspicion opens a new case; the old one cannot reopen now
-        second = cases.open_case(
-            session,
-            actor=registrar,
-            child_id=child_id,
-            category=CaseCategory.SUSPECTED_DROPOUT,
-            risk=RiskLevel.HIGH,
-            risk_reason="再次未到校",
-        )
+        second = by_hand(session, registrar, CaseCategory.SUSPECTED_DROPOUT, "再次未到校", child_id=child_id)
     with session_scope(demo_engine) as session, pytest.raises(cases.CaseError, match="已有一个在办的"):
         cases.reopen_case(session, actor=registrar, case_id=case_id, reason="再次未到校")
     with session_scope(demo_engine) as session:
@@ -297,36 +285,17 @@ def test_a_child_without_a_registry_record_is_followed_and_not_duplicated(demo_e
             id_number="430181201205010013",
             guardian_phone="13800138000",
         )
-        case = cases.open_case(
-            session,
-            actor=township,
-            new_child=child,
-            category=CaseCategory.SUSPECTED_DROPOUT,
-            risk=RiskLevel.HIGH,
-            risk_reason="村干部反映未上初中",
+        case = by_hand(
+            session, township, CaseCategory.SUSPECTED_DROPOUT, "村干部反映未上初中", new_child=child
         )
         assert session.get(Child, case.child_id).student_id is None
     with session_scope(demo_engine) as session, pytest.raises(cases.CaseError, match="已在个案中"):
-        cases.open_case(
-            session,
-            actor=township,
-            new_child=child,
-            category=CaseCategory.DROPOUT,
-            risk=RiskLevel.HIGH,
-            risk_reason="同一儿童",
-        )
+        by_hand(session, township, CaseCategory.DROPOUT, "同一儿童", new_child=child)
     too_old = cases.ChildIn(
         name="李大", township_id=township.scope_id, school_id=school_id, birth_date=date(2009, 1, 1)
     )
     with session_scope(demo_engine) as session, pytest.raises(cases.CaseError, match="不是义务教育适龄儿童"):
-        cases.open_case(
-            session,
-            actor=township,
-            new_child=too_old,
-            category=CaseCategory.SUSPECTED_DROPOUT,
-            risk=RiskLevel.HIGH,
-            risk_reason="超龄",
-        )
+        by_hand(session, township, CaseCategory.SUSPECTED_DROPOUT, "超龄", new_child=too_old)
 
 
 def test_the_two_lines_of_responsibility_are_checked_and_fill_the_gap(demo_engine, actors):

@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from tests.factories import DEMO_SCHOOL
+from tests.factories import DEMO_SCHOOL, visit_facts
 from xueji.auth import PermissionDenied
 from xueji.cli import main as xueji_main
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.models import AppUser, AuditLog, Case, Child, HomeVisit, School, SchoolClass, Student
 from xueji.rules.cases import CaseCategory, RiskLevel
-from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod, visit_due
+from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, visit_due
 from xueji.services import cases, visit_import, visits
 from xueji.services.case_detail import child_detail
 
@@ -27,20 +27,8 @@ pytestmark = pytest.mark.usefixtures("fixed_today")
 TODAY = date(2026, 11, 23)
 
 
-def facts(**changes) -> VisitFacts:
-    values = {
-        "visit_date": date(2026, 11, 20),
-        "kind": VisitKind.VISIT,
-        "method": VisitMethod.HOME,
-        "visitors": "周老师",
-        "met_with": "祖母",
-        "child_situation": "按时到校",
-        "family_situation": "父母在外务工",
-        "risk_after": RiskLevel.MEDIUM,
-        "next_step": "下月回访",
-        "next_visit_on": date(2026, 12, 20),
-    }
-    return VisitFacts(**(values | changes))
+def facts(**changes: object) -> VisitFacts:
+    return visit_facts(**({"risk_after": RiskLevel.MEDIUM} | changes))
 
 
 def teacher_students(engine, *, mine: bool) -> list[int]:

@@ -4,11 +4,11 @@ from datetime import date
 
 import pytest
 
-from xueji.rules.cases import CaseCategory, RiskLevel
+from tests.factories import visit_facts
+from xueji.rules.cases import CaseCategory
 from xueji.rules.visits import (
     DEFAULT_VISIT_DAYS,
     ReturnOutcome,
-    VisitFacts,
     VisitKind,
     VisitMethod,
     VisitState,
@@ -23,21 +23,7 @@ TODAY = date(2026, 11, 23)
 EARLIEST = date(2025, 9, 1)
 
 
-def _visit(**changes) -> VisitFacts:
-    values = {
-        "visit_date": date(2026, 11, 20),
-        "kind": VisitKind.VISIT,
-        "method": VisitMethod.HOME,
-        "visitors": "周老师",
-        "met_with": "祖母",
-        "child_situation": "按时到校",
-        "family_situation": "父母在外务工",
-        "risk_after": RiskLevel.LOW,
-        "next_step": "下月回访",
-        "next_visit_on": date(2026, 12, 20),
-        "outcome": None,
-    }
-    return VisitFacts(**(values | changes))
+_visit = visit_facts
 
 
 def test_a_complete_visit_has_no_problems():

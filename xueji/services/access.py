@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from sqlalchemy import Select, and_, exists, false, or_, select, true, union
 from sqlalchemy.sql.elements import ColumnElement
@@ -47,6 +47,24 @@ def require(session: Session, actor: Actor, action: Action) -> None:
     """Raise PermissionDenied (and audit it) unless the actor's role may do this action."""
     if not actor.can(action):
         deny(session, actor, action.value, f"您的角色({actor.role.label})无权{action.label}")
+
+
+def _found_or_denied(
+    session: Session, actor: Actor, action: Action, query: Select, what: str, entity_type: str, entity_id: int
+) -> Any:
+    """The one row the query finds within the actor's scope; if none, audit the denial and raise."""
+    require(session, actor, action)
+    found = session.scalar(query)
+    if found is None:
+        deny(
+            session,
+            actor,
+            action.value,
+            f"该{what}不在您的管辖范围内",
+            entity_type=entity_type,
+            entity_id=entity_id,
+        )
+    return found
 
 
 def school_condition(actor: Actor) -> ColumnElement[bool]:
@@ -101,34 +119,14 @@ def student_condition(actor: Actor) -> ColumnElement[bool]:
 
 def student_in_scope(session: Session, actor: Actor, student_id: int, action: Action) -> Student:
     """Return the student if the actor may do the action on them; otherwise audit and raise."""
-    require(session, actor, action)
-    student = session.scalar(select(Student).where(Student.id == student_id, student_condition(actor)))
-    if student is None:
-        deny(
-            session,
-            actor,
-            action.value,
-            "该学生不在您的管辖范围内",
-            entity_type="student",
-            entity_id=student_id,
-        )
-    return student
+    query = select(Student).where(Student.id == student_id, student_condition(actor))
+    return _found_or_denied(session, actor, action, query, "学生", "student", student_id)
 
 
 def school_in_scope(session: Session, actor: Actor, school_id: int, action: Action) -> School:
     """Return the school if it lies in the actor's scope; otherwise audit and raise."""
-    require(session, actor, action)
-    school = session.scalar(select(School).where(School.id == school_id, school_condition(actor)))
-    if school is None:
-        deny(
-            session,
-            actor,
-            action.value,
-            "该学校不在您的管辖范围内",
-            entity_type="school",
-            entity_id=school_id,
-        )
-    return school
+    query = select(School).where(School.id == school_id, school_condition(actor))
+    return _found_or_denied(session, actor, action, query, "学校", "school", school_id)
 
 
 def sees_full_identifiers(actor: Actor) -> bool:
@@ -138,22 +136,12 @@ def sees_full_identifiers(actor: Actor) -> bool:
 
 def class_in_scope(session: Session, actor: Actor, class_id: int, action: Action) -> SchoolClass:
     """Return the class if its school lies in the actor's scope; otherwise audit and raise."""
-    require(session, actor, action)
-    found = session.scalar(
+    query = (
         select(SchoolClass)
         .join(School, SchoolClass.school_id == School.id)
         .where(SchoolClass.id == class_id, school_condition(actor))
     )
-    if found is None:
-        deny(
-            session,
-            actor,
-            action.value,
-            "该班级不在您的管辖范围内",
-            entity_type="school_class",
-            entity_id=class_id,
-        )
-    return found
+    return _found_or_denied(session, actor, action, query, "班级", "school_class", class_id)
 
 
 def child_condition(actor: Actor) -> ColumnElement[bool]:
@@ -178,15 +166,5 @@ def child_condition(actor: Actor) -> ColumnElement[bool]:
 
 def child_in_scope(session: Session, actor: Actor, child_id: int, action: Action) -> Child:
     """Return the child if the actor may do the action on them; otherwise audit and raise."""
-    require(session, actor, action)
-    child = session.scalar(select(Child).where(Child.id == child_id, child_condition(actor)))
-    if child is None:
-        deny(
-            session,
-            actor,
-            action.value,
-            "该儿童不在您的管辖或包保范围内",
-            entity_type="child",
-            entity_id=child_id,
-        )
-    return child
+    query = select(Child).where(Child.id == child_id, child_condition(actor))
+    return _found_or_denied(session, actor, action, query, "儿童", "child", child_id)
