@@ -12,6 +12,7 @@ from xueji.services import case_detail, cases, ledgers
 from xueji.services.ledgers import LedgerFilter, Standing
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.widgets import picked
 
 TIMELINE_SHOWN = 30
 actor = require_actor(Action.CASE_READ)
@@ -29,11 +30,14 @@ if search.strip():
     if not unique:
         st.info("没有找到该儿童的个案")
     else:
-        pick, go = st.columns([3, 1], vertical_alignment="bottom")
-        row = pick.selectbox(
-            "找到的儿童", unique, format_func=lambda r: f"{r.name} · {r.school or r.township}"
+        row = picked(
+            "找到的儿童",
+            unique,
+            format_func=lambda r: f"{r.name} · {r.school or r.township}",
+            button="打开",
+            key="case_open",
         )
-        if go.button("打开", key="case_open"):
+        if row is not None:
             st.session_state["case_child_id"] = row.child_id
 
 child_id = st.session_state.get("case_child_id")

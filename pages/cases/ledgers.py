@@ -11,7 +11,7 @@ from xueji.services import case_opening, cases, ledgers, students
 from xueji.services.ledgers import Ledger, LedgerFilter, Standing
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
-from xueji.ui.widgets import export_button, page_offset, pager, student_search
+from xueji.ui.widgets import export_button, page_offset, pager, picked, student_search
 
 PAGE_SIZE = 50
 actor = require_actor(Action.CASE_READ)
@@ -56,14 +56,15 @@ st.dataframe(ledgers.ledger_frame(page.rows), hide_index=True, width="stretch")
 pager(page.total, key="ledger_page", page_size=PAGE_SIZE)
 
 if page.rows:
-    pick, go = st.columns([3, 1], vertical_alignment="bottom")
-    row = pick.selectbox(
+    row = picked(
         "打开个案",
         page.rows,
         format_func=lambda r: f"{r.name} · {r.category} · {r.school}",
-        key="ledger_pick",
+        button="打开",
+        key="ledger_open",
+        pick_key="ledger_pick",
     )
-    if go.button("打开", key="ledger_open"):
+    if row is not None:
         st.session_state["case_child_id"] = row.child_id
         st.switch_page("pages/cases/case_detail.py")
 

@@ -14,7 +14,7 @@ from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod
 from xueji.services import visits
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
-from xueji.ui.widgets import student_search
+from xueji.ui.widgets import picked, student_search
 
 actor = require_actor(Action.VISIT_LOG)
 policy = get_settings().visit_policy
@@ -128,8 +128,13 @@ for row, state in zip(due, states, strict=True):
 st.subheader("查找学生登记家访")
 found = student_search(actor, key="visit_search", label="学生姓名、拼音首字母或身份证号后几位")
 if found:
-    pick, go = st.columns([3, 1], vertical_alignment="bottom")
-    student = pick.selectbox("找到的学生", found, format_func=lambda r: f"{r.name} · {r.class_name}")
-    if go.button("登记家访", key="visit_pick"):
+    student = picked(
+        "找到的学生",
+        found,
+        format_func=lambda r: f"{r.name} · {r.class_name}",
+        button="登记家访",
+        key="visit_pick",
+    )
+    if student is not None:
         choose(student_id=student.id)
         st.rerun()

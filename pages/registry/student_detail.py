@@ -11,18 +11,21 @@ from xueji.services import student_record
 from xueji.ui.change_form import change_request_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
-from xueji.ui.widgets import confirmed_submit, student_search
+from xueji.ui.widgets import confirmed_submit, picked, student_search
 
 actor = require_actor(Action.STUDENT_READ)
 st.title("学生档案")
 
 found = student_search(actor, key="detail_search", label="查找学生(姓名、拼音首字母或身份证号后几位)")
 if found:
-    pick, go = st.columns([3, 1], vertical_alignment="bottom")
-    chosen = pick.selectbox(
-        "找到的学生", found, format_func=lambda r: f"{r.name} · {r.school} {r.class_name}"
+    chosen = picked(
+        "找到的学生",
+        found,
+        format_func=lambda r: f"{r.name} · {r.school} {r.class_name}",
+        button="打开",
+        key="detail_open",
     )
-    if go.button("打开", key="detail_open"):
+    if chosen is not None:
         st.session_state["student_detail_id"] = chosen.id
 student_id = st.session_state.get("student_detail_id")
 if student_id is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
@@ -253,22 +254,14 @@ def responsible_choices(
     """Who may be named for the child: active teachers of the child's school (education line) and active
     township officials of the child's township (government line)."""
     child = child_in_scope(session, actor, child_id, Action.CASE_MANAGE)
-    teachers = session.execute(
-        select(AppUser.id, AppUser.display_name)
-        .where(
-            AppUser.role == Role.TEACHER.value,
-            AppUser.school_id == child.school_id,
-            col(AppUser.is_active).is_(True),
+
+    def active(role: Role, where: ColumnElement[bool]) -> list[tuple[int, str]]:
+        query = select(AppUser.id, AppUser.display_name).where(
+            AppUser.role == role.value, where, col(AppUser.is_active).is_(True)
         )
-        .order_by(AppUser.display_name)
-    ).all()
-    cadres = session.execute(
-        select(AppUser.id, AppUser.display_name)
-        .where(
-            AppUser.role == Role.TOWNSHIP_OFFICIAL.value,
-            AppUser.township_id == child.township_id,
-            col(AppUser.is_active).is_(True),
-        )
-        .order_by(AppUser.display_name)
-    ).all()
-    return [(i, n) for i, n in teachers], [(i, n) for i, n in cadres]
+        return [(i, n) for i, n in session.execute(query.order_by(AppUser.display_name))]
+
+    return (
+        active(Role.TEACHER, AppUser.school_id == child.school_id),
+        active(Role.TOWNSHIP_OFFICIAL, AppUser.township_id == child.township_id),
+    )

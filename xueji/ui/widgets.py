@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import streamlit as st
 from sqlmodel import Session
@@ -13,6 +14,7 @@ from xueji.services import students
 from xueji.services.students import StudentRow
 from xueji.ui.errors import shown_as_error
 
+T = TypeVar("T")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -60,6 +62,21 @@ def student_search(actor: Actor, *, key: str, label: str = "学生姓名或身�
     if not found:
         st.info("本校没有找到该学生")
     return found
+
+
+def picked(
+    label: str,
+    rows: Sequence[T],
+    *,
+    format_func: Callable[[T], str],
+    button: str,
+    key: str,
+    pick_key: str | None = None,
+) -> T | None:
+    """A choice among rows with a button beside it: the row chosen when the button is pressed, else None."""
+    pick, go = st.columns([3, 1], vertical_alignment="bottom")
+    row = pick.selectbox(label, rows, format_func=format_func, key=pick_key)
+    return row if go.button(button, key=key) else None
 
 
 def confirmed_submit(label: str, *, confirm: str, primary: bool = False) -> bool:
