@@ -48,6 +48,10 @@ class Action(StrEnum):
     CASE_READ = "case.read"
     CASE_MANAGE = "case.manage"
     VISIT_LOG = "visit.log"
+    SWEEP_READ = "sweep.read"
+    SWEEP_PLAN = "sweep.plan"
+    SWEEP_RECORD = "sweep.record"
+    SWEEP_REVIEW = "sweep.review"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
 
@@ -71,12 +75,22 @@ class Action(StrEnum):
             "case.read": "查看个案和台账",
             "case.manage": "建档、销号、指定包保人",
             "visit.log": "登记家访和劝返",
+            "sweep.read": "查看排查进度和比对结果",
+            "sweep.plan": "制定排查计划(分村、组队、联系人)",
+            "sweep.record": "入户登记排查结果",
+            "sweep.review": "审核村排查、运行比对",
             "audit.read": "查看审计日志",
             "audit.export": "导出审计日志",
         }[self.value]
 
 
-_READ_STUDENTS = {Action.OVERVIEW_READ, Action.STUDENT_READ, Action.STUDENT_EXPORT, Action.CASE_READ}
+_READ_STUDENTS = {
+    Action.OVERVIEW_READ,
+    Action.STUDENT_READ,
+    Action.STUDENT_EXPORT,
+    Action.CASE_READ,
+    Action.SWEEP_READ,
+}
 
 # The one permission table (role × action). Scope is checked separately, in services.access.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -93,7 +107,15 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     ),
     Role.TOWNSHIP_OFFICIAL: frozenset(
         _READ_STUDENTS
-        | {Action.STUDENT_REVEAL, Action.STATUS_CHANGE_READ, Action.CASE_MANAGE, Action.VISIT_LOG}
+        | {
+            Action.STUDENT_REVEAL,
+            Action.STATUS_CHANGE_READ,
+            Action.CASE_MANAGE,
+            Action.VISIT_LOG,
+            Action.SWEEP_PLAN,
+            Action.SWEEP_RECORD,
+            Action.SWEEP_REVIEW,
+        }
     ),
     Role.REGISTRAR: frozenset(
         _READ_STUDENTS
@@ -109,7 +131,16 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.STATUS_CHANGE_APPROVE,  # only as the sending school of a transfer (services check)
         }
     ),
-    Role.TEACHER: frozenset({Action.STUDENT_READ, Action.STUDENT_EXPORT, Action.CASE_READ, Action.VISIT_LOG}),
+    Role.TEACHER: frozenset(
+        {
+            Action.STUDENT_READ,
+            Action.STUDENT_EXPORT,
+            Action.CASE_READ,
+            Action.VISIT_LOG,
+            Action.SWEEP_READ,
+            Action.SWEEP_RECORD,
+        }
+    ),
     Role.COORDINATOR: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
     Role.SYSTEM: frozenset(Action),
 }

@@ -31,6 +31,8 @@ class Settings:
     lost_student_days: int  # days after term start after which a child not reported is a lost student (流生)
     registry_checks_per_term: int  # 人籍一致 checks each class needs per term
     visit_policy: VisitPolicy  # how often each category of open case must be visited
+    sweep_age_date: tuple[int, int]  # (month, day) of the school year's start year on which sweep ages count
+    sweep_days: int  # days after term start by which each village's sweep is due
     sqlite_busy_timeout_ms: int
     max_failed_logins: int
     lockout_minutes: int
@@ -80,6 +82,13 @@ def _visit_policy(env: dict[str, str]) -> VisitPolicy:
     return VisitPolicy(days=days, warn_days=_int(env, "XUEJI_VISIT_WARN_DAYS", 7, minimum=0))
 
 
+def _sweep_age_date(env: dict[str, str]) -> tuple[int, int]:
+    month_day = _month_day(env, "XUEJI_SWEEP_AGE_DATE", (8, 31))
+    if month_day == (2, 29):
+        raise SettingsError("环境变量 XUEJI_SWEEP_AGE_DATE 不能是 02-29(不是每年都有)")
+    return month_day
+
+
 def _admin_password(env: dict[str, str]) -> str | None:
     """The first administrator's password, if given; a weak one is refused rather than shipped."""
     from xueji.rules.passwords import password_problems
@@ -116,6 +125,8 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         lost_student_days=_int(env, "XUEJI_LOST_STUDENT_DAYS", 7),
         registry_checks_per_term=_int(env, "XUEJI_REGISTRY_CHECKS_PER_TERM", 2),
         visit_policy=_visit_policy(env),
+        sweep_age_date=_sweep_age_date(env),
+        sweep_days=_int(env, "XUEJI_SWEEP_DAYS", 30),
         sqlite_busy_timeout_ms=_int(env, "XUEJI_SQLITE_BUSY_TIMEOUT_MS", 5000),
         max_failed_logins=_int(env, "XUEJI_MAX_FAILED_LOGINS", 5),
         lockout_minutes=_int(env, "XUEJI_LOCKOUT_MINUTES", 10),

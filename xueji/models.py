@@ -441,3 +441,110 @@ class HomeVisit(SQLModel, table=True):
     )  # rules.visits.ReturnOutcome, for a return attempt
     recorded_by: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     recorded_at: datetime = _timestamp()
+
+
+class Sweep(SQLModel, table=True):
+    """拉网式排查: one township's household sweep in one term, split into villages. Ages are counted on the
+    reference date; villages not submitted by the due date are late."""
+
+    __table_args__ = (UniqueConstraint("term_id", "township_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    term_id: int = Field(foreign_key="term.id")
+    township_id: int = Field(foreign_key="township.id", index=True)
+    reference_date: date
+    due_date: date
+    planned_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _timestamp()
+
+
+class SweepVillage(SQLModel, table=True):
+    """One village of a sweep: its team, its government-line contact, its household count, and where its
+    sweep stands (rules.sweeps.VillageStatus)."""
+
+    __tablename__ = "sweep_village"
+    __table_args__ = (UniqueConstraint("sweep_id", "village_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sweep_id: int = Field(foreign_key="sweep.id", index=True)
+    village_id: int = Field(foreign_key="village.id", index=True)
+    status: str = Field(default="planned", max_length=20)  # rules.sweeps.VillageStatus
+    household_count: int | None = None  # households in the village (户籍户数), the coverage denominator
+    contact_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    contact_name: str | None = Field(default=None, max_length=50)  # a village cadre without an account
+    contact_phone: str | None = Field(default=None, max_length=20)
+    return_reason: str | None = Field(default=None, max_length=500)
+    submitted_by: int | None = Field(default=None, foreign_key="app_user.id")
+    submitted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    reviewed_by: int | None = Field(default=None, foreign_key="app_user.id")
+    reviewed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    reconciled_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class SweepTeamMember(SQLModel, table=True):
+    """A teacher account on a village's sweep team."""
+
+    __tablename__ = "sweep_team_member"
+    __table_args__ = (UniqueConstraint("sweep_village_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sweep_village_id: int = Field(foreign_key="sweep_village.id", index=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+
+
+class Household(SQLModel, table=True):
+    """户: a household visited by a village's sweep, known by its group (组) and head (户主)."""
+
+    __table_args__ = (UniqueConstraint("sweep_village_id", "group_name", "head_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sweep_village_id: int = Field(foreign_key="sweep_village.id", index=True)
+    group_name: str = Field(default="", max_length=200)
+    head_name: str = Field(max_length=50)
+    address: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=20)
+    school_age_count: int | None = None
+    note: str | None = Field(default=None, max_length=200)
+    visited_on: date
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    recorded_at: datetime = _timestamp()
+
+
+class SweepChild(SQLModel, table=True):
+    """A child aged 6–15 found by the sweep in a household, where they were found (rules.sweeps.FoundStatus),
+    and what reconciliation matched them to: a registry record and, for a case, a Child."""
+
+    __tablename__ = "sweep_child"
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    sweep_village_id: int = Field(foreign_key="sweep_village.id", index=True)
+    name: str = Field(max_length=50)
+    sex: str | None = Field(default=None, max_length=1)
+    birth_date: date
+    id_number: str | None = Field(default=None, max_length=18, index=True)
+    status: str = Field(max_length=20)  # rules.sweeps.FoundStatus
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    place: str | None = Field(default=None, max_length=200)
+    disability_type: str | None = Field(default=None, max_length=20)
+    note: str | None = Field(default=None, max_length=200)
+    match_kind: str | None = Field(default=None, max_length=10)  # rules.sweeps.MatchKind, after reconciling
+    student_id: int | None = Field(default=None, foreign_key="student.id")
+    child_id: int | None = Field(default=None, foreign_key="child.id")
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = _timestamp()
+
+
+class SweepFinding(SQLModel, table=True):
+    """One line of a reconciliation list (rules.sweeps.Finding) for a sweep child, with its reason and the
+    school concerned (the registry's, else the one the child was found at), replaced on every reconciliation."""
+
+    __tablename__ = "sweep_finding"
+    __table_args__ = (Index("ix_sweep_finding_village_kind", "sweep_village_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sweep_child_id: int = Field(foreign_key="sweep_child.id", index=True)
+    sweep_village_id: int = Field(foreign_key="sweep_village.id")
+    kind: str = Field(max_length=30)
+    reason: str = Field(max_length=300)
+    school_id: int | None = Field(default=None, foreign_key="school.id", index=True)

@@ -10,7 +10,18 @@ from sqlmodel import Session, col
 
 from xueji.audit import record
 from xueji.auth import Action, Actor, PermissionDenied
-from xueji.models import Case, Child, School, SchoolClass, Student, TeacherAssignment, Township
+from xueji.models import (
+    Case,
+    Child,
+    School,
+    SchoolClass,
+    Student,
+    Sweep,
+    SweepTeamMember,
+    SweepVillage,
+    TeacherAssignment,
+    Township,
+)
 from xueji.rules.vocab import Role, ScopeKind
 
 # Roles that need full ID numbers and phone numbers for their job (within their scope): the registrar for
@@ -168,3 +179,35 @@ def child_in_scope(session: Session, actor: Actor, child_id: int, action: Action
     """Return the child if the actor may do the action on them; otherwise audit and raise."""
     query = select(Child).where(Child.id == child_id, child_condition(actor))
     return _found_or_denied(session, actor, action, query, "儿童", "child", child_id)
+
+
+def sweep_village_condition(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on SweepVillage: the villages' sweeps the actor may see. A teacher sees the villages
+    whose team they are on; everyone else the sweeps of the townships in (or holding) their scope."""
+    if actor.role is Role.SYSTEM:
+        return true()
+    if actor.role is Role.TEACHER:
+        return col(SweepVillage.id).in_(
+            select(SweepTeamMember.sweep_village_id).where(SweepTeamMember.user_id == actor.user_id)
+        )
+    return col(SweepVillage.sweep_id).in_(
+        select(Sweep.id).where(
+            col(Sweep.township_id).in_(select(Township.id).where(township_condition(actor)))
+        )
+    )
+
+
+def sweep_village_in_scope(
+    session: Session, actor: Actor, sweep_village_id: int, action: Action
+) -> SweepVillage:
+    """Return the village's sweep if the actor may do the action on it; otherwise audit and raise."""
+    query = select(SweepVillage).where(SweepVillage.id == sweep_village_id, sweep_village_condition(actor))
+    return _found_or_denied(session, actor, action, query, "村的排查", "sweep_village", sweep_village_id)
+
+
+def sweep_in_scope(session: Session, actor: Actor, sweep_id: int, action: Action) -> Sweep:
+    """Return the township's sweep if it lies in the actor's scope; otherwise audit and raise."""
+    query = select(Sweep).where(
+        Sweep.id == sweep_id, col(Sweep.township_id).in_(select(Township.id).where(township_condition(actor)))
+    )
+    return _found_or_denied(session, actor, action, query, "乡镇的排查", "sweep", sweep_id)

@@ -187,7 +187,7 @@ def open_for_students(
     return opened
 
 
-def _audit_opened(session: Session, actor: Actor, source: CaseSource, opened: Counter[CaseCategory]) -> None:
+def audit_opened(session: Session, actor: Actor, source: CaseSource, opened: Counter[CaseCategory]) -> None:
     opened = +opened  # only the categories that opened something
     if opened:
         counts = ",".join(f"{c.label} {n}" for c, n in opened.items())
@@ -215,7 +215,7 @@ def open_registry_cases(session: Session, *, actor: Actor, students: Select) -> 
         count = open_for_students(session, actor, category, flagged, CaseSource.REGISTRY, "学籍标记")
         if count:
             opened[category] = count
-    _audit_opened(session, actor, CaseSource.REGISTRY, opened)
+    audit_opened(session, actor, CaseSource.REGISTRY, opened)
     return opened
 
 
@@ -232,7 +232,7 @@ def open_lost_cases(session: Session, *, actor: Actor) -> int:
     lock_tail(session)
     reason = "开学一周后未报到,无转学、休学手续"
     count = open_for_students(session, actor, CaseCategory.SUSPECTED_DROPOUT, lost, CaseSource.LOST, reason)
-    _audit_opened(session, actor, CaseSource.LOST, Counter({CaseCategory.SUSPECTED_DROPOUT: count}))
+    audit_opened(session, actor, CaseSource.LOST, Counter({CaseCategory.SUSPECTED_DROPOUT: count}))
     session.commit()
     return count
 
@@ -267,7 +267,7 @@ def apply_status_change(session: Session, *, actor: Actor, change: StatusChange,
     if kind is ChangeKind.DROPOUT:
         reason = f"辍学异动已批准:{change.reason}"
         count = open_for_students(session, actor, CaseCategory.DROPOUT, ids, CaseSource.DROPOUT, reason)
-        _audit_opened(session, actor, CaseSource.DROPOUT, Counter({CaseCategory.DROPOUT: count}))
+        audit_opened(session, actor, CaseSource.DROPOUT, Counter({CaseCategory.DROPOUT: count}))
     child = session.scalar(select(Child).where(Child.student_id == student.id))
     if child is None or child.id is None:
         return
