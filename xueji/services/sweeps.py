@@ -224,7 +224,7 @@ def _team(session: Session, sweep_village_id: int | None) -> list[int]:
 # ---- recording households ---------------------------------------------------------------------------------
 
 
-def _entry_village(session: Session, actor: Actor, sweep_village_id: int) -> tuple[SweepVillage, Sweep, date]:
+def entry_village(session: Session, actor: Actor, sweep_village_id: int) -> tuple[SweepVillage, Sweep, date]:
     """The village's sweep, if the actor may record in it and it is open for entry; with its term's start."""
     village = sweep_village_in_scope(session, actor, sweep_village_id, Action.SWEEP_RECORD)
     status = VillageStatus(village.status)
@@ -359,7 +359,7 @@ def record_household(
 ) -> Household:
     """Record one visited household and its school-age children (the form on a phone)."""
     lock_tail(session)
-    village, sweep, term_start = _entry_village(session, actor, sweep_village_id)
+    village, sweep, term_start = entry_village(session, actor, sweep_village_id)
     children = [filled_child(c) for c in children]
     problems = entry_problems(household, children, sweep=sweep, term_start=term_start)
     numbers = {c.id_number for c in children if c.id_number}
