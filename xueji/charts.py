@@ -33,3 +33,26 @@ def students_by_township(df: pd.DataFrame) -> go.Figure:
     """Bar chart of enrolled students per township."""
     fig = px.bar(df, x="乡镇", y="在读学生", text="在读学生", title="各乡镇在读学生")
     return _style(fig)
+
+
+def sweep_coverage(df: pd.DataFrame) -> go.Figure:
+    """Households visited per village against the village's household count, coloured by the sweep's status;
+    villages without a count show their visits only."""
+    fig = px.bar(
+        df,
+        x="村",
+        y="已走访户",
+        color="状态",
+        text="覆盖率",
+        hover_data=["户数", "适龄儿童"],
+        title="各村入户排查覆盖(柱上数字为覆盖率%)",
+    )
+    counted = df[df["户数"].notna()]
+    fig.add_scatter(
+        x=counted["村"],
+        y=counted["户数"],
+        mode="markers",
+        name="应排查户数",
+        marker={"symbol": "line-ew-open", "size": 18},
+    )
+    return _style(fig)

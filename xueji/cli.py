@@ -19,6 +19,7 @@ from xueji.demo.build import DemoError
 from xueji.excel.registry_template import TemplateError, blank_template, error_workbook
 from xueji.models import County, School, Student
 from xueji.rules.registry_record import CheckedRow
+from xueji.rules.sweeps import reconciled_text
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services import (
     accounts,
@@ -29,6 +30,8 @@ from xueji.services import (
     rollover,
     rosters,
     students,
+    sweep_import,
+    sweeps,
     visit_import,
 )
 
@@ -191,6 +194,17 @@ def cmd_import_students(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refused(problems: list, report: bytes | None, args: argparse.Namespace, what: str) -> int:
+    """Print a sheet's first problems (row, column, value, reason), write the error workbook if asked; 1."""
+    for problem in problems[:20]:
+        print(f"  第{problem.row}行 [{problem.column}] “{problem.value}”:{problem.reason}", file=sys.stderr)
+    if args.report and report is not None:
+        Path(args.report).write_bytes(report)
+        print(f"错误报告已写入 {args.report}", file=sys.stderr)
+    print(f"未导入任何{what}。", file=sys.stderr)
+    return 1
+
+
 def cmd_import_visits(args: argparse.Namespace) -> int:
     data = Path(args.file).read_bytes()
     with session_scope() as session:
@@ -198,21 +212,51 @@ def cmd_import_visits(args: argparse.Namespace) -> int:
         sheet = visit_import.check_visits(session, actor=actor, data=data)
         print(f"检查结果:可导入 {len(sheet.good)} 条,有错误 {len(sheet.bad_rows)} 行")
         if sheet.problems:
-            for problem in sheet.problems[:20]:
-                print(
-                    f"  第{problem.row}行 [{problem.column}] “{problem.value}”:{problem.reason}",
-                    file=sys.stderr,
-                )
-            if args.report:
-                Path(args.report).write_bytes(visit_import.error_workbook(sheet))
-                print(f"错误报告已写入 {args.report}", file=sys.stderr)
-            print("未导入任何家访记录。", file=sys.stderr)
-            return 1
+            return _refused(sheet.problems, visit_import.error_workbook(sheet), args, "家访记录")
         if args.dry_run:
             print("仅检查(--dry-run),未写入。")
             return 0
         count = visit_import.commit_visits(session, actor=actor, data=data, file_name=Path(args.file).name)
     print(f"已导入 {count} 条家访记录,已记入审计日志。")
+    return 0
+
+
+def cmd_import_sweep(args: argparse.Namespace) -> int:
+    data = Path(args.file).read_bytes()
+    with session_scope() as session:
+        actor = _acting(session, args)
+        village = sweeps.find_sweep_village(session, village_code=args.village, term=args.term or "")
+        sheet = sweep_import.check_sweep(session, actor=actor, sweep_village_id=village, data=data)
+        print(
+            f"检查结果:可导入 {len(sheet.good)} 户({sheet.children} 名适龄儿童),有错误 {len(sheet.bad_rows)} 行,"
+            f"未走访(未填走访日期)跳过 {len(sheet.skipped)} 行"
+        )
+        if sheet.problems:
+            return _refused(sheet.problems, sweep_import.error_workbook(sheet), args, "户")
+        if args.dry_run:
+            print("仅检查(--dry-run),未写入。")
+            return 0
+        counts = sweep_import.commit_sweep(
+            session, actor=actor, sweep_village_id=village, data=data, file_name=Path(args.file).name
+        )
+        print(
+            f"已导入:新增 {counts.households_added} 户、更新 {counts.households_updated} 户,"
+            f"适龄儿童 {counts.children} 名(新增 {counts.children_added} 名),已记入审计日志。"
+        )
+        if args.submit:
+            found = sweeps.submit_village(session, actor=actor, sweep_village_id=village)
+            print(f"已提交本村排查并完成三比对:{reconciled_text(found)}")
+    return 0
+
+
+def cmd_sweep_sheet(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        actor = _acting(session, args)
+        village = sweeps.find_sweep_village(session, village_code=args.village, term=args.term or "")
+        name, data = sweep_import.village_sheet(session, actor=actor, sweep_village_id=village)
+    out = Path(args.out or name)
+    out.write_bytes(data)
+    print(f"已写出 {out}(含完整身份证号,请妥善保管,已记入审计日志)")
     return 0
 
 
@@ -399,6 +443,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
     p.set_defaults(func=cmd_import_visits)
 
+    p = imports.add_parser(
+        "sweep",
+        help="导入村拉网式排查登记表 xlsx;已有的户和孩子更新,不重复;有错误行时不写入并返回非零 (import a sweep sheet)",
+    )
+    p.add_argument("file", help="排查登记表 .xlsx(可先用 xueji sweep sheet 下载预填表)")
+    p.add_argument("--village", required=True, help="村/社区 12 位行政区划代码")
+    p.add_argument("--term", help="学期,如 2026-1(学年开始年份-学期序号);缺省为今天所在学期")
+    p.add_argument("--report", help="有错误行时,把错误行和原因写入此 xlsx")
+    p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
+    p.add_argument("--submit", action="store_true", help="导入后提交本村排查并运行三比对")
+    p.set_defaults(func=cmd_import_sweep)
+
+    sweep_commands = sub.add_parser("sweep", help="拉网式排查 (household sweep)").add_subparsers(
+        dest="sweep_command", metavar="子命令"
+    )
+    p = sweep_commands.add_parser(
+        "sheet", help="下载村排查登记表(预填已知的户和孩子,带下拉列表) (village sheet)"
+    )
+    p.add_argument("--village", required=True, help="村/社区 12 位行政区划代码")
+    p.add_argument("--term", help="学期,如 2026-1;缺省为今天所在学期")
+    p.add_argument("--out", help="写出的文件名;缺省为“村名排查登记表.xlsx”")
+    p.set_defaults(func=cmd_sweep_sheet)
+
     case_commands = sub.add_parser("cases", help="个案 (cases)").add_subparsers(
         dest="cases_command", metavar="子命令"
     )
@@ -458,6 +525,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rollover.RolloverError,
         visit_import.VisitImportBlocked,
         cases.CaseError,
+        sweeps.SweepError,
+        sweep_import.SweepImportBlocked,
     ) as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 1

@@ -4,7 +4,7 @@ the registry (三比对). Pure: no database, `today` passed in."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -345,6 +345,7 @@ def _local_school_mismatch(match: RegistryMatch, school_id: int | None) -> str:
     return ""
 
 
-def finding_counts(findings: Sequence[Finding]) -> dict[Finding, int]:
-    """How many of each list (every list present, zeros included), in the lists' order."""
-    return {f: sum(1 for x in findings if x is f) for f in Finding}
+def reconciled_text(counts: Mapping[str, int]) -> str:
+    """A reconciliation's counts as one line: each list, then the cases opened."""
+    lists = ",".join(f"{f.label} {counts.get(f.value, 0)}" for f in Finding)
+    return f"{lists};新建疑似辍学个案 {counts.get('opened', 0)} 个"

@@ -28,7 +28,6 @@ from xueji.models import (
     Sweep,
     SweepChild,
     SweepVillage,
-    Township,
     Village,
 )
 from xueji.rules.registry_record import DISABILITY_TYPES
@@ -44,7 +43,7 @@ from xueji.rules.sweeps import (
 from xueji.rules.visits import parse_day
 from xueji.rules.vocab import StudentStatus
 from xueji.services.exports import record_export
-from xueji.services.sweeps import entry_village, ids_elsewhere, save_household
+from xueji.services.sweeps import county_schools, entry_village, ids_elsewhere, save_household
 
 _GROUP = re.compile(r"(\d+组)")  # the village group in an address such as 古港社区12组
 HEADER_OF = {key: header for header, key in COLUMNS.items()}
@@ -88,13 +87,8 @@ class SweepSheet:
 
 def _county_schools(session: Session, sweep: Sweep) -> dict[str, int]:
     """Name and code → id of every school of the sweep's county."""
-    county = select(Township.county_id).where(Township.id == sweep.township_id).scalar_subquery()
     found: dict[str, int] = {}
-    for sid, name, code in session.execute(
-        select(School.id, School.name, School.code)
-        .join(Township, School.township_id == Township.id)
-        .where(Township.county_id == county)
-    ):
+    for sid, name, code in county_schools(session, sweep.township_id):
         found[name] = sid
         found[code] = sid
     return found
@@ -413,7 +407,7 @@ def village_sheet(session: Session, *, actor: Actor, sweep_village_id: int) -> t
         title=f"{name} 拉网式排查登记表(年龄按 {sweep.reference_date:%Y-%m-%d} 计,6–15周岁)",
         rows=rows,
         statuses=[s.label for s in FoundStatus],
-        schools=sorted({n for n in _county_schools(session, sweep) if not n.isdigit()}),
+        schools=[name for _, name, _ in county_schools(session, sweep.township_id)],
         disability_types=[t + "残疾" for t in DISABILITY_TYPES],
     )
     record_export(

@@ -514,3 +514,37 @@ def village_households(session: Session, *, actor: Actor, sweep_village_id: int)
         )
         for h, who in households
     ]
+
+
+def county_schools(session: Session, township_id: int) -> list[tuple[int, str, str]]:
+    """Every school of the township's county, for the local school a child attends: (id, name, code)."""
+    county = select(Township.county_id).where(Township.id == township_id).scalar_subquery()
+    rows = session.execute(
+        select(School.id, School.name, School.code)
+        .join(Township, School.township_id == Township.id)
+        .where(Township.county_id == county)
+        .order_by(School.code)
+    ).all()
+    return [(sid, name, code) for sid, name, code in rows]
+
+
+def find_sweep_village(session: Session, *, village_code: str, term: str = "") -> int:
+    """The village's sweep in a term (written 2026-1: the school year's start year and the term's number;
+    blank for the term in force today), for the command line."""
+    from xueji.services.calendar import term_on, terms
+
+    if term:
+        chosen = next((t for t in terms(session) if f"{t.school_year_start}-{t.seq}" == term.strip()), None)
+    else:
+        chosen = term_on(session, today())
+    if chosen is None:
+        raise SweepError(f"没有找到学期 {term or '(今天所在学期)'}:学期写作 学年开始年份-学期序号,如 2026-1")
+    found = session.scalar(
+        select(SweepVillage.id)
+        .join(Village, SweepVillage.village_id == Village.id)
+        .join(Sweep, SweepVillage.sweep_id == Sweep.id)
+        .where(Village.code == village_code.strip(), Sweep.term_id == term_id(session, chosen))
+    )
+    if found is None:
+        raise SweepError(f"{chosen.name}没有村代码为 {village_code} 的排查计划:请先由乡镇制定排查计划")
+    return int(found)

@@ -20,6 +20,8 @@ from xueji.services.status_changes import StatusChangeError
 from xueji.services.student_record import StudentRecordError
 from xueji.services.term_reports import TermReportError
 from xueji.services.transfer_lookup import TransferLookupError
+from xueji.services.sweep_import import SweepImportBlocked
+from xueji.services.sweeps import SweepError
 from xueji.services.visit_import import VisitImportBlocked
 from xueji.services.visits import VisitError
 
@@ -39,6 +41,8 @@ SHOWN = (
     CaseError,
     VisitError,
     VisitImportBlocked,
+    SweepError,
+    SweepImportBlocked,
 )
 
 
