@@ -72,11 +72,11 @@ def load_head_teachers(session: Session, ctx: DemoContext) -> None:
         session.execute(update(SchoolClass).where(SchoolClass.id == cid).values(head_teacher_id=uid))
 
 
-def _phone(rng: random.Random) -> str:
+def phone_number(rng: random.Random) -> str:
     return f"1{rng.choice('3578')}{rng.randrange(10**9):09d}"
 
 
-def _day_between(rng: random.Random, start: date, end: date) -> date:
+def day_between(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randrange(max(1, (end - start).days + 1)))
 
 
@@ -115,13 +115,13 @@ def load_cases(session: Session, ctx: DemoContext) -> None:
     changes = []
     for case_id, category in session.execute(select(Case.id, Case.category).order_by(Case.id)).all():
         if CaseCategory(category).out_of_school:
-            opened = _day_between(rng, year_start + timedelta(days=8), ctx.spec.today - timedelta(days=10))
+            opened = day_between(rng, year_start + timedelta(days=8), ctx.spec.today - timedelta(days=10))
         else:
-            opened = _day_between(rng, year_start - timedelta(days=300), ctx.spec.today - timedelta(days=60))
+            opened = day_between(rng, year_start - timedelta(days=300), ctx.spec.today - timedelta(days=60))
         values = {"id": case_id, "opened_on": opened, "government_name": None, "government_phone": None}
         if rng.random() < 0.85:  # the rest still lack their village cadre
             values["government_name"] = names.person_name(rng, male=rng.random() < 0.6, adult=True)
-            values["government_phone"] = _phone(rng)
+            values["government_phone"] = phone_number(rng)
         changes.append(values)
     session.execute(update(Case), changes)
 
@@ -145,7 +145,7 @@ def _unregistered_children(session: Session, ctx: DemoContext) -> None:
             village_id=rng.choice(villages) if villages else None,
             school_id=school_id,
             guardian_name=names.person_name(rng, male=not male, adult=True),
-            guardian_phone=_phone(rng),
+            guardian_phone=phone_number(rng),
             address="随父母外出后返乡,未入学",
         )
         session.add(child)

@@ -110,6 +110,7 @@ class SweepRow:
     term: str
     term_start: date
     township: str
+    township_id: int
     reference_date: date
     due_date: date
 
@@ -126,7 +127,9 @@ def sweeps(session: Session, *, actor: Actor) -> list[SweepRow]:
         .order_by(Term.start_date.desc(), Township.code)  # type: ignore[attr-defined]
     ).all()
     return [
-        SweepRow(s.id, TermDates(y, seq, start, end).name, start, name, s.reference_date, s.due_date)
+        SweepRow(
+            s.id, TermDates(y, seq, start, end).name, start, name, s.township_id, s.reference_date, s.due_date
+        )
         for s, y, seq, start, end, name in rows
     ]
 
@@ -191,7 +194,7 @@ def set_village_plan(session: Session, *, actor: Actor, sweep_village_id: int, p
     if problems:
         raise SweepError(";".join(problems))
     lock_tail(session)
-    before = {"household_count": village.household_count, "team": sorted(_team(session, village.id))}
+    before = {"household_count": village.household_count, "team": sorted(team_of(session, village.id))}
     village.household_count = plan.household_count
     village.contact_user_id = plan.contact_user_id
     village.contact_name = None if plan.contact_user_id else plan.contact_name.strip()
@@ -213,7 +216,8 @@ def set_village_plan(session: Session, *, actor: Actor, sweep_village_id: int, p
     session.commit()
 
 
-def _team(session: Session, sweep_village_id: int | None) -> list[int]:
+def team_of(session: Session, sweep_village_id: int | None) -> list[int]:
+    """The user ids of a village's team."""
     return list(
         session.scalars(
             select(SweepTeamMember.user_id).where(SweepTeamMember.sweep_village_id == sweep_village_id)
@@ -548,3 +552,11 @@ def find_sweep_village(session: Session, *, village_code: str, term: str = "") -
     if found is None:
         raise SweepError(f"{chosen.name}没有村代码为 {village_code} 的排查计划:请先由乡镇制定排查计划")
     return int(found)
+
+
+def contact_of(session: Session, sweep_village_id: int) -> tuple[int | None, str, str]:
+    """A village's government-line contact: (official's user id, cadre's name, cadre's phone)."""
+    village = session.get(SweepVillage, sweep_village_id)
+    if village is None:
+        return None, "", ""
+    return village.contact_user_id, village.contact_name or "", village.contact_phone or ""

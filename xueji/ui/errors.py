@@ -18,10 +18,10 @@ from xueji.services.registry_import import ImportBlocked
 from xueji.services.rollover import RolloverError
 from xueji.services.status_changes import StatusChangeError
 from xueji.services.student_record import StudentRecordError
-from xueji.services.term_reports import TermReportError
-from xueji.services.transfer_lookup import TransferLookupError
 from xueji.services.sweep_import import SweepImportBlocked
 from xueji.services.sweeps import SweepError
+from xueji.services.term_reports import TermReportError
+from xueji.services.transfer_lookup import TransferLookupError
 from xueji.services.visit_import import VisitImportBlocked
 from xueji.services.visits import VisitError
 

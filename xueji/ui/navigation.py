@@ -40,6 +40,18 @@ PAGES = (
     PageSpec(
         "pages/cases/import_visits.py", "家访导入", ":material/upload_file:", Action.VISIT_LOG, "控辍保学"
     ),
+    PageSpec("pages/sweeps/entry.py", "入户登记", ":material/home_work:", Action.SWEEP_RECORD, "拉网式排查"),
+    PageSpec(
+        "pages/sweeps/import_sweep.py",
+        "排查导入",
+        ":material/upload_file:",
+        Action.SWEEP_RECORD,
+        "拉网式排查",
+    ),
+    PageSpec("pages/sweeps/progress.py", "排查进度", ":material/map:", Action.SWEEP_READ, "拉网式排查"),
+    PageSpec("pages/sweeps/review.py", "排查审核", ":material/task_alt:", Action.SWEEP_REVIEW, "拉网式排查"),
+    PageSpec("pages/sweeps/findings.py", "比对结果", ":material/compare:", Action.SWEEP_READ, "拉网式排查"),
+    PageSpec("pages/sweeps/plan.py", "排查计划", ":material/event_note:", Action.SWEEP_PLAN, "拉网式排查"),
     PageSpec("pages/registry/students.py", "学生名册", ":material/groups:", Action.STUDENT_READ, "学籍"),
     PageSpec("pages/registry/student_detail.py", "学生档案", ":material/badge:", Action.STUDENT_READ, "学籍"),
     PageSpec(
