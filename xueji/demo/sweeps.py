@@ -99,9 +99,10 @@ def load_sweeps(session: Session, ctx: DemoContext) -> None:
                 village.contact_phone = phone_number(rng)
             session.add(village)
             session.flush()
-            team = rng.sample(list(teachers), k=min(2, len(teachers)))
+            others = [t for t in teachers if t != demo_teacher]  # 周老师 is on exactly two teams
+            team = rng.sample(others, k=min(2, len(others)))
             if demo_teacher in teachers and status is VillageStatus.IN_PROGRESS and mine < 2:
-                team = [demo_teacher, *[t for t in team if t != demo_teacher]][:2]
+                team = [demo_teacher, *team[:1]]
                 mine += 1
             session.add_all(SweepTeamMember(sweep_village_id=village.id, user_id=t) for t in team)
             if status is not VillageStatus.PLANNED:

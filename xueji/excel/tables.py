@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from io import BytesIO
 
@@ -16,7 +17,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(ws: WriteOnlyWorksheet, value: object) -> object:
-    """Write risky text as a string cell with Excel's quote prefix, so it shows as text, never runs."""
+    """Write risky text as a string cell with Excel's quote prefix, so it shows as text, never runs; a missing
+    value (None, NaN, pandas' NA) as an empty cell."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
     if isinstance(value, str) and value.startswith(FORMULA_START):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"
