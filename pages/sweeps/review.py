@@ -84,7 +84,7 @@ if st.button("重新比对(学籍有变化后)", key="review_reconcile"):
 
 if village.status is VillageStatus.SUBMITTED:
     approve, send_back = st.columns(2)
-    with approve, st.form("approve_village"):
+    with approve, st.form(f"approve_village_{village.sweep_village_id}"):
         st.markdown("**审核通过**")
         if confirmed_submit("审核通过", confirm="已核对本村覆盖情况和名单", primary=True):
             with shown_as_error(), session_scope() as session:
@@ -93,7 +93,7 @@ if village.status is VillageStatus.SUBMITTED:
                 )
                 st.session_state["review_done"] = f"{village.name}排查已审核通过。"
                 st.rerun()
-    with send_back, st.form("return_village"):
+    with send_back, st.form(f"return_village_{village.sweep_village_id}"):
         st.markdown("**退回重排**")
         reason = st.text_area(
             "退回原因(排查组会看到)", placeholder="如:三组、五组未走访;李家两个孩子未填出生日期"

@@ -250,3 +250,32 @@ def test_a_teacher_logs_a_visit_on_a_phone_and_sees_it_in_the_timeline(app_url, 
             text("SELECT visitors, child_situation FROM home_visit ORDER BY id DESC LIMIT 1")
         ).one()
     assert (visitors, situation) == ("周老师", "手机端登记:孩子按时到校")
+
+
+def test_a_township_official_reviews_and_approves_a_submitted_village(app_url, browser):
+    url, engine = app_url
+    page = _sign_in(browser, url, "demo_township")
+    page.get_by_role("link", name="排查审核").click()
+    page.get_by_role("heading", name="排查审核").wait_for(timeout=30_000)
+    heading = page.get_by_role("heading", name=re.compile(" · 已提交待审核"))
+    heading.wait_for(timeout=30_000)
+    village = heading.inner_text().split(" · ")[0].strip()
+    page.get_by_role("heading", name="三比对名单").wait_for(timeout=30_000)
+    page.get_by_text("已核对本村覆盖情况和名单").click()
+    page.get_by_role("button", name="审核通过").click()
+    page.get_by_text(f"{village}排查已审核通过。").wait_for(timeout=30_000)
+    _shot(page, "township_review_village.png")
+    page.close()
+    with session_scope(engine) as session:
+        status = session.execute(
+            text(
+                "SELECT sv.status FROM sweep_village sv JOIN village v ON v.id = sv.village_id "
+                "JOIN sweep s ON s.id = sv.sweep_id JOIN township t ON t.id = s.township_id "
+                "WHERE v.name = :name AND t.code = '430181108000'"
+            ),
+            {"name": village},
+        ).scalar_one()
+        entry = session.execute(
+            text("SELECT username FROM audit_log WHERE action = 'approve' AND entity_type = 'sweep_village'")
+        ).scalar_one()
+    assert (status, entry) == ("reviewed", "demo_township")
