@@ -32,7 +32,7 @@ else:
     sections.setdefault("账号", []).append(
         st.Page(change_password_page, title="修改密码", icon=":material/lock:", url_path="password")
     )
-    nav = st.navigation(sections)
+    nav = st.navigation(sections, expanded=True)  # every page the role may open, none behind "View more"
     with st.sidebar:
         st.caption(f"当前用户:{actor.username}({actor.role.label})")
         if st.button("退出登录", key="logout"):

@@ -1,13 +1,12 @@
 """家访导入: visits logged on paper, from the xlsx sheet; every row checked, previewed, then written at once."""
 
-import hashlib
-
 import streamlit as st
 
 from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.services import visit_import
 from xueji.ui.errors import shown_as_error
+from xueji.ui.imports import checked_upload, forget_upload, problem_rows
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import XLSX
 
@@ -18,33 +17,24 @@ st.caption(
     "填写内容和原因,全部无误才写入(全部或全不)。同一孩子同一天同一类型的记录不会重复导入。"
 )
 st.download_button("下载家访导入模板", visit_import.template(), file_name="家访导入模板.xlsx", mime=XLSX)
-upload = st.file_uploader("选择填好的家访表", type=["xlsx"], key="visits_file")
-if upload is None:
+checked = checked_upload(
+    "选择填好的家访表",
+    key="visits",
+    check=lambda session, data: visit_import.check_visits(session, actor=actor, data=data),
+)
+if checked is None:
     st.stop()
-
-data = upload.getvalue()
-digest = hashlib.sha256(data).hexdigest()
-if st.session_state.get("visits_digest") != digest:  # read and check a file once, not on every rerun
-    st.session_state.pop("visits_sheet", None)
-    with shown_as_error(), session_scope() as session:
-        st.session_state["visits_sheet"] = visit_import.check_visits(session, actor=actor, data=data)
-    st.session_state["visits_digest"] = digest
-sheet = st.session_state.get("visits_sheet")
-if sheet is None:
-    st.stop()
+sheet, data, file_name = checked
 
 left, right = st.columns(2)
 left.metric("可导入", len(sheet.good))
 right.metric("有错误的行", len(sheet.bad_rows))
 if sheet.problems:
-    st.subheader("有错误的行")
-    st.dataframe(visit_import.problems_frame(sheet), hide_index=True, width="stretch")
-    st.download_button(
-        "下载错误报告(原始行 + 错误原因,改好后可直接重新导入)",
+    problem_rows(
+        visit_import.problems_frame(sheet),
         visit_import.error_workbook(sheet),
-        file_name=f"家访导入错误_{upload.name}",
-        mime=XLSX,
-        key="visits_errors",
+        file_name=f"家访导入错误_{file_name}",
+        key="visits",
     )
 if sheet.good:
     with st.expander(f"预览可导入的 {len(sheet.good)} 条记录"):
@@ -56,8 +46,8 @@ if st.button(
     key="visits_commit",
 ):
     with shown_as_error(), session_scope() as session, st.spinner("正在写入…"):
-        count = visit_import.commit_visits(session, actor=actor, data=data, file_name=upload.name)
-        st.session_state.pop("visits_digest", None)
+        count = visit_import.commit_visits(session, actor=actor, data=data, file_name=file_name)
+        forget_upload("visits")
         st.success(f"已导入 {count} 条家访记录,已记入审计日志。")
 elif sheet.problems:
     st.warning("有错误的行时不导入任何记录:请改好后重新上传。")

@@ -1,14 +1,13 @@
 """排查导入 (a team, or the township): the village's sheet to take where there is no signal, pre-filled with the
 households and children known, and the filled sheet back: every row checked, previewed, then all written."""
 
-import hashlib
-
 import streamlit as st
 
 from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.services import sweep_import
 from xueji.ui.errors import shown_as_error
+from xueji.ui.imports import checked_upload, forget_upload, problem_rows
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker, village_picker
 from xueji.ui.widgets import XLSX
@@ -37,21 +36,17 @@ if "sweep_sheet_file" in st.session_state:
     name, data = st.session_state["sweep_sheet_file"]
     st.download_button(f"下载 {name}", data, file_name=name, mime=XLSX, type="primary", key="sheet_download")
 
-upload = st.file_uploader("选择填好的排查登记表", type=["xlsx"], key="sweep_file")
-if upload is None:
+checked = checked_upload(
+    "选择填好的排查登记表",
+    key="sweep",
+    check=lambda session, data: sweep_import.check_sweep(
+        session, actor=actor, sweep_village_id=vid, data=data
+    ),
+    context=vid,
+)
+if checked is None:
     st.stop()
-data = upload.getvalue()
-digest = f"{vid}:{hashlib.sha256(data).hexdigest()}"
-if st.session_state.get("sweep_digest") != digest:  # read and check a file once, not on every rerun
-    st.session_state.pop("sweep_checked", None)
-    with shown_as_error(), session_scope() as session:
-        st.session_state["sweep_checked"] = sweep_import.check_sweep(
-            session, actor=actor, sweep_village_id=vid, data=data
-        )
-    st.session_state["sweep_digest"] = digest
-sheet = st.session_state.get("sweep_checked")
-if sheet is None:
-    st.stop()
+sheet, data, file_name = checked
 
 cols = st.columns(4)
 cols[0].metric("可导入的户", len(sheet.good))
@@ -59,14 +54,11 @@ cols[1].metric("适龄儿童", sheet.children)
 cols[2].metric("有错误的行", len(sheet.bad_rows))
 cols[3].metric("未走访(跳过)的行", len(sheet.skipped))
 if sheet.problems:
-    st.subheader("有错误的行")
-    st.dataframe(sweep_import.problems_frame(sheet), hide_index=True, width="stretch")
-    st.download_button(
-        "下载错误报告(原始行 + 错误原因,改好后可直接重新导入)",
+    problem_rows(
+        sweep_import.problems_frame(sheet),
         sweep_import.error_workbook(sheet),
-        file_name=f"排查导入错误_{upload.name}",
-        mime=XLSX,
-        key="sweep_errors",
+        file_name=f"排查导入错误_{file_name}",
+        key="sweep",
     )
 if sheet.good:
     with st.expander(f"预览可导入的 {len(sheet.good)} 户"):
@@ -79,9 +71,9 @@ if st.button(
 ):
     with shown_as_error(), session_scope() as session, st.spinner("正在写入…"):
         counts = sweep_import.commit_sweep(
-            session, actor=actor, sweep_village_id=vid, data=data, file_name=upload.name
+            session, actor=actor, sweep_village_id=vid, data=data, file_name=file_name
         )
-        st.session_state.pop("sweep_digest", None)
+        forget_upload("sweep")
         st.success(
             f"已导入:新增 {counts.households_added} 户、更新 {counts.households_updated} 户,"
             f"适龄儿童 {counts.children} 名(新增 {counts.children_added} 名),已记入审计日志。"

@@ -131,3 +131,24 @@ def test_the_official_approves_a_submitted_village(demo_sqlite):
             {"n": name},
         ).scalar_one()
     assert status == "reviewed"
+
+
+def test_the_official_returns_a_village_with_a_reason_the_team_then_sees(demo_sqlite):
+    at = sign_in("demo_township")
+    at.switch_page("pages/sweeps/review.py").run()
+    village = at.selectbox(key="review_village").format_func(at.selectbox(key="review_village").value)
+    name = village.split(" · ")[0]
+    send_back = next(b for b in at.button if b.label == "退回")
+    send_back.click().run()  # no reason: refused
+    assert "退回须写明原因" in at.error[0].value
+    at.text_area[0].input("三组、五组未走访")
+    next(b for b in at.button if b.label == "退回").click().run()
+    assert not at.exception
+    assert at.success[0].value == f"{name}排查已退回。"
+    reason = _count(
+        demo_sqlite,
+        "SELECT count(*) FROM sweep_village sv JOIN village v ON v.id = sv.village_id "
+        "WHERE v.name = :n AND sv.status = 'returned' AND sv.return_reason = '三组、五组未走访'",
+        n=name,
+    )
+    assert reason == 1

@@ -13,7 +13,7 @@ import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from xueji.demo import names
@@ -70,6 +70,9 @@ def load_sweeps(session: Session, ctx: DemoContext) -> None:
     reference = reference_date(ctx.school_year, (8, 31))
     official = session.scalar(select(AppUser).where(AppUser.role == Role.TOWNSHIP_OFFICIAL.value))
     demo_teacher = session.scalar(select(AppUser.id).where(AppUser.username == "demo_teacher"))
+    families = _families(session, reference)
+    households: list[dict[str, object]] = []
+    children: list[list[dict[str, object]]] = []  # each household's, in the same order
     for (township_id,) in session.execute(select(Township.id).order_by(Township.code)).all():
         sweep = Sweep(
             term_id=term.id,
@@ -86,11 +89,11 @@ def load_sweeps(session: Session, ctx: DemoContext) -> None:
             .where(School.township_id == township_id, AppUser.role == Role.TEACHER.value)
             .order_by(AppUser.id)
         ).all()
-        villages = session.execute(
-            select(Village.id, Village.code).where(Village.township_id == township_id).order_by(Village.code)
+        villages = session.scalars(
+            select(Village.id).where(Village.township_id == township_id).order_by(Village.code)
         ).all()
         mine = 0
-        for (village_id, _code), status in zip(villages, _statuses(len(villages)), strict=True):
+        for village_id, status in zip(villages, _statuses(len(villages)), strict=True):
             village = SweepVillage(sweep_id=sweep.id, village_id=village_id, status=status.value)
             if official is not None and official.township_id == township_id and rng.random() < 0.5:
                 village.contact_user_id = official.id
@@ -106,8 +109,18 @@ def load_sweeps(session: Session, ctx: DemoContext) -> None:
                 mine += 1
             session.add_all(SweepTeamMember(sweep_village_id=village.id, user_id=t) for t in team)
             if status is not VillageStatus.PLANNED:
-                _households(session, ctx, sweep, village, status, team, term.start_date)
-    session.flush()
+                found = _households(
+                    ctx, sweep, village, status, team, term.start_date, families.get(village_id, {})
+                )
+                households += [h for h, _ in found]
+                children += [c for _, c in found]
+    if households:
+        ids = session.scalars(
+            insert(Household).returning(Household.id, sort_by_parameter_order=True), households
+        ).all()
+        rows = [{**c, "household_id": hid} for hid, kids in zip(ids, children, strict=True) for c in kids]
+        if rows:
+            session.execute(insert(SweepChild), rows)
     actor = system_actor(session)
     for village in session.scalars(
         select(SweepVillage).where(
@@ -117,15 +130,15 @@ def load_sweeps(session: Session, ctx: DemoContext) -> None:
         reconcile_village(session, actor, village)
 
 
-def _families(session: Session, village_id: int, reference: date) -> dict[tuple[str, str], list[Student]]:
-    """The registry's school-age children living in the village, by (group, guardian)."""
+def _families(session: Session, reference: date) -> dict[int, dict[tuple[str, str], list[Student]]]:
+    """The registry's school-age children by the village they live in, then by (group, guardian)."""
     oldest, youngest = sweep_age_range(reference)
-    families: dict[tuple[str, str], list[Student]] = {}
+    families: dict[int, dict[tuple[str, str], list[Student]]] = {}
     for student, guardian in session.execute(
         select(Student, FamilyMember.name)
         .outerjoin(FamilyMember, (FamilyMember.student_id == Student.id) & (FamilyMember.seq == 1))
         .where(
-            Student.home_village_id == village_id,
+            col(Student.home_village_id).is_not(None),
             Student.birth_date.between(oldest, youngest),  # type: ignore[attr-defined]
             col(Student.status).in_(
                 [StudentStatus.ENROLLED.value, StudentStatus.SUSPENDED.value, StudentStatus.DROPPED_OUT.value]
@@ -134,25 +147,24 @@ def _families(session: Session, village_id: int, reference: date) -> dict[tuple[
         .order_by(Student.id)
     ):
         group = _GROUP.search(student.home_address or "")
-        families.setdefault(
-            (group.group(1) if group else "1组", guardian or student.name[0] + "某"), []
-        ).append(student)
+        key = (group.group(1) if group else "1组", guardian or student.name[0] + "某")
+        families.setdefault(student.home_village_id, {}).setdefault(key, []).append(student)
     return families
 
 
 def _households(
-    session: Session,
     ctx: DemoContext,
     sweep: Sweep,
     village: SweepVillage,
     status: VillageStatus,
     team: list[int],
     term_start: date,
-) -> None:
+    families: dict[tuple[str, str], list[Student]],
+) -> list[tuple[dict[str, object], list[dict[str, object]]]]:
+    """The village's households as rows, each with its children's rows (household id filled in later)."""
     rng: random.Random = ctx.rng
     today = ctx.spec.today
     share = 0.55 if status is VillageStatus.IN_PROGRESS else 0.97
-    families = _families(session, village.village_id, sweep.reference_date)
     keys = [k for k in families if rng.random() < share]
     extra = [
         (f"{rng.randint(1, 12)}组", names.person_name(rng, male=True, adult=True))
@@ -161,63 +173,70 @@ def _households(
     end = (
         min(today, sweep.due_date + timedelta(days=20)) if status is not VillageStatus.IN_PROGRESS else today
     )
+    found: list[tuple[dict[str, object], list[dict[str, object]]]] = []
     seen: set[tuple[str, str]] = set()
     for key in keys + extra:
         if key in seen:
             continue
         seen.add(key)
-        household = Household(
-            sweep_village_id=village.id,
-            group_name=key[0],
-            head_name=key[1],
-            address=next((s.home_address for s in families.get(key, []) if s.home_address), None),
-            phone=phone_number(rng),
-            visited_on=day_between(rng, term_start + timedelta(days=5), end),
-            recorded_by=rng.choice(team) if team else None,
-        )
-        household.school_age_count = len(families.get(key, []))
-        session.add(household)
-        session.flush()
-        for student in families.get(key, []):
-            found, place = _found(rng, student)
-            session.add(
-                SweepChild(
-                    household_id=household.id,
-                    sweep_village_id=village.id,
-                    name=student.name,
-                    sex=student.sex,
-                    birth_date=student.birth_date,
-                    id_number=student.id_number,
-                    status=found.value,
-                    school_id=student.school_id if found is FoundStatus.LOCAL_SCHOOL else None,
-                    place=place,
-                    recorded_by=household.recorded_by,
-                )
+        members = families.get(key, [])
+        recorder = rng.choice(team) if team else None
+        household: dict[str, object] = {
+            "sweep_village_id": village.id,
+            "group_name": key[0],
+            "head_name": key[1],
+            "address": next((s.home_address for s in members if s.home_address), None),
+            "phone": phone_number(rng),
+            "school_age_count": len(members),
+            "visited_on": day_between(rng, term_start + timedelta(days=5), end),
+            "recorded_by": recorder,
+        }
+        kids: list[dict[str, object]] = []
+        for student in members:
+            where, place = _found(rng, student)
+            kids.append(
+                {
+                    "sweep_village_id": village.id,
+                    "name": student.name,
+                    "sex": student.sex,
+                    "birth_date": student.birth_date,
+                    "id_number": student.id_number,
+                    "status": where.value,
+                    "school_id": student.school_id if where is FoundStatus.LOCAL_SCHOOL else None,
+                    "place": place,
+                    "recorded_by": recorder,
+                }
             )
-        if key in families or rng.random() > 0.12:
-            continue
-        household.school_age_count = 1  # a family the registry does not know of, with a child out of school
-        found = rng.choice([FoundStatus.NOT_ENROLLED, FoundStatus.DROPPED_OUT, FoundStatus.DISABLED_HOME])
-        male = rng.random() < 0.5
-        session.add(
-            SweepChild(
-                household_id=household.id,
-                sweep_village_id=village.id,
-                name=names.person_name(rng, male=male, surname=key[1][0]),
-                sex="男" if male else "女",
-                birth_date=date(ctx.school_year - rng.randint(7, 15), rng.randint(1, 12), rng.randint(1, 28)),
-                status=found.value,
-                disability_type=rng.choice(DISABILITY_TYPES) if found is FoundStatus.DISABLED_HOME else None,
-                note="随父母外出后返乡" if found is not FoundStatus.DISABLED_HOME else "重度残疾,长期在家",
-                recorded_by=household.recorded_by,
+        if (
+            not members and rng.random() < 0.12
+        ):  # a family the registry does not know of, a child out of school
+            household["school_age_count"] = 1
+            where = rng.choice([FoundStatus.NOT_ENROLLED, FoundStatus.DROPPED_OUT, FoundStatus.DISABLED_HOME])
+            male = rng.random() < 0.5
+            kids.append(
+                {
+                    "sweep_village_id": village.id,
+                    "name": names.person_name(rng, male=male, surname=key[1][0]),
+                    "sex": "男" if male else "女",
+                    "birth_date": date(
+                        ctx.school_year - rng.randint(7, 15), rng.randint(1, 12), rng.randint(1, 28)
+                    ),
+                    "status": where.value,
+                    "disability_type": rng.choice(DISABILITY_TYPES)
+                    if where is FoundStatus.DISABLED_HOME
+                    else None,
+                    "note": "重度残疾,长期在家" if where is FoundStatus.DISABLED_HOME else "随父母外出后返乡",
+                    "recorded_by": recorder,
+                }
             )
-        )
+        found.append((household, kids))
     if status is VillageStatus.RETURNED:
         village.return_reason = "部分组未走访完,请补齐后重新提交"
     if status is not VillageStatus.IN_PROGRESS:
         village.household_count = int(len(seen) / rng.uniform(0.88, 1.0)) + 1
     elif rng.random() < 0.7:
         village.household_count = int(len(seen) / share)
+    return found
 
 
 def _found(rng: random.Random, student: Student) -> tuple[FoundStatus, str | None]:

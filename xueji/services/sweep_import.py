@@ -17,9 +17,10 @@ from sqlmodel import Session, col
 from xueji.audit import Entry, lock_tail, record_many
 from xueji.auth import Action, Actor
 from xueji.clock import today
+from xueji.excel import row_problems
+from xueji.excel.row_problems import RowProblem
 from xueji.excel.simple_table import TableRow, read_table
 from xueji.excel.sweep_sheet import CHILD_KEYS, COLUMNS, HOUSEHOLD_KEYS, REQUIRED, sweep_workbook
-from xueji.excel.tables import table_to_xlsx
 from xueji.models import (
     FamilyMember,
     Household,
@@ -52,14 +53,6 @@ _FIELD_HEADERS = {"备注": "户备注"}  # rule field names that differ from th
 
 class SweepImportBlocked(ValueError):
     """Rows have problems: nothing was written."""
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    row: int
-    column: str
-    value: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -423,10 +416,7 @@ def village_sheet(session: Session, *, actor: Actor, sweep_village_id: int) -> t
 
 
 def problems_frame(sheet: SweepSheet) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(p.row, p.column, p.value, p.reason) for p in sheet.problems],
-        columns=["行号", "列", "填写内容", "原因"],
-    ).sort_values("行号", kind="stable")
+    return row_problems.problems_frame(sheet.problems)
 
 
 def preview_frame(sheet: SweepSheet) -> pd.DataFrame:
@@ -448,12 +438,4 @@ def preview_frame(sheet: SweepSheet) -> pd.DataFrame:
 
 def error_workbook(sheet: SweepSheet) -> bytes:
     """The rows with problems as they were, with the reasons in a last column: fix and import again."""
-    reasons: dict[int, list[str]] = {}
-    for p in sheet.problems:
-        reasons.setdefault(p.row, []).append(f"[{p.column}] {p.reason}")
-    rows = [
-        {**{h: r.cells.get(k, "") for h, k in COLUMNS.items()}, "错误原因": ";".join(reasons[r.number])}
-        for r in sheet.rows
-        if r.number in reasons
-    ]
-    return table_to_xlsx(pd.DataFrame(rows, columns=[*COLUMNS, "错误原因"]), sheet="排查登记")
+    return row_problems.error_workbook(sheet.rows, sheet.problems, COLUMNS, sheet="排查登记")

@@ -15,6 +15,8 @@ from sqlmodel import Session, col
 from xueji.audit import Entry, lock_tail, record_many
 from xueji.auth import Action, Actor
 from xueji.clock import today
+from xueji.excel import row_problems
+from xueji.excel.row_problems import RowProblem
 from xueji.excel.simple_table import TableRow, read_table
 from xueji.excel.tables import table_to_xlsx
 from xueji.models import Child, HomeVisit, Student
@@ -45,14 +47,6 @@ HEADER_OF = {key: header for header, key in COLUMNS.items()}
 
 class VisitImportBlocked(ValueError):
     """Rows have problems: nothing was written."""
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    row: int
-    column: str
-    value: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -253,10 +247,7 @@ def template() -> bytes:
 
 
 def problems_frame(sheet: VisitSheet) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(p.row, p.column, p.value, p.reason) for p in sheet.problems],
-        columns=["行号", "列", "填写内容", "原因"],
-    ).sort_values("行号", kind="stable")
+    return row_problems.problems_frame(sheet.problems)
 
 
 def preview_frame(sheet: VisitSheet) -> pd.DataFrame:
@@ -278,12 +269,4 @@ def preview_frame(sheet: VisitSheet) -> pd.DataFrame:
 
 def error_workbook(sheet: VisitSheet) -> bytes:
     """The rows with problems as they were, with the reasons in a last column: fix and import again."""
-    reasons: dict[int, list[str]] = {}
-    for p in sheet.problems:
-        reasons.setdefault(p.row, []).append(f"[{p.column}] {p.reason}")
-    rows = [
-        {**{h: r.cells.get(k, "") for h, k in COLUMNS.items()}, "错误原因": ";".join(reasons[r.number])}
-        for r in sheet.rows
-        if r.number in reasons
-    ]
-    return table_to_xlsx(pd.DataFrame(rows, columns=[*COLUMNS, "错误原因"]), sheet="家访记录")
+    return row_problems.error_workbook(sheet.rows, sheet.problems, COLUMNS, sheet="家访记录")
