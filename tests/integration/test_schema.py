@@ -22,6 +22,7 @@ from xueji.models import (
     County,
     FamilyMember,
     HomeVisit,
+    Household,
     RegistryCheck,
     Rollover,
     School,
@@ -29,6 +30,11 @@ from xueji.models import (
     SchoolYear,
     StatusChange,
     Student,
+    Sweep,
+    SweepChild,
+    SweepFinding,
+    SweepTeamMember,
+    SweepVillage,
     TeacherAssignment,
     Term,
     TermReport,
@@ -189,8 +195,70 @@ def _one_of_each(session):
         ),
     ]
     session.add_all(rows)
+    session.flush()
+    sweep = Sweep(
+        term_id=term.id,
+        township_id=township.id,
+        reference_date=date(2026, 8, 31),
+        due_date=date(2026, 10, 1),
+        planned_by=user.id,
+    )
+    session.add(sweep)
+    session.flush()
+    village_sweep = SweepVillage(
+        sweep_id=sweep.id,
+        village_id=village.id,
+        status="submitted",
+        household_count=120,
+        contact_name="刘村干",
+        contact_phone="13800138000",
+        submitted_by=user.id,
+        submitted_at=datetime(2026, 9, 20, 17, 0, tzinfo=UTC),
+    )
+    session.add(village_sweep)
+    session.flush()
+    household = Household(
+        sweep_village_id=village_sweep.id,
+        group_name="3组",
+        head_name="李建国",
+        phone="13812345678",
+        school_age_count=1,
+        visited_on=date(2026, 9, 12),
+        recorded_by=user.id,
+    )
+    session.add(household)
+    session.flush()
+    found = SweepChild(
+        household_id=household.id,
+        sweep_village_id=village_sweep.id,
+        name="李浩宇",
+        sex="男",
+        birth_date=date(2015, 3, 1),
+        status="elsewhere",
+        place="广东省深圳市某小学",
+        match_kind="id",
+        student_id=student.id,
+        child_id=child.id,
+    )
+    session.add(found)
+    session.flush()
+    extra = [
+        sweep,
+        village_sweep,
+        household,
+        found,
+        SweepTeamMember(sweep_village_id=village_sweep.id, user_id=user.id),
+        SweepFinding(
+            sweep_child_id=found.id,
+            sweep_village_id=village_sweep.id,
+            kind="registry_mismatch",
+            reason="在外地就读(广东省深圳市某小学),未办转学",
+            school_id=school.id,
+        ),
+    ]
+    session.add_all(extra)
     session.commit()
-    return rows
+    return rows + extra
 
 
 def test_every_table_round_trips(engine):
