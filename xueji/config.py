@@ -8,6 +8,7 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from xueji.rules.home_teaching import HomeTeachingPolicy, parse_skip_months
 from xueji.rules.registration import RegistrationDeadlines, parse_month_day
 from xueji.rules.visits import VisitPolicy, parse_visit_days
 
@@ -33,6 +34,8 @@ class Settings:
     visit_policy: VisitPolicy  # how often each category of open case must be visited
     sweep_age_date: tuple[int, int]  # (month, day) of the school year's start year on which sweep ages count
     sweep_days: int  # days after term start by which each village's sweep is due
+    home_teaching: HomeTeachingPolicy  # 送教上门: visits a term, class hours a visit, months with no school
+    class_hour_minutes: tuple[int, int]  # the length of a class hour (课时) in primary and in junior school
     sqlite_busy_timeout_ms: int
     max_failed_logins: int
     lockout_minutes: int
@@ -89,6 +92,18 @@ def _sweep_age_date(env: dict[str, str]) -> tuple[int, int]:
     return month_day
 
 
+def _home_teaching(env: dict[str, str]) -> HomeTeachingPolicy:
+    try:
+        skip = parse_skip_months(env.get("XUEJI_HOME_TEACHING_SKIP_MONTHS", ""))
+    except ValueError as exc:
+        raise SettingsError(f"环境变量 XUEJI_HOME_TEACHING_SKIP_MONTHS 有误:{exc}") from exc
+    return HomeTeachingPolicy(
+        visits_per_term=_int(env, "XUEJI_HOME_TEACHING_VISITS", 5),
+        min_class_hours=_int(env, "XUEJI_HOME_TEACHING_MIN_HOURS", 2),
+        skip_months=skip,
+    )
+
+
 def _admin_password(env: dict[str, str]) -> str | None:
     """The first administrator's password, if given; a weak one is refused rather than shipped."""
     from xueji.rules.passwords import password_problems
@@ -127,6 +142,11 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         visit_policy=_visit_policy(env),
         sweep_age_date=_sweep_age_date(env),
         sweep_days=_int(env, "XUEJI_SWEEP_DAYS", 30),
+        home_teaching=_home_teaching(env),
+        class_hour_minutes=(
+            _int(env, "XUEJI_CLASS_HOUR_MINUTES_PRIMARY", 40),
+            _int(env, "XUEJI_CLASS_HOUR_MINUTES_JUNIOR", 45),
+        ),
         sqlite_busy_timeout_ms=_int(env, "XUEJI_SQLITE_BUSY_TIMEOUT_MS", 5000),
         max_failed_logins=_int(env, "XUEJI_MAX_FAILED_LOGINS", 5),
         lockout_minutes=_int(env, "XUEJI_LOCKOUT_MINUTES", 10),

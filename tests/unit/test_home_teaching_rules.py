@@ -1,0 +1,162 @@
+"""送教上门 compliance, worked by hand: at least 5 visits a term, at least one in every month, each at least 2
+class hours; months before home teaching started and the policy's skipped months are not required."""
+
+from datetime import date
+
+import pytest
+
+from xueji.rules.home_teaching import (
+    ComplianceState,
+    HomeTeachingPolicy,
+    VisitHours,
+    due_this_month,
+    parse_skip_months,
+    term_compliance,
+)
+
+AUTUMN = (date(2026, 9, 1), date(2027, 1, 20))  # Sep, Oct, Nov, Dec, Jan
+SPRING = (date(2027, 2, 17), date(2027, 7, 10))  # Feb, Mar, Apr, May, Jun, Jul
+POLICY = HomeTeachingPolicy()
+
+
+def visits(*days: str, hours: float = 2) -> list[VisitHours]:
+    return [VisitHours(date.fromisoformat(d), hours) for d in days]
+
+
+def check(vs, today, term=AUTUMN, policy=POLICY, started=None):
+    return term_compliance(
+        vs, term_start=term[0], term_end=term[1], today=today, policy=policy, started=started
+    )
+
+
+def test_five_visits_one_in_each_month_of_an_ended_term_comply():
+    result = check(
+        visits("2026-09-10", "2026-10-10", "2026-11-10", "2026-12-10", "2027-01-10"), date(2027, 1, 21)
+    )
+    assert (result.state, result.counted, result.needed, result.missed, result.months_left) == (
+        ComplianceState.COMPLIANT,
+        5,
+        0,
+        (),
+        0,
+    )
+    assert result.reasons == ()
+
+
+def test_exactly_five_visits_is_enough_and_four_is_not():
+    five = visits("2026-09-10", "2026-10-10", "2026-11-10", "2026-12-10", "2027-01-10")
+    assert check(five, date(2027, 1, 21)).state is ComplianceState.COMPLIANT
+    four = check(five[:4] + visits("2027-01-25"), date(2027, 1, 26))  # the last one after the term ended
+    assert (four.counted, four.needed) == (4, 1)
+    assert four.state is ComplianceState.BEHIND  # January ended with no visit in the term
+    assert "还差 1 次(本学期至少 5 次)" in four.reasons
+
+
+def test_a_visit_under_two_class_hours_does_not_count():
+    result = check(
+        visits("2026-09-10", "2026-10-10", "2026-11-10", "2026-12-10") + visits("2027-01-10", hours=1.5),
+        date(2027, 1, 21),
+    )
+    assert (result.counted, result.short, result.needed) == (4, 1, 1)
+    assert result.missed == ((2027, 1),)  # the short visit leaves January without a counted visit
+    assert result.state is ComplianceState.BEHIND
+    assert "1 次不足 2 课时,不计入" in result.reasons
+
+
+def test_two_visits_in_one_month_and_none_in_another_is_behind_even_with_five():
+    result = check(
+        visits("2026-09-10", "2026-09-24", "2026-11-10", "2026-12-10", "2027-01-10"), date(2027, 1, 21)
+    )
+    assert result.counted == 5 and result.needed == 0
+    assert result.missed == ((2026, 10),)
+    assert result.state is ComplianceState.BEHIND
+    assert result.reasons[0] == "2026年10月没有送教"
+
+
+def test_a_month_counts_as_missed_only_once_it_has_ended():
+    so_far = visits("2026-09-10", "2026-10-10")
+    assert check(so_far, date(2026, 11, 30)).state is ComplianceState.ON_TRACK  # November not over yet
+    assert check(so_far, date(2026, 12, 1)).missed == ((2026, 11),)
+
+
+def test_the_last_month_ends_with_the_term_not_with_the_calendar():
+    four = visits("2026-09-10", "2026-10-10", "2026-11-10", "2026-12-10", "2026-12-20")
+    assert check(four, date(2027, 1, 20)).missed == ()  # the term's last day: January still open
+    assert check(four, date(2027, 1, 21)).missed == ((2027, 1),)
+
+
+def test_at_risk_when_the_visits_still_needed_exceed_the_months_left():
+    result = check(visits("2026-09-10", "2026-10-10", "2026-11-10"), date(2026, 12, 5))
+    assert (result.needed, result.months_left) == (2, 2)  # December and January left: still possible
+    assert result.state is ComplianceState.ON_TRACK
+    late = check(visits("2026-09-10", "2026-10-10"), date(2026, 12, 5))
+    assert late.state is ComplianceState.BEHIND  # November had none
+    thin = check(visits("2026-09-10", "2026-10-10", "2026-11-10"), date(2027, 1, 5))
+    assert thin.missed == ((2026, 12),) and thin.state is ComplianceState.BEHIND
+    risky = check(visits("2026-09-10", "2026-10-10", "2026-11-10", "2026-12-10"), date(2027, 1, 5))
+    assert (risky.needed, risky.months_left, risky.state) == (1, 1, ComplianceState.ON_TRACK)
+    crowded = check(visits("2026-11-03"), date(2026, 11, 20), started=date(2026, 11, 1))
+    assert (crowded.needed, crowded.months_left, crowded.state) == (4, 3, ComplianceState.AT_RISK)
+    assert "剩余 3 个月,少于还需的 4 次" in crowded.reasons
+
+
+def test_a_skipped_holiday_month_is_not_required():
+    spring = visits("2027-03-10", "2027-04-10", "2027-05-10", "2027-06-10", "2027-07-05")
+    without_skip = check(spring, date(2027, 7, 11), term=SPRING)
+    assert without_skip.missed == ((2027, 2),) and without_skip.state is ComplianceState.BEHIND
+    skip_february = HomeTeachingPolicy(skip_months=frozenset({2}))
+    result = check(spring, date(2027, 7, 11), term=SPRING, policy=skip_february)
+    assert (2027, 2) not in result.months
+    assert result.state is ComplianceState.COMPLIANT
+
+
+def test_months_before_home_teaching_started_do_not_count():
+    started = date(2026, 10, 15)
+    result = check(
+        visits("2026-09-20", "2026-10-20", "2026-11-10", "2026-11-25", "2026-12-10", "2027-01-10"),
+        date(2027, 1, 21),
+        started=started,
+    )
+    assert result.months[0] == (2026, 10)  # September is not required
+    assert result.counted == 5  # the September visit predates home teaching: not counted
+    assert result.state is ComplianceState.COMPLIANT
+
+
+def test_a_child_with_no_visit_yet_early_in_the_term_is_on_track():
+    result = check([], date(2026, 9, 5))
+    assert (result.state, result.needed, result.months_left) == (ComplianceState.ON_TRACK, 5, 5)
+
+
+def test_visits_outside_the_term_are_ignored():
+    result = check(visits("2026-08-20", "2027-02-20"), date(2026, 9, 5))
+    assert result.counted == 0 and result.short == 0
+
+
+@pytest.mark.parametrize(
+    ("state", "light"),
+    [
+        (ComplianceState.COMPLIANT, "green"),
+        (ComplianceState.ON_TRACK, "green"),
+        (ComplianceState.AT_RISK, "orange"),
+        (ComplianceState.BEHIND, "red"),
+    ],
+)
+def test_each_state_has_its_traffic_light(state, light):
+    assert state.light == light
+
+
+def test_a_teacher_is_reminded_of_a_month_without_a_counted_visit():
+    result = check(visits("2026-09-10", "2026-10-10"), date(2026, 11, 5))
+    assert due_this_month(result, date(2026, 11, 5))
+    done = check(visits("2026-09-10", "2026-10-10", "2026-11-02"), date(2026, 11, 5))
+    assert not due_this_month(done, date(2026, 11, 5))
+    skipped = check([], date(2027, 2, 20), term=SPRING, policy=HomeTeachingPolicy(skip_months=frozenset({2})))
+    assert not due_this_month(skipped, date(2027, 2, 20))
+
+
+def test_skip_months_are_read_from_a_setting():
+    assert parse_skip_months("") == frozenset()
+    assert parse_skip_months("2") == frozenset({2})
+    assert parse_skip_months("1, 2，8") == frozenset({1, 2, 8})
+    with pytest.raises(ValueError, match="1–12"):
+        parse_skip_months("13")

@@ -1,0 +1,147 @@
+"""送教上门 (home teaching): whether a child's term of home-teaching visits complies with the rule — at least 5
+visits a term, at least one in every month, each at least 2 class hours — and how far behind it is. Pure: the
+visits, the term and today in; a verdict with its reasons out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class HomeTeachingPolicy:
+    """The rule's numbers (DOMAIN.md), and the calendar months in which no school runs (e.g. February when the
+    spring term starts late), which the every-month rule skips."""
+
+    visits_per_term: int = 5
+    min_class_hours: float = 2
+    skip_months: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class VisitHours:
+    """One home-teaching visit: its day and class hours (课时)."""
+
+    day: date
+    class_hours: float
+
+
+class ComplianceState(StrEnum):
+    COMPLIANT = "compliant"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BEHIND = "behind"
+
+    @property
+    def label(self) -> str:
+        return {"compliant": "已达标", "on_track": "进度正常", "at_risk": "有风险", "behind": "已落后"}[
+            self.value
+        ]
+
+    @property
+    def light(self) -> str:
+        """The traffic light: red behind, amber at risk, green otherwise."""
+        return {"compliant": "green", "on_track": "green", "at_risk": "orange", "behind": "red"}[self.value]
+
+
+@dataclass(frozen=True)
+class Compliance:
+    state: ComplianceState
+    counted: int  # visits of at least the minimum class hours, in the term, from the start of home teaching
+    needed: int  # visits still needed to reach the term's number
+    months: tuple[tuple[int, int], ...]  # the (year, month)s the every-month rule covers
+    missed: tuple[tuple[int, int], ...]  # ended months with no counted visit
+    months_left: int  # months of the rule not yet ended (this month included)
+    short: int  # visits under the minimum class hours (not counted)
+    visited: tuple[tuple[int, int], ...] = ()  # months with a counted visit
+    reasons: tuple[str, ...] = field(default=())
+
+
+def _months(first: date, last: date, skip: frozenset[int]) -> list[tuple[int, int]]:
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        if month not in skip:
+            months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _month_ended(year: int, month: int, term_end: date, today: date) -> bool:
+    """A month has ended when today is past it, or past the term's last day when the term ends inside it."""
+    if (term_end.year, term_end.month) == (year, month):
+        return today > term_end
+    return (today.year, today.month) > (year, month)
+
+
+def term_compliance(
+    visits: Iterable[VisitHours],
+    *,
+    term_start: date,
+    term_end: date,
+    today: date,
+    policy: HomeTeachingPolicy,
+    started: date | None = None,
+) -> Compliance:
+    """The child's standing for the term. A visit counts when it falls in the term, on or after the day home
+    teaching started, and has at least the minimum class hours. Compliant: enough counted visits and no ended
+    month without one. Behind: an ended month had none. At risk: the visits still needed exceed the months
+    left. Months before home teaching started, and the policy's skipped months, are not required."""
+    first = max(term_start, started) if started else term_start
+    in_term = [v for v in visits if first <= v.day <= term_end]
+    counted = [v for v in in_term if v.class_hours >= policy.min_class_hours]
+    short = len(in_term) - len(counted)
+    months = _months(first, term_end, policy.skip_months)
+    visited = {(v.day.year, v.day.month) for v in counted}
+    ended = [m for m in months if _month_ended(*m, term_end, today)]
+    missed = tuple(m for m in ended if m not in visited)
+    months_left = len(months) - len(ended)
+    needed = max(0, policy.visits_per_term - len(counted))
+    reasons: list[str] = []
+    if missed:
+        reasons.append("、".join(f"{y}年{m}月" for y, m in missed) + "没有送教")
+    if needed:
+        reasons.append(f"还差 {needed} 次(本学期至少 {policy.visits_per_term} 次)")
+    if short:
+        reasons.append(f"{short} 次不足 {policy.min_class_hours:g} 课时,不计入")
+    if missed:
+        state = ComplianceState.BEHIND
+    elif needed > months_left:
+        state = ComplianceState.AT_RISK
+        reasons.append(f"剩余 {months_left} 个月,少于还需的 {needed} 次")
+    elif needed == 0:
+        state = ComplianceState.COMPLIANT
+    else:
+        state = ComplianceState.ON_TRACK
+    return Compliance(
+        state,
+        len(counted),
+        needed,
+        tuple(months),
+        missed,
+        months_left,
+        short,
+        tuple(sorted(visited)),
+        tuple(reasons),
+    )
+
+
+def parse_skip_months(text: str) -> frozenset[int]:
+    """A setting such as "2" or "1,2": calendar months with no school, which the every-month rule skips."""
+    months = set()
+    for part in text.replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 12:
+            raise ValueError(f"月份应为 1–12 的整数,实际为 {part!r}")
+        months.add(int(part))
+    return frozenset(months)
+
+
+def due_this_month(compliance: Compliance, today: date) -> bool:
+    """A teacher's reminder: this month is one the rule covers and has no counted visit yet."""
+    this_month = (today.year, today.month)
+    return this_month in compliance.months and this_month not in compliance.visited
