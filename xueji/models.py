@@ -548,3 +548,76 @@ class SweepFinding(SQLModel, table=True):
     kind: str = Field(max_length=30)
     reason: str = Field(max_length=300)
     school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
+
+
+class HomeAssessment(SQLModel, table=True):
+    """评估: a child's assessment for schooling by the committee — disability type and degree, ability to receive
+    education, and the conclusion (rules.home_teaching.Conclusion), with the next review."""
+
+    __tablename__ = "home_assessment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    assessed_on: date
+    members: str = Field(max_length=300)  # who assessed (the committee), names separated by 、
+    disability_type: str = Field(max_length=20)
+    degree: str = Field(max_length=10)  # rules.home_teaching.Degree
+    ability: str = Field(max_length=500)
+    conclusion: str = Field(max_length=20)  # rules.home_teaching.Conclusion
+    next_review_on: date | None = None
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime = _timestamp()
+
+
+class HomePlan(SQLModel, table=True):
+    """一人一案: one child's home-teaching plan for one term — goals by area, methods, planned visit dates, the
+    school that teaches (and holds the record), the day home teaching started; its teachers in home_plan_teacher."""
+
+    __tablename__ = "home_plan"
+    __table_args__ = (UniqueConstraint("child_id", "term_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    term_id: int = Field(foreign_key="term.id", index=True)
+    school_id: int = Field(foreign_key="school.id", index=True)
+    started_on: date
+    goals: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # area → goal
+    methods: str = Field(default="", max_length=1000)
+    planned_dates: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # ISO dates
+    copied_from_id: int | None = Field(default=None, foreign_key="home_plan.id")
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class HomePlanTeacher(SQLModel, table=True):
+    """A teacher account assigned to a home-teaching plan."""
+
+    __tablename__ = "home_plan_teacher"
+    __table_args__ = (UniqueConstraint("plan_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="home_plan.id", index=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+
+
+class HomeTeachingVisit(SQLModel, table=True):
+    """送教上门 one visit: day, teachers, class hours (课时), what was taught, the child's response, progress by
+    goal area, whether the guardian signed, the next visit."""
+
+    __tablename__ = "home_teaching_visit"
+    __table_args__ = (Index("ix_home_teaching_visit_child_day", "child_id", "visit_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="home_plan.id", index=True)
+    child_id: int = Field(foreign_key="child.id")
+    visit_date: date
+    teachers: str = Field(max_length=200)
+    class_hours: float
+    content: str = Field(max_length=1000)
+    response: str = Field(default="", max_length=500)
+    progress: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # area → progress
+    guardian_signed: bool = False
+    next_visit_on: date | None = None
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    recorded_at: datetime = _timestamp()

@@ -21,6 +21,10 @@ from xueji.models import (
     Child,
     County,
     FamilyMember,
+    HomeAssessment,
+    HomePlan,
+    HomePlanTeacher,
+    HomeTeachingVisit,
     HomeVisit,
     Household,
     RegistryCheck,
@@ -257,8 +261,50 @@ def _one_of_each(session):
         ),
     ]
     session.add_all(extra)
+    session.flush()
+    plan = HomePlan(
+        child_id=child.id,
+        term_id=term.id,
+        school_id=school.id,
+        started_on=date(2026, 9, 7),
+        goals={"life_skills": "独立进食", "communication": "用词语表达需要"},
+        methods="示范、反复练习",
+        planned_dates=["2026-09-15", "2026-10-13"],
+        created_by=user.id,
+    )
+    session.add(plan)
+    session.flush()
+    teaching = [
+        plan,
+        HomePlanTeacher(plan_id=plan.id, user_id=user.id),
+        HomeAssessment(
+            child_id=child.id,
+            assessed_on=date(2026, 8, 20),
+            members="县特教中心王老师、医生李某",
+            disability_type="智力",
+            degree="severe",
+            ability="能短时注意,生活部分自理",
+            conclusion="home_teaching",
+            next_review_on=date(2027, 8, 20),
+            recorded_by=user.id,
+        ),
+        HomeTeachingVisit(
+            plan_id=plan.id,
+            child_id=child.id,
+            visit_date=date(2026, 9, 15),
+            teachers="周老师",
+            class_hours=2.5,
+            content="认识颜色",
+            response="能指认红色",
+            progress={"cognition": "能指认两种颜色"},
+            guardian_signed=True,
+            next_visit_on=date(2026, 10, 13),
+            recorded_by=user.id,
+        ),
+    ]
+    session.add_all(teaching)
     session.commit()
-    return rows + extra
+    return rows + extra + teaching
 
 
 def test_every_table_round_trips(engine):

@@ -6,11 +6,21 @@ from datetime import date
 import pytest
 
 from xueji.rules.home_teaching import (
+    AssessmentFacts,
     ComplianceState,
+    Conclusion,
+    Degree,
+    GoalArea,
     HomeTeachingPolicy,
+    HomeVisitFacts,
+    PlanFacts,
     VisitHours,
+    assessment_problems,
+    class_hours_of,
     due_this_month,
+    home_visit_problems,
     parse_skip_months,
+    plan_problems,
     term_compliance,
 )
 
@@ -160,3 +170,62 @@ def test_skip_months_are_read_from_a_setting():
     assert parse_skip_months("1, 2，8") == frozenset({1, 2, 8})
     with pytest.raises(ValueError, match="1–12"):
         parse_skip_months("13")
+
+
+# ---- the records -----------------------------------------------------------------------------------------
+
+TODAY = date(2026, 11, 23)
+
+
+def test_an_assessment_needs_its_members_type_and_ability():
+    good = AssessmentFacts(
+        date(2026, 8, 20),
+        "县特教中心王老师、医生李某",
+        "智力",
+        Degree.SEVERE,
+        "能短时注意",
+        Conclusion.HOME_TEACHING,
+    )
+    assert assessment_problems(good, today=TODAY, disability_types=("智力", "肢体")) == []
+    bad = AssessmentFacts(
+        date(2026, 11, 24), " ", "其他", Degree.SEVERE, "", Conclusion.DEFERRED, date(2026, 11, 1)
+    )
+    assert [f for f, _ in assessment_problems(bad, today=TODAY, disability_types=("智力",))] == [
+        "评估日期",
+        "评估人员",
+        "残疾类型",
+        "接受教育能力",
+        "下次复评日期",
+    ]
+
+
+def test_a_plan_needs_a_goal_a_teacher_and_dates_in_the_term():
+    good = PlanFacts(date(2026, 9, 7), {GoalArea.LIFE_SKILLS: "独立进食"}, "示范", (3,), (date(2026, 9, 15),))
+    assert plan_problems(good, term_start=AUTUMN[0], term_end=AUTUMN[1]) == []
+    bad = PlanFacts(date(2026, 8, 30), {GoalArea.MOTOR: " "}, "", (), (date(2027, 2, 1),))
+    assert plan_problems(bad, term_start=AUTUMN[0], term_end=AUTUMN[1]) == [
+        ("目标", "至少写一个领域的目标"),
+        ("送教教师", "至少安排一名送教教师"),
+        ("开始送教日期", "应在本学期内(2026-09-01 至 2027-01-20)"),
+        ("计划送教日期", "02-01 不在本学期内"),
+    ]
+
+
+def test_a_visit_under_two_class_hours_is_kept_but_one_of_none_is_refused():
+    short = HomeVisitFacts(date(2026, 11, 20), "周老师", 1.5, "认识颜色")
+    assert home_visit_problems(short, today=TODAY, term_start=AUTUMN[0]) == []
+    bad = HomeVisitFacts(date(2026, 11, 24), "", 0, "", next_visit_on=date(2026, 11, 1))
+    assert [f for f, _ in home_visit_problems(bad, today=TODAY, term_start=AUTUMN[0])] == [
+        "送教日期",
+        "送教教师",
+        "课时",
+        "送教内容",
+        "下次送教日期",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("minutes", "length", "hours"), [(80, 40, 2), (90, 45, 2), (60, 40, 1.5), (100, 45, 2)]
+)
+def test_minutes_become_class_hours_by_the_schools_class_hour(minutes, length, hours):
+    assert class_hours_of(minutes, length) == hours

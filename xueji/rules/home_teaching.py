@@ -145,3 +145,158 @@ def due_this_month(compliance: Compliance, today: date) -> bool:
     """A teacher's reminder: this month is one the rule covers and has no counted visit yet."""
     this_month = (today.year, today.month)
     return this_month in compliance.months and this_month not in compliance.visited
+
+
+# ---- what the records need ------------------------------------------------------------------------------
+
+
+class Degree(StrEnum):
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+    PROFOUND = "profound"
+
+    @property
+    def label(self) -> str:
+        return {"mild": "轻度", "moderate": "中度", "severe": "重度", "profound": "极重度"}[self.value]
+
+
+class Conclusion(StrEnum):
+    REGULAR_CLASS = "regular_class"
+    SPECIAL_SCHOOL = "special_school"
+    HOME_TEACHING = "home_teaching"
+    DEFERRED = "deferred"
+
+    @property
+    def label(self) -> str:
+        return {
+            "regular_class": "随班就读",
+            "special_school": "特殊教育学校",
+            "home_teaching": "送教上门",
+            "deferred": "暂缓",
+        }[self.value]
+
+
+class GoalArea(StrEnum):
+    LIFE_SKILLS = "life_skills"
+    COMMUNICATION = "communication"
+    MOTOR = "motor"
+    COGNITION = "cognition"
+    SOCIAL = "social"
+    ACADEMICS = "academics"
+
+    @property
+    def label(self) -> str:
+        return {
+            "life_skills": "生活自理",
+            "communication": "沟通交流",
+            "motor": "运动康复",
+            "cognition": "认知",
+            "social": "社会适应",
+            "academics": "文化学习",
+        }[self.value]
+
+
+MAX_TEXT = 500
+
+
+@dataclass(frozen=True)
+class AssessmentFacts:
+    assessed_on: date
+    members: str
+    disability_type: str
+    degree: Degree
+    ability: str
+    conclusion: Conclusion
+    next_review_on: date | None = None
+
+
+def assessment_problems(
+    assessment: AssessmentFacts, *, today: date, disability_types: Iterable[str]
+) -> list[tuple[str, str]]:
+    """Everything wrong with an assessment record, as (field, reason)."""
+    problems: list[tuple[str, str]] = []
+    if assessment.assessed_on > today:
+        problems.append(("评估日期", "不能晚于今天"))
+    if not assessment.members.strip():
+        problems.append(("评估人员", "请填写参加评估的人员"))
+    if assessment.disability_type not in set(disability_types):
+        problems.append(("残疾类型", "请选择残疾类型"))
+    if not assessment.ability.strip():
+        problems.append(("接受教育能力", "请简要写明接受教育的能力"))
+    if assessment.next_review_on is not None and assessment.next_review_on <= assessment.assessed_on:
+        problems.append(("下次复评日期", "应晚于评估日期"))
+    for name, text in (("评估人员", assessment.members), ("接受教育能力", assessment.ability)):
+        if len(text) > MAX_TEXT:
+            problems.append((name, f"不超过 {MAX_TEXT} 字"))
+    return problems
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    started_on: date
+    goals: dict[GoalArea, str]
+    methods: str
+    teacher_ids: tuple[int, ...]
+    planned_dates: tuple[date, ...] = ()
+
+
+def plan_problems(plan: PlanFacts, *, term_start: date, term_end: date) -> list[tuple[str, str]]:
+    """Everything wrong with a term's plan (一人一案), as (field, reason): at least one goal and one teacher, the
+    start and the planned dates inside the term."""
+    problems: list[tuple[str, str]] = []
+    if not any(text.strip() for text in plan.goals.values()):
+        problems.append(("目标", "至少写一个领域的目标"))
+    if not plan.teacher_ids:
+        problems.append(("送教教师", "至少安排一名送教教师"))
+    if not term_start <= plan.started_on <= term_end:
+        problems.append(("开始送教日期", f"应在本学期内({term_start:%Y-%m-%d} 至 {term_end:%Y-%m-%d})"))
+    outside = [d for d in plan.planned_dates if not term_start <= d <= term_end]
+    if outside:
+        problems.append(("计划送教日期", "、".join(f"{d:%m-%d}" for d in outside) + " 不在本学期内"))
+    for area, text in plan.goals.items():
+        if len(text) > MAX_TEXT:
+            problems.append((f"目标·{area.label}", f"不超过 {MAX_TEXT} 字"))
+    return problems
+
+
+@dataclass(frozen=True)
+class HomeVisitFacts:
+    visit_date: date
+    teachers: str
+    class_hours: float
+    content: str
+    response: str = ""
+    progress: dict[GoalArea, str] = field(default_factory=dict)
+    guardian_signed: bool = False
+    next_visit_on: date | None = None
+
+
+MAX_CLASS_HOURS = 8
+
+
+def home_visit_problems(visit: HomeVisitFacts, *, today: date, term_start: date) -> list[tuple[str, str]]:
+    """Everything wrong with a home-teaching visit, as (field, reason). Fewer class hours than the rule asks
+    are allowed (the visit is kept, but not counted)."""
+    problems: list[tuple[str, str]] = []
+    if visit.visit_date > today:
+        problems.append(("送教日期", "不能晚于今天"))
+    elif visit.visit_date < term_start:
+        problems.append(("送教日期", f"不能早于本学期开学 {term_start:%Y-%m-%d}"))
+    if not visit.teachers.strip():
+        problems.append(("送教教师", "请填写送教教师"))
+    if not 0 < visit.class_hours <= MAX_CLASS_HOURS:
+        problems.append(("课时", f"应大于 0、不超过 {MAX_CLASS_HOURS}"))
+    if not visit.content.strip():
+        problems.append(("送教内容", "请填写本次送教内容"))
+    if visit.next_visit_on is not None and visit.next_visit_on <= visit.visit_date:
+        problems.append(("下次送教日期", "应晚于本次送教日期"))
+    for name, text in (("送教内容", visit.content), ("孩子反应", visit.response)):
+        if len(text) > MAX_TEXT * 2:
+            problems.append((name, f"不超过 {MAX_TEXT * 2} 字"))
+    return problems
+
+
+def class_hours_of(minutes: int, class_hour_minutes: int) -> float:
+    """Minutes of teaching as class hours (课时), to the half hour below: 90 minutes of 45 are 2 class hours."""
+    return int(minutes * 2 / class_hour_minutes) / 2
