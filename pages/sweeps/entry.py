@@ -119,9 +119,8 @@ with session_scope() as session:
     households = sweeps.village_households(session, actor=actor, sweep_village_id=village.sweep_village_id)
 st.subheader(f"本村已登记 {len(households)} 户")
 for h in households[:30]:
-    kids_text = "、".join(f"{c.name}({c.status.label}{' ' + c.where if c.where else ''})" for c in h.children)
     st.markdown(
-        f"- {h.visited_on:%m-%d} **{h.group_name}{h.head_name}** {h.phone or ''}:{kids_text or '无适龄儿童'}"
+        f"- {h.visited_on:%m-%d} **{h.group_name}{h.head_name}** {h.phone or ''}:{h.children_text or '无适龄儿童'}"
     )
 if len(households) > 30:
     st.caption("只列出最近 30 户;全部见“排查进度”导出的排查汇总表。")

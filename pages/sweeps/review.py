@@ -1,7 +1,6 @@
 """排查审核 (township official): a submitted village's numbers and lists, approved or returned with a reason;
 reconciliation run again on demand."""
 
-import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
@@ -55,24 +54,7 @@ if lines:
 else:
     st.caption("没有需要处理的孩子(或尚未比对)。")
 with st.expander(f"已登记的 {len(households)} 户"):
-    st.dataframe(
-        pd.DataFrame(
-            [
-                (
-                    h.visited_on,
-                    h.group_name,
-                    h.head_name,
-                    h.phone or "",
-                    h.recorded_by,
-                    "、".join(f"{c.name}({c.status.label})" for c in h.children),
-                )
-                for h in households
-            ],
-            columns=["走访日期", "组", "户主", "电话", "登记人", "适龄儿童"],
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(sweeps.households_frame(households), hide_index=True, width="stretch")
 
 if st.button("重新比对(学籍有变化后)", key="review_reconcile"):
     with shown_as_error(), session_scope() as session:

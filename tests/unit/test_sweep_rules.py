@@ -16,7 +16,9 @@ from xueji.rules.sweeps import (
     VillageStatus,
     child_problems,
     coverage_rate,
+    entry_problems,
     filled_child,
+    group_of,
     household_problems,
     is_late,
     move_problem,
@@ -319,3 +321,26 @@ def test_the_counts_read_as_one_line():
     assert reconciled_text(counts) == (
         "疑似辍学(已建档) 2,名在人不在 1,就读与学籍不符(待学籍管理员处理) 0,送教上门候选 0;新建疑似辍学个案 2 个"
     )
+
+
+def test_a_households_problems_name_the_child_they_concern_and_a_child_twice():
+    number = build_id_number("430181", date(2016, 3, 4), 10, male=True)
+    twice = ChildFacts("张小明", FoundStatus.NOT_ENROLLED, id_number=number, birth_date=date(2016, 3, 4))
+    problems = entry_problems(
+        HouseholdFacts(head_name="", visited_on=date(2026, 11, 20)),
+        [_child(), _child(name="张小红", status=FoundStatus.ELSEWHERE), twice, twice],
+        reference=REFERENCE,
+        today=TODAY,
+        earliest=TERM_START,
+    )
+    assert problems == [
+        (None, "户主姓名", "必填"),
+        (1, "就读学校/去向", "在外地就读须填写就读地(省/县/学校)"),
+        (3, "儿童姓名", "同一户中重复登记了这个孩子"),
+    ]
+
+
+def test_the_group_is_read_from_an_address():
+    assert group_of("湖南省浏阳市古港镇古港社区12组") == "12组"
+    assert group_of("古港镇宝盖村") == ""
+    assert group_of(None) == ""

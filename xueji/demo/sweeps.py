@@ -9,7 +9,6 @@ by the same service a real submission runs."""
 from __future__ import annotations
 
 import random
-import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -33,7 +32,7 @@ from xueji.models import (
     Village,
 )
 from xueji.rules.registry_record import DISABILITY_TYPES
-from xueji.rules.sweeps import FoundStatus, VillageStatus, reference_date, sweep_age_range
+from xueji.rules.sweeps import FoundStatus, VillageStatus, group_of, reference_date, sweep_age_range
 from xueji.rules.vocab import Role, StudentStatus
 from xueji.services.accounts import system_actor
 from xueji.services.reconciliation import reconcile_village
@@ -41,7 +40,6 @@ from xueji.services.reconciliation import reconcile_village
 if TYPE_CHECKING:
     from xueji.demo.build import DemoContext
 
-_GROUP = re.compile(r"(\d+组)")
 PLACES = ("广东省深圳市宝安区某小学", "浙江省义乌市某学校", "长沙市雨花区某小学", "广东省东莞市某中学")
 # The share of each village status in a township, in the order villages are taken.
 MIX = (
@@ -146,8 +144,7 @@ def _families(session: Session, reference: date) -> dict[int, dict[tuple[str, st
         )
         .order_by(Student.id)
     ):
-        group = _GROUP.search(student.home_address or "")
-        key = (group.group(1) if group else "1组", guardian or student.name[0] + "某")
+        key = (group_of(student.home_address) or "1组", guardian or student.name[0] + "某")
         families.setdefault(student.home_village_id, {}).setdefault(key, []).append(student)
     return families
 

@@ -4,7 +4,8 @@ the registry (三比对). Pure: no database, `today` passed in."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -209,6 +210,38 @@ def child_problems(child: ChildFacts, *, reference: date) -> list[tuple[str, str
         if len(text) > MAX_TEXT:
             problems.append((field_name, f"不超过 {MAX_TEXT} 字"))
     return problems
+
+
+def entry_problems(
+    household: HouseholdFacts,
+    children: Sequence[ChildFacts],
+    *,
+    reference: date,
+    today: date,
+    earliest: date,
+) -> list[tuple[int | None, str, str]]:
+    """Everything wrong with one household and its children, as (child index or None for the household,
+    field, reason): the form numbers the children, the sheet puts each problem on the child's row."""
+    problems: list[tuple[int | None, str, str]] = [
+        (None, f, r) for f, r in household_problems(household, today=today, earliest=earliest)
+    ]
+    seen: set[object] = set()
+    for i, child in enumerate(children):
+        problems += [(i, f, r) for f, r in child_problems(child, reference=reference)]
+        key = child.id_number or (child.name, child.birth_date)
+        if key in seen:
+            problems.append((i, "儿童姓名", "同一户中重复登记了这个孩子"))
+        seen.add(key)
+    return problems
+
+
+def group_of(address: str | None) -> str:
+    """The village group (组) named in an address such as 古港社区12组, or ""."""
+    found = _GROUP.search(address or "")
+    return found.group(1) if found else ""
+
+
+_GROUP = re.compile(r"(\d+组)")
 
 
 def filled_child(child: ChildFacts) -> ChildFacts:

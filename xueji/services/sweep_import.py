@@ -6,7 +6,6 @@ and new ones added, never twice; all rows or none are written."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -36,9 +35,9 @@ from xueji.rules.sweeps import (
     ChildFacts,
     FoundStatus,
     HouseholdFacts,
-    child_problems,
+    entry_problems,
     filled_child,
-    household_problems,
+    group_of,
     sweep_age_range,
 )
 from xueji.rules.visits import parse_day
@@ -46,7 +45,6 @@ from xueji.rules.vocab import StudentStatus
 from xueji.services.exports import record_export
 from xueji.services.sweeps import county_schools, entry_village, ids_elsewhere, save_household
 
-_GROUP = re.compile(r"(\d+组)")  # the village group in an address such as 古港社区12组
 HEADER_OF = {key: header for header, key in COLUMNS.items()}
 _FIELD_HEADERS = {"备注": "户备注"}  # rule field names that differ from the sheet's headers
 
@@ -216,20 +214,16 @@ def _rule_problems(
 ) -> list[RowProblem]:
     """The form's rules, each problem put on its row and column (a child's on the child's own row)."""
     problems = []
-    for column, reason in household_problems(household, today=today(), earliest=term_start):
+    for i, column, reason in entry_problems(
+        household,
+        [c for c, _ in children],
+        reference=sweep.reference_date,
+        today=today(),
+        earliest=term_start,
+    ):
+        row = first if i is None else children[i][1]
         header = _FIELD_HEADERS.get(column, column)
-        problems.append(RowProblem(first.number, header, first.cells.get(COLUMNS[header], ""), reason))
-    seen: dict[object, int] = {}
-    for child, row in children:
-        for column, reason in child_problems(child, reference=sweep.reference_date):
-            header = _FIELD_HEADERS.get(column, column)
-            problems.append(RowProblem(row.number, header, row.cells.get(COLUMNS[header], ""), reason))
-        key = child.id_number or (child.name, child.birth_date)
-        if key in seen:
-            problems.append(
-                RowProblem(row.number, "儿童姓名", child.name, f"与第{seen[key]}行是同一户的同一个孩子")
-            )
-        seen.setdefault(key, row.number)
+        problems.append(RowProblem(row.number, header, row.cells.get(COLUMNS[header], ""), reason))
     return problems
 
 
@@ -355,10 +349,9 @@ def _registry_rows(
     ):
         if s.id_number and s.id_number in known:
             continue
-        group = _GROUP.search(s.home_address or "")
         rows.append(
             {
-                "group_name": group.group(1) if group else "",
+                "group_name": group_of(s.home_address),
                 "head_name": head or "",
                 "address": s.home_address or "",
                 "phone": phone or "",

@@ -57,7 +57,6 @@ def village_coverage(session: Session, *, actor: Actor, sweep_id: int) -> list[V
     if sweep is None:
         return []
     day = today()
-    contacts = select(AppUser.id, AppUser.display_name).subquery()
     villages = {
         sv.id: VillageCoverage(
             sv.id,
@@ -71,9 +70,9 @@ def village_coverage(session: Session, *, actor: Actor, sweep_id: int) -> list[V
             return_reason=sv.return_reason,
         )
         for sv, code, name, contact in session.execute(
-            select(SweepVillage, Village.code, Village.name, contacts.c.display_name)
+            select(SweepVillage, Village.code, Village.name, AppUser.display_name)
             .join(Village, SweepVillage.village_id == Village.id)
-            .outerjoin(contacts, SweepVillage.contact_user_id == contacts.c.id)
+            .outerjoin(AppUser, SweepVillage.contact_user_id == AppUser.id)
             .where(SweepVillage.sweep_id == sweep_id, sweep_village_condition(actor))
             .order_by(Village.code)
         )
@@ -189,9 +188,9 @@ def export_summary(session: Session, *, actor: Actor, sweep_id: int) -> bytes:
         "村排查汇总": coverage_frame(village_coverage(session, actor=actor, sweep_id=sweep_id)),
         "排查人员": member_frame(member_coverage(session, actor=actor, sweep_id=sweep_id)),
     }
+    lines = findings(session, actor=actor, sweep_id=sweep_id, limit=100_000, masked=True)
     for kind in Finding:
-        rows = findings(session, actor=actor, sweep_id=sweep_id, kind=kind, limit=100_000, masked=True)
-        sheets[kind.label.split("(")[0]] = findings_frame(rows)
+        sheets[kind.label.split("(")[0]] = findings_frame([r for r in lines if r.kind is kind])
     return export_tables(
         session,
         actor=actor,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pandas as pd
 from sqlalchemy import delete, func, select, tuple_
 from sqlmodel import Session, col
 
@@ -35,9 +36,8 @@ from xueji.rules.sweeps import (
     FoundStatus,
     HouseholdFacts,
     VillageStatus,
-    child_problems,
+    entry_problems,
     filled_child,
-    household_problems,
     move_problem,
     reference_date,
 )
@@ -241,22 +241,6 @@ def entry_village(session: Session, actor: Actor, sweep_village_id: int) -> tupl
     return village, sweep, term_start
 
 
-def entry_problems(
-    household: HouseholdFacts, children: Sequence[ChildFacts], *, sweep: Sweep, term_start: date
-) -> list[tuple[str, str]]:
-    """Everything wrong with one household and its children (fields named, children numbered)."""
-    problems = household_problems(household, today=today(), earliest=term_start)
-    seen: set[tuple[str, object]] = set()
-    for i, child in enumerate(children, start=1):
-        prefix = f"第{i}个孩子 " if len(children) > 1 else ""
-        problems += [(prefix + f, r) for f, r in child_problems(child, reference=sweep.reference_date)]
-        key = ("id", child.id_number) if child.id_number else ("name", (child.name, child.birth_date))
-        if key in seen:
-            problems.append((prefix + "儿童姓名", "同一户中重复登记了这个孩子"))
-        seen.add(key)
-    return problems
-
-
 def ids_elsewhere(
     session: Session, sweep: Sweep, village_id: int | None, numbers: set[str]
 ) -> dict[str, str]:
@@ -365,7 +349,12 @@ def record_household(
     lock_tail(session)
     village, sweep, term_start = entry_village(session, actor, sweep_village_id)
     children = [filled_child(c) for c in children]
-    problems = entry_problems(household, children, sweep=sweep, term_start=term_start)
+    problems = [
+        (f"第{i + 1}个孩子 {f}" if i is not None and len(children) > 1 else f, r)
+        for i, f, r in entry_problems(
+            household, children, reference=sweep.reference_date, today=today(), earliest=term_start
+        )
+    ]
     numbers = {c.id_number for c in children if c.id_number}
     for number, name in ids_elsewhere(session, sweep, village.id, numbers).items():
         problems.append(("身份证号", f"{number} 已在本次排查的{name}登记,不能重复登记"))
@@ -479,6 +468,13 @@ class HouseholdLine:
     recorded_by: str
     children: list[ChildLine]
 
+    @property
+    def children_text(self) -> str:
+        """Each child with where they were found, e.g. 张小明(在本地学校就读 古港镇完全小学)."""
+        return "、".join(
+            f"{c.name}({c.status.label}{' ' + c.where if c.where else ''})" for c in self.children
+        )
+
 
 def village_households(session: Session, *, actor: Actor, sweep_village_id: int) -> list[HouseholdLine]:
     """The households recorded in a village with their children, newest first; identifiers masked unless the
@@ -560,3 +556,13 @@ def contact_of(session: Session, sweep_village_id: int) -> tuple[int | None, str
     if village is None:
         return None, "", ""
     return village.contact_user_id, village.contact_name or "", village.contact_phone or ""
+
+
+def households_frame(lines: Sequence[HouseholdLine]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            (h.visited_on, h.group_name, h.head_name, h.phone or "", h.recorded_by, h.children_text)
+            for h in lines
+        ],
+        columns=["走访日期", "组", "户主", "电话", "登记人", "适龄儿童"],
+    )
