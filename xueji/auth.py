@@ -52,6 +52,9 @@ class Action(StrEnum):
     SWEEP_PLAN = "sweep.plan"
     SWEEP_RECORD = "sweep.record"
     SWEEP_REVIEW = "sweep.review"
+    HOME_TEACHING_READ = "home_teaching.read"
+    HOME_TEACHING_MANAGE = "home_teaching.manage"
+    HOME_TEACHING_VISIT = "home_teaching.visit"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
 
@@ -79,6 +82,9 @@ class Action(StrEnum):
             "sweep.plan": "制定排查计划(分村、组队、联系人)",
             "sweep.record": "入户登记排查结果",
             "sweep.review": "审核村排查、运行比对",
+            "home_teaching.read": "查看送教上门",
+            "home_teaching.manage": "评估、制定送教方案(一人一案)",
+            "home_teaching.visit": "登记送教上门记录",
             "audit.read": "查看审计日志",
             "audit.export": "导出审计日志",
         }[self.value]
@@ -90,6 +96,7 @@ _READ_STUDENTS = {
     Action.STUDENT_EXPORT,
     Action.CASE_READ,
     Action.SWEEP_READ,
+    Action.HOME_TEACHING_READ,
 }
 
 # The one permission table (role × action). Scope is checked separately, in services.access.
@@ -139,9 +146,13 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.VISIT_LOG,
             Action.SWEEP_READ,
             Action.SWEEP_RECORD,
+            Action.HOME_TEACHING_READ,
+            Action.HOME_TEACHING_VISIT,
         }
     ),
-    Role.COORDINATOR: frozenset(_READ_STUDENTS | {Action.STUDENT_REVEAL}),
+    Role.COORDINATOR: frozenset(
+        _READ_STUDENTS | {Action.STUDENT_REVEAL, Action.HOME_TEACHING_MANAGE, Action.HOME_TEACHING_VISIT}
+    ),
     Role.SYSTEM: frozenset(Action),
 }
 

@@ -4,7 +4,8 @@ visits, the term and today in; a verdict with its reasons out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -91,14 +92,30 @@ def term_compliance(
     left. Months before home teaching started, and the policy's skipped months, are not required."""
     first = max(term_start, started) if started else term_start
     in_term = [v for v in visits if first <= v.day <= term_end]
-    counted = [v for v in in_term if v.class_hours >= policy.min_class_hours]
-    short = len(in_term) - len(counted)
+    counted = Counter((v.day.year, v.day.month) for v in in_term if v.class_hours >= policy.min_class_hours)
+    short = len(in_term) - sum(counted.values())
+    return compliance_of(counted, short, first=first, term_end=term_end, today=today, policy=policy)
+
+
+def compliance_of(
+    counted_by_month: Mapping[tuple[int, int], int],
+    short: int,
+    *,
+    first: date,
+    term_end: date,
+    today: date,
+    policy: HomeTeachingPolicy,
+) -> Compliance:
+    """The verdict from the counted visits per (year, month), between `first` (the later of the term's start
+    and the start of home teaching) and the term's end, and the number of visits too short to count — what a
+    GROUP BY over the visits gives."""
     months = _months(first, term_end, policy.skip_months)
-    visited = {(v.day.year, v.day.month) for v in counted}
+    visited = {m for m, n in counted_by_month.items() if n > 0}
     ended = [m for m in months if _month_ended(*m, term_end, today)]
     missed = tuple(m for m in ended if m not in visited)
     months_left = len(months) - len(ended)
-    needed = max(0, policy.visits_per_term - len(counted))
+    total = sum(counted_by_month.values())
+    needed = max(0, policy.visits_per_term - total)
     reasons: list[str] = []
     if missed:
         reasons.append("、".join(f"{y}年{m}月" for y, m in missed) + "没有送教")
@@ -117,7 +134,7 @@ def term_compliance(
         state = ComplianceState.ON_TRACK
     return Compliance(
         state,
-        len(counted),
+        total,
         needed,
         tuple(months),
         missed,

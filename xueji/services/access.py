@@ -13,6 +13,8 @@ from xueji.auth import Action, Actor, PermissionDenied
 from xueji.models import (
     Case,
     Child,
+    HomePlan,
+    HomePlanTeacher,
     School,
     SchoolClass,
     Student,
@@ -211,3 +213,21 @@ def sweep_in_scope(session: Session, actor: Actor, sweep_id: int, action: Action
         Sweep.id == sweep_id, col(Sweep.township_id).in_(select(Township.id).where(township_condition(actor)))
     )
     return _found_or_denied(session, actor, action, query, "乡镇的排查", "sweep", sweep_id)
+
+
+def home_plan_condition(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on HomePlan: the plans (一人一案) the actor may see. A teacher sees the plans they are
+    assigned to; everyone else the plans of the schools in their scope."""
+    if actor.role is Role.SYSTEM:
+        return true()
+    if actor.role is Role.TEACHER:
+        return col(HomePlan.id).in_(
+            select(HomePlanTeacher.plan_id).where(HomePlanTeacher.user_id == actor.user_id)
+        )
+    return col(HomePlan.school_id).in_(select(School.id).where(school_condition(actor)))
+
+
+def home_plan_in_scope(session: Session, actor: Actor, plan_id: int, action: Action) -> HomePlan:
+    """Return the plan if the actor may do the action on it; otherwise audit and raise."""
+    query = select(HomePlan).where(HomePlan.id == plan_id, home_plan_condition(actor))
+    return _found_or_denied(session, actor, action, query, "送教方案", "home_plan", plan_id)
