@@ -56,3 +56,21 @@ def sweep_coverage(df: pd.DataFrame) -> go.Figure:
         marker={"symbol": "line-ew-open", "size": 18},
     )
     return _style(fig)
+
+
+HOME_TEACHING_COLOURS = {"已落后": "#d62728", "有风险": "#ff7f0e", "进度正常": "#98df8a", "已达标": "#2ca02c"}
+
+
+def home_teaching_by_school(df: pd.DataFrame) -> go.Figure:
+    """送教上门 children per school, stacked by their standing (red behind, amber at risk, greens on track)."""
+    long = df.melt(id_vars="学校", value_vars=list(HOME_TEACHING_COLOURS), var_name="状态", value_name="人数")
+    fig = px.bar(
+        long,
+        x="学校",
+        y="人数",
+        color="状态",
+        color_discrete_map=HOME_TEACHING_COLOURS,
+        category_orders={"状态": list(HOME_TEACHING_COLOURS)},
+        title="各校送教上门达标情况",
+    )
+    return _style(fig)

@@ -26,6 +26,8 @@ from xueji.services import (
     audit_log,
     case_opening,
     cases,
+    home_teaching,
+    home_visit_import,
     registry_import,
     rollover,
     rosters,
@@ -218,6 +220,24 @@ def cmd_import_visits(args: argparse.Namespace) -> int:
             return 0
         count = visit_import.commit_visits(session, actor=actor, data=data, file_name=Path(args.file).name)
     print(f"已导入 {count} 条家访记录,已记入审计日志。")
+    return 0
+
+
+def cmd_import_home_visits(args: argparse.Namespace) -> int:
+    data = Path(args.file).read_bytes()
+    with session_scope() as session:
+        actor = _acting(session, args)
+        sheet = home_visit_import.check_home_visits(session, actor=actor, data=data)
+        print(f"检查结果:可导入 {len(sheet.good)} 条,有错误 {len(sheet.bad_rows)} 行")
+        if sheet.problems:
+            return _refused(sheet.problems, home_visit_import.error_workbook(sheet), args, "送教记录")
+        if args.dry_run:
+            print("仅检查(--dry-run),未写入。")
+            return 0
+        count = home_visit_import.commit_home_visits(
+            session, actor=actor, data=data, file_name=Path(args.file).name
+        )
+    print(f"已导入 {count} 条送教记录,已记入审计日志。")
     return 0
 
 
@@ -444,6 +464,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import_visits)
 
     p = imports.add_parser(
+        "home-visits",
+        help="导入纸质送教上门记录(送教导入模板 xlsx);有错误行时不写入并返回非零 (import home-teaching visits)",
+    )
+    p.add_argument("file", help="送教导入模板 .xlsx")
+    p.add_argument("--report", help="有错误行时,把错误行和原因写入此 xlsx")
+    p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
+    p.set_defaults(func=cmd_import_home_visits)
+
+    p = imports.add_parser(
         "sweep",
         help="导入村拉网式排查登记表 xlsx;已有的户和孩子更新,不重复;有错误行时不写入并返回非零 (import a sweep sheet)",
     )
@@ -524,6 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         registry_import.ImportBlocked,
         rollover.RolloverError,
         visit_import.VisitImportBlocked,
+        home_visit_import.HomeVisitImportBlocked,
+        home_teaching.HomeTeachingError,
         cases.CaseError,
         sweeps.SweepError,
         sweep_import.SweepImportBlocked,

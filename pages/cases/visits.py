@@ -13,6 +13,7 @@ from xueji.rules.cases import RiskLevel
 from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod, VisitState
 from xueji.services import visits
 from xueji.ui.errors import shown_as_error
+from xueji.ui.home_teaching import CHILD, home_teaching_due
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import picked, student_search
 
@@ -84,6 +85,19 @@ def visit_form(target: visits.VisitTarget) -> None:
         st.session_state["visit_saved"] = f"已保存 {target.name} 的{kind.label}记录({visit_date:%m月%d日})"
         st.rerun()
 
+
+due_home = home_teaching_due(actor)
+if due_home:
+    st.subheader("本月应送教上门")
+    for row in due_home:
+        line, button = st.columns([4, 1], vertical_alignment="center")
+        line.markdown(
+            f"{row.light} **{row.name}** {row.school} · 本月尚未送教 · {';'.join(row.compliance.reasons[:1])}"
+        )
+        if button.button("送教", key=f"home_{row.child_id}"):
+            st.session_state[CHILD] = row.child_id
+            st.switch_page("pages/home_teaching/visit.py")
+    st.divider()
 
 if saved := st.session_state.pop("visit_saved", None):
     st.success(saved)

@@ -231,3 +231,17 @@ def home_plan_in_scope(session: Session, actor: Actor, plan_id: int, action: Act
     """Return the plan if the actor may do the action on it; otherwise audit and raise."""
     query = select(HomePlan).where(HomePlan.id == plan_id, home_plan_condition(actor))
     return _found_or_denied(session, actor, action, query, "送教方案", "home_plan", plan_id)
+
+
+def home_child_condition(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on Child: the children whose 送教上门 records the actor may see — the children they may
+    read, and those of the plans they may see (a teacher on a plan)."""
+    return child_condition(actor) | col(Child.id).in_(
+        select(HomePlan.child_id).where(home_plan_condition(actor))
+    )
+
+
+def home_child_in_scope(session: Session, actor: Actor, child_id: int, action: Action) -> Child:
+    """Return the child if the actor may do the action on their 送教上门 records; otherwise audit and raise."""
+    query = select(Child).where(Child.id == child_id, home_child_condition(actor))
+    return _found_or_denied(session, actor, action, query, "儿童", "child", child_id)

@@ -54,6 +54,7 @@ class BoardRow:
     id_number: str | None
     school_id: int
     school: str
+    township_id: int
     township: str
     started_on: date
     teachers: str
@@ -69,9 +70,17 @@ class BoardRow:
 
 
 def _plans(
-    actor: Actor, term: int, *, school_id: int | None, township_id: int | None, teacher_id: int | None
+    actor: Actor,
+    term: int,
+    *,
+    school_id: int | None,
+    township_id: int | None,
+    teacher_id: int | None,
+    child_id: int | None,
 ) -> Select:
     query = select(HomePlan.id).where(HomePlan.term_id == term, home_plan_condition(actor))
+    if child_id is not None:
+        query = query.where(HomePlan.child_id == child_id)
     if school_id is not None:
         query = query.where(HomePlan.school_id == school_id)
     if township_id is not None:
@@ -93,12 +102,15 @@ def board(
     school_id: int | None = None,
     township_id: int | None = None,
     teacher_id: int | None = None,
+    child_id: int | None = None,
 ) -> list[BoardRow]:
     """The term's home-teaching children in the actor's scope (optionally one school, township or teacher's),
     worst first: visits are counted per plan and month in SQL, then judged by rules.home_teaching."""
     require(session, actor, Action.HOME_TEACHING_READ)
     policy = get_settings().home_teaching
-    plan_ids = _plans(actor, term.id, school_id=school_id, township_id=township_id, teacher_id=teacher_id)
+    plan_ids = _plans(
+        actor, term.id, school_id=school_id, township_id=township_id, teacher_id=teacher_id, child_id=child_id
+    )
     counted = case((HomeTeachingVisit.class_hours >= policy.min_class_hours, 1), else_=0)
     year = extract("year", HomeTeachingVisit.visit_date)
     month = extract("month", HomeTeachingVisit.visit_date)
@@ -146,6 +158,7 @@ def board(
             func.coalesce(Student.id_number, Child.id_number),
             HomePlan.school_id,
             School.name,
+            Township.id,
             Township.name,
             HomePlan.started_on,
             HomePlan.goals,
@@ -158,7 +171,7 @@ def board(
     ).all()
     day = today()
     rows = []
-    for plan_id, child_id, name, number, sid, school, township, started, goals in plans:
+    for plan_id, child_id, name, number, sid, school, tid, township, started, goals in plans:
         visits, hours, last = totals[plan_id]
         counts = by_plan.get(plan_id, {})
         compliance = compliance_of(
@@ -177,6 +190,7 @@ def board(
                 number if sees_full_identifiers(actor) else mask_id_number(number),
                 sid,
                 school,
+                tid,
                 township,
                 started,
                 "、".join(teachers[plan_id]),
@@ -262,11 +276,17 @@ def _goals_text(goals: dict[str, str]) -> str:
 
 
 def term_report(
-    session: Session, *, actor: Actor, term: TermRef, school_id: int | None = None, title: str = ""
+    session: Session,
+    *,
+    actor: Actor,
+    term: TermRef,
+    school_id: int | None = None,
+    township_id: int | None = None,
+    title: str = "",
 ) -> bytes:
     """The term report (xlsx, audited): 汇总 with one row per child (plan summary, visits, class hours,
     compliance and reasons), then one sheet per child with the visit log."""
-    rows = board(session, actor=actor, term=term, school_id=school_id)
+    rows = board(session, actor=actor, term=term, school_id=school_id, township_id=township_id)
     policy = get_settings().home_teaching
     summary = pd.DataFrame(
         [

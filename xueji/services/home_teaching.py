@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
+from xueji.config import get_settings
 from xueji.models import (
     AppUser,
     Case,
@@ -21,11 +22,13 @@ from xueji.models import (
     HomePlanTeacher,
     HomeTeachingVisit,
     School,
+    SchoolClass,
     SchoolYear,
     Student,
     Term,
 )
 from xueji.rules.cases import CaseCategory, CaseSource, CaseStatus, RiskLevel
+from xueji.rules.class_code import parse_class_code
 from xueji.rules.home_teaching import (
     AssessmentFacts,
     Conclusion,
@@ -38,11 +41,11 @@ from xueji.rules.home_teaching import (
 )
 from xueji.rules.registry_record import DISABILITY_TYPES
 from xueji.rules.terms import TermDates
-from xueji.rules.vocab import Role
+from xueji.rules.vocab import Role, SchoolKind, Stage
 from xueji.services.access import (
-    child_condition,
-    child_in_scope,
     deny,
+    home_child_condition,
+    home_child_in_scope,
     home_plan_condition,
     home_plan_in_scope,
     require,
@@ -146,7 +149,7 @@ def candidates(session: Session, *, actor: Actor, term: int) -> list[Candidate]:
         )
         .outerjoin(Student, Child.student_id == Student.id)
         .outerjoin(School, func.coalesce(Student.school_id, Child.school_id) == School.id)
-        .where(child_condition(actor), col(Child.id).in_(open_cases) | col(Child.id).in_(planned))
+        .where(home_child_condition(actor), col(Child.id).in_(open_cases) | col(Child.id).in_(planned))
         .order_by(School.name, func.coalesce(Student.name, Child.name))
     ).all()
     return [Candidate(cid, name, school, dt, bool(planned_)) for cid, name, school, dt, planned_ in rows]
@@ -158,7 +161,7 @@ def record_assessment(
     """Save an assessment; a conclusion of 送教上门 opens the child's 送教上门 case when none is open."""
     require(session, actor, Action.HOME_TEACHING_MANAGE)
     lock_tail(session)
-    child = child_in_scope(session, actor, child_id, Action.HOME_TEACHING_MANAGE)
+    child = home_child_in_scope(session, actor, child_id, Action.HOME_TEACHING_MANAGE)
     _refuse_if(assessment_problems(facts, today=today(), disability_types=DISABILITY_TYPES))
     assessment = HomeAssessment(
         child_id=child_id,
@@ -229,7 +232,7 @@ def _open_home_teaching_case(
 
 def assessments(session: Session, *, actor: Actor, child_id: int) -> list[HomeAssessment]:
     """The child's assessments, newest first."""
-    child_in_scope(session, actor, child_id, Action.HOME_TEACHING_READ)
+    home_child_in_scope(session, actor, child_id, Action.HOME_TEACHING_READ)
     return list(
         session.scalars(
             select(HomeAssessment)
@@ -276,7 +279,7 @@ def _facts_of(session: Session, plan: HomePlan) -> PlanFacts:
 
 def plan_for(session: Session, *, actor: Actor, child_id: int, term: int) -> PlanView | None:
     """The child's plan for the term, if there is one."""
-    child_in_scope(session, actor, child_id, Action.HOME_TEACHING_READ)
+    home_child_in_scope(session, actor, child_id, Action.HOME_TEACHING_READ)
     plan = session.scalar(select(HomePlan).where(HomePlan.child_id == child_id, HomePlan.term_id == term))
     if plan is None:
         return None
@@ -291,7 +294,7 @@ def plan_for(session: Session, *, actor: Actor, child_id: int, term: int) -> Pla
 
 def previous_plan(session: Session, *, actor: Actor, child_id: int, term: int) -> HomePlan | None:
     """The child's plan of the latest earlier term, to copy forward."""
-    child_in_scope(session, actor, child_id, Action.HOME_TEACHING_READ)
+    home_child_in_scope(session, actor, child_id, Action.HOME_TEACHING_READ)
     start = select(Term.start_date).where(Term.id == term).scalar_subquery()
     return session.scalar(
         select(HomePlan)
@@ -307,7 +310,7 @@ def save_plan(session: Session, *, actor: Actor, child_id: int, term: int, facts
     record; its teachers only may be assigned."""
     require(session, actor, Action.HOME_TEACHING_MANAGE)
     lock_tail(session)
-    child = child_in_scope(session, actor, child_id, Action.HOME_TEACHING_MANAGE)
+    child = home_child_in_scope(session, actor, child_id, Action.HOME_TEACHING_MANAGE)
     ref = term_of(session, term)
     _refuse_if(plan_problems(facts, term_start=ref.dates.start, term_end=ref.dates.end))
     school_id = teaching_school(session, child)
@@ -505,3 +508,37 @@ def my_plans(session: Session, *, actor: Actor, term: int) -> list[tuple[int, st
         .order_by(School.name, func.coalesce(Student.name, Child.name))
     ).all()
     return [(pid, f"{name}({school})") for pid, name, school in rows]
+
+
+def class_hour_minutes(session: Session, plan: HomePlan) -> int:
+    """The length of a class hour (课时) for the child: junior school's when their class (or, without one, their
+    school) is junior, primary's otherwise (settings)."""
+    primary, junior = get_settings().class_hour_minutes
+    code = session.scalar(
+        select(SchoolClass.code)
+        .join(Student, Student.class_id == SchoolClass.id)
+        .join(Child, Child.student_id == Student.id)
+        .where(Child.id == plan.child_id)
+    )
+    if code is not None:
+        return junior if parse_class_code(code).stage is Stage.JUNIOR else primary
+    kind = session.scalar(select(School.kind).where(School.id == plan.school_id))
+    return junior if kind == SchoolKind.JUNIOR.value else primary
+
+
+def term_choices(session: Session) -> list[TermRef]:
+    """The configured terms that have started, newest first (the current term first)."""
+    rows = session.execute(
+        select(Term.id, SchoolYear.start_year, Term.seq, Term.start_date, Term.end_date)
+        .join(SchoolYear, Term.school_year_id == SchoolYear.id)
+        .where(Term.start_date <= today())
+        .order_by(col(Term.start_date).desc())
+    ).all()
+    return [TermRef(tid, TermDates(*rest)) for tid, *rest in rows]
+
+
+def teachers_for(session: Session, *, actor: Actor, child_id: int) -> list[tuple[int, str]]:
+    """The teachers who may be assigned to the child's plan: the active teacher accounts of the school that
+    holds the child's record."""
+    child = home_child_in_scope(session, actor, child_id, Action.HOME_TEACHING_READ)
+    return teacher_choices(session, teaching_school(session, child))

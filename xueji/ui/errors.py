@@ -13,6 +13,8 @@ from xueji.services.accounts import AccountError
 from xueji.services.assignments import AssignmentError
 from xueji.services.cases import CaseError
 from xueji.services.holidays import HolidayError
+from xueji.services.home_teaching import HomeTeachingError
+from xueji.services.home_visit_import import HomeVisitImportBlocked
 from xueji.services.registry_checks import RegistryCheckError
 from xueji.services.registry_import import ImportBlocked
 from xueji.services.rollover import RolloverError
@@ -43,6 +45,8 @@ SHOWN = (
     VisitImportBlocked,
     SweepError,
     SweepImportBlocked,
+    HomeTeachingError,
+    HomeVisitImportBlocked,
 )
 
 

@@ -1,0 +1,92 @@
+"""送教看板 (coordinator, schools, townships, county): every home-teaching child of the term as a traffic light,
+worst first, per township and school; the schools compared; the term report."""
+
+import streamlit as st
+
+from xueji import charts
+from xueji.auth import Action
+from xueji.config import get_settings
+from xueji.db import session_scope
+from xueji.rules.home_teaching import ComplianceState
+from xueji.services import home_board
+from xueji.ui.home_teaching import CHILD, term_picker
+from xueji.ui.session import require_actor
+from xueji.ui.widgets import export_button
+
+actor = require_actor(Action.HOME_TEACHING_READ)
+policy = get_settings().home_teaching
+st.title("送教看板")
+st.caption(
+    f"送教上门规则:每生每学期至少 {policy.visits_per_term} 次,每月至少 1 次,每次至少 {policy.min_class_hours:g} 课时"
+    f"(不足 {policy.min_class_hours:g} 课时的送教不计入)。🔴 已落后:已结束的月份有未送教的;"
+    "🟠 有风险:还需的次数多于本学期剩余月数;🟢 进度正常或已达标。"
+)
+term = term_picker(key="board_term")
+if term is None:
+    st.stop()
+with session_scope() as session:
+    rows = home_board.board(session, actor=actor, term=term)
+if not rows:
+    st.info(
+        f"{term.name}还没有您可查看的送教上门儿童:由协调员在“送教档案”中为评估结论为送教上门的儿童制定送教方案。"
+    )
+    st.stop()
+
+left, right = st.columns(2)
+townships = dict(sorted({(r.township, r.township_id) for r in rows}))
+township = (
+    left.selectbox("乡镇", ["全部", *townships], key="board_township") if len(townships) > 1 else "全部"
+)
+in_township = [r for r in rows if township in ("全部", r.township)]
+schools = sorted({(r.school, r.school_id) for r in in_township})
+school = (
+    right.selectbox("学校", ["全部", *(s for s, _ in schools)], key="board_school")
+    if len(schools) > 1
+    else "全部"
+)
+shown = [r for r in in_township if school in ("全部", r.school)]
+
+cols = st.columns(5)
+cols[0].metric("送教上门儿童", len(shown))
+for col, state in zip(cols[1:], home_board.SEVERITY, strict=True):
+    col.metric(
+        f"{home_board.LIGHT[state.light]} {state.label}", sum(r.compliance.state is state for r in shown)
+    )
+
+summary = home_board.school_summary(shown)
+if len(summary) > 1:
+    st.plotly_chart(charts.home_teaching_by_school(summary), width="stretch")
+st.subheader("送教上门儿童(点击表头可排序)")
+st.dataframe(home_board.board_frame(shown), hide_index=True, width="stretch")
+
+red = [r for r in shown if r.compliance.state in (ComplianceState.BEHIND, ComplianceState.AT_RISK)]
+if red:
+    st.markdown(
+        "**需要跟进:** "
+        + "、".join(f"{r.light} {r.name}({r.school},{r.compliance.reasons[0]})" for r in red[:20])
+    )
+by_child = {r.child_id: r for r in shown}
+pick, go = st.columns([3, 1], vertical_alignment="bottom")
+chosen = pick.selectbox(
+    "查看送教档案",
+    list(by_child),
+    format_func=lambda c: f"{by_child[c].light} {by_child[c].name} · {by_child[c].school}",
+)
+if go.button("打开档案", key="board_open"):
+    st.session_state[CHILD] = chosen
+    st.switch_page("pages/home_teaching/child.py")
+
+st.subheader("各校情况")
+st.dataframe(summary, hide_index=True, width="stretch")
+
+school_id = dict(schools).get(school)
+township_id = townships.get(township)
+scope_name = school if school_id else township if township_id else "全部"
+export_button(
+    f"导出{scope_name}送教报表 (xlsx,每生一页送教记录)",
+    key=f"export_home_report_{school_id}_{township_id}",
+    file_name=f"送教上门报表_{scope_name}_{term.name}.xlsx",
+    build=lambda session: home_board.term_report(
+        session, actor=actor, term=term, school_id=school_id, township_id=township_id, title=scope_name
+    ),
+)

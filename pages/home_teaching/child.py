@@ -1,0 +1,206 @@
+"""送教档案 (一人一案): one child's standing this term, the visit log, the term's plan (made, edited or copied
+from last term by the coordinator) and the assessments."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from xueji.auth import Action
+from xueji.clock import today
+from xueji.db import session_scope
+from xueji.rules.home_teaching import AssessmentFacts, Conclusion, Degree, GoalArea, PlanFacts
+from xueji.rules.registry_record import DISABILITY_TYPES
+from xueji.services import home_board, home_teaching
+from xueji.ui.errors import shown_as_error
+from xueji.ui.home_teaching import CHILD, standing, term_picker
+from xueji.ui.session import require_actor
+
+actor = require_actor(Action.HOME_TEACHING_READ)
+manages = actor.can(Action.HOME_TEACHING_MANAGE)
+st.title("送教档案")
+term = term_picker(key="file_term")
+if term is None:
+    st.stop()
+with session_scope() as session:
+    candidates = home_teaching.candidates(session, actor=actor, term=term.id)
+if not candidates:
+    st.info("您的范围内没有残疾或送教上门个案的儿童。")
+    st.stop()
+by_id = {c.child_id: c for c in candidates}
+wanted = st.session_state.get(CHILD)
+child_id = st.selectbox(
+    "儿童(残疾或送教上门个案)",
+    list(by_id),
+    index=list(by_id).index(wanted) if wanted in by_id else 0,
+    format_func=lambda c: (
+        f"{by_id[c].name} · {by_id[c].school}" + ("" if by_id[c].has_plan else "(本学期无方案)")
+    ),
+)
+st.session_state[CHILD] = child_id
+child = by_id[child_id]
+
+with session_scope() as session:
+    plan = home_teaching.plan_for(session, actor=actor, child_id=child_id, term=term.id)
+    previous = home_teaching.previous_plan(session, actor=actor, child_id=child_id, term=term.id)
+    row = next(iter(home_board.board(session, actor=actor, term=term, child_id=child_id)), None)
+    visits = home_teaching.plan_visits(session, actor=actor, plan_id=plan.plan.id) if plan else []
+    assessments = home_teaching.assessments(session, actor=actor, child_id=child_id)
+    teachers = home_teaching.teachers_for(session, actor=actor, child_id=child_id) if manages else []
+
+if saved := st.session_state.pop("home_file_saved", None):
+    st.success(saved)
+st.subheader(f"{child.name} · {term.name}")
+if row is not None:
+    st.markdown(f"当前状态:{standing(row.compliance)}")
+    if row.compliance.reasons:
+        st.caption(";".join(row.compliance.reasons))
+    if actor.can(Action.HOME_TEACHING_VISIT) and st.button("登记送教", type="primary"):
+        st.switch_page("pages/home_teaching/visit.py")
+else:
+    st.warning("本学期还没有送教方案:送教上门须一人一案,先制定方案再登记送教。")
+
+st.subheader("送教记录")
+if visits:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "送教日期": v.visit_date,
+                    "送教教师": v.teachers,
+                    "课时": v.class_hours,
+                    "送教内容": v.content,
+                    "孩子反应": v.response,
+                    "目标进展": ";".join(f"{GoalArea(k).label}:{t}" for k, t in v.progress.items()),
+                    "监护人签字": "是" if v.guardian_signed else "否",
+                    "下次送教": v.next_visit_on,
+                }
+                for v in visits
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption("本学期还没有送教记录。")
+
+st.subheader("送教方案(一人一案)")
+if plan is not None:
+    p = plan.plan
+    st.markdown(
+        f"开始送教:{p.started_on:%Y-%m-%d} · 送教教师:{'、'.join(plan.teachers) or '—'}  \n"
+        + "  \n".join(f"**{GoalArea(k).label}**:{v}" for k, v in p.goals.items())
+        + (f"  \n**方法**:{p.methods}" if p.methods else "")
+        + (f"  \n**计划送教日期**:{'、'.join(d[5:] for d in p.planned_dates)}" if p.planned_dates else "")
+    )
+elif previous is not None and manages:
+    st.caption("上学期已有方案:可复制到本学期后再修改(目标、方法、仍在本校的送教教师)。")
+    if st.button("复制上学期方案"):
+        with shown_as_error(), session_scope() as session:
+            home_teaching.copy_forward(session, actor=actor, child_id=child_id, term=term.id)
+            st.session_state["home_file_saved"] = "已复制上学期方案,请核对修改"
+            st.rerun()
+
+if manages:
+    facts = plan.facts if plan else None
+    with st.expander("修改送教方案" if plan else "制定本学期送教方案", expanded=plan is None):
+        with st.form(f"plan_{child_id}_{term.id}"):
+            started = st.date_input(
+                "开始送教日期",
+                value=facts.started_on if facts else max(term.dates.start, min(today(), term.dates.end)),
+                min_value=term.dates.start,
+                max_value=term.dates.end,
+            )
+            goals = {
+                area: st.text_area(
+                    f"目标·{area.label}", value=(facts.goals.get(area, "") if facts else ""), height=68
+                )
+                for area in GoalArea
+            }
+            methods = st.text_area("教学方法与措施", value=facts.methods if facts else "", height=68)
+            names = dict(teachers)
+            chosen = st.multiselect(
+                "送教教师(本校教师账号,至少一名)",
+                list(names),
+                default=[t for t in (facts.teacher_ids if facts else ()) if t in names],
+                format_func=lambda t: names[t],
+            )
+            planned = st.text_input(
+                "计划送教日期(用逗号分隔,如 2026-09-15, 2026-10-13)",
+                value=", ".join(d.isoformat() for d in facts.planned_dates) if facts else "",
+            )
+            if st.form_submit_button("保存送教方案", type="primary"):
+                dates: list[date] = []
+                try:
+                    dates = [
+                        date.fromisoformat(d.strip())
+                        for d in planned.replace(",", ",").split(",")
+                        if d.strip()
+                    ]
+                except ValueError:
+                    st.error("计划送教日期格式应为 2026-09-15,多个日期用逗号分隔")
+                else:
+                    with shown_as_error(), session_scope() as session:
+                        home_teaching.save_plan(
+                            session,
+                            actor=actor,
+                            child_id=child_id,
+                            term=term.id,
+                            facts=PlanFacts(started, goals, methods, tuple(chosen), tuple(dates)),
+                        )
+                        st.session_state["home_file_saved"] = "送教方案已保存"
+                        st.rerun()
+
+st.subheader("评估")
+if assessments:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "评估日期": a.assessed_on,
+                    "评估人员": a.members,
+                    "残疾类型": a.disability_type,
+                    "残疾程度": Degree(a.degree).label,
+                    "接受教育能力": a.ability,
+                    "结论": Conclusion(a.conclusion).label,
+                    "下次复评": a.next_review_on,
+                }
+                for a in assessments
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+else:
+    st.caption("还没有评估记录。")
+if manages:
+    with st.expander("新增评估"), st.form(f"assessment_{child_id}", clear_on_submit=True):
+        assessed_on = st.date_input("评估日期", value=today(), max_value=today())
+        members = st.text_input("评估人员(专家委员会成员,用顿号分隔)")
+        disability = st.selectbox(
+            "残疾类型",
+            DISABILITY_TYPES,
+            index=DISABILITY_TYPES.index(child.disability_type)
+            if child.disability_type in DISABILITY_TYPES
+            else 0,
+        )
+        degree = st.radio("残疾程度", list(Degree), format_func=lambda d: d.label, horizontal=True, index=2)
+        ability = st.text_area("接受教育能力", height=68)
+        conclusion = st.radio(
+            "评估结论", list(Conclusion), format_func=lambda c: c.label, horizontal=True, index=2
+        )
+        review = st.date_input("下次复评日期", value=None)
+        if st.form_submit_button("保存评估", type="primary"):
+            with shown_as_error(), session_scope() as session:
+                home_teaching.record_assessment(
+                    session,
+                    actor=actor,
+                    child_id=child_id,
+                    facts=AssessmentFacts(
+                        assessed_on, members, disability, degree, ability, conclusion, review
+                    ),
+                )
+                st.session_state["home_file_saved"] = "评估已保存" + (
+                    ",已建立送教上门个案(如已有则沿用)" if conclusion is Conclusion.HOME_TEACHING else ""
+                )
+                st.rerun()

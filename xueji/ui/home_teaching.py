@@ -1,0 +1,41 @@
+"""The choices the 送教上门 pages start with (which term), and a child's standing as a traffic light."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from xueji.auth import Actor
+from xueji.db import session_scope
+from xueji.rules.home_teaching import Compliance
+from xueji.services import home_board, home_teaching
+from xueji.services.home_board import LIGHT, BoardRow
+from xueji.services.home_teaching import TermRef
+
+CHILD = "home_child_id"  # the child the 送教档案 and 送教登记 pages open on
+
+
+def term_picker(*, key: str) -> TermRef | None:
+    """Choose a term (the current one first); with none configured, say so and return None."""
+    with session_scope() as session:
+        choices = home_teaching.term_choices(session)
+    if not choices:
+        st.info("尚未配置学期:请管理员先维护校历。")
+        return None
+    by_id = {t.id: t for t in choices}
+    return by_id[st.selectbox("学期", list(by_id), format_func=lambda i: by_id[i].name, key=key)]
+
+
+def standing(compliance: Compliance) -> str:
+    """One line of markdown: the light, the state and the numbers behind it."""
+    c = compliance
+    return (
+        f"{LIGHT[c.state.light]} **{c.state.label}** · 计入 {c.counted} 次 · 还需 {c.needed} 次 · "
+        f"剩余 {c.months_left} 个月"
+    )
+
+
+def home_teaching_due(actor: Actor) -> list[BoardRow]:
+    """A teacher's home-teaching children with no counted visit yet this month (none before terms exist)."""
+    with session_scope() as session:
+        terms = home_teaching.term_choices(session)
+        return home_board.due_for_teacher(session, actor=actor, term=terms[0]) if terms else []
