@@ -23,6 +23,7 @@ from xueji.models import (
     HomePlan,
     HomePlanTeacher,
     HomeTeachingVisit,
+    School,
     Student,
     Term,
 )
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from xueji.demo.build import DemoContext
 
 DEMO_SCHOOL = "2143016965"  # 古港镇完全小学, where 周老师 teaches
+DEMO_TOWNSHIP = "430181108000"  # 古港镇, the demo coordinator's
 GOALS = {
     GoalArea.LIFE_SKILLS: ("能独立进食、洗手", "学会自己穿脱衣服", "能整理自己的床铺"),
     GoalArea.COMMUNICATION: ("能用手势表达需要", "会说常用的十个词语", "能回应简单指令"),
@@ -124,17 +126,21 @@ def load_home_teaching(session: Session, ctx: DemoContext) -> None:
     ):
         teachers.setdefault(school_id, []).append((uid, name))
     children = session.execute(
-        select(Child.id, Student.school_id, Student.disability_type, Student.name)
+        select(Child.id, Student.school_id, Student.disability_type, School.township_id)
         .join(Student, Child.student_id == Student.id)
+        .join(School, Student.school_id == School.id)
         .where(col(Student.disabled), Student.status == StudentStatus.ENROLLED.value)
-        .order_by(Child.id)
+        .order_by(Student.id)
     ).all()
     demo_school = ctx.school_ids.get(DEMO_SCHOOL)
-    chosen = [c for c in children if c[1] == demo_school][:3] + [
-        c for c in children if c[1] != demo_school and rng.random() < 0.35
-    ]
+    others = [c for c in children if c[1] != demo_school]
+    taught = [c for i, c in enumerate(others) if i < 4 or rng.random() < 0.35]  # every pattern at least once
+    demo_township = ctx.township_ids.get(DEMO_TOWNSHIP)
+    last_term_only = [c for c in others if c not in taught and c[3] == demo_township][:1]
+    to_copy = last_term_only[0][0] if last_term_only else None
+    chosen = [c for c in children if c[1] == demo_school][:2] + taught + last_term_only
     opened = []
-    for n, (child_id, school_id, disability, _name) in enumerate(chosen):
+    for n, (child_id, school_id, disability, _township) in enumerate(chosen):
         staff = teachers.get(school_id) or []
         if not staff:
             continue
@@ -175,7 +181,7 @@ def load_home_teaching(session: Session, ctx: DemoContext) -> None:
         previous_plan = _plan(
             session, child_id, previous_id, school_id, previous_start, goals, methods, assigned, None
         )
-        if school_id == demo_school and n == 2:
+        if child_id == to_copy:
             continue  # only last term's plan: to copy forward
         pattern = "behind" if school_id == demo_school and n == 0 else PATTERNS[n % len(PATTERNS)]
         started, visits = _visit_days(rng, pattern, term_start, today)

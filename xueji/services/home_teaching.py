@@ -542,3 +542,14 @@ def teachers_for(session: Session, *, actor: Actor, child_id: int) -> list[tuple
     holds the child's record."""
     child = home_child_in_scope(session, actor, child_id, Action.HOME_TEACHING_READ)
     return teacher_choices(session, teaching_school(session, child))
+
+
+def terms_after(session: Session, term: TermRef) -> list[TermRef]:
+    """The configured terms after this one, soonest first (plans may be made ahead)."""
+    rows = session.execute(
+        select(Term.id, SchoolYear.start_year, Term.seq, Term.start_date, Term.end_date)
+        .join(SchoolYear, Term.school_year_id == SchoolYear.id)
+        .where(Term.start_date > term.dates.start)
+        .order_by(Term.start_date)
+    ).all()
+    return [TermRef(tid, TermDates(*rest)) for tid, *rest in rows]
