@@ -13,7 +13,7 @@ from xueji.rules.cases import RiskLevel
 from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod, VisitState
 from xueji.services import visits
 from xueji.ui.errors import shown_as_error
-from xueji.ui.home_teaching import CHILD, home_teaching_due
+from xueji.ui.home_teaching import CHILD, dot, home_teaching_due
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import picked, student_search
 
@@ -92,7 +92,7 @@ if due_home:
     for row in due_home:
         line, button = st.columns([4, 1], vertical_alignment="center")
         line.markdown(
-            f"{row.light} **{row.name}** {row.school} · 本月尚未送教 · {';'.join(row.compliance.reasons[:1])}"
+            f"{dot(row.compliance.state)} **{row.name}** {row.school} · 本月尚未送教 · {';'.join(row.compliance.reasons[:1])}"
         )
         if button.button("送教", key=f"home_{row.child_id}"):
             st.session_state[CHILD] = row.child_id

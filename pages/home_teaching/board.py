@@ -9,7 +9,7 @@ from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.home_teaching import ComplianceState
 from xueji.services import home_board
-from xueji.ui.home_teaching import CHILD, term_picker
+from xueji.ui.home_teaching import CHILD, child_label, dot, light_label, styled, term_picker
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import export_button
 
@@ -49,28 +49,28 @@ shown = [r for r in in_township if school in ("全部", r.school)]
 cols = st.columns(5)
 cols[0].metric("送教上门儿童", len(shown))
 for col, state in zip(cols[1:], home_board.SEVERITY, strict=True):
-    col.metric(
-        f"{home_board.LIGHT[state.light]} {state.label}", sum(r.compliance.state is state for r in shown)
-    )
+    col.metric(light_label(state), sum(r.compliance.state is state for r in shown))
 
 summary = home_board.school_summary(shown)
 if len(summary) > 1:
     st.plotly_chart(charts.home_teaching_by_school(summary), width="stretch")
 st.subheader("送教上门儿童(点击表头可排序)")
-st.dataframe(home_board.board_frame(shown), hide_index=True, width="stretch")
+st.dataframe(styled(home_board.board_frame(shown)), hide_index=True, width="stretch")
 
 red = [r for r in shown if r.compliance.state in (ComplianceState.BEHIND, ComplianceState.AT_RISK)]
 if red:
     st.markdown(
         "**需要跟进:** "
-        + "、".join(f"{r.light} {r.name}({r.school},{r.compliance.reasons[0]})" for r in red[:20])
+        + "、".join(
+            f"{dot(r.compliance.state)} {r.name}({r.school},{r.compliance.reasons[0]})" for r in red[:20]
+        )
     )
 by_child = {r.child_id: r for r in shown}
 pick, go = st.columns([3, 1], vertical_alignment="bottom")
 chosen = pick.selectbox(
     "查看送教档案",
     list(by_child),
-    format_func=lambda c: f"{by_child[c].light} {by_child[c].name} · {by_child[c].school}",
+    format_func=lambda c: child_label(by_child[c]),
 )
 if go.button("打开档案", key="board_open"):
     st.session_state[CHILD] = chosen

@@ -52,7 +52,7 @@ if saved := st.session_state.pop("home_file_saved", None):
     st.success(saved)
 st.subheader(f"{child.name} · {term.name}")
 if row is not None:
-    st.markdown(f"当前状态:{standing(row.compliance)}")
+    st.markdown(f"当前状态 {standing(row.compliance)}")
     if row.compliance.reasons:
         st.caption(";".join(row.compliance.reasons))
     if actor.can(Action.HOME_TEACHING_VISIT) and st.button("登记送教", type="primary"):

@@ -10,12 +10,13 @@ from xueji.db import session_scope
 from xueji.rules.home_teaching import MAX_CLASS_HOURS, GoalArea, HomeVisitFacts
 from xueji.services import home_board, home_teaching
 from xueji.ui.errors import shown_as_error
-from xueji.ui.home_teaching import CHILD, standing
+from xueji.ui.home_teaching import CHILD, child_label, standing
 from xueji.ui.session import require_actor
 
 actor = require_actor(Action.HOME_TEACHING_VISIT)
 policy = get_settings().home_teaching
 st.title("送教登记")
+FORM = "home_visit_form"  # bumped after each save: the next visit starts on an empty form
 
 if saved := st.session_state.pop("home_visit_saved", None):
     st.success(saved)
@@ -36,12 +37,12 @@ child_id = st.selectbox(
     "孩子(未达标的在前)",
     list(by_child),
     index=list(by_child).index(wanted) if wanted in by_child else 0,
-    format_func=lambda c: f"{by_child[c].light} {by_child[c].name} · {by_child[c].school}",
+    format_func=lambda c: child_label(by_child[c]),
     key="hv_child",
 )
 row = by_child[child_id]
 st.session_state[CHILD] = child_id
-st.markdown(f"当前状态:{standing(row.compliance)}")
+st.markdown(f"当前状态 {standing(row.compliance)}")
 if row.compliance.reasons:
     st.caption(";".join(row.compliance.reasons))
 
@@ -51,7 +52,7 @@ with session_scope() as session:
 assert plan is not None
 goals = {GoalArea(k): v for k, v in plan.plan.goals.items()}
 
-with st.form(f"home_visit_{child_id}", clear_on_submit=False):
+with st.form(f"home_visit_{child_id}_{st.session_state.get(FORM, 0)}", clear_on_submit=False):
     visit_date = st.date_input("送教日期", value=today(), min_value=term.dates.start, max_value=today())
     teachers = st.text_input("送教教师(多人用顿号分隔)", value="、".join(plan.teachers))
     class_hours = st.number_input(
@@ -86,6 +87,7 @@ if submitted:
     with shown_as_error(), session_scope() as session:
         home_teaching.log_home_visit(session, actor=actor, plan_id=plan.plan.id, facts=facts)
         after = home_board.board(session, actor=actor, term=term, child_id=child_id)[0]
+        st.session_state[FORM] = st.session_state.get(FORM, 0) + 1  # a fresh form for the next visit
         st.session_state["home_visit_saved"] = (
             f"已保存 {row.name} {visit_date:%m月%d日} 的送教记录({class_hours:g} 课时)。"
             f"现在:{after.compliance.state.label}"

@@ -9,16 +9,20 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from tests.conftest import SMALL_DEMO, require
 from xueji.db import make_engine, migrate, session_scope
 from xueji.demo import load_demo
 from xueji.demo.build import DEMO_PASSWORD
 from xueji.demo.registry_file import template_rows, template_workbook
+from xueji.models import AppUser
+from xueji.services import home_board, home_teaching
+from xueji.services.accounts import actor_of
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
@@ -279,3 +283,34 @@ def test_a_township_official_reviews_and_approves_a_submitted_village(app_url, b
             text("SELECT username FROM audit_log WHERE action = 'approve' AND entity_type = 'sweep_village'")
         ).scalar_one()
     assert (status, entry) == ("reviewed", "demo_township")
+
+
+def test_a_coordinator_logs_a_visit_that_turns_a_child_from_red_to_green(app_url, browser, fixed_today):
+    url, engine = app_url
+    with session_scope(engine) as session:
+        actor = actor_of(session.scalars(select(AppUser).where(AppUser.username == "demo_coordinator")).one())
+        first = home_board.board(session, actor=actor, term=home_teaching.current_term(session))[0]
+    assert first.compliance.state.light == "red" and len(first.compliance.missed) == 1  # worst first
+    year, month = first.compliance.missed[0]
+    page = _sign_in(browser, url, "demo_coordinator")
+    page.get_by_role("link", name="送教登记").click()
+    page.get_by_role("heading", name="送教登记").wait_for(timeout=30_000)
+    page.get_by_text(re.compile("当前状态 ● 已落后")).wait_for(timeout=30_000)
+    for part, value in (("year", f"{year}"), ("month", f"{month:02d}"), ("day", "12")):  # a segmented input
+        page.get_by_role("spinbutton", name=f"{part}, 送教日期", exact=True).click()
+        page.keyboard.type(value)
+    page.get_by_label("送教内容").fill("浏览器登记:认识颜色,串珠练习")
+    page.get_by_role("button", name="保存送教记录").click()
+    page.get_by_text(f"已保存 {first.name} {month:02d}月12日 的送教记录").wait_for(timeout=30_000)
+    page.get_by_text(re.compile("当前状态 ● (进度正常|已达标)")).wait_for(timeout=30_000)
+    _shot(page, "coordinator_home_visit_green.png")
+    page.close()
+    with session_scope(engine) as session:
+        after = home_board.board(
+            session, actor=actor, term=home_teaching.current_term(session), child_id=first.child_id
+        )
+        content = session.execute(
+            text("SELECT content FROM home_teaching_visit WHERE plan_id = :p AND visit_date = :d"),
+            {"p": first.plan_id, "d": date(year, month, 12)},
+        ).scalar_one()
+    assert (after[0].compliance.state.light, content) == ("green", "浏览器登记:认识颜色,串珠练习")

@@ -43,7 +43,6 @@ SEVERITY = {
     ComplianceState.ON_TRACK: 2,
     ComplianceState.COMPLIANT: 3,
 }
-LIGHT = {"red": "🔴", "orange": "🟠", "green": "🟢"}
 
 
 @dataclass(frozen=True)
@@ -63,10 +62,6 @@ class BoardRow:
     last_visit: date | None
     goals: dict[str, str]
     compliance: Compliance
-
-    @property
-    def light(self) -> str:
-        return LIGHT[self.compliance.state.light]
 
 
 def _plans(
@@ -225,7 +220,7 @@ def board_frame(rows: list[BoardRow]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "状态": f"{r.light} {r.compliance.state.label}",
+                "状态": r.compliance.state.label,
                 "姓名": r.name,
                 "学校": r.school,
                 "乡镇": r.township,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
 from xueji.auth import Actor
 from xueji.db import session_scope
-from xueji.rules.home_teaching import Compliance
+from xueji.rules.home_teaching import Compliance, ComplianceState
 from xueji.services import home_board, home_teaching
-from xueji.services.home_board import LIGHT, BoardRow
+from xueji.services.home_board import BoardRow
 from xueji.services.home_teaching import TermRef
 
 CHILD = "home_child_id"  # the child the 送教档案 and 送教登记 pages open on
@@ -25,11 +28,34 @@ def term_picker(*, key: str) -> TermRef | None:
     return by_id[st.selectbox("学期", list(by_id), format_func=lambda i: by_id[i].name, key=key)]
 
 
+def dot(state: ComplianceState) -> str:
+    """The traffic light as coloured markdown (red behind, orange at risk, green on track or compliant)."""
+    return f":{state.light}[●]"
+
+
+def light_label(state: ComplianceState) -> str:
+    """The light and the state, as a metric's label."""
+    return f"{dot(state)} {state.label}"
+
+
+def child_label(row: BoardRow) -> str:
+    """A child in a choice list (plain text: no colours there; the standing is shown beside it)."""
+    return f"{row.name} · {row.school}"
+
+
+def styled(frame: pd.DataFrame) -> Any:
+    """The board's table with its 状态 column in the light's colour."""
+    colours = {
+        s.label: {"red": "#d62728", "orange": "#e67e00", "green": "#2ca02c"}[s.light] for s in ComplianceState
+    }
+    return frame.style.map(lambda v: f"color: {colours.get(v, 'inherit')}; font-weight: 600", subset=["状态"])
+
+
 def standing(compliance: Compliance) -> str:
     """One line of markdown: the light, the state and the numbers behind it."""
     c = compliance
     return (
-        f"{LIGHT[c.state.light]} **{c.state.label}** · 计入 {c.counted} 次 · 还需 {c.needed} 次 · "
+        f"{dot(c.state)} **{c.state.label}** · 计入 {c.counted} 次 · 还需 {c.needed} 次 · "
         f"剩余 {c.months_left} 个月"
     )
 
