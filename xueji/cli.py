@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
@@ -207,38 +208,48 @@ def _refused(problems: list, report: bytes | None, args: argparse.Namespace, wha
     return 1
 
 
-def cmd_import_visits(args: argparse.Namespace) -> int:
+def _import_table(
+    args: argparse.Namespace,
+    *,
+    check: Callable[..., Any],
+    commit: Callable[..., int],
+    error_workbook: Callable[[Any], bytes],
+    what: str,
+) -> int:
+    """A simple-table import (家访, 送教): check every row, refuse with the problems, or write all rows."""
     data = Path(args.file).read_bytes()
     with session_scope() as session:
         actor = _acting(session, args)
-        sheet = visit_import.check_visits(session, actor=actor, data=data)
+        sheet = check(session, actor=actor, data=data)
         print(f"检查结果:可导入 {len(sheet.good)} 条,有错误 {len(sheet.bad_rows)} 行")
         if sheet.problems:
-            return _refused(sheet.problems, visit_import.error_workbook(sheet), args, "家访记录")
+            return _refused(sheet.problems, error_workbook(sheet), args, f"{what}记录")
         if args.dry_run:
             print("仅检查(--dry-run),未写入。")
             return 0
-        count = visit_import.commit_visits(session, actor=actor, data=data, file_name=Path(args.file).name)
-    print(f"已导入 {count} 条家访记录,已记入审计日志。")
+        count = commit(session, actor=actor, data=data, file_name=Path(args.file).name)
+    print(f"已导入 {count} 条{what}记录,已记入审计日志。")
     return 0
+
+
+def cmd_import_visits(args: argparse.Namespace) -> int:
+    return _import_table(
+        args,
+        check=visit_import.check_visits,
+        commit=visit_import.commit_visits,
+        error_workbook=visit_import.error_workbook,
+        what="家访",
+    )
 
 
 def cmd_import_home_visits(args: argparse.Namespace) -> int:
-    data = Path(args.file).read_bytes()
-    with session_scope() as session:
-        actor = _acting(session, args)
-        sheet = home_visit_import.check_home_visits(session, actor=actor, data=data)
-        print(f"检查结果:可导入 {len(sheet.good)} 条,有错误 {len(sheet.bad_rows)} 行")
-        if sheet.problems:
-            return _refused(sheet.problems, home_visit_import.error_workbook(sheet), args, "送教记录")
-        if args.dry_run:
-            print("仅检查(--dry-run),未写入。")
-            return 0
-        count = home_visit_import.commit_home_visits(
-            session, actor=actor, data=data, file_name=Path(args.file).name
-        )
-    print(f"已导入 {count} 条送教记录,已记入审计日志。")
-    return 0
+    return _import_table(
+        args,
+        check=home_visit_import.check_home_visits,
+        commit=home_visit_import.commit_home_visits,
+        error_workbook=home_visit_import.error_workbook,
+        what="送教",
+    )
 
 
 def cmd_import_sweep(args: argparse.Namespace) -> int:

@@ -1,15 +1,19 @@
 """送教档案 (一人一案): one child's standing this term, the visit log, the term's plan (made, edited or copied
 from last term by the coordinator) and the assessments."""
 
-from datetime import date
-
-import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
-from xueji.rules.home_teaching import AssessmentFacts, Conclusion, Degree, GoalArea, PlanFacts
+from xueji.rules.home_teaching import (
+    AssessmentFacts,
+    Conclusion,
+    Degree,
+    GoalArea,
+    PlanFacts,
+    parse_planned_dates,
+)
 from xueji.rules.registry_record import DISABILITY_TYPES
 from xueji.services import home_board, home_teaching
 from xueji.ui.errors import shown_as_error
@@ -62,25 +66,7 @@ else:
 
 st.subheader("送教记录")
 if visits:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "送教日期": v.visit_date,
-                    "送教教师": v.teachers,
-                    "课时": v.class_hours,
-                    "送教内容": v.content,
-                    "孩子反应": v.response,
-                    "目标进展": ";".join(f"{GoalArea(k).label}:{t}" for k, t in v.progress.items()),
-                    "监护人签字": "是" if v.guardian_signed else "否",
-                    "下次送教": v.next_visit_on,
-                }
-                for v in visits
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(home_board.visit_log_frame(visits), hide_index=True, width="stretch")
 else:
     st.caption("本学期还没有送教记录。")
 
@@ -130,15 +116,10 @@ if manages:
                 value=", ".join(d.isoformat() for d in facts.planned_dates) if facts else "",
             )
             if st.form_submit_button("保存送教方案", type="primary"):
-                dates: list[date] = []
                 try:
-                    dates = [
-                        date.fromisoformat(d.strip())
-                        for d in planned.replace(",", ",").split(",")
-                        if d.strip()
-                    ]
-                except ValueError:
-                    st.error("计划送教日期格式应为 2026-09-15,多个日期用逗号分隔")
+                    dates = parse_planned_dates(planned)
+                except ValueError as error:
+                    st.error(f"计划送教日期:{error}")
                 else:
                     with shown_as_error(), session_scope() as session:
                         home_teaching.save_plan(
@@ -146,31 +127,14 @@ if manages:
                             actor=actor,
                             child_id=child_id,
                             term=term.id,
-                            facts=PlanFacts(started, goals, methods, tuple(chosen), tuple(dates)),
+                            facts=PlanFacts(started, goals, methods, tuple(chosen), dates),
                         )
                         st.session_state["home_file_saved"] = "送教方案已保存"
                         st.rerun()
 
 st.subheader("评估")
 if assessments:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "评估日期": a.assessed_on,
-                    "评估人员": a.members,
-                    "残疾类型": a.disability_type,
-                    "残疾程度": Degree(a.degree).label,
-                    "接受教育能力": a.ability,
-                    "结论": Conclusion(a.conclusion).label,
-                    "下次复评": a.next_review_on,
-                }
-                for a in assessments
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(home_teaching.assessments_frame(assessments), hide_index=True, width="stretch")
 else:
     st.caption("还没有评估记录。")
 if manages:

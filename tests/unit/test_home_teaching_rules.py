@@ -19,6 +19,7 @@ from xueji.rules.home_teaching import (
     class_hours_of,
     due_this_month,
     home_visit_problems,
+    parse_planned_dates,
     parse_skip_months,
     plan_problems,
     term_compliance,
@@ -229,3 +230,13 @@ def test_a_visit_under_two_class_hours_is_kept_but_one_of_none_is_refused():
 )
 def test_minutes_become_class_hours_by_the_schools_class_hour(minutes, length, hours):
     assert class_hours_of(minutes, length) == hours
+
+
+def test_planned_dates_are_read_from_either_comma_sorted_once_and_a_bad_one_is_named():
+    assert parse_planned_dates("2026-10-13，2026-09-15, 2026-10-13,") == (
+        date(2026, 9, 15),
+        date(2026, 10, 13),
+    )
+    assert parse_planned_dates("  ") == ()
+    with pytest.raises(ValueError, match="“9月15日”不是日期"):
+        parse_planned_dates("2026-10-13, 9月15日")

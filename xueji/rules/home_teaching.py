@@ -158,6 +158,20 @@ def parse_skip_months(text: str) -> frozenset[int]:
     return frozenset(months)
 
 
+def parse_planned_dates(text: str) -> tuple[date, ...]:
+    """Planned visit dates typed as "2026-09-15, 2026-10-13" (either comma), sorted, each once."""
+    days = set()
+    for part in text.replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            days.add(date.fromisoformat(part))
+        except ValueError:
+            raise ValueError(f"“{part}”不是日期,格式应为 2026-09-15,多个日期用逗号分隔") from None
+    return tuple(sorted(days))
+
+
 def due_this_month(compliance: Compliance, today: date) -> bool:
     """A teacher's reminder: this month is one the rule covers and has no counted visit yet."""
     this_month = (today.year, today.month)

@@ -263,6 +263,38 @@ def school_summary(rows: list[BoardRow]) -> pd.DataFrame:
     return frame.sort_values([ComplianceState.BEHIND.label, ComplianceState.AT_RISK.label], ascending=False)
 
 
+def visit_log_frame(visits: list[HomeTeachingVisit]) -> pd.DataFrame:
+    """A child's visit log as a table: whether each visit counts, and why not."""
+    least = get_settings().home_teaching.min_class_hours
+    return pd.DataFrame(
+        [
+            {
+                "送教日期": v.visit_date,
+                "送教教师": v.teachers,
+                "课时": v.class_hours,
+                "是否计入": "是" if v.class_hours >= least else f"否(不足{least:g}课时)",
+                "送教内容": v.content,
+                "孩子反应": v.response,
+                "目标进展": _goals_text(v.progress),
+                "监护人签字": "是" if v.guardian_signed else "否",
+                "下次送教": v.next_visit_on,
+            }
+            for v in visits
+        ],
+        columns=[
+            "送教日期",
+            "送教教师",
+            "课时",
+            "是否计入",
+            "送教内容",
+            "孩子反应",
+            "目标进展",
+            "监护人签字",
+            "下次送教",
+        ],
+    )
+
+
 # ---- the term report ------------------------------------------------------------------------------------
 
 
@@ -282,7 +314,6 @@ def term_report(
     """The term report (xlsx, audited): 汇总 with one row per child (plan summary, visits, class hours,
     compliance and reasons), then one sheet per child with the visit log."""
     rows = board(session, actor=actor, term=term, school_id=school_id, township_id=township_id)
-    policy = get_settings().home_teaching
     summary = pd.DataFrame(
         [
             {
@@ -316,43 +347,16 @@ def term_report(
             "原因",
         ],
     )
-    logs: dict[int, list[dict]] = defaultdict(list)
+    logs: dict[int, list[HomeTeachingVisit]] = defaultdict(list)
     for v in session.scalars(
         select(HomeTeachingVisit)
         .where(col(HomeTeachingVisit.plan_id).in_([r.plan_id for r in rows]))
         .order_by(HomeTeachingVisit.visit_date)
     ):
-        logs[v.plan_id].append(
-            {
-                "送教日期": v.visit_date,
-                "送教教师": v.teachers,
-                "课时": v.class_hours,
-                "是否计入": "是"
-                if v.class_hours >= policy.min_class_hours
-                else f"否(不足{policy.min_class_hours:g}课时)",
-                "送教内容": v.content,
-                "孩子反应": v.response,
-                "目标进展": _goals_text(v.progress),
-                "监护人签字": "是" if v.guardian_signed else "否",
-                "下次送教": v.next_visit_on,
-            }
-        )
+        logs[v.plan_id].append(v)
     sheets = {"汇总": summary}
     for i, r in enumerate(sorted(rows, key=lambda r: (r.school, r.name)), start=1):
-        sheets[f"{i:03d}{r.name}"] = pd.DataFrame(
-            logs[r.plan_id],
-            columns=[
-                "送教日期",
-                "送教教师",
-                "课时",
-                "是否计入",
-                "送教内容",
-                "孩子反应",
-                "目标进展",
-                "监护人签字",
-                "下次送教",
-            ],
-        )
+        sheets[f"{i:03d}{r.name}"] = visit_log_frame(logs[r.plan_id])
     return export_tables(
         session,
         actor=actor,

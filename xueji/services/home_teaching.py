@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
@@ -32,6 +33,7 @@ from xueji.rules.class_code import parse_class_code
 from xueji.rules.home_teaching import (
     AssessmentFacts,
     Conclusion,
+    Degree,
     GoalArea,
     HomeVisitFacts,
     PlanFacts,
@@ -239,6 +241,25 @@ def assessments(session: Session, *, actor: Actor, child_id: int) -> list[HomeAs
             .where(HomeAssessment.child_id == child_id)
             .order_by(col(HomeAssessment.assessed_on).desc(), col(HomeAssessment.id).desc())
         )
+    )
+
+
+def assessments_frame(rows: list[HomeAssessment]) -> pd.DataFrame:
+    """A child's assessments as a table, newest first."""
+    return pd.DataFrame(
+        [
+            {
+                "评估日期": a.assessed_on,
+                "评估人员": a.members,
+                "残疾类型": a.disability_type,
+                "残疾程度": Degree(a.degree).label,
+                "接受教育能力": a.ability,
+                "结论": Conclusion(a.conclusion).label,
+                "下次复评": a.next_review_on,
+            }
+            for a in rows
+        ],
+        columns=["评估日期", "评估人员", "残疾类型", "残疾程度", "接受教育能力", "结论", "下次复评"],
     )
 
 

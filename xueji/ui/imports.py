@@ -51,3 +51,42 @@ def problem_rows(problems: pd.DataFrame, workbook: bytes, *, file_name: str, key
         mime=XLSX,
         key=f"{key}_errors",
     )
+
+
+def table_import_page(
+    *,
+    key: str,
+    what: str,
+    upload_label: str,
+    check: Callable[[Session, bytes], Any],
+    commit: Callable[[Session, bytes, str], int],
+    problems: Callable[[Any], pd.DataFrame],
+    error_workbook: Callable[[Any], bytes],
+    preview: Callable[[Any], pd.DataFrame],
+) -> None:
+    """The body of a simple-table import page (家访导入, 送教导入): upload, counts, the rows with problems and
+    their error workbook, a preview, and the all-or-nothing commit (the sheet has .good and .bad_rows)."""
+    checked = checked_upload(upload_label, key=key, check=check)
+    if checked is None:
+        return
+    sheet, data, file_name = checked
+    left, right = st.columns(2)
+    left.metric("可导入", len(sheet.good))
+    right.metric("有错误的行", len(sheet.bad_rows))
+    if sheet.bad_rows:
+        problem_rows(problems(sheet), error_workbook(sheet), file_name=f"{what}导入错误_{file_name}", key=key)
+    if sheet.good:
+        with st.expander(f"预览可导入的 {len(sheet.good)} 条记录"):
+            st.dataframe(preview(sheet), hide_index=True, width="stretch")
+    if st.button(
+        f"确认导入 {len(sheet.good)} 条{what}记录",
+        type="primary",
+        disabled=bool(sheet.bad_rows) or not sheet.good,
+        key=f"{key}_commit",
+    ):
+        with shown_as_error(), session_scope() as session, st.spinner("正在写入…"):
+            count = commit(session, data, file_name)
+            forget_upload(key)
+            st.success(f"已导入 {count} 条{what}记录,已记入审计日志。")
+    elif sheet.bad_rows:
+        st.warning("有错误的行时不导入任何记录:请改好后重新上传。")
