@@ -1,0 +1,90 @@
+"""巩固率 (retention): how many of the children enrolled in a grade at the start of a school year are still in
+school, counting transfers out as not lost and transfers in as not gained (DOMAIN.md "Computations"). Pure: the
+counts of one grade in; the rate and the formula as users check it by hand out. Also the status a student had on
+a day, read back from the first approved status change after it, which the SQL of services.retention mirrors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from xueji.rules.status_changes import ChangeKind
+from xueji.rules.vocab import StudentStatus
+
+ACTIVE = (
+    StudentStatus.ENROLLED,
+    StudentStatus.SUSPENDED,
+)  # on the registry: a suspended child keeps the record
+
+FORMULA = "巩固率 = (年初在籍 − 转出 − 死亡 − 辍学未返) ÷ (年初在籍 − 转出 − 死亡)"
+FORMULA_NOTE = (
+    "转出、死亡不算流失,年内转入(含新建学籍)不计入分子分母;休学保留学籍,算作巩固(单独列出);"
+    "辍学后劝返复学的算作巩固。"
+)
+NINE_YEAR_FORMULA = "九年巩固率 = 该届九年级毕业人数 ÷ 该届一年级入学人数"
+
+
+def status_before(kind: ChangeKind) -> StudentStatus:
+    """The status a student had just before an approved change of this kind: the one status the change can
+    start from, or 在读 when it may start from several (辍学 and 死亡 are mostly from 在读)."""
+    allowed = kind.allowed_from
+    if len(allowed) == 1:
+        return next(iter(allowed))
+    return StudentStatus.ENROLLED
+
+
+@dataclass(frozen=True)
+class GradeFlow:
+    """One grade's school year, within a scope (county, township or school)."""
+
+    grade: int
+    start: int  # on the registry (在读 or 休学) in the scope on the year's first day
+    transferred_in: int  # joined during the year: transfers in from outside the scope, new records
+    transferred_out: int  # of `start`: left the scope by transfer
+    died: int  # of `start`
+    dropped_out: int  # of `start`: dropped out and not back by the day counted
+    returned: int  # of `start`: dropped out during the year and brought back (劝返复学)
+    suspended: int  # of `start`: 休学 on the day counted (retained, shown apart)
+    in_school: int  # on the registry in the scope on the day counted, transfers in included
+
+    @property
+    def denominator(self) -> int:
+        return self.start - self.transferred_out - self.died
+
+    @property
+    def retained(self) -> int:
+        return self.denominator - self.dropped_out
+
+    @property
+    def rate(self) -> Fraction | None:
+        """The retention rate as an exact fraction (None with no one to count)."""
+        if self.denominator <= 0:
+            return None
+        return Fraction(self.retained, self.denominator)
+
+    def rate_text(self) -> str:
+        rate = self.rate
+        return "—" if rate is None else f"{float(rate) * 100:.2f}%"
+
+    def worked(self) -> str:
+        """The formula with this grade's numbers, for a hand check."""
+        return (
+            f"({self.start} − {self.transferred_out} − {self.died} − {self.dropped_out}) ÷ "
+            f"({self.start} − {self.transferred_out} − {self.died}) = {self.retained} ÷ {self.denominator}"
+            f" = {self.rate_text()}"
+        )
+
+
+def total(flows: list[GradeFlow]) -> GradeFlow:
+    """All grades together (grade 0)."""
+    return GradeFlow(
+        0,
+        *(sum(getattr(f, name) for f in flows) for name in GradeFlow.__dataclass_fields__ if name != "grade"),
+    )
+
+
+def nine_year_rate(grade_one_start: int, graduates: int) -> Fraction | None:
+    """Graduates of grade 9 over that cohort's grade-1 enrolment (None before the cohort has both)."""
+    if grade_one_start <= 0:
+        return None
+    return Fraction(graduates, grade_one_start)
