@@ -103,6 +103,9 @@ def county(engine):
         change(s[13], ChangeKind.TRANSFER_OUT, date(2026, 12, 5))  # approved ahead: after the day counted
         s[14] = child(14, "A")
         change(s[14], ChangeKind.DROPOUT, date(2026, 10, 8), state=ChangeState.REJECTED)
+        s[15] = child(15, "A")
+        change(s[15], ChangeKind.DROPOUT, date(2026, 4, 10))  # dropped out last spring,
+        change(s[15], ChangeKind.RETURN, date(2026, 9, 10))  # back this autumn: returned, not a transfer in
         session.commit()
         return {
             "county": k.id,
@@ -120,7 +123,8 @@ def flows(engine, county, year: int, scope: RetentionScope | None = None) -> lis
 def test_school_a_grade_three_this_year(engine, county):
     # start: s1–s10 (s5 was still at A), s13, s14 = 12; s11 was at C, s12 had dropped out last year.
     # in: s11. out: s1 (out of county), s5 (to B). died: s6. dropped and not back: s2. returned: s3.
-    # suspended: s4. on the registry now: s3 s4 s7 s8 s9 s10 s11 s13 s14 = 9 (s13 leaves after today).
+    # suspended: s4. on the registry now: s3 s4 s7 s8 s9 s10 s11 s13 s14 s15 = 10 (s13 leaves after today).
+    # s15 had dropped out last spring, so is not in the start; back this autumn, a return (s3 and s15 = 2).
     [grade] = flows(engine, county, 2026, RetentionScope(school_id=county["A"]))
     assert grade == GradeFlow(
         3,
@@ -129,15 +133,15 @@ def test_school_a_grade_three_this_year(engine, county):
         transferred_out=2,
         died=1,
         dropped_out=1,
-        returned=1,
+        returned=2,
         suspended=1,
-        in_school=9,
+        in_school=10,
     )
     assert grade.rate == Fraction(8, 9)  # (12 − 2 − 1 − 1) ÷ (12 − 2 − 1)
 
 
 def test_the_township_keeps_a_move_between_its_own_schools(engine, county):
-    # T1 = A + B: s5's move stays inside, s11 comes from T2. start 12, in 1, out 1 (s1), now 10 (+ s5).
+    # T1 = A + B: s5's move stays inside, s11 comes from T2. start 12, in 1, out 1 (s1), now 11 (+ s5).
     [grade] = flows(engine, county, 2026, RetentionScope(township_id=county["T1"]))
     assert grade == GradeFlow(
         3,
@@ -146,15 +150,15 @@ def test_the_township_keeps_a_move_between_its_own_schools(engine, county):
         transferred_out=1,
         died=1,
         dropped_out=1,
-        returned=1,
+        returned=2,
         suspended=1,
-        in_school=10,
+        in_school=11,
     )
     assert grade.rate == Fraction(9, 10)
 
 
 def test_the_county_counts_a_transfer_between_its_townships_as_neither_in_nor_out(engine, county):
-    # K: s11 was at C at the start: start 13, in 0, out 1 (s1), now 10.
+    # K: s11 was at C at the start: start 13, in 0, out 1 (s1), now 11.
     [grade] = flows(engine, county, 2026)
     assert grade == GradeFlow(
         3,
@@ -163,24 +167,25 @@ def test_the_county_counts_a_transfer_between_its_townships_as_neither_in_nor_ou
         transferred_out=1,
         died=1,
         dropped_out=1,
-        returned=1,
+        returned=2,
         suspended=1,
-        in_school=10,
+        in_school=11,
     )
     assert grade.rate == Fraction(10, 11)
 
 
 def test_last_year_grade_two_lost_one_child(engine, county):
-    # 2025: the class was grade 2; at A on 2025-09-01: s1–s10, s12, s13, s14 = 13; s12 dropped out in May.
+    # 2025: the class was grade 2; at A on 2025-09-01: s1–s10, s12–s15 = 14; s12 and s15 dropped out in
+    # the spring and were not back by 2026-08-31.
     [grade] = flows(engine, county, 2025, RetentionScope(school_id=county["A"]))
     assert (grade.grade, grade.start, grade.dropped_out, grade.transferred_out, grade.in_school) == (
         2,
-        13,
-        1,
+        14,
+        2,
         0,
         12,
     )
-    assert grade.rate == Fraction(12, 13)
+    assert grade.rate == Fraction(6, 7)  # (14 − 0 − 0 − 2) ÷ 14
 
 
 def test_the_table_shows_each_grade_a_total_and_the_worked_formula(engine, county):

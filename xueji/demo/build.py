@@ -15,6 +15,7 @@ from xueji.db import refresh_statistics
 from xueji.demo import names
 from xueji.demo.cases import load_cases, load_head_teachers, load_visits
 from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec
+from xueji.demo.history import load_history
 from xueji.demo.home_teaching import load_home_teaching
 from xueji.demo.sweeps import load_sweeps
 from xueji.demo.term_start import load_intake_gaps, load_term_start
@@ -370,6 +371,7 @@ PARTS: list[Callable[[Session, DemoContext], None]] = [
     load_visits,
     load_sweeps,
     load_home_teaching,
+    load_history,
     _mark_demo,
 ]
 

@@ -39,11 +39,15 @@ class GradeFlow:
 
     grade: int
     start: int  # on the registry (在读 or 休学) in the scope on the year's first day
-    transferred_in: int  # joined during the year: transfers in from outside the scope, new records
+    transferred_in: (
+        int  # joined during the year (not by a return): transfers in from outside the scope, new records
+    )
     transferred_out: int  # of `start`: left the scope by transfer
     died: int  # of `start`
     dropped_out: int  # of `start`: dropped out and not back by the day counted
-    returned: int  # of `start`: dropped out during the year and brought back (劝返复学)
+    returned: (
+        int  # brought back (劝返复学) during the year and on the registry now, whenever they dropped out
+    )
     suspended: int  # of `start`: 休学 on the day counted (retained, shown apart)
     in_school: int  # on the registry in the scope on the day counted, transfers in included
 

@@ -119,11 +119,11 @@ def grade_flows(
         select(
             grade,
             count(at_start),
-            count(and_(at_end, ~at_start)),
+            count(and_(at_end, ~at_start, ~returned)),
             count(and_(at_start, left_by_transfer)),
             count(and_(at_start, end_status == StudentStatus.DECEASED.value)),
             count(and_(at_start, end_status == StudentStatus.DROPPED_OUT.value)),
-            count(and_(at_start, at_end, returned)),
+            count(and_(at_end, returned)),
             count(and_(at_start, at_end, end_status == StudentStatus.SUSPENDED.value)),
             count(at_end),
         )
