@@ -5,6 +5,7 @@ a day, read back from the first approved status change after it, which the SQL o
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -77,6 +78,46 @@ class GradeFlow:
             f"({self.start} − {self.transferred_out} − {self.died}) = {self.retained} ÷ {self.denominator}"
             f" = {self.rate_text()}"
         )
+
+
+@dataclass(frozen=True)
+class Movement:
+    """How many students of a grade went from where they were on the year's first day to where they are on the
+    day counted: what one GROUP BY over the registry and its status changes gives."""
+
+    grade: int
+    start_school: int | None  # the school on the first day, when on the registry then; else None
+    end_school: int  # the school on the day counted
+    end_status: StudentStatus
+    returned: bool  # brought back (劝返复学) during the year
+    count: int
+
+
+def flows_for(movements: Iterable[Movement], schools: Collection[int]) -> list[GradeFlow]:
+    """Each grade's flows for a scope (its schools): a move between two schools of the scope is neither in nor
+    out; leaving the scope by transfer is out; joining it, other than by a return, is in."""
+    sums: dict[int, list[int]] = {}
+    for m in movements:
+        at_start = m.start_school in schools
+        at_end = m.end_school in schools and m.end_status in ACTIVE
+        out = at_start and (
+            m.end_status is StudentStatus.TRANSFERRED_OUT or (m.end_status in ACTIVE and not at_end)
+        )
+        flags = (
+            at_start,
+            at_end and not at_start and not m.returned,
+            out,
+            at_start and m.end_status is StudentStatus.DECEASED,
+            at_start and m.end_status is StudentStatus.DROPPED_OUT,
+            at_end and m.returned,
+            at_start and at_end and m.end_status is StudentStatus.SUSPENDED,
+            at_end,
+        )
+        if any(flags):
+            row = sums.setdefault(m.grade, [0] * len(flags))
+            for i, flag in enumerate(flags):
+                row[i] += m.count if flag else 0
+    return [GradeFlow(grade, *row) for grade, row in sorted(sums.items()) if 1 <= grade <= 9]
 
 
 def total(flows: list[GradeFlow]) -> GradeFlow:

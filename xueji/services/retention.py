@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
-from xueji.models import School, SchoolClass, StatusChange, Student
-from xueji.rules.retention import ACTIVE, GradeFlow, status_before, total
+from xueji.models import School, SchoolClass, StatusChange, Student, Township
+from xueji.rules.retention import ACTIVE, GradeFlow, Movement, flows_for, status_before, total
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.terms import school_year_bounds
 from xueji.rules.vocab import GRADE_LABELS, StudentStatus
@@ -81,62 +81,76 @@ def year_days(session: Session, school_year: int) -> tuple[date, date]:
     return first, min(last, today())
 
 
-def grade_flows(
-    session: Session, *, actor: Actor, school_year: int, scope: RetentionScope | None = None
-) -> list[GradeFlow]:
-    """Each grade's flows in the school year for the scope, grades 1–9 in order (grades with no one left out)."""
-    require(session, actor, Action.OVERVIEW_READ)
+def movements(session: Session, *, schools: Select, school_year: int) -> list[Movement]:
+    """Every student who was at one of these schools on the year's first day or is at one on the day counted,
+    counted by grade, school then and now, status now, and whether brought back during the year."""
     first, counted = year_days(session, school_year)
     before = first - timedelta(days=1)
-    schools = scope_schools(actor, scope or RetentionScope())
     start_change, end_change = _first_change_after(before), _first_change_after(counted)
     start_in = _first_change_after(before, (ChangeKind.TRANSFER_IN,))
     end_in = _first_change_after(counted, (ChangeKind.TRANSFER_IN,))
-    start_status, end_status = _status_on(start_change), _status_on(end_change)
     start_school, end_school = _school_on(start_in), _school_on(end_in)
     active = [s.value for s in ACTIVE]
-    at_start = and_(start_school.in_(schools), start_status.in_(active))
-    at_end = and_(end_school.in_(schools), end_status.in_(active))
-    returned = exists(
-        select(StatusChange.id).where(
-            StatusChange.student_id == Student.id,
-            StatusChange.kind == ChangeKind.RETURN.value,
-            StatusChange.state == ChangeState.APPROVED.value,
-            StatusChange.effective_date > before,
-            StatusChange.effective_date <= counted,
-        )
+    start_school_active = case((_status_on(start_change).in_(active), start_school), else_=None)
+    end_status = _status_on(end_change)
+    returned = case(
+        (
+            exists(
+                select(StatusChange.id).where(
+                    StatusChange.student_id == Student.id,
+                    StatusChange.kind == ChangeKind.RETURN.value,
+                    StatusChange.state == ChangeState.APPROVED.value,
+                    StatusChange.effective_date > before,
+                    StatusChange.effective_date <= counted,
+                )
+            ),
+            1,
+        ),
+        else_=0,
     )
-    left_by_transfer = or_(
-        end_status == StudentStatus.TRANSFERRED_OUT.value,
-        and_(end_status.in_(active), end_school.not_in(schools)),
-    )
-    grade = class_grade(school_year).label("grade")
-
-    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.sum(case((condition, 1), else_=0))
-
+    grade = class_grade(school_year)
+    keys = (grade, start_school_active, end_school, end_status, returned)
     rows = session.execute(
-        select(
-            grade,
-            count(at_start),
-            count(and_(at_end, ~at_start, ~returned)),
-            count(and_(at_start, left_by_transfer)),
-            count(and_(at_start, end_status == StudentStatus.DECEASED.value)),
-            count(and_(at_start, end_status == StudentStatus.DROPPED_OUT.value)),
-            count(and_(at_end, returned)),
-            count(and_(at_start, at_end, end_status == StudentStatus.SUSPENDED.value)),
-            count(at_end),
-        )
+        select(*keys, func.count())
         .join(SchoolClass, Student.class_id == SchoolClass.id)
         .outerjoin(start_change, start_change.c.student_id == Student.id)
         .outerjoin(end_change, end_change.c.student_id == Student.id)
         .outerjoin(start_in, start_in.c.student_id == Student.id)
         .outerjoin(end_in, end_in.c.student_id == Student.id)
         .where(or_(start_school.in_(schools), end_school.in_(schools)), grade.between(1, 9))
-        .group_by(grade)
-        .order_by(grade)
+        .group_by(*keys)
     ).all()
-    return [GradeFlow(int(g), *(int(n or 0) for n in counts)) for g, *counts in rows if any(counts)]
+    return [
+        Movement(int(g), start, int(end), StudentStatus(status), bool(back), int(n))
+        for g, start, end, status, back, n in rows
+    ]
+
+
+def grade_flows(
+    session: Session, *, actor: Actor, school_year: int, scope: RetentionScope | None = None
+) -> list[GradeFlow]:
+    """Each grade's flows in the school year for the scope, grades 1–9 in order (grades with no one left out)."""
+    require(session, actor, Action.OVERVIEW_READ)
+    schools = scope_schools(actor, scope or RetentionScope())
+    ids = set(session.scalars(schools))
+    return flows_for(movements(session, schools=schools, school_year=school_year), ids)
+
+
+def township_totals(session: Session, *, actor: Actor, school_year: int) -> list[tuple[str, GradeFlow]]:
+    """Each township of the actor's scope with its year's totals (a move between townships is out of one and
+    into the other), from one pass over the registry."""
+    require(session, actor, Action.OVERVIEW_READ)
+    schools = scope_schools(actor, RetentionScope())
+    by_township: dict[str, set[int]] = {}
+    for school_id, township in session.execute(
+        select(School.id, Township.name)
+        .join(Township, School.township_id == Township.id)
+        .where(col(School.id).in_(schools))
+        .order_by(Township.code)
+    ):
+        by_township.setdefault(township, set()).add(school_id)
+    moved = movements(session, schools=schools, school_year=school_year)
+    return [(name, total(flows_for(moved, ids))) for name, ids in by_township.items()]
 
 
 COLUMNS = {
