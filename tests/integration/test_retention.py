@@ -12,10 +12,11 @@ import pytest
 from sqlmodel import Session
 
 from xueji.auth import Actor
-from xueji.models import County, School, SchoolClass, StatusChange, Student, Township
+from xueji.models import County, School, SchoolClass, SchoolYear, StatusChange, Student, Township
 from xueji.rules.retention import GradeFlow
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
+from xueji.services import dashboard
 from xueji.services.retention import RetentionScope, flows_frame, grade_flows
 
 pytestmark = pytest.mark.usefixtures("fixed_today")  # today is 2026-11-23, in school year 2026
@@ -106,6 +107,23 @@ def county(engine):
         s[15] = child(15, "A")
         change(s[15], ChangeKind.DROPOUT, date(2026, 4, 10))  # dropped out last spring,
         change(s[15], ChangeKind.RETURN, date(2026, 9, 10))  # back this autumn: returned, not a transfer in
+        # The 2017 cohort at C: grade 1 in 2017–18, grade 9 in 2025–26 (class 2023201). Of ten, c1 dropped out in
+        # grade 3 (March 2020), c2 transferred out in grade 5 (May 2022), eight graduated at the 2026 rollover.
+        cohort = SchoolClass(school_id=schools["C"].id, code="2023201")
+        session.add(cohort)
+        session.flush()
+        classes["C9"] = cohort
+        schools["C9"] = schools["C"]
+        c1 = child(101, "C9", StudentStatus.DROPPED_OUT)
+        change(c1, ChangeKind.DROPOUT, date(2020, 3, 10), at="C")
+        c2 = child(102, "C9", StudentStatus.TRANSFERRED_OUT)
+        change(c2, ChangeKind.TRANSFER_OUT, date(2022, 5, 1), at="C")
+        for n in range(103, 111):
+            child(n, "C9", StudentStatus.GRADUATED)
+        for year in range(2017, 2027):
+            session.add(
+                SchoolYear(start_year=year, start_date=date(year, 9, 1), end_date=date(year + 1, 8, 31))
+            )
         session.commit()
         return {
             "county": k.id,
@@ -193,3 +211,47 @@ def test_the_table_shows_each_grade_a_total_and_the_worked_formula(engine, count
     assert list(frame["年级"]) == ["三年级", "合计"]
     assert frame.iloc[0]["巩固率"] == "88.89%"
     assert frame.iloc[0]["计算"] == "(12 − 2 − 1 − 1) ÷ (12 − 2 − 1) = 8 ÷ 9 = 88.89%"
+
+
+def test_the_2017_cohort_nine_year_rate_and_its_curve(engine, county):
+    # Grade 1 in 2017: 10. Graduates of grade 9 in 2025–26: 8. Nine-year rate 8 ÷ 10 (a transfer is a loss here).
+    # Year by year the transfer is neutral: 2019–20 (grade 3) 9 ÷ 10, 2021–22 (grade 5) 8 ÷ 8, so 90% since 2017.
+    with Session(engine) as session:
+        figures = dashboard.retention_figures(session, actor=county["actor"], school_year=2026)
+    nine = figures.nine_year.set_index("入学年份(一年级)").loc["2017级"]
+    assert (nine["一年级入学"], nine["九年级毕业"], nine["九年巩固率"]) == (10, 8, "80.00%")
+    curve = figures.cohorts[figures.cohorts["入学年份(一年级)"] == "2017级"]
+    assert list(curve["年级"]) == [
+        "一年级",
+        "二年级",
+        "三年级",
+        "四年级",
+        "五年级",
+        "六年级",
+        "七年级",
+        "八年级",
+        "九年级",
+    ]
+    assert list(curve["当年巩固率"]) == ["100.00%", "100.00%", "90.00%"] + ["100.00%"] * 6
+    assert curve["累计巩固率"].iloc[-1] == "90.00%"
+    later = figures.nine_year.set_index("入学年份(一年级)").loc["2024级"]  # grade 3 now: not nine years yet
+    assert later["九年巩固率"] == "数据未覆盖该届的九年"
+    # the townships this year, each from the same pass: T1 as in the township test, T2 lost s11 to T1
+    townships = dict(figures.townships)
+    assert (townships["T1镇"].start, townships["T1镇"].rate) == (12, Fraction(9, 10))
+    assert (townships["T2镇"].start, townships["T2镇"].transferred_out, townships["T2镇"].rate) == (
+        1,
+        1,
+        None,
+    )
+
+
+def test_dropouts_and_returns_by_month(engine, county):
+    # 2026–27 in K: September: s2 and s3 drop out, s15 comes back; October: s3 comes back. s14's was rejected.
+    with Session(engine) as session:
+        frame = dashboard.dropouts_by_month(session, actor=county["actor"], school_year=2026)
+    assert frame.to_dict("records") == [
+        {"月份": "2026年9月", "辍学": 2, "劝返复学": 1},
+        {"月份": "2026年10月", "辍学": 0, "劝返复学": 1},
+        {"月份": "2026年11月", "辍学": 0, "劝返复学": 0},
+    ]

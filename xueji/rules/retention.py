@@ -5,7 +5,7 @@ a day, read back from the first approved status change after it, which the SQL o
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -68,8 +68,7 @@ class GradeFlow:
         return Fraction(self.retained, self.denominator)
 
     def rate_text(self) -> str:
-        rate = self.rate
-        return "—" if rate is None else f"{float(rate) * 100:.2f}%"
+        return _percent(self.rate)
 
     def worked(self) -> str:
         """The formula with this grade's numbers, for a hand check."""
@@ -133,3 +132,43 @@ def nine_year_rate(grade_one_start: int, graduates: int) -> Fraction | None:
     if grade_one_start <= 0:
         return None
     return Fraction(graduates, grade_one_start)
+
+
+@dataclass(frozen=True)
+class CohortPoint:
+    """One entry cohort (the school year it was in grade 1) in one school year: that year's retention and the
+    retention since the first year the data covers, the product of the years' rates (transfers stay neutral)."""
+
+    cohort: int
+    school_year: int
+    grade: int
+    year_rate: Fraction | None
+    cumulative: Fraction | None
+
+    @property
+    def year_rate_text(self) -> str:
+        return _percent(self.year_rate)
+
+    @property
+    def cumulative_text(self) -> str:
+        return _percent(self.cumulative)
+
+
+def _percent(rate: Fraction | None) -> str:
+    return "—" if rate is None else f"{float(rate) * 100:.2f}%"
+
+
+def cohort_points(by_year: Mapping[int, list[GradeFlow]]) -> list[CohortPoint]:
+    """Each cohort's curve over the school years given (year → its grades' flows), cohort by cohort."""
+    rates: dict[int, dict[int, tuple[int, Fraction | None]]] = {}
+    for year, flows in by_year.items():
+        for flow in flows:
+            rates.setdefault(year - flow.grade + 1, {})[year] = (flow.grade, flow.rate)
+    points = []
+    for cohort in sorted(rates):
+        cumulative: Fraction | None = Fraction(1)
+        for year in sorted(rates[cohort]):
+            grade, rate = rates[cohort][year]
+            cumulative = None if cumulative is None or rate is None else cumulative * rate
+            points.append(CohortPoint(cohort, year, grade, rate, cumulative))
+    return points

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Select, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -19,9 +19,9 @@ from xueji.models import School, SchoolClass, StatusChange, Student, Township
 from xueji.rules.retention import ACTIVE, GradeFlow, Movement, flows_for, status_before, total
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.terms import school_year_bounds
-from xueji.rules.vocab import GRADE_LABELS, StudentStatus
+from xueji.rules.vocab import GRADE_LABELS, Stage, StudentStatus
 from xueji.services.access import require, school_condition
-from xueji.sql import class_grade
+from xueji.sql import class_grade, class_stage
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,17 @@ def _first_change_after(day: date, kinds: tuple[ChangeKind, ...] | None = None):
     return select(inner.c.student_id, inner.c.kind, inner.c.school_id).where(inner.c.n == 1).subquery()
 
 
-def _status_on(first) -> ColumnElement[str]:  # noqa: ANN001 - a subquery of _first_change_after
-    """The student's status at the end of the day: before the first change after it, else the current one."""
+def _status_on(first, school_year: int) -> ColumnElement[str]:  # noqa: ANN001 - a subquery of _first_change_after
+    """The student's status at the end of a day of the school year: before the first change after it, else the
+    current one — except that a graduate was still 在读 while their class was in its stage's last grade or
+    below (graduation is the rollover after that year, not a status change)."""
+    last_grade = case(*((class_stage() == s.value, s.first_grade + s.years - 1) for s in Stage), else_=0)
     return case(
         *((first.c.kind == kind.value, status_before(kind).value) for kind in ChangeKind),
+        (
+            and_(Student.status == StudentStatus.GRADUATED.value, class_grade(school_year) <= last_grade),
+            StudentStatus.ENROLLED.value,
+        ),
         else_=Student.status,
     )
 
@@ -91,8 +98,8 @@ def movements(session: Session, *, schools: Select, school_year: int) -> list[Mo
     end_in = _first_change_after(counted, (ChangeKind.TRANSFER_IN,))
     start_school, end_school = _school_on(start_in), _school_on(end_in)
     active = [s.value for s in ACTIVE]
-    start_school_active = case((_status_on(start_change).in_(active), start_school), else_=None)
-    end_status = _status_on(end_change)
+    start_school_active = case((_status_on(start_change, school_year).in_(active), start_school), else_=None)
+    end_status = _status_on(end_change, school_year)
     returned = case(
         (
             exists(
