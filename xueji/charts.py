@@ -74,3 +74,85 @@ def home_teaching_by_school(df: pd.DataFrame) -> go.Figure:
         title="各校送教上门达标情况",
     )
     return _style(fig)
+
+
+def retention_by_grade(df: pd.DataFrame) -> go.Figure:
+    """Each grade's start split into what became of it (stacked): retained, transferred out, died, dropped out
+    and not back; the rate above each bar. From services.retention.flows_frame (its 合计 row left out)."""
+    grades = df[df["年级"] != "合计"].copy()
+    grades["巩固(含休学、劝返)"] = grades["年初在籍"] - grades["转出"] - grades["死亡"] - grades["辍学未返"]
+    parts = ["巩固(含休学、劝返)", "转出", "死亡", "辍学未返"]
+    long = grades.melt(id_vars="年级", value_vars=parts, var_name="去向", value_name="人数")
+    fig = px.bar(
+        long,
+        x="年级",
+        y="人数",
+        color="去向",
+        category_orders={"年级": list(GRADE_LABELS.values()), "去向": parts},
+        color_discrete_sequence=["#2ca02c", "#7f7f7f", "#9467bd", "#d62728"],
+        title="各年级年初在籍学生的去向与巩固率",
+    )
+    fig.add_scatter(
+        x=grades["年级"],
+        y=grades["年初在籍"],
+        mode="text",
+        text=[f"{v:.2f}%" if pd.notna(v) else "—" for v in grades["巩固率(%)"]],
+        textposition="top center",
+        name="巩固率",
+        showlegend=False,
+    )
+    return _style(fig)
+
+
+def retention_by_township(df: pd.DataFrame) -> go.Figure:
+    """Each township's retention rate this year (services.retention.townships_frame)."""
+    fig = px.bar(df, x="乡镇", y="巩固率(%)", text="巩固率(%)", title="各乡镇巩固率(%)")
+    fig.update_yaxes(range=[min(90, float(df["巩固率(%)"].min() or 90) - 1), 100.5])
+    return _style(fig)
+
+
+def cohort_curves(df: pd.DataFrame) -> go.Figure:
+    """Each entry cohort's retention since the first year the data covers, grade by grade."""
+    fig = px.line(
+        df,
+        x="年级",
+        y="累计巩固率(%)",
+        color="入学年份(一年级)",
+        markers=True,
+        category_orders={"年级": list(GRADE_LABELS.values())},
+        title="各届学生逐年累计巩固率(%)",
+    )
+    return _style(fig)
+
+
+def monthly(df: pd.DataFrame, *, title: str) -> go.Figure:
+    """Counts by month (one line per column after 月份)."""
+    long = df.melt(id_vars="月份", var_name="类别", value_name="人次")
+    fig = px.line(long, x="月份", y="人次", color="类别", markers=True, title=title)
+    return _style(fig)
+
+
+def open_cases_by_township(df: pd.DataFrame) -> go.Figure:
+    """Open cases per township, stacked by category (services.dashboard.open_cases_by_township)."""
+    long = df.drop(columns="合计").melt(id_vars="乡镇", var_name="类别", value_name="在办个案")
+    fig = px.bar(
+        long[long["在办个案"] > 0], x="乡镇", y="在办个案", color="类别", title="各乡镇在办个案(按类别)"
+    )
+    return _style(fig)
+
+
+def sweep_by_township(df: pd.DataFrame) -> go.Figure:
+    """This term's sweep per township: villages done against late."""
+    long = df.melt(
+        id_vars="乡镇", value_vars=["已提交或已审核", "已逾期未提交"], var_name="状态", value_name="村数"
+    )
+    fig = px.bar(
+        long,
+        x="乡镇",
+        y="村数",
+        color="状态",
+        barmode="group",
+        color_discrete_map={"已提交或已审核": "#2ca02c", "已逾期未提交": "#d62728"},
+        title="本学期拉网式排查进度(按乡镇)",
+    )
+    return _style(fig)

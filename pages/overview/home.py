@@ -1,4 +1,5 @@
-"""概况: the county, township or school at a glance, within the signed-in user's scope."""
+"""概况: the dashboard home of the county, township, school and coordinator, within the signed-in user's scope.
+It opens on what this person must act on, then the pictures a meeting needs, each with its table and export."""
 
 import streamlit as st
 
@@ -7,9 +8,13 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.cases import CaseCategory
-from xueji.rules.vocab import ScopeKind
-from xueji.services import ledgers
+from xueji.rules.home_teaching import ComplianceState
+from xueji.rules.vocab import Role, ScopeKind
+from xueji.services import class_sizes, dashboard, home_board, home_teaching, ledgers
+from xueji.services.calendar import school_year_on
 from xueji.services.exports import export_table
+from xueji.ui.dashboard import figure
+from xueji.ui.home_teaching import styled
 from xueji.ui.overview import scoped_overview
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import export_button
@@ -24,48 +29,173 @@ st.title(
     ]
 )
 st.caption(f"{data.school_year} · 统计日期 {today():%Y年%m月%d日} · 仅统计学籍状态为“在读”的学生")
+if not t.schools:
+    st.info("还没有学校和学生数据:由学籍管理员在“学籍导入”中导入全国学籍导入模板后,这里会显示各项统计。")
+    st.stop()
 
-cols = st.columns(4)
-cols[0].metric("乡镇", t.townships, help=f"下辖村/社区 {t.villages} 个")
-cols[1].metric("学校", t.schools)
-cols[2].metric("在读学生", f"{t.enrolled:,}")
-cols[3].metric("临时学籍(无身份证号)", t.temporary, help="尚未录入身份证号的学生,录入后转为正式学籍")
-cols = st.columns(4)
-cols[0].metric("留守儿童", f"{t.left_behind:,}")
-cols[1].metric("随迁子女", f"{t.migrant:,}")
-cols[2].metric("残疾学生", f"{t.disabled:,}")
-cols[3].metric("班级", t.classes)
-
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(charts.students_by_township(data.townships), width="stretch")
-    st.dataframe(data.townships, hide_index=True, width="stretch")
-with right:
-    st.plotly_chart(charts.students_by_grade(data.grades), width="stretch")
-    st.dataframe(data.grades, hide_index=True, width="stretch")
-
-st.subheader("控辍保学")
 with session_scope() as session:
+    year = school_year_on(session, today())
     open_cases = ledgers.open_counts(session, actor=actor)
     gaps = ledgers.gaps_frame(ledgers.responsibility_gaps(session, actor=actor))
-cols = st.columns(4)
-cols[0].metric("在办个案", f"{sum(open_cases.values()):,}")
-cols[1].metric("疑似辍学", open_cases.get(CaseCategory.SUSPECTED_DROPOUT, 0))
-cols[2].metric("辍学", open_cases.get(CaseCategory.DROPOUT, 0))
-cols[3].metric("缺包保人的个案", int(gaps["缺任一线"].sum()) if len(gaps) else 0)
-if len(gaps):
-    st.caption("双线包保未落实的学校(每个在办个案须有教育线和政府线包保人,详见“包保督办”):")
-    st.dataframe(gaps, hide_index=True, width="stretch")
+    behind = dashboard.villages_behind(session, actor=actor)
+    term = home_teaching.current_term(session) if home_teaching.term_choices(session) else None
+    taught = home_board.board(session, actor=actor, term=term) if term else []
+    approvals = (
+        dashboard.overdue_approvals(session, actor=actor) if actor.can(Action.STATUS_CHANGE_READ) else None
+    )
+    oversized = class_sizes.oversized_frame(class_sizes.oversized_classes(session, actor=actor))
 
-st.subheader("各学校")
-st.dataframe(data.schools, hide_index=True, width="stretch")
+# The county opens on the overview; everyone else on what they must act on.
+first = ["学生", "需要处理"] if actor.scope_kind is ScopeKind.COUNTY else ["需要处理", "学生"]
+names = [*first, "控辍保学", "家访", "拉网式排查", "送教上门", "班额与异动"]
+tab = dict(zip(names, st.tabs(names), strict=True))
 
+with tab["需要处理"]:
+    late = behind[behind["是否逾期"] == "已逾期"]
+    red = [r for r in taught if r.compliance.state in (ComplianceState.BEHIND, ComplianceState.AT_RISK)]
+    overdue = int(approvals["已超期"].sum()) if approvals is not None and len(approvals) else 0
+    cols = st.columns(4)
+    cols[0].metric("在办个案", f"{sum(open_cases.values()):,}", help="疑似辍学、辍学和各类重点关注对象")
+    cols[1].metric("排查逾期的村", len(late), help="本学期拉网式排查过了完成期限仍未提交")
+    cols[2].metric("送教未达标", len(red), help="送教上门已落后或有风险的孩子")
+    cols[3].metric("异动超期未审批", overdue if approvals is not None else "—")
+    if actor.role is Role.COORDINATOR:
+        st.subheader("送教上门:已落后和有风险的孩子")
+        if red:
+            st.dataframe(styled(home_board.board_frame(red)), hide_index=True, width="stretch")
+        else:
+            st.success("本学期送教上门的孩子都没有落后。")
+    if actor.role is Role.TOWNSHIP_OFFICIAL or actor.scope_kind is ScopeKind.COUNTY:
+        st.subheader("排查未完成的村")
+        if len(behind):
+            st.dataframe(behind, hide_index=True, width="stretch")
+        else:
+            st.success("本学期各村排查都已提交。")
+    st.subheader("在办个案")
+    cols = st.columns(3)
+    cols[0].metric("疑似辍学", open_cases.get(CaseCategory.SUSPECTED_DROPOUT, 0))
+    cols[1].metric("辍学", open_cases.get(CaseCategory.DROPOUT, 0))
+    cols[2].metric("缺包保人的个案", int(gaps["缺任一线"].sum()) if len(gaps) else 0)
+    if len(gaps):
+        st.caption("双线包保未落实的学校(每个在办个案须有教育线和政府线包保人,详见“包保督办”):")
+        st.dataframe(gaps, hide_index=True, width="stretch")
+    if approvals is not None and overdue:
+        st.caption("学籍异动超过 7 个工作日未审批的学校:")
+        st.dataframe(approvals[approvals["已超期"] > 0], hide_index=True, width="stretch")
 
-export_button(
-    "导出各学校统计 (xlsx)",
-    key="export_schools",
-    file_name=f"各学校统计_{today():%Y%m%d}.xlsx",
-    build=lambda session: export_table(
-        session, actor=actor, action=Action.OVERVIEW_READ, frame=data.schools, sheet="各学校统计"
-    ),
-)
+with tab["学生"]:
+    cols = st.columns(4)
+    cols[0].metric("乡镇", t.townships, help=f"下辖村/社区 {t.villages} 个")
+    cols[1].metric("学校", t.schools)
+    cols[2].metric("在读学生", f"{t.enrolled:,}")
+    cols[3].metric("临时学籍(无身份证号)", t.temporary, help="尚未录入身份证号的学生,录入后转为正式学籍")
+    cols = st.columns(4)
+    cols[0].metric("留守儿童", f"{t.left_behind:,}")
+    cols[1].metric("随迁子女", f"{t.migrant:,}")
+    cols[2].metric("残疾学生", f"{t.disabled:,}")
+    cols[3].metric("班级", t.classes)
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.students_by_township(data.townships), width="stretch")
+        st.dataframe(data.townships, hide_index=True, width="stretch")
+    with right:
+        st.plotly_chart(charts.students_by_grade(data.grades), width="stretch")
+        st.dataframe(data.grades, hide_index=True, width="stretch")
+    st.subheader("各学校")
+    st.dataframe(data.schools, hide_index=True, width="stretch")
+    export_button(
+        "导出各学校统计 (xlsx)",
+        key="export_schools",
+        file_name=f"各学校统计_{today():%Y%m%d}.xlsx",
+        build=lambda session: export_table(
+            session, actor=actor, action=Action.OVERVIEW_READ, frame=data.schools, sheet="各学校统计"
+        ),
+    )
+    st.page_link("pages/dashboards/retention.py", label="查看各年级巩固率", icon=":material/trending_up:")
+
+with session_scope() as session:
+    by_township = dashboard.open_cases_by_township(session, actor=actor)
+    dropouts = dashboard.dropouts_by_month(session, actor=actor, school_year=year)
+    visits_month = dashboard.visits_by_month(session, actor=actor, school_year=year)
+    overdue_visits = dashboard.overdue_visits_by_school(session, actor=actor)
+    sweep = dashboard.sweep_by_township(session, actor=actor)
+
+with tab["控辍保学"]:
+    figure(
+        actor,
+        by_township,
+        title="各乡镇在办个案",
+        chart=charts.open_cases_by_township,
+        empty="还没有在办个案。",
+        key="cases_by_township",
+    )
+    figure(
+        actor,
+        dropouts,
+        title="辍学与劝返复学(按月)",
+        chart=lambda f: charts.monthly(f, title="辍学与劝返复学(按月)"),
+        empty="本学年还没有辍学或劝返复学。",
+        key="dropouts_by_month",
+        caption="按学籍异动(已批准)的生效日期统计。",
+    )
+with tab["家访"]:
+    figure(
+        actor,
+        visits_month,
+        title="家访与劝返(按月)",
+        chart=lambda f: charts.monthly(f, title="家访与劝返(按月)"),
+        empty="本学年还没有家访记录。",
+        key="visits_by_month",
+        action=Action.CASE_READ,
+    )
+    figure(
+        actor,
+        overdue_visits,
+        title="各学校家访逾期",
+        chart=None,
+        empty="没有需要家访的在办个案。",
+        key="overdue_visits",
+        action=Action.CASE_READ,
+        caption="按家访频次要求(如疑似辍学每14天、留守儿童每30天)已过应访日期的儿童。",
+    )
+with tab["拉网式排查"]:
+    figure(
+        actor,
+        sweep,
+        title="各乡镇排查进度",
+        chart=charts.sweep_by_township,
+        empty="本学期还没有排查计划。",
+        key="sweep_by_township",
+        action=Action.SWEEP_READ,
+    )
+    st.page_link("pages/sweeps/progress.py", label="查看各村覆盖率", icon=":material/map:")
+with tab["送教上门"]:
+    figure(
+        actor,
+        home_board.school_summary(taught),
+        title="各校送教上门达标情况",
+        chart=charts.home_teaching_by_school,
+        empty="本学期还没有送教上门的孩子。",
+        key="home_teaching_by_school",
+        action=Action.HOME_TEACHING_READ,
+    )
+with tab["班额与异动"]:
+    figure(
+        actor,
+        oversized,
+        title="大班额(超过 55 人)的班级",
+        chart=None,
+        empty="没有超过 55 人的班级。",
+        key="oversized",
+    )
+    if approvals is not None:
+        figure(
+            actor,
+            approvals,
+            title="学籍异动待审批",
+            chart=None,
+            empty="没有待审批的学籍异动。",
+            key="approvals",
+            action=Action.STATUS_CHANGE_READ,
+            caption="须在提交后 7 个工作日内审批;“已超期”为已过期限仍未审批的申请。",
+        )

@@ -314,3 +314,17 @@ def test_a_coordinator_logs_a_visit_that_turns_a_child_from_red_to_green(app_url
             {"p": first.plan_id, "d": date(year, month, 12)},
         ).scalar_one()
     assert (after[0].compliance.state.light, content) == ("green", "浏览器登记:认识颜色,串珠练习")
+
+
+def test_the_county_dashboard_draws_retention_with_chinese_labels(app_url, browser):
+    url, _ = app_url
+    page = _sign_in(browser, url, "demo_county")
+    page.get_by_role("link", name="巩固率").click()
+    page.get_by_role("heading", name="巩固率", exact=True).wait_for(timeout=30_000)
+    page.get_by_text("巩固率 = (年初在籍 − 转出 − 死亡 − 辍学未返)").first.wait_for(timeout=30_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    legend = page.locator(".js-plotly-plot .legendtext").all_text_contents()
+    assert "巩固(含休学、劝返)" in legend  # the chart's own labels are Chinese
+    assert "一年级" in page.locator(".js-plotly-plot .xtick").all_text_contents()
+    _shot(page, "county_retention.png")
+    page.close()

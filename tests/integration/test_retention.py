@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 
+import pandas as pd
 import pytest
 from sqlmodel import Session
 
@@ -209,7 +210,7 @@ def test_last_year_grade_two_lost_one_child(engine, county):
 def test_the_table_shows_each_grade_a_total_and_the_worked_formula(engine, county):
     frame = flows_frame(flows(engine, county, 2026, RetentionScope(school_id=county["A"])))
     assert list(frame["年级"]) == ["三年级", "合计"]
-    assert frame.iloc[0]["巩固率"] == "88.89%"
+    assert frame.iloc[0]["巩固率(%)"] == 88.89
     assert frame.iloc[0]["计算"] == "(12 − 2 − 1 − 1) ÷ (12 − 2 − 1) = 8 ÷ 9 = 88.89%"
 
 
@@ -219,7 +220,7 @@ def test_the_2017_cohort_nine_year_rate_and_its_curve(engine, county):
     with Session(engine) as session:
         figures = dashboard.retention_figures(session, actor=county["actor"], school_year=2026)
     nine = figures.nine_year.set_index("入学年份(一年级)").loc["2017级"]
-    assert (nine["一年级入学"], nine["九年级毕业"], nine["九年巩固率"]) == (10, 8, "80.00%")
+    assert (nine["一年级入学"], nine["九年级毕业"], nine["九年巩固率(%)"]) == (10, 8, 80.0)
     curve = figures.cohorts[figures.cohorts["入学年份(一年级)"] == "2017级"]
     assert list(curve["年级"]) == [
         "一年级",
@@ -232,10 +233,10 @@ def test_the_2017_cohort_nine_year_rate_and_its_curve(engine, county):
         "八年级",
         "九年级",
     ]
-    assert list(curve["当年巩固率"]) == ["100.00%", "100.00%", "90.00%"] + ["100.00%"] * 6
-    assert curve["累计巩固率"].iloc[-1] == "90.00%"
+    assert list(curve["当年巩固率(%)"]) == [100.0, 100.0, 90.0] + [100.0] * 6
+    assert curve["累计巩固率(%)"].iloc[-1] == 90.0
     later = figures.nine_year.set_index("入学年份(一年级)").loc["2024级"]  # grade 3 now: not nine years yet
-    assert later["九年巩固率"] == "数据未覆盖该届的九年"
+    assert pd.isna(later["九年巩固率(%)"]) and later["说明"] == "数据未覆盖该届的九年"
     # the townships this year, each from the same pass: T1 as in the township test, T2 lost s11 to T1
     townships = dict(figures.townships)
     assert (townships["T1镇"].start, townships["T1镇"].rate) == (12, Fraction(9, 10))

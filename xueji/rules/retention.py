@@ -158,6 +158,11 @@ def _percent(rate: Fraction | None) -> str:
     return "—" if rate is None else f"{float(rate) * 100:.2f}%"
 
 
+def percent(rate: Fraction | None) -> float | None:
+    """A rate as the number a chart and its table show: a percentage to two decimals (None when undefined)."""
+    return None if rate is None else round(float(rate) * 100, 2)
+
+
 def cohort_points(by_year: Mapping[int, list[GradeFlow]]) -> list[CohortPoint]:
     """Each cohort's curve over the school years given (year → its grades' flows), cohort by cohort."""
     rates: dict[int, dict[int, tuple[int, Fraction | None]]] = {}

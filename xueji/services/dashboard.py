@@ -27,13 +27,13 @@ from xueji.models import (
     Village,
 )
 from xueji.rules.cases import CaseCategory, CaseStatus
-from xueji.rules.retention import GradeFlow, cohort_points, nine_year_rate
+from xueji.rules.retention import GradeFlow, cohort_points, nine_year_rate, percent
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.sweeps import VillageStatus
 from xueji.rules.terms import school_year_bounds
 from xueji.rules.visits import VisitKind
 from xueji.rules.vocab import GRADE_LABELS
-from xueji.services import retention
+from xueji.services import retention, status_changes, visits
 from xueji.services.access import child_condition, require, school_condition, sweep_village_condition
 from xueji.services.retention import RetentionScope
 
@@ -164,6 +164,24 @@ def sweep_by_township(session: Session, *, actor: Actor) -> pd.DataFrame:
     )
 
 
+def overdue_visits_by_school(session: Session, *, actor: Actor) -> pd.DataFrame:
+    """Children followed and overdue for a visit per school (the per-teacher counts of services.visits, summed)."""
+    frame = visits.teacher_frame(visits.overdue_by_teacher(session, actor=actor))
+    if frame.empty:
+        return frame[["乡镇", "学校", "跟进儿童", "家访逾期"]]
+    totals = frame.groupby(["乡镇", "学校"], as_index=False, sort=False)[
+        ["跟进儿童", "家访逾期", "即将到期"]
+    ].sum()
+    return totals.sort_values("家访逾期", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def overdue_approvals(session: Session, *, actor: Actor) -> pd.DataFrame:
+    """Status-change requests waiting per school, and how many are past their 7-working-day deadline."""
+    rows = status_changes.overdue_by_school(session, actor=actor)
+    frame = pd.DataFrame(rows, columns=["学校", "待审批", "已超期"])
+    return frame.sort_values("已超期", ascending=False, kind="stable").reset_index(drop=True)
+
+
 # ---- retention over the years ---------------------------------------------------------------------------
 
 
@@ -209,12 +227,12 @@ def retention_figures(
                 "入学年份(一年级)": f"{p.cohort}级",
                 "学年": f"{p.school_year}–{p.school_year + 1}",
                 "年级": GRADE_LABELS[p.grade],
-                "当年巩固率": p.year_rate_text,
-                "累计巩固率": p.cumulative_text,
+                "当年巩固率(%)": percent(p.year_rate),
+                "累计巩固率(%)": percent(p.cumulative),
             }
             for p in points
         ],
-        columns=["入学年份(一年级)", "学年", "年级", "当年巩固率", "累计巩固率"],
+        columns=["入学年份(一年级)", "学年", "年级", "当年巩固率(%)", "累计巩固率(%)"],
     )
     nine = []
     for cohort in sorted({p.cohort for p in points}):
@@ -228,9 +246,10 @@ def retention_figures(
         nine.append(
             {
                 "入学年份(一年级)": f"{cohort}级",
-                "一年级入学": first if first is not None else "—",
-                "九年级毕业": last if last is not None and cohort + 8 in ended else "—",
-                "九年巩固率": f"{float(rate) * 100:.2f}%" if rate is not None else "数据未覆盖该届的九年",
+                "一年级入学": first,
+                "九年级毕业": last if cohort + 8 in ended else None,
+                "九年巩固率(%)": percent(rate),
+                "说明": "" if rate is not None else "数据未覆盖该届的九年",
             }
         )
     return Retention(
@@ -238,5 +257,7 @@ def retention_figures(
         by_year.get(school_year, []),
         townships,
         cohorts,
-        pd.DataFrame(nine, columns=["入学年份(一年级)", "一年级入学", "九年级毕业", "九年巩固率"]),
+        pd.DataFrame(
+            nine, columns=["入学年份(一年级)", "一年级入学", "九年级毕业", "九年巩固率(%)", "说明"]
+        ).astype({"一年级入学": "Int64", "九年级毕业": "Int64"}),
     )

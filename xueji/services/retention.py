@@ -16,7 +16,7 @@ from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.models import School, SchoolClass, StatusChange, Student, Township
-from xueji.rules.retention import ACTIVE, GradeFlow, Movement, flows_for, status_before, total
+from xueji.rules.retention import ACTIVE, GradeFlow, Movement, flows_for, percent, status_before, total
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.terms import school_year_bounds
 from xueji.rules.vocab import GRADE_LABELS, Stage, StudentStatus
@@ -180,10 +180,37 @@ def flows_frame(flows: list[GradeFlow]) -> pd.DataFrame:
             {
                 "年级": GRADE_LABELS.get(f.grade, "合计"),
                 **{label: getattr(f, name) for name, label in COLUMNS.items()},
-                "巩固率": f.rate_text(),
+                "巩固率(%)": percent(f.rate),
                 "计算": f.worked(),
             }
             for f in rows
         ],
-        columns=["年级", *COLUMNS.values(), "巩固率", "计算"],
+        columns=["年级", *COLUMNS.values(), "巩固率(%)", "计算"],
     )
+
+
+def townships_frame(townships: list[tuple[str, GradeFlow]]) -> pd.DataFrame:
+    """The townships compared: each one's year totals and rate."""
+    return pd.DataFrame(
+        [
+            {
+                "乡镇": name,
+                **{label: getattr(f, key) for key, label in COLUMNS.items()},
+                "巩固率(%)": percent(f.rate),
+            }
+            for name, f in townships
+        ],
+        columns=["乡镇", *COLUMNS.values(), "巩固率(%)"],
+    )
+
+
+def scope_choices(session: Session, *, actor: Actor) -> list[tuple[int, str, int, str]]:
+    """(school id, school, township id, township) of the schools in the actor's scope, by township."""
+    require(session, actor, Action.OVERVIEW_READ)
+    rows = session.execute(
+        select(School.id, School.name, Township.id, Township.name)
+        .join(Township, School.township_id == Township.id)
+        .where(school_condition(actor))
+        .order_by(Township.code, School.code)
+    ).all()
+    return [tuple(r) for r in rows]

@@ -25,6 +25,9 @@ class PageSpec:
 
 PAGES = (
     PageSpec("pages/overview/home.py", "概况", ":material/dashboard:", Action.OVERVIEW_READ, "概况"),
+    PageSpec(
+        "pages/dashboards/retention.py", "巩固率", ":material/trending_up:", Action.OVERVIEW_READ, "概况"
+    ),
     PageSpec("pages/cases/visits.py", "家访", ":material/home_pin:", Action.VISIT_LOG, "控辍保学"),
     PageSpec("pages/cases/ledgers.py", "控辍保学台账", ":material/list_alt:", Action.CASE_READ, "控辍保学"),
     PageSpec(

@@ -1,0 +1,44 @@
+"""One dashboard figure as users get it: the chart, its table beneath (the same frame), and the table's xlsx
+export (audited); a plain sentence when there is nothing to draw yet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from xueji.auth import Action, Actor
+from xueji.clock import today
+from xueji.services.exports import export_table
+from xueji.ui.widgets import export_button
+
+
+def figure(
+    actor: Actor,
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    chart: Callable[[pd.DataFrame], go.Figure] | None,
+    empty: str,
+    key: str,
+    action: Action = Action.OVERVIEW_READ,
+    caption: str = "",
+) -> None:
+    """Draw the frame as a chart with the table under it and an export of that table."""
+    st.subheader(title)
+    if caption:
+        st.caption(caption)
+    if frame.empty:
+        st.info(empty)
+        return
+    if chart is not None:
+        st.plotly_chart(chart(frame), width="stretch", key=f"{key}_chart")
+    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_table")
+    export_button(
+        f"导出“{title}”表 (xlsx)",
+        key=f"export_{key}",
+        file_name=f"{title}_{today():%Y%m%d}.xlsx",
+        build=lambda session: export_table(session, actor=actor, action=action, frame=frame, sheet=title),
+    )
