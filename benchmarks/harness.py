@@ -78,10 +78,12 @@ def fastest(repeat: int, run: Callable[[], object]) -> float:
 PER_CALL = 0.005  # a query of about a millisecond: the fixed cost of a call dominates the ratio
 
 
-def service_ratios(cases: Callable[[Session], tuple]) -> Callable[[str, str, int], bool]:
+def service_ratios(
+    cases: Callable[[Session], tuple], judged: Callable[[str], bool] = lambda label: True
+) -> Callable[[str, str, int], bool]:
     """A report for main(): for each (label, service) of cases(session), the bare SQL it sends (captured,
     replayed on the driver's cursor, rows fetched) against the service itself; target ratio ≤ 1.5, or under
-    PER_CALL more."""
+    PER_CALL more, for the cases `judged` names (the others are shown for insight)."""
 
     def report(name: str, url: str, repeat: int) -> bool:
         engine = make_engine(url)
@@ -95,8 +97,10 @@ def service_ratios(cases: Callable[[Session], tuple]) -> Callable[[str, str, int
                 bare = replay(session, capture.statements_of(service))
                 bare()
                 a, b = fastest(repeat, bare), fastest(repeat, service)
-                ok &= b / a <= 1.5 or b - a < PER_CALL
-                print(f"  {label:<18} {rows:>6,} {a * 1000:>7.1f}ms {b * 1000:>7.1f}ms {b / a:>6.2f}")
+                met = b / a <= 1.5 or b - a < PER_CALL
+                ok &= met or not judged(label)
+                mark = "" if judged(label) else "  (shown, not judged)"
+                print(f"  {label:<18} {rows:>6,} {a * 1000:>7.1f}ms {b * 1000:>7.1f}ms {b / a:>6.2f}{mark}")
         engine.dispose()
         return ok
 

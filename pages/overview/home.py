@@ -1,7 +1,9 @@
 """概况: the dashboard home of the county, township, school and coordinator, within the signed-in user's scope.
 It opens on what this person must act on, then the pictures a meeting needs, each with its table and export."""
 
+import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from xueji import charts
 from xueji.auth import Action
@@ -33,24 +35,14 @@ if not t.schools:
     st.info("还没有学校和学生数据:由学籍管理员在“学籍导入”中导入全国学籍导入模板后,这里会显示各项统计。")
     st.stop()
 
-with session_scope() as session:
-    year = school_year_on(session, today())
-    open_cases = ledgers.open_counts(session, actor=actor)
-    gaps = ledgers.gaps_frame(ledgers.responsibility_gaps(session, actor=actor))
-    behind = dashboard.villages_behind(session, actor=actor)
-    term = home_teaching.current_term(session) if home_teaching.term_choices(session) else None
-    taught = home_board.board(session, actor=actor, term=term) if term else []
-    approvals = (
-        dashboard.overdue_approvals(session, actor=actor) if actor.can(Action.STATUS_CHANGE_READ) else None
-    )
-    oversized = class_sizes.oversized_frame(class_sizes.oversized_classes(session, actor=actor))
 
-# The county opens on the overview; everyone else on what they must act on.
-first = ["学生", "需要处理"] if actor.scope_kind is ScopeKind.COUNTY else ["需要处理", "学生"]
-names = [*first, "控辍保学", "家访", "拉网式排查", "送教上门", "班额与异动"]
-tab = dict(zip(names, st.tabs(names), strict=True))
-
-with tab["需要处理"]:
+def to_act_on() -> None:
+    with session_scope() as session:
+        open_cases = ledgers.open_counts(session, actor=actor)
+        gaps = ledgers.gaps_frame(ledgers.responsibility_gaps(session, actor=actor))
+        behind = dashboard.villages_behind(session, actor=actor)
+        taught = home_teaching_rows(session)
+        approvals = overdue_approvals(session)
     late = behind[behind["是否逾期"] == "已逾期"]
     red = [r for r in taught if r.compliance.state in (ComplianceState.BEHIND, ComplianceState.AT_RISK)]
     overdue = int(approvals["已超期"].sum()) if approvals is not None and len(approvals) else 0
@@ -83,7 +75,17 @@ with tab["需要处理"]:
         st.caption("学籍异动超过 7 个工作日未审批的学校:")
         st.dataframe(approvals[approvals["已超期"] > 0], hide_index=True, width="stretch")
 
-with tab["学生"]:
+
+def home_teaching_rows(session: Session) -> list[home_board.BoardRow]:
+    terms = home_teaching.term_choices(session)
+    return home_board.board(session, actor=actor, term=terms[0]) if terms else []
+
+
+def overdue_approvals(session: Session) -> pd.DataFrame | None:
+    return dashboard.overdue_approvals(session, actor=actor) if actor.can(Action.STATUS_CHANGE_READ) else None
+
+
+def students() -> None:
     cols = st.columns(4)
     cols[0].metric("乡镇", t.townships, help=f"下辖村/社区 {t.villages} 个")
     cols[1].metric("学校", t.schools)
@@ -113,14 +115,12 @@ with tab["学生"]:
     )
     st.page_link("pages/dashboards/retention.py", label="查看各年级巩固率", icon=":material/trending_up:")
 
-with session_scope() as session:
-    by_township = dashboard.open_cases_by_township(session, actor=actor)
-    dropouts = dashboard.dropouts_by_month(session, actor=actor, school_year=year)
-    visits_month = dashboard.visits_by_month(session, actor=actor, school_year=year)
-    overdue_visits = dashboard.overdue_visits_by_school(session, actor=actor)
-    sweep = dashboard.sweep_by_township(session, actor=actor)
 
-with tab["控辍保学"]:
+def cases() -> None:
+    with session_scope() as session:
+        year = school_year_on(session, today())
+        by_township = dashboard.open_cases_by_township(session, actor=actor)
+        dropouts = dashboard.dropouts_by_month(session, actor=actor, school_year=year)
     figure(
         actor,
         by_township,
@@ -138,10 +138,16 @@ with tab["控辍保学"]:
         key="dropouts_by_month",
         caption="按学籍异动(已批准)的生效日期统计。",
     )
-with tab["家访"]:
+
+
+def visiting() -> None:
+    with session_scope() as session:
+        year = school_year_on(session, today())
+        by_month = dashboard.visits_by_month(session, actor=actor, school_year=year)
+        overdue = dashboard.overdue_visits_by_school(session, actor=actor)
     figure(
         actor,
-        visits_month,
+        by_month,
         title="家访与劝返(按月)",
         chart=lambda f: charts.monthly(f, title="家访与劝返(按月)"),
         empty="本学年还没有家访记录。",
@@ -150,7 +156,7 @@ with tab["家访"]:
     )
     figure(
         actor,
-        overdue_visits,
+        overdue,
         title="各学校家访逾期",
         chart=None,
         empty="没有需要家访的在办个案。",
@@ -158,7 +164,11 @@ with tab["家访"]:
         action=Action.CASE_READ,
         caption="按家访频次要求(如疑似辍学每14天、留守儿童每30天)已过应访日期的儿童。",
     )
-with tab["拉网式排查"]:
+
+
+def sweeping() -> None:
+    with session_scope() as session:
+        sweep = dashboard.sweep_by_township(session, actor=actor)
     figure(
         actor,
         sweep,
@@ -169,7 +179,11 @@ with tab["拉网式排查"]:
         action=Action.SWEEP_READ,
     )
     st.page_link("pages/sweeps/progress.py", label="查看各村覆盖率", icon=":material/map:")
-with tab["送教上门"]:
+
+
+def teaching() -> None:
+    with session_scope() as session:
+        taught = home_teaching_rows(session)
     figure(
         actor,
         home_board.school_summary(taught),
@@ -179,7 +193,12 @@ with tab["送教上门"]:
         key="home_teaching_by_school",
         action=Action.HOME_TEACHING_READ,
     )
-with tab["班额与异动"]:
+
+
+def classes() -> None:
+    with session_scope() as session:
+        oversized = class_sizes.oversized_frame(class_sizes.oversized_classes(session, actor=actor))
+        approvals = overdue_approvals(session)
     figure(
         actor,
         oversized,
@@ -199,3 +218,20 @@ with tab["班额与异动"]:
             action=Action.STATUS_CHANGE_READ,
             caption="须在提交后 7 个工作日内审批;“已超期”为已过期限仍未审批的申请。",
         )
+
+
+# One section at a time (only its figures are counted): the county opens on the overview, everyone else on
+# what they must act on.
+SECTIONS = {
+    "需要处理": to_act_on,
+    "学生": students,
+    "控辍保学": cases,
+    "家访": visiting,
+    "拉网式排查": sweeping,
+    "送教上门": teaching,
+    "班额与异动": classes,
+}
+first = "学生" if actor.scope_kind is ScopeKind.COUNTY else "需要处理"
+names = [first, *(n for n in SECTIONS if n != first)]
+section = st.segmented_control("查看", names, default=first, key="overview_section") or first
+SECTIONS[section]()

@@ -78,6 +78,7 @@ def test_the_township_official_sees_only_their_township(demo_sqlite):
         ).scalar_one()
     at = sign_in("demo_township")
     assert at.title[0].value == "乡镇概况"
+    at.segmented_control(key="overview_section").set_value("学生").run()  # it opens on what to act on
     assert _metric(at, "在读学生") == f"{enrolled:,}"
     assert set(at.dataframe[0].value["乡镇"]) == {"古港镇"}
 

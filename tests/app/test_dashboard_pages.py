@@ -38,7 +38,11 @@ def _page(username: str, path: str) -> AppTest:
 def test_the_overview_opens_on_what_the_role_must_act_on(demo_sqlite, username):
     at = _page(username, "pages/overview/home.py")
     first = "学生" if username == "demo_county" else "需要处理"
-    assert at.tabs[0].label == first
+    section = at.segmented_control(key="overview_section")
+    assert (section.options[0], section.value) == (first, first)
+    if username == "demo_county":
+        section.set_value("需要处理").run()
+        assert not at.exception
     with session_scope(demo_sqlite) as session:
         behind = dashboard.villages_behind(session, actor=_actor(demo_sqlite, username))
     metrics = {m.label: m.value for m in at.metric}
@@ -58,9 +62,14 @@ def test_each_overview_figure_is_the_services_table(demo_sqlite):
             "sweep": dashboard.sweep_by_township(session, actor=actor),
             "visits": dashboard.visits_by_month(session, actor=actor, school_year=2026),
         }
-    for name, frame in expected.items():
+    for (name, frame), section in zip(expected.items(), ["控辍保学", "拉网式排查", "家访"], strict=True):
+        at.segmented_control(key="overview_section").set_value(section).run()
+        assert not at.exception
         assert len(frame), name  # the demo has something to draw
         assert _table(at, frame).reset_index(drop=True).equals(frame.reset_index(drop=True)), name
+    for section in ("送教上门", "班额与异动"):  # the other sections render too
+        at.segmented_control(key="overview_section").set_value(section).run()
+        assert not at.exception and at.subheader
 
 
 @pytest.mark.parametrize("username", ROLES)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,15 @@ def _month_ended(year: int, month: int, term_end: date, today: date) -> bool:
     return (today.year, today.month) > (year, month)
 
 
+@lru_cache(maxsize=256)
+def _calendar(
+    first: date, term_end: date, today: date, skip: frozenset[int]
+) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+    """The months the rule covers and those of them that have ended (the same for most children of a term)."""
+    months = tuple(_months(first, term_end, skip))
+    return months, tuple(m for m in months if _month_ended(*m, term_end, today))
+
+
 def term_compliance(
     visits: Iterable[VisitHours],
     *,
@@ -109,9 +119,8 @@ def compliance_of(
     """The verdict from the counted visits per (year, month), between `first` (the later of the term's start
     and the start of home teaching) and the term's end, and the number of visits too short to count — what a
     GROUP BY over the visits gives."""
-    months = _months(first, term_end, policy.skip_months)
+    months, ended = _calendar(first, term_end, today, policy.skip_months)
     visited = {m for m, n in counted_by_month.items() if n > 0}
-    ended = [m for m in months if _month_ended(*m, term_end, today)]
     missed = tuple(m for m in ended if m not in visited)
     months_left = len(months) - len(ended)
     total = sum(counted_by_month.values())
@@ -136,7 +145,7 @@ def compliance_of(
         state,
         total,
         needed,
-        tuple(months),
+        months,
         missed,
         months_left,
         short,

@@ -60,7 +60,6 @@ class BoardRow:
     visits: int  # all visits logged, counted or not
     hours: float  # their class hours
     last_visit: date | None
-    goals: dict[str, str]
     compliance: Compliance
 
 
@@ -156,7 +155,6 @@ def board(
             Township.id,
             Township.name,
             HomePlan.started_on,
-            HomePlan.goals,
         )
         .join(Child, HomePlan.child_id == Child.id)
         .outerjoin(Student, Child.student_id == Student.id)
@@ -166,7 +164,7 @@ def board(
     ).all()
     day = today()
     rows = []
-    for plan_id, child_id, name, number, sid, school, tid, township, started, goals in plans:
+    for plan_id, child_id, name, number, sid, school, tid, township, started in plans:
         visits, hours, last = totals[plan_id]
         counts = by_plan.get(plan_id, {})
         compliance = compliance_of(
@@ -192,7 +190,6 @@ def board(
                 visits,
                 hours,
                 last,
-                goals,
                 compliance,
             )
         )
@@ -314,6 +311,11 @@ def term_report(
     """The term report (xlsx, audited): 汇总 with one row per child (plan summary, visits, class hours,
     compliance and reasons), then one sheet per child with the visit log."""
     rows = board(session, actor=actor, term=term, school_id=school_id, township_id=township_id)
+    goals: dict[int, dict[str, str]] = dict(
+        session.execute(
+            select(HomePlan.id, HomePlan.goals).where(col(HomePlan.id).in_([r.plan_id for r in rows]))
+        ).all()
+    )
     summary = pd.DataFrame(
         [
             {
@@ -322,7 +324,7 @@ def term_report(
                 "身份证号": r.id_number,
                 "开始送教": r.started_on,
                 "送教教师": r.teachers,
-                "方案目标": _goals_text(r.goals),
+                "方案目标": _goals_text(goals.get(r.plan_id, {})),
                 "送教次数": r.visits,
                 "计入次数": r.compliance.counted,
                 "累计课时": r.hours,
