@@ -11,17 +11,23 @@ from xueji.demo.build import DEMO_PASSWORD
 
 
 @pytest.fixture
-def demo_sqlite(tmp_path, monkeypatch):
+def app_sqlite(tmp_path, monkeypatch):
+    """The app pointed at a new, migrated SQLite file, today pinned to the demo's."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("XUEJI_DATABASE_URL", url)
     monkeypatch.setenv("XUEJI_TODAY", "2026-11-23")
     get_settings.cache_clear()
     engine = make_engine(url)
     migrate(engine)
-    with session_scope(engine) as session:
-        load_demo(session, SMALL_DEMO)
     yield engine
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def demo_sqlite(app_sqlite):
+    with session_scope(app_sqlite) as session:
+        load_demo(session, SMALL_DEMO)
+    return app_sqlite
 
 
 def sign_in(username: str, password: str = DEMO_PASSWORD) -> AppTest:

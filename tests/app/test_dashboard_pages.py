@@ -7,8 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import sign_in
 from xueji.auth import hash_password
-from xueji.config import get_settings
-from xueji.db import make_engine, migrate, session_scope
+from xueji.db import session_scope
 from xueji.demo.build import DEMO_PASSWORD
 from xueji.models import AppUser, County
 from xueji.services import dashboard, retention
@@ -83,14 +82,8 @@ def test_retention_renders_for_each_role_with_the_services_figures(demo_sqlite, 
     assert any("巩固率 = (年初在籍 − 转出 − 死亡 − 辍学未返)" in c.value for c in at.caption)
 
 
-def test_a_county_with_nothing_yet_says_what_to_do(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
-    monkeypatch.setenv("XUEJI_DATABASE_URL", url)
-    monkeypatch.setenv("XUEJI_TODAY", "2026-11-23")
-    get_settings.cache_clear()
-    engine = make_engine(url)
-    migrate(engine)
-    with session_scope(engine) as session:
+def test_a_county_with_nothing_yet_says_what_to_do(app_sqlite):
+    with session_scope(app_sqlite) as session:
         county = County(code="430181000000", name="新县")
         session.add(county)
         session.flush()
@@ -112,4 +105,3 @@ def test_a_county_with_nothing_yet_says_what_to_do(tmp_path, monkeypatch):
     at.switch_page("pages/dashboards/retention.py").run()
     assert not at.exception
     assert "还没有学年或学校数据" in at.info[0].value
-    get_settings.cache_clear()
