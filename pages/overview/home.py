@@ -98,11 +98,23 @@ def students() -> None:
     cols[3].metric("班级", t.classes)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.students_by_township(data.townships), width="stretch")
-        st.dataframe(data.townships, hide_index=True, width="stretch")
+        figure(
+            actor,
+            data.townships,
+            title="各乡镇在读学生",
+            chart=charts.students_by_township,
+            empty="",
+            key="students_by_township",
+        )
     with right:
-        st.plotly_chart(charts.students_by_grade(data.grades), width="stretch")
-        st.dataframe(data.grades, hide_index=True, width="stretch")
+        figure(
+            actor,
+            data.grades,
+            title="各年级在读学生",
+            chart=charts.students_by_grade,
+            empty="",
+            key="students_by_grade",
+        )
     st.subheader("各学校")
     st.dataframe(data.schools, hide_index=True, width="stretch")
     export_button(
@@ -120,6 +132,7 @@ def cases() -> None:
     with session_scope() as session:
         year = school_year_on(session, today())
         by_township = dashboard.open_cases_by_township(session, actor=actor)
+        gaps = ledgers.gaps_frame(ledgers.responsibility_gaps(session, actor=actor))
         dropouts = dashboard.dropouts_by_month(session, actor=actor, school_year=year)
     figure(
         actor,
@@ -128,6 +141,15 @@ def cases() -> None:
         chart=charts.open_cases_by_township,
         empty="还没有在办个案。",
         key="cases_by_township",
+    )
+    figure(
+        actor,
+        gaps,
+        title="双线包保未落实",
+        chart=None,
+        empty="每个在办个案都有教育线和政府线包保人。",
+        key="gaps",
+        caption="每个在办个案须有教育线(学校教师)和政府线(乡镇、村干部)包保人。",
     )
     figure(
         actor,
