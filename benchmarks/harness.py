@@ -115,12 +115,14 @@ def main(doc: str, report: Callable[[str, str, int], bool]) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--db", type=Path, help="SQLite file to build once and reuse")
     parser.add_argument("--postgres", default=os.environ.get("XUEJI_TEST_PG_URL"))
+    parser.add_argument("--postgres-only", action="store_true", help="skip SQLite (e.g. a million students)")
     args = parser.parse_args()
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{args.db or Path(tmp) / 'county.db'}"
-        build(url, args.copies)
-        ok &= report("SQLite", url, args.repeat)
+        if not args.postgres_only:
+            url = f"sqlite:///{args.db or Path(tmp) / 'county.db'}"
+            build(url, args.copies)
+            ok &= report("SQLite", url, args.repeat)
         if args.postgres:
             build(args.postgres, args.copies)
             ok &= report("PostgreSQL", args.postgres, args.repeat)
