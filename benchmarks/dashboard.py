@@ -1,7 +1,7 @@
 """Benchmark: the county dashboards at 300,000 students, against the bare SQL aggregates they need.
 
     python benchmarks/dashboard.py [--copies 38] [--db PATH] [--postgres URL] [--repeat 5] [--render]
-    python benchmarks/dashboard.py --copies 127 --postgres URL --postgres-only    # 1,000,000 students
+    python benchmarks/dashboard.py --copies 98 --scale 1.3 --postgres URL --postgres-only    # 1,000,000 students
 
 Builds (or reuses) the big demo county of benchmarks/student_list.py (its cases, a year of home visits, this
 term's sweeps, home teaching and status-change history), then for every figure of 概况 and 巩固率 as the county
