@@ -102,6 +102,7 @@ def test_the_county_sees_the_responsibility_gaps_and_the_overdue_visits(demo_sql
             )
         ).scalar_one()
     at = sign_in("demo_county")
+    at.segmented_control(key="overview_section").set_value("需要处理").run()  # the county opens on 学生
     assert next(m.value for m in at.metric if m.label == "缺包保人的个案") == str(missing)
     at.switch_page("pages/cases/supervision.py").run()
     assert not at.exception
