@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Integer, Select, Subquery, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -13,6 +15,8 @@ from xueji.rules.class_code import cohort_in_grade
 from xueji.rules.registration import RecordGap
 from xueji.rules.visits import VisitPolicy
 from xueji.rules.vocab import Stage
+
+T = TypeVar("T")
 
 
 def class_entry_year() -> ColumnElement[int]:
@@ -86,3 +90,20 @@ def visit_deadline_passed(
         else_=literal(day),
     )
     return base < cutoff
+
+
+IN_LIST_SIZE = 10_000  # values per IN (...) list: PostgreSQL takes at most 65,535 bind parameters a statement
+
+
+def chunked(values: Iterable[T], per_value: int = 1) -> Iterator[list[T]]:
+    """The values in lists short enough for one IN (...) condition (`per_value` parameters each), for lists
+    that may be very long: a village's children, a county's students."""
+    size = max(1, IN_LIST_SIZE // per_value)
+    batch: list[T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

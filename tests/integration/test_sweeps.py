@@ -435,3 +435,31 @@ def sweeps_team_user(engine, sweep_village_id: int) -> str:
             .where(SweepTeamMember.sweep_village_id == sweep_village_id)
             .limit(1)
         )
+
+
+def test_a_village_reconciled_in_short_in_lists_gets_the_same_lists(demo_engine, actors, monkeypatch):
+    """A village's children go to the database in IN lists of at most xueji.sql.IN_LIST_SIZE (PostgreSQL takes
+    65,535 parameters a statement): three at a time gives the same lists and matches as one list."""
+    village, _, _ = village_of(demo_engine, GUGANG, VillageStatus.REVIEWED)
+
+    def reconciled() -> tuple[list, list]:
+        with session_scope(demo_engine) as session:
+            reconciliation.run_reconciliation(
+                session, actor=actors["demo_township"], sweep_village_id=village
+            )
+            lists = session.execute(
+                select(SweepFinding.sweep_child_id, SweepFinding.kind, SweepFinding.reason)
+                .where(SweepFinding.sweep_village_id == village)
+                .order_by(SweepFinding.sweep_child_id, SweepFinding.kind)
+            ).all()
+            matched = session.execute(
+                select(SweepChild.id, SweepChild.student_id, SweepChild.match_kind)
+                .where(SweepChild.sweep_village_id == village)
+                .order_by(SweepChild.id)
+            ).all()
+        return lists, matched
+
+    whole = reconciled()
+    monkeypatch.setattr("xueji.sql.IN_LIST_SIZE", 3)
+    assert reconciled() == whole
+    assert len(whole[1]) > 3 and sum(m[1] is not None for m in whole[1]) > 3  # more than one list was sent

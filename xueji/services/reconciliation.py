@@ -37,6 +37,7 @@ from xueji.rules.vocab import Role, SchoolKind, ScopeKind, Stage, StudentStatus
 from xueji.services.access import require, sweep_village_condition, sweep_village_in_scope
 from xueji.services.case_opening import add_event, audit_opened, open_for_students
 from xueji.services.exports import export_table
+from xueji.sql import chunked
 
 _MATCH_COLUMNS = (Student.id, Student.status, Student.school_id)
 
@@ -47,27 +48,27 @@ def _matches(
     """Sweep child id → (kind, student id, status, school id) for the children the registry holds."""
     by_number = {c.id_number: c.id for c in children if c.id_number}
     found: dict[int | None, tuple[MatchKind, int, str, int]] = {}
-    if by_number:
+    for numbers in chunked(by_number):
         for number, sid, status, school in session.execute(
             select(Student.id_number, *_MATCH_COLUMNS).where(
-                col(Student.id_number).in_(by_number), col(Student.merged_into_id).is_(None)
+                col(Student.id_number).in_(numbers), col(Student.merged_into_id).is_(None)
             )
         ):
             found[by_number[number]] = (MatchKind.ID, sid, status, school)
     no_number = {(c.name, c.birth_date): c.id for c in children if not c.id_number}
-    if no_number:
-        candidates: dict[tuple[str, date], list[tuple[int, str, int]]] = {}
+    candidates: dict[tuple[str, date], list[tuple[int, str, int]]] = {}
+    for keys in chunked(no_number, per_value=2):  # (name, birth date)
         for name, born, sid, status, school in session.execute(
             select(Student.name, Student.birth_date, *_MATCH_COLUMNS).where(
                 Student.home_village_id == village.village_id,
-                tuple_(Student.name, Student.birth_date).in_(list(no_number)),
+                tuple_(Student.name, Student.birth_date).in_(keys),
                 col(Student.merged_into_id).is_(None),
             )
         ):
             candidates.setdefault((name, born), []).append((sid, status, school))
-        for key, rows in candidates.items():
-            if len(rows) == 1:  # two records of one name and birthday in a village: no guess
-                found[no_number[key]] = (MatchKind.WEAK, *rows[0])
+    for key, rows in candidates.items():
+        if len(rows) == 1:  # two records of one name and birthday in a village: no guess
+            found[no_number[key]] = (MatchKind.WEAK, *rows[0])
     return found
 
 
@@ -84,7 +85,11 @@ def _taught_at_home(session: Session, column: ColumnElement, values: list) -> se
         )
         .exists()
     )
-    return set(session.scalars(select(column).where(col(column).in_(values), open_case)))
+    return {
+        v
+        for part in chunked(values)
+        for v in session.scalars(select(column).where(col(column).in_(part), open_case))
+    }
 
 
 def _follow_school(session: Session, township_id: int, born: date, reference: date) -> int | None:
@@ -176,15 +181,17 @@ def reconcile_village(session: Session, actor: Actor, village: SweepVillage) -> 
     children = list(session.scalars(select(SweepChild).where(SweepChild.sweep_village_id == village.id)))
     matches = _matches(session, village, children)
     students = [m[1] for m in matches.values()]
-    pending = set(
-        session.scalars(
+    pending = {
+        sid
+        for part in chunked(students)
+        for sid in session.scalars(
             select(StatusChange.student_id).where(
-                col(StatusChange.student_id).in_(students),
+                col(StatusChange.student_id).in_(part),
                 StatusChange.kind == ChangeKind.TRANSFER_OUT.value,
                 StatusChange.state == ChangeState.SUBMITTED.value,
             )
         )
-    )
+    }
     taught_students = _taught_at_home(session, Child.student_id, students)
     numbers = [c.id_number for c in children if c.id_number and c.id not in matches]
     taught_numbers = _taught_at_home(session, Child.id_number, numbers)
@@ -223,16 +230,17 @@ def reconcile_village(session: Session, actor: Actor, village: SweepVillage) -> 
     if rows:
         session.execute(insert(SweepFinding), rows)
     opened = 0
-    if dropouts_registered:
-        ids = select(Student.id).where(col(Student.id).in_([sid for _, sid, _ in dropouts_registered]))
+    child_of: dict[int | None, int | None] = {}
+    for part in chunked([sid for _, sid, _ in dropouts_registered]):
+        ids = select(Student.id).where(col(Student.id).in_(part))
         opened += open_for_students(
             session, actor, CaseCategory.SUSPECTED_DROPOUT, ids, CaseSource.SWEEP, "入户排查发现不在校"
         )
-        child_of: dict[int | None, int | None] = dict(
+        child_of.update(
             session.execute(select(Child.student_id, Child.id).where(col(Child.student_id).in_(ids))).all()
         )
-        for found, sid, _ in dropouts_registered:
-            found.child_id = child_of.get(sid)
+    for found, sid, _ in dropouts_registered:
+        found.child_id = child_of.get(sid)
     for found, _, reason in dropouts_unregistered:
         opened += _open_unregistered(session, actor, sweep, village, found, reason)
     audit_opened(session, actor, CaseSource.SWEEP, Counter({CaseCategory.SUSPECTED_DROPOUT: opened}))
