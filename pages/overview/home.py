@@ -77,8 +77,8 @@ def to_act_on() -> None:
 
 
 def home_teaching_rows(session: Session) -> list[home_board.BoardRow]:
-    terms = home_teaching.term_choices(session)
-    return home_board.board(session, actor=actor, term=terms[0]) if terms else []
+    term = home_teaching.latest_term(session)
+    return home_board.board(session, actor=actor, term=term) if term else []
 
 
 def overdue_approvals(session: Session) -> pd.DataFrame | None:

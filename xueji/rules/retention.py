@@ -145,14 +145,6 @@ class CohortPoint:
     year_rate: Fraction | None
     cumulative: Fraction | None
 
-    @property
-    def year_rate_text(self) -> str:
-        return _percent(self.year_rate)
-
-    @property
-    def cumulative_text(self) -> str:
-        return _percent(self.cumulative)
-
 
 def _percent(rate: Fraction | None) -> str:
     return "—" if rate is None else f"{float(rate) * 100:.2f}%"

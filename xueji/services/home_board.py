@@ -133,9 +133,8 @@ def board(
         total = totals[plan_id]
         total[0] += int(n_all)
         total[1] += float(hours)
-        last_day = _day(last)
-        if total[2] is None or (last_day is not None and last_day > total[2]):
-            total[2] = last_day
+        if total[2] is None or last > total[2]:
+            total[2] = last
     teachers: dict[int, list[str]] = defaultdict(list)
     for plan_id, name in session.execute(
         select(HomePlanTeacher.plan_id, AppUser.display_name)
@@ -194,13 +193,6 @@ def board(
             )
         )
     return sorted(rows, key=lambda r: (SEVERITY[r.compliance.state], r.school, r.name))
-
-
-def _day(value: object) -> date | None:
-    """A MAX over dates comes back as text from SQLite."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
 
 
 def due_for_teacher(session: Session, *, actor: Actor, term: TermRef) -> list[BoardRow]:

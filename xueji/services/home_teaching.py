@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 from sqlalchemy import func, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
@@ -48,12 +49,10 @@ from xueji.services.access import (
     deny,
     home_child_condition,
     home_child_in_scope,
-    home_plan_condition,
     home_plan_in_scope,
     require,
 )
-from xueji.services.calendar import term_id, term_on
-from xueji.services.case_opening import add_event
+from xueji.services.case_opening import add_event, audit_case
 
 
 class HomeTeachingError(ValueError):
@@ -81,24 +80,48 @@ class TermRef:
         return self.dates.name
 
 
+def _terms(session: Session, *where: ColumnElement[bool], newest_first: bool = False) -> list[TermRef]:
+    """The stored terms that meet the conditions, in order of their start."""
+    order = col(Term.start_date).desc() if newest_first else col(Term.start_date)
+    rows = session.execute(
+        select(Term.id, SchoolYear.start_year, Term.seq, Term.start_date, Term.end_date)
+        .join(SchoolYear, Term.school_year_id == SchoolYear.id)
+        .where(*where)
+        .order_by(order)
+    ).all()
+    return [TermRef(tid, TermDates(*rest)) for tid, *rest in rows]
+
+
+def term_choices(session: Session) -> list[TermRef]:
+    """The configured terms that have started, newest first (the current term first)."""
+    return _terms(session, Term.start_date <= today(), newest_first=True)
+
+
+def terms_after(session: Session, term: TermRef) -> list[TermRef]:
+    """The configured terms after this one, soonest first (plans may be made ahead)."""
+    return _terms(session, Term.start_date > term.dates.start)
+
+
+def latest_term(session: Session) -> TermRef | None:
+    """The term in force today, or the last one that started; None before any term is configured."""
+    started = term_choices(session)
+    return started[0] if started else None
+
+
 def current_term(session: Session) -> TermRef:
-    """The term in force today (or the last one that started)."""
-    found = term_on(session, today())
-    if found is None:
+    """The term in force today (or the last one that started); refused before any term is configured."""
+    term = latest_term(session)
+    if term is None:
         raise HomeTeachingError([("学期", "尚未配置学期,请管理员先维护校历")])
-    return TermRef(term_id(session, found), found)
+    return term
 
 
 def term_of(session: Session, term: int) -> TermRef:
     """A stored term by id."""
-    row = session.execute(
-        select(SchoolYear.start_year, Term.seq, Term.start_date, Term.end_date)
-        .join(SchoolYear, Term.school_year_id == SchoolYear.id)
-        .where(Term.id == term)
-    ).first()
-    if row is None:
+    found = _terms(session, Term.id == term)
+    if not found:
         raise HomeTeachingError([("学期", "没有这个学期")])
-    return TermRef(term, TermDates(*row))
+    return found[0]
 
 
 def child_name(session: Session, child: Child) -> str:
@@ -221,15 +244,8 @@ def _open_home_teaching_case(
     session.add(case)
     session.flush()
     add_event(session, case.id, actor, "opened", reason)
-    record(
-        session,
-        actor=actor,
-        action="create",
-        entity_type="case",
-        entity_id=case.id,
-        after={"child_id": child.id, "category": CaseCategory.HOME_TEACHING.value},
-        detail=f"{name}:{CaseCategory.HOME_TEACHING.label}",
-    )
+    after = {"child_id": child.id, "category": CaseCategory.HOME_TEACHING.value}
+    audit_case(session, actor, case, "create", {}, after, f"{name}:{CaseCategory.HOME_TEACHING.label}")
 
 
 def assessments(session: Session, *, actor: Actor, child_id: int) -> list[HomeAssessment]:
@@ -517,20 +533,6 @@ def plan_visits(session: Session, *, actor: Actor, plan_id: int) -> list[HomeTea
     )
 
 
-def my_plans(session: Session, *, actor: Actor, term: int) -> list[tuple[int, str]]:
-    """The term's plans the actor may log visits on: (plan id, "name(school)")."""
-    require(session, actor, Action.HOME_TEACHING_VISIT)
-    rows = session.execute(
-        select(HomePlan.id, func.coalesce(Student.name, Child.name), School.name)
-        .join(Child, HomePlan.child_id == Child.id)
-        .outerjoin(Student, Child.student_id == Student.id)
-        .join(School, HomePlan.school_id == School.id)
-        .where(HomePlan.term_id == term, home_plan_condition(actor))
-        .order_by(School.name, func.coalesce(Student.name, Child.name))
-    ).all()
-    return [(pid, f"{name}({school})") for pid, name, school in rows]
-
-
 def class_hour_minutes(session: Session, plan: HomePlan) -> int:
     """The length of a class hour (课时) for the child: junior school's when their class (or, without one, their
     school) is junior, primary's otherwise (settings)."""
@@ -547,30 +549,8 @@ def class_hour_minutes(session: Session, plan: HomePlan) -> int:
     return junior if kind == SchoolKind.JUNIOR.value else primary
 
 
-def term_choices(session: Session) -> list[TermRef]:
-    """The configured terms that have started, newest first (the current term first)."""
-    rows = session.execute(
-        select(Term.id, SchoolYear.start_year, Term.seq, Term.start_date, Term.end_date)
-        .join(SchoolYear, Term.school_year_id == SchoolYear.id)
-        .where(Term.start_date <= today())
-        .order_by(col(Term.start_date).desc())
-    ).all()
-    return [TermRef(tid, TermDates(*rest)) for tid, *rest in rows]
-
-
 def teachers_for(session: Session, *, actor: Actor, child_id: int) -> list[tuple[int, str]]:
     """The teachers who may be assigned to the child's plan: the active teacher accounts of the school that
     holds the child's record."""
     child = home_child_in_scope(session, actor, child_id, Action.HOME_TEACHING_READ)
     return teacher_choices(session, teaching_school(session, child))
-
-
-def terms_after(session: Session, term: TermRef) -> list[TermRef]:
-    """The configured terms after this one, soonest first (plans may be made ahead)."""
-    rows = session.execute(
-        select(Term.id, SchoolYear.start_year, Term.seq, Term.start_date, Term.end_date)
-        .join(SchoolYear, Term.school_year_id == SchoolYear.id)
-        .where(Term.start_date > term.dates.start)
-        .order_by(Term.start_date)
-    ).all()
-    return [TermRef(tid, TermDates(*rest)) for tid, *rest in rows]

@@ -63,5 +63,5 @@ def standing(compliance: Compliance) -> str:
 def home_teaching_due(actor: Actor) -> list[BoardRow]:
     """A teacher's home-teaching children with no counted visit yet this month (none before terms exist)."""
     with session_scope() as session:
-        terms = home_teaching.term_choices(session)
-        return home_board.due_for_teacher(session, actor=actor, term=terms[0]) if terms else []
+        term = home_teaching.latest_term(session)
+        return home_board.due_for_teacher(session, actor=actor, term=term) if term else []
