@@ -37,6 +37,9 @@ class Settings:
     home_teaching: HomeTeachingPolicy  # 送教上门: visits a term, class hours a visit, months with no school
     class_hour_minutes: tuple[int, int]  # the length of a class hour (课时) in primary and in junior school
     sqlite_busy_timeout_ms: int
+    sqlite_synchronous: str  # FULL (the default): a committed write survives a power cut; NORMAL relaxes it
+    read_database_url: str | None  # a streaming-replication standby for the read-heavy pages, if any
+    read_wait_ms: int  # how long a page waits for the standby to replay the user's own last write
     max_failed_logins: int
     lockout_minutes: int
     idle_timeout_minutes: int
@@ -114,6 +117,25 @@ def _admin_password(env: dict[str, str]) -> str | None:
     return raw
 
 
+SQLITE_SYNCHRONOUS = ("FULL", "NORMAL", "EXTRA")
+
+
+def _sqlite_synchronous(env: dict[str, str]) -> str:
+    raw = (env.get("XUEJI_SQLITE_SYNCHRONOUS") or "FULL").upper()
+    if raw not in SQLITE_SYNCHRONOUS:
+        raise SettingsError(f"XUEJI_SQLITE_SYNCHRONOUS 应为 {' / '.join(SQLITE_SYNCHRONOUS)},实际为 {raw!r}")
+    return raw
+
+
+def _read_database_url(env: dict[str, str], url: str) -> str | None:
+    raw = env.get("XUEJI_READ_DATABASE_URL") or None
+    if raw is not None and not (raw.startswith("postgresql") and url.startswith("postgresql")):
+        raise SettingsError(
+            "XUEJI_READ_DATABASE_URL 只用于 PostgreSQL 的只读备库,主库 XUEJI_DATABASE_URL 也须是 PostgreSQL"
+        )
+    return raw
+
+
 def default_database_url() -> str:
     return f"sqlite:///{DEFAULT_DATA_DIR / 'xueji.db'}"
 
@@ -148,6 +170,9 @@ def settings_from_env(env: dict[str, str]) -> Settings:
             _int(env, "XUEJI_CLASS_HOUR_MINUTES_JUNIOR", 45),
         ),
         sqlite_busy_timeout_ms=_int(env, "XUEJI_SQLITE_BUSY_TIMEOUT_MS", 5000),
+        sqlite_synchronous=_sqlite_synchronous(env),
+        read_database_url=_read_database_url(env, url),
+        read_wait_ms=_int(env, "XUEJI_READ_WAIT_MS", 2000, minimum=0),
         max_failed_logins=_int(env, "XUEJI_MAX_FAILED_LOGINS", 5),
         lockout_minutes=_int(env, "XUEJI_LOCKOUT_MINUTES", 10),
         idle_timeout_minutes=_int(env, "XUEJI_IDLE_TIMEOUT_MINUTES", 30),

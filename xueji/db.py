@@ -1,14 +1,17 @@
-"""Engines (one per database URL), sessions and schema migrations."""
+"""Engines (one per database URL), sessions, units of work and schema migrations."""
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, wraps
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -16,6 +19,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Dialect, Engine, Table, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from xueji.config import get_settings
@@ -30,7 +35,12 @@ def _normalise_url(url: str) -> str:
     return url
 
 
-def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+# The execution option a unit of work opens its SQLite transaction with: BEGIN IMMEDIATE takes the write lock
+# first, so a writer waits its turn (busy_timeout) instead of failing when its read snapshot has gone stale.
+WRITE_OPTION = "xueji_write"
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) -> None:
     # pysqlite opens transactions lazily and ignores BEGIN for savepoints; SQLAlchemy's documented fix is to
     # turn that off and emit BEGIN ourselves, so every transaction (and every import commit) is atomic.
     @event.listens_for(engine, "connect")
@@ -40,12 +50,12 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
 
 @lru_cache(maxsize=8)
@@ -57,7 +67,8 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        _configure_sqlite(engine, get_settings().sqlite_busy_timeout_ms)
+        settings = get_settings()
+        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms, settings.sqlite_synchronous)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
@@ -78,6 +89,117 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+    if session.info.get(_COMMITTED) and _write_listeners and get_settings().read_database_url:
+        position = write_position(session.get_bind())
+        for listener in _write_listeners:
+            listener(position)
+
+
+_COMMITTED = "xueji_committed"
+_write_listeners: list[Callable[[str], None]] = []
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _mark_committed(session: OrmSession) -> None:
+    session.info[_COMMITTED] = True
+
+
+def on_write(listener: Callable[[str], None]) -> None:
+    """Call listener with the primary's WAL position after each session that committed (when a standby serves
+    reads), so the caller can ask the standby to have replayed at least that far: it reads its own writes."""
+    if listener not in _write_listeners:
+        _write_listeners.append(listener)
+
+
+def write_position(bind: Engine | Connection) -> str:
+    """The primary's current WAL insert position: at or past the end of every transaction committed so far."""
+    with bind.connect() if isinstance(bind, Engine) else bind.engine.connect() as conn:
+        return str(conn.execute(text("SELECT pg_current_wal_insert_lsn()::text")).scalar_one())
+
+
+def read_engine() -> Engine:
+    """The engine of the read-only standby if XUEJI_READ_DATABASE_URL is set, else the primary's."""
+    url = get_settings().read_database_url
+    return make_engine(url) if url else get_engine()
+
+
+@contextmanager
+def read_scope(after: str | None = None) -> Iterator[Session]:
+    """A session for a read-heavy page: on the standby when one is configured, once it has replayed the WAL up
+    to `after` (the position after this user's last write), waiting at most XUEJI_READ_WAIT_MS; if the standby
+    is further behind, or cannot be reached, the page reads from the primary instead."""
+    engine = read_engine()
+    if engine is not get_engine() and not _caught_up(engine, after):
+        engine = get_engine()
+    with session_scope(engine) as session:
+        yield session
+
+
+def _caught_up(engine: Engine, after: str | None) -> bool:
+    deadline = time.monotonic() + get_settings().read_wait_ms / 1000
+    query = text("SELECT pg_last_wal_replay_lsn() >= CAST(:after AS pg_lsn)")
+    try:
+        with engine.connect() as conn:
+            while after is not None and not conn.execute(query, {"after": after}).scalar():
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.01)
+                conn.rollback()
+    except DBAPIError:
+        return False
+    return True
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_IN_UNIT = "xueji_unit_of_work"
+# PostgreSQL: serialization_failure, deadlock_detected. SQLite: "database is locked" / "database is busy".
+_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+RETRIES = 10
+
+
+def _busy(exc: DBAPIError) -> bool:
+    if isinstance(exc.orig, sqlite3.OperationalError):
+        return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+    return getattr(exc.orig, "sqlstate", None) in _RETRY_SQLSTATES
+
+
+def unit_of_work(service: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate[Session, P], R]:
+    """Run a writing service as one transaction, started afresh when the database reports contention.
+
+    On SQLite the transaction begins IMMEDIATE (writers queue on busy_timeout rather than fail); a transaction
+    that still meets "database is locked" (a read snapshot gone stale, a checkpoint) or, on PostgreSQL, a
+    deadlock or serialization failure, is rolled back and the service run again from the start, with jittered
+    exponential backoff, so the error never reaches a user. Nothing was committed by the failed attempt. A unit
+    of work called inside another runs in the caller's transaction; the outermost retries.
+    """
+
+    @wraps(service)
+    def run(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if session.info.get(_IN_UNIT):
+            return service(session, *args, **kwargs)
+        session.info[_IN_UNIT] = True
+        try:
+            for attempt in range(RETRIES + 1):
+                owned = not session.in_transaction()
+                try:
+                    if owned and session.get_bind().dialect.name == "sqlite":
+                        session.connection(execution_options={WRITE_OPTION: True})
+                    return service(session, *args, **kwargs)
+                except DBAPIError as exc:
+                    if not _busy(exc) or attempt == RETRIES:
+                        raise
+                    session.rollback()
+                    time.sleep(min(1.0, 0.005 * 2**attempt) * random.uniform(0.5, 1.5))  # noqa: S311
+                except BaseException:
+                    if owned:
+                        session.rollback()  # release the write lock now, not when the page ends
+                    raise
+            raise AssertionError("unreachable")
+        finally:
+            session.info.pop(_IN_UNIT, None)
+
+    return run
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -14,6 +14,7 @@ from xueji.audit import record
 from xueji.auth import ROLE_SCOPES, SYSTEM_USERNAME, Action, Actor, hash_password, verify_password
 from xueji.clock import now
 from xueji.config import get_settings
+from xueji.db import unit_of_work
 from xueji.models import AppSetting, AppUser, County, School, Township
 from xueji.rules.passwords import password_problems
 from xueji.rules.sessions import lockout_until
@@ -70,6 +71,7 @@ class SignedIn:
     must_change_password: bool
 
 
+@unit_of_work
 def authenticate(session: Session, *, username: str, password: str) -> SignedIn:
     """Check a sign-in; count failures, lock after too many, audit every outcome, commit."""
     settings = get_settings()
@@ -132,6 +134,7 @@ def authenticate(session: Session, *, username: str, password: str) -> SignedIn:
     return SignedIn(actor, user.must_change_password)
 
 
+@unit_of_work
 def record_logout(session: Session, *, actor: Actor, reason: str = "退出") -> None:
     """Audit a sign-out (by the user or by a timeout)."""
     record(session, actor=actor, action="logout", entity_type="user", entity_id=actor.user_id, detail=reason)
@@ -146,6 +149,7 @@ def load_actor(session: Session, user_id: int) -> tuple[Actor, bool] | None:
     return actor_of(user), user.must_change_password
 
 
+@unit_of_work
 def change_password(session: Session, *, actor: Actor, old_password: str, new_password: str) -> None:
     """Change one's own password after checking the old one and the password rules."""
     user = session.get(AppUser, actor.user_id)
@@ -208,6 +212,7 @@ def _scope_columns(session: Session, role: Role, scope_kind: ScopeKind, scope_co
     return {f"{scope_kind.value}_id": target_id}
 
 
+@unit_of_work
 def create_user(
     session: Session,
     *,
@@ -257,6 +262,7 @@ def _managed_user(session: Session, actor: Actor, user_id: int) -> AppUser:
     return user
 
 
+@unit_of_work
 def reset_password(session: Session, *, actor: Actor, user_id: int) -> str:
     """Give an account a new one-time password and unlock it; it must be changed at next sign-in."""
     user = _managed_user(session, actor, user_id)
@@ -279,6 +285,7 @@ def reset_password(session: Session, *, actor: Actor, user_id: int) -> str:
     return password
 
 
+@unit_of_work
 def set_role_and_scope(
     session: Session, *, actor: Actor, user_id: int, role: Role, scope_kind: ScopeKind, scope_code: str
 ) -> None:
@@ -307,6 +314,7 @@ def set_role_and_scope(
     session.commit()
 
 
+@unit_of_work
 def set_active(session: Session, *, actor: Actor, user_id: int, active: bool) -> None:
     """Disable (or enable again) an account; accounts are never deleted, so the audit log keeps its names."""
     user = _managed_user(session, actor, user_id)
@@ -397,6 +405,7 @@ def actor_by_username(session: Session, username: str) -> Actor:
     return actor_of(user)
 
 
+@unit_of_work
 def create_first_admin(session: Session, *, password: str | None = None) -> tuple[str, str] | None:
     """Create the first administrator if there is none; return (username, password) to show once.
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, col
 
 from xueji.audit import record
 from xueji.auth import Action, Actor
+from xueji.db import unit_of_work
 from xueji.models import AppUser, School, SchoolClass, Student, TeacherAssignment
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.vocab import Role
@@ -50,6 +51,7 @@ def _save(session: Session, actor: Actor, assignment: TeacherAssignment, exists:
     return assignment
 
 
+@unit_of_work
 def assign_class(session: Session, *, actor: Actor, teacher_id: int, class_id: int) -> TeacherAssignment:
     """Make the teacher responsible for every student of a class."""
     cls = session.get(SchoolClass, class_id)
@@ -65,6 +67,7 @@ def assign_class(session: Session, *, actor: Actor, teacher_id: int, class_id: i
     return _save(session, actor, TeacherAssignment(user_id=teacher_id, class_id=class_id), exists is not None)
 
 
+@unit_of_work
 def assign_student(session: Session, *, actor: Actor, teacher_id: int, student_id: int) -> TeacherAssignment:
     """Make the teacher responsible for one student."""
     student: Student = student_in_scope(session, actor, student_id, Action.ASSIGNMENT_MANAGE)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
+from xueji.db import unit_of_work
 from xueji.models import (
     Case,
     CaseEvent,
@@ -219,6 +220,7 @@ def open_registry_cases(session: Session, *, actor: Actor, students: Select) -> 
     return opened
 
 
+@unit_of_work
 def open_lost_cases(session: Session, *, actor: Actor) -> int:
     """Open a suspected-dropout case (疑似辍学) for every lost student (流生) in scope without one; committed."""
     from xueji.services.term_reports import (

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import today
+from xueji.db import unit_of_work
 from xueji.models import (
     AppUser,
     Case,
@@ -126,6 +127,7 @@ def _new_child(session: Session, actor: Actor, given: ChildIn) -> Child:
     return child
 
 
+@unit_of_work
 def open_case(
     session: Session,
     *,
@@ -211,6 +213,7 @@ def _case(session: Session, actor: Actor, case_id: int, action: Action) -> tuple
     return case, child_in_scope(session, actor, case.child_id, action)
 
 
+@unit_of_work
 def set_status(session: Session, *, actor: Actor, case_id: int, status: CaseStatus, note: str = "") -> None:
     """Move a case between 新建, 跟进中 and 已返校/稳定 (closing has its own step)."""
     case, _ = _case(session, actor, case_id, Action.CASE_MANAGE)
@@ -228,6 +231,7 @@ def set_status(session: Session, *, actor: Actor, case_id: int, status: CaseStat
     session.commit()
 
 
+@unit_of_work
 def set_risk(session: Session, *, actor: Actor, case_id: int, risk: RiskLevel, reason: str) -> None:
     """Change a case's risk level, with the reason."""
     case, _ = _case(session, actor, case_id, Action.CASE_MANAGE)
@@ -293,6 +297,7 @@ def _check_responsibility(session: Session, child: Child, given: Responsibility)
     return phone, ",".join(parts)
 
 
+@unit_of_work
 def assign_responsibility(
     session: Session, *, actor: Actor, case_id: int, people: Responsibility, all_open_cases: bool = True
 ) -> int:
@@ -330,6 +335,7 @@ def assign_responsibility(
     return len(cases)
 
 
+@unit_of_work
 def close_case(session: Session, *, actor: Actor, case_id: int, closing: Closing) -> None:
     """销号: close a case with a reason from the fixed list and the evidence noted."""
     case, _ = _case(session, actor, case_id, Action.CASE_MANAGE)
@@ -342,6 +348,7 @@ def close_case(session: Session, *, actor: Actor, case_id: int, closing: Closing
     session.commit()
 
 
+@unit_of_work
 def reopen_case(session: Session, *, actor: Actor, case_id: int, reason: str) -> None:
     """Reopen a closed case (the child is at risk again): back in the open ledger, history kept."""
     case, child = _case(session, actor, case_id, Action.CASE_MANAGE)

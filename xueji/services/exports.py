@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from xueji.audit import record
 from xueji.auth import Action, Actor
+from xueji.db import unit_of_work
 from xueji.excel.tables import tables_to_xlsx
 from xueji.services.access import require
 
@@ -31,6 +32,7 @@ def export_tables(
     return tables_to_xlsx(sheets)
 
 
+@unit_of_work
 def record_export(
     session: Session,
     *,

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
+from xueji.db import unit_of_work
 from xueji.excel.simple_table import read_table
 from xueji.excel.tables import table_to_xlsx
 from xueji.models import CalendarDay
@@ -88,6 +89,7 @@ def _parse(number: int, cells: dict[str, str]) -> tuple[CalendarDay | None, list
     return CalendarDay(day=day, is_workday=KINDS[kind], name=name), []
 
 
+@unit_of_work
 def save_days(session: Session, *, actor: Actor, rows: list[dict[str, str]], source: str) -> int:
     """Check every row (date, 放假/上班, name); all saved or none. Returns how many days were saved."""
     require(session, actor, Action.CALENDAR_MANAGE)
@@ -124,6 +126,7 @@ def import_days(session: Session, *, actor: Actor, data: bytes) -> int:
     return save_days(session, actor=actor, rows=[r.cells for r in rows], source="导入节假日安排")
 
 
+@unit_of_work
 def remove_day(session: Session, *, actor: Actor, day: date) -> None:
     """Drop one day from the table: the library (or Monday–Friday) applies to it again. Audited."""
     require(session, actor, Action.CALENDAR_MANAGE)

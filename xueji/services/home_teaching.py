@@ -15,6 +15,7 @@ from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
+from xueji.db import unit_of_work
 from xueji.models import (
     AppUser,
     Case,
@@ -180,6 +181,7 @@ def candidates(session: Session, *, actor: Actor, term: int) -> list[Candidate]:
     return [Candidate(cid, name, school, dt, bool(planned_)) for cid, name, school, dt, planned_ in rows]
 
 
+@unit_of_work
 def record_assessment(
     session: Session, *, actor: Actor, child_id: int, facts: AssessmentFacts
 ) -> HomeAssessment:
@@ -342,6 +344,7 @@ def previous_plan(session: Session, *, actor: Actor, child_id: int, term: int) -
     )
 
 
+@unit_of_work
 def save_plan(session: Session, *, actor: Actor, child_id: int, term: int, facts: PlanFacts) -> HomePlan:
     """Create or update the child's plan for the term. The school that teaches is the one holding the
     record; its teachers only may be assigned."""
@@ -418,6 +421,7 @@ def _set_teachers(session: Session, plan: HomePlan, teacher_ids: tuple[int, ...]
     session.flush()
 
 
+@unit_of_work
 def copy_forward(session: Session, *, actor: Actor, child_id: int, term: int) -> HomePlan:
     """The previous term's plan copied into this term (goals, methods, the teachers still at the school),
     starting on this term's first day with no planned dates yet: to edit, not to keep as is."""
@@ -493,6 +497,7 @@ def logged_days(session: Session, plan_ids: list[int]) -> dict[int, set[date]]:
     return days
 
 
+@unit_of_work
 def log_home_visit(
     session: Session, *, actor: Actor, plan_id: int, facts: HomeVisitFacts
 ) -> HomeTeachingVisit:

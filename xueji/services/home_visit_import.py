@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from xueji.audit import Entry, lock_tail, record_many
 from xueji.auth import Action, Actor
+from xueji.db import unit_of_work
 from xueji.excel import row_problems
 from xueji.excel.row_problems import RowProblem
 from xueji.excel.simple_table import TableRow, read_table
@@ -161,6 +162,7 @@ def check_home_visits(session: Session, *, actor: Actor, data: bytes) -> HomeVis
     return sheet
 
 
+@unit_of_work
 def commit_home_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> int:
     """Check again under the write lock, then write every row, or none if any row has a problem."""
     require(session, actor, Action.HOME_TEACHING_VISIT)

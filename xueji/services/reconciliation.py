@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
+from xueji.db import unit_of_work
 from xueji.models import (
     Case,
     Child,
@@ -250,6 +251,7 @@ def reconcile_village(session: Session, actor: Actor, village: SweepVillage) -> 
     return {**{f.value: counts[f] for f in Finding}, "opened": opened}
 
 
+@unit_of_work
 def run_reconciliation(session: Session, *, actor: Actor, sweep_village_id: int) -> dict[str, int]:
     """Reconcile a village on demand (the township, at any time after the first households)."""
     lock_tail(session)

@@ -15,6 +15,7 @@ from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
+from xueji.db import unit_of_work
 from xueji.excel.simple_table import read_table
 from xueji.excel.tables import table_to_xlsx
 from xueji.models import RegistryCheck, School, SchoolClass, Student, Township
@@ -153,6 +154,7 @@ def stored_finding(finding: Finding) -> dict:
     } | {"kind": masked.kind.value}
 
 
+@unit_of_work
 def record_check(
     session: Session,
     *,

@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from xueji.audit import lock_tail
 from xueji.auth import Action, Actor
 from xueji.clock import today
+from xueji.db import unit_of_work
 from xueji.excel.registry_template import RegistrySheet, read_registry
 from xueji.models import Student
 from xueji.perf import collector_paused
@@ -86,6 +87,7 @@ def check_file(session: Session, *, actor: Actor, data: bytes) -> RegistrySheet:
     return sheet
 
 
+@unit_of_work
 def commit_import(
     session: Session,
     *,

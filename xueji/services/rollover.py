@@ -15,6 +15,7 @@ from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import now
 from xueji.config import get_settings
+from xueji.db import unit_of_work
 from xueji.models import Rollover, School, SchoolClass, SchoolYear, Student, Term, Township
 from xueji.rules.terms import default_terms, school_year_bounds
 from xueji.rules.vocab import ScopeKind, Stage, StudentStatus
@@ -88,6 +89,7 @@ def _active(session: Session, county_id: int) -> list[Rollover]:
     )
 
 
+@unit_of_work
 def run_rollover(session: Session, *, actor: Actor, school_year: int) -> Rollover:
     """Start the school year: graduate the last grades, add the year and its terms; one audit entry."""
     county_id = _county(session, actor)
@@ -136,6 +138,7 @@ def run_rollover(session: Session, *, actor: Actor, school_year: int) -> Rollove
     return rollover
 
 
+@unit_of_work
 def undo_rollover(session: Session, *, actor: Actor, rollover_id: int) -> int:
     """Undo the county's latest rollover: its graduates still graduated are enrolled again. Returns how many.
     A child whose status changed since (e.g. a transfer) keeps the newer status."""

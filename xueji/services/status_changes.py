@@ -17,6 +17,7 @@ from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
+from xueji.db import unit_of_work
 from xueji.models import CalendarDay, School, SchoolClass, StatusChange, Student, Township
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.status_changes import (
@@ -66,6 +67,7 @@ def _grade(session: Session, class_id: int | None) -> int | None:
     return parse_class_code(code).grade(school_year_on(session, today())) if code else None
 
 
+@unit_of_work
 def submit_change(session: Session, *, actor: Actor, request: ChangeRequest) -> StatusChange:
     """Check the request against the rules, give it its deadline, record it; the student is not changed yet."""
     require(session, actor, Action.STATUS_CHANGE_SUBMIT)
@@ -171,6 +173,7 @@ def _check_class_in(
         raise StatusChangeError("编入的班级不属于该校")
 
 
+@unit_of_work
 def decide_change(
     session: Session, *, actor: Actor, change_id: int, approve: bool, reason: str = ""
 ) -> StatusChange:

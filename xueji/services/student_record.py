@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
+from xueji.db import unit_of_work
 from xueji.models import AuditLog, FamilyMember, School, SchoolClass, StatusChange, Student, TeacherAssignment
 from xueji.rules.masking import mask_id_number, mask_identifiers, mask_phone
 from xueji.rules.pinyin import name_initials
@@ -203,6 +204,7 @@ def _check_correction(session: Session, student: Student, cells: dict[str, str])
     return values
 
 
+@unit_of_work
 def correct_student(
     session: Session, *, actor: Actor, student_id: int, changes: dict[str, str], reason: str
 ) -> list[str]:
@@ -264,6 +266,7 @@ def _header(key: str) -> str:
     return COLUMN_BY_KEY[key].header if key in COLUMN_BY_KEY else key
 
 
+@unit_of_work
 def archive_student(session: Session, *, actor: Actor, student_id: int, reason: str) -> None:
     """Archive the record of a child who has left (transferred out, graduated, dropped out, died)."""
     student = _editable(session, actor, student_id)
@@ -286,6 +289,7 @@ def archive_student(session: Session, *, actor: Actor, student_id: int, reason: 
     session.commit()
 
 
+@unit_of_work
 def merge_students(session: Session, *, actor: Actor, keep_id: int, duplicate_id: int, reason: str) -> None:
     """Merge a duplicate record into the one kept: the duplicate stays, marked, its history shown with the
     kept record's; teacher assignments move over. Both must be in the actor's scope."""

@@ -13,6 +13,7 @@ from sqlmodel import Session, col
 from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import today
+from xueji.db import unit_of_work
 from xueji.models import FamilyMember, School, SchoolClass, Student
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.masking import mask_id_number, mask_phone
@@ -212,6 +213,7 @@ class Revealed:
     phones: list[tuple[str, str, str | None]]  # (name, relation, phone)
 
 
+@unit_of_work
 def reveal_identifiers(session: Session, *, actor: Actor, student_id: int, reason: str) -> Revealed:
     """Show one student's full ID number and family phone numbers; an explicit, audited action."""
     student = student_in_scope(session, actor, student_id, Action.STUDENT_REVEAL)

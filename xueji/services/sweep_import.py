@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from xueji.audit import Entry, lock_tail, record_many
 from xueji.auth import Action, Actor
 from xueji.clock import today
+from xueji.db import unit_of_work
 from xueji.excel import row_problems
 from xueji.excel.row_problems import RowProblem
 from xueji.excel.simple_table import TableRow, read_table
@@ -236,6 +237,7 @@ class ImportCounts:
     skipped_rows: int
 
 
+@unit_of_work
 def commit_sweep(
     session: Session, *, actor: Actor, sweep_village_id: int, data: bytes, file_name: str = ""
 ) -> ImportCounts:

@@ -16,6 +16,7 @@ from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
+from xueji.db import unit_of_work
 from xueji.models import (
     AppUser,
     Household,
@@ -63,6 +64,7 @@ class SweepError(ValueError):
 # ---- planning ---------------------------------------------------------------------------------------------
 
 
+@unit_of_work
 def plan_sweep(session: Session, *, actor: Actor, term: TermDates, due_date: date | None = None) -> Sweep:
     """Plan the township's sweep for a term: one village sweep per village of the township, all planned."""
     require(session, actor, Action.SWEEP_PLAN)
@@ -185,6 +187,7 @@ def _plan_problems(session: Session, township_id: int, plan: VillagePlan) -> lis
     return problems
 
 
+@unit_of_work
 def set_village_plan(session: Session, *, actor: Actor, sweep_village_id: int, plan: VillagePlan) -> None:
     """Set a village's household count, team and government-line contact."""
     village = sweep_village_in_scope(session, actor, sweep_village_id, Action.SWEEP_PLAN)
@@ -337,6 +340,7 @@ def _known_child(
     )
 
 
+@unit_of_work
 def record_household(
     session: Session,
     *,
@@ -394,6 +398,7 @@ def _move(
     return current.value
 
 
+@unit_of_work
 def submit_village(session: Session, *, actor: Actor, sweep_village_id: int) -> dict[str, int]:
     """The team (or the township) submits a village's sweep; reconciliation runs at once. Returns its counts."""
     from xueji.services.reconciliation import reconcile_village
@@ -419,6 +424,7 @@ def submit_village(session: Session, *, actor: Actor, sweep_village_id: int) -> 
     return counts
 
 
+@unit_of_work
 def review_village(
     session: Session, *, actor: Actor, sweep_village_id: int, approve: bool, reason: str = ""
 ) -> None:

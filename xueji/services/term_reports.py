@@ -17,6 +17,7 @@ from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
+from xueji.db import unit_of_work
 from xueji.models import FamilyMember, School, SchoolClass, StatusChange, Student, TermReport, Township
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.masking import mask_id_number, mask_phone
@@ -158,6 +159,7 @@ def class_reports(session: Session, *, actor: Actor, class_id: int) -> list[Repo
     ]
 
 
+@unit_of_work
 def record_reports(
     session: Session,
     *,

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import today
+from xueji.db import unit_of_work
 from xueji.models import School, SchoolClass, Student, Township
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.id_number import check_digit
@@ -33,6 +34,7 @@ class TransferCandidate:
     status: str
 
 
+@unit_of_work
 def find_transfer_candidate(session: Session, *, actor: Actor, id_number: str) -> TransferCandidate:
     """The child with exactly this ID number in another school of the actor's county (audited)."""
     require(session, actor, Action.STATUS_CHANGE_SUBMIT)

@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from xueji.audit import Entry, lock_tail, record_many
 from xueji.auth import Action, Actor
 from xueji.clock import today
+from xueji.db import unit_of_work
 from xueji.excel import row_problems
 from xueji.excel.row_problems import RowProblem
 from xueji.excel.simple_table import TableRow, read_table
@@ -191,6 +192,7 @@ def _already_logged(session: Session, sheet: VisitSheet) -> None:
     sheet.good = keep
 
 
+@unit_of_work
 def commit_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> int:
     """Check again under the write lock, then write every row, or none if any row has a problem."""
     require(session, actor, Action.VISIT_LOG)

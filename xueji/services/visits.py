@@ -14,6 +14,7 @@ from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
+from xueji.db import unit_of_work
 from xueji.models import AppUser, Case, CaseEvent, Child, HomeVisit, School, SchoolClass, Student, Township
 from xueji.rules.cases import CaseCategory, CaseStatus, RiskLevel
 from xueji.rules.class_code import parse_class_code
@@ -152,6 +153,7 @@ def visit_row(facts: VisitFacts, child_id: int, actor: Actor) -> dict:
     }
 
 
+@unit_of_work
 def log_visit(
     session: Session,
     *,

@@ -1,0 +1,392 @@
+"""Load: N users at once through the services (term start: every teacher logs visits, the county approves,
+schools import paper sheets), then proof that every acknowledged write is stored exactly once with one audit
+entry, that nothing refused or failed left a trace, and that the audit chain still verifies.
+
+    python benchmarks/load.py [--users 50] [--ops 20] [--db PATH] [--postgres URL] [--postgres-only]
+
+Each user is a thread with its own session, as a Streamlit server runs each browser session in its own
+thread: user i is a head teacher logging visits for their class (8 in 10), a county officer approving the
+dropout requests the registrars submitted beforehand (1 in 10; approvers race for the same requests, exactly
+one wins each), or a teacher importing a 5-row visit sheet (1 in 10). The baseline is the same mix run by one
+user, measured in the same run: the report gives writes per second and p95 latency at N users, and both as a
+ratio of the one-user figures. Exits non-zero when a check fails or a database error reached a user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pandas as pd  # noqa: E402
+from sqlalchemy import Engine, func, select  # noqa: E402
+from sqlalchemy.exc import DBAPIError  # noqa: E402
+from sqlmodel import Session, col  # noqa: E402
+
+from xueji.audit import verify_chain  # noqa: E402
+from xueji.auth import Actor  # noqa: E402
+from xueji.db import make_engine, migrate, session_scope  # noqa: E402
+from xueji.demo.build import DemoSpec, load_demo  # noqa: E402
+from xueji.models import AppUser, AuditLog, HomeVisit, SchoolClass, StatusChange, Student  # noqa: E402
+from xueji.rules.cases import RiskLevel  # noqa: E402
+from xueji.rules.status_changes import ChangeKind, ChangeState  # noqa: E402
+from xueji.rules.visits import VisitFacts, VisitKind, VisitMethod  # noqa: E402
+from xueji.services import status_changes, visit_import, visits  # noqa: E402
+from xueji.services.accounts import actor_by_username, actor_of  # noqa: E402
+from xueji.services.status_changes import ChangeRequest  # noqa: E402
+
+TODAY = date(2026, 11, 23)
+IMPORT_ROWS = 5
+
+
+@dataclass
+class Write:
+    """One write a user attempted: what, how long it took, whether it was acknowledged, and its marks."""
+
+    kind: str  # visit | approval | import
+    seconds: float
+    acknowledged: bool
+    token: str = ""  # visits and imports: the 下一步 text that marks their rows
+    change_id: int | None = None
+    error: str = ""  # a refusal the user saw (already decided, ...); a database error is a failure
+
+
+@dataclass
+class Teacher:
+    actor: Actor
+    students: list[Student]  # the enrolled students of the class they head
+
+
+@dataclass
+class Plan:
+    teachers: list[Teacher]
+    county: Actor
+    changes: list[int]  # submitted dropout requests waiting for the county
+
+
+ROLES = ("import", "approval", *["visit"] * 8)  # user i's role is ROLES[i % 10]
+
+
+def prepare(engine: Engine, users: int, approvals: int) -> Plan:
+    """The teachers heading a class (one per user), and `approvals` dropout requests submitted by registrars."""
+    with session_scope(engine) as session:
+        heads = session.execute(
+            select(AppUser, SchoolClass.id)
+            .join(SchoolClass, SchoolClass.head_teacher_id == AppUser.id)
+            .where(AppUser.is_active)
+            .order_by(SchoolClass.id)
+        ).all()
+        teachers, seen = [], set()
+        for user, class_id in heads:
+            if user.id in seen:
+                continue
+            students = list(
+                session.scalars(
+                    select(Student).where(Student.class_id == class_id, Student.status == "enrolled")
+                )
+            )
+            if len(students) >= IMPORT_ROWS:
+                seen.add(user.id)
+                teachers.append(Teacher(actor_of(user), students))
+            if len(teachers) == users:
+                break
+        # Dropout requests of students in classes no load user heads, from each school's registrar.
+        taken = {s.class_id for t in teachers for s in t.students}
+        registrars = {
+            u.school_id: actor_of(u)
+            for u in session.scalars(select(AppUser).where(AppUser.role == "registrar", AppUser.is_active))
+        }
+        pool = session.scalars(
+            select(Student)
+            .where(
+                Student.status == "enrolled",
+                col(Student.school_id).in_(registrars),
+                col(Student.class_id).not_in(taken),
+            )
+            .order_by(Student.id)
+            .limit(approvals)
+        ).all()
+        county = actor_by_username(session, "demo_county")
+    changes = []
+    for student in pool:
+        with session_scope(engine) as session:
+            request = ChangeRequest(
+                student_id=student.id,
+                kind=ChangeKind.DROPOUT,
+                effective_date=TODAY,
+                reason="负载测试:长期未到校",
+            )
+            changes.append(
+                status_changes.submit_change(session, actor=registrars[student.school_id], request=request).id
+            )
+    if len(teachers) < users:
+        raise SystemExit(f"演示县只有 {len(teachers)} 位班主任,不足 {users} 个用户")
+    return Plan(teachers, county, changes)
+
+
+def _facts(token: str, day: date) -> VisitFacts:
+    return VisitFacts(
+        visit_date=day,
+        kind=VisitKind.VISIT,
+        method=VisitMethod.HOME,
+        visitors="负载测试",
+        met_with="母亲",
+        child_situation="按时到校",
+        family_situation="",
+        risk_after=RiskLevel.LOW,
+        next_step=token,
+    )
+
+
+def _sheet(teacher: Teacher, token: str, days: list[date]) -> bytes:
+    rows = [
+        {
+            "身份证号": student.id_number,
+            "姓名": student.name,
+            "家访日期": day.isoformat(),
+            "类型": "家访",
+            "方式": "上门",
+            "家访人": "负载测试",
+            "见到的人": "母亲",
+            "孩子情况": "纸质记录补录",
+            "家庭情况": "",
+            "家访后风险": "低",
+            "下一步": token,
+            "下次家访日期": "",
+            "劝返结果": "",
+        }
+        for student, day in zip(teacher.students, days, strict=False)
+    ]
+    buffer = io.BytesIO()
+    pd.DataFrame(rows, columns=list(visit_import.COLUMNS)).to_excel(
+        buffer, index=False, sheet_name="家访记录"
+    )
+    return buffer.getvalue()
+
+
+def user(
+    engine: Engine, plan: Plan, number: int, role: str, ops: int, start: threading.Barrier | None = None
+) -> list[Write]:
+    """One user's writes, one after another, each in its own session as a page would do it. User `number` is
+    plan.teachers[number]; an importer's sheet k gives its i-th student the day k·5 + i before today, so no
+    child is visited twice on a day."""
+    rng = random.Random(number)
+    teacher = plan.teachers[number]
+    todo = rng.sample(plan.changes, len(plan.changes))
+    if start is not None:
+        start.wait()
+    done: list[Write] = []
+    for op in range(ops):
+        token = f"load-{number}-{op}"
+        began = time.perf_counter()
+        write = Write(role, 0.0, False, token=token)
+        try:
+            with session_scope(engine) as session:
+                if role == "visit":
+                    student = rng.choice(teacher.students)
+                    visits.log_visit(
+                        session, actor=teacher.actor, facts=_facts(token, TODAY), student_id=student.id
+                    )
+                elif role == "approval":
+                    write.change_id = todo[op % len(todo)]
+                    status_changes.decide_change(
+                        session, actor=plan.county, change_id=write.change_id, approve=True
+                    )
+                else:
+                    batch = [TODAY - timedelta(days=op * IMPORT_ROWS + i) for i in range(IMPORT_ROWS)]
+                    visit_import.commit_visits(
+                        session, actor=teacher.actor, data=_sheet(teacher, token, batch), file_name=token
+                    )
+            write.acknowledged = True
+        except DBAPIError as exc:  # a database error reaching the user: the failure this test exists for
+            write.error = f"数据库错误:{exc.orig}"
+        except (
+            ValueError,
+            PermissionError,
+            status_changes.StatusChangeError,
+        ) as exc:  # refused (e.g. decided)
+            write.error = str(exc)
+        write.seconds = time.perf_counter() - began
+        done.append(write)
+    return done
+
+
+def run(engine: Engine, plan: Plan, users: int, ops: int) -> tuple[list[Write], float]:
+    """All users at once; returns their writes and the wall time."""
+    barrier = threading.Barrier(users + 1)
+    with ThreadPoolExecutor(max_workers=users) as pool:
+        futures = [pool.submit(user, engine, plan, n, ROLES[n % 10], ops, barrier) for n in range(users)]
+        barrier.wait()
+        started = time.perf_counter()
+        writes = [w for f in futures for w in f.result()]
+        return writes, time.perf_counter() - started
+
+
+def check(engine: Engine, writes: list[Write]) -> list[str]:
+    """Everything wrong with what is stored, compared with what the users were told."""
+    problems = [f"{w.kind} {w.token}: {w.error}" for w in writes if w.error.startswith("数据库错误")]
+    tokens = [w.token for w in writes if w.kind != "approval"]
+    with session_scope(engine) as session:
+        rows = dict(
+            session.execute(
+                select(HomeVisit.next_step, func.count())
+                .where(col(HomeVisit.next_step).in_(tokens))
+                .group_by(HomeVisit.next_step)
+            ).all()
+        )
+        audited = dict(
+            session.execute(
+                select(HomeVisit.next_step, func.count())
+                .join(AuditLog, AuditLog.entity_id == func.cast(HomeVisit.id, AuditLog.entity_id.type))
+                .where(
+                    col(HomeVisit.next_step).in_(tokens),
+                    AuditLog.entity_type == "home_visit",
+                    AuditLog.action == "create",
+                )
+                .group_by(HomeVisit.next_step)
+            ).all()
+        )
+        for w in writes:
+            if w.kind == "approval":
+                continue
+            expected = (1 if w.kind == "visit" else IMPORT_ROWS) if w.acknowledged else 0
+            if rows.get(w.token, 0) != expected or audited.get(w.token, 0) != expected:
+                problems.append(
+                    f"{w.kind} {w.token}: 应有 {expected} 行、{expected} 条审计,实有 "
+                    f"{rows.get(w.token, 0)} 行、{audited.get(w.token, 0)} 条审计"
+                )
+        won = {w.change_id for w in writes if w.kind == "approval" and w.acknowledged}
+        tried = {w.change_id for w in writes if w.kind == "approval"}
+        approvals = [w for w in writes if w.kind == "approval" and w.acknowledged]
+        if len(approvals) != len(won):
+            problems.append(f"同一申请被确认审批了不止一次:{len(approvals)} 次确认,{len(won)} 份申请")
+        states = dict(
+            session.execute(
+                select(StatusChange.id, StatusChange.state).where(col(StatusChange.id).in_(tried or {0}))
+            ).all()
+        )
+        decided = dict(
+            session.execute(
+                select(AuditLog.entity_id, func.count())
+                .where(AuditLog.entity_type == "status_change", AuditLog.action == "approve")
+                .group_by(AuditLog.entity_id)
+            ).all()
+        )
+        for change_id in tried:
+            approved = states.get(change_id) == ChangeState.APPROVED
+            if approved != (change_id in won) or decided.get(str(change_id), 0) != int(change_id in won):
+                problems.append(
+                    f"申请 {change_id}: 确认 {change_id in won},状态 {states.get(change_id)},"
+                    f"审批审计 {decided.get(str(change_id), 0)} 条"
+                )
+        verdict = verify_chain(session)
+        if not verdict.ok:
+            problems.append(f"审计哈希链校验失败:{verdict}")
+    return problems
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else 0.0
+
+
+@dataclass(frozen=True)
+class Figures:
+    users: int
+    writes: int  # acknowledged; an import counts its rows
+    seconds: float
+    p95: float
+    refused: int
+
+    @property
+    def per_second(self) -> float:
+        return self.writes / self.seconds
+
+
+def figures(users: int, writes: list[Write], seconds: float) -> Figures:
+    stored = sum(IMPORT_ROWS if w.kind == "import" else 1 for w in writes if w.acknowledged)
+    refused = sum(1 for w in writes if not w.acknowledged)
+    return Figures(users, stored, seconds, p95([w.seconds for w in writes]), refused)
+
+
+def load_test(engine: Engine, users: int, ops: int) -> tuple[Figures, Figures, list[str]]:
+    """The one-user baseline, then `users` at once; and what check() found wrong after both."""
+    plan = prepare(engine, users + 3, approvals=max(4, users // 10 * ops // 2))
+    base_writes: list[Write] = []
+    started = time.perf_counter()
+    for number, role in zip(range(users, users + 3), ROLES, strict=False):  # one user, the same mix
+        base_writes += user(engine, plan, number, role, max(2, ops // 4))
+    base = figures(1, base_writes, time.perf_counter() - started)
+    writes, seconds = run(engine, plan, users, ops)
+    problems = check(engine, base_writes + writes)
+    return base, figures(users, writes, seconds), problems
+
+
+def report(name: str, engine: Engine, users: int, ops: int) -> bool:
+    base, loaded, problems = load_test(engine, users, ops)
+    print(f"{name}:")
+    for f in (base, loaded):
+        print(
+            f"  {f.users:>3} 用户: {f.writes:>5} 次写入确认, {f.per_second:>7.1f} 次/秒, "
+            f"p95 {f.p95 * 1000:>7.1f} ms, 被拒 {f.refused}"
+        )
+    print(
+        f"  ratio {users} users / 1 user: throughput × {loaded.per_second / base.per_second:.2f}, "
+        f"p95 × {loaded.p95 / base.p95:.2f}"
+    )
+    for problem in problems:
+        print(f"  PROBLEM {problem}")
+    print("  every acknowledged write stored once with one audit entry" if not problems else "  CHECK FAILED")
+    return not problems
+
+
+def build(url: str, copies: int) -> Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as session:
+        if session.scalar(select(Student.id).limit(1)) is None:
+            load_demo(session, DemoSpec(seed=1, copies=copies))
+    return engine
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--ops", type=int, default=20, help="writes per user")
+    parser.add_argument(
+        "--copies", type=int, default=1, help="demo county size (each school this many times)"
+    )
+    parser.add_argument("--db", type=Path, help="SQLite file (a fresh one in a temporary folder by default)")
+    parser.add_argument("--postgres", default=os.environ.get("XUEJI_TEST_PG_URL"))
+    parser.add_argument("--postgres-only", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("XUEJI_TODAY", TODAY.isoformat())
+    ok = True
+    targets: list[tuple[str, Callable[[str], str]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.postgres_only:
+            targets.append(
+                ("SQLite (WAL, synchronous=FULL)", lambda t: f"sqlite:///{args.db or Path(t) / 'x.db'}")
+            )
+        if args.postgres:
+            targets.append(("PostgreSQL", lambda t: args.postgres))
+        for name, url in targets:
+            ok &= report(name, build(url(tmp), args.copies), args.users, args.ops)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""The unit of work: SQLite's stale read snapshot ("database is locked") is retried inside the service, never
+shown to the user; a failed attempt leaves nothing; committed data is written with synchronous=FULL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+
+from tests.factories import visit_facts
+from xueji.config import get_settings
+from xueji.db import make_engine, session_scope, unit_of_work
+from xueji.models import AppSetting, AuditLog, HomeVisit
+from xueji.services import visits
+
+pytestmark = pytest.mark.usefixtures("fixed_today")
+
+
+def demo_student(engine, username: str = "demo_teacher") -> int:
+    from xueji.models import AppUser, SchoolClass, Student
+
+    with session_scope(engine) as session:
+        teacher = session.scalar(select(AppUser.id).where(AppUser.username == username))
+        return session.scalars(
+            select(Student.id)
+            .join(SchoolClass, Student.class_id == SchoolClass.id)
+            .where(SchoolClass.head_teacher_id == teacher)
+            .order_by(Student.id)
+        ).first()
+
+
+def test_a_stale_read_snapshot_is_retried_not_shown(demo_engine, database_url, actors):
+    """A page reads, someone else writes, then the page's save: on SQLite the save's transaction would fail with
+    "database is locked" (its snapshot is stale); the unit of work starts it again and it succeeds, once."""
+    student = demo_student(demo_engine)
+    teacher = actors["demo_teacher"]
+    with session_scope(demo_engine) as page, session_scope(demo_engine) as other:
+        before = page.scalar(select(func.count()).select_from(HomeVisit))  # the page's read opens a snapshot
+        visits.log_visit(other, actor=teacher, facts=visit_facts(next_step="别人先保存"), student_id=student)
+        visit = visits.log_visit(
+            page, actor=teacher, facts=visit_facts(next_step="后保存"), student_id=student
+        )
+    with session_scope(demo_engine) as session:
+        assert session.scalar(select(func.count()).select_from(HomeVisit)) == before + 2
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditLog)
+                .where(AuditLog.entity_type == "home_visit", AuditLog.entity_id == str(visit.id))
+            )
+            == 1
+        )
+
+
+def test_without_the_retry_the_stale_snapshot_fails(demo_engine, database_url):
+    """The case the retry exists for is real: the same interleaving, bare, raises "database is locked"."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("只有 SQLite 的读快照会在写入时过期")
+    with session_scope(demo_engine) as page, session_scope(demo_engine) as other:
+        page.scalar(select(func.count()).select_from(HomeVisit))
+        other.add(AppSetting(key="other_writer", value="x"))
+        other.commit()
+        with pytest.raises(OperationalError, match="locked"):
+            page.add(AppSetting(key="page_writer", value="x"))
+            page.flush()
+
+
+def test_a_busy_attempt_is_rolled_back_and_the_service_run_again(demo_engine, database_url):
+    attempts = []
+
+    @unit_of_work
+    def write(session, *, fail_times: int) -> None:
+        attempts.append(1)
+        session.add(AppSetting(key=f"retry_{len(attempts)}", value="x"))
+        session.flush()
+        if len(attempts) <= fail_times:  # as the driver reports contention
+            busy = "database is locked" if database_url.startswith("sqlite") else "deadlock"
+            raise _contention(database_url, busy)
+        session.commit()
+
+    with session_scope(demo_engine) as session:
+        write(session, fail_times=2)
+    with session_scope(demo_engine) as session:
+        keys = session.scalars(select(AppSetting.key).where(AppSetting.key.like("retry_%"))).all()
+    assert len(attempts) == 3 and keys == ["retry_3"]  # the two failed attempts left nothing
+
+
+def _contention(database_url: str, message: str) -> OperationalError:
+    if database_url.startswith("sqlite"):
+        import sqlite3
+
+        return OperationalError("UPDATE", {}, sqlite3.OperationalError(message))
+    from psycopg import errors
+
+    return OperationalError("UPDATE", {}, errors.DeadlockDetected(message))
+
+
+def test_sqlite_commits_with_synchronous_full_unless_relaxed(tmp_path, monkeypatch):
+    monkeypatch.delenv("XUEJI_SQLITE_SYNCHRONOUS", raising=False)
+    get_settings.cache_clear()
+    with make_engine(f"sqlite:///{tmp_path / 'full.db'}").connect() as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+    monkeypatch.setenv("XUEJI_SQLITE_SYNCHRONOUS", "normal")
+    get_settings.cache_clear()
+    with make_engine(f"sqlite:///{tmp_path / 'normal.db'}").connect() as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    get_settings.cache_clear()
