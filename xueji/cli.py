@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from xueji import __version__
+from xueji import __version__, backup
 from xueji.auth import Actor, PermissionDenied
 from xueji.config import SettingsError, get_settings
 from xueji.db import current_revision, get_engine, head_revision, migrate, session_scope
@@ -352,6 +352,26 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    engine = get_engine()
+    with session_scope(engine) as session:
+        actor = _acting(session, args)
+    size = backup.backup(engine, Path(args.file), actor=actor)
+    print(f"已备份 {_safe_url(get_settings().database_url)} 到 {args.file}({size / 1e6:.1f} MB)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    url = args.into or get_settings().database_url
+    restored = backup.restore(url, Path(args.file))
+    print(f"已从 {args.file} 恢复 {restored.tables} 张表到 {_safe_url(url)}")
+    if not restored.chain.ok:
+        print(f"审计日志哈希链异常:记录 {restored.chain.bad_id}:{restored.chain.reason}", file=sys.stderr)
+        return 1
+    print(f"审计日志哈希链完整:已校验 {restored.chain.checked} 条记录。")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     engine = get_engine()
     migrate(engine)
@@ -527,6 +547,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = audit.add_parser("verify", help="校验审计日志哈希链 (verify the hash chain)")
     p.set_defaults(func=cmd_audit_verify)
 
+    p = sub.add_parser("backup", help="在线备份整个数据库到文件(可在应用运行时执行) (back up the database)")
+    p.add_argument("file", help="备份文件;SQLite 为数据库副本,PostgreSQL 为 pg_dump 自定义格式")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="把备份恢复到一个空数据库 (restore a backup into an empty database)")
+    p.add_argument("file", help="xueji backup 写出的备份文件")
+    p.add_argument("--into", help="目标数据库 URL(须为空库);缺省为 XUEJI_DATABASE_URL")
+    p.set_defaults(func=cmd_restore)
+
     for action in sub.choices.values():
         _add_as(action)
     return parser
@@ -569,6 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cases.CaseError,
         sweeps.SweepError,
         sweep_import.SweepImportBlocked,
+        backup.BackupError,
     ) as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 1
