@@ -49,10 +49,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
-    # The audit chain's tail: every audit write locks this row first (see xueji.audit.record).
-    op.bulk_insert(
-        sa.table("app_setting", sa.column("key", sa.String), sa.column("value", sa.String)),
-        [{"key": "audit_tail", "value": ""}],
+    # The audit chain's tail: every audit write locks this row first (see xueji.audit.record). Kept if the
+    # database already has one.
+    op.execute(
+        "INSERT INTO app_setting (key, value) SELECT 'audit_tail', '' "
+        "WHERE NOT EXISTS (SELECT 1 FROM app_setting WHERE key = 'audit_tail')"
     )
 
 
