@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server on 127.0.0.1 for the test run.
 #   scripts/pg-server.sh start DIR   → prints the database URL; DIR holds data, socket and log
+#   scripts/pg-server.sh standby PRIMARY_DIR DIR → a hot standby streaming from that server; prints its URL
 #   scripts/pg-server.sh stop DIR
 set -euo pipefail
 action="$1"; dir="$2"
@@ -24,11 +25,26 @@ case "$action" in
     as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
       start >/dev/null
+    echo "$port" >"$dir/port"
+    echo "postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
+    ;;
+  standby)
+    # $2 is the primary's DIR (from start), $3 the standby's: pg_basebackup -R writes standby.signal and
+    # primary_conninfo, so the copy starts as a read-only hot standby streaming the primary's WAL.
+    primary="$2"; dir="$3"
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres "$dir"
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    as_pg "$bindir/pg_basebackup" -h 127.0.0.1 -p "$(cat "$primary/port")" -U postgres -D "$dir/data" -R -X stream \
+      >"$dir/basebackup.log" 2>&1
+    as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c hot_standby=on" start >/dev/null
+    echo "$port" >"$dir/port"
     echo "postgresql+psycopg://postgres@127.0.0.1:$port/postgres"
     ;;
   stop)
     [ -d "$dir/data" ] && as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop DIR | standby PRIMARY_DIR DIR" >&2; exit 2 ;;
 esac

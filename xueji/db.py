@@ -132,7 +132,16 @@ def read_scope(after: str | None = None) -> Iterator[Session]:
     if engine is not get_engine() and not _caught_up(engine, after):
         engine = get_engine()
     with session_scope(engine) as session:
+        session.info[ON_STANDBY] = engine is not get_engine()
         yield session
+
+
+ON_STANDBY = "xueji_on_standby"  # session.info: this session reads from the standby (it cannot write)
+
+
+def writable_bind(session: Session) -> Engine | Connection:
+    """Where a write made on behalf of this session goes: its own database, or the primary for a standby's."""
+    return get_engine() if session.info.get(ON_STANDBY) else session.get_bind()
 
 
 def _caught_up(engine: Engine, after: str | None) -> bool:

@@ -10,7 +10,7 @@ from xueji.rules.cases import CaseCategory, RiskLevel
 from xueji.services import case_opening, cases, ledgers, students
 from xueji.services.ledgers import Ledger, LedgerFilter, Standing
 from xueji.ui.errors import shown_as_error
-from xueji.ui.session import require_actor
+from xueji.ui.session import reading, require_actor
 from xueji.ui.widgets import export_button, page_offset, pager, picked, student_search
 
 PAGE_SIZE = 50
@@ -49,7 +49,7 @@ missing = st.checkbox("只看缺少包保人的在办个案", key="ledger_missin
 given = LedgerFilter(ledger, standing, category, risk, search, missing)
 
 offset = page_offset("ledger_page", page_size=PAGE_SIZE, reset_when=given)
-with session_scope() as session:
+with reading() as session:
     page = ledgers.ledger_page(session, actor=actor, given=given, limit=PAGE_SIZE, offset=offset)
 st.caption(f"{ledger.label}:共 {page.total} 条")
 st.dataframe(ledgers.ledger_frame(page.rows), hide_index=True, width="stretch")

@@ -5,17 +5,16 @@ import streamlit as st
 
 from xueji import charts
 from xueji.auth import Action
-from xueji.db import session_scope
 from xueji.rules.retention import FORMULA, FORMULA_NOTE, NINE_YEAR_FORMULA
 from xueji.rules.terms import school_year_name
 from xueji.services import dashboard, retention
 from xueji.services.retention import RetentionScope
 from xueji.ui.dashboard import figure
-from xueji.ui.session import require_actor
+from xueji.ui.session import reading, require_actor
 
 actor = require_actor(Action.OVERVIEW_READ)
 st.title("巩固率")
-with session_scope() as session:
+with reading() as session:
     years = dashboard.school_years(session)
     choices = retention.scope_choices(session, actor=actor)
 if not years or not choices:
@@ -41,7 +40,7 @@ place = (
     else {"county": "全县", "township": "本乡镇", "school": "本校"}[actor.scope_kind.value]
 )
 
-with session_scope() as session, st.spinner("正在统计…"):
+with reading() as session, st.spinner("正在统计…"):
     figures = dashboard.retention_figures(session, actor=actor, school_year=year, scope=scope)
 
 grades = retention.flows_frame(figures.grades)

@@ -8,7 +8,6 @@ from sqlmodel import Session
 from xueji import charts
 from xueji.auth import Action
 from xueji.clock import today
-from xueji.db import session_scope
 from xueji.rules.cases import CaseCategory
 from xueji.rules.home_teaching import ComplianceState
 from xueji.rules.vocab import Role, ScopeKind
@@ -18,7 +17,7 @@ from xueji.services.exports import export_table
 from xueji.ui.dashboard import figure
 from xueji.ui.home_teaching import styled
 from xueji.ui.overview import scoped_overview
-from xueji.ui.session import require_actor
+from xueji.ui.session import reading, require_actor
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.OVERVIEW_READ)
@@ -37,7 +36,7 @@ if not t.schools:
 
 
 def to_act_on() -> None:
-    with session_scope() as session:
+    with reading() as session:
         open_cases = ledgers.open_counts(session, actor=actor)
         gaps = ledgers.gaps_frame(ledgers.responsibility_gaps(session, actor=actor))
         behind = dashboard.villages_behind(session, actor=actor)
@@ -129,7 +128,7 @@ def students() -> None:
 
 
 def cases() -> None:
-    with session_scope() as session:
+    with reading() as session:
         year = school_year_on(session, today())
         by_township = dashboard.open_cases_by_township(session, actor=actor)
         gaps = ledgers.gaps_frame(ledgers.responsibility_gaps(session, actor=actor))
@@ -163,7 +162,7 @@ def cases() -> None:
 
 
 def visiting() -> None:
-    with session_scope() as session:
+    with reading() as session:
         year = school_year_on(session, today())
         by_month = dashboard.visits_by_month(session, actor=actor, school_year=year)
         overdue = dashboard.overdue_visits_by_school(session, actor=actor)
@@ -189,7 +188,7 @@ def visiting() -> None:
 
 
 def sweeping() -> None:
-    with session_scope() as session:
+    with reading() as session:
         sweep = dashboard.sweep_by_township(session, actor=actor)
     figure(
         actor,
@@ -204,7 +203,7 @@ def sweeping() -> None:
 
 
 def teaching() -> None:
-    with session_scope() as session:
+    with reading() as session:
         taught = home_teaching_rows(session)
     figure(
         actor,
@@ -218,7 +217,7 @@ def teaching() -> None:
 
 
 def classes() -> None:
-    with session_scope() as session:
+    with reading() as session:
         oversized = class_sizes.oversized_frame(class_sizes.oversized_classes(session, actor=actor))
         approvals = overdue_approvals(session)
     figure(

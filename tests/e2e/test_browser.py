@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
-from tests.conftest import SMALL_DEMO, require
+from tests.conftest import SMALL_DEMO
+from tests.e2e.servers import ARTIFACTS, chromium, sign_in, streamlit_server
 from xueji.db import make_engine, migrate, session_scope
 from xueji.demo import load_demo
-from xueji.demo.build import DEMO_PASSWORD
 from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.models import AppUser
 from xueji.services import home_board, home_teaching
 from xueji.services.accounts import actor_of
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "artifacts" / "e2e"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early: {proc.stdout.read() if proc.stdout else ''}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.3)
-    raise TimeoutError(f"streamlit did not listen on {port}")
 
 
 @pytest.fixture(scope="module")
@@ -65,55 +28,14 @@ def app_url(tmp_path_factory):
     migrate(engine)
     with session_scope(engine) as session:
         load_demo(session, SMALL_DEMO)
-    port = _free_port()
-    env = {**os.environ, "XUEJI_DATABASE_URL": url, "XUEJI_TODAY": "2026-11-23"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        _wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}", engine
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with streamlit_server(url) as (base, _):
+        yield base, engine
 
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = shutil.which("chromium")
-    require("chromium", chromium is not None, "请安装 Debian 软件包 chromium(scripts/system-deps.sh)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
-
-
-def _sign_in(browser, url, username, viewport=None):
-    page = browser.new_page(viewport=viewport or {"width": 1400, "height": 1400}, locale="zh-CN")
-    page.goto(url)
-    page.get_by_label("账号").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    return page
 
 
 def _shot(page, name):
@@ -128,7 +50,7 @@ def test_the_county_officer_sees_chinese_and_the_enrolled_count(app_url, browser
         enrolled = session.execute(
             text("SELECT count(*) FROM student WHERE status = 'enrolled'")
         ).scalar_one()
-    page = _sign_in(browser, url, "demo_county")
+    page = sign_in(browser, url, "demo_county")
     page.get_by_role("heading", name="县域概况").wait_for(timeout=30_000)
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="在读学生")
     metric.wait_for(timeout=30_000)
@@ -156,7 +78,7 @@ def test_a_teacher_sees_only_their_students_and_logs_out(app_url, browser):
             )
         ).scalar_one()
     assert 0 < own < school
-    page = _sign_in(browser, url, "demo_teacher")
+    page = sign_in(browser, url, "demo_teacher")
     page.get_by_role("heading", name="家访", exact=True).wait_for(timeout=30_000)  # a teacher's home page
     page.get_by_role("link", name="我的学生").click()
     page.get_by_role("heading", name="我的学生").wait_for(timeout=30_000)
@@ -182,7 +104,7 @@ def test_a_registrar_uploads_a_template_with_one_bad_row_and_sees_the_reason(app
     rows[3]["name"] = "王 小明"
     upload = tmp_path / "新生名单.xlsx"
     upload.write_bytes(template_workbook(rows))
-    page = _sign_in(browser, url, "demo_registrar")
+    page = sign_in(browser, url, "demo_registrar")
     page.get_by_role("link", name="学籍导入").click()
     page.get_by_role("heading", name="学籍导入").wait_for(timeout=30_000)
     page.locator('input[type="file"]').set_input_files(str(upload))
@@ -206,7 +128,7 @@ def test_a_registrar_searches_opens_the_record_and_requests_a_transfer_out(app_u
                 " AND s.status = 'enrolled' AND k.code LIKE '20241%' ORDER BY s.id LIMIT 1"
             )
         ).one()
-    page = _sign_in(browser, url, "demo_registrar")
+    page = sign_in(browser, url, "demo_registrar")
     page.get_by_role("link", name="学生名册").click()
     page.get_by_role("heading", name="学生名册").wait_for(timeout=30_000)
     page.get_by_label("搜索").fill(name)
@@ -233,7 +155,7 @@ def test_a_registrar_searches_opens_the_record_and_requests_a_transfer_out(app_u
 
 def test_a_teacher_logs_a_visit_on_a_phone_and_sees_it_in_the_timeline(app_url, browser):
     url, engine = app_url
-    page = _sign_in(browser, url, "demo_teacher", viewport={"width": 390, "height": 844})
+    page = sign_in(browser, url, "demo_teacher", viewport={"width": 390, "height": 844})
     page.get_by_role("heading", name="家访", exact=True).wait_for(timeout=30_000)
     page.get_by_role("button", name="家访", exact=True).first.click()  # one tap from the due list
     heading = page.get_by_role("heading", name=re.compile("登记家访:"))
@@ -258,7 +180,7 @@ def test_a_teacher_logs_a_visit_on_a_phone_and_sees_it_in_the_timeline(app_url, 
 
 def test_a_township_official_reviews_and_approves_a_submitted_village(app_url, browser):
     url, engine = app_url
-    page = _sign_in(browser, url, "demo_township")
+    page = sign_in(browser, url, "demo_township")
     page.get_by_role("link", name="排查审核").click()
     page.get_by_role("heading", name="排查审核").wait_for(timeout=30_000)
     heading = page.get_by_role("heading", name=re.compile(" · 已提交待审核"))
@@ -292,7 +214,7 @@ def test_a_coordinator_logs_a_visit_that_turns_a_child_from_red_to_green(app_url
         first = home_board.board(session, actor=actor, term=home_teaching.current_term(session))[0]
     assert first.compliance.state.light == "red" and len(first.compliance.missed) == 1  # worst first
     year, month = first.compliance.missed[0]
-    page = _sign_in(browser, url, "demo_coordinator")
+    page = sign_in(browser, url, "demo_coordinator")
     page.get_by_role("link", name="送教登记").click()
     page.get_by_role("heading", name="送教登记").wait_for(timeout=30_000)
     page.get_by_text(re.compile("当前状态 ● 已落后")).wait_for(timeout=30_000)
@@ -318,7 +240,7 @@ def test_a_coordinator_logs_a_visit_that_turns_a_child_from_red_to_green(app_url
 
 def test_the_county_dashboard_draws_retention_with_chinese_labels(app_url, browser):
     url, _ = app_url
-    page = _sign_in(browser, url, "demo_county")
+    page = sign_in(browser, url, "demo_county")
     page.get_by_role("link", name="巩固率").click()
     page.get_by_role("heading", name="巩固率", exact=True).wait_for(timeout=30_000)
     page.get_by_text("巩固率 = (年初在籍 − 转出 − 死亡 − 辍学未返)").first.wait_for(timeout=30_000)

@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 
 from xueji.audit import record
 from xueji.auth import Action, Actor, PermissionDenied
+from xueji.db import writable_bind
 from xueji.models import (
     Case,
     Child,
@@ -42,7 +43,7 @@ def deny(
 ) -> NoReturn:
     """Record the denial in a transaction of its own (it must outlive the caller's rollback), then raise."""
     session.rollback()  # the caller's work is abandoned, and on SQLite its write lock would block ours
-    with Session(session.get_bind()) as audit_session:
+    with Session(writable_bind(session)) as audit_session:
         record(
             audit_session,
             actor=actor,

@@ -10,7 +10,7 @@ import streamlit as st
 from xueji.auth import Actor
 from xueji.clock import today
 from xueji.config import get_settings
-from xueji.db import session_scope
+from xueji.db import read_scope
 from xueji.rules.terms import school_year_name
 from xueji.rules.vocab import SchoolKind
 from xueji.services import overview
@@ -29,7 +29,7 @@ class OverviewData:
 @st.cache_data(ttl=60, max_entries=64, show_spinner="正在统计…")
 def _overview(database_url: str, day_iso: str, scope_key: str, _actor: Actor) -> OverviewData:
     """The cache key names the scope, so one user's figures are never served to another scope."""
-    with session_scope() as session:
+    with read_scope() as session:  # cached for a minute: the standby's lag is well inside that
         year = school_year_on(session, today())
         totals = overview.county_totals(session, actor=_actor)
         townships = pd.DataFrame(

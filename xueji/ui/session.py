@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
 import streamlit as st
+from sqlmodel import Session
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from xueji.auth import Action, Actor
 from xueji.clock import now
 from xueji.config import get_settings
-from xueji.db import session_scope
+from xueji.db import on_write, read_scope, session_scope
 from xueji.rules.sessions import session_end_reason
 from xueji.services import accounts
 
@@ -17,6 +20,22 @@ USER_ID = "auth_user_id"
 LOGIN_AT = "auth_login_at"
 LAST_SEEN = "auth_last_seen"
 NOTICE = "auth_notice"
+WRITE_POSITION = "db_write_position"
+
+
+def _remember_write(position: str) -> None:
+    """After this browser session commits a write, keep the primary's WAL position it must read back."""
+    if get_script_run_ctx() is not None:
+        st.session_state[WRITE_POSITION] = position
+
+
+on_write(_remember_write)
+
+
+def reading() -> AbstractContextManager[Session]:
+    """A session for a read-heavy page (dashboards, ledgers): on the standby when XUEJI_READ_DATABASE_URL is
+    set, once it has replayed this user's own last write; otherwise on the primary."""
+    return read_scope(after=st.session_state.get(WRITE_POSITION))
 
 
 def sign_in(username: str, password: str) -> str | None:

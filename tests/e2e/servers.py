@@ -1,0 +1,90 @@
+"""Shared by the browser tests: `streamlit run` on a free port over a given database, Debian's chromium, and
+signing in through the form."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.conftest import require
+from xueji.demo.build import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early: {proc.stdout.read() if proc.stdout else ''}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not listen on {port}")
+
+
+@contextmanager
+def streamlit_server(database_url: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A `streamlit run streamlit_app.py` over the database; yields its URL and process."""
+    port = free_port()
+    environment = {**os.environ, "XUEJI_DATABASE_URL": database_url, "XUEJI_TODAY": "2026-11-23", **env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )  # fmt: skip
+    try:
+        _wait_for_port(port, proc)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    executable = shutil.which("chromium")
+    require("chromium", executable is not None, "请安装 Debian 软件包 chromium(scripts/system-deps.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def sign_in(browser, url, username, viewport=None):  # noqa: ANN001, ANN201
+    page = browser.new_page(viewport=viewport or {"width": 1400, "height": 1400}, locale="zh-CN")
+    page.goto(url)
+    page.get_by_label("账号").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    return page
