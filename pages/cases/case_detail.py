@@ -12,6 +12,7 @@ from xueji.services import case_detail, cases, ledgers
 from xueji.services.ledgers import LedgerFilter, Standing
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import picked
 
 TIMELINE_SHOWN = 30
@@ -60,7 +61,7 @@ if actor.can(Action.VISIT_LOG) and st.button("登记家访/劝返", type="primar
     st.session_state["visit_target"] = {"child_id": child.child_id, "student_id": None}
     st.switch_page("pages/cases/visits.py")
 
-st.dataframe(
+show_table(
     pd.DataFrame(
         [
             (

@@ -11,6 +11,7 @@ from xueji.services import case_opening, cases, ledgers, students
 from xueji.services.ledgers import Ledger, LedgerFilter, Standing
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import reading, require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button, page_offset, pager, picked, student_search
 
 PAGE_SIZE = 50
@@ -52,7 +53,7 @@ offset = page_offset("ledger_page", page_size=PAGE_SIZE, reset_when=given)
 with reading() as session:
     page = ledgers.ledger_page(session, actor=actor, given=given, limit=PAGE_SIZE, offset=offset)
 st.caption(f"{ledger.label}:共 {page.total} 条")
-st.dataframe(ledgers.ledger_frame(page.rows), hide_index=True, width="stretch")
+show_table(ledgers.ledger_frame(page.rows), hide_index=True, width="stretch")
 pager(page.total, key="ledger_page", page_size=PAGE_SIZE)
 
 if page.rows:

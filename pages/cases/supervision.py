@@ -10,6 +10,7 @@ from xueji.db import session_scope
 from xueji.services import ledgers, visits
 from xueji.services.exports import export_table
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.OVERVIEW_READ)
@@ -28,7 +29,7 @@ else:
     left, right = st.columns(2)
     left.metric("缺教育线包保人", int(gaps["缺教育线包保人"].sum()))
     right.metric("缺政府线包保人", int(gaps["缺政府线包保人"].sum()))
-    st.dataframe(gaps, hide_index=True, width="stretch")
+    show_table(gaps, hide_index=True, width="stretch")
     st.caption("具体名单:在“控辍保学台账”中勾选“只看缺少包保人的在办个案”。")
     export_button(
         "导出双线包保缺失统计 (xlsx)",
@@ -53,7 +54,7 @@ else:
     left, right = st.columns(2)
     left.metric("家访逾期的儿童", int(load["家访逾期"].sum()))
     right.metric(f"{policy.warn_days}天内到期", int(load["即将到期"].sum()))
-    st.dataframe(load, hide_index=True, width="stretch")
+    show_table(load, hide_index=True, width="stretch")
     export_button(
         "导出家访逾期统计 (xlsx)",
         key="export_load",

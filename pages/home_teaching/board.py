@@ -11,6 +11,7 @@ from xueji.rules.home_teaching import ComplianceState
 from xueji.services import home_board
 from xueji.ui.home_teaching import CHILD, child_label, dot, light_label, styled, term_picker
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.HOME_TEACHING_READ)
@@ -55,7 +56,7 @@ summary = home_board.school_summary(shown)
 if len(summary) > 1:
     st.plotly_chart(charts.home_teaching_by_school(summary), width="stretch")
 st.subheader("送教上门儿童(点击表头可排序)")
-st.dataframe(styled(home_board.board_frame(shown)), hide_index=True, width="stretch")
+show_table(styled(home_board.board_frame(shown)), hide_index=True, width="stretch")
 
 red = [r for r in shown if r.compliance.state in (ComplianceState.BEHIND, ComplianceState.AT_RISK)]
 if red:
@@ -77,7 +78,7 @@ if go.button("打开档案", key="board_open"):
     st.switch_page("pages/home_teaching/child.py")
 
 st.subheader("各校情况")
-st.dataframe(summary, hide_index=True, width="stretch")
+show_table(summary, hide_index=True, width="stretch")
 
 school_id = dict(schools).get(school)
 township_id = townships.get(township)

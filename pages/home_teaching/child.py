@@ -19,6 +19,7 @@ from xueji.services import home_board, home_teaching
 from xueji.ui.errors import shown_as_error
 from xueji.ui.home_teaching import CHILD, standing, term_picker
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 
 actor = require_actor(Action.HOME_TEACHING_READ)
 manages = actor.can(Action.HOME_TEACHING_MANAGE)
@@ -66,7 +67,7 @@ else:
 
 st.subheader("送教记录")
 if visits:
-    st.dataframe(home_board.visit_log_frame(visits), hide_index=True, width="stretch")
+    show_table(home_board.visit_log_frame(visits), hide_index=True, width="stretch")
 else:
     st.caption("本学期还没有送教记录。")
 
@@ -134,7 +135,7 @@ if manages:
 
 st.subheader("评估")
 if assessments:
-    st.dataframe(home_teaching.assessments_frame(assessments), hide_index=True, width="stretch")
+    show_table(home_teaching.assessments_frame(assessments), hide_index=True, width="stretch")
 else:
     st.caption("还没有评估记录。")
 if manages:

@@ -18,6 +18,7 @@ from xueji.ui.dashboard import figure
 from xueji.ui.home_teaching import styled
 from xueji.ui.overview import scoped_overview
 from xueji.ui.session import reading, require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.OVERVIEW_READ)
@@ -53,13 +54,13 @@ def to_act_on() -> None:
     if actor.role is Role.COORDINATOR:
         st.subheader("送教上门:已落后和有风险的孩子")
         if red:
-            st.dataframe(styled(home_board.board_frame(red)), hide_index=True, width="stretch")
+            show_table(styled(home_board.board_frame(red)), hide_index=True, width="stretch")
         else:
             st.success("本学期送教上门的孩子都没有落后。")
     if actor.role is Role.TOWNSHIP_OFFICIAL or actor.scope_kind is ScopeKind.COUNTY:
         st.subheader("排查未完成的村")
         if len(behind):
-            st.dataframe(behind, hide_index=True, width="stretch")
+            show_table(behind, hide_index=True, width="stretch")
         else:
             st.success("本学期各村排查都已提交。")
     st.subheader("在办个案")
@@ -69,10 +70,10 @@ def to_act_on() -> None:
     cols[2].metric("缺包保人的个案", int(gaps["缺任一线"].sum()) if len(gaps) else 0)
     if len(gaps):
         st.caption("双线包保未落实的学校(每个在办个案须有教育线和政府线包保人,详见“包保督办”):")
-        st.dataframe(gaps, hide_index=True, width="stretch")
+        show_table(gaps, hide_index=True, width="stretch")
     if approvals is not None and overdue:
         st.caption("学籍异动超过 7 个工作日未审批的学校:")
-        st.dataframe(approvals[approvals["已超期"] > 0], hide_index=True, width="stretch")
+        show_table(approvals[approvals["已超期"] > 0], hide_index=True, width="stretch")
 
 
 def home_teaching_rows(session: Session) -> list[home_board.BoardRow]:
@@ -115,7 +116,7 @@ def students() -> None:
             key="students_by_grade",
         )
     st.subheader("各学校")
-    st.dataframe(data.schools, hide_index=True, width="stretch")
+    show_table(data.schools, hide_index=True, width="stretch")
     export_button(
         "导出各学校统计 (xlsx)",
         key="export_schools",

@@ -8,6 +8,7 @@ from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.services import class_sizes
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.OVERVIEW_READ)
@@ -26,12 +27,12 @@ left.metric("大班额班级", len(oversized))
 right.metric("班额不均衡的年级", sum(not b.balanced for b in balance))
 st.subheader("大班额班级")
 if oversized:
-    st.dataframe(class_sizes.oversized_frame(oversized), hide_index=True, width="stretch")
+    show_table(class_sizes.oversized_frame(oversized), hide_index=True, width="stretch")
 else:
     st.success(f"没有超过 {settings.class_size_limit} 人的班级")
 st.subheader("各年级班额")
 if balance:
-    st.dataframe(class_sizes.balance_frame(balance), hide_index=True, width="stretch")
+    show_table(class_sizes.balance_frame(balance), hide_index=True, width="stretch")
 else:
     st.info("还没有班级:请先导入学籍")
 

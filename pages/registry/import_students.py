@@ -11,6 +11,7 @@ from xueji.excel.registry_template import blank_template, error_workbook
 from xueji.services import registry_import
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import XLSX
 
 actor = require_actor(Action.STUDENT_IMPORT)
@@ -54,7 +55,7 @@ for column, (label, value) in zip(
 
 if plan.new_classes:
     st.subheader("将新建的班级")
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             [(registry_import.class_name(code), code, size) for (_, code), size in plan.new_classes.items()],
             columns=["班级", "班号", "导入后人数"],
@@ -64,7 +65,7 @@ if plan.new_classes:
 
 if plan.rejected:
     st.subheader(f"有错误的行({len(plan.rejected)} 行)")
-    st.dataframe(registry_import.problems_frame(plan.rejected, "errors"), hide_index=True, width="stretch")
+    show_table(registry_import.problems_frame(plan.rejected, "errors"), hide_index=True, width="stretch")
     st.download_button(
         "下载错误报告(原始行 + 错误原因,改好后可直接重新导入)",
         error_workbook(plan.rejected),
@@ -74,9 +75,7 @@ if plan.rejected:
     )
 if plan.warned:
     with st.expander(f"提醒({len(plan.warned)} 行,可以导入,请核对)"):
-        st.dataframe(
-            registry_import.problems_frame(plan.warned, "warnings"), hide_index=True, width="stretch"
-        )
+        show_table(registry_import.problems_frame(plan.warned, "warnings"), hide_index=True, width="stretch")
 
 st.divider()
 only_valid = False

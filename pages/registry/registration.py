@@ -9,6 +9,7 @@ from xueji.db import session_scope
 from xueji.rules.registration import RegistrationState
 from xueji.services import registration
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.OVERVIEW_READ)
@@ -29,14 +30,14 @@ middle.metric("信息待补全", sum(p.students - p.complete for p in progress))
 right.metric("逾期未完成的学校", len({p.school for p in late}))
 
 shown = late if st.checkbox("只看逾期未完成") else progress
-st.dataframe(registration.progress_frame(shown), hide_index=True, width="stretch")
+show_table(registration.progress_frame(shown), hide_index=True, width="stretch")
 
 st.subheader("待补全的新生学籍")
 with session_scope() as session:
     incomplete = registration.incomplete_records(session, actor=actor)
 if incomplete:
     st.caption("在“学生档案”中打开该生,点“更正学籍”补录身份证号、家庭成员、监护人或联系电话。")
-    st.dataframe(registration.incomplete_frame(incomplete), hide_index=True, width="stretch")
+    show_table(registration.incomplete_frame(incomplete), hide_index=True, width="stretch")
 else:
     st.success("本学年新生的学籍信息都已完整")
 

@@ -13,6 +13,7 @@ from xueji.services import registry_checks
 from xueji.services.term_reports import TermReportError
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import XLSX, class_picker, export_button
 
 HISTORY_ROWS = 200
@@ -39,7 +40,7 @@ def _show(result: registry_checks.CheckResult) -> None:
         + ",".join(f"{kind.label} {n} 人" for kind, n in counts.items())
     )
     if result.findings:
-        st.dataframe(registry_checks.findings_frame(result.findings), hide_index=True, width="stretch")
+        show_table(registry_checks.findings_frame(result.findings), hide_index=True, width="stretch")
 
 
 def _record(class_id: int, present: list[PresentPerson], method: str, day) -> None:  # noqa: ANN001
@@ -125,13 +126,13 @@ middle.metric(
 )
 only_open = st.checkbox("只看未完成")
 shown = [p for p in progress if p.classes_done < p.classes] if only_open else progress
-st.dataframe(registry_checks.progress_frame(shown), hide_index=True, width="stretch")
+show_table(registry_checks.progress_frame(shown), hide_index=True, width="stretch")
 
 st.subheader(
     "本学期核查记录" + (f"(最近 {HISTORY_ROWS} 次,全部记录请导出)" if len(history) == HISTORY_ROWS else "")
 )
 if history:
-    st.dataframe(registry_checks.history_frame(history), hide_index=True, width="stretch")
+    show_table(registry_checks.history_frame(history), hide_index=True, width="stretch")
     with_findings = [h for h in history if h.findings]
     if with_findings:
         chosen = st.selectbox(
@@ -139,7 +140,7 @@ if history:
             with_findings,
             format_func=lambda h: f"{h.checked_on:%Y-%m-%d} {h.class_name}({len(h.findings)} 项)",
         )
-        st.dataframe(registry_checks.findings_frame(chosen.findings), hide_index=True, width="stretch")
+        show_table(registry_checks.findings_frame(chosen.findings), hide_index=True, width="stretch")
 else:
     st.info("本学期还没有核查记录")
 

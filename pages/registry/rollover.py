@@ -10,6 +10,7 @@ from xueji.services import rollover
 from xueji.services.calendar import school_year_on
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import confirmed_submit
 
 actor = require_actor(Action.ROLLOVER_RUN)
@@ -25,7 +26,7 @@ with session_scope() as session:
     preview = rollover.preview_rollover(session, actor=actor, school_year=year)
 st.metric(f"{year}学年升级将毕业的学生", preview.total)
 if preview.by_school:
-    st.dataframe(
+    show_table(
         pd.DataFrame(preview.by_school, columns=["学校", "小学毕业(六年级)", "初中毕业(九年级)"]),
         hide_index=True,
         width="stretch",
@@ -42,7 +43,7 @@ with session_scope() as session:
     history = rollover.rollovers(session, actor=actor)
 if history:
     st.subheader("升级记录")
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             [(r.school_year, r.run_at, len(r.graduated), r.undone_at or "") for r in history],
             columns=["学年", "执行时间", "毕业人数", "撤销时间"],

@@ -8,6 +8,7 @@ from xueji.db import session_scope
 from xueji.services import rosters
 from xueji.services.access import sees_full_identifiers
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.STUDENT_EXPORT)
@@ -41,7 +42,7 @@ st.caption(
 )
 for name, frame in list(sheets.items())[:3]:
     st.markdown(f"**{name}**({len(frame)} 人)")
-    st.dataframe(frame, hide_index=True, width="stretch")
+    show_table(frame, hide_index=True, width="stretch")
 if len(sheets) > 3:
     st.caption(f"其余 {len(sheets) - 3} 个班见导出的文件。")
 

@@ -10,6 +10,7 @@ from xueji.services import holidays, status_changes
 from xueji.ui.change_form import change_request_form, transfer_in_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import student_search
 
 actor = require_actor(Action.STATUS_CHANGE_READ)
@@ -47,7 +48,7 @@ table = pd.DataFrame(
     ],
     columns=["编号", "学生", "学校", "类型", "状态", "提交日期", "审批期限", "剩余工作日", "原因"],
 )
-st.dataframe(table, hide_index=True, width="stretch")
+show_table(table, hide_index=True, width="stretch")
 
 decidable = [r for r in rows if r.can_decide]
 if decidable:
@@ -72,7 +73,7 @@ with session_scope() as session:
 if suspensions:
     st.subheader("休学即将到期或已到期")
     st.caption("休学最长一年;到期前一个月列出,请办理复学或延长休学。")
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             [
                 (s.student, s.school, s.until, "已到期" if s.days_left < 0 else f"{s.days_left} 天后")

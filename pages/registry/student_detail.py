@@ -11,6 +11,7 @@ from xueji.services import student_record
 from xueji.ui.change_form import change_request_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import confirmed_submit, picked, student_search
 
 actor = require_actor(Action.STUDENT_READ)
@@ -52,15 +53,15 @@ if detail.merged_from:
 record_tab, family_tab, history_tab, edits_tab = st.tabs(["基本信息", "家庭成员", "异动记录", "修改记录"])
 with record_tab:
     fields = [(c.header, detail.cells.get(c.key, "")) for c in COLUMNS if not c.key.startswith("m")]
-    st.dataframe(pd.DataFrame(fields, columns=["项目", "内容"]), hide_index=True, width="stretch")
+    show_table(pd.DataFrame(fields, columns=["项目", "内容"]), hide_index=True, width="stretch")
 with family_tab:
     if detail.family:
-        st.dataframe(pd.DataFrame(detail.family), hide_index=True, width="stretch")
+        show_table(pd.DataFrame(detail.family), hide_index=True, width="stretch")
     else:
         st.info("未登记家庭成员")
 with history_tab:
     if detail.history:
-        st.dataframe(
+        show_table(
             pd.DataFrame(
                 detail.history,
             ).rename(
@@ -80,7 +81,7 @@ with history_tab:
     else:
         st.info("没有学籍异动记录")
 with edits_tab:
-    st.dataframe(
+    show_table(
         pd.DataFrame(detail.edits, columns=["时间", "操作人", "操作", "说明"]),
         hide_index=True,
         width="stretch",

@@ -12,6 +12,7 @@ from xueji.services.access import sees_full_identifiers
 from xueji.services.students import FLAG_LABELS, StudentFilter
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button, page_offset, pager
 
 PAGE_SIZE = 50
@@ -60,7 +61,7 @@ with session_scope() as session:
     page = students.list_students(session, actor=actor, filters=filters, limit=PAGE_SIZE, offset=offset)
 full = sees_full_identifiers(actor)
 st.caption(f"共 {page.total} 名学生" + ("" if full else " · 身份证号和电话已脱敏"))
-st.dataframe(students.roster_frame(page.rows), hide_index=True, width="stretch")
+show_table(students.roster_frame(page.rows), hide_index=True, width="stretch")
 pager(page.total, key="student_page", page_size=PAGE_SIZE)
 
 if page.rows:

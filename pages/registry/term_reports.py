@@ -10,6 +10,7 @@ from xueji.db import session_scope
 from xueji.services import term_reports
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import class_picker, export_button
 
 actor = require_actor(Action.OVERVIEW_READ)
@@ -84,13 +85,13 @@ if actor.can(Action.ATTENDANCE_RECORD):
         _edit_class(class_id)
 
 st.subheader("各校报到情况")
-st.dataframe(term_reports.progress_frame(progress), hide_index=True, width="stretch")
+show_table(term_reports.progress_frame(progress), hide_index=True, width="stretch")
 
 st.subheader(f"流生名单({len(lost.rows)} 人)")
 if not lost.in_force:
     st.info(f"开学未满一周:{lost.since:%Y-%m-%d} 起列出流生")
 elif lost.rows:
-    st.dataframe(term_reports.lost_frame(lost.rows), hide_index=True, width="stretch")
+    show_table(term_reports.lost_frame(lost.rows), hide_index=True, width="stretch")
 else:
     st.success("没有流生:在读学生都已报到、请假或在办转学/休学手续")
 

@@ -9,6 +9,7 @@ from xueji.rules.sweeps import Finding
 from xueji.services import reconciliation
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 
 ADVICE = {
@@ -41,7 +42,7 @@ with session_scope() as session:
     rows = reconciliation.findings(session, actor=actor, sweep_id=sweep.id, kind=kind)
 st.markdown(f"共 **{len(rows)}** 人")
 if rows:
-    st.dataframe(reconciliation.findings_frame(rows), hide_index=True, width="stretch")
+    show_table(reconciliation.findings_frame(rows), hide_index=True, width="stretch")
     export_button(
         f"导出{kind.label}名单 (xlsx)",
         key=f"export_findings_{kind.value}",

@@ -10,6 +10,7 @@ from xueji.ui.errors import shown_as_error
 from xueji.ui.imports import checked_upload, forget_upload, problem_rows
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker, village_picker
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import XLSX
 
 actor = require_actor(Action.SWEEP_RECORD)
@@ -62,7 +63,7 @@ if sheet.problems:
     )
 if sheet.good:
     with st.expander(f"预览可导入的 {len(sheet.good)} 户"):
-        st.dataframe(sweep_import.preview_frame(sheet), hide_index=True, width="stretch")
+        show_table(sweep_import.preview_frame(sheet), hide_index=True, width="stretch")
 if st.button(
     f"确认导入 {len(sheet.good)} 户",
     type="primary",

@@ -10,6 +10,7 @@ from xueji.rules.sweeps import Finding, VillageStatus
 from xueji.services import sweep_progress
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.SWEEP_READ)
@@ -45,10 +46,10 @@ if villages and any(v.visited for v in villages):
 else:
     st.info("还没有任何村登记入户情况。")
 st.subheader("各村排查情况")
-st.dataframe(frame, hide_index=True, width="stretch")
+show_table(frame, hide_index=True, width="stretch")
 st.subheader("排查人员登记情况")
 if members:
-    st.dataframe(sweep_progress.member_frame(members), hide_index=True, width="stretch")
+    show_table(sweep_progress.member_frame(members), hide_index=True, width="stretch")
 else:
     st.caption("还没有人登记。")
 export_button(

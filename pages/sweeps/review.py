@@ -10,6 +10,7 @@ from xueji.services import reconciliation, sweeps
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker, village_picker
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import confirmed_submit
 
 actor = require_actor(Action.SWEEP_REVIEW)
@@ -50,11 +51,11 @@ with session_scope() as session:
     households = sweeps.village_households(session, actor=actor, sweep_village_id=village.sweep_village_id)
 st.subheader("三比对名单")
 if lines:
-    st.dataframe(reconciliation.findings_frame(lines), hide_index=True, width="stretch")
+    show_table(reconciliation.findings_frame(lines), hide_index=True, width="stretch")
 else:
     st.caption("没有需要处理的孩子(或尚未比对)。")
 with st.expander(f"已登记的 {len(households)} 户"):
-    st.dataframe(sweeps.households_frame(households), hide_index=True, width="stretch")
+    show_table(sweeps.households_frame(households), hide_index=True, width="stretch")
 
 if st.button("重新比对(学籍有变化后)", key="review_reconcile"):
     with shown_as_error(), session_scope() as session:

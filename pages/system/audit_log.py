@@ -9,6 +9,7 @@ from xueji.clock import today
 from xueji.db import session_scope
 from xueji.services import audit_log
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button, pager
 
 actor = require_actor(Action.AUDIT_READ)
@@ -48,7 +49,7 @@ limit, offset = pager(total, key="audit_page", page_size=100)
 with session_scope() as session:
     frame, total = audit_log.list_entries(session, actor=actor, filter=flt, limit=limit, offset=offset)
 st.caption(f"共 {total} 条")
-st.dataframe(frame, hide_index=True, width="stretch")
+show_table(frame, hide_index=True, width="stretch")
 
 
 left, right = st.columns(2)

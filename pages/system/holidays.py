@@ -11,6 +11,7 @@ from xueji.db import session_scope
 from xueji.services import holidays
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import XLSX, confirmed_submit
 
 actor = require_actor(Action.CALENDAR_MANAGE)
@@ -29,7 +30,7 @@ with session_scope() as session:
     days = holidays.list_days(session, actor=actor, year=int(year))
     known = holidays.year_known(session, int(year))
 st.caption(f"{int(year)}年:" + ("已有安排" if known else "尚无安排") + f",表中 {len(days)} 天")
-st.dataframe(
+show_table(
     pd.DataFrame(
         [(d.day, "上班" if d.is_workday else "放假", d.name) for d in days], columns=["日期", "安排", "名称"]
     ),

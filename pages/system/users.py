@@ -9,6 +9,7 @@ from xueji.rules.vocab import Role, ScopeKind
 from xueji.services import accounts
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.tables import show_table
 
 actor = require_actor(Action.USER_MANAGE)
 st.title("账号管理")
@@ -18,7 +19,7 @@ with session_scope() as session:
     users = accounts.list_users(session, actor=actor)
 search = st.text_input("搜索账号或姓名", key="user_search")
 shown = [u for u in users if search.strip() in u.username or search.strip() in u.display_name]
-st.dataframe(
+show_table(
     pd.DataFrame(
         [
             (

@@ -12,6 +12,7 @@ import streamlit as st
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.services.exports import export_table
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 
 
@@ -35,7 +36,7 @@ def figure(
         return
     if chart is not None:
         st.plotly_chart(chart(frame), width="stretch", key=f"{key}_chart")
-    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}_table")
+    show_table(frame, hide_index=True, width="stretch", key=f"{key}_table")
     export_button(
         f"导出“{title}”表 (xlsx)",
         key=f"export_{key}",

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from xueji.db import session_scope
 from xueji.ui.errors import shown_as_error
+from xueji.ui.tables import show_table
 from xueji.ui.widgets import XLSX
 
 
@@ -43,7 +44,7 @@ def forget_upload(key: str) -> None:
 def problem_rows(problems: pd.DataFrame, workbook: bytes, *, file_name: str, key: str) -> None:
     """The rows with problems, and the error workbook: the original rows plus the reasons, to fix and upload."""
     st.subheader("有错误的行")
-    st.dataframe(problems, hide_index=True, width="stretch")
+    show_table(problems, hide_index=True, width="stretch")
     st.download_button(
         "下载错误报告(原始行 + 错误原因,改好后可直接重新导入)",
         workbook,
@@ -77,7 +78,7 @@ def table_import_page(
         problem_rows(problems(sheet), error_workbook(sheet), file_name=f"{what}导入错误_{file_name}", key=key)
     if sheet.good:
         with st.expander(f"预览可导入的 {len(sheet.good)} 条记录"):
-            st.dataframe(preview(sheet), hide_index=True, width="stretch")
+            show_table(preview(sheet), hide_index=True, width="stretch")
     if st.button(
         f"确认导入 {len(sheet.good)} 条{what}记录",
         type="primary",
