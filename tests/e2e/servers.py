@@ -83,6 +83,10 @@ def chromium() -> Iterator[object]:
 
 def sign_in(browser, url, username, viewport=None):  # noqa: ANN001, ANN201
     page = browser.new_page(viewport=viewport or {"width": 1400, "height": 1400}, locale="zh-CN")
+    return sign_in_page(page, url, username)
+
+
+def sign_in_page(page, url, username):  # noqa: ANN001, ANN201
     page.goto(url)
     page.get_by_label("账号").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
