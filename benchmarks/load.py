@@ -115,6 +115,9 @@ def prepare(engine: Engine, users: int, approvals: int) -> Plan:
                 Student.status == "enrolled",
                 col(Student.school_id).in_(registrars),
                 col(Student.class_id).not_in(taken),
+                ~select(StatusChange.id)
+                .where(StatusChange.student_id == Student.id, StatusChange.state == ChangeState.SUBMITTED)
+                .exists(),
             )
             .order_by(Student.id)
             .limit(approvals)
