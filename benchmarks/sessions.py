@@ -28,10 +28,11 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
+from benchmarks.harness import build  # noqa: E402
 from tests.e2e.servers import CHROMIUM_ARGS, streamlit_server  # noqa: E402
-from xueji.db import make_engine, migrate  # noqa: E402
-from xueji.demo.build import DEMO_PASSWORD, DemoSpec, load_demo  # noqa: E402
-from xueji.models import AppUser, SchoolClass, Student  # noqa: E402
+from xueji.db import make_engine  # noqa: E402
+from xueji.demo.build import DEMO_PASSWORD  # noqa: E402
+from xueji.models import AppUser, SchoolClass  # noqa: E402
 
 GIB = 1024**3
 
@@ -72,12 +73,13 @@ def landing(username: str) -> str:
 async def _session(browser, base: str, username: str) -> None:  # noqa: ANN001
     """One user: a fresh browser context, sign in, wait for the landing page to show, close."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(300_000)  # on 2 cores, 20 Chromium pages loading at once take a while
     page = await context.new_page()
     await page.goto(base)
     await page.get_by_label("账号").fill(username)
     await page.get_by_label("密码").fill(DEMO_PASSWORD)
     await page.get_by_role("button", name="登录").click()
-    await page.get_by_role("heading", name=landing(username), exact=True).first.wait_for(timeout=180_000)
+    await page.get_by_role("heading", name=landing(username), exact=True).first.wait_for()
     await context.close()
 
 
@@ -121,14 +123,6 @@ def come_and_go(base: str, pid: int, usernames: list[str], batch: int = 10) -> t
     stop.set()
     watcher.join()
     return before, max(peak, rss(pid)), rss(pid), per_session
-
-
-def build(url: str, copies: int) -> None:
-    engine = make_engine(url)
-    migrate(engine)
-    with Session(engine) as session:
-        if session.scalar(select(Student.id).limit(1)) is None:
-            load_demo(session, DemoSpec(seed=1, copies=copies))
 
 
 def report(url: str, concurrent: int, sessions: int, log: Callable[[str], None] = print) -> bool:

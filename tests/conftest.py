@@ -61,6 +61,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture
+def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second, empty database of the same kind (to restore or upgrade into)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'other.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
 def use_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the app's settings at the test database, as XUEJI_DATABASE_URL would."""
     monkeypatch.setenv("XUEJI_DATABASE_URL", database_url)

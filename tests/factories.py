@@ -2,12 +2,12 @@
 
 from datetime import date
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from xueji.auth import Actor
 from xueji.db import session_scope
-from xueji.models import AppUser, School, SchoolClass
+from xueji.models import AppUser, AuditLog, School, SchoolClass, Student
 from xueji.rules.cases import RiskLevel
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.visits import VisitFacts, VisitKind, VisitMethod
@@ -73,3 +73,24 @@ def visit_facts(**changes: object) -> VisitFacts:
         "next_visit_on": date(2026, 12, 20),
     }
     return VisitFacts(**(values | changes))  # type: ignore[arg-type]
+
+
+def audit_entries(session: Session, entity_type: str, entity_id: object) -> int:
+    """How many audit entries name this record."""
+    return session.scalar(
+        select(func.count())
+        .select_from(AuditLog)
+        .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id))
+    )
+
+
+def taught_student(session: Session, username: str = "demo_teacher") -> tuple[AppUser, int]:
+    """A demo teacher and the first student (by id) of the class they head."""
+    teacher = session.scalar(select(AppUser).where(AppUser.username == username))
+    student = session.scalar(
+        select(Student.id)
+        .join(SchoolClass, Student.class_id == SchoolClass.id)
+        .where(SchoolClass.head_teacher_id == teacher.id)
+        .order_by(Student.id)
+    )
+    return teacher, student

@@ -8,12 +8,17 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import require
+from sqlalchemy import Engine
+
+from tests.conftest import SMALL_DEMO, require
+from xueji.db import make_engine, migrate, session_scope
+from xueji.demo import load_demo
 from xueji.demo.build import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,17 +34,26 @@ CHROMIUM_ARGS = [
 ]
 
 
+def demo_database(url: str) -> Engine:
+    """The database at url, migrated, with the small demo county."""
+    engine = make_engine(url)
+    migrate(engine)
+    with session_scope(engine) as session:
+        load_demo(session, SMALL_DEMO)
+    return engine
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+def _wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early: {proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"streamlit exited early: {log.read_text()}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -49,24 +63,31 @@ def _wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> No
 
 @contextmanager
 def streamlit_server(database_url: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """A `streamlit run streamlit_app.py` over the database; yields its URL and process."""
+    """A `streamlit run streamlit_app.py` over the database; yields its URL and process. Its output goes to a
+    file (a pipe nobody reads would stall a server that logs a lot once the pipe is full)."""
     port = free_port()
     environment = {**os.environ, "XUEJI_DATABASE_URL": database_url, "XUEJI_TODAY": "2026-11-23", **env}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )  # fmt: skip
-    try:
-        _wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "streamlit.log"
+        with log.open("w") as output:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+                 "--server.address", "127.0.0.1", "--server.headless", "true"],
+                cwd=ROOT,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            try:
+                _wait_for_port(port, proc, log)
+                yield f"http://127.0.0.1:{port}", proc
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 @contextmanager

@@ -8,10 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select, text
 
-from tests.conftest import SMALL_DEMO
-from tests.e2e.servers import ARTIFACTS, chromium, sign_in, streamlit_server
-from xueji.db import make_engine, migrate, session_scope
-from xueji.demo import load_demo
+from tests.e2e.servers import ARTIFACTS, chromium, demo_database, sign_in, streamlit_server
+from xueji.db import session_scope
 from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.models import AppUser
 from xueji.services import home_board, home_teaching
@@ -22,12 +20,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    db = tmp_path_factory.mktemp("e2e") / "app.db"
-    url = f"sqlite:///{db}"
-    engine = make_engine(url)
-    migrate(engine)
-    with session_scope(engine) as session:
-        load_demo(session, SMALL_DEMO)
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'app.db'}"
+    engine = demo_database(url)
     with streamlit_server(url) as (base, _):
         yield base, engine
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from tests.conftest import SMALL_DEMO, _postgres_database
-from tests.e2e.servers import chromium, sign_in, streamlit_server
-from xueji.db import make_engine, migrate, session_scope
-from xueji.demo import load_demo
-from xueji.models import AuditLog, HomeVisit
+from tests.conftest import _postgres_database
+from tests.e2e.servers import chromium, demo_database, sign_in, streamlit_server
+from tests.factories import audit_entries
+from xueji.db import session_scope
+from xueji.models import HomeVisit
 
 pytestmark = pytest.mark.e2e
 
@@ -21,10 +21,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def two_servers():
     for url in _postgres_database():
-        engine = make_engine(url)
-        migrate(engine)
-        with session_scope(engine) as session:
-            load_demo(session, SMALL_DEMO)
+        engine = demo_database(url)
         with streamlit_server(url) as (first, _), streamlit_server(url) as (second, _):
             yield first, second, engine
 
@@ -56,11 +53,4 @@ def test_a_visit_saved_through_one_server_is_seen_through_the_other(two_servers)
     with session_scope(engine) as session:
         visit = session.scalar(select(HomeVisit).where(HomeVisit.child_situation == "经第一台服务器登记"))
         assert visit is not None
-        assert (
-            session.scalar(
-                select(func.count())
-                .select_from(AuditLog)
-                .where(AuditLog.entity_type == "home_visit", AuditLog.entity_id == str(visit.id))
-            )
-            == 1
-        )
+        assert audit_entries(session, "home_visit", visit.id) == 1

@@ -8,10 +8,8 @@ import os
 import pytest
 
 from benchmarks.sessions import GIB, come_and_go, open_sessions, users
-from tests.conftest import SMALL_DEMO, require
-from tests.e2e.servers import streamlit_server
-from xueji.db import make_engine, migrate, session_scope
-from xueji.demo import load_demo
+from tests.conftest import require
+from tests.e2e.servers import demo_database, streamlit_server
 
 pytestmark = pytest.mark.e2e
 SESSIONS = 100 if os.environ.get("XUEJI_LONG_TESTS") == "1" else 20
@@ -22,10 +20,7 @@ def test_the_server_stays_under_one_gigabyte_as_sessions_come_and_go(tmp_path):
 
     require("chromium", shutil.which("chromium") is not None, "请安装 Debian 软件包 chromium")
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    with session_scope(engine) as session:
-        load_demo(session, SMALL_DEMO)
+    demo_database(url)
     with streamlit_server(url) as (base, proc):
         open_sessions(base, [users(url, 1)])  # warm: the app's modules loaded once
         before, peak, after, per_session = come_and_go(base, proc.pid, users(url, SESSIONS))

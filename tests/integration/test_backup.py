@@ -3,29 +3,18 @@ table row for row, its audit chain verifies, and it takes new writes; a non-empt
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import Engine, select, text
 from sqlmodel import SQLModel
 
-from tests.conftest import _postgres_database
-from tests.factories import visit_facts
+from tests.factories import taught_student, visit_facts
 from xueji.cli import main as xueji_main
 from xueji.db import make_engine, session_scope
-from xueji.models import AppUser, AuditLog, SchoolClass, Student
+from xueji.models import AuditLog
 from xueji.services import visits
+from xueji.services.accounts import actor_of
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
-
-
-@pytest.fixture
-def fresh_url(database_url: str, tmp_path) -> Iterator[str]:
-    """A second, empty database of the same kind."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-    else:
-        yield from _postgres_database()
 
 
 def contents(engine: Engine) -> dict[str, list[tuple]]:
@@ -40,14 +29,14 @@ def contents(engine: Engine) -> dict[str, list[tuple]]:
 
 
 def test_a_backup_restored_into_a_fresh_database_is_the_same_table_for_table(
-    demo_engine, use_database, fresh_url, tmp_path, capsys
+    demo_engine, use_database, other_database_url, tmp_path, capsys
 ):
     path = tmp_path / "xueji.backup"
     assert xueji_main(["backup", str(path)]) == 0
     before = contents(demo_engine)
-    assert xueji_main(["restore", str(path), "--into", fresh_url]) == 0
+    assert xueji_main(["restore", str(path), "--into", other_database_url]) == 0
     assert "审计日志哈希链完整" in capsys.readouterr().out
-    restored_engine = make_engine(fresh_url)
+    restored_engine = make_engine(other_database_url)
     after = contents(restored_engine)
     assert set(after) == set(before) and len(before) > 30
     for name, rows in before.items():
@@ -62,14 +51,7 @@ def test_a_backup_restored_into_a_fresh_database_is_the_same_table_for_table(
             select(AuditLog.id).where(AuditLog.action == "backup", AuditLog.detail.contains(str(path)))
         )  # the backup's own entry is in the copy
         # New rows take fresh ids: the sequences came back too.
-        teacher = session.scalar(select(AppUser).where(AppUser.username == "demo_teacher"))
-        student = session.scalar(
-            select(Student.id)
-            .join(SchoolClass, Student.class_id == SchoolClass.id)
-            .where(SchoolClass.head_teacher_id == teacher.id)
-        )
-        from xueji.services.accounts import actor_of
-
+        teacher, student = taught_student(session)
         visit = visits.log_visit(session, actor=actor_of(teacher), facts=visit_facts(), student_id=student)
         assert visit.id > max(row[0] for row in before["home_visit"])
 

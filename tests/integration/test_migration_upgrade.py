@@ -4,24 +4,13 @@ at head every row is still there with every value it was given, on SQLite and Po
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, bindparam, func, inspect, select, text
 
-from tests.conftest import _postgres_database
 from xueji.db import alembic_config, make_engine, migrate
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
-
-
-@pytest.fixture
-def old_url(database_url: str, tmp_path) -> Iterator[str]:
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        yield from _postgres_database()
 
 
 def revisions(engine: Engine) -> list[str]:
@@ -75,8 +64,8 @@ def feed(source: Engine, target: Engine, filled: dict[str, list[str]], pending: 
                 pending.discard((name, column))
 
 
-def test_every_migration_keeps_the_rows_of_a_database_in_use(demo_engine, old_url):
-    old = make_engine(old_url)
+def test_every_migration_keeps_the_rows_of_a_database_in_use(demo_engine, other_database_url):
+    old = make_engine(other_database_url)
     filled: dict[str, list[str]] = {}
     pending: set[tuple[str, str]] = set()
     steps = revisions(old)

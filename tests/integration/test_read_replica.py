@@ -16,11 +16,11 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.app.conftest import sign_in
 from tests.conftest import ROOT, require
-from tests.factories import visit_facts
+from tests.factories import taught_student, visit_facts
 from xueji.config import get_settings
 from xueji.db import ON_STANDBY, get_engine, make_engine, migrate, on_write, read_scope, session_scope
 from xueji.demo import load_demo
-from xueji.models import AppUser, HomeVisit, SchoolClass, Student
+from xueji.models import HomeVisit, Student
 from xueji.services import visits
 from xueji.services.accounts import actor_of
 
@@ -72,17 +72,6 @@ def replicated(servers, monkeypatch) -> Iterator[tuple[Engine, Engine]]:
     get_settings.cache_clear()
 
 
-def _teacher_and_student(session) -> tuple[AppUser, int]:
-    teacher = session.scalar(select(AppUser).where(AppUser.username == "demo_teacher"))
-    student = session.scalar(
-        select(Student.id)
-        .join(SchoolClass, Student.class_id == SchoolClass.id)
-        .where(SchoolClass.head_teacher_id == teacher.id)
-        .order_by(Student.id)
-    )
-    return teacher, student
-
-
 def test_writes_go_to_the_primary_and_a_user_reads_their_own_write_at_once(replicated):
     primary, standby = replicated
     positions: list[str] = []
@@ -94,7 +83,7 @@ def test_writes_go_to_the_primary_and_a_user_reads_their_own_write_at_once(repli
         conn.execute(text("SELECT pg_wal_replay_pause()"))  # hold the standby back: it lags behind
     try:
         with session_scope() as session:
-            teacher, student = _teacher_and_student(session)
+            teacher, student = taught_student(session)
             visit = visits.log_visit(
                 session, actor=actor_of(teacher), facts=visit_facts(next_step="读己之写"), student_id=student
             )

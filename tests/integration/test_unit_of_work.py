@@ -7,32 +7,20 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
-from tests.factories import visit_facts
+from tests.factories import audit_entries, taught_student, visit_facts
 from xueji.config import get_settings
 from xueji.db import make_engine, session_scope, unit_of_work
-from xueji.models import AppSetting, AuditLog, HomeVisit
+from xueji.models import AppSetting, HomeVisit
 from xueji.services import visits
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 
 
-def demo_student(engine, username: str = "demo_teacher") -> int:
-    from xueji.models import AppUser, SchoolClass, Student
-
-    with session_scope(engine) as session:
-        teacher = session.scalar(select(AppUser.id).where(AppUser.username == username))
-        return session.scalars(
-            select(Student.id)
-            .join(SchoolClass, Student.class_id == SchoolClass.id)
-            .where(SchoolClass.head_teacher_id == teacher)
-            .order_by(Student.id)
-        ).first()
-
-
 def test_a_stale_read_snapshot_is_retried_not_shown(demo_engine, database_url, actors):
     """A page reads, someone else writes, then the page's save: on SQLite the save's transaction would fail with
     "database is locked" (its snapshot is stale); the unit of work starts it again and it succeeds, once."""
-    student = demo_student(demo_engine)
+    with session_scope(demo_engine) as session:
+        _, student = taught_student(session)
     teacher = actors["demo_teacher"]
     with session_scope(demo_engine) as page, session_scope(demo_engine) as other:
         before = page.scalar(select(func.count()).select_from(HomeVisit))  # the page's read opens a snapshot
@@ -42,14 +30,7 @@ def test_a_stale_read_snapshot_is_retried_not_shown(demo_engine, database_url, a
         )
     with session_scope(demo_engine) as session:
         assert session.scalar(select(func.count()).select_from(HomeVisit)) == before + 2
-        assert (
-            session.scalar(
-                select(func.count())
-                .select_from(AuditLog)
-                .where(AuditLog.entity_type == "home_visit", AuditLog.entity_id == str(visit.id))
-            )
-            == 1
-        )
+        assert audit_entries(session, "home_visit", visit.id) == 1
 
 
 def test_without_the_retry_the_stale_snapshot_fails(demo_engine, database_url):
