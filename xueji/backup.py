@@ -18,6 +18,7 @@ from sqlalchemy import Engine, inspect
 
 from xueji.audit import ChainCheck, record, verify_chain
 from xueji.auth import Actor
+from xueji.config import get_settings
 from xueji.db import make_engine, session_scope, unit_of_work
 
 
@@ -76,7 +77,8 @@ def backup(engine: Engine, target: Path, *, actor: Actor) -> int:
         _record(session, actor=actor, action="backup", detail=f"备份到 {target}")
     if engine.dialect.name == "sqlite":
         partial = target.with_name(target.name + ".part")
-        with sqlite3.connect(_sqlite_path(engine)) as source, sqlite3.connect(partial) as copy:
+        wait = get_settings().sqlite_busy_timeout_ms / 1000
+        with sqlite3.connect(_sqlite_path(engine), timeout=wait) as source, sqlite3.connect(partial) as copy:
             source.backup(copy)
         partial.rename(target)  # a backup cut short never looks complete
     else:

@@ -20,7 +20,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Dialect, Engine, Table, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from xueji.config import get_settings
@@ -89,74 +88,6 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
-    if session.info.get(_COMMITTED) and _write_listeners and get_settings().read_database_url:
-        position = write_position(session.get_bind())
-        for listener in _write_listeners:
-            listener(position)
-
-
-_COMMITTED = "xueji_committed"
-_write_listeners: list[Callable[[str], None]] = []
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _mark_committed(session: OrmSession) -> None:
-    session.info[_COMMITTED] = True
-
-
-def on_write(listener: Callable[[str], None]) -> None:
-    """Call listener with the primary's WAL position after each session that committed (when a standby serves
-    reads), so the caller can ask the standby to have replayed at least that far: it reads its own writes."""
-    if listener not in _write_listeners:
-        _write_listeners.append(listener)
-
-
-def write_position(bind: Engine | Connection) -> str:
-    """The primary's current WAL insert position: at or past the end of every transaction committed so far."""
-    with bind.connect() if isinstance(bind, Engine) else bind.engine.connect() as conn:
-        return str(conn.execute(text("SELECT pg_current_wal_insert_lsn()::text")).scalar_one())
-
-
-def read_engine() -> Engine:
-    """The engine of the read-only standby if XUEJI_READ_DATABASE_URL is set, else the primary's."""
-    url = get_settings().read_database_url
-    return make_engine(url) if url else get_engine()
-
-
-@contextmanager
-def read_scope(after: str | None = None) -> Iterator[Session]:
-    """A session for a read-heavy page: on the standby when one is configured, once it has replayed the WAL up
-    to `after` (the position after this user's last write), waiting at most XUEJI_READ_WAIT_MS; if the standby
-    is further behind, or cannot be reached, the page reads from the primary instead."""
-    engine = read_engine()
-    if engine is not get_engine() and not _caught_up(engine, after):
-        engine = get_engine()
-    with session_scope(engine) as session:
-        session.info[ON_STANDBY] = engine is not get_engine()
-        yield session
-
-
-ON_STANDBY = "xueji_on_standby"  # session.info: this session reads from the standby (it cannot write)
-
-
-def writable_bind(session: Session) -> Engine | Connection:
-    """Where a write made on behalf of this session goes: its own database, or the primary for a standby's."""
-    return get_engine() if session.info.get(ON_STANDBY) else session.get_bind()
-
-
-def _caught_up(engine: Engine, after: str | None) -> bool:
-    deadline = time.monotonic() + get_settings().read_wait_ms / 1000
-    query = text("SELECT pg_last_wal_replay_lsn() >= CAST(:after AS pg_lsn)")
-    try:
-        with engine.connect() as conn:
-            while after is not None and not conn.execute(query, {"after": after}).scalar():
-                if time.monotonic() > deadline:
-                    return False
-                time.sleep(0.01)
-                conn.rollback()
-    except DBAPIError:
-        return False
-    return True
 
 
 P = ParamSpec("P")

@@ -18,11 +18,12 @@ from tests.app.conftest import sign_in
 from tests.conftest import ROOT, require
 from tests.factories import taught_student, visit_facts
 from xueji.config import get_settings
-from xueji.db import ON_STANDBY, get_engine, make_engine, migrate, on_write, read_scope, session_scope
+from xueji.db import get_engine, make_engine, migrate, session_scope
 from xueji.demo import load_demo
 from xueji.models import HomeVisit, Student
 from xueji.services import visits
 from xueji.services.accounts import actor_of
+from xueji.standby import ON_STANDBY, on_write, read_scope
 
 SCRIPT = str(ROOT / "scripts" / "pg-server.sh")
 

@@ -10,7 +10,6 @@ from sqlmodel import Session, col
 
 from xueji.audit import record
 from xueji.auth import Action, Actor, PermissionDenied
-from xueji.db import writable_bind
 from xueji.models import (
     Case,
     Child,
@@ -26,6 +25,7 @@ from xueji.models import (
     Township,
 )
 from xueji.rules.vocab import Role, ScopeKind
+from xueji.standby import writable_bind
 
 # Roles that need full ID numbers and phone numbers for their job (within their scope): the registrar for
 # their school, the teacher for their own students, the batch operator.

@@ -10,11 +10,11 @@ import streamlit as st
 from xueji.auth import Actor
 from xueji.clock import today
 from xueji.config import get_settings
-from xueji.db import read_scope
 from xueji.rules.terms import school_year_name
 from xueji.rules.vocab import SchoolKind
 from xueji.services import overview
 from xueji.services.calendar import school_year_on
+from xueji.standby import read_scope
 
 
 @dataclass(frozen=True)

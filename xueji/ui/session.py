@@ -12,9 +12,10 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from xueji.auth import Action, Actor
 from xueji.clock import now
 from xueji.config import get_settings
-from xueji.db import on_write, read_scope, session_scope
+from xueji.db import session_scope
 from xueji.rules.sessions import session_end_reason
 from xueji.services import accounts
+from xueji.standby import on_write, read_scope
 
 USER_ID = "auth_user_id"
 LOGIN_AT = "auth_login_at"
