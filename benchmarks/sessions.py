@@ -5,7 +5,8 @@ server's memory while 100 sessions come and go.
 
 Part 1: the time for one user to sign in and see their landing page (the baseline), then for M users at once
 (teachers to 家访, the county to 概况), each in its own browser context: the report is the M-user wall time as a
-ratio of the one-user time. Part 2: --sessions sessions, ten at a time, each signing in, opening its page and
+ratio of the one-user time; then M teachers each find a student and save a visit at once, and every visit must
+be stored exactly once. Part 2: --sessions sessions, ten at a time, each signing in, opening its page and
 closing; the server process's resident memory (VmRSS) before, at its peak, and after. Target < 1 GB.
 """
 
@@ -32,7 +33,7 @@ from benchmarks.harness import build  # noqa: E402
 from tests.e2e.servers import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 from xueji.db import make_engine  # noqa: E402
 from xueji.demo.build import DEMO_PASSWORD  # noqa: E402
-from xueji.models import AppUser, SchoolClass  # noqa: E402
+from xueji.models import AppUser, HomeVisit, SchoolClass, Student  # noqa: E402
 
 GIB = 1024**3
 
@@ -81,6 +82,60 @@ async def _session(browser, base: str, username: str) -> None:  # noqa: ANN001
     await page.get_by_role("button", name="登录").click()
     await page.get_by_role("heading", name=landing(username), exact=True).first.wait_for()
     await context.close()
+
+
+async def _visit(browser, base: str, username: str, id_tail: str, token: str) -> None:  # noqa: ANN001
+    """One teacher: sign in, find their student by the ID number's tail, log a visit marked token, see it saved."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
+    context.set_default_timeout(300_000)
+    page = await context.new_page()
+    await page.goto(base)
+    await page.get_by_label("账号").fill(username)
+    await page.get_by_label("密码").fill(DEMO_PASSWORD)
+    await page.get_by_role("button", name="登录").click()
+    search = page.get_by_label("学生姓名、拼音首字母或身份证号后几位")
+    await search.fill(id_tail)
+    await search.press("Enter")
+    await page.get_by_role("button", name="登记家访").click()
+    await page.get_by_label("见到/联系上的人").fill("母亲")
+    await page.get_by_label("孩子情况").fill(token)
+    await page.get_by_role("button", name="保存家访记录").click()
+    await page.get_by_text("已保存").first.wait_for()
+    await context.close()
+
+
+async def _visits(base: str, jobs: list[tuple[str, str, str]]) -> float:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        started = time.perf_counter()
+        await asyncio.gather(*(_visit(browser, base, *job) for job in jobs))
+        seconds = time.perf_counter() - started
+        await browser.close()
+    return seconds
+
+
+def visits_at_once(base: str, jobs: list[tuple[str, str, str]]) -> float:
+    """(username, ID-number tail of one of their students, token) per teacher, all saving a visit at once in
+    their own browser session; returns the wall time. The caller checks what was stored."""
+    return asyncio.run(_visits(base, jobs))
+
+
+def visit_jobs(url: str, count: int, prefix: str) -> list[tuple[str, str, str]]:
+    """Head teachers with a student each, for visits_at_once."""
+    with Session(make_engine(url)) as session:
+        rows = session.execute(
+            select(AppUser.username, Student.id_number)
+            .join(SchoolClass, SchoolClass.head_teacher_id == AppUser.id)
+            .join(Student, Student.class_id == SchoolClass.id)
+            .where(Student.status == "enrolled")
+            .order_by(AppUser.username, Student.id)
+        ).all()
+    first: dict[str, str] = {}
+    for user, number in rows:
+        first.setdefault(user, number)  # each teacher's first student
+    return [(user, number[-8:], f"{prefix}-{user}") for user, number in list(first.items())[:count]]
 
 
 async def _batches(base: str, batches: list[list[str]]) -> list[float]:
@@ -134,13 +189,24 @@ def report(url: str, concurrent: int, sessions: int, log: Callable[[str], None] 
         )
         one = min(one, two)
         log(f"  1 session: {one:.1f} s; {concurrent} at once: {many:.1f} s (ratio {many / one:.2f})")
+        jobs = visit_jobs(url, concurrent, f"sessions-{time.time():.0f}")
+        seconds = visits_at_once(base, jobs)
+        with Session(make_engine(url)) as session:
+            tokens = [token for _, _, token in jobs]
+            stored = session.scalars(
+                select(HomeVisit.child_situation).where(HomeVisit.child_situation.in_(tokens))
+            )
+            once = sorted(stored) == sorted(tokens)
+        log(
+            f"  {len(jobs)} teachers saving a visit at once in their browsers: {seconds:.1f} s; each stored once: {once}"
+        )
         before, peak, after, per_session = come_and_go(base, proc.pid, users(url, sessions))
         log(
             f"  {sessions} sessions came and went: server RSS {before / 2**20:.0f} MB before, "
             f"peak {peak / 2**20:.0f} MB, {after / 2**20:.0f} MB after (target < 1024 MB); "
             f"server CPU {per_session:.2f} s a session (sign-in and landing page)"
         )
-        return peak < GIB
+        return peak < GIB and once
 
 
 def main() -> int:

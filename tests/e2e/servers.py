@@ -90,10 +90,15 @@ def streamlit_server(database_url: str, **env: str) -> Iterator[tuple[str, subpr
                     proc.wait()
 
 
-@contextmanager
-def chromium() -> Iterator[object]:
+def require_chromium() -> str:
     executable = shutil.which("chromium")
     require("chromium", executable is not None, "请安装 Debian 软件包 chromium(scripts/system-deps.sh)")
+    return str(executable)
+
+
+@contextmanager
+def chromium() -> Iterator[object]:
+    executable = require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -6,19 +6,20 @@ from __future__ import annotations
 import os
 
 import pytest
+from sqlalchemy import select
 
-from benchmarks.sessions import GIB, come_and_go, open_sessions, users
-from tests.conftest import require
-from tests.e2e.servers import demo_database, streamlit_server
+from benchmarks.sessions import GIB, come_and_go, open_sessions, users, visit_jobs, visits_at_once
+from tests.e2e.servers import demo_database, require_chromium, streamlit_server
+from tests.factories import audit_entries
+from xueji.db import session_scope
+from xueji.models import HomeVisit
 
 pytestmark = pytest.mark.e2e
 SESSIONS = 100 if os.environ.get("XUEJI_LONG_TESTS") == "1" else 20
 
 
 def test_the_server_stays_under_one_gigabyte_as_sessions_come_and_go(tmp_path):
-    import shutil
-
-    require("chromium", shutil.which("chromium") is not None, "请安装 Debian 软件包 chromium")
+    require_chromium()
     url = f"sqlite:///{tmp_path / 'app.db'}"
     demo_database(url)
     with streamlit_server(url) as (base, proc):
@@ -28,3 +29,19 @@ def test_the_server_stays_under_one_gigabyte_as_sessions_come_and_go(tmp_path):
     assert peak < GIB
     assert after < before + 200 * 2**20  # sessions that have gone do not pile up
     assert per_session > 0
+
+
+def test_teachers_saving_visits_at_once_in_their_browsers_each_save_exactly_once(tmp_path):
+    """M real Streamlit sessions writing at once: each teacher's visit is stored once, with one audit entry."""
+    require_chromium()
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    engine = demo_database(url)
+    jobs = visit_jobs(url, 6, "同时登记")
+    assert len(jobs) == 6
+    with streamlit_server(url) as (base, _):
+        visits_at_once(base, jobs)
+    with session_scope(engine) as session:
+        for _, _, token in jobs:
+            stored = session.scalars(select(HomeVisit.id).where(HomeVisit.child_situation == token)).all()
+            assert len(stored) == 1, token
+            assert audit_entries(session, "home_visit", stored[0]) == 1
