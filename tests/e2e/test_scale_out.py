@@ -1,16 +1,23 @@
-"""Past one machine: two `streamlit run` servers over one PostgreSQL database, as behind a load balancer. The
-app keeps nothing of its own outside the database, so a visit a teacher saves through one server is what a
-township official opens through the other."""
+"""Past one machine: two `streamlit run` servers over one PostgreSQL database with the same cookie secret, and
+nginx in front of them with the proxy settings the README ships (deploy/nginx/). The app keeps nothing of its
+own outside the database, so a visit a teacher saves through one server is what a township official opens
+through the other; through nginx a browser's session stays on one replica (ip_hash) over its websocket."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import _postgres_database
-from tests.e2e.servers import chromium, demo_database, sign_in, streamlit_server
+from tests.conftest import ROOT, _postgres_database, require
+from tests.e2e.servers import chromium, demo_database, free_port, sign_in, streamlit_server
 from tests.factories import audit_entries
 from xueji.db import session_scope
 from xueji.models import HomeVisit
@@ -18,12 +25,29 @@ from xueji.models import HomeVisit
 pytestmark = pytest.mark.e2e
 
 
+SECRET = {"STREAMLIT_SERVER_COOKIE_SECRET": "the-same-secret-on-every-replica"}
+
+
 @pytest.fixture(scope="module")
 def two_servers():
     for url in _postgres_database():
         engine = demo_database(url)
-        with streamlit_server(url) as (first, _), streamlit_server(url) as (second, _):
+        with streamlit_server(url, **SECRET) as (first, _), streamlit_server(url, **SECRET) as (second, _):
             yield first, second, engine
+
+
+def save_due_visit(page, text: str) -> str:  # noqa: ANN001
+    """On the teacher's 家访 page: one tap on the first due child, fill and save; the child's name."""
+    page.get_by_role("heading", name="家访", exact=True).wait_for(timeout=30_000)
+    page.get_by_role("button", name="家访", exact=True).first.click()
+    heading = page.get_by_role("heading", name=re.compile("登记家访:"))
+    heading.wait_for(timeout=30_000)
+    name = heading.inner_text().split(":", 1)[1].strip()
+    page.get_by_label("见到/联系上的人").fill("祖母")
+    page.get_by_label("孩子情况").fill(text)
+    page.get_by_role("button", name="保存家访记录").click()
+    page.get_by_text(f"已保存 {name} 的家访记录").wait_for(timeout=30_000)
+    return name
 
 
 def test_a_visit_saved_through_one_server_is_seen_through_the_other(two_servers):
@@ -31,15 +55,7 @@ def test_a_visit_saved_through_one_server_is_seen_through_the_other(two_servers)
     assert first != second
     with chromium() as browser:
         page = sign_in(browser, first, "demo_teacher")
-        page.get_by_role("heading", name="家访", exact=True).wait_for(timeout=30_000)
-        page.get_by_role("button", name="家访", exact=True).first.click()
-        heading = page.get_by_role("heading", name=re.compile("登记家访:"))
-        heading.wait_for(timeout=30_000)
-        name = heading.inner_text().split(":", 1)[1].strip()
-        page.get_by_label("见到/联系上的人").fill("祖母")
-        page.get_by_label("孩子情况").fill("经第一台服务器登记")
-        page.get_by_role("button", name="保存家访记录").click()
-        page.get_by_text(f"已保存 {name} 的家访记录").wait_for(timeout=30_000)
+        name = save_due_visit(page, "经第一台服务器登记")
         page.close()
 
         other = sign_in(browser, second, "demo_township")
@@ -54,3 +70,78 @@ def test_a_visit_saved_through_one_server_is_seen_through_the_other(two_servers)
         visit = session.scalar(select(HomeVisit).where(HomeVisit.child_situation == "经第一台服务器登记"))
         assert visit is not None
         assert audit_entries(session, "home_visit", visit.id) == 1
+
+
+NGINX = """
+{user}
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    log_format upstreams '$upstream_addr $status "$request"';
+    access_log {tmp}/access.log upstreams;
+    client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+    upstream xueji {{ ip_hash; server {first}; server {second}; }}
+    server {{
+        listen 127.0.0.1:{port};
+        client_max_body_size 25m;
+        location / {{ include {proxy}; }}
+    }}
+}}
+"""
+
+
+@pytest.fixture
+def behind_nginx(two_servers):
+    """nginx on a free port in front of both servers, with deploy/nginx/xueji-proxy.conf."""
+    executable = shutil.which("nginx") or "/usr/sbin/nginx"
+    require("nginx", Path(executable).exists(), "请安装 Debian 软件包 nginx(scripts/system-deps.sh)")
+    first, second, engine = two_servers
+    tmp = Path(tempfile.mkdtemp(prefix="xueji-nginx-"))
+    port = free_port()
+    config = tmp / "nginx.conf"
+    config.write_text(
+        NGINX.format(
+            user="user root;" if os.geteuid() == 0 else "",
+            tmp=tmp,
+            port=port,
+            first=first.removeprefix("http://"),
+            second=second.removeprefix("http://"),
+            proxy=ROOT / "deploy" / "nginx" / "xueji-proxy.conf",
+        )
+    )
+    proc = subprocess.Popen(
+        [executable, "-c", str(config), "-p", str(tmp)], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not (tmp / "nginx.pid").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                proc.stderr.read() if proc.stderr else ""
+            )
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}", tmp / "access.log", engine
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_through_nginx_a_session_stays_on_one_replica_and_saves(behind_nginx):
+    url, log, engine = behind_nginx
+    with chromium() as browser:
+        page = sign_in(browser, url, "demo_teacher")
+        save_due_visit(page, "经 nginx 登记")
+        page.close()
+    with session_scope(engine) as session:
+        visit = session.scalar(select(HomeVisit).where(HomeVisit.child_situation == "经 nginx 登记"))
+        assert visit is not None and audit_entries(session, "home_visit", visit.id) == 1
+    lines = [line.split(" ", 2) for line in log.read_text().splitlines()]
+    assert any(
+        "/_stcore/stream" in request and status == "101" for _, status, request in lines
+    )  # the websocket
+    assert (
+        len({upstream for upstream, _, _ in lines if upstream != "-"}) == 1
+    )  # sticky: one replica throughout
