@@ -81,15 +81,15 @@ class Plan:
 ROLES = ("import", "approval", *["visit"] * 8)  # user i's role is ROLES[i % 10]
 
 
-def prepare(engine: Engine, users: int, approvals: int) -> Plan:
+def prepare(engine: Engine, users: int, approvals: int, fresh_days: int = IMPORT_DAYS) -> Plan:
     """The teachers heading a class (one per user), each with the enrolled students of that class not visited in
-    the last IMPORT_DAYS (so the sheets they import never repeat a stored visit), and `approvals` dropout
+    the last `fresh_days` (so the sheets they import never repeat a stored visit), and `approvals` dropout
     requests submitted by registrars."""
     with session_scope(engine) as session:
         visited = (
             select(Child.student_id)
             .join(HomeVisit, HomeVisit.child_id == Child.id)
-            .where(HomeVisit.visit_date > TODAY - timedelta(days=IMPORT_DAYS), Child.student_id.is_not(None))
+            .where(HomeVisit.visit_date > TODAY - timedelta(days=fresh_days), Child.student_id.is_not(None))
         )
         heads = session.execute(
             select(AppUser, SchoolClass.id)
