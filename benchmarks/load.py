@@ -226,12 +226,8 @@ def user(
             write.acknowledged = True
         except DBAPIError as exc:  # a database error reaching the user: the failure this test exists for
             write.error = f"数据库错误:{exc.orig}"
-        except (
-            ValueError,
-            PermissionError,
-            status_changes.StatusChangeError,
-        ) as exc:  # refused (e.g. decided)
-            write.error = str(exc)
+        except (ValueError, PermissionError, status_changes.StatusChangeError) as exc:
+            write.error = str(exc)  # the service refused, as a page would say (e.g. someone decided first)
         write.seconds = time.perf_counter() - began
         done.append(write)
     return done
