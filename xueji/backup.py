@@ -83,6 +83,7 @@ def backup(engine: Engine, target: Path, *, actor: Actor) -> int:
         partial.rename(target)  # a backup cut short never looks complete
     else:
         _run([pg_tool("pg_dump"), "--format=custom", f"--file={target}", _libpq_url(engine)], "pg_dump 备份")
+    target.chmod(0o600)  # it holds every child's full ID number: readable by the account that made it only
     return target.stat().st_size
 
 

@@ -37,6 +37,7 @@ def test_a_backup_restored_into_a_fresh_database_is_the_same_table_for_table(
 ):
     path = tmp_path / "xueji.backup"
     assert xueji_main(["backup", str(path)]) == 0
+    assert path.stat().st_mode & 0o777 == 0o600  # full ID numbers inside: the owner's eyes only
     before = contents(demo_engine)
     assert xueji_main(["restore", str(path), "--into", other_database_url]) == 0
     assert "审计日志哈希链完整" in capsys.readouterr().out
