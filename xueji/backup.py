@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect
+from sqlmodel import Session
 
 from xueji.audit import ChainCheck, record, verify_chain
 from xueji.auth import Actor
 from xueji.config import get_settings
 from xueji.db import make_engine, session_scope, unit_of_work
+from xueji.services.accounts import system_actor
 
 
 class BackupError(Exception):
@@ -62,7 +64,7 @@ def _run(command: list[str], what: str) -> None:
 
 
 @unit_of_work
-def _record(session, *, actor: Actor, action: str, detail: str) -> None:  # noqa: ANN001
+def _record(session: Session, *, actor: Actor, action: str, detail: str) -> None:
     record(session, actor=actor, action=action, entity_type="database", detail=detail)
     session.commit()
 
@@ -110,8 +112,6 @@ def restore(url: str, source: Path) -> Restored:
              f"--dbname={_libpq_url(engine)}", str(source)],
             "pg_restore 恢复",
         )  # fmt: skip
-    from xueji.services.accounts import system_actor
-
     with session_scope(engine) as session:
         _record(session, actor=system_actor(session), action="restore", detail=f"从 {source} 恢复")
         chain = verify_chain(session)
