@@ -25,9 +25,9 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from xueji.models import AppUser, Case  # noqa: E402
-from xueji.services import case_detail, ledgers, visits  # noqa: E402
-from xueji.services.accounts import actor_by_username, actor_of  # noqa: E402
-from xueji.services.ledgers import Ledger, LedgerFilter  # noqa: E402
+from xueji.services.cases import detail, ledgers, visits  # noqa: E402
+from xueji.services.cases.ledgers import Ledger, LedgerFilter  # noqa: E402
+from xueji.services.system.accounts import actor_by_username, actor_of  # noqa: E402
 
 
 def cases(session: Session):  # noqa: ANN201
@@ -63,7 +63,7 @@ def cases(session: Session):  # noqa: ANN201
         ("教师家访提醒", lambda: len(visits.due_visits(session, actor=teacher))),
         (
             "个案详情(教师)",
-            lambda: len(case_detail.child_detail(session, actor=teacher, child_id=child).timeline),
+            lambda: len(detail.child_detail(session, actor=teacher, child_id=child).timeline),
         ),
     )
 

@@ -29,16 +29,13 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from xueji.models import Case, HomeVisit, Student  # noqa: E402
-from xueji.services import (  # noqa: E402
-    class_sizes,
-    dashboard,
-    home_board,
-    home_teaching,
-    ledgers,
-    overview,
-    retention,
-)
-from xueji.services.accounts import actor_by_username  # noqa: E402
+from xueji.services.cases import ledgers  # noqa: E402
+from xueji.services.dashboards import figures as dashboard  # noqa: E402
+from xueji.services.dashboards import retention  # noqa: E402
+from xueji.services.home_teaching import board, records  # noqa: E402
+from xueji.services.overview import counts  # noqa: E402
+from xueji.services.registry import class_sizes  # noqa: E402
+from xueji.services.system.accounts import actor_by_username  # noqa: E402
 
 YEAR = 2026
 TOTALS = ("概况全部图表", "巩固率(全部图表)")  # the targets are for a whole page; each figure is shown too
@@ -46,7 +43,7 @@ TOTALS = ("概况全部图表", "巩固率(全部图表)")  # the targets are fo
 
 def figures(session: Session):  # noqa: ANN201
     county = actor_by_username(session, "demo_county")
-    term = home_teaching.current_term(session)
+    term = records.current_term(session)
     print(
         f"  county: {session.scalar(select(func.count()).select_from(Student)):,} students, "
         f"{session.scalar(select(func.count()).select_from(Case)):,} cases, "
@@ -56,15 +53,15 @@ def figures(session: Session):  # noqa: ANN201
         (
             "学生统计",
             lambda: (
-                len(overview.by_school(session, actor=county))
-                + overview.county_totals(session, actor=county).schools
+                len(counts.by_school(session, actor=county))
+                + counts.county_totals(session, actor=county).schools
             ),
         ),
-        ("各年级在读", lambda: len(overview.by_grade(session, actor=county, school_year_start=YEAR))),
+        ("各年级在读", lambda: len(counts.by_grade(session, actor=county, school_year_start=YEAR))),
         ("在办个案数", lambda: len(ledgers.open_counts(session, actor=county))),
         ("双线包保缺失", lambda: len(ledgers.responsibility_gaps(session, actor=county))),
         ("排查未完成的村", lambda: len(dashboard.villages_behind(session, actor=county))),
-        ("送教看板", lambda: len(home_board.board(session, actor=county, term=term))),
+        ("送教看板", lambda: len(board.board(session, actor=county, term=term))),
         ("异动待审批", lambda: len(dashboard.overdue_approvals(session, actor=county))),
         ("大班额", lambda: len(class_sizes.oversized_classes(session, actor=county))),
         ("各乡镇在办个案", lambda: len(dashboard.open_cases_by_township(session, actor=county))),

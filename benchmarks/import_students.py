@@ -71,8 +71,8 @@ def step_xueji(url: str, path: Path) -> float:
     from sqlmodel import Session
 
     from xueji.db import make_engine
-    from xueji.services.accounts import system_actor
-    from xueji.services.registry_import import import_file
+    from xueji.services.registry.file_import import import_file
+    from xueji.services.system.accounts import system_actor
 
     engine = make_engine(url)
     with Session(engine) as session:

@@ -44,9 +44,10 @@ from xueji.models import AppUser, AuditLog, Child, HomeVisit, SchoolClass, Statu
 from xueji.rules.cases import RiskLevel  # noqa: E402
 from xueji.rules.status_changes import ChangeKind, ChangeState  # noqa: E402
 from xueji.rules.visits import VisitFacts, VisitKind, VisitMethod  # noqa: E402
-from xueji.services import status_changes, visit_import, visits  # noqa: E402
-from xueji.services.accounts import actor_by_username, actor_of  # noqa: E402
-from xueji.services.status_changes import ChangeRequest  # noqa: E402
+from xueji.services.cases import visit_import, visits  # noqa: E402
+from xueji.services.registry import status_changes  # noqa: E402
+from xueji.services.registry.status_changes import ChangeRequest  # noqa: E402
+from xueji.services.system.accounts import actor_by_username, actor_of  # noqa: E402
 
 TODAY = date(2026, 11, 23)
 IMPORT_ROWS = 5

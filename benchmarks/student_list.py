@@ -30,8 +30,8 @@ from sqlmodel import Session  # noqa: E402
 
 from xueji.db import make_engine  # noqa: E402
 from xueji.rules.vocab import StudentStatus  # noqa: E402
-from xueji.services.accounts import actor_by_username  # noqa: E402
-from xueji.services.students import StudentFilter, list_students  # noqa: E402
+from xueji.services.registry.students import StudentFilter, list_students  # noqa: E402
+from xueji.services.system.accounts import actor_by_username  # noqa: E402
 
 PER_CALL = 0.005  # the service's fixed cost per call (permission check, school year), counted with render
 CASES = (

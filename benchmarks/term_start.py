@@ -25,8 +25,8 @@ from sqlalchemy import select  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from xueji.models import SchoolClass  # noqa: E402
-from xueji.services import registration, registry_checks, term_reports  # noqa: E402
-from xueji.services.accounts import actor_by_username  # noqa: E402
+from xueji.services.registry import checks, registration, term_reports  # noqa: E402
+from xueji.services.system.accounts import actor_by_username  # noqa: E402
 
 
 def cases(session: Session):  # noqa: ANN201
@@ -40,10 +40,10 @@ def cases(session: Session):  # noqa: ANN201
         ("待补全新生(全县)", lambda: len(registration.incomplete_records(session, actor=county))),
         ("各校报到情况(全县)", lambda: len(term_reports.report_progress(session, actor=county))),
         ("流生名单(全县)", lambda: len(term_reports.lost_students(session, actor=county).rows)),
-        ("人籍一致进度(全县)", lambda: len(registry_checks.check_progress(session, actor=county)[1])),
+        ("人籍一致进度(全县)", lambda: len(checks.check_progress(session, actor=county)[1])),
         (
             "核查记录(全县,最近200)",
-            lambda: len(registry_checks.school_checks(session, actor=county, limit=200)),
+            lambda: len(checks.school_checks(session, actor=county, limit=200)),
         ),
         (
             "一个班的报到(学籍管理员)",

@@ -16,7 +16,7 @@ from xueji.config import get_settings
 from xueji.db import make_engine, migrate, session_scope
 from xueji.demo import DemoSpec, load_demo
 from xueji.models import AppUser
-from xueji.services.accounts import actor_of
+from xueji.services.system.accounts import actor_of
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")

@@ -12,7 +12,7 @@ from xueji.rules.cases import RiskLevel
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.visits import VisitFacts, VisitKind, VisitMethod
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services import accounts
+from xueji.services.system import accounts
 
 DEMO_SCHOOL = "2143016965"  # 古港镇完全小学
 

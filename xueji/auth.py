@@ -99,7 +99,7 @@ _READ_STUDENTS = {
     Action.HOME_TEACHING_READ,
 }
 
-# The one permission table (role × action). Scope is checked separately, in services.access.
+# The one permission table (role × action). Scope is checked separately, in services.common.access.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset({Action.USER_MANAGE, Action.CALENDAR_MANAGE}),
     Role.AUDITOR: frozenset({Action.AUDIT_READ, Action.AUDIT_EXPORT}),

@@ -21,7 +21,7 @@ from xueji.audit import ChainCheck, record, verify_chain
 from xueji.auth import Actor
 from xueji.config import get_settings
 from xueji.db import make_engine, session_scope, unit_of_work
-from xueji.services.accounts import system_actor
+from xueji.services.system.accounts import system_actor
 
 
 class BackupError(Exception):

@@ -78,7 +78,7 @@ def home_teaching_by_school(df: pd.DataFrame) -> go.Figure:
 
 def retention_by_grade(df: pd.DataFrame) -> go.Figure:
     """Each grade's start split into what became of it (stacked): retained, transferred out, died, dropped out
-    and not back; the rate above each bar. From services.retention.flows_frame (its 合计 row left out)."""
+    and not back; the rate above each bar. From services.dashboards.retention.flows_frame (its 合计 row left out)."""
     grades = df[df["年级"] != "合计"].copy()
     grades["巩固(含休学、劝返)"] = grades["年初在籍"] - grades["转出"] - grades["死亡"] - grades["辍学未返"]
     parts = ["巩固(含休学、劝返)", "转出", "死亡", "辍学未返"]
@@ -105,7 +105,7 @@ def retention_by_grade(df: pd.DataFrame) -> go.Figure:
 
 
 def retention_by_township(df: pd.DataFrame) -> go.Figure:
-    """Each township's retention rate this year (services.retention.townships_frame)."""
+    """Each township's retention rate this year (services.dashboards.retention.townships_frame)."""
     fig = px.bar(df, x="乡镇", y="巩固率(%)", text="巩固率(%)", title="各乡镇巩固率(%)")
     fig.update_yaxes(range=[min(90, float(df["巩固率(%)"].min() or 90) - 1), 100.5])
     return _style(fig)
@@ -133,7 +133,7 @@ def monthly(df: pd.DataFrame, *, title: str) -> go.Figure:
 
 
 def open_cases_by_township(df: pd.DataFrame) -> go.Figure:
-    """Open cases per township, stacked by category (services.dashboard.open_cases_by_township)."""
+    """Open cases per township, stacked by category (services.dashboards.figures.open_cases_by_township)."""
     long = df.drop(columns="合计").melt(id_vars="乡镇", var_name="类别", value_name="在办个案")
     fig = px.bar(
         long[long["在办个案"] > 0], x="乡镇", y="在办个案", color="类别", title="各乡镇在办个案(按类别)"

@@ -22,21 +22,12 @@ from xueji.models import County, School, Student
 from xueji.rules.registry_record import CheckedRow
 from xueji.rules.sweeps import reconciled_text
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services import (
-    accounts,
-    audit_log,
-    case_opening,
-    cases,
-    home_teaching,
-    home_visit_import,
-    registry_import,
-    rollover,
-    rosters,
-    students,
-    sweep_import,
-    sweeps,
-    visit_import,
-)
+from xueji.services.cases import handling, opening, visit_import
+from xueji.services.home_teaching import records
+from xueji.services.home_teaching import visit_import as home_visit_import
+from xueji.services.registry import file_import, rollover, rosters, students
+from xueji.services.sweeps import fieldwork, sheet_import
+from xueji.services.system import accounts, audit_log
 
 
 def _safe_url(url: str) -> str:
@@ -155,14 +146,14 @@ def cmd_import_students(args: argparse.Namespace) -> int:
     with session_scope() as session:
         actor = _acting(session, args)
         if args.dry_run:
-            sheet = registry_import.check_file(session, actor=actor, data=data)
-            schools = registry_import.schools_for_import(session, actor=actor, school_code=args.school)
-            plan = registry_import.plan_import(
+            sheet = file_import.check_file(session, actor=actor, data=data)
+            schools = file_import.schools_for_import(session, actor=actor, school_code=args.school)
+            plan = file_import.plan_import(
                 session, actor=actor, sheet=sheet, schools=schools, only_school=bool(args.school)
             )
         else:
             try:
-                result = registry_import.import_file(
+                result = file_import.import_file(
                     session,
                     actor=actor,
                     data=data,
@@ -172,7 +163,7 @@ def cmd_import_students(args: argparse.Namespace) -> int:
                     on_write=lambda: print("正在写入……", file=sys.stderr, flush=True),
                 )
                 plan = result.plan
-            except registry_import.ImportBlocked as blocked:
+            except file_import.ImportBlocked as blocked:
                 if blocked.plan is None:
                     raise
                 plan = blocked.plan
@@ -256,18 +247,18 @@ def cmd_import_sweep(args: argparse.Namespace) -> int:
     data = Path(args.file).read_bytes()
     with session_scope() as session:
         actor = _acting(session, args)
-        village = sweeps.find_sweep_village(session, village_code=args.village, term=args.term or "")
-        sheet = sweep_import.check_sweep(session, actor=actor, sweep_village_id=village, data=data)
+        village = fieldwork.find_sweep_village(session, village_code=args.village, term=args.term or "")
+        sheet = sheet_import.check_sweep(session, actor=actor, sweep_village_id=village, data=data)
         print(
             f"检查结果:可导入 {len(sheet.good)} 户({sheet.children} 名适龄儿童),有错误 {len(sheet.bad_rows)} 行,"
             f"未走访(未填走访日期)跳过 {len(sheet.skipped)} 行"
         )
         if sheet.problems:
-            return _refused(sheet.problems, sweep_import.error_workbook(sheet), args, "户")
+            return _refused(sheet.problems, sheet_import.error_workbook(sheet), args, "户")
         if args.dry_run:
             print("仅检查(--dry-run),未写入。")
             return 0
-        counts = sweep_import.commit_sweep(
+        counts = sheet_import.commit_sweep(
             session, actor=actor, sweep_village_id=village, data=data, file_name=Path(args.file).name
         )
         print(
@@ -275,7 +266,7 @@ def cmd_import_sweep(args: argparse.Namespace) -> int:
             f"适龄儿童 {counts.children} 名(新增 {counts.children_added} 名),已记入审计日志。"
         )
         if args.submit:
-            found = sweeps.submit_village(session, actor=actor, sweep_village_id=village)
+            found = fieldwork.submit_village(session, actor=actor, sweep_village_id=village)
             print(f"已提交本村排查并完成三比对:{reconciled_text(found)}")
     return 0
 
@@ -283,8 +274,8 @@ def cmd_import_sweep(args: argparse.Namespace) -> int:
 def cmd_sweep_sheet(args: argparse.Namespace) -> int:
     with session_scope() as session:
         actor = _acting(session, args)
-        village = sweeps.find_sweep_village(session, village_code=args.village, term=args.term or "")
-        name, data = sweep_import.village_sheet(session, actor=actor, sweep_village_id=village)
+        village = fieldwork.find_sweep_village(session, village_code=args.village, term=args.term or "")
+        name, data = sheet_import.village_sheet(session, actor=actor, sweep_village_id=village)
     out = Path(args.out or name)
     out.write_bytes(data)
     print(f"已写出 {out}(含完整身份证号,请妥善保管,已记入审计日志)")
@@ -293,7 +284,7 @@ def cmd_sweep_sheet(args: argparse.Namespace) -> int:
 
 def cmd_open_lost(args: argparse.Namespace) -> int:
     with session_scope() as session:
-        count = case_opening.open_lost_cases(session, actor=_acting(session, args))
+        count = opening.open_lost_cases(session, actor=_acting(session, args))
     print(f"已为 {count} 名流生建立疑似辍学个案。" if count else "没有需要新建个案的流生。")
     return 0
 
@@ -589,14 +580,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         accounts.AccountError,
         PermissionDenied,
         TemplateError,
-        registry_import.ImportBlocked,
+        file_import.ImportBlocked,
         rollover.RolloverError,
         visit_import.VisitImportBlocked,
         home_visit_import.HomeVisitImportBlocked,
-        home_teaching.HomeTeachingError,
-        cases.CaseError,
-        sweeps.SweepError,
-        sweep_import.SweepImportBlocked,
+        records.HomeTeachingError,
+        handling.CaseError,
+        fieldwork.SweepError,
+        sheet_import.SweepImportBlocked,
         backup.BackupError,
     ) as exc:
         print(f"错误:{exc}", file=sys.stderr)

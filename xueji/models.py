@@ -210,7 +210,7 @@ class TeacherAssignment(SQLModel, table=True):
 
     __tablename__ = "teacher_assignment"
     __table_args__ = (
-        # exactly one target; duplicates are refused by services.assignments (NULLs defeat a unique key)
+        # exactly one target; duplicates are refused by services.registry.assignments (NULLs defeat a unique key)
         CheckConstraint("(class_id IS NULL) <> (student_id IS NULL)", name="one_target"),
     )
 

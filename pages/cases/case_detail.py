@@ -8,8 +8,9 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.cases import CaseStatus, CloseReason, Closing, RiskLevel, closing_reasons
-from xueji.services import case_detail, cases, ledgers
-from xueji.services.ledgers import LedgerFilter, Standing
+from xueji.services.cases import detail as case_detail
+from xueji.services.cases import handling, ledgers
+from xueji.services.cases.ledgers import LedgerFilter, Standing
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
@@ -111,7 +112,7 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
             reason = st.text_input("重新开启的原因", key="reopen_reason")
             if st.form_submit_button("重新开启"):
                 with shown_as_error(), session_scope() as session:
-                    cases.reopen_case(session, actor=actor, case_id=case.id, reason=reason)
+                    handling.reopen_case(session, actor=actor, case_id=case.id, reason=reason)
                     done = "已重新开启"
     else:
         people_tab, status_tab, close_tab = st.tabs(["双线包保", "状态与风险", "销号"])
@@ -135,14 +136,14 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
                 cadre_phone = right.text_input("村(社区)干部电话", key="resp_phone")
                 whole = st.checkbox("同时用于该儿童的其他在办个案", value=True, key="resp_all")
                 if st.form_submit_button("保存包保人", type="primary"):
-                    people = cases.Responsibility(
+                    people = handling.Responsibility(
                         education_user_id=teacher[0] if teacher else None,
                         government_user_id=cadre[0] if cadre else None,
                         government_name=cadre_name,
                         government_phone=cadre_phone,
                     )
                     with shown_as_error(), session_scope() as session:
-                        n = cases.assign_responsibility(
+                        n = handling.assign_responsibility(
                             session, actor=actor, case_id=case.id, people=people, all_open_cases=whole
                         )
                         done = f"已为 {n} 个个案指定包保人"
@@ -168,9 +169,11 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
                 if st.form_submit_button("保存"):
                     with shown_as_error(), session_scope() as session:
                         if status is not case.status:
-                            cases.set_status(session, actor=actor, case_id=case.id, status=status, note=note)
+                            handling.set_status(
+                                session, actor=actor, case_id=case.id, status=status, note=note
+                            )
                         if risk is not case.risk:
-                            cases.set_risk(session, actor=actor, case_id=case.id, risk=risk, reason=note)
+                            handling.set_risk(session, actor=actor, case_id=case.id, risk=risk, reason=note)
                         done = "已保存"
         with close_tab:
             with st.form("close"):
@@ -192,7 +195,7 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
                     else:
                         with shown_as_error(), session_scope() as session:
                             closing = Closing(CloseReason(reason), evidence, receiving, on)
-                            cases.close_case(session, actor=actor, case_id=case.id, closing=closing)
+                            handling.close_case(session, actor=actor, case_id=case.id, closing=closing)
                             done = "已销号"
     if done:
         st.session_state["case_done"] = done

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from xueji.auth import Action
-from xueji.services import visit_import
+from xueji.services.cases import visit_import
 from xueji.ui.imports import table_import_page
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import XLSX

@@ -7,8 +7,9 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.cases import CaseCategory, RiskLevel
-from xueji.services import case_opening, cases, ledgers, students
-from xueji.services.ledgers import Ledger, LedgerFilter, Standing
+from xueji.services.cases import handling, ledgers, opening
+from xueji.services.cases.ledgers import Ledger, LedgerFilter, Standing
+from xueji.services.registry import students
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import reading, require_actor
 from xueji.ui.tables import show_table
@@ -21,7 +22,7 @@ st.caption("动态销号:个案只有在写明销号原因和依据后才离开�
 
 if actor.can(Action.CASE_MANAGE) and not st.session_state.get("lost_synced"):
     with shown_as_error(), session_scope() as session:  # lost students become suspected dropouts
-        opened = case_opening.open_lost_cases(session, actor=actor)
+        opened = opening.open_lost_cases(session, actor=actor)
         st.session_state["lost_synced"] = True
         if opened:
             st.info(f"已为 {opened} 名开学一周后仍未报到的流生建立疑似辍学个案。")
@@ -91,7 +92,7 @@ if kind == "有学籍的学生":
     target["student_id"] = chosen.id
 else:
     with session_scope() as session:
-        places = cases.places(session, actor=actor)
+        places = handling.places(session, actor=actor)
         schools = students.school_choices(session, actor=actor)
     township = st.selectbox("居住乡镇", places, format_func=lambda p: p[1], key="new_township")
     village = st.selectbox(
@@ -109,7 +110,7 @@ else:
     guardian = left.text_input("监护人", key="new_guardian")
     phone = right.text_input("监护人电话", key="new_phone")
     address = st.text_input("住址", key="new_address")
-    target["new_child"] = cases.ChildIn(
+    target["new_child"] = handling.ChildIn(
         name=name,
         township_id=township[0],
         school_id=school[0],
@@ -135,7 +136,7 @@ with st.form("new_case"):
     )
     if st.form_submit_button("建立个案", type="primary"):
         with shown_as_error(), session_scope() as session:
-            case = cases.open_case(
+            case = handling.open_case(
                 session,
                 actor=actor,
                 category=new_category,

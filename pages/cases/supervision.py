@@ -7,8 +7,8 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import session_scope
-from xueji.services import ledgers, visits
-from xueji.services.exports import export_table
+from xueji.services.cases import ledgers, visits
+from xueji.services.common.exports import export_table
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button

@@ -11,7 +11,7 @@ from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.cases import RiskLevel
 from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod, VisitState
-from xueji.services import visits
+from xueji.services.cases import visits
 from xueji.ui.errors import shown_as_error
 from xueji.ui.home_teaching import CHILD, dot, home_teaching_due
 from xueji.ui.session import require_actor

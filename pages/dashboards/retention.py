@@ -7,8 +7,9 @@ from xueji import charts
 from xueji.auth import Action
 from xueji.rules.retention import FORMULA, FORMULA_NOTE, NINE_YEAR_FORMULA
 from xueji.rules.terms import school_year_name
-from xueji.services import dashboard, retention
-from xueji.services.retention import RetentionScope
+from xueji.services.dashboards import figures as dashboard
+from xueji.services.dashboards import retention
+from xueji.services.dashboards.retention import RetentionScope
 from xueji.ui.dashboard import figure
 from xueji.ui.session import reading, require_actor
 

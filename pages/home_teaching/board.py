@@ -8,7 +8,7 @@ from xueji.auth import Action
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.home_teaching import ComplianceState
-from xueji.services import home_board
+from xueji.services.home_teaching import board
 from xueji.ui.home_teaching import CHILD, child_label, dot, light_label, styled, term_picker
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
@@ -26,7 +26,7 @@ term = term_picker(key="board_term")
 if term is None:
     st.stop()
 with session_scope() as session:
-    rows = home_board.board(session, actor=actor, term=term)
+    rows = board.board(session, actor=actor, term=term)
 if not rows:
     st.info(
         f"{term.name}还没有您可查看的送教上门儿童:由协调员在“送教档案”中为评估结论为送教上门的儿童制定送教方案。"
@@ -49,14 +49,14 @@ shown = [r for r in in_township if school in ("全部", r.school)]
 
 cols = st.columns(5)
 cols[0].metric("送教上门儿童", len(shown))
-for col, state in zip(cols[1:], home_board.SEVERITY, strict=True):
+for col, state in zip(cols[1:], board.SEVERITY, strict=True):
     col.metric(light_label(state), sum(r.compliance.state is state for r in shown))
 
-summary = home_board.school_summary(shown)
+summary = board.school_summary(shown)
 if len(summary) > 1:
     st.plotly_chart(charts.home_teaching_by_school(summary), width="stretch")
 st.subheader("送教上门儿童(点击表头可排序)")
-show_table(styled(home_board.board_frame(shown)), hide_index=True, width="stretch")
+show_table(styled(board.board_frame(shown)), hide_index=True, width="stretch")
 
 red = [r for r in shown if r.compliance.state in (ComplianceState.BEHIND, ComplianceState.AT_RISK)]
 if red:
@@ -87,7 +87,7 @@ export_button(
     f"导出{scope_name}送教报表 (xlsx,每生一页送教记录)",
     key=f"export_home_report_{school_id}_{township_id}",
     file_name=f"送教上门报表_{scope_name}_{term.name}.xlsx",
-    build=lambda session: home_board.term_report(
+    build=lambda session: board.term_report(
         session, actor=actor, term=term, school_id=school_id, township_id=township_id, title=scope_name
     ),
 )

@@ -15,7 +15,7 @@ from xueji.rules.home_teaching import (
     parse_planned_dates,
 )
 from xueji.rules.registry_record import DISABILITY_TYPES
-from xueji.services import home_board, home_teaching
+from xueji.services.home_teaching import board, records
 from xueji.ui.errors import shown_as_error
 from xueji.ui.home_teaching import CHILD, standing, term_picker
 from xueji.ui.session import require_actor
@@ -28,7 +28,7 @@ term = term_picker(key="file_term")
 if term is None:
     st.stop()
 with session_scope() as session:
-    candidates = home_teaching.candidates(session, actor=actor, term=term.id)
+    candidates = records.candidates(session, actor=actor, term=term.id)
 if not candidates:
     st.info("您的范围内没有残疾或送教上门个案的儿童。")
     st.stop()
@@ -46,12 +46,12 @@ st.session_state[CHILD] = child_id
 child = by_id[child_id]
 
 with session_scope() as session:
-    plan = home_teaching.plan_for(session, actor=actor, child_id=child_id, term=term.id)
-    previous = home_teaching.previous_plan(session, actor=actor, child_id=child_id, term=term.id)
-    row = next(iter(home_board.board(session, actor=actor, term=term, child_id=child_id)), None)
-    visits = home_teaching.plan_visits(session, actor=actor, plan_id=plan.plan.id) if plan else []
-    assessments = home_teaching.assessments(session, actor=actor, child_id=child_id)
-    teachers = home_teaching.teachers_for(session, actor=actor, child_id=child_id) if manages else []
+    plan = records.plan_for(session, actor=actor, child_id=child_id, term=term.id)
+    previous = records.previous_plan(session, actor=actor, child_id=child_id, term=term.id)
+    row = next(iter(board.board(session, actor=actor, term=term, child_id=child_id)), None)
+    visits = records.plan_visits(session, actor=actor, plan_id=plan.plan.id) if plan else []
+    assessments = records.assessments(session, actor=actor, child_id=child_id)
+    teachers = records.teachers_for(session, actor=actor, child_id=child_id) if manages else []
 
 if saved := st.session_state.pop("home_file_saved", None):
     st.success(saved)
@@ -67,7 +67,7 @@ else:
 
 st.subheader("送教记录")
 if visits:
-    show_table(home_board.visit_log_frame(visits), hide_index=True, width="stretch")
+    show_table(board.visit_log_frame(visits), hide_index=True, width="stretch")
 else:
     st.caption("本学期还没有送教记录。")
 
@@ -84,7 +84,7 @@ elif previous is not None and manages:
     st.caption("上学期已有方案:可复制到本学期后再修改(目标、方法、仍在本校的送教教师)。")
     if st.button("复制上学期方案"):
         with shown_as_error(), session_scope() as session:
-            home_teaching.copy_forward(session, actor=actor, child_id=child_id, term=term.id)
+            records.copy_forward(session, actor=actor, child_id=child_id, term=term.id)
             st.session_state["home_file_saved"] = "已复制上学期方案,请核对修改"
             st.rerun()
 
@@ -123,7 +123,7 @@ if manages:
                     st.error(f"计划送教日期:{error}")
                 else:
                     with shown_as_error(), session_scope() as session:
-                        home_teaching.save_plan(
+                        records.save_plan(
                             session,
                             actor=actor,
                             child_id=child_id,
@@ -135,7 +135,7 @@ if manages:
 
 st.subheader("评估")
 if assessments:
-    show_table(home_teaching.assessments_frame(assessments), hide_index=True, width="stretch")
+    show_table(records.assessments_frame(assessments), hide_index=True, width="stretch")
 else:
     st.caption("还没有评估记录。")
 if manages:
@@ -157,7 +157,7 @@ if manages:
         review = st.date_input("下次复评日期", value=None)
         if st.form_submit_button("保存评估", type="primary"):
             with shown_as_error(), session_scope() as session:
-                home_teaching.record_assessment(
+                records.record_assessment(
                     session,
                     actor=actor,
                     child_id=child_id,

@@ -8,7 +8,7 @@ from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.home_teaching import MAX_CLASS_HOURS, GoalArea, HomeVisitFacts
-from xueji.services import home_board, home_teaching
+from xueji.services.home_teaching import board, records
 from xueji.ui.errors import shown_as_error
 from xueji.ui.home_teaching import CHILD, child_label, standing
 from xueji.ui.session import require_actor
@@ -23,11 +23,11 @@ if saved := st.session_state.pop("home_visit_saved", None):
 
 term = None
 with shown_as_error(), session_scope() as session:
-    term = home_teaching.current_term(session)
+    term = records.current_term(session)
 if term is None:
     st.stop()
 with session_scope() as session:
-    rows = home_board.board(session, actor=actor, term=term)
+    rows = board.board(session, actor=actor, term=term)
 if not rows:
     st.info(f"{term.name}您没有送教上门的孩子(由协调员在送教方案中安排送教教师)。")
     st.stop()
@@ -47,8 +47,8 @@ if row.compliance.reasons:
     st.caption(";".join(row.compliance.reasons))
 
 with session_scope() as session:
-    plan = home_teaching.plan_for(session, actor=actor, child_id=child_id, term=term.id)
-    minutes = home_teaching.class_hour_minutes(session, plan.plan) if plan else 40
+    plan = records.plan_for(session, actor=actor, child_id=child_id, term=term.id)
+    minutes = records.class_hour_minutes(session, plan.plan) if plan else 40
 assert plan is not None
 goals = {GoalArea(k): v for k, v in plan.plan.goals.items()}
 
@@ -85,8 +85,8 @@ if submitted:
         next_visit_on=next_on,
     )
     with shown_as_error(), session_scope() as session:
-        home_teaching.log_home_visit(session, actor=actor, plan_id=plan.plan.id, facts=facts)
-        after = home_board.board(session, actor=actor, term=term, child_id=child_id)[0]
+        records.log_home_visit(session, actor=actor, plan_id=plan.plan.id, facts=facts)
+        after = board.board(session, actor=actor, term=term, child_id=child_id)[0]
         st.session_state[FORM] = st.session_state.get(FORM, 0) + 1  # a fresh form for the next visit
         st.session_state["home_visit_saved"] = (
             f"已保存 {row.name} {visit_date:%m月%d日} 的送教记录({class_hours:g} 课时)。"

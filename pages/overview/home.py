@@ -11,9 +11,12 @@ from xueji.clock import today
 from xueji.rules.cases import CaseCategory
 from xueji.rules.home_teaching import ComplianceState
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services import class_sizes, dashboard, home_board, home_teaching, ledgers
-from xueji.services.calendar import school_year_on
-from xueji.services.exports import export_table
+from xueji.services.cases import ledgers
+from xueji.services.common.calendar import school_year_on
+from xueji.services.common.exports import export_table
+from xueji.services.dashboards import figures
+from xueji.services.home_teaching import board, records
+from xueji.services.registry import class_sizes
 from xueji.ui.dashboard import figure
 from xueji.ui.home_teaching import styled
 from xueji.ui.overview import scoped_overview
@@ -40,7 +43,7 @@ def to_act_on() -> None:
     with reading() as session:
         open_cases = ledgers.open_counts(session, actor=actor)
         gaps = ledgers.gaps_frame(ledgers.responsibility_gaps(session, actor=actor))
-        behind = dashboard.villages_behind(session, actor=actor)
+        behind = figures.villages_behind(session, actor=actor)
         taught = home_teaching_rows(session)
         approvals = overdue_approvals(session)
     late = behind[behind["是否逾期"] == "已逾期"]
@@ -54,7 +57,7 @@ def to_act_on() -> None:
     if actor.role is Role.COORDINATOR:
         st.subheader("送教上门:已落后和有风险的孩子")
         if red:
-            show_table(styled(home_board.board_frame(red)), hide_index=True, width="stretch")
+            show_table(styled(board.board_frame(red)), hide_index=True, width="stretch")
         else:
             st.success("本学期送教上门的孩子都没有落后。")
     if actor.role is Role.TOWNSHIP_OFFICIAL or actor.scope_kind is ScopeKind.COUNTY:
@@ -76,13 +79,13 @@ def to_act_on() -> None:
         show_table(approvals[approvals["已超期"] > 0], hide_index=True, width="stretch")
 
 
-def home_teaching_rows(session: Session) -> list[home_board.BoardRow]:
-    term = home_teaching.latest_term(session)
-    return home_board.board(session, actor=actor, term=term) if term else []
+def home_teaching_rows(session: Session) -> list[board.BoardRow]:
+    term = records.latest_term(session)
+    return board.board(session, actor=actor, term=term) if term else []
 
 
 def overdue_approvals(session: Session) -> pd.DataFrame | None:
-    return dashboard.overdue_approvals(session, actor=actor) if actor.can(Action.STATUS_CHANGE_READ) else None
+    return figures.overdue_approvals(session, actor=actor) if actor.can(Action.STATUS_CHANGE_READ) else None
 
 
 def students() -> None:
@@ -131,9 +134,9 @@ def students() -> None:
 def cases() -> None:
     with reading() as session:
         year = school_year_on(session, today())
-        by_township = dashboard.open_cases_by_township(session, actor=actor)
+        by_township = figures.open_cases_by_township(session, actor=actor)
         gaps = ledgers.gaps_frame(ledgers.responsibility_gaps(session, actor=actor))
-        dropouts = dashboard.dropouts_by_month(session, actor=actor, school_year=year)
+        dropouts = figures.dropouts_by_month(session, actor=actor, school_year=year)
     figure(
         actor,
         by_township,
@@ -165,8 +168,8 @@ def cases() -> None:
 def visiting() -> None:
     with reading() as session:
         year = school_year_on(session, today())
-        by_month = dashboard.visits_by_month(session, actor=actor, school_year=year)
-        overdue = dashboard.overdue_visits_by_school(session, actor=actor)
+        by_month = figures.visits_by_month(session, actor=actor, school_year=year)
+        overdue = figures.overdue_visits_by_school(session, actor=actor)
     figure(
         actor,
         by_month,
@@ -190,7 +193,7 @@ def visiting() -> None:
 
 def sweeping() -> None:
     with reading() as session:
-        sweep = dashboard.sweep_by_township(session, actor=actor)
+        sweep = figures.sweep_by_township(session, actor=actor)
     figure(
         actor,
         sweep,
@@ -208,7 +211,7 @@ def teaching() -> None:
         taught = home_teaching_rows(session)
     figure(
         actor,
-        home_board.school_summary(taught),
+        board.school_summary(taught),
         title="各校送教上门达标情况",
         chart=charts.home_teaching_by_school,
         empty="本学期还没有送教上门的孩子。",

@@ -4,7 +4,7 @@ import streamlit as st
 
 from xueji.auth import Action
 from xueji.db import session_scope
-from xueji.services import assignments
+from xueji.services.registry import assignments
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.widgets import student_search

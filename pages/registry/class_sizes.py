@@ -6,7 +6,7 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import session_scope
-from xueji.services import class_sizes
+from xueji.services.registry import class_sizes
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button

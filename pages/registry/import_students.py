@@ -8,7 +8,7 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.excel.registry_template import blank_template, error_workbook
-from xueji.services import registry_import
+from xueji.services.registry import file_import
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
@@ -25,7 +25,7 @@ st.download_button(
 )
 
 with session_scope() as session:
-    schools = registry_import.schools_for_import(session, actor=actor, school_code=None)
+    schools = file_import.schools_for_import(session, actor=actor, school_code=None)
 school = st.selectbox("导入到学校", schools, format_func=lambda s: f"{s.name}({s.code})", key="import_school")
 upload = st.file_uploader("选择填好的导入模板", type=["xlsx"], key="import_file")
 if upload is None:
@@ -36,14 +36,14 @@ digest = hashlib.sha256(data).hexdigest()
 if st.session_state.get("import_digest") != digest:  # read and check a file once, not on every rerun
     st.session_state.pop("import_sheet", None)
     with shown_as_error(), session_scope() as session, st.spinner("正在逐行检查…"):
-        st.session_state["import_sheet"] = registry_import.check_file(session, actor=actor, data=data)
+        st.session_state["import_sheet"] = file_import.check_file(session, actor=actor, data=data)
     st.session_state["import_digest"] = digest
 sheet = st.session_state.get("import_sheet")
 if sheet is None:
     st.stop()
 
 with session_scope() as session:
-    plan = registry_import.plan_import(session, actor=actor, sheet=sheet, schools=[school], only_school=True)
+    plan = file_import.plan_import(session, actor=actor, sheet=sheet, schools=[school], only_school=True)
 
 for notice in plan.notices:
     st.info(notice)
@@ -57,7 +57,7 @@ if plan.new_classes:
     st.subheader("将新建的班级")
     show_table(
         pd.DataFrame(
-            [(registry_import.class_name(code), code, size) for (_, code), size in plan.new_classes.items()],
+            [(file_import.class_name(code), code, size) for (_, code), size in plan.new_classes.items()],
             columns=["班级", "班号", "导入后人数"],
         ),
         hide_index=True,
@@ -65,7 +65,7 @@ if plan.new_classes:
 
 if plan.rejected:
     st.subheader(f"有错误的行({len(plan.rejected)} 行)")
-    show_table(registry_import.problems_frame(plan.rejected, "errors"), hide_index=True, width="stretch")
+    show_table(file_import.problems_frame(plan.rejected, "errors"), hide_index=True, width="stretch")
     st.download_button(
         "下载错误报告(原始行 + 错误原因,改好后可直接重新导入)",
         error_workbook(plan.rejected),
@@ -75,7 +75,7 @@ if plan.rejected:
     )
 if plan.warned:
     with st.expander(f"提醒({len(plan.warned)} 行,可以导入,请核对)"):
-        show_table(registry_import.problems_frame(plan.warned, "warnings"), hide_index=True, width="stretch")
+        show_table(file_import.problems_frame(plan.warned, "warnings"), hide_index=True, width="stretch")
 
 st.divider()
 only_valid = False
@@ -94,7 +94,7 @@ if st.button(
     key="commit_import",
 ):
     with shown_as_error(), session_scope() as session, st.spinner("正在写入…"):
-        result = registry_import.commit_import(
+        result = file_import.commit_import(
             session,
             actor=actor,
             sheet=sheet,

@@ -7,7 +7,7 @@ from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.registration import RegistrationState
-from xueji.services import registration
+from xueji.services.registry import registration
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button

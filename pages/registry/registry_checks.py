@@ -9,8 +9,8 @@ from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.registry_check import FindingKind, PresentPerson
-from xueji.services import registry_checks
-from xueji.services.term_reports import TermReportError
+from xueji.services.registry import checks
+from xueji.services.registry.term_reports import TermReportError
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
@@ -22,8 +22,8 @@ needed = get_settings().registry_checks_per_term
 st.title("人籍一致核查")
 try:
     with session_scope() as session:
-        term, progress = registry_checks.check_progress(session, actor=actor)
-        history = registry_checks.school_checks(session, actor=actor, limit=HISTORY_ROWS)
+        term, progress = checks.check_progress(session, actor=actor)
+        history = checks.school_checks(session, actor=actor, limit=HISTORY_ROWS)
 except TermReportError as error:
     st.error(str(error))
     st.stop()
@@ -33,20 +33,20 @@ st.caption(
 )
 
 
-def _show(result: registry_checks.CheckResult) -> None:
+def _show(result: checks.CheckResult) -> None:
     counts = {kind: sum(f.kind is kind for f in result.findings) for kind in FindingKind}
     st.success(
         f"{result.class_name} 已核查:在册 {result.on_registry} 人,实到 {result.present} 人,"
         + ",".join(f"{kind.label} {n} 人" for kind, n in counts.items())
     )
     if result.findings:
-        show_table(registry_checks.findings_frame(result.findings), hide_index=True, width="stretch")
+        show_table(checks.findings_frame(result.findings), hide_index=True, width="stretch")
 
 
 def _record(class_id: int, present: list[PresentPerson], method: str, day) -> None:  # noqa: ANN001
     with shown_as_error(), session_scope() as session:
         _show(
-            registry_checks.record_check(
+            checks.record_check(
                 session, actor=actor, class_id=class_id, present=present, method=method, checked_on=day
             )
         )
@@ -54,7 +54,7 @@ def _record(class_id: int, present: list[PresentPerson], method: str, day) -> No
 
 def _by_ticking(class_id: int) -> None:
     with session_scope() as session:
-        people = registry_checks.class_registry(session, actor=actor, class_id=class_id)
+        people = checks.class_registry(session, actor=actor, class_id=class_id)
     frame = pd.DataFrame(
         {
             "姓名": [p.name for p in people],
@@ -86,7 +86,7 @@ def _by_ticking(class_id: int) -> None:
                 for n, (_, r) in enumerate(extra.fillna("").iterrows(), start=1)
             ]
             with shown_as_error():
-                present += registry_checks.attendance_rows(rows)
+                present += checks.attendance_rows(rows)
                 _record(class_id, present, "tick", day)
 
 
@@ -97,13 +97,13 @@ def _full_id(number: str | None) -> str | None:
 
 def _by_upload(class_id: int) -> None:
     st.download_button(
-        "下载点名册模板", data=registry_checks.attendance_template(), file_name="点名册模板.xlsx", mime=XLSX
+        "下载点名册模板", data=checks.attendance_template(), file_name="点名册模板.xlsx", mime=XLSX
     )
     upload = st.file_uploader("上传本班点名册 (xlsx:姓名、身份证号)", type=["xlsx"], key=f"upload_{class_id}")
     day = st.date_input("核查日期", value=today(), max_value=today(), key=f"upload_day_{class_id}")
     if upload is not None and st.button("核查并保存", key=f"upload_check_{class_id}", type="primary"):
         with shown_as_error():
-            _record(class_id, registry_checks.read_attendance(upload.getvalue()), "upload", day)
+            _record(class_id, checks.read_attendance(upload.getvalue()), "upload", day)
 
 
 if actor.can(Action.ATTENDANCE_RECORD):
@@ -126,13 +126,13 @@ middle.metric(
 )
 only_open = st.checkbox("只看未完成")
 shown = [p for p in progress if p.classes_done < p.classes] if only_open else progress
-show_table(registry_checks.progress_frame(shown), hide_index=True, width="stretch")
+show_table(checks.progress_frame(shown), hide_index=True, width="stretch")
 
 st.subheader(
     "本学期核查记录" + (f"(最近 {HISTORY_ROWS} 次,全部记录请导出)" if len(history) == HISTORY_ROWS else "")
 )
 if history:
-    show_table(registry_checks.history_frame(history), hide_index=True, width="stretch")
+    show_table(checks.history_frame(history), hide_index=True, width="stretch")
     with_findings = [h for h in history if h.findings]
     if with_findings:
         chosen = st.selectbox(
@@ -140,7 +140,7 @@ if history:
             with_findings,
             format_func=lambda h: f"{h.checked_on:%Y-%m-%d} {h.class_name}({len(h.findings)} 项)",
         )
-        show_table(registry_checks.findings_frame(chosen.findings), hide_index=True, width="stretch")
+        show_table(checks.findings_frame(chosen.findings), hide_index=True, width="stretch")
 else:
     st.info("本学期还没有核查记录")
 
@@ -150,5 +150,5 @@ if actor.can(Action.STUDENT_EXPORT):
         "导出核查进度和记录 (xlsx)",
         key="export_checks",
         file_name=f"人籍一致核查_{today():%Y%m%d}.xlsx",
-        build=lambda session: registry_checks.export_checks(session, actor=actor),
+        build=lambda session: checks.export_checks(session, actor=actor),
     )

@@ -6,8 +6,8 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
-from xueji.services import rollover
-from xueji.services.calendar import school_year_on
+from xueji.services.common.calendar import school_year_on
+from xueji.services.registry import rollover
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table

@@ -5,8 +5,8 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
-from xueji.services import rosters
-from xueji.services.access import sees_full_identifiers
+from xueji.services.common.access import sees_full_identifiers
+from xueji.services.registry import rosters
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button

@@ -6,7 +6,8 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
-from xueji.services import holidays, status_changes
+from xueji.services.registry import status_changes
+from xueji.services.system import holidays
 from xueji.ui.change_form import change_request_form, transfer_in_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor

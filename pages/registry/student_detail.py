@@ -7,7 +7,7 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.rules.registry_record import COLUMNS
-from xueji.services import student_record
+from xueji.services.registry import student_record
 from xueji.ui.change_form import change_request_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor

@@ -7,9 +7,9 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.vocab import GRADE_LABELS, Role, StudentStatus
-from xueji.services import students
-from xueji.services.access import sees_full_identifiers
-from xueji.services.students import FLAG_LABELS, StudentFilter
+from xueji.services.common.access import sees_full_identifiers
+from xueji.services.registry import students
+from xueji.services.registry.students import FLAG_LABELS, StudentFilter
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table

@@ -10,7 +10,7 @@ from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.registry_record import DISABILITY_TYPES
 from xueji.rules.sweeps import ChildFacts, FoundStatus, HouseholdFacts, reconciled_text
-from xueji.services import sweeps
+from xueji.services.sweeps import fieldwork
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker, village_picker
@@ -38,7 +38,7 @@ if saved:
     st.success(saved)
 
 with session_scope() as session:
-    schools = {sid: name for sid, name, _ in sweeps.county_schools(session, sweep.township_id)}
+    schools = {sid: name for sid, name, _ in fieldwork.county_schools(session, sweep.township_id)}
 n = st.session_state.setdefault("entry_form_n", 0)  # a fresh form after each save; kept as typed on an error
 kids = st.selectbox("本户6–15周岁孩子人数", range(MAX_CHILDREN + 1), index=1, key=f"entry_kids_{n}")
 with st.form(f"household_{n}"):
@@ -102,7 +102,7 @@ with st.form(f"household_{n}"):
             visited_on=visited,
         )
         with shown_as_error(), session_scope() as session:
-            sweeps.record_household(
+            fieldwork.record_household(
                 session,
                 actor=actor,
                 sweep_village_id=village.sweep_village_id,
@@ -116,7 +116,7 @@ with st.form(f"household_{n}"):
             st.rerun()
 
 with session_scope() as session:
-    households = sweeps.village_households(session, actor=actor, sweep_village_id=village.sweep_village_id)
+    households = fieldwork.village_households(session, actor=actor, sweep_village_id=village.sweep_village_id)
 st.subheader(f"本村已登记 {len(households)} 户")
 for h in households[:30]:
     st.markdown(
@@ -129,7 +129,7 @@ with st.form("submit_village"):
     st.markdown("本村走访完毕后提交,提交后乡镇审核;系统随即与学籍三比对,未在校的孩子自动建立疑似辍学个案。")
     if confirmed_submit("提交本村排查结果", confirm="本村已逐户走访完毕,确认提交"):
         with shown_as_error(), session_scope() as session:
-            counts = sweeps.submit_village(session, actor=actor, sweep_village_id=village.sweep_village_id)
+            counts = fieldwork.submit_village(session, actor=actor, sweep_village_id=village.sweep_village_id)
             st.session_state["entry_saved"] = (
                 f"已提交{village.name}排查结果。三比对:{reconciled_text(counts)}"
             )

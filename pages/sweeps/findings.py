@@ -6,7 +6,7 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.rules.sweeps import Finding
-from xueji.services import reconciliation
+from xueji.services.sweeps import reconciliation
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker
 from xueji.ui.tables import show_table

@@ -5,7 +5,7 @@ import streamlit as st
 
 from xueji.auth import Action
 from xueji.db import session_scope
-from xueji.services import sweep_import
+from xueji.services.sweeps import sheet_import
 from xueji.ui.errors import shown_as_error
 from xueji.ui.imports import checked_upload, forget_upload, problem_rows
 from xueji.ui.session import require_actor
@@ -30,7 +30,7 @@ vid = village.sweep_village_id
 
 if st.button("生成本村排查登记表(含完整身份证号,导出记入审计日志)", key="sheet_build"):
     with shown_as_error(), session_scope() as session:
-        st.session_state["sweep_sheet_file"] = sweep_import.village_sheet(
+        st.session_state["sweep_sheet_file"] = sheet_import.village_sheet(
             session, actor=actor, sweep_village_id=vid
         )
 if "sweep_sheet_file" in st.session_state:
@@ -40,7 +40,7 @@ if "sweep_sheet_file" in st.session_state:
 checked = checked_upload(
     "选择填好的排查登记表",
     key="sweep",
-    check=lambda session, data: sweep_import.check_sweep(
+    check=lambda session, data: sheet_import.check_sweep(
         session, actor=actor, sweep_village_id=vid, data=data
     ),
     context=vid,
@@ -56,14 +56,14 @@ cols[2].metric("有错误的行", len(sheet.bad_rows))
 cols[3].metric("未走访(跳过)的行", len(sheet.skipped))
 if sheet.problems:
     problem_rows(
-        sweep_import.problems_frame(sheet),
-        sweep_import.error_workbook(sheet),
+        sheet_import.problems_frame(sheet),
+        sheet_import.error_workbook(sheet),
         file_name=f"排查导入错误_{file_name}",
         key="sweep",
     )
 if sheet.good:
     with st.expander(f"预览可导入的 {len(sheet.good)} 户"):
-        show_table(sweep_import.preview_frame(sheet), hide_index=True, width="stretch")
+        show_table(sheet_import.preview_frame(sheet), hide_index=True, width="stretch")
 if st.button(
     f"确认导入 {len(sheet.good)} 户",
     type="primary",
@@ -71,7 +71,7 @@ if st.button(
     key="sweep_commit",
 ):
     with shown_as_error(), session_scope() as session, st.spinner("正在写入…"):
-        counts = sweep_import.commit_sweep(
+        counts = sheet_import.commit_sweep(
             session, actor=actor, sweep_village_id=vid, data=data, file_name=file_name
         )
         forget_upload("sweep")

@@ -9,9 +9,9 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import session_scope
-from xueji.services import sweeps
-from xueji.services.calendar import term_on
-from xueji.services.sweeps import VillagePlan
+from xueji.services.common.calendar import term_on
+from xueji.services.sweeps import fieldwork
+from xueji.services.sweeps.fieldwork import VillagePlan
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker, village_picker
@@ -34,7 +34,7 @@ if term is not None:
         )
         if st.form_submit_button("制定排查计划(本乡镇每个村一份)", type="primary"):
             with shown_as_error(), session_scope() as session:
-                sweeps.plan_sweep(session, actor=actor, term=term, due_date=due)
+                fieldwork.plan_sweep(session, actor=actor, term=term, due_date=due)
                 st.success("已制定排查计划,请为每个村安排排查组和联系人。")
 
 sweep = sweep_picker(actor, key="plan_sweep_pick")
@@ -44,10 +44,10 @@ village = village_picker(actor, sweep, key="plan_village")
 if village is None:
     st.stop()
 with session_scope() as session:
-    teachers = dict(sweeps.team_choices(session, sweep.township_id))
-    officials = dict(sweeps.contact_choices(session, sweep.township_id))
-    current_team = sweeps.team_of(session, village.sweep_village_id)
-    contact = sweeps.contact_of(session, village.sweep_village_id)
+    teachers = dict(fieldwork.team_choices(session, sweep.township_id))
+    officials = dict(fieldwork.contact_choices(session, sweep.township_id))
+    current_team = fieldwork.team_of(session, village.sweep_village_id)
+    contact = fieldwork.contact_of(session, village.sweep_village_id)
 
 st.markdown(f"**{village.name}** · {village.status.label} · 排查组:{'、'.join(village.team) or '未安排'}")
 with st.form(f"village_plan_{village.sweep_village_id}"):
@@ -83,7 +83,7 @@ with st.form(f"village_plan_{village.sweep_village_id}"):
             contact_phone=phone if kind != "乡镇干部账号" else "",
         )
         with shown_as_error(), session_scope() as session:
-            sweeps.set_village_plan(
+            fieldwork.set_village_plan(
                 session, actor=actor, sweep_village_id=village.sweep_village_id, plan=plan
             )
             st.success("已保存。")

@@ -7,7 +7,7 @@ from xueji import charts
 from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.rules.sweeps import Finding, VillageStatus
-from xueji.services import sweep_progress
+from xueji.services.sweeps import progress
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker
 from xueji.ui.tables import show_table
@@ -23,9 +23,9 @@ sweep = sweep_picker(actor, key="progress_sweep")
 if sweep is None:
     st.stop()
 with session_scope() as session:
-    villages = sweep_progress.village_coverage(session, actor=actor, sweep_id=sweep.id)
-    members = sweep_progress.member_coverage(session, actor=actor, sweep_id=sweep.id)
-frame = sweep_progress.coverage_frame(villages)
+    villages = progress.village_coverage(session, actor=actor, sweep_id=sweep.id)
+    members = progress.member_coverage(session, actor=actor, sweep_id=sweep.id)
+frame = progress.coverage_frame(villages)
 st.caption(f"年龄按 {sweep.reference_date:%Y-%m-%d} 计算;各村须在 {sweep.due_date:%Y-%m-%d} 前提交。")
 
 done = sum(v.status in (VillageStatus.SUBMITTED, VillageStatus.REVIEWED) for v in villages)
@@ -49,12 +49,12 @@ st.subheader("各村排查情况")
 show_table(frame, hide_index=True, width="stretch")
 st.subheader("排查人员登记情况")
 if members:
-    show_table(sweep_progress.member_frame(members), hide_index=True, width="stretch")
+    show_table(progress.member_frame(members), hide_index=True, width="stretch")
 else:
     st.caption("还没有人登记。")
 export_button(
     "导出排查汇总表 (xlsx)",
     key="export_sweep_summary",
     file_name=f"排查汇总表_{sweep.township}_{sweep.term}.xlsx",
-    build=lambda session: sweep_progress.export_summary(session, actor=actor, sweep_id=sweep.id),
+    build=lambda session: progress.export_summary(session, actor=actor, sweep_id=sweep.id),
 )

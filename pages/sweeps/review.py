@@ -6,7 +6,7 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.rules.sweeps import Finding, FoundStatus, VillageStatus, reconciled_text
-from xueji.services import reconciliation, sweeps
+from xueji.services.sweeps import fieldwork, reconciliation
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker, village_picker
@@ -48,14 +48,14 @@ with session_scope() as session:
     lines = reconciliation.findings(
         session, actor=actor, sweep_id=sweep.id, sweep_village_id=village.sweep_village_id
     )
-    households = sweeps.village_households(session, actor=actor, sweep_village_id=village.sweep_village_id)
+    households = fieldwork.village_households(session, actor=actor, sweep_village_id=village.sweep_village_id)
 st.subheader("三比对名单")
 if lines:
     show_table(reconciliation.findings_frame(lines), hide_index=True, width="stretch")
 else:
     st.caption("没有需要处理的孩子(或尚未比对)。")
 with st.expander(f"已登记的 {len(households)} 户"):
-    show_table(sweeps.households_frame(households), hide_index=True, width="stretch")
+    show_table(fieldwork.households_frame(households), hide_index=True, width="stretch")
 
 if st.button("重新比对(学籍有变化后)", key="review_reconcile"):
     with shown_as_error(), session_scope() as session:
@@ -71,7 +71,7 @@ if village.status is VillageStatus.SUBMITTED:
         st.markdown("**审核通过**")
         if confirmed_submit("审核通过", confirm="已核对本村覆盖情况和名单", primary=True):
             with shown_as_error(), session_scope() as session:
-                sweeps.review_village(
+                fieldwork.review_village(
                     session, actor=actor, sweep_village_id=village.sweep_village_id, approve=True
                 )
                 st.session_state["review_done"] = f"{village.name}排查已审核通过。"
@@ -83,7 +83,7 @@ if village.status is VillageStatus.SUBMITTED:
         )
         if st.form_submit_button("退回"):
             with shown_as_error(), session_scope() as session:
-                sweeps.review_village(
+                fieldwork.review_village(
                     session,
                     actor=actor,
                     sweep_village_id=village.sweep_village_id,

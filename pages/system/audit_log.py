@@ -7,7 +7,7 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
-from xueji.services import audit_log
+from xueji.services.system import audit_log
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button, pager

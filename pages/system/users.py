@@ -6,7 +6,7 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services import accounts
+from xueji.services.system import accounts
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table

@@ -134,7 +134,7 @@ def test_twelve_hours_end_even_an_active_session(demo_sqlite):
 
 def test_a_new_account_is_sent_to_change_its_password_first(demo_sqlite):
     from xueji.db import session_scope
-    from xueji.services import accounts
+    from xueji.services.system import accounts
 
     with session_scope(demo_sqlite) as session:
         admin = accounts.actor_by_username(session, "demo_admin")
@@ -169,7 +169,7 @@ def test_an_uninitialised_database_gets_a_chinese_message_not_a_traceback(tmp_pa
 
 def test_a_database_that_is_not_a_demo_shows_no_demo_passwords(tmp_path, monkeypatch):
     from xueji.db import make_engine, migrate, session_scope
-    from xueji.services import accounts
+    from xueji.services.system import accounts
 
     url = f"sqlite:///{tmp_path / 'real.db'}"
     monkeypatch.setenv("XUEJI_DATABASE_URL", url)

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.app.conftest import sign_in
-from xueji.services.ledgers import Ledger
+from xueji.services.cases.ledgers import Ledger
 
 
 def _visits(engine) -> int:

@@ -10,8 +10,8 @@ from xueji.auth import hash_password
 from xueji.db import session_scope
 from xueji.demo.build import DEMO_PASSWORD
 from xueji.models import AppUser, County
-from xueji.services import dashboard, retention
-from xueji.services.accounts import actor_of
+from xueji.services.dashboards import figures, retention
+from xueji.services.system.accounts import actor_of
 
 ROLES = ["demo_county", "demo_township", "demo_registrar", "demo_coordinator"]
 
@@ -43,7 +43,7 @@ def test_the_overview_opens_on_what_the_role_must_act_on(demo_sqlite, username):
         section.set_value("需要处理").run()
         assert not at.exception
     with session_scope(demo_sqlite) as session:
-        behind = dashboard.villages_behind(session, actor=_actor(demo_sqlite, username))
+        behind = figures.villages_behind(session, actor=_actor(demo_sqlite, username))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["排查逾期的村"] == str(int((behind["是否逾期"] == "已逾期").sum()))
     if username == "demo_coordinator":
@@ -57,9 +57,9 @@ def test_each_overview_figure_is_the_services_table(demo_sqlite):
     actor = _actor(demo_sqlite, "demo_county")
     with session_scope(demo_sqlite) as session:
         expected = {
-            "cases": dashboard.open_cases_by_township(session, actor=actor),
-            "sweep": dashboard.sweep_by_township(session, actor=actor),
-            "visits": dashboard.visits_by_month(session, actor=actor, school_year=2026),
+            "cases": figures.open_cases_by_township(session, actor=actor),
+            "sweep": figures.sweep_by_township(session, actor=actor),
+            "visits": figures.visits_by_month(session, actor=actor, school_year=2026),
         }
     for (name, frame), section in zip(expected.items(), ["控辍保学", "拉网式排查", "家访"], strict=True):
         at.segmented_control(key="overview_section").set_value(section).run()

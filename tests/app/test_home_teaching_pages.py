@@ -11,15 +11,15 @@ from tests.app.conftest import sign_in
 from xueji.db import session_scope
 from xueji.models import AppUser
 from xueji.rules.home_teaching import ComplianceState
-from xueji.services import home_board, home_teaching
-from xueji.services.accounts import actor_of
+from xueji.services.home_teaching import board, records
+from xueji.services.system.accounts import actor_of
 from xueji.ui.home_teaching import light_label
 
 
-def _rows(engine, username: str) -> list[home_board.BoardRow]:
+def _rows(engine, username: str) -> list[board.BoardRow]:
     with session_scope(engine) as session:
         actor = actor_of(session.scalars(select(AppUser).where(AppUser.username == username)).one())
-        return home_board.board(session, actor=actor, term=home_teaching.current_term(session))
+        return board.board(session, actor=actor, term=records.current_term(session))
 
 
 def _page(username: str, path: str):
@@ -117,7 +117,7 @@ def test_the_childs_file_shows_the_plan_and_the_log_and_takes_an_assessment(demo
 def test_a_teacher_sees_the_children_due_this_month_at_the_top_of_their_home_page(demo_sqlite):
     with session_scope(demo_sqlite) as session:
         actor = actor_of(session.scalars(select(AppUser).where(AppUser.username == "demo_teacher")).one())
-        due = home_board.due_for_teacher(session, actor=actor, term=home_teaching.current_term(session))
+        due = board.due_for_teacher(session, actor=actor, term=records.current_term(session))
     at = _page("demo_teacher", "pages/cases/visits.py")
     assert due and at.subheader[0].value == "本月应送教上门"
     assert [m.value.split("**")[1] for m in at.markdown[: len(due)]] == [r.name for r in due]

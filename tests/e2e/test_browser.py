@@ -12,8 +12,8 @@ from tests.e2e.servers import ARTIFACTS, chromium, demo_database, sign_in, strea
 from xueji.db import session_scope
 from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.models import AppUser
-from xueji.services import home_board, home_teaching
-from xueji.services.accounts import actor_of
+from xueji.services.home_teaching import board, records
+from xueji.services.system.accounts import actor_of
 
 pytestmark = pytest.mark.e2e
 
@@ -205,7 +205,7 @@ def test_a_coordinator_logs_a_visit_that_turns_a_child_from_red_to_green(app_url
     url, engine = app_url
     with session_scope(engine) as session:
         actor = actor_of(session.scalars(select(AppUser).where(AppUser.username == "demo_coordinator")).one())
-        first = home_board.board(session, actor=actor, term=home_teaching.current_term(session))[0]
+        first = board.board(session, actor=actor, term=records.current_term(session))[0]
     assert first.compliance.state.light == "red" and len(first.compliance.missed) == 1  # worst first
     year, month = first.compliance.missed[0]
     page = sign_in(browser, url, "demo_coordinator")
@@ -222,9 +222,7 @@ def test_a_coordinator_logs_a_visit_that_turns_a_child_from_red_to_green(app_url
     _shot(page, "coordinator_home_visit_green.png")
     page.close()
     with session_scope(engine) as session:
-        after = home_board.board(
-            session, actor=actor, term=home_teaching.current_term(session), child_id=first.child_id
-        )
+        after = board.board(session, actor=actor, term=records.current_term(session), child_id=first.child_id)
         content = session.execute(
             text("SELECT content FROM home_teaching_visit WHERE plan_id = :p AND visit_date = :d"),
             {"p": first.plan_id, "d": date(year, month, 12)},

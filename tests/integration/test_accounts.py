@@ -11,7 +11,7 @@ from xueji.db import session_scope
 from xueji.demo.build import DEMO_PASSWORD
 from xueji.models import AppUser, AuditLog
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services import accounts
+from xueji.services.system import accounts
 
 
 def _entries(session, **where):
@@ -132,7 +132,7 @@ def test_the_first_admin_gets_a_one_time_password_and_no_default(engine):
 
 
 def test_the_admin_can_move_an_account_to_another_scope_and_it_takes_effect(demo_engine, actors):
-    from xueji.services import students
+    from xueji.services.registry import students
 
     with session_scope(demo_engine) as session:
         official_id = accounts.user_id_of(session, "demo_township")

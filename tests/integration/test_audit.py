@@ -7,7 +7,8 @@ from xueji.audit import verify_chain
 from xueji.cli import main as xueji_main
 from xueji.db import session_scope
 from xueji.models import AuditLog, SchoolClass
-from xueji.services import accounts, assignments, students
+from xueji.services.registry import assignments, students
+from xueji.services.system import accounts
 
 
 def _count(session):

@@ -15,8 +15,8 @@ from xueji import backup
 from xueji.cli import main as xueji_main
 from xueji.db import make_engine, session_scope
 from xueji.models import AuditLog, HomeVisit
-from xueji.services import visits
-from xueji.services.accounts import actor_of
+from xueji.services.cases import visits
+from xueji.services.system.accounts import actor_of
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 

@@ -18,11 +18,12 @@ from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.models import AppUser, AuditLog, Case, Child, School, Student
 from xueji.rules.cases import CaseCategory, CaseStatus, CloseReason, Closing, RiskLevel
 from xueji.rules.status_changes import ChangeKind
-from xueji.services import case_opening, cases, ledgers, registry_import
-from xueji.services.ledgers import Ledger, LedgerFilter, Standing
-from xueji.services.status_changes import ChangeRequest, decide_change, submit_change
-from xueji.services.student_record import correct_student
-from xueji.services.term_reports import lost_students
+from xueji.services.cases import handling, ledgers, opening
+from xueji.services.cases.ledgers import Ledger, LedgerFilter, Standing
+from xueji.services.registry import file_import
+from xueji.services.registry.status_changes import ChangeRequest, decide_change, submit_change
+from xueji.services.registry.student_record import correct_student
+from xueji.services.registry.term_reports import lost_students
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 FLAGS = {
@@ -57,7 +58,7 @@ def a_student(engine, **where) -> int:
 
 def by_hand(session, actor, category: CaseCategory, reason: str, **target) -> Case:
     """Open a high-risk case by hand for a student (student_id=), a followed child (child_id=) or a new one."""
-    return cases.open_case(
+    return handling.open_case(
         session, actor=actor, category=category, risk=RiskLevel.HIGH, risk_reason=reason, **target
     )
 
@@ -98,7 +99,7 @@ def test_an_import_opens_the_flagged_cases_once(demo_engine, actors):
     registrar = actors["demo_registrar"]
     for _ in range(2):  # the second import updates nothing and opens nothing
         with session_scope(demo_engine) as session:
-            registry_import.import_file(session, actor=registrar, data=data, school_code=DEMO_SCHOOL)
+            file_import.import_file(session, actor=registrar, data=data, school_code=DEMO_SCHOOL)
     with session_scope(demo_engine) as session:
         ids = session.scalars(
             select(Student.id).where(col(Student.id_number).in_([r["id_number"] for r in rows]))
@@ -142,7 +143,7 @@ def test_lost_students_become_suspected_dropouts_once(demo_engine, actors):
     assert lost
     for expected in (len(lost), 0):
         with session_scope(demo_engine) as session:
-            assert case_opening.open_lost_cases(session, actor=registrar) == expected
+            assert opening.open_lost_cases(session, actor=registrar) == expected
     assert all("suspected_dropout" in open_cases(demo_engine, sid) for sid in lost)
     with session_scope(demo_engine) as session:
         entry = session.scalars(
@@ -210,12 +211,12 @@ def test_a_case_is_never_opened_twice_by_hand(demo_engine, actors):
     student_id = a_student(demo_engine)
     kwargs = {"category": CaseCategory.STRUGGLING, "risk": RiskLevel.MEDIUM, "risk_reason": "多科不及格"}
     with session_scope(demo_engine) as session:
-        cases.open_case(session, actor=registrar, student_id=student_id, **kwargs)
+        handling.open_case(session, actor=registrar, student_id=student_id, **kwargs)
     with (
         session_scope(demo_engine) as session,
-        pytest.raises(cases.CaseError, match="已有在办的“学困生”个案"),
+        pytest.raises(handling.CaseError, match="已有在办的“学困生”个案"),
     ):
-        cases.open_case(session, actor=registrar, student_id=student_id, **kwargs)
+        handling.open_case(session, actor=registrar, student_id=student_id, **kwargs)
 
 
 def test_closing_takes_the_case_off_the_open_ledger_and_reopening_puts_it_back(demo_engine, actors):
@@ -234,8 +235,8 @@ def test_closing_takes_the_case_off_the_open_ledger_and_reopening_puts_it_back(d
             )
         return case_id in {r.case_id for r in page.rows}
 
-    with session_scope(demo_engine) as session, pytest.raises(cases.CaseError, match="须写明接收学校"):
-        cases.close_case(
+    with session_scope(demo_engine) as session, pytest.raises(handling.CaseError, match="须写明接收学校"):
+        handling.close_case(
             session,
             actor=registrar,
             case_id=case_id,
@@ -243,7 +244,7 @@ def test_closing_takes_the_case_off_the_open_ledger_and_reopening_puts_it_back(d
         )
     assert on_ledger(Standing.OPEN)
     with session_scope(demo_engine) as session:
-        cases.close_case(
+        handling.close_case(
             session,
             actor=registrar,
             case_id=case_id,
@@ -254,16 +255,16 @@ def test_closing_takes_the_case_off_the_open_ledger_and_reopening_puts_it_back(d
         demo_engine
     ) as session:  # a new suspicion opens a new case; the old one cannot reopen now
         second = by_hand(session, registrar, CaseCategory.SUSPECTED_DROPOUT, "再次未到校", child_id=child_id)
-    with session_scope(demo_engine) as session, pytest.raises(cases.CaseError, match="已有一个在办的"):
-        cases.reopen_case(session, actor=registrar, case_id=case_id, reason="再次未到校")
+    with session_scope(demo_engine) as session, pytest.raises(handling.CaseError, match="已有一个在办的"):
+        handling.reopen_case(session, actor=registrar, case_id=case_id, reason="再次未到校")
     with session_scope(demo_engine) as session:
-        cases.close_case(
+        handling.close_case(
             session,
             actor=registrar,
             case_id=second.id,
             closing=Closing(CloseReason.DUPLICATE, "与原个案重复"),
         )
-        cases.reopen_case(session, actor=registrar, case_id=case_id, reason="再次未到校")
+        handling.reopen_case(session, actor=registrar, case_id=case_id, reason="再次未到校")
     assert on_ledger(Standing.OPEN)
     with session_scope(demo_engine) as session:
         actions = session.scalars(
@@ -276,7 +277,7 @@ def test_a_child_without_a_registry_record_is_followed_and_not_duplicated(demo_e
     township = actors["demo_township"]
     with session_scope(demo_engine) as session:
         school_id = session.scalar(select(School.id).where(School.code == DEMO_SCHOOL))
-        child = cases.ChildIn(
+        child = handling.ChildIn(
             name="王小明",
             township_id=township.scope_id,
             school_id=school_id,
@@ -289,12 +290,15 @@ def test_a_child_without_a_registry_record_is_followed_and_not_duplicated(demo_e
             session, township, CaseCategory.SUSPECTED_DROPOUT, "村干部反映未上初中", new_child=child
         )
         assert session.get(Child, case.child_id).student_id is None
-    with session_scope(demo_engine) as session, pytest.raises(cases.CaseError, match="已在个案中"):
+    with session_scope(demo_engine) as session, pytest.raises(handling.CaseError, match="已在个案中"):
         by_hand(session, township, CaseCategory.DROPOUT, "同一儿童", new_child=child)
-    too_old = cases.ChildIn(
+    too_old = handling.ChildIn(
         name="李大", township_id=township.scope_id, school_id=school_id, birth_date=date(2009, 1, 1)
     )
-    with session_scope(demo_engine) as session, pytest.raises(cases.CaseError, match="不是义务教育适龄儿童"):
+    with (
+        session_scope(demo_engine) as session,
+        pytest.raises(handling.CaseError, match="不是义务教育适龄儿童"),
+    ):
         by_hand(session, township, CaseCategory.SUSPECTED_DROPOUT, "超龄", new_child=too_old)
 
 
@@ -317,15 +321,15 @@ def test_the_two_lines_of_responsibility_are_checked_and_fill_the_gap(demo_engin
         teacher = session.scalar(select(AppUser.id).where(AppUser.username == "demo_teacher"))
         cadre = session.scalar(select(AppUser.id).where(AppUser.username == "demo_township"))
     for people, problem in (
-        (cases.Responsibility(other_teacher, cadre), "教育线包保人须是该儿童所在"),
-        (cases.Responsibility(teacher, None, "刘村干", ""), "政府线联系人电话"),
-        (cases.Responsibility(teacher), "请选择政府线包保干部账号"),
+        (handling.Responsibility(other_teacher, cadre), "教育线包保人须是该儿童所在"),
+        (handling.Responsibility(teacher, None, "刘村干", ""), "政府线联系人电话"),
+        (handling.Responsibility(teacher), "请选择政府线包保干部账号"),
     ):
-        with session_scope(demo_engine) as session, pytest.raises(cases.CaseError, match=problem):
-            cases.assign_responsibility(session, actor=registrar, case_id=case_id, people=people)
+        with session_scope(demo_engine) as session, pytest.raises(handling.CaseError, match=problem):
+            handling.assign_responsibility(session, actor=registrar, case_id=case_id, people=people)
     with session_scope(demo_engine) as session:
-        n = cases.assign_responsibility(
-            session, actor=township, case_id=case_id, people=cases.Responsibility(teacher, cadre)
+        n = handling.assign_responsibility(
+            session, actor=township, case_id=case_id, people=handling.Responsibility(teacher, cadre)
         )
         open_of_child = session.scalar(
             select(func.count()).select_from(Case).where(Case.child_id == child_id, Case.status != "closed")
@@ -380,7 +384,7 @@ def test_each_scope_sees_its_own_children_only(demo_engine, actors):
     assert mine and mine <= {r.case_id for r in teacher}
     assert all("*" in (r.id_number or "*") for r in township)  # masked for the township
     outside = next(r for r in every if r.township != "古港镇")
-    from xueji.services.case_detail import child_detail
+    from xueji.services.cases.detail import child_detail
 
     with session_scope(demo_engine) as session, pytest.raises(PermissionDenied):
         child_detail(session, actor=actors["demo_township"], child_id=outside.child_id)

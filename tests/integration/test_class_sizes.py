@@ -13,7 +13,7 @@ from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.models import AuditLog, School, SchoolClass, Student
 from xueji.rules.class_code import parse_class_code
-from xueji.services.class_sizes import export_class_sizes, grade_balance, oversized_classes
+from xueji.services.registry.class_sizes import export_class_sizes, grade_balance, oversized_classes
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 

@@ -15,7 +15,8 @@ from xueji.models import Case, Child, HomeVisit, Sweep, SweepVillage, Township, 
 from xueji.rules.cases import CaseCategory
 from xueji.rules.sweeps import VillageStatus
 from xueji.rules.visits import VisitKind
-from xueji.services import dashboard, visits
+from xueji.services.cases import visits
+from xueji.services.dashboards import figures
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 TODAY = date(2026, 11, 23)
@@ -25,7 +26,7 @@ TODAY = date(2026, 11, 23)
 def test_open_cases_by_township_and_category(demo_engine, actors, username):
     actor = actors[username]
     with session_scope(demo_engine) as session:
-        frame = dashboard.open_cases_by_township(session, actor=actor)
+        frame = figures.open_cases_by_township(session, actor=actor)
         rows = session.execute(
             select(Township.name, Case.category, Case.status, Township.code)
             .join(Child, Case.child_id == Child.id)
@@ -44,7 +45,7 @@ def test_open_cases_by_township_and_category(demo_engine, actors, username):
 
 def test_visits_by_month_this_school_year(demo_engine, actors):
     with session_scope(demo_engine) as session:
-        frame = dashboard.visits_by_month(session, actor=actors["demo_county"], school_year=2026)
+        frame = figures.visits_by_month(session, actor=actors["demo_county"], school_year=2026)
         days = session.execute(select(HomeVisit.visit_date, HomeVisit.kind)).all()
     by_hand = Counter(
         (f"{d.year}年{d.month}月", VisitKind(k).label) for d, k in days if date(2026, 9, 1) <= d <= TODAY
@@ -59,8 +60,8 @@ def test_visits_by_month_this_school_year(demo_engine, actors):
 def test_the_sweep_per_township_and_the_villages_behind(demo_engine, actors):
     county = actors["demo_county"]
     with session_scope(demo_engine) as session:
-        per_township = dashboard.sweep_by_township(session, actor=county)
-        behind = dashboard.villages_behind(session, actor=county)
+        per_township = figures.sweep_by_township(session, actor=county)
+        behind = figures.villages_behind(session, actor=county)
         rows = session.execute(
             select(Township.name, Village.name, SweepVillage.status, Sweep.due_date)
             .join(Sweep, SweepVillage.sweep_id == Sweep.id)
@@ -84,7 +85,7 @@ def test_the_sweep_per_township_and_the_villages_behind(demo_engine, actors):
 def test_overdue_visits_per_school_add_up_the_teachers(demo_engine, actors):
     township = actors["demo_township"]
     with session_scope(demo_engine) as session:
-        schools = dashboard.overdue_visits_by_school(session, actor=township)
+        schools = figures.overdue_visits_by_school(session, actor=township)
         teachers = visits.overdue_by_teacher(session, actor=township)
     by_hand: Counter[tuple[str, str]] = Counter()
     for t in teachers:

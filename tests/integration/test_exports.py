@@ -10,7 +10,7 @@ from xueji.auth import PermissionDenied
 from xueji.cli import main as xueji_main
 from xueji.db import session_scope
 from xueji.models import AuditLog
-from xueji.services import students
+from xueji.services.registry import students
 
 
 def _id_column(data: bytes) -> list[str]:

@@ -13,8 +13,8 @@ from xueji.db import session_scope
 from xueji.excel.tables import table_to_xlsx
 from xueji.models import AuditLog, CalendarDay
 from xueji.rules.working_days import add_working_days
-from xueji.services import holidays
-from xueji.services.status_changes import work_calendar
+from xueji.services.registry.status_changes import work_calendar
+from xueji.services.system import holidays
 
 
 def sheet(rows) -> bytes:

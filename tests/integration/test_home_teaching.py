@@ -42,17 +42,18 @@ from xueji.rules.home_teaching import (
     VisitHours,
     term_compliance,
 )
-from xueji.services import home_board, home_teaching, home_visit_import
-from xueji.services.access import child_condition
-from xueji.services.home_visit_import import COLUMNS
+from xueji.services.common.access import child_condition
+from xueji.services.home_teaching import board as home_board
+from xueji.services.home_teaching import records, visit_import
+from xueji.services.home_teaching.visit_import import COLUMNS
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 TODAY = date(2026, 11, 23)
 
 
-def term(engine) -> home_teaching.TermRef:
+def term(engine) -> records.TermRef:
     with session_scope(engine) as session:
-        return home_teaching.current_term(session)
+        return records.current_term(session)
 
 
 def board(engine, actor, **kw) -> list[home_board.BoardRow]:
@@ -68,7 +69,7 @@ def visit(day: date, hours: float = 2, **kw) -> HomeVisitFacts:
 
 def log(engine, actor, plan_id: int, facts: HomeVisitFacts):
     with session_scope(engine) as session:
-        return home_teaching.log_home_visit(session, actor=actor, plan_id=plan_id, facts=facts)
+        return records.log_home_visit(session, actor=actor, plan_id=plan_id, facts=facts)
 
 
 def behind_row(engine, actor) -> home_board.BoardRow:
@@ -137,9 +138,9 @@ def test_a_visit_under_two_class_hours_is_kept_but_not_counted_and_a_second_on_o
         row.compliance.counted,
         ComplianceState.BEHIND,
     )
-    with pytest.raises(home_teaching.HomeTeachingError, match="已有送教记录"):
+    with pytest.raises(records.HomeTeachingError, match="已有送教记录"):
         log(demo_engine, coordinator, row.plan_id, visit(date(year, month, 16)))
-    with pytest.raises(home_teaching.HomeTeachingError, match="课时"):
+    with pytest.raises(records.HomeTeachingError, match="课时"):
         log(demo_engine, coordinator, row.plan_id, visit(date(year, month, 17), hours=0))
 
 
@@ -175,15 +176,15 @@ def test_a_plan_takes_only_teachers_of_the_childs_school_and_is_copied_forward_o
     coordinator = actors["demo_coordinator"]
     child = board(demo_engine, coordinator)[0]  # its plan this term is copied into the next term
     with session_scope(demo_engine) as session:
-        ref = home_teaching.terms_after(session, term(demo_engine))[0]
+        ref = records.terms_after(session, term(demo_engine))[0]
         stranger = session.scalar(
             select(AppUser.id).where(AppUser.role == "teacher", AppUser.school_id != child.school_id)
         )
     facts = PlanFacts(ref.dates.start, {GoalArea.MOTOR: "扶物站立"}, "", (stranger,))
     with pytest.raises(PermissionDenied), session_scope(demo_engine) as session:
-        home_teaching.save_plan(session, actor=coordinator, child_id=child.child_id, term=ref.id, facts=facts)
+        records.save_plan(session, actor=coordinator, child_id=child.child_id, term=ref.id, facts=facts)
     with session_scope(demo_engine) as session:
-        plan = home_teaching.copy_forward(session, actor=coordinator, child_id=child.child_id, term=ref.id)
+        plan = records.copy_forward(session, actor=coordinator, child_id=child.child_id, term=ref.id)
         assert (plan.copied_from_id, plan.goals, plan.started_on) == (
             child.plan_id,
             session.get(HomePlan, child.plan_id).goals,
@@ -193,13 +194,13 @@ def test_a_plan_takes_only_teachers_of_the_childs_school_and_is_copied_forward_o
             session.scalars(select(HomePlanTeacher.user_id).where(HomePlanTeacher.plan_id == plan.id))
         )
         assert teachers and teachers <= {
-            t for t, _ in home_teaching.teachers_for(session, actor=coordinator, child_id=child.child_id)
+            t for t, _ in records.teachers_for(session, actor=coordinator, child_id=child.child_id)
         }
     with (
-        pytest.raises(home_teaching.HomeTeachingError, match="本学期已有"),
+        pytest.raises(records.HomeTeachingError, match="本学期已有"),
         session_scope(demo_engine) as session,
     ):
-        home_teaching.copy_forward(session, actor=coordinator, child_id=child.child_id, term=ref.id)
+        records.copy_forward(session, actor=coordinator, child_id=child.child_id, term=ref.id)
 
 
 def test_an_assessment_concluding_home_teaching_opens_the_case_once(demo_engine, actors):
@@ -219,19 +220,19 @@ def test_an_assessment_concluding_home_teaching_opens_the_case_once(demo_engine,
     )
     for _ in range(2):
         with session_scope(demo_engine) as session:
-            home_teaching.record_assessment(session, actor=coordinator, child_id=child_id, facts=facts)
+            records.record_assessment(session, actor=coordinator, child_id=child_id, facts=facts)
     with session_scope(demo_engine) as session:
         cases = session.scalars(
             select(Case).where(Case.child_id == child_id, Case.category == CaseCategory.HOME_TEACHING.value)
         ).all()
         assert len(cases) == 1 and cases[0].disability_type == "肢体"
-        assert len(home_teaching.assessments(session, actor=coordinator, child_id=child_id)) == 2
+        assert len(records.assessments(session, actor=coordinator, child_id=child_id)) == 2
     bad = AssessmentFacts(date(2026, 12, 2), "", "不明", Degree.SEVERE, "", Conclusion.DEFERRED)
-    with pytest.raises(home_teaching.HomeTeachingError) as refused, session_scope(demo_engine) as session:
-        home_teaching.record_assessment(session, actor=coordinator, child_id=child_id, facts=bad)
+    with pytest.raises(records.HomeTeachingError) as refused, session_scope(demo_engine) as session:
+        records.record_assessment(session, actor=coordinator, child_id=child_id, facts=bad)
     assert {f for f, _ in refused.value.problems} == {"评估日期", "评估人员", "残疾类型", "接受教育能力"}
     with pytest.raises(PermissionDenied), session_scope(demo_engine) as session:
-        home_teaching.record_assessment(session, actor=actors["demo_teacher"], child_id=child_id, facts=facts)
+        records.record_assessment(session, actor=actors["demo_teacher"], child_id=child_id, facts=facts)
 
 
 def test_a_teacher_is_reminded_until_this_months_visit_is_logged(demo_engine, actors):
@@ -318,16 +319,16 @@ def test_an_import_with_one_bad_row_writes_nothing_and_a_good_one_is_never_impor
     ]
     before = _visits(demo_engine, plan_id)
     with session_scope(demo_engine) as session:
-        sheet = home_visit_import.check_home_visits(session, actor=teacher, data=_sheet(rows))
+        sheet = visit_import.check_home_visits(session, actor=teacher, data=_sheet(rows))
     assert {(p.row, p.column, p.value) for p in sheet.problems} == {(3, "姓名", "某某"), (3, "课时", "两节")}
-    with pytest.raises(home_visit_import.HomeVisitImportBlocked), session_scope(demo_engine) as session:
-        home_visit_import.commit_home_visits(session, actor=teacher, data=_sheet(rows))
+    with pytest.raises(visit_import.HomeVisitImportBlocked), session_scope(demo_engine) as session:
+        visit_import.commit_home_visits(session, actor=teacher, data=_sheet(rows))
     assert _visits(demo_engine, plan_id) == before
     with session_scope(demo_engine) as session:
-        assert home_visit_import.commit_home_visits(session, actor=teacher, data=_sheet(rows[:1])) == 1
+        assert visit_import.commit_home_visits(session, actor=teacher, data=_sheet(rows[:1])) == 1
     assert _visits(demo_engine, plan_id) == before + 1
     with session_scope(demo_engine) as session:
-        again = home_visit_import.check_home_visits(session, actor=teacher, data=_sheet(rows[:1]))
+        again = visit_import.check_home_visits(session, actor=teacher, data=_sheet(rows[:1]))
     assert [p.reason for p in again.problems] == ["2026-11-03 已有送教记录(同一天只记一次)"]
 
 

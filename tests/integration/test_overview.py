@@ -3,7 +3,7 @@
 from sqlalchemy import text
 
 from xueji.db import session_scope
-from xueji.services import overview
+from xueji.services.overview import counts
 
 
 def _scalar(session, sql, **params):
@@ -13,7 +13,7 @@ def _scalar(session, sql, **params):
 def test_totals_match_the_tables(demo_engine, actors):
     county = actors["demo_county"]
     with session_scope(demo_engine) as session:
-        totals = overview.county_totals(session, actor=county)
+        totals = counts.county_totals(session, actor=county)
         assert totals.enrolled == _scalar(session, "SELECT count(*) FROM student WHERE status = 'enrolled'")
         assert totals.left_behind == _scalar(
             session, "SELECT count(*) FROM student WHERE status = 'enrolled' AND left_behind"
@@ -28,9 +28,9 @@ def test_totals_match_the_tables(demo_engine, actors):
 def test_rows_by_township_and_school_add_up(demo_engine, actors):
     county = actors["demo_county"]
     with session_scope(demo_engine) as session:
-        totals = overview.county_totals(session, actor=county)
-        townships = overview.by_township(session, actor=county)
-        schools = overview.by_school(session, actor=county)
+        totals = counts.county_totals(session, actor=county)
+        townships = counts.by_township(session, actor=county)
+        schools = counts.by_school(session, actor=county)
         for row in townships:
             assert row.enrolled == _scalar(
                 session,
@@ -46,7 +46,7 @@ def test_rows_by_township_and_school_add_up(demo_engine, actors):
 def test_grades_follow_the_class_codes(demo_engine, actors):
     county = actors["demo_county"]
     with session_scope(demo_engine) as session:
-        grades = overview.by_grade(session, actor=county, school_year_start=2026)
+        grades = counts.by_grade(session, actor=county, school_year_start=2026)
         # 2026 entrants are grade 1 (primary, digit 1) and grade 7 (junior, digit 2)
         first = _scalar(
             session,
@@ -58,14 +58,14 @@ def test_grades_follow_the_class_codes(demo_engine, actors):
             "SELECT count(*) FROM student s JOIN school_class k ON k.id = s.class_id "
             "WHERE k.code LIKE '20262%' AND s.status = 'enrolled'",
         )
-        total = overview.county_totals(session, actor=county).enrolled
+        total = counts.county_totals(session, actor=county).enrolled
     assert [g.grade for g in grades] == list(range(1, 10))
     assert [g.label for g in grades][:2] == ["一年级", "二年级"]
     by = {g.grade: g.enrolled for g in grades}
     assert by[1] == first and by[7] == seventh
     assert sum(by.values()) == total
     # a year later the same classes are one grade up
-    assert overview.by_grade(session, actor=county, school_year_start=2027)[0].grade == 2
+    assert counts.by_grade(session, actor=county, school_year_start=2027)[0].grade == 2
 
 
 def test_the_sql_grade_agrees_with_the_python_rule_for_every_class(demo_engine):
@@ -84,9 +84,9 @@ def test_the_sql_grade_agrees_with_the_python_rule_for_every_class(demo_engine):
 def test_a_township_official_sees_only_their_township(demo_engine, actors):
     official = actors["demo_township"]
     with session_scope(demo_engine) as session:
-        townships = overview.by_township(session, actor=official)
-        schools = overview.by_school(session, actor=official)
-        totals = overview.county_totals(session, actor=official)
+        townships = counts.by_township(session, actor=official)
+        schools = counts.by_school(session, actor=official)
+        totals = counts.county_totals(session, actor=official)
         expected = _scalar(
             session,
             "SELECT count(*) FROM student s JOIN school c ON c.id = s.school_id "
@@ -102,7 +102,7 @@ def test_a_township_official_sees_only_their_township(demo_engine, actors):
 def test_a_registrar_sees_only_their_school(demo_engine, actors):
     registrar = actors["demo_registrar"]
     with session_scope(demo_engine) as session:
-        schools = overview.by_school(session, actor=registrar)
-        grades = overview.by_grade(session, actor=registrar, school_year_start=2026)
+        schools = counts.by_school(session, actor=registrar)
+        grades = counts.by_grade(session, actor=registrar, school_year_start=2026)
     assert [s.code for s in schools] == ["2143016965"]
     assert [g.grade for g in grades] == [1, 2, 3, 4, 5, 6]  # a primary school has no junior grades

@@ -9,7 +9,9 @@ from xueji.auth import PERMISSIONS, Action, PermissionDenied
 from xueji.db import session_scope
 from xueji.models import AuditLog, County, School, SchoolClass, Student, Township
 from xueji.rules.vocab import Role
-from xueji.services import accounts, assignments, audit_log, overview, registry_import, rosters, students
+from xueji.services.overview import counts
+from xueji.services.registry import assignments, file_import, rosters, students
+from xueji.services.system import accounts, audit_log
 
 DEMO_ROLES = [
     "demo_admin",
@@ -74,7 +76,7 @@ def _student_call(action, session, actor, student_id, actors):
 
 STUDENT_ACTIONS = [Action.STUDENT_READ, Action.STUDENT_REVEAL, Action.ASSIGNMENT_MANAGE]
 GLOBAL_ACTIONS = {
-    Action.OVERVIEW_READ: lambda s, a: overview.county_totals(s, actor=a),
+    Action.OVERVIEW_READ: lambda s, a: counts.county_totals(s, actor=a),
     Action.STUDENT_EXPORT: lambda s, a: students.export_roster(s, actor=a),
     Action.USER_MANAGE: lambda s, a: accounts.list_users(s, actor=a),
     Action.AUDIT_READ: lambda s, a: audit_log.list_entries(s, actor=a, filter=audit_log.AuditFilter()),
@@ -187,9 +189,7 @@ SCHOOLS_IN_SCOPE = {
     "demo_teacher": {"own"},
 }
 SCHOOL_ACTIONS = {
-    Action.STUDENT_IMPORT: lambda s, a, code: registry_import.schools_for_import(
-        s, actor=a, school_code=code
-    ),
+    Action.STUDENT_IMPORT: lambda s, a, code: file_import.schools_for_import(s, actor=a, school_code=code),
     Action.STUDENT_EXPORT: lambda s, a, code: rosters.export_roster(
         s, actor=a, school_code=code, kind=rosters.RosterKind.ENROLLED
     ),

@@ -21,8 +21,8 @@ from xueji.config import get_settings
 from xueji.db import get_engine, make_engine, migrate, session_scope
 from xueji.demo import load_demo
 from xueji.models import HomeVisit, Student
-from xueji.services import visits
-from xueji.services.accounts import actor_of
+from xueji.services.cases import visits
+from xueji.services.system.accounts import actor_of
 from xueji.standby import ON_STANDBY, on_write, read_scope
 
 SCRIPT = str(ROOT / "scripts" / "pg-server.sh")

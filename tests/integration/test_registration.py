@@ -15,7 +15,7 @@ from xueji.db import session_scope
 from xueji.models import AuditLog, FamilyMember, School, SchoolClass, Student
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.registration import RegistrationState, record_gaps
-from xueji.services.registration import export_registration, incomplete_records, intake_progress
+from xueji.services.registry.registration import export_registration, incomplete_records, intake_progress
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 

@@ -17,7 +17,7 @@ from xueji.excel.tables import table_to_xlsx
 from xueji.models import AuditLog, RegistryCheck, School, SchoolClass
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.registry_check import FindingKind, PresentPerson
-from xueji.services.registry_checks import (
+from xueji.services.registry.checks import (
     RegistryCheckError,
     check_progress,
     class_registry,

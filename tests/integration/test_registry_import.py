@@ -20,7 +20,7 @@ from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.excel.registry_template import TemplateError, blank_template, error_workbook, read_registry
 from xueji.models import AuditLog, FamilyMember, School, SchoolClass, Student
 from xueji.rules.registry_record import COLUMNS
-from xueji.services.registry_import import (
+from xueji.services.registry.file_import import (
     ImportBlocked,
     check_file,
     commit_import,
@@ -314,7 +314,7 @@ def test_a_county_import_without_a_school_puts_each_row_in_its_own_school(demo_e
 
 
 def _system(engine: Engine) -> Actor:
-    from xueji.services.accounts import system_actor
+    from xueji.services.system.accounts import system_actor
 
     with Session(engine) as session:
         actor = system_actor(session)

@@ -17,8 +17,8 @@ from xueji.models import County, School, SchoolClass, SchoolYear, StatusChange, 
 from xueji.rules.retention import GradeFlow
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
-from xueji.services import dashboard
-from xueji.services.retention import RetentionScope, flows_frame, grade_flows
+from xueji.services.dashboards import figures as dashboard
+from xueji.services.dashboards.retention import RetentionScope, flows_frame, grade_flows
 
 pytestmark = pytest.mark.usefixtures("fixed_today")  # today is 2026-11-23, in school year 2026
 

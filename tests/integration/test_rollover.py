@@ -10,8 +10,8 @@ from xueji.cli import main as xueji_main
 from xueji.db import session_scope
 from xueji.models import AuditLog, SchoolClass, SchoolYear, Student, Term
 from xueji.rules.class_code import parse_class_code
-from xueji.services import rollover
-from xueji.services.rollover import RolloverError
+from xueji.services.registry import rollover
+from xueji.services.registry.rollover import RolloverError
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 

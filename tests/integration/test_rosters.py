@@ -12,7 +12,7 @@ from tests.factories import DEMO_SCHOOL
 from xueji.auth import PermissionDenied
 from xueji.db import session_scope
 from xueji.models import AuditLog, School, SchoolClass, Student
-from xueji.services.rosters import RosterKind, export_roster, roster_sheets
+from xueji.services.registry.rosters import RosterKind, export_roster, roster_sheets
 
 YEAR = 2026  # the school year of the demo's today
 pytestmark = pytest.mark.usefixtures("fixed_today")

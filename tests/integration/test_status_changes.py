@@ -16,7 +16,7 @@ from xueji.db import session_scope
 from xueji.models import AuditLog, School, SchoolClass, StatusChange, Student
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.status_changes import ChangeKind, Document
-from xueji.services.status_changes import (
+from xueji.services.registry.status_changes import (
     ChangeRequest,
     StatusChangeError,
     decide_change,
@@ -25,7 +25,7 @@ from xueji.services.status_changes import (
     overdue_by_school,
     submit_change,
 )
-from xueji.services.transfer_lookup import TransferLookupError, find_transfer_candidate
+from xueji.services.registry.transfer_lookup import TransferLookupError, find_transfer_candidate
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 NEIGHBOUR = "2143016967"  # 古港镇梅田小学

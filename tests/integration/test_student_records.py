@@ -18,11 +18,11 @@ from xueji.rules.class_code import parse_class_code
 from xueji.rules.pinyin import name_initials
 from xueji.rules.status_changes import ChangeKind, Document
 from xueji.rules.vocab import StudentStatus
-from xueji.services import student_record
-from xueji.services.registry_import import import_file
-from xueji.services.status_changes import ChangeRequest, decide_change, submit_change
-from xueji.services.student_record import StudentRecordError
-from xueji.services.students import StudentFilter, export_roster, list_students
+from xueji.services.registry import student_record
+from xueji.services.registry.file_import import import_file
+from xueji.services.registry.status_changes import ChangeRequest, decide_change, submit_change
+from xueji.services.registry.student_record import StudentRecordError
+from xueji.services.registry.students import StudentFilter, export_roster, list_students
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 

@@ -30,8 +30,8 @@ from xueji.models import (
 )
 from xueji.rules.id_number import build_id_number
 from xueji.rules.sweeps import ChildFacts, FoundStatus, HouseholdFacts, MatchKind, VillageStatus
-from xueji.services import reconciliation, sweep_import, sweep_progress, sweeps
-from xueji.services.calendar import terms
+from xueji.services.common.calendar import terms
+from xueji.services.sweeps import fieldwork, progress, reconciliation, sheet_import
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 GUGANG = "430181108000"
@@ -73,14 +73,14 @@ def test_a_township_official_sees_only_their_townships_sweep(demo_engine, actors
     official = actors["demo_township"]
     other, _, _ = village_of(demo_engine, SHASHI, VillageStatus.REVIEWED)
     with session_scope(demo_engine) as session:
-        assert {r.township for r in sweeps.sweeps(session, actor=official)} == {"古港镇"}
+        assert {r.township for r in fieldwork.sweeps(session, actor=official)} == {"古港镇"}
         other_sweep = session.scalar(select(SweepVillage.sweep_id).where(SweepVillage.id == other))
-        assert sweep_progress.village_coverage(session, actor=official, sweep_id=other_sweep) == []
+        assert progress.village_coverage(session, actor=official, sweep_id=other_sweep) == []
         assert reconciliation.findings(session, actor=official, sweep_id=other_sweep) == []
     for call in (
-        lambda s: sweeps.village_households(s, actor=official, sweep_village_id=other),
-        lambda s: sweeps.review_village(s, actor=official, sweep_village_id=other, approve=True),
-        lambda s: sweep_progress.export_summary(s, actor=official, sweep_id=other_sweep),
+        lambda s: fieldwork.village_households(s, actor=official, sweep_village_id=other),
+        lambda s: fieldwork.review_village(s, actor=official, sweep_village_id=other, approve=True),
+        lambda s: progress.export_summary(s, actor=official, sweep_id=other_sweep),
     ):
         with session_scope(demo_engine) as session, pytest.raises(PermissionDenied):
             call(session)
@@ -88,7 +88,7 @@ def test_a_township_official_sees_only_their_townships_sweep(demo_engine, actors
         denied = session.scalars(select(AuditLog).where(AuditLog.action == "denied")).all()
     assert len(denied) == 3
     with session_scope(demo_engine) as session:  # the county sees every township's
-        assert len(sweeps.sweeps(session, actor=actors["demo_county"])) == 4
+        assert len(fieldwork.sweeps(session, actor=actors["demo_county"])) == 4
 
 
 def test_a_teacher_records_only_in_the_villages_of_their_team(demo_engine, actors):
@@ -97,8 +97,8 @@ def test_a_teacher_records_only_in_the_villages_of_their_team(demo_engine, actor
     with session_scope(demo_engine) as session:
         team_villages = {
             v.sweep_village_id
-            for r in sweeps.sweeps(session, actor=teacher)
-            for v in sweep_progress.village_coverage(session, actor=teacher, sweep_id=r.id)
+            for r in fieldwork.sweeps(session, actor=teacher)
+            for v in progress.village_coverage(session, actor=teacher, sweep_id=r.id)
         }
     assert mine in team_villages and len(team_villages) == 2
     with session_scope(demo_engine) as session:
@@ -107,7 +107,7 @@ def test_a_teacher_records_only_in_the_villages_of_their_team(demo_engine, actor
         )
     before = counts(demo_engine, Household)
     with session_scope(demo_engine) as session, pytest.raises(PermissionDenied):
-        sweeps.record_household(
+        fieldwork.record_household(
             session, actor=teacher, sweep_village_id=other, household=household(), children=[unregistered()]
         )
     assert counts(demo_engine, Household) == before
@@ -118,14 +118,14 @@ def test_a_village_cannot_be_approved_before_it_is_submitted(demo_engine, actors
     village, _, _ = village_of(demo_engine, GUGANG, VillageStatus.IN_PROGRESS)
     with (
         session_scope(demo_engine) as session,
-        pytest.raises(sweeps.SweepError, match="只有已提交的村才能审核通过"),
+        pytest.raises(fieldwork.SweepError, match="只有已提交的村才能审核通过"),
     ):
-        sweeps.review_village(session, actor=official, sweep_village_id=village, approve=True)
+        fieldwork.review_village(session, actor=official, sweep_village_id=village, approve=True)
     with session_scope(demo_engine) as session:
         assert session.get(SweepVillage, village).status == "in_progress"
-        with pytest.raises(sweeps.SweepError, match="退回须写明原因"):
-            sweeps.submit_village(session, actor=official, sweep_village_id=village)
-            sweeps.review_village(
+        with pytest.raises(fieldwork.SweepError, match="退回须写明原因"):
+            fieldwork.submit_village(session, actor=official, sweep_village_id=village)
+            fieldwork.review_village(
                 session, actor=official, sweep_village_id=village, approve=False, reason=" "
             )
     with session_scope(demo_engine) as session:
@@ -149,14 +149,14 @@ def test_a_submitted_village_is_reconciled_into_lists_and_cases(demo_engine, act
         session.commit()
     number = build_id_number("430181", date(2013, 2, 3), 77, male=True)
     with session_scope(demo_engine) as session:
-        sweeps.record_household(
+        fieldwork.record_household(
             session,
             actor=official,
             sweep_village_id=village,
             household=household(phone="13800138000"),
             children=[unregistered(), unregistered("张小刚", id_number=number, birth_date=None)],
         )
-        sweeps.record_household(
+        fieldwork.record_household(
             session,
             actor=official,
             sweep_village_id=village,
@@ -164,7 +164,7 @@ def test_a_submitted_village_is_reconciled_into_lists_and_cases(demo_engine, act
             children=[ChildFacts(living.name, FoundStatus.DROPPED_OUT, birth_date=living.birth_date)],
         )
         assert session.get(SweepVillage, village).status == "in_progress"
-        found = sweeps.submit_village(session, actor=official, sweep_village_id=village)
+        found = fieldwork.submit_village(session, actor=official, sweep_village_id=village)
     assert found == {
         "suspected_dropout": 3,
         "enrolled_absent": 1,
@@ -210,7 +210,7 @@ def test_a_submitted_village_is_reconciled_into_lists_and_cases(demo_engine, act
         )
         assert session.scalar(select(func.count()).where(SweepFinding.sweep_village_id == village)) == 4
     with session_scope(demo_engine) as session:
-        sweeps.review_village(session, actor=official, sweep_village_id=village, approve=True)
+        fieldwork.review_village(session, actor=official, sweep_village_id=village, approve=True)
         assert session.get(SweepVillage, village).status == "reviewed"
         actions = session.scalars(
             select(AuditLog.action).where(
@@ -233,8 +233,8 @@ def test_the_same_child_cannot_be_recorded_in_two_villages_of_one_sweep(demo_eng
             .where(Township.code == GUGANG)
             .limit(1)
         )
-        with pytest.raises(sweeps.SweepError, match="已在本次排查的"):
-            sweeps.record_household(
+        with pytest.raises(fieldwork.SweepError, match="已在本次排查的"):
+            fieldwork.record_household(
                 session,
                 actor=official,
                 sweep_village_id=first,
@@ -246,9 +246,9 @@ def test_the_same_child_cannot_be_recorded_in_two_villages_of_one_sweep(demo_eng
 def test_coverage_counts_households_children_and_lists_per_village(demo_engine, actors):
     official = actors["demo_township"]
     with session_scope(demo_engine) as session:
-        sweep = sweeps.sweeps(session, actor=official)[0]
-        rows = sweep_progress.village_coverage(session, actor=official, sweep_id=sweep.id)
-        members = sweep_progress.member_coverage(session, actor=official, sweep_id=sweep.id)
+        sweep = fieldwork.sweeps(session, actor=official)[0]
+        rows = progress.village_coverage(session, actor=official, sweep_id=sweep.id)
+        members = progress.member_coverage(session, actor=official, sweep_id=sweep.id)
         for row in rows:
             visited = session.scalar(
                 select(func.count()).where(Household.sweep_village_id == row.sweep_village_id)
@@ -267,7 +267,7 @@ def test_coverage_counts_households_children_and_lists_per_village(demo_engine, 
         assert sum(m.children for m in members) == sum(r.children for r in rows)
         lists = sum(sum(r.by_finding.values()) for r in rows)
         assert lists == len(reconciliation.findings(session, actor=official, sweep_id=sweep.id))
-        data = sweep_progress.export_summary(session, actor=official, sweep_id=sweep.id)
+        data = progress.export_summary(session, actor=official, sweep_id=sweep.id)
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames[:2] == ["村排查汇总", "排查人员"]
     assert book["村排查汇总"].max_row == len(rows) + 1
@@ -291,7 +291,7 @@ def test_the_village_sheet_goes_out_pre_filled_and_comes_back_updated_never_dupl
     teacher = actors["demo_teacher"]
     village, village_id, _ = village_of(demo_engine, GUGANG, VillageStatus.IN_PROGRESS)
     with session_scope(demo_engine) as session:
-        name, data = sweep_import.village_sheet(session, actor=teacher, sweep_village_id=village)
+        name, data = sheet_import.village_sheet(session, actor=teacher, sweep_village_id=village)
         recorded = session.scalar(select(func.count()).where(SweepChild.sweep_village_id == village))
         registry = session.scalars(
             select(Student.id_number).where(Student.home_village_id == village_id)
@@ -319,10 +319,10 @@ def test_the_village_sheet_goes_out_pre_filled_and_comes_back_updated_never_dupl
 
     filled = _filled(data, fill)
     with session_scope(demo_engine) as session:
-        first = sweep_import.commit_sweep(session, actor=teacher, sweep_village_id=village, data=filled)
+        first = sheet_import.commit_sweep(session, actor=teacher, sweep_village_id=village, data=filled)
     households, children = counts(demo_engine, Household), counts(demo_engine, SweepChild)
     with session_scope(demo_engine) as session:
-        again = sweep_import.commit_sweep(session, actor=teacher, sweep_village_id=village, data=filled)
+        again = sheet_import.commit_sweep(session, actor=teacher, sweep_village_id=village, data=filled)
     assert first.households_added > 0 and first.children_added > 0
     assert (again.households_added, again.children_added) == (0, 0)
     assert again.households_updated == first.households_added + first.households_updated
@@ -334,7 +334,7 @@ def test_a_sheet_with_one_bad_row_writes_nothing_and_reports_row_column_value_re
     teacher = actors["demo_teacher"]
     village, _, _ = village_of(demo_engine, GUGANG, VillageStatus.IN_PROGRESS)
     with session_scope(demo_engine) as session:
-        _, data = sweep_import.village_sheet(session, actor=teacher, sweep_village_id=village)
+        _, data = sheet_import.village_sheet(session, actor=teacher, sweep_village_id=village)
 
     def fill(ws):
         row = ws.max_row + 1
@@ -349,17 +349,17 @@ def test_a_sheet_with_one_bad_row_writes_nothing_and_reports_row_column_value_re
     bad = _filled(data, fill)
     before = counts(demo_engine, Household)
     with session_scope(demo_engine) as session:
-        sheet = sweep_import.check_sweep(session, actor=teacher, sweep_village_id=village, data=bad)
+        sheet = sheet_import.check_sweep(session, actor=teacher, sweep_village_id=village, data=bad)
         problems = {(p.column, p.value, p.reason) for p in sheet.problems}
         assert ("联系电话", "12345", "联系电话应为11位手机号或带区号的固定电话") in problems
         assert any(
             c == "状况" and v == "在读" and r.startswith("应为在本地学校就读、") for c, v, r in problems
         )
         assert len(sheet.bad_rows) == 1
-        with pytest.raises(sweep_import.SweepImportBlocked):
-            sweep_import.commit_sweep(session, actor=teacher, sweep_village_id=village, data=bad)
+        with pytest.raises(sheet_import.SweepImportBlocked):
+            sheet_import.commit_sweep(session, actor=teacher, sweep_village_id=village, data=bad)
     assert counts(demo_engine, Household) == before  # the good household (孙好) was not written either
-    report = load_workbook(io.BytesIO(sweep_import.error_workbook(sheet))).active
+    report = load_workbook(io.BytesIO(sheet_import.error_workbook(sheet))).active
     assert report.cell(1, report.max_column).value == "错误原因"
     assert "[联系电话]" in report.cell(2, report.max_column).value
 
@@ -368,16 +368,16 @@ def test_a_second_plan_for_the_same_term_is_refused_and_the_next_term_can_be_pla
     official = actors["demo_township"]
     with session_scope(demo_engine) as session:
         autumn, spring = [t for t in terms(session) if t.school_year_start == 2026]
-        with pytest.raises(sweeps.SweepError, match="已经制定过了"):
-            sweeps.plan_sweep(session, actor=official, term=autumn)
-        planned = sweeps.plan_sweep(session, actor=official, term=spring)
+        with pytest.raises(fieldwork.SweepError, match="已经制定过了"):
+            fieldwork.plan_sweep(session, actor=official, term=autumn)
+        planned = fieldwork.plan_sweep(session, actor=official, term=spring)
         villages = session.scalar(select(func.count()).where(SweepVillage.sweep_id == planned.id))
         assert villages == session.scalar(
             select(func.count()).select_from(Village).join(Township).where(Township.code == GUGANG)
         )
         assert (planned.reference_date, planned.due_date) == (date(2026, 8, 31), date(2027, 3, 19))
     with session_scope(demo_engine) as session, pytest.raises(PermissionDenied):
-        sweeps.plan_sweep(session, actor=actors["demo_county"], term=spring)
+        fieldwork.plan_sweep(session, actor=actors["demo_county"], term=spring)
 
 
 def test_the_command_line_imports_a_village_sheet_and_submits_it(

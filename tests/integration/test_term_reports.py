@@ -15,8 +15,8 @@ from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.models import AuditLog, School, SchoolClass, StatusChange, Student, TermReport
 from xueji.rules.status_changes import ChangeKind, Document
-from xueji.services.status_changes import ChangeRequest, submit_change
-from xueji.services.term_reports import (
+from xueji.services.registry.status_changes import ChangeRequest, submit_change
+from xueji.services.registry.term_reports import (
     TermReportError,
     class_reports,
     export_lost,

@@ -11,7 +11,7 @@ from tests.factories import audit_entries, taught_student, visit_facts
 from xueji.config import get_settings
 from xueji.db import make_engine, session_scope, unit_of_work
 from xueji.models import AppSetting, HomeVisit
-from xueji.services import visits
+from xueji.services.cases import visits
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 

@@ -20,8 +20,8 @@ from xueji.db import session_scope
 from xueji.models import AppUser, AuditLog, Case, Child, HomeVisit, School, SchoolClass, Student
 from xueji.rules.cases import CaseCategory, RiskLevel
 from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, visit_due
-from xueji.services import cases, visit_import, visits
-from xueji.services.case_detail import child_detail
+from xueji.services.cases import handling, visit_import, visits
+from xueji.services.cases.detail import child_detail
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 TODAY = date(2026, 11, 23)
@@ -104,7 +104,7 @@ def test_a_child_back_at_school_after_a_return_attempt_is_stable(demo_engine, ac
     registrar = actors["demo_registrar"]
     mine = teacher_students(demo_engine, mine=True)[0]
     with session_scope(demo_engine) as session:
-        case = cases.open_case(
+        case = handling.open_case(
             session,
             actor=registrar,
             student_id=mine,

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from benchmarks.load import IMPORT_ROWS, TODAY, _facts, _sheet, prepare
 from xueji.db import make_engine, session_scope
-from xueji.services import visit_import, visits
+from xueji.services.cases import visit_import, visits
 
 
 def main(url: str, prefix: str, seed: int) -> None:

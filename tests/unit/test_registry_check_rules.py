@@ -6,7 +6,7 @@ import pytest
 
 from xueji.rules.id_number import build_id_number
 from xueji.rules.registry_check import Finding, FindingKind, PresentPerson, RegistryPerson, reconcile
-from xueji.services.registry_checks import RegistryCheckError, attendance_rows
+from xueji.services.registry.checks import RegistryCheckError, attendance_rows
 
 ID = [build_id_number("430181", date(2018, 3, n), n, male=n % 2 == 1) for n in range(1, 6)]
 REGISTRY = [

@@ -17,9 +17,9 @@ from xueji.models import AppUser, Case, Child, HomeVisit, School, SchoolClass, S
 from xueji.rules.cases import CaseCategory, CaseSource, CaseStatus, CloseReason, RiskLevel
 from xueji.rules.visits import DEFAULT_VISIT_DAYS, ReturnOutcome, VisitKind, VisitMethod
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
-from xueji.services import case_opening
-from xueji.services.accounts import system_actor
-from xueji.services.term_reports import lost_student_ids
+from xueji.services.cases import opening
+from xueji.services.registry.term_reports import lost_student_ids
+from xueji.services.system.accounts import system_actor
 
 if TYPE_CHECKING:
     from xueji.demo.build import DemoContext
@@ -85,23 +85,21 @@ def load_cases(session: Session, ctx: DemoContext) -> None:
     children out of school without a record; village cadres named on the government line."""
     rng = ctx.rng
     actor = system_actor(session)
-    case_opening.open_registry_cases(session, actor=actor, students=select(Student.id))
+    opening.open_registry_cases(session, actor=actor, students=select(Student.id))
     dropped = select(Student.id).where(Student.status == StudentStatus.DROPPED_OUT.value)
-    case_opening.open_for_students(
-        session, actor, CaseCategory.DROPOUT, dropped, CaseSource.DROPOUT, "已辍学"
-    )
+    opening.open_for_students(session, actor, CaseCategory.DROPOUT, dropped, CaseSource.DROPOUT, "已辍学")
     enrolled = session.scalars(
         select(Student.id).where(Student.status == StudentStatus.ENROLLED.value).order_by(Student.id)
     ).all()
     lost = lost_student_ids(session, actor=actor)
     if lost is not None:
         reason = "开学一周后未报到,无转学、休学手续"
-        case_opening.open_for_students(
+        opening.open_for_students(
             session, actor, CaseCategory.SUSPECTED_DROPOUT, lost, CaseSource.LOST, reason
         )
     struggling = [sid for sid in enrolled if rng.random() < 0.01]
     reason = "期中考试多科不及格,厌学"
-    case_opening.open_for_students(
+    opening.open_for_students(
         session,
         actor,
         CaseCategory.STRUGGLING,

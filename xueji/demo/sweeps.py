@@ -34,8 +34,8 @@ from xueji.models import (
 from xueji.rules.registry_record import DISABILITY_TYPES
 from xueji.rules.sweeps import FoundStatus, VillageStatus, group_of, reference_date, sweep_age_range
 from xueji.rules.vocab import Role, StudentStatus
-from xueji.services.accounts import system_actor
-from xueji.services.reconciliation import reconcile_village
+from xueji.services.sweeps.reconciliation import reconcile_village
+from xueji.services.system.accounts import system_actor
 
 if TYPE_CHECKING:
     from xueji.demo.build import DemoContext

@@ -16,7 +16,7 @@ from xueji.models import FamilyMember, RegistryCheck, SchoolClass, SchoolYear, S
 from xueji.rules.registry_check import PresentPerson, RegistryPerson, reconcile
 from xueji.rules.terms import TermDates, default_terms
 from xueji.rules.vocab import StudentStatus
-from xueji.services.registry_checks import stored_finding
+from xueji.services.registry.checks import stored_finding
 from xueji.sql import class_in_grade
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """One row of the national registry import template (学籍导入模板): its columns, and every check on it.
 
 Pure: text in, normalised values and Chinese problems out. The checks that need the database (the school
-is in scope, 查重 against existing records, class sizes) live in services.registry_import.
+is in scope, 查重 against existing records, class sizes) live in services.registry.file_import.
 """
 
 from __future__ import annotations

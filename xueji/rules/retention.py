@@ -1,7 +1,7 @@
 """巩固率 (retention): how many of the children enrolled in a grade at the start of a school year are still in
 school, counting transfers out as not lost and transfers in as not gained (DOMAIN.md "Computations"). Pure: the
 counts of one grade in; the rate and the formula as users check it by hand out. Also the status a student had on
-a day, read back from the first approved status change after it, which the SQL of services.retention mirrors."""
+a day, read back from the first approved status change after it, which the SQL of services.dashboards.retention mirrors."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from xueji.auth import Actor
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.status_changes import ChangeKind, Document
-from xueji.services import assignments, status_changes, transfer_lookup
-from xueji.services.students import StudentRow
+from xueji.services.registry import assignments, status_changes, transfer_lookup
+from xueji.services.registry.students import StudentRow
 from xueji.ui.errors import shown_as_error
 
 

@@ -11,7 +11,7 @@ import streamlit as st
 
 from xueji.auth import Action, Actor
 from xueji.clock import today
-from xueji.services.exports import export_table
+from xueji.services.common.exports import export_table
 from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 

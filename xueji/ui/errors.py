@@ -9,23 +9,23 @@ import streamlit as st
 
 from xueji.auth import PermissionDenied
 from xueji.excel.registry_template import TemplateError
-from xueji.services.accounts import AccountError
-from xueji.services.assignments import AssignmentError
-from xueji.services.cases import CaseError
-from xueji.services.holidays import HolidayError
-from xueji.services.home_teaching import HomeTeachingError
-from xueji.services.home_visit_import import HomeVisitImportBlocked
-from xueji.services.registry_checks import RegistryCheckError
-from xueji.services.registry_import import ImportBlocked
-from xueji.services.rollover import RolloverError
-from xueji.services.status_changes import StatusChangeError
-from xueji.services.student_record import StudentRecordError
-from xueji.services.sweep_import import SweepImportBlocked
-from xueji.services.sweeps import SweepError
-from xueji.services.term_reports import TermReportError
-from xueji.services.transfer_lookup import TransferLookupError
-from xueji.services.visit_import import VisitImportBlocked
-from xueji.services.visits import VisitError
+from xueji.services.cases.handling import CaseError
+from xueji.services.cases.visit_import import VisitImportBlocked
+from xueji.services.cases.visits import VisitError
+from xueji.services.home_teaching.records import HomeTeachingError
+from xueji.services.home_teaching.visit_import import HomeVisitImportBlocked
+from xueji.services.registry.assignments import AssignmentError
+from xueji.services.registry.checks import RegistryCheckError
+from xueji.services.registry.file_import import ImportBlocked
+from xueji.services.registry.rollover import RolloverError
+from xueji.services.registry.status_changes import StatusChangeError
+from xueji.services.registry.student_record import StudentRecordError
+from xueji.services.registry.term_reports import TermReportError
+from xueji.services.registry.transfer_lookup import TransferLookupError
+from xueji.services.sweeps.fieldwork import SweepError
+from xueji.services.sweeps.sheet_import import SweepImportBlocked
+from xueji.services.system.accounts import AccountError
+from xueji.services.system.holidays import HolidayError
 
 SHOWN = (
     PermissionDenied,

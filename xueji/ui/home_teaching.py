@@ -10,9 +10,9 @@ import streamlit as st
 from xueji.auth import Actor
 from xueji.db import session_scope
 from xueji.rules.home_teaching import Compliance, ComplianceState
-from xueji.services import home_board, home_teaching
-from xueji.services.home_board import BoardRow
-from xueji.services.home_teaching import TermRef
+from xueji.services.home_teaching import board, records
+from xueji.services.home_teaching.board import BoardRow
+from xueji.services.home_teaching.records import TermRef
 
 CHILD = "home_child_id"  # the child the 送教档案 and 送教登记 pages open on
 
@@ -20,7 +20,7 @@ CHILD = "home_child_id"  # the child the 送教档案 and 送教登记 pages ope
 def term_picker(*, key: str) -> TermRef | None:
     """Choose a term (the current one first); with none configured, say so and return None."""
     with session_scope() as session:
-        choices = home_teaching.term_choices(session)
+        choices = records.term_choices(session)
     if not choices:
         st.info("尚未配置学期:请管理员先维护校历。")
         return None
@@ -63,5 +63,5 @@ def standing(compliance: Compliance) -> str:
 def home_teaching_due(actor: Actor) -> list[BoardRow]:
     """A teacher's home-teaching children with no counted visit yet this month (none before terms exist)."""
     with session_scope() as session:
-        term = home_teaching.latest_term(session)
-        return home_board.due_for_teacher(session, actor=actor, term=term) if term else []
+        term = records.latest_term(session)
+        return board.due_for_teacher(session, actor=actor, term=term) if term else []

@@ -6,7 +6,7 @@ import streamlit as st
 
 from xueji.db import session_scope
 from xueji.demo.build import DEMO_ACCOUNTS, DEMO_PASSWORD
-from xueji.services import accounts
+from xueji.services.system import accounts
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import NOTICE, current_user, sign_in
 

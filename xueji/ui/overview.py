@@ -12,15 +12,15 @@ from xueji.clock import today
 from xueji.config import get_settings
 from xueji.rules.terms import school_year_name
 from xueji.rules.vocab import SchoolKind
-from xueji.services import overview
-from xueji.services.calendar import school_year_on
+from xueji.services.common.calendar import school_year_on
+from xueji.services.overview import counts
 from xueji.standby import read_scope
 
 
 @dataclass(frozen=True)
 class OverviewData:
     school_year: str
-    totals: overview.CountyTotals
+    totals: counts.CountyTotals
     townships: pd.DataFrame
     schools: pd.DataFrame
     grades: pd.DataFrame
@@ -31,22 +31,22 @@ def _overview(database_url: str, day_iso: str, scope_key: str, _actor: Actor) ->
     """The cache key names the scope, so one user's figures are never served to another scope."""
     with read_scope() as session:  # cached for a minute: the standby's lag is well inside that
         year = school_year_on(session, today())
-        totals = overview.county_totals(session, actor=_actor)
+        totals = counts.county_totals(session, actor=_actor)
         townships = pd.DataFrame(
-            [(r.name, r.code, r.schools, r.enrolled) for r in overview.by_township(session, actor=_actor)],
+            [(r.name, r.code, r.schools, r.enrolled) for r in counts.by_township(session, actor=_actor)],
             columns=["乡镇", "行政区划代码", "学校数", "在读学生"],
         )
         schools = pd.DataFrame(
             [
                 (r.township, r.name, r.code, SchoolKind(r.kind).label, r.classes, r.enrolled)
-                for r in overview.by_school(session, actor=_actor)
+                for r in counts.by_school(session, actor=_actor)
             ],
             columns=["乡镇", "学校", "学校标识码", "类型", "班级数", "在读学生"],
         )
         grades = pd.DataFrame(
             [
                 (r.label, r.classes, r.enrolled)
-                for r in overview.by_grade(session, actor=_actor, school_year_start=year)
+                for r in counts.by_grade(session, actor=_actor, school_year_start=year)
             ],
             columns=["年级", "班级数", "在读学生"],
         )

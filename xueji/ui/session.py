@@ -14,7 +14,7 @@ from xueji.clock import now
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.sessions import session_end_reason
-from xueji.services import accounts
+from xueji.services.system import accounts
 from xueji.standby import on_write, read_scope
 
 USER_ID = "auth_user_id"

@@ -8,15 +8,15 @@ import streamlit as st
 
 from xueji.auth import Actor
 from xueji.db import session_scope
-from xueji.services import sweep_progress, sweeps
-from xueji.services.sweep_progress import VillageCoverage
-from xueji.services.sweeps import SweepRow
+from xueji.services.sweeps import fieldwork, progress
+from xueji.services.sweeps.fieldwork import SweepRow
+from xueji.services.sweeps.progress import VillageCoverage
 
 
 def sweep_picker(actor: Actor, *, key: str) -> SweepRow | None:
     """Choose among the sweeps the actor may see; with none, say what to do and return None."""
     with session_scope() as session:
-        rows = sweeps.sweeps(session, actor=actor)
+        rows = fieldwork.sweeps(session, actor=actor)
     if not rows:
         st.info("还没有您可查看的排查计划:由乡镇干部在“排查计划”中为本学期制定(教师须被安排进某村的排查组)。")
         return None
@@ -35,9 +35,7 @@ def village_picker(
 ) -> VillageCoverage | None:
     """Choose among the sweep's villages the actor may see (those `keep` accepts); None when there are none."""
     with session_scope() as session:
-        villages = [
-            v for v in sweep_progress.village_coverage(session, actor=actor, sweep_id=sweep.id) if keep(v)
-        ]
+        villages = [v for v in progress.village_coverage(session, actor=actor, sweep_id=sweep.id) if keep(v)]
     if not villages:
         st.info("没有符合条件的村")
         return None

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from xueji.auth import Actor
 from xueji.db import session_scope
-from xueji.services import students
-from xueji.services.students import StudentRow
+from xueji.services.registry import students
+from xueji.services.registry.students import StudentRow
 from xueji.ui.errors import shown_as_error
 
 T = TypeVar("T")

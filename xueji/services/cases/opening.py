@@ -1,0 +1,329 @@
+"""Cases the system opens and closes: from the registry's flags (on import and correction), from lost students,
+and as approved status changes require (a dropout opens one, a return, death or transfer out closes them).
+Set-based, so an import of a whole county opens its cases in a handful of statements. Also the small pieces
+every case write shares: the timeline event, the audit entry, the closing."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import Select, exists, func, insert, literal, null, select
+from sqlmodel import Session, col
+
+from xueji.audit import lock_tail, record
+from xueji.auth import Action, Actor
+from xueji.clock import now, today
+from xueji.db import unit_of_work
+from xueji.models import (
+    Case,
+    CaseEvent,
+    Child,
+    School,
+    SchoolClass,
+    StatusChange,
+    Student,
+    TeacherAssignment,
+    Village,
+)
+from xueji.rules.cases import FLAG_CATEGORIES, CaseCategory, CaseSource, CaseStatus, CloseReason, Closing
+from xueji.rules.status_changes import ChangeKind
+from xueji.rules.vocab import StudentStatus
+from xueji.services.common.access import require
+
+# The registry flag behind each automatically opened category.
+_FLAG_COLUMNS = {
+    CaseCategory.LEFT_BEHIND: Student.left_behind,
+    CaseCategory.MIGRANT: Student.migrant,
+    CaseCategory.DISABLED: Student.disabled,
+    CaseCategory.HARDSHIP: Student.needs_aid,
+    CaseCategory.ORPHAN: Student.orphan,
+}
+# A record whose child may still need following: not gone from the registry.
+_FOLLOWED = (StudentStatus.ENROLLED.value, StudentStatus.SUSPENDED.value, StudentStatus.DROPPED_OUT.value)
+
+
+def add_event(session: Session, case_id: int | None, actor: Actor, kind: str, detail: str) -> None:
+    session.add(CaseEvent(case_id=case_id, user_id=actor.user_id, kind=kind, detail=detail[:500]))
+
+
+def open_categories(session: Session, child_id: int) -> set[CaseCategory]:
+    return {
+        CaseCategory(c)
+        for c in session.scalars(
+            select(Case.category).where(Case.child_id == child_id, Case.status != CaseStatus.CLOSED.value)
+        )
+    }
+
+
+# ---- the child behind a case -------------------------------------------------------------------------
+
+
+def _child_values(student_ids: Select) -> Select:
+    """Child rows for these students: identity from the registry; the township where they live if known,
+    else their school's."""
+    return (
+        select(
+            Student.id,
+            Student.name,
+            Student.sex,
+            Student.birth_date,
+            Student.id_number,
+            func.coalesce(Village.township_id, School.township_id),
+            Student.home_village_id,
+            Student.school_id,
+            Student.home_address,
+            literal(now()),
+        )
+        .join(School, Student.school_id == School.id)
+        .outerjoin(Village, Student.home_village_id == Village.id)
+        .where(
+            col(Student.id).in_(student_ids),
+            ~exists(select(Child.id).where(Child.student_id == Student.id)),
+        )
+    )
+
+
+def ensure_children(session: Session, student_ids: Select) -> None:
+    """Give each of these students a Child row if they have none yet (one statement)."""
+    session.execute(
+        insert(Child).from_select(
+            [
+                "student_id",
+                "name",
+                "sex",
+                "birth_date",
+                "id_number",
+                "township_id",
+                "village_id",
+                "school_id",
+                "address",
+                "created_at",
+            ],
+            _child_values(student_ids),
+        )
+    )
+
+
+def default_education_user() -> object:
+    """The teacher who answers for the student (教师包学生): assigned one by one, else the head teacher,
+    else a teacher assigned to the class. A correlated expression over Student."""
+    one_by_one = select(func.min(TeacherAssignment.user_id)).where(TeacherAssignment.student_id == Student.id)
+    head = select(SchoolClass.head_teacher_id).where(SchoolClass.id == Student.class_id)
+    by_class = select(func.min(TeacherAssignment.user_id)).where(
+        TeacherAssignment.class_id == Student.class_id
+    )
+    return func.coalesce(
+        one_by_one.correlate(Student).scalar_subquery(),
+        head.correlate(Student).scalar_subquery(),
+        by_class.correlate(Student).scalar_subquery(),
+    )
+
+
+def open_for_students(
+    session: Session,
+    actor: Actor,
+    category: CaseCategory,
+    student_ids: Select,
+    source: CaseSource,
+    reason: str,
+) -> int:
+    """Open a case of this category for each of these students with none open; return how many (set-based,
+    so an import of a whole county stays a handful of statements)."""
+    ensure_children(session, student_ids)
+    before = session.scalar(select(func.coalesce(func.max(Case.id), 0)))
+    disability = Student.disability_type if category is CaseCategory.DISABLED else null()
+    rows = (
+        select(
+            Child.id,
+            literal(category.value),
+            disability,
+            literal(category.default_risk.value),
+            literal(reason[:200]),
+            literal(CaseStatus.OPEN.value),
+            literal(source.value),
+            literal(today()),
+            literal(actor.user_id),
+            default_education_user(),
+        )
+        .join(Student, Child.student_id == Student.id)
+        .where(
+            col(Child.student_id).in_(student_ids),
+            ~exists(
+                select(Case.id).where(
+                    Case.child_id == Child.id,
+                    Case.category == category.value,
+                    Case.status != CaseStatus.CLOSED.value,
+                )
+            ),
+        )
+    )
+    columns = [
+        "child_id",
+        "category",
+        "disability_type",
+        "risk_level",
+        "risk_reason",
+        "status",
+        "source",
+        "opened_on",
+        "opened_by",
+        "education_user_id",
+    ]
+    session.execute(insert(Case).from_select(columns, rows))
+    # counted, not taken from rowcount: an ORM-enabled INSERT … SELECT reports -1 on psycopg
+    opened = session.scalar(select(func.count()).select_from(Case).where(col(Case.id) > before)) or 0
+    if opened:
+        session.execute(
+            insert(CaseEvent).from_select(
+                ["case_id", "at", "user_id", "kind", "detail"],
+                select(
+                    Case.id,
+                    literal(now()),
+                    literal(actor.user_id),
+                    literal("opened"),
+                    literal(f"{source.label}自动建档:{category.label}"),
+                ).where(col(Case.id) > before),
+            )
+        )
+    return opened
+
+
+def audit_opened(session: Session, actor: Actor, source: CaseSource, opened: Counter[CaseCategory]) -> None:
+    opened = +opened  # only the categories that opened something
+    if opened:
+        counts = ",".join(f"{c.label} {n}" for c, n in opened.items())
+        record(
+            session,
+            actor=actor,
+            action="auto_open",
+            entity_type="case",
+            detail=f"{source.label}自动建档:{counts}",
+        )
+
+
+def open_registry_cases(session: Session, *, actor: Actor, students: Select) -> Counter[CaseCategory]:
+    """Open the cases the registry flags call for (留守, 随迁, 残疾, 家庭经济困难, 孤儿) among these students (a
+    select of ids), never a second open case of a category; audited; the caller commits."""
+    opened: Counter[CaseCategory] = Counter()
+    for category in FLAG_CATEGORIES:
+        flagged = select(Student.id).where(
+            col(Student.id).in_(students),
+            col(_FLAG_COLUMNS[category]).is_(True),
+            col(Student.status).in_(_FOLLOWED),
+            col(Student.merged_into_id).is_(None),
+            col(Student.archived_at).is_(None),
+        )
+        count = open_for_students(session, actor, category, flagged, CaseSource.REGISTRY, "学籍标记")
+        if count:
+            opened[category] = count
+    audit_opened(session, actor, CaseSource.REGISTRY, opened)
+    return opened
+
+
+@unit_of_work
+def open_lost_cases(session: Session, *, actor: Actor) -> int:
+    """Open a suspected-dropout case (疑似辍学) for every lost student (流生) in scope without one; committed."""
+    from xueji.services.registry.term_reports import (
+        lost_student_ids,  # term reports read cases' counterpart, not vice versa
+    )
+
+    require(session, actor, Action.CASE_MANAGE)
+    lost = lost_student_ids(session, actor=actor)
+    if lost is None:
+        return 0
+    lock_tail(session)
+    reason = "开学一周后未报到,无转学、休学手续"
+    count = open_for_students(session, actor, CaseCategory.SUSPECTED_DROPOUT, lost, CaseSource.LOST, reason)
+    audit_opened(session, actor, CaseSource.LOST, Counter({CaseCategory.SUSPECTED_DROPOUT: count}))
+    session.commit()
+    return count
+
+
+# ---- what an approved status change does to the cases -------------------------------------------------
+
+
+def _close_open(
+    session: Session,
+    actor: Actor,
+    child_id: int,
+    categories: tuple[CaseCategory, ...] | None,
+    reason: CloseReason,
+    evidence: str,
+    receiving_school: str = "",
+) -> None:
+    query = select(Case).where(Case.child_id == child_id, Case.status != CaseStatus.CLOSED.value)
+    if categories is not None:
+        query = query.where(col(Case.category).in_([c.value for c in categories]))
+    for case in session.scalars(query):
+        set_closed(session, actor, case, Closing(reason, evidence, receiving_school, today()))
+
+
+def apply_status_change(session: Session, *, actor: Actor, change: StatusChange, student: Student) -> None:
+    """Bring the child's cases in line with an approved status change (the caller commits): a dropout opens a
+    dropout case (a suspected one moves to the dropout ledger); a return closes it as back at school; a death
+    or a transfer out of the system closes every open case; a transfer in hands the cases to the new school,
+    whose teachers must take over the education line."""
+    kind = ChangeKind(change.kind)
+    evidence = f"{kind.label}申请 #{change.id} 已批准"
+    ids = select(literal(student.id))
+    if kind is ChangeKind.DROPOUT:
+        reason = f"辍学异动已批准:{change.reason}"
+        count = open_for_students(session, actor, CaseCategory.DROPOUT, ids, CaseSource.DROPOUT, reason)
+        audit_opened(session, actor, CaseSource.DROPOUT, Counter({CaseCategory.DROPOUT: count}))
+    child = session.scalar(select(Child).where(Child.student_id == student.id))
+    if child is None or child.id is None:
+        return
+    if kind is ChangeKind.DROPOUT:
+        _close_open(
+            session,
+            actor,
+            child.id,
+            (CaseCategory.SUSPECTED_DROPOUT,),
+            CloseReason.CONFIRMED_DROPOUT,
+            evidence,
+        )
+    elif kind in (ChangeKind.RETURN, ChangeKind.RESUMPTION):
+        out = (CaseCategory.SUSPECTED_DROPOUT, CaseCategory.DROPOUT)
+        _close_open(session, actor, child.id, out, CloseReason.RETURNED, evidence)
+    elif kind is ChangeKind.DEATH:
+        _close_open(session, actor, child.id, None, CloseReason.DEATH, evidence)
+    elif kind is ChangeKind.TRANSFER_OUT:
+        where = change.destination or "外地学校"
+        _close_open(session, actor, child.id, None, CloseReason.ENROLLED_ELSEWHERE, evidence, where)
+    elif kind is ChangeKind.TRANSFER_IN and child.school_id != student.school_id:
+        child.school_id = student.school_id
+        for case in session.scalars(
+            select(Case).where(Case.child_id == child.id, Case.status != CaseStatus.CLOSED.value)
+        ):
+            case.education_user_id = None
+            add_event(session, case.id, actor, "responsibility", "转入新学校:教育线包保人待新学校指定")
+
+
+def audit_case(
+    session: Session, actor: Actor, case: Case, action: str, before: dict, after: dict, detail: str
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="case",
+        entity_id=case.id,
+        before=before,
+        after=after,
+        detail=detail,
+    )
+
+
+def set_closed(session: Session, actor: Actor, case: Case, closing: Closing) -> None:
+    case.status = CaseStatus.CLOSED.value
+    case.closed_on = closing.on or today()
+    case.close_reason = closing.reason.value
+    case.close_evidence = closing.evidence.strip()[:300]
+    case.receiving_school = closing.receiving_school.strip()[:100] or None
+    case.closed_by = actor.user_id
+    where = f",接收学校:{closing.receiving_school.strip()}" if closing.receiving_school.strip() else ""
+    detail = f"销号:{closing.reason.label}{where}(依据:{closing.evidence.strip()})"
+    add_event(session, case.id, actor, "closed", detail)
+    audit_case(
+        session, actor, case, "close", {"status": "open"}, {"close_reason": closing.reason.value}, detail
+    )

@@ -1,0 +1,315 @@
+"""家访 and 劝返: logging a visit (its risk and outcome carried to the child's open cases), each teacher's
+visits due and overdue under the visit policy, and the overdue counts per teacher for schools and townships."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Select, and_, case, distinct, func, literal, select
+from sqlmodel import Session, col
+
+from xueji.audit import lock_tail, record
+from xueji.auth import Action, Actor
+from xueji.clock import today
+from xueji.config import get_settings
+from xueji.db import unit_of_work
+from xueji.models import AppUser, Case, CaseEvent, Child, HomeVisit, School, SchoolClass, Student, Township
+from xueji.rules.cases import CaseCategory, CaseStatus, RiskLevel
+from xueji.rules.class_code import parse_class_code
+from xueji.rules.terms import school_year_bounds
+from xueji.rules.visits import (
+    ReturnOutcome,
+    VisitFacts,
+    VisitState,
+    visit_due,
+    visit_problems,
+    visit_state,
+)
+from xueji.services.cases.opening import ensure_children
+from xueji.services.common.access import child_condition, child_in_scope, require, student_in_scope
+from xueji.services.common.calendar import school_year_on
+from xueji.sql import visit_base, visit_deadline_passed
+
+
+class VisitError(ValueError):
+    """The visit cannot be saved; problems lists (field, reason) for the form."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(";".join(f"{name}:{reason}" for name, reason in problems))
+        self.problems = problems
+
+
+def earliest_visit_day(session: Session) -> date:
+    """Visits may be logged back to the start of the previous school year (paper records caught up)."""
+    return school_year_bounds(school_year_on(session, today()) - 1)[0]
+
+
+def child_for_visit(
+    session: Session, *, actor: Actor, child_id: int | None = None, student_id: int | None = None
+) -> Child:
+    """The child a visit is about, checked against the actor's scope: a followed child, or one of the actor's
+    students (given a Child row on first visit)."""
+    if child_id is not None:
+        return child_in_scope(session, actor, child_id, Action.VISIT_LOG)
+    if student_id is None:
+        raise VisitError([("孩子", "请先选择孩子")])
+    student_in_scope(session, actor, student_id, Action.VISIT_LOG)
+    ensure_children(session, select(literal(student_id)))
+    child = session.scalar(select(Child).where(Child.student_id == student_id))
+    assert child is not None
+    return child
+
+
+@dataclass(frozen=True)
+class VisitTarget:
+    """Who a visit form is for, and what it starts filled with."""
+
+    child_id: int | None
+    student_id: int | None
+    name: str
+    visitor: str  # the person logging, as the first visitor
+    risk: RiskLevel  # the highest risk among the child's open cases (low when none)
+    next_visit_on: date  # today + the shortest interval among the open cases' categories
+    categories: list[str]
+
+
+def visit_target(
+    session: Session, *, actor: Actor, child_id: int | None = None, student_id: int | None = None
+) -> VisitTarget:
+    """Check the actor may log a visit for this child, and prefill the form."""
+    require(session, actor, Action.VISIT_LOG)
+    if child_id is None and student_id is not None:
+        student = student_in_scope(session, actor, student_id, Action.VISIT_LOG)
+        child_id = session.scalar(select(Child.id).where(Child.student_id == student_id))
+        name = student.name
+    else:
+        child = child_in_scope(session, actor, child_id or 0, Action.VISIT_LOG)
+        student_id, name = child.student_id, child.name
+    open_cases = (
+        list(
+            session.scalars(
+                select(Case).where(Case.child_id == child_id, Case.status != CaseStatus.CLOSED.value)
+            )
+        )
+        if child_id
+        else []
+    )
+    policy = get_settings().visit_policy
+    risks = [RiskLevel(c.risk_level) for c in open_cases]
+    risk = min(risks, key=list(RiskLevel).index) if risks else RiskLevel.LOW
+    days = min((policy.interval(CaseCategory(c.category)) for c in open_cases), default=30)
+    user = session.get(AppUser, actor.user_id) if actor.user_id else None
+    return VisitTarget(
+        child_id,
+        student_id,
+        name,
+        user.display_name if user else actor.username,
+        risk,
+        today() + timedelta(days=days),
+        [CaseCategory(c.category).label for c in open_cases],
+    )
+
+
+def carry_to_cases(session: Session, actor: Actor, child_id: int, visit: HomeVisit) -> None:
+    """A visit moves the child's open cases on: new ones to 跟进中, the risk to what the visit found, and a
+    child back at school after a return attempt to 已返校/稳定 (the case is closed separately, with evidence)."""
+    risk = RiskLevel(visit.risk_after)
+    returned = visit.outcome == ReturnOutcome.RETURNED.value
+    for each in session.scalars(
+        select(Case).where(Case.child_id == child_id, Case.status != CaseStatus.CLOSED.value)
+    ):
+        changes = []
+        if each.status == CaseStatus.OPEN.value:
+            each.status = CaseStatus.FOLLOWING.value
+            changes.append(f"状态:新建→{CaseStatus.FOLLOWING.label}")
+        if returned and CaseCategory(each.category).out_of_school and each.status != CaseStatus.STABLE.value:
+            changes.append(f"状态:{CaseStatus(each.status).label}→{CaseStatus.STABLE.label}(劝返后已返校)")
+            each.status = CaseStatus.STABLE.value
+        if each.risk_level != risk.value:
+            changes.append(f"风险:{RiskLevel(each.risk_level).label}→{risk.label}(家访后评估)")
+            each.risk_level, each.risk_reason = risk.value, f"{visit.visit_date:%Y-%m-%d} 家访后评估"
+        for change in changes:
+            session.add(CaseEvent(case_id=each.id, user_id=actor.user_id, kind="visit", detail=change))
+
+
+def visit_row(facts: VisitFacts, child_id: int, actor: Actor) -> dict:
+    """The stored values of a visit (the form's and the import's)."""
+    return {
+        "child_id": child_id,
+        "visit_date": facts.visit_date,
+        "kind": facts.kind.value,
+        "method": facts.method.value,
+        "visitors": facts.visitors.strip(),
+        "met_with": facts.met_with.strip(),
+        "child_situation": facts.child_situation.strip(),
+        "family_situation": facts.family_situation.strip(),
+        "risk_after": facts.risk_after.value,
+        "next_step": facts.next_step.strip(),
+        "next_visit_on": facts.next_visit_on,
+        "outcome": facts.outcome.value if facts.outcome else None,
+        "recorded_by": actor.user_id,
+    }
+
+
+@unit_of_work
+def log_visit(
+    session: Session,
+    *,
+    actor: Actor,
+    facts: VisitFacts,
+    child_id: int | None = None,
+    student_id: int | None = None,
+) -> HomeVisit:
+    """Save a home visit or return attempt for a child the actor answers for; audited."""
+    require(session, actor, Action.VISIT_LOG)
+    lock_tail(session)
+    child = child_for_visit(session, actor=actor, child_id=child_id, student_id=student_id)
+    assert child.id is not None
+    problems = visit_problems(facts, today=today(), earliest=earliest_visit_day(session))
+    if problems:
+        session.rollback()
+        raise VisitError(problems)
+    visit = HomeVisit(**visit_row(facts, child.id, actor))
+    session.add(visit)
+    session.flush()
+    carry_to_cases(session, actor, child.id, visit)
+    record(
+        session,
+        actor=actor,
+        action="create",
+        entity_type="home_visit",
+        entity_id=visit.id,
+        after={"child_id": child.id, "kind": facts.kind.value, "visit_date": facts.visit_date},
+        detail=f"{child.name}:{facts.kind.label}({facts.method.label})",
+    )
+    session.commit()
+    session.refresh(visit)
+    return visit
+
+
+# ---- due and overdue --------------------------------------------------------------------------------
+
+
+@dataclass
+class DueVisit:
+    """One child the teacher must visit: the soonest deadline of their open cases."""
+
+    child_id: int
+    name: str
+    class_name: str
+    categories: list[str] = field(default_factory=list)
+    last_visit: date | None = None
+    due: date = date.max
+    planned: date | None = None  # the next visit date written at the last visit
+
+    def state(self, day: date, warn_days: int) -> VisitState:
+        return visit_state(self.due, today=day, warn_days=warn_days)
+
+
+def _last_visits(child_ids: Select) -> Select:
+    return (
+        select(HomeVisit.child_id, func.max(HomeVisit.visit_date).label("last"))
+        .where(col(HomeVisit.child_id).in_(child_ids))
+        .group_by(HomeVisit.child_id)
+    )
+
+
+def due_visits(session: Session, *, actor: Actor) -> list[DueVisit]:
+    """The children whose open cases name the actor as the education-line person, with each one's visit
+    deadline under the policy; overdue first, then by deadline."""
+    require(session, actor, Action.VISIT_LOG)
+    policy = get_settings().visit_policy
+    mine = (Case.education_user_id == actor.user_id, Case.status != CaseStatus.CLOSED.value)
+    last = _last_visits(select(Case.child_id).where(*mine)).subquery()
+    planned = (
+        select(HomeVisit.next_visit_on)
+        .where(HomeVisit.child_id == Child.id)
+        .order_by(col(HomeVisit.visit_date).desc(), col(HomeVisit.id).desc())
+        .limit(1)
+        .correlate(Child)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Child.id,
+            func.coalesce(Student.name, Child.name),
+            SchoolClass.code,
+            Case.category,
+            Case.opened_on,
+            last.c.last,
+            planned,
+        )
+        .join(Child, Case.child_id == Child.id)
+        .outerjoin(Student, Child.student_id == Student.id)
+        .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
+        .outerjoin(last, last.c.child_id == Child.id)
+        .where(*mine)
+    )
+    children: dict[int, DueVisit] = {}
+    for child_id, name, code, category, opened_on, last_visit, next_on in session.execute(query):
+        row = children.setdefault(
+            child_id,
+            DueVisit(child_id, name, parse_class_code(code).name if code else "", last_visit=last_visit),
+        )
+        kind = CaseCategory(category)
+        row.categories.append(kind.label)
+        row.due = min(
+            row.due,
+            visit_due(opened_on=opened_on, last_visit=last_visit, interval_days=policy.interval(kind)),
+        )
+        row.planned = next_on
+    return sorted(children.values(), key=lambda r: (r.due, r.name))
+
+
+@dataclass(frozen=True)
+class TeacherLoad:
+    """One education-line teacher's open cases and visits, for the school and the township."""
+
+    township: str
+    school: str
+    teacher: str
+    children: int
+    overdue: int
+    due_soon: int
+
+
+def overdue_by_teacher(session: Session, *, actor: Actor) -> list[TeacherLoad]:
+    """Per education-line teacher in scope: the children they follow, how many are overdue for a visit under
+    the policy, and how many fall due within the warning days; counted in the database."""
+    require(session, actor, Action.CASE_READ)
+    policy = get_settings().visit_policy
+    day = today()
+    open_cases = and_(Case.status != CaseStatus.CLOSED.value, child_condition(actor))
+    last = _last_visits(select(Case.child_id).join(Child).where(open_cases)).subquery()
+    base = visit_base(func.coalesce(last.c.last, Case.opened_on), Case.opened_on)
+    overdue = visit_deadline_passed(base, Case.category, policy, day)
+    soon = visit_deadline_passed(base, Case.category, policy, day + timedelta(days=policy.warn_days + 1))
+    query = (
+        select(
+            Township.name,
+            func.coalesce(School.name, ""),
+            func.coalesce(AppUser.display_name, "(未指定教育线包保人)"),
+            func.count(distinct(Child.id)),
+            func.count(distinct(case((overdue, Child.id)))),
+            func.count(distinct(case((and_(soon, ~overdue), Child.id)))),
+        )
+        .select_from(Case)
+        .join(Child, Case.child_id == Child.id)
+        .join(Township, Child.township_id == Township.id)
+        .outerjoin(School, Child.school_id == School.id)
+        .outerjoin(AppUser, Case.education_user_id == AppUser.id)
+        .outerjoin(last, last.c.child_id == Child.id)
+        .where(open_cases)
+        .group_by(Township.code, Township.name, School.code, School.name, AppUser.id, AppUser.display_name)
+        .order_by(Township.code, School.code, func.count(distinct(case((overdue, Child.id)))).desc())
+    )
+    return [TeacherLoad(*r) for r in session.execute(query)]
+
+
+def teacher_frame(rows: list[TeacherLoad]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(r.township, r.school, r.teacher, r.children, r.overdue, r.due_soon) for r in rows],
+        columns=["乡镇", "学校", "教育线包保教师", "跟进儿童", "家访逾期", "即将到期"],
+    )

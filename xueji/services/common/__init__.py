@@ -1,0 +1,1 @@
+"""What every capability shares: scope and access checks, audited exports, the school calendar."""

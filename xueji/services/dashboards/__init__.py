@@ -1,0 +1,1 @@
+"""The dashboards' figures counted in SQL, and 巩固率."""

@@ -1,0 +1,361 @@
+"""The coordinator's board: every home-teaching child of the term as a traffic light, computed from the visits
+counted per plan and month in SQL and judged by the pure rule; the teachers' reminders for this month; the term
+report (one row per child, one sheet per child's visit log)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Select, case, extract, func, select
+from sqlmodel import Session, col
+
+from xueji.auth import Action, Actor
+from xueji.clock import today
+from xueji.config import get_settings
+from xueji.models import (
+    AppUser,
+    Child,
+    HomePlan,
+    HomePlanTeacher,
+    HomeTeachingVisit,
+    School,
+    Student,
+    Township,
+)
+from xueji.rules.home_teaching import (
+    Compliance,
+    ComplianceState,
+    GoalArea,
+    compliance_of,
+    due_this_month,
+)
+from xueji.rules.masking import mask_id_number
+from xueji.services.common.access import home_plan_condition, require, sees_full_identifiers
+from xueji.services.common.exports import export_tables
+from xueji.services.home_teaching.records import TermRef
+
+SEVERITY = {
+    ComplianceState.BEHIND: 0,
+    ComplianceState.AT_RISK: 1,
+    ComplianceState.ON_TRACK: 2,
+    ComplianceState.COMPLIANT: 3,
+}
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    plan_id: int
+    child_id: int
+    name: str
+    id_number: str | None
+    school_id: int
+    school: str
+    township_id: int
+    township: str
+    started_on: date
+    teachers: str
+    visits: int  # all visits logged, counted or not
+    hours: float  # their class hours
+    last_visit: date | None
+    compliance: Compliance
+
+
+def _plans(
+    actor: Actor,
+    term: int,
+    *,
+    school_id: int | None,
+    township_id: int | None,
+    teacher_id: int | None,
+    child_id: int | None,
+) -> Select:
+    query = select(HomePlan.id).where(HomePlan.term_id == term, home_plan_condition(actor))
+    if child_id is not None:
+        query = query.where(HomePlan.child_id == child_id)
+    if school_id is not None:
+        query = query.where(HomePlan.school_id == school_id)
+    if township_id is not None:
+        query = query.where(
+            col(HomePlan.school_id).in_(select(School.id).where(School.township_id == township_id))
+        )
+    if teacher_id is not None:
+        query = query.where(
+            col(HomePlan.id).in_(select(HomePlanTeacher.plan_id).where(HomePlanTeacher.user_id == teacher_id))
+        )
+    return query
+
+
+def board(
+    session: Session,
+    *,
+    actor: Actor,
+    term: TermRef,
+    school_id: int | None = None,
+    township_id: int | None = None,
+    teacher_id: int | None = None,
+    child_id: int | None = None,
+) -> list[BoardRow]:
+    """The term's home-teaching children in the actor's scope (optionally one school, township or teacher's),
+    worst first: visits are counted per plan and month in SQL, then judged by rules.home_teaching."""
+    require(session, actor, Action.HOME_TEACHING_READ)
+    policy = get_settings().home_teaching
+    plan_ids = _plans(
+        actor, term.id, school_id=school_id, township_id=township_id, teacher_id=teacher_id, child_id=child_id
+    )
+    counted = case((HomeTeachingVisit.class_hours >= policy.min_class_hours, 1), else_=0)
+    year = extract("year", HomeTeachingVisit.visit_date)
+    month = extract("month", HomeTeachingVisit.visit_date)
+    monthly = session.execute(
+        select(
+            HomeTeachingVisit.plan_id,
+            year,
+            month,
+            func.sum(counted),
+            func.count(),
+            func.sum(HomeTeachingVisit.class_hours),
+            func.max(HomeTeachingVisit.visit_date),
+        )
+        .join(HomePlan, HomeTeachingVisit.plan_id == HomePlan.id)
+        .where(
+            col(HomeTeachingVisit.plan_id).in_(plan_ids),
+            HomeTeachingVisit.visit_date >= HomePlan.started_on,
+            HomeTeachingVisit.visit_date <= term.dates.end,
+        )
+        .group_by(HomeTeachingVisit.plan_id, year, month)
+    ).all()
+    by_plan: dict[int, dict[tuple[int, int], int]] = defaultdict(dict)
+    totals: dict[int, list] = defaultdict(lambda: [0, 0.0, None])  # visits, hours, last visit
+    for plan_id, y, m, n_counted, n_all, hours, last in monthly:
+        by_plan[plan_id][(int(y), int(m))] = int(n_counted)
+        total = totals[plan_id]
+        total[0] += int(n_all)
+        total[1] += float(hours)
+        if total[2] is None or last > total[2]:
+            total[2] = last
+    teachers: dict[int, list[str]] = defaultdict(list)
+    for plan_id, name in session.execute(
+        select(HomePlanTeacher.plan_id, AppUser.display_name)
+        .join(AppUser, HomePlanTeacher.user_id == AppUser.id)
+        .where(col(HomePlanTeacher.plan_id).in_(plan_ids))
+        .order_by(HomePlanTeacher.id)
+    ):
+        teachers[plan_id].append(name)
+    plans = session.execute(
+        select(
+            HomePlan.id,
+            HomePlan.child_id,
+            func.coalesce(Student.name, Child.name),
+            func.coalesce(Student.id_number, Child.id_number),
+            HomePlan.school_id,
+            School.name,
+            Township.id,
+            Township.name,
+            HomePlan.started_on,
+        )
+        .join(Child, HomePlan.child_id == Child.id)
+        .outerjoin(Student, Child.student_id == Student.id)
+        .join(School, HomePlan.school_id == School.id)
+        .join(Township, School.township_id == Township.id)
+        .where(col(HomePlan.id).in_(plan_ids))
+    ).all()
+    day = today()
+    rows = []
+    for plan_id, child_id, name, number, sid, school, tid, township, started in plans:
+        visits, hours, last = totals[plan_id]
+        counts = by_plan.get(plan_id, {})
+        compliance = compliance_of(
+            counts,
+            visits - sum(counts.values()),
+            first=max(term.dates.start, started),
+            term_end=term.dates.end,
+            today=day,
+            policy=policy,
+        )
+        rows.append(
+            BoardRow(
+                plan_id,
+                child_id,
+                name,
+                number if sees_full_identifiers(actor) else mask_id_number(number),
+                sid,
+                school,
+                tid,
+                township,
+                started,
+                "、".join(teachers[plan_id]),
+                visits,
+                hours,
+                last,
+                compliance,
+            )
+        )
+    return sorted(rows, key=lambda r: (SEVERITY[r.compliance.state], r.school, r.name))
+
+
+def due_for_teacher(session: Session, *, actor: Actor, term: TermRef) -> list[BoardRow]:
+    """The reminder at the top of a teacher's home page: their home-teaching children with no counted visit
+    yet this month."""
+    if not actor.can(Action.HOME_TEACHING_READ) or actor.user_id is None:
+        return []
+    rows = board(session, actor=actor, term=term, teacher_id=actor.user_id)
+    return [r for r in rows if due_this_month(r.compliance, today())]
+
+
+def board_frame(rows: list[BoardRow]) -> pd.DataFrame:
+    """The board as a table: the light and state first, the numbers behind them, the reasons."""
+    return pd.DataFrame(
+        [
+            {
+                "状态": r.compliance.state.label,
+                "姓名": r.name,
+                "学校": r.school,
+                "乡镇": r.township,
+                "计入次数": r.compliance.counted,
+                "还需次数": r.compliance.needed,
+                "剩余月数": r.compliance.months_left,
+                "最近送教": r.last_visit,
+                "累计课时": r.hours,
+                "送教教师": r.teachers,
+                "原因": ";".join(r.compliance.reasons),
+            }
+            for r in rows
+        ],
+        columns=[
+            "状态",
+            "姓名",
+            "学校",
+            "乡镇",
+            "计入次数",
+            "还需次数",
+            "剩余月数",
+            "最近送教",
+            "累计课时",
+            "送教教师",
+            "原因",
+        ],
+    )
+
+
+def school_summary(rows: list[BoardRow]) -> pd.DataFrame:
+    """Children per school in each state, worst schools first."""
+    table: dict[str, dict[str, int]] = {}
+    for r in rows:
+        counts = table.setdefault(r.school, {s.label: 0 for s in SEVERITY})
+        counts[r.compliance.state.label] += 1
+    frame = pd.DataFrame(
+        [{"学校": school, **counts, "合计": sum(counts.values())} for school, counts in table.items()],
+        columns=["学校", *(s.label for s in SEVERITY), "合计"],
+    )
+    return frame.sort_values([ComplianceState.BEHIND.label, ComplianceState.AT_RISK.label], ascending=False)
+
+
+def visit_log_frame(visits: list[HomeTeachingVisit]) -> pd.DataFrame:
+    """A child's visit log as a table: whether each visit counts, and why not."""
+    least = get_settings().home_teaching.min_class_hours
+    return pd.DataFrame(
+        [
+            {
+                "送教日期": v.visit_date,
+                "送教教师": v.teachers,
+                "课时": v.class_hours,
+                "是否计入": "是" if v.class_hours >= least else f"否(不足{least:g}课时)",
+                "送教内容": v.content,
+                "孩子反应": v.response,
+                "目标进展": _goals_text(v.progress),
+                "监护人签字": "是" if v.guardian_signed else "否",
+                "下次送教": v.next_visit_on,
+            }
+            for v in visits
+        ],
+        columns=[
+            "送教日期",
+            "送教教师",
+            "课时",
+            "是否计入",
+            "送教内容",
+            "孩子反应",
+            "目标进展",
+            "监护人签字",
+            "下次送教",
+        ],
+    )
+
+
+# ---- the term report ------------------------------------------------------------------------------------
+
+
+def _goals_text(goals: dict[str, str]) -> str:
+    return ";".join(f"{GoalArea(k).label}:{v}" for k, v in goals.items() if k in GoalArea._value2member_map_)
+
+
+def term_report(
+    session: Session,
+    *,
+    actor: Actor,
+    term: TermRef,
+    school_id: int | None = None,
+    township_id: int | None = None,
+    title: str = "",
+) -> bytes:
+    """The term report (xlsx, audited): 汇总 with one row per child (plan summary, visits, class hours,
+    compliance and reasons), then one sheet per child with the visit log."""
+    rows = board(session, actor=actor, term=term, school_id=school_id, township_id=township_id)
+    goals: dict[int, dict[str, str]] = dict(
+        session.execute(
+            select(HomePlan.id, HomePlan.goals).where(col(HomePlan.id).in_([r.plan_id for r in rows]))
+        ).all()
+    )
+    summary = pd.DataFrame(
+        [
+            {
+                "学校": r.school,
+                "姓名": r.name,
+                "身份证号": r.id_number,
+                "开始送教": r.started_on,
+                "送教教师": r.teachers,
+                "方案目标": _goals_text(goals.get(r.plan_id, {})),
+                "送教次数": r.visits,
+                "计入次数": r.compliance.counted,
+                "累计课时": r.hours,
+                "最近送教": r.last_visit,
+                "达标情况": r.compliance.state.label,
+                "原因": ";".join(r.compliance.reasons),
+            }
+            for r in sorted(rows, key=lambda r: (r.school, r.name))
+        ],
+        columns=[
+            "学校",
+            "姓名",
+            "身份证号",
+            "开始送教",
+            "送教教师",
+            "方案目标",
+            "送教次数",
+            "计入次数",
+            "累计课时",
+            "最近送教",
+            "达标情况",
+            "原因",
+        ],
+    )
+    logs: dict[int, list[HomeTeachingVisit]] = defaultdict(list)
+    for v in session.scalars(
+        select(HomeTeachingVisit)
+        .where(col(HomeTeachingVisit.plan_id).in_([r.plan_id for r in rows]))
+        .order_by(HomeTeachingVisit.visit_date)
+    ):
+        logs[v.plan_id].append(v)
+    sheets = {"汇总": summary}
+    for i, r in enumerate(sorted(rows, key=lambda r: (r.school, r.name)), start=1):
+        sheets[f"{i:03d}{r.name}"] = visit_log_frame(logs[r.plan_id])
+    return export_tables(
+        session,
+        actor=actor,
+        action=Action.HOME_TEACHING_READ,
+        sheets=sheets,
+        title=f"{title or '送教上门'}{term.name}送教报表",
+        entity_type="home_plan",
+    )

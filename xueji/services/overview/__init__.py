@@ -1,0 +1,1 @@
+"""概况: the actor's county, township or school at a glance."""

@@ -1,0 +1,152 @@
+"""Import the national registry template: check every row, plan (new, updated, unchanged, rejected),
+then write the accepted rows in one transaction with their audit entries.
+
+The file is read and its rows checked once (check_file); import_plan adds what only the database knows;
+commit_import takes the write lock, plans again inside that transaction (so what is written always agrees
+with the database at that moment) and hands the plan to import_write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from xueji.audit import lock_tail
+from xueji.auth import Action, Actor
+from xueji.clock import today
+from xueji.db import unit_of_work
+from xueji.excel.registry_template import RegistrySheet, read_registry
+from xueji.models import Student
+from xueji.perf import collector_paused
+from xueji.rules.registry_record import check_row
+from xueji.services.cases.opening import open_registry_cases
+from xueji.services.common.access import require
+from xueji.services.common.calendar import school_year_on
+from xueji.services.registry.import_plan import (
+    ImportPlan,
+    SchoolRef,
+    class_name,
+    plan_import,
+    problems_frame,
+    schools_for_import,
+)
+from xueji.services.registry.import_write import write_plan
+
+__all__ = [
+    "ImportBlocked",
+    "ImportPlan",
+    "ImportResult",
+    "SchoolRef",
+    "check_file",
+    "class_name",
+    "commit_import",
+    "import_file",
+    "plan_import",
+    "problems_frame",
+    "schools_for_import",
+]
+
+
+class ImportBlocked(Exception):
+    """The import cannot be committed as asked; the message says why, in Chinese."""
+
+    def __init__(self, message: str, plan: ImportPlan | None = None) -> None:
+        super().__init__(message)
+        self.plan = plan
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    plan: ImportPlan
+    created: int
+
+    @property
+    def summary(self) -> str:
+        p = self.plan
+        text = f"新增 {self.created} 人,更新 {len(p.updates)} 人,无变化 {len(p.unchanged)} 人"
+        if p.rejected:
+            text += f",跳过有错误的 {len(p.rejected)} 行"
+        if p.new_classes:
+            text += f";新建班级 {len(p.new_classes)} 个"
+        return text
+
+
+def check_file(session: Session, *, actor: Actor, data: bytes) -> RegistrySheet:
+    """Read a template file and check every row on its own (no database rules yet)."""
+    require(session, actor, Action.STUDENT_IMPORT)
+    day = today()
+    year = school_year_on(session, day)
+    with collector_paused():
+        sheet = read_registry(data)
+        for row in sheet.rows:
+            check_row(row, today=day, school_year=year)
+    return sheet
+
+
+@unit_of_work
+def commit_import(
+    session: Session,
+    *,
+    actor: Actor,
+    sheet: RegistrySheet,
+    schools: Sequence[SchoolRef],
+    only_school: bool,
+    only_valid: bool = False,
+    file_name: str = "",
+    file_digest: str = "",
+    on_write: Callable[[], None] | None = None,
+) -> ImportResult:
+    """Plan again under the write lock, then write every accepted row and its audit entries, all or nothing."""
+    require(session, actor, Action.STUDENT_IMPORT)
+    lock_tail(session)  # take the write lock before reading, so the plan cannot go stale before the write
+    plan = plan_import(session, actor=actor, sheet=sheet, schools=schools, only_school=only_school)
+    if plan.rejected and not only_valid:
+        raise ImportBlocked(
+            f"有 {len(plan.rejected)} 行有错误,未导入任何数据。请修改后重新导入,或选择“仅导入无误的行”。",
+            plan,
+        )
+    if on_write is not None:
+        on_write()
+    with collector_paused():
+        created = write_plan(session, actor, plan, file_name, file_digest)
+        # the flags of new and updated records call for cases (留守, 随迁, 残疾, 困难, 孤儿)
+        open_registry_cases(
+            session,
+            actor=actor,
+            students=select(Student.id).where(
+                col(Student.school_id).in_([s.id for s in plan.schools.values()])
+            ),
+        )
+    session.commit()
+    return ImportResult(plan, created)
+
+
+def import_file(
+    session: Session,
+    *,
+    actor: Actor,
+    data: bytes,
+    school_code: str | None,
+    only_valid: bool = False,
+    file_name: str = "",
+    on_write: Callable[[], None] | None = None,
+) -> ImportResult:
+    """Check and commit a file in one go (the batch path); ImportBlocked carries the plan when rows fail."""
+    sheet = check_file(session, actor=actor, data=data)
+    schools = schools_for_import(session, actor=actor, school_code=school_code)
+    session.rollback()  # end the read transaction: the commit plans again under the write lock
+    return commit_import(
+        session,
+        actor=actor,
+        sheet=sheet,
+        schools=schools,
+        only_school=bool(school_code),
+        only_valid=only_valid,
+        file_name=file_name,
+        file_digest=hashlib.sha256(data).hexdigest(),
+        on_write=on_write,
+    )

@@ -1,0 +1,367 @@
+"""Plan a registry import: sort every checked row into new, updated, unchanged or rejected, adding what
+only the database knows (the school in scope, 查重 by ID number, existing classes and their sizes).
+Nothing is written here."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from xueji.auth import Action, Actor
+from xueji.config import get_settings
+from xueji.excel.registry_template import RegistrySheet
+from xueji.models import FamilyMember, School, SchoolClass, Student
+from xueji.perf import collector_paused
+from xueji.rules.class_code import parse_class_code
+from xueji.rules.registry_record import CheckedRow
+from xueji.rules.vocab import SchoolKind, StudentStatus
+from xueji.services.common.access import deny, require, school_condition
+
+# The Student columns an import sets (class_id and home_village_id are derived from codes).
+STUDENT_FIELDS = (
+    "name",
+    "sex",
+    "birth_date",
+    "birthplace_code",
+    "native_place",
+    "ethnicity",
+    "nationality",
+    "id_type",
+    "id_number",
+    "household_code",
+    "entry_month",
+    "current_address",
+    "mailing_address",
+    "home_address",
+    "needs_aid",
+    "only_child",
+    "left_behind",
+    "migrant",
+    "orphan",
+    "disabled",
+    "disability_type",
+)
+MEMBER_FIELDS = ("seq", "name", "relation", "household_code", "phone", "workplace", "is_guardian")
+_LOOKUP_CHUNK = 2000
+
+
+@dataclass
+class Update:
+    row: CheckedRow
+    student_id: int
+    school_id: int
+    before: dict[str, Any]
+    after: dict[str, Any]
+    members_changed: list[dict[str, Any]]  # family members 1 and 2 as the row gives them, with "id" if known
+
+    @property
+    def family_changed(self) -> bool:
+        return bool(self.members_changed)
+
+
+@dataclass(frozen=True)
+class SchoolRef:
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+@dataclass
+class ImportPlan:
+    schools: dict[str, SchoolRef]  # code → school: where the rows may go (one, or every school in scope)
+    only_school: bool  # the import was for one named school
+    new: list[CheckedRow] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    unchanged: list[CheckedRow] = field(default_factory=list)
+    rejected: list[CheckedRow] = field(default_factory=list)
+    new_classes: dict[tuple[int, str], int] = field(default_factory=dict)  # (school id, code) → its size
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "新增": len(self.new),
+            "更新": len(self.updates),
+            "无变化": len(self.unchanged),
+            "有错误": len(self.rejected),
+        }
+
+    @property
+    def temporary(self) -> int:
+        return sum(r.is_temporary for r in self.new)
+
+    @property
+    def warned(self) -> list[CheckedRow]:
+        accepted = [*self.new, *(u.row for u in self.updates), *self.unchanged]
+        return sorted((r for r in accepted if r.warnings), key=lambda r: r.row)
+
+    @property
+    def label(self) -> str:
+        return "、".join(s.name for s in self.schools.values()) if self.only_school else "管辖范围内各校"
+
+
+def schools_for_import(session: Session, *, actor: Actor, school_code: str | None) -> list[SchoolRef]:
+    """The schools rows may go to: the one named (it must be in scope), else every school in scope."""
+    require(session, actor, Action.STUDENT_IMPORT)
+    query = select(School).where(school_condition(actor)).order_by(School.code)
+    if school_code:
+        query = query.where(School.code == school_code.strip())
+    schools = [SchoolRef(s.id, s.code, s.name, s.kind) for s in session.scalars(query)]
+    if not schools:
+        deny(
+            session,
+            actor,
+            Action.STUDENT_IMPORT.value,
+            f"学校 {school_code} 不存在或不在您的管辖范围内" if school_code else "您的管辖范围内没有学校",
+            entity_type="school",
+            entity_id=school_code,
+        )
+    return schools
+
+
+def plan_import(
+    session: Session, *, actor: Actor, sheet: RegistrySheet, schools: Sequence[SchoolRef], only_school: bool
+) -> ImportPlan:
+    """Sort every row into new, updated, unchanged or rejected, with all the reasons; write nothing."""
+    require(session, actor, Action.STUDENT_IMPORT)
+    with collector_paused():
+        return _plan(session, sheet, schools, only_school)
+
+
+def _plan(
+    session: Session, sheet: RegistrySheet, schools: Sequence[SchoolRef], only_school: bool
+) -> ImportPlan:
+    plan = ImportPlan({s.code: s for s in schools}, only_school, notices=list(sheet.notices))
+    for row in sheet.rows:  # the database's verdicts belong to one plan, not to the file as read
+        row.forget_later_problems()
+    rows = [r for r in sheet.rows if r.ok]
+    plan.rejected = [r for r in sheet.rows if not r.ok]
+    school_of = _check_schools(rows, plan)
+    _check_duplicates_in_file(rows)
+    rows = _split_rejected(rows, plan)
+    school_ids = [s.id for s in schools]
+    classes = classes_of(session, school_ids)
+    existing = _existing_students(session, rows, school_ids)
+    families = _families(
+        session, [s["id"] for s in existing.values() if s["school_id"] in school_of.values()]
+    )
+    moves: list[tuple[CheckedRow, int, str | None]] = []  # rows adding to a class: (row, school, class left)
+    for row in rows:
+        school_id = school_of[row.row]
+        current = existing.get(_match_key(row))
+        if current is not None and current["school_id"] != school_id:
+            row.reject(
+                "id_number",
+                f"查重:该学生已在{current['school_name']}有学籍;应办理转学,不能重复建籍",
+            )
+            plan.rejected.append(row)
+            continue
+        if current is None:
+            plan.new.append(row)
+            moves.append((row, school_id, None))
+            continue
+        before, after = _changes(current, row.values)
+        members = _member_changes(row, families.get(current["id"], {}))
+        if before or members:
+            plan.updates.append(Update(row, current["id"], school_id, before, after, members))
+            if "class_code" in after and current["status"] == StudentStatus.ENROLLED:
+                moves.append((row, school_id, before.get("class_code")))
+        else:
+            plan.unchanged.append(row)
+    _check_class_sizes(session, plan, moves, classes)
+    _drop_rejected(plan)
+    plan.rejected.sort(key=lambda r: r.row)
+    if sum(plan.counts.values()) != len(sheet.rows):  # every row must end up somewhere, visibly
+        raise RuntimeError(f"导入计划与文件行数不符:{plan.counts},文件 {len(sheet.rows)} 行")
+    return plan
+
+
+def _check_schools(rows: Sequence[CheckedRow], plan: ImportPlan) -> dict[int, int]:
+    """Each row's school (row number → school id); reject rows for a school outside the import."""
+    school_of = {}
+    kinds = {code: SchoolKind(s.kind) for code, s in plan.schools.items()}
+    for row in rows:
+        school = plan.schools.get(row.values["school_code"])
+        if school is None:
+            if plan.only_school:
+                expected = next(iter(plan.schools.values()))
+                row.reject("school_code", f"与本次导入的学校不一致(应为 {expected.code} {expected.name})")
+            else:
+                row.reject("school_code", "该学校不存在或不在您的管辖范围内")
+            continue
+        school_of[row.row] = school.id
+        kind = kinds[school.code]
+        code = row.values["class_code"]
+        if code and parse_class_code(code).stage not in kind.stages:
+            stage = parse_class_code(code).stage
+            row.reject("class_code", f"{school.name}是{kind.label},没有{stage.label}班级")
+    return school_of
+
+
+def classes_of(session: Session, school_ids: Sequence[int]) -> dict[tuple[int, str], int]:
+    """(school id, class code) → class id, for the schools of the import."""
+    query = select(SchoolClass.school_id, SchoolClass.code, SchoolClass.id).where(
+        col(SchoolClass.school_id).in_(school_ids)
+    )
+    return {(school_id, code): class_id for school_id, code, class_id in session.execute(query)}
+
+
+def _match_key(row: CheckedRow) -> tuple:
+    """Who a row is: the ID number, or for a temporary record its name, birth date and sex."""
+    v = row.values
+    return ("id", v["id_number"]) if v["id_number"] else ("temp", v["name"], v["birth_date"], v["sex"])
+
+
+def _check_duplicates_in_file(rows: Sequence[CheckedRow]) -> None:
+    keys = [_match_key(row) for row in rows]
+    seen: dict[tuple, list[int]] = defaultdict(list)
+    for row, key in zip(rows, keys, strict=True):
+        seen[key].append(row.row)
+    for row, key in zip(rows, keys, strict=True):
+        if len(seen[key]) == 1:
+            continue
+        others = [n for n in seen[key] if n != row.row]
+        lines = "、".join(map(str, others))
+        if row.is_temporary:
+            row.reject("name", f"与第{lines}行疑似同一学生(姓名、出生日期、性别相同,都没有身份证件号)")
+        else:
+            row.reject("id_number", f"与第{lines}行的身份证件号重复(同一学生出现多次)")
+
+
+def _split_rejected(rows: list[CheckedRow], plan: ImportPlan) -> list[CheckedRow]:
+    plan.rejected.extend(r for r in rows if not r.ok)
+    return [r for r in rows if r.ok]
+
+
+def _drop_rejected(plan: ImportPlan) -> None:
+    plan.rejected.extend(r for r in plan.new if not r.ok)
+    plan.rejected.extend(u.row for u in plan.updates if not u.row.ok)
+    plan.new = [r for r in plan.new if r.ok]
+    plan.updates = [u for u in plan.updates if u.row.ok]
+
+
+_COMPARED = (Student.id, Student.school_id, Student.status, *(getattr(Student, f) for f in STUDENT_FIELDS))
+
+
+def _existing_students(
+    session: Session, rows: Sequence[CheckedRow], school_ids: Sequence[int]
+) -> dict[tuple, dict]:
+    """The registry records the rows refer to: by ID number anywhere, temporary ones in these schools."""
+    found: dict[tuple, dict] = {}
+    columns = [*_COMPARED, col(School.name).label("school_name"), col(SchoolClass.code).label("class_code")]
+    base = (
+        select(*columns)
+        .join(School, Student.school_id == School.id)
+        .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
+    )
+    ids = [r.values["id_number"] for r in rows if r.values["id_number"]]
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[start : start + _LOOKUP_CHUNK]
+        for record in session.execute(base.where(col(Student.id_number).in_(chunk))).mappings():
+            found[("id", record["id_number"])] = dict(record)
+    # Temporary records, matched by name, birth date and sex: a row may bring the ID number they lacked.
+    wanted = {(r.values["name"], r.values["birth_date"], r.values["sex"]) for r in rows}
+    temporary = base.where(col(Student.school_id).in_(school_ids), col(Student.id_number).is_(None))
+    for record in session.execute(temporary).mappings():
+        key = (record["name"], record["birth_date"], record["sex"])
+        if key in wanted:
+            found.setdefault(("temp", *key), dict(record))
+    for row in rows:
+        v = row.values
+        if v["id_number"] and ("id", v["id_number"]) not in found:
+            temp = found.get(("temp", v["name"], v["birth_date"], v["sex"]))
+            if temp is not None:
+                found[("id", v["id_number"])] = temp
+    return found
+
+
+def _families(session: Session, student_ids: Sequence[int]) -> dict[int, dict[int, dict]]:
+    """Family members 1 and 2 of each student: student id → seq → the member's fields and id."""
+    result: dict[int, dict[int, dict]] = defaultdict(dict)
+    for start in range(0, len(student_ids), _LOOKUP_CHUNK):
+        chunk = student_ids[start : start + _LOOKUP_CHUNK]
+        query = select(
+            FamilyMember.id, FamilyMember.student_id, *(getattr(FamilyMember, f) for f in MEMBER_FIELDS)
+        ).where(col(FamilyMember.student_id).in_(chunk), col(FamilyMember.seq).in_((1, 2)))
+        for member in session.execute(query).mappings():
+            result[member["student_id"]][member["seq"]] = dict(member)
+    return result
+
+
+def _member_changes(row: CheckedRow, existing: dict[int, dict]) -> list[dict]:
+    """The members the row gives that differ from the record (a blank member in the file changes nothing)."""
+    changed = []
+    for member in row.family:
+        current = existing.get(member["seq"])
+        if current is None:
+            changed.append(dict(member))
+        elif any(current[f] != member[f] for f in MEMBER_FIELDS):
+            changed.append({"id": current["id"], **member})
+    return changed
+
+
+def _changes(current: dict, values: dict) -> tuple[dict, dict]:
+    before, after = {}, {}
+    for name in STUDENT_FIELDS:
+        if current[name] != values[name]:
+            before[name], after[name] = current[name], values[name]
+    if current["class_code"] != values["class_code"]:
+        before["class_code"], after["class_code"] = current["class_code"], values["class_code"]
+    return before, after
+
+
+def _check_class_sizes(
+    session: Session,
+    plan: ImportPlan,
+    moves: list[tuple[CheckedRow, int, str | None]],
+    classes: dict[tuple[int, str], int],
+) -> None:
+    """Refuse the rows that would take a class past the limit; note the classes the import creates."""
+    limit = get_settings().class_size_limit
+    enrolled = (
+        select(SchoolClass.school_id, SchoolClass.code, func.count(Student.id))
+        .join(Student, Student.class_id == SchoolClass.id)
+        .where(
+            col(SchoolClass.school_id).in_([s.id for s in plan.schools.values()]),
+            Student.status == StudentStatus.ENROLLED,
+        )
+        .group_by(SchoolClass.school_id, SchoolClass.code)
+    )
+    sizes: Counter[tuple[int, str]] = Counter(
+        {(school_id, code): n for school_id, code, n in session.execute(enrolled)}
+    )
+    for row, school_id, leaving in moves:
+        sizes[(school_id, row.values["class_code"])] += 1
+        if leaving:
+            sizes[(school_id, leaving)] -= 1
+    for row, school_id, _ in moves:
+        key = (school_id, row.values["class_code"])
+        if sizes[key] > limit:
+            name = parse_class_code(key[1]).name
+            row.reject("class_code", f"{name}导入后将有{sizes[key]}人,超过每班{limit}人的上限(大班额)")
+    targets = {(school_id, row.values["class_code"]) for row, school_id, _ in moves if row.ok}
+    plan.new_classes = {key: sizes[key] for key in sorted(targets) if key not in classes}
+
+
+def class_name(code: str) -> str:
+    """The class name the template builds from a class code, e.g. 小学2026级(10)班."""
+    return parse_class_code(code).name
+
+
+def problems_frame(rows: Sequence[CheckedRow], which: str) -> pd.DataFrame:
+    """One line per problem (errors or warnings) of the rows: row, name, column, value, reason."""
+    return pd.DataFrame(
+        [
+            (row.row, row.cell("name"), problem.column, str(problem.value), problem.reason)
+            for row in rows
+            for problem in getattr(row, which)
+        ],
+        columns=["行号", "姓名", "列", "填写内容", "原因"],
+    )

@@ -1,0 +1,151 @@
+"""节假日安排: the administrator's holiday table, which fills in the years chinesecalendar does not know
+(and corrects any day). Deadlines of status changes count working days through it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import delete, extract, select
+from sqlmodel import Session
+
+from xueji.audit import lock_tail, record
+from xueji.auth import Action, Actor
+from xueji.db import unit_of_work
+from xueji.excel.simple_table import read_table
+from xueji.excel.tables import table_to_xlsx
+from xueji.models import CalendarDay
+from xueji.rules.working_days import library_is_workday
+from xueji.services.common.access import require
+
+KINDS = {"放假": False, "上班": True}
+HEADERS = {"日期": "day", "安排": "kind", "名称": "name"}
+
+
+class HolidayError(ValueError):
+    """The table or a day cannot be saved; the message lists every problem, in Chinese."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"第{self.row}行 [{self.column}] “{self.value}”:{self.reason}"
+
+
+def year_known(session: Session, year: int) -> bool:
+    """A year is known when chinesecalendar has its arrangements or the table has days in it."""
+    if library_is_workday(date(year, 1, 1)) is not None:
+        return True
+    return (
+        session.scalar(select(CalendarDay.day).where(extract("year", CalendarDay.day) == year).limit(1))
+        is not None
+    )
+
+
+def missing_years(session: Session, today: date, *, ahead_days: int = 60) -> list[int]:
+    """This year and, near the year's end, the next: those nobody has filled in yet (warn until they are)."""
+    years = sorted({today.year, (today + timedelta(days=ahead_days)).year})
+    return [y for y in years if not year_known(session, y)]
+
+
+def list_days(session: Session, *, actor: Actor, year: int) -> list[CalendarDay]:
+    require(session, actor, Action.CALENDAR_MANAGE)
+    return list(
+        session.scalars(
+            select(CalendarDay).where(extract("year", CalendarDay.day) == year).order_by(CalendarDay.day)
+        )
+    )
+
+
+def _date(text: str) -> date | None:
+    """2027-01-01, 2027/01/01, 2027.01.01 or 20270101 (a date cell arrives as the first form)."""
+    text = text.strip()
+    if len(text) == 8 and text.isdigit():
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    try:
+        return date.fromisoformat(text.replace("/", "-").replace(".", "-")[:10])
+    except ValueError:
+        return None
+
+
+def _parse(number: int, cells: dict[str, str]) -> tuple[CalendarDay | None, list[Problem]]:
+    problems = []
+    text, kind, name = cells.get("day", ""), cells.get("kind", ""), cells.get("name", "")
+    day = _date(text)
+    if day is None:
+        problems.append(Problem(number, "日期", text, "应为日期,如 2027-01-01 或 20270101"))
+    if kind not in KINDS:
+        problems.append(Problem(number, "安排", kind, "只能填“放假”或“上班”(调休上班的周末)"))
+    if len(name) > 30:
+        problems.append(Problem(number, "名称", name, "最多30个字"))
+    if problems or day is None:
+        return None, problems
+    return CalendarDay(day=day, is_workday=KINDS[kind], name=name), []
+
+
+@unit_of_work
+def save_days(session: Session, *, actor: Actor, rows: list[dict[str, str]], source: str) -> int:
+    """Check every row (date, 放假/上班, name); all saved or none. Returns how many days were saved."""
+    require(session, actor, Action.CALENDAR_MANAGE)
+    days: dict[date, CalendarDay] = {}
+    problems: list[Problem] = []
+    for number, cells in enumerate(rows, start=2):
+        day, found = _parse(number, cells)
+        problems += found
+        if day is not None:
+            if day.day in days:
+                problems.append(Problem(number, "日期", cells["day"], "与前面的行重复"))
+            days[day.day] = day
+    if problems:
+        raise HolidayError("节假日安排未保存:\n" + "\n".join(map(str, problems)))
+    lock_tail(session)
+    for day in days.values():
+        session.merge(day)
+    record(
+        session,
+        actor=actor,
+        action="calendar",
+        entity_type="calendar_day",
+        after={"days": len(days), "years": sorted({d.year for d in days})},
+        detail=f"{source}:{len(days)} 天",
+    )
+    session.commit()
+    return len(days)
+
+
+def import_days(session: Session, *, actor: Actor, data: bytes) -> int:
+    """The holiday table from an xlsx with columns 日期, 安排 (放假/上班), 名称."""
+    require(session, actor, Action.CALENDAR_MANAGE)
+    rows = read_table(data, HEADERS, required=("日期", "安排"))
+    return save_days(session, actor=actor, rows=[r.cells for r in rows], source="导入节假日安排")
+
+
+@unit_of_work
+def remove_day(session: Session, *, actor: Actor, day: date) -> None:
+    """Drop one day from the table: the library (or Monday–Friday) applies to it again. Audited."""
+    require(session, actor, Action.CALENDAR_MANAGE)
+    lock_tail(session)
+    old = session.get(CalendarDay, day)
+    if old is None:
+        raise HolidayError(f"表中没有 {day:%Y-%m-%d}")
+    before = {"day": day.isoformat(), "is_workday": old.is_workday, "name": old.name}
+    session.execute(delete(CalendarDay).where(CalendarDay.day == day))
+    record(session, actor=actor, action="calendar", entity_type="calendar_day", entity_id=day, before=before)
+    session.commit()
+
+
+def template() -> bytes:
+    """A blank table with two example rows (the kind of arrangement the State Council publishes)."""
+    return table_to_xlsx(
+        pd.DataFrame(
+            [("2027-01-01", "放假", "元旦"), ("2027-02-07", "上班", "春节调休")],
+            columns=list(HEADERS),
+        ),
+        sheet="节假日安排",
+    )
