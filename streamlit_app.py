@@ -3,14 +3,20 @@
 import streamlit as st
 
 from xueji.config import get_settings
+from xueji.ui.audit_health import audit_problem
+from xueji.ui.errors import unexpected_errors
 from xueji.ui.health import database_problem
 from xueji.ui.login import change_password_page, login_page
 from xueji.ui.navigation import pages_for, title_for
-from xueji.ui.session import current_user, sign_out
+from xueji.ui.origin import bind as bind_origin
+from xueji.ui.session import approvals_waiting, current_user, sign_out, watch_deadlines
+from xueji.ui.text import md
 
 st.set_page_config(page_title="学籍 · 控辍保学", page_icon="🏫", layout="wide")
 
-problem = database_problem(get_settings().database_url)
+bind_origin()  # audit entries of this run record the browser channel and the client's address
+
+problem = database_problem(get_settings().database_url) or audit_problem(get_settings().database_url)
 if problem:
     st.error(problem)
     st.stop()
@@ -34,8 +40,14 @@ else:
     )
     nav = st.navigation(sections, expanded=True)  # every page the role may open, none behind "View more"
     with st.sidebar:
-        st.caption(f"当前用户:{actor.username}({actor.role.label})")
+        st.caption(f"当前用户:{md(actor.username)}({actor.role.label})")
+        if waiting := approvals_waiting(actor):
+            st.warning(f"有 {waiting} 条账号申请待您审批(系统 › 账号审批)")
         if st.button("退出登录", key="logout"):
             sign_out()
             st.rerun()
-nav.run()
+if user is not None:
+    with st.sidebar:
+        watch_deadlines()  # an unattended screen clears itself when the session ends
+with unexpected_errors():
+    nav.run()

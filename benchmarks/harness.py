@@ -18,6 +18,9 @@ from xueji.db import make_engine, migrate
 from xueji.demo.build import DemoSpec, load_demo
 from xueji.models import Student
 
+# Benchmark databases are throwaway: a fixed key signs their audit log unless the operator gives one.
+os.environ.setdefault("XUEJI_AUDIT_KEY", "be" * 32)
+
 
 def build(url: str, copies: int, scale: float = 1.0) -> None:
     """Migrate; load the big demo county unless the database already holds students."""

@@ -26,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# Benchmark databases are throwaway: a fixed key signs their audit log unless the operator gives one.
+os.environ.setdefault("XUEJI_AUDIT_KEY", "be" * 32)
 
 
 def _prepare_database(url: str) -> list[tuple[str, str]]:

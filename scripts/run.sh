@@ -8,5 +8,8 @@ scripts/setup.sh postgres
 .venv/bin/xueji demo --if-empty
 .venv/bin/xueji init
 port="${XUEJI_PORT:-8501}"
-echo "xueji 已启动:在浏览器中打开 http://localhost:${port}  (Ctrl+C 停止)"
-exec .venv/bin/streamlit run streamlit_app.py --server.port "$port" "$@"
+# Loopback by default: in production nginx in front (deploy/nginx/) serves HTTPS and the security headers.
+# Another address (a replica behind a load balancer on another machine) only when the operator sets it.
+address="${XUEJI_ADDRESS:-127.0.0.1}"
+echo "xueji 已启动:监听 ${address}:${port};本机浏览器打开 http://127.0.0.1:${port}  (Ctrl+C 停止)"
+exec .venv/bin/streamlit run streamlit_app.py --server.address "$address" --server.port "$port" "$@"

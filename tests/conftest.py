@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "streamlit_app.py")
 PG_ENV = "XUEJI_TEST_PG_URL"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The audit chain's key for every test (and every server a test starts): tests never touch data/audit.key.
+TEST_AUDIT_KEY = "5e" * 32
+os.environ["XUEJI_AUDIT_KEY"] = TEST_AUDIT_KEY
 
 
 def require(part: str, available: bool, how: str) -> None:
@@ -49,6 +52,17 @@ def _postgres_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def audit_anchor_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test's own anchor file (never data/audit-anchors.log), with the test key of TEST_AUDIT_KEY."""
+    path = tmp_path / "audit-anchors.log"
+    monkeypatch.setenv("XUEJI_AUDIT_ANCHOR_FILE", str(path))
+    monkeypatch.setenv("XUEJI_AUDIT_KEY", TEST_AUDIT_KEY)
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

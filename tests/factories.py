@@ -12,34 +12,47 @@ from xueji.rules.cases import RiskLevel
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.visits import VisitFacts, VisitKind, VisitMethod
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services.system import accounts
+from xueji.services.system import accounts, role_grants
 
 DEMO_SCHOOL = "2143016965"  # 古港镇完全小学
 
 
-def new_teacher(session: Session, admin: Actor, username: str, name: str = "新老师") -> tuple[AppUser, str]:
-    """Create a teacher account at the demo school; return it with its one-time password."""
-    return accounts.create_user(
+def approved_account(
+    session: Session,
+    admin: Actor,
+    username: str,
+    name: str,
+    role: Role,
+    scope_kind: ScopeKind,
+    scope_code: str,
+) -> tuple[AppUser, str]:
+    """Request an account as the administrator and approve it as the demo county officer (separation of duties);
+    return it with the one-time password the approver was given."""
+    grant = role_grants.request_account(
         session,
         actor=admin,
         username=username,
         display_name=name,
-        role=Role.TEACHER,
-        scope_kind=ScopeKind.SCHOOL,
-        scope_code=DEMO_SCHOOL,
+        role=role,
+        scope_kind=scope_kind,
+        scope_code=scope_code,
     )
+    approved = role_grants.approve(
+        session, actor=accounts.actor_by_username(session, "demo_county"), grant_id=int(grant.id or 0)
+    )
+    assert approved.password is not None
+    return session.get_one(AppUser, accounts.user_id_of(session, username)), approved.password
+
+
+def new_teacher(session: Session, admin: Actor, username: str, name: str = "新老师") -> tuple[AppUser, str]:
+    """A teacher account at the demo school, requested and approved; return it with its one-time password."""
+    return approved_account(session, admin, username, name, Role.TEACHER, ScopeKind.SCHOOL, DEMO_SCHOOL)
 
 
 def new_registrar(session: Session, admin: Actor, username: str, school_code: str) -> Actor:
-    """Create a registrar account at another school; return it as an acting user."""
-    user, _ = accounts.create_user(
-        session,
-        actor=admin,
-        username=username,
-        display_name="另一校学籍管理员",
-        role=Role.REGISTRAR,
-        scope_kind=ScopeKind.SCHOOL,
-        scope_code=school_code,
+    """A registrar account at another school, requested and approved; return it as an acting user."""
+    user, _ = approved_account(
+        session, admin, username, "另一校学籍管理员", Role.REGISTRAR, ScopeKind.SCHOOL, school_code
     )
     return accounts.actor_of(user)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -18,14 +20,28 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@cache
+def _dummy_hash() -> str:
+    # An unknown account is checked against this hash, with the same parameters as real ones, so that a
+    # refusal costs the same time whether or not the account exists.
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """Tell whether the password matches the stored hash (False for a missing or broken hash)."""
-    if not password_hash:
-        return False
+    """Tell whether the password matches the stored hash; a missing or broken hash costs one argon2 check too
+    and is False."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Tell whether a hash was made with other argon2 parameters than the current ones."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
 
 
 class Action(StrEnum):
@@ -42,6 +58,7 @@ class Action(StrEnum):
     STATUS_CHANGE_APPROVE = "status_change.approve"
     ASSIGNMENT_MANAGE = "assignment.manage"
     USER_MANAGE = "user.manage"
+    GRANT_APPROVE = "grant.approve"
     CALENDAR_MANAGE = "calendar.manage"
     ROLLOVER_RUN = "rollover.run"
     ATTENDANCE_RECORD = "attendance.record"
@@ -72,6 +89,7 @@ class Action(StrEnum):
             "status_change.approve": "审批学籍异动",
             "assignment.manage": "分配教师包保学生",
             "user.manage": "管理账号",
+            "grant.approve": "审批账号申请(新账号、角色变更、重置密码)",
             "calendar.manage": "维护节假日安排",
             "rollover.run": "学年升级",
             "attendance.record": "登记开学报到和人籍一致核查",
@@ -110,6 +128,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.STATUS_CHANGE_READ,
             Action.STATUS_CHANGE_APPROVE,
             Action.ROLLOVER_RUN,
+            Action.GRANT_APPROVE,
         }
     ),
     Role.TOWNSHIP_OFFICIAL: frozenset(
@@ -136,6 +155,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.STATUS_CHANGE_READ,
             Action.STATUS_CHANGE_SUBMIT,
             Action.STATUS_CHANGE_APPROVE,  # only as the sending school of a transfer (services check)
+            Action.GRANT_APPROVE,  # only teacher accounts of their own school (services.system.role_grants)
         }
     ),
     Role.TEACHER: frozenset(
@@ -167,6 +187,20 @@ ROLE_SCOPES: dict[Role, frozenset[ScopeKind]] = {
     Role.COORDINATOR: frozenset({ScopeKind.COUNTY, ScopeKind.TOWNSHIP, ScopeKind.SCHOOL}),
     Role.SYSTEM: frozenset({ScopeKind.COUNTY}),
 }
+
+
+# Separation of duties: the administrator only requests an account, a role or a password reset for a role that
+# reads children's data; a second person approves it, one of these roles with a scope that holds the request's
+# scope (services.system.role_grants checks both). Roles missing here (administrator, auditor, the operator)
+# are never requested: their accounts are created and reset only on the server's command line.
+GRANT_APPROVERS: dict[Role, frozenset[Role]] = {
+    Role.COUNTY_OFFICER: frozenset({Role.COUNTY_OFFICER}),
+    Role.TOWNSHIP_OFFICIAL: frozenset({Role.COUNTY_OFFICER}),
+    Role.COORDINATOR: frozenset({Role.COUNTY_OFFICER}),
+    Role.REGISTRAR: frozenset({Role.COUNTY_OFFICER}),
+    Role.TEACHER: frozenset({Role.REGISTRAR, Role.COUNTY_OFFICER}),
+}
+COMMAND_LINE_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
 
 
 class PermissionDenied(Exception):

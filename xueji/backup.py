@@ -3,7 +3,9 @@
 SQLite: the online backup API copies a consistent snapshot of the file page by page (writers carry on under
 WAL); the backup is itself a SQLite database. PostgreSQL: pg_dump's custom format, restored with pg_restore in
 one transaction. Each backup is recorded in the audit log first (so the copy holds its own entry); a restore
-appends its entry to the restored log, then verifies the hash chain.
+appends its entry to the restored log, then verifies the signed chain. The audit key is not in the database,
+so not in a backup either: restoring needs the deployment's key (kept and backed up separately), and the
+append-only triggers come back with the schema.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import Session
 
 from xueji.audit import ChainCheck, record, verify_chain
+from xueji.audit.key import require_key
 from xueji.auth import Actor
 from xueji.config import get_settings
 from xueji.db import make_engine, session_scope, unit_of_work
@@ -93,6 +96,7 @@ def restore(url: str, source: Path) -> Restored:
     """Restore a backup into the empty database at url; then record it and verify the audit chain."""
     if not source.is_file():
         raise BackupError(f"找不到备份文件 {source}")
+    require_key()  # the restore's own entry needs it: refuse before anything is written, not after
     engine = make_engine(url)
     if inspect(engine).get_table_names():
         raise BackupError(

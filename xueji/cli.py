@@ -12,6 +12,11 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from xueji import __version__, backup
+from xueji.audit import anchor as audit_anchor
+from xueji.audit import context as audit_context
+from xueji.audit import ensure_key, unsealed
+from xueji.audit.anchor import AnchorFileError
+from xueji.audit.key import AuditKeyError, key_file
 from xueji.auth import Actor, PermissionDenied
 from xueji.config import SettingsError, get_settings
 from xueji.db import current_revision, get_engine, head_revision, migrate, session_scope
@@ -54,6 +59,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"已创建数据库 (版本 {after}):{where}")
     else:
         print(f"已将数据库从版本 {before} 升级到 {after},原有数据保留:{where}")
+    _audit_key_ready(engine)
     with session_scope(engine) as session:
         created = accounts.create_first_admin(session, password=get_settings().admin_password)
     if created:
@@ -61,7 +67,28 @@ def cmd_init(args: argparse.Namespace) -> int:
         shown = "(来自 XUEJI_ADMIN_PASSWORD)" if get_settings().admin_password else password
         print(f"已创建首个系统管理员账号:{username}  一次性密码:{shown}")
         print("此密码只显示这一次,首次登录后须修改。")
+    _anchor(engine)
     return 0
+
+
+def _audit_key_ready(engine: Engine) -> None:
+    """For init and demo: the audit key (created when the log was never signed), and keyed chaining started on a
+    log upgraded from before the key."""
+    with session_scope(engine) as session:
+        key, created = ensure_key(session)
+        if created:
+            print(
+                f"已生成审计密钥:{key_file()}(权限 600,指纹 {key.key_id})。请立即把它另行备份到数据库备份以外的"
+                "地方(如离线 U 盘或保险柜里的纸质副本);密钥丢失后审计日志将无法校验,系统也不会再新建密钥。"
+            )
+        if unsealed(session) and (sealed := audit_log.seal(session, actor=accounts.system_actor(session))):
+            print(f"审计日志自第 {sealed.id} 条起以密钥签名;此前的记录仍按 SHA-256 校验。")
+
+
+def _anchor(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        anchor = audit_log.anchor_head(session, actor=accounts.system_actor(session))
+    print(f"已在 {audit_anchor.anchor_file()} 记下审计日志锚点:{anchor.line()}")
 
 
 def _acting(session: Session, args: argparse.Namespace) -> Actor:
@@ -83,6 +110,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             scope_code=args.scope,
         )
     print(f"已创建账号 {user.username}({Role(user.role).label})。一次性密码:{password}(首次登录须修改)")
+    print(_COMMAND_LINE_NOTE)
     return 0
 
 
@@ -109,19 +137,57 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_enable(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        accounts.set_active(
+            session,
+            actor=_acting(session, args),
+            user_id=accounts.user_id_of(session, args.username),
+            active=True,
+        )
+    print(f"已启用账号 {args.username}")
+    return 0
+
+
 def cmd_user_reset(args: argparse.Namespace) -> int:
     with session_scope() as session:
         password = accounts.reset_password(
             session, actor=_acting(session, args), user_id=accounts.user_id_of(session, args.username)
         )
     print(f"{args.username} 的一次性密码:{password}(下次登录须修改)")
+    print(_COMMAND_LINE_NOTE)
     return 0
+
+
+def cmd_user_set_role(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        accounts.set_role_and_scope(
+            session,
+            actor=_acting(session, args),
+            user_id=accounts.user_id_of(session, args.username),
+            role=Role(args.role),
+            scope_kind=ScopeKind(args.scope_kind),
+            scope_code=args.scope,
+        )
+    print(f"已把账号 {args.username} 改为 {Role(args.role).label}")
+    print(_COMMAND_LINE_NOTE)
+    return 0
+
+
+_COMMAND_LINE_NOTE = (
+    "此操作在服务器命令行上直接生效,不经审批,已记入审计日志(渠道:命令行)。"
+    "页面上的管理员只能提交申请,由第二人批准;审计员、系统管理员账号只能在这里创建和重置。"
+)
 
 
 def cmd_export_students(args: argparse.Namespace) -> int:
     with session_scope() as session:
         data = students.export_roster(
-            session, actor=_acting(session, args), search=args.search, unmasked=args.unmasked
+            session,
+            actor=_acting(session, args),
+            search=args.search,
+            unmasked=args.unmasked,
+            reason=args.reason or "",
         )
     Path(args.file).write_bytes(data)
     print(f"已导出学生名册到 {args.file}({'未脱敏' if args.unmasked else '已脱敏'}),已记入审计日志。")
@@ -146,7 +212,7 @@ def cmd_import_students(args: argparse.Namespace) -> int:
     with session_scope() as session:
         actor = _acting(session, args)
         if args.dry_run:
-            sheet = file_import.check_file(session, actor=actor, data=data)
+            sheet = file_import.check_file(session, actor=actor, data=data, file_name=path.name)
             schools = file_import.schools_for_import(session, actor=actor, school_code=args.school)
             plan = file_import.plan_import(
                 session, actor=actor, sheet=sheet, schools=schools, only_school=bool(args.school)
@@ -211,7 +277,7 @@ def _import_table(
     data = Path(args.file).read_bytes()
     with session_scope() as session:
         actor = _acting(session, args)
-        sheet = check(session, actor=actor, data=data)
+        sheet = check(session, actor=actor, data=data, file_name=Path(args.file).name)
         print(f"检查结果:可导入 {len(sheet.good)} 条,有错误 {len(sheet.bad_rows)} 行")
         if sheet.problems:
             return _refused(sheet.problems, error_workbook(sheet), args, f"{what}记录")
@@ -248,7 +314,9 @@ def cmd_import_sweep(args: argparse.Namespace) -> int:
     with session_scope() as session:
         actor = _acting(session, args)
         village = fieldwork.find_sweep_village(session, village_code=args.village, term=args.term or "")
-        sheet = sheet_import.check_sweep(session, actor=actor, sweep_village_id=village, data=data)
+        sheet = sheet_import.check_sweep(
+            session, actor=actor, sweep_village_id=village, data=data, file_name=Path(args.file).name
+        )
         print(
             f"检查结果:可导入 {len(sheet.good)} 户({sheet.children} 名适龄儿童),有错误 {len(sheet.bad_rows)} 行,"
             f"未走访(未填走访日期)跳过 {len(sheet.skipped)} 行"
@@ -275,7 +343,9 @@ def cmd_sweep_sheet(args: argparse.Namespace) -> int:
     with session_scope() as session:
         actor = _acting(session, args)
         village = fieldwork.find_sweep_village(session, village_code=args.village, term=args.term or "")
-        name, data = sheet_import.village_sheet(session, actor=actor, sweep_village_id=village)
+        name, data = sheet_import.village_sheet(
+            session, actor=actor, sweep_village_id=village, reason=args.reason or ""
+        )
     out = Path(args.out or name)
     out.write_bytes(data)
     print(f"已写出 {out}(含完整身份证号,请妥善保管,已记入审计日志)")
@@ -297,9 +367,11 @@ def cmd_export_roster(args: argparse.Namespace) -> int:
             school_code=args.school,
             kind=rosters.RosterKind(args.kind),
             class_code=args.class_code,
+            unmasked=args.unmasked,
+            reason=args.reason or "",
         )
     Path(args.output).write_bytes(data)
-    print(f"已导出{args.kind}到 {args.output},已记入审计日志。")
+    print(f"已导出{args.kind}到 {args.output}({'未脱敏' if args.unmasked else '已脱敏'}),已记入审计日志。")
     return 0
 
 
@@ -334,13 +406,15 @@ def cmd_rollover(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     with session_scope() as session:
         check = audit_log.check_chain(session, actor=_acting(session, args))
-    if check.ok:
-        print(f"审计日志哈希链完整:已校验 {check.checked} 条记录。")
-        return 0
-    print(
-        f"审计日志哈希链异常:记录 {check.bad_id}:{check.reason}(此前 {check.checked} 条正常)", file=sys.stderr
-    )
-    return 1
+    print("\n".join(audit_log.report(check)), file=sys.stdout if check.ok else sys.stderr)
+    return 0 if check.ok else 1
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        anchor = audit_log.anchor_head(session, actor=_acting(session, args))
+    print(anchor.line())
+    return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -359,7 +433,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if not restored.chain.ok:
         print(f"审计日志哈希链异常:记录 {restored.chain.bad_id}:{restored.chain.reason}", file=sys.stderr)
         return 1
-    print(f"审计日志哈希链完整:已校验 {restored.chain.checked} 条记录。")
+    print(f"审计日志哈希链完整:已校验 {restored.chain.checked} 条记录(以密钥 {restored.chain.key_id} 签名)。")
+    print("切换到恢复出的库后请运行 xueji audit verify 核对锚点:备份之后才锚定的记录不在备份里,会报告缺失。")
     return 0
 
 
@@ -370,6 +445,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("数据库中已有数据,跳过演示数据。")
         return 0
     spec = DemoSpec(seed=args.seed, scale=args.scale)
+    _audit_key_ready(engine)
     with session_scope(engine) as session:
         try:
             summary = load_demo(session, spec)
@@ -380,6 +456,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"已载入演示县区:{summary.townships} 个乡镇,{summary.villages} 个村/社区,{summary.schools} 所学校,"
         f"{summary.classes} 个班级,{summary.students} 名学生,{summary.family_members} 名家庭成员。"
     )
+    _anchor(engine)
     return 0
 
 
@@ -442,6 +519,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = user.add_parser("reset-password", help="重置密码,打印一次性密码 (reset a password)")
     p.add_argument("username")
     p.set_defaults(func=cmd_user_reset)
+    p = user.add_parser("enable", help="启用已停用的账号 (enable an account)")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_user_enable)
+    p = user.add_parser("set-role", help="更改账号的角色和管辖范围 (change an account's role and scope)")
+    p.add_argument("username")
+    p.add_argument(
+        "--role", required=True, choices=[r.value for r in Role if r is not Role.SYSTEM], help="新角色"
+    )
+    p.add_argument("--scope-kind", required=True, choices=[k.value for k in ScopeKind], help="范围类型")
+    p.add_argument("--scope", required=True, help="范围代码:县区/乡镇为12位区划代码,学校为10位标识码")
+    p.set_defaults(func=cmd_user_set_role)
 
     export = sub.add_parser("export", help="导出 (export)").add_subparsers(
         dest="export_command", metavar="子命令"
@@ -449,7 +537,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = export.add_parser("students", help="导出学生名册 xlsx,默认脱敏 (export the roster)")
     p.add_argument("file", help="输出文件,如 名册.xlsx")
     p.add_argument("--search", default="", help="按姓名、身份证号尾号或班号筛选")
-    p.add_argument("--unmasked", action="store_true", help="导出完整身份证号和电话(须有权限)")
+    p.add_argument(
+        "--unmasked", action="store_true", help="导出完整身份证号和电话(须有权限,并用 --reason 写明事由)"
+    )
+    p.add_argument("--reason", help="导出完整身份证号和电话的事由,记入审计日志")
     p.set_defaults(func=cmd_export_students)
     p = export.add_parser(
         "roster", help="导出新生/在校生/毕业生名册 xlsx,每班一个工作表 (export a school roster)"
@@ -458,6 +549,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", required=True, choices=[k.value for k in rosters.RosterKind], help="名册类型")
     p.add_argument("--class", dest="class_code", help="只导出该班(7位班号)")
     p.add_argument("-o", "--output", required=True, help="输出文件,如 在校生名册.xlsx")
+    p.add_argument(
+        "--unmasked", action="store_true", help="导出完整身份证号和电话(须有权限,并用 --reason 写明事由)"
+    )
+    p.add_argument("--reason", help="导出完整身份证号和电话的事由,记入审计日志")
     p.set_defaults(func=cmd_export_roster)
     p = export.add_parser("template", help="写出空白学籍导入模板 (write the blank import template)")
     p.add_argument("file", help="输出文件,如 学籍导入模板.xlsx")
@@ -515,6 +610,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--village", required=True, help="村/社区 12 位行政区划代码")
     p.add_argument("--term", help="学期,如 2026-1;缺省为今天所在学期")
     p.add_argument("--out", help="写出的文件名;缺省为“村名排查登记表.xlsx”")
+    p.add_argument("--reason", required=True, help="下载事由(表中含完整身份证号),记入审计日志")
     p.set_defaults(func=cmd_sweep_sheet)
 
     case_commands = sub.add_parser("cases", help="个案 (cases)").add_subparsers(
@@ -535,8 +631,12 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="审计日志 (audit log)").add_subparsers(
         dest="audit_command", metavar="子命令"
     )
-    p = audit.add_parser("verify", help="校验审计日志哈希链 (verify the hash chain)")
+    p = audit.add_parser("verify", help="校验审计日志的签名链和全部锚点 (verify the chain and the anchors)")
     p.set_defaults(func=cmd_audit_verify)
+    p = audit.add_parser(
+        "anchor", help="校验后把日志末条的哈希、条数和时间追加到锚点文件并打印 (anchor the log's head)"
+    )
+    p.set_defaults(func=cmd_audit_anchor)
 
     p = sub.add_parser("backup", help="在线备份整个数据库到文件(可在应用运行时执行) (back up the database)")
     p.add_argument("file", help="备份文件;SQLite 为数据库副本,PostgreSQL 为 pg_dump 自定义格式")
@@ -572,8 +672,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args.as_user = getattr(args, "as_user", None)
     try:
-        return int(args.func(args))
-    except SettingsError as exc:
+        with audit_context.use(audit_context.command_line_origin()):
+            return int(args.func(args))
+    except (SettingsError, AuditKeyError) as exc:
         print(f"配置错误:{exc}", file=sys.stderr)
         return 2
     except (
@@ -589,6 +690,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fieldwork.SweepError,
         sheet_import.SweepImportBlocked,
         backup.BackupError,
+        AnchorFileError,
+        audit_log.AnchorRefused,
     ) as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 1

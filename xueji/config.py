@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
+from xueji.excel.limits import UploadPolicy
 from xueji.rules.home_teaching import HomeTeachingPolicy, parse_skip_months
 from xueji.rules.registration import RegistrationDeadlines, parse_month_day
 from xueji.rules.visits import VisitPolicy, parse_visit_days
@@ -27,6 +29,7 @@ class Settings:
     class_size_limit: int
     class_size_spread: int  # classes of one grade differing by more than this are flagged as unbalanced
     status_change_working_days: int
+    transfer_lookup_minutes: int  # a transfer in must be submitted this soon after the ID-number lookup
     school_year_start_month: int
     registration_deadlines: RegistrationDeadlines  # grade 1 and grade 7 intakes complete by (month, day)
     lost_student_days: int  # days after term start after which a child not reported is a lost student (流生)
@@ -36,14 +39,20 @@ class Settings:
     sweep_days: int  # days after term start by which each village's sweep is due
     home_teaching: HomeTeachingPolicy  # 送教上门: visits a term, class hours a visit, months with no school
     class_hour_minutes: tuple[int, int]  # the length of a class hour (课时) in primary and in junior school
+    uploads: UploadPolicy  # what an uploaded workbook may be (XUEJI_IMPORT_*)
     sqlite_busy_timeout_ms: int
     sqlite_synchronous: str  # FULL (the default): a committed write survives a power cut; NORMAL relaxes it
     read_database_url: str | None  # a streaming-replication standby for the read-heavy pages, if any
     read_wait_ms: int  # how long a page waits for the standby to replay the user's own last write
+    audit_key_file: Path  # where the audit chain's key lives (XUEJI_AUDIT_KEY_FILE), outside the database
+    audit_anchor_file: Path  # the append-only file of the audit log's anchors (XUEJI_AUDIT_ANCHOR_FILE)
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...]  # peers whose X-Forwarded-For is believed
+    audit_key: str | None = field(repr=False)  # XUEJI_AUDIT_KEY: the key itself, in hex (never printed)
     max_failed_logins: int
     lockout_minutes: int
     idle_timeout_minutes: int
     session_limit_hours: int
+    one_time_password_hours: int  # a one-time password (new account, reset) signs in only this long
     admin_password: str | None
 
 
@@ -107,6 +116,23 @@ def _home_teaching(env: dict[str, str]) -> HomeTeachingPolicy:
     )
 
 
+def _uploads(env: dict[str, str]) -> UploadPolicy:
+    d = UploadPolicy()
+    return UploadPolicy(
+        max_file_mb=_int(env, "XUEJI_IMPORT_MAX_FILE_MB", d.max_file_mb),
+        max_inflated_mb=_int(env, "XUEJI_IMPORT_MAX_INFLATED_MB", d.max_inflated_mb),
+        max_columns=_int(env, "XUEJI_IMPORT_MAX_COLUMNS", d.max_columns),
+        rows_registry=_int(env, "XUEJI_IMPORT_MAX_ROWS_REGISTRY", d.rows_registry),
+        rows_records=_int(env, "XUEJI_IMPORT_MAX_ROWS_RECORDS", d.rows_records),
+        rows_lists=_int(env, "XUEJI_IMPORT_MAX_ROWS_LISTS", d.rows_lists),
+        max_sheets=_int(env, "XUEJI_IMPORT_MAX_SHEETS", d.max_sheets),
+        max_shared_strings=_int(env, "XUEJI_IMPORT_MAX_SHARED_STRINGS", d.max_shared_strings),
+        memory_mb=_int(env, "XUEJI_IMPORT_MEMORY_MB", d.memory_mb, minimum=64),
+        seconds=_int(env, "XUEJI_IMPORT_SECONDS", d.seconds),
+        parallel=_int(env, "XUEJI_IMPORT_PARALLEL", d.parallel),
+    )
+
+
 def _admin_password(env: dict[str, str]) -> str | None:
     """The first administrator's password, if given; a weak one is refused rather than shipped."""
     from xueji.rules.passwords import password_problems
@@ -136,6 +162,29 @@ def _read_database_url(env: dict[str, str], url: str) -> str | None:
     return raw
 
 
+def _trusted_proxies(env: dict[str, str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    raw = env.get("XUEJI_TRUSTED_PROXIES")
+    items = (raw if raw is not None else "127.0.0.1, ::1").replace(",", " ").split()
+    try:
+        return tuple(ip_network(item, strict=False) for item in items)
+    except ValueError as exc:
+        raise SettingsError(f"XUEJI_TRUSTED_PROXIES 应为逗号分隔的 IP 地址或网段,实际为 {raw!r}") from exc
+
+
+def _audit_key(env: dict[str, str]) -> str | None:
+    raw = (env.get("XUEJI_AUDIT_KEY") or "").strip()
+    if not raw:
+        return None
+    try:
+        if len(bytes.fromhex(raw)) >= 32:
+            return raw
+    except ValueError:
+        pass
+    raise SettingsError(
+        "XUEJI_AUDIT_KEY 应为至少 64 个十六进制字符(32 字节随机数,如 openssl rand -hex 32 的输出)"
+    )
+
+
 def default_database_url() -> str:
     return f"sqlite:///{DEFAULT_DATA_DIR / 'xueji.db'}"
 
@@ -154,6 +203,7 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         class_size_limit=_int(env, "XUEJI_CLASS_SIZE_LIMIT", 55),
         class_size_spread=_int(env, "XUEJI_CLASS_SIZE_SPREAD", 10),
         status_change_working_days=_int(env, "XUEJI_STATUS_CHANGE_WORKING_DAYS", 7),
+        transfer_lookup_minutes=_int(env, "XUEJI_TRANSFER_LOOKUP_MINUTES", 30),
         school_year_start_month=month,
         registration_deadlines=RegistrationDeadlines(
             grade1=_month_day(env, "XUEJI_GRADE1_REGISTRATION_DEADLINE", (9, 30)),
@@ -169,14 +219,20 @@ def settings_from_env(env: dict[str, str]) -> Settings:
             _int(env, "XUEJI_CLASS_HOUR_MINUTES_PRIMARY", 40),
             _int(env, "XUEJI_CLASS_HOUR_MINUTES_JUNIOR", 45),
         ),
+        uploads=_uploads(env),
         sqlite_busy_timeout_ms=_int(env, "XUEJI_SQLITE_BUSY_TIMEOUT_MS", 5000),
         sqlite_synchronous=_sqlite_synchronous(env),
         read_database_url=_read_database_url(env, url),
         read_wait_ms=_int(env, "XUEJI_READ_WAIT_MS", 2000, minimum=0),
+        audit_key_file=Path(env.get("XUEJI_AUDIT_KEY_FILE") or DEFAULT_DATA_DIR / "audit.key"),
+        audit_anchor_file=Path(env.get("XUEJI_AUDIT_ANCHOR_FILE") or DEFAULT_DATA_DIR / "audit-anchors.log"),
+        trusted_proxies=_trusted_proxies(env),
+        audit_key=_audit_key(env),
         max_failed_logins=_int(env, "XUEJI_MAX_FAILED_LOGINS", 5),
         lockout_minutes=_int(env, "XUEJI_LOCKOUT_MINUTES", 10),
         idle_timeout_minutes=_int(env, "XUEJI_IDLE_TIMEOUT_MINUTES", 30),
         session_limit_hours=_int(env, "XUEJI_SESSION_LIMIT_HOURS", 12),
+        one_time_password_hours=_int(env, "XUEJI_ONE_TIME_PASSWORD_HOURS", 72),
         admin_password=_admin_password(env),
     )
 

@@ -205,6 +205,43 @@ class AppUser(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
+class RoleGrant(SQLModel, table=True):
+    """A new account, a role or scope, or a password reset the administrator requested and a second person
+    approves or rejects (separation of duties: services.system.role_grants). Kept after the decision."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (
+        # one open request per account name, whatever the race
+        Index(
+            "uq_role_grant_pending_username",
+            "username",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_role_grant_status_requested_at", "status", "requested_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # services.system.role_grants.GrantKind
+    user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)  # None: a new account
+    username: str = Field(max_length=50)
+    display_name: str = Field(max_length=50)
+    role: str = Field(
+        max_length=30
+    )  # the role requested (a reset: the account's role, which picks the approver)
+    scope_kind: str = Field(max_length=20)
+    county_id: int | None = Field(default=None, foreign_key="county.id")
+    township_id: int | None = Field(default=None, foreign_key="township.id")
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    status: str = Field(default="pending", max_length=20)  # services.system.role_grants.GrantStatus
+    requested_by: int = Field(foreign_key="app_user.id")
+    requested_at: datetime = _timestamp()
+    decided_by: int | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    note: str | None = Field(default=None, max_length=200)  # why it was rejected
+
+
 class TeacherAssignment(SQLModel, table=True):
     """教师包学生: a teacher answers for a whole class or for one student."""
 
@@ -222,7 +259,7 @@ class TeacherAssignment(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
-    """审计日志: append-only, each entry hash-chained to the one before."""
+    """审计日志: append-only (triggers refuse UPDATE and DELETE), each entry HMAC-chained to the one before."""
 
     __tablename__ = "audit_log"
 
@@ -241,6 +278,9 @@ class AuditLog(SQLModel, table=True):
     detail: str | None = Field(default=None, max_length=500)
     prev_hash: str | None = Field(default=None, max_length=64)
     hash: str = Field(max_length=64)
+    key_id: str | None = Field(default=None, max_length=16)  # None: an entry of the unkeyed SHA-256 chain
+    channel: str | None = Field(default=None, max_length=10)  # web (browser) or cli (command line)
+    client_addr: str | None = Field(default=None, max_length=45)  # the browser's address (or ssh client's)
 
 
 class AppSetting(SQLModel, table=True):

@@ -8,12 +8,14 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.cases import CaseStatus, CloseReason, Closing, RiskLevel, closing_reasons
+from xueji.rules.text_limits import max_length
 from xueji.services.cases import detail as case_detail
 from xueji.services.cases import handling, ledgers
 from xueji.services.cases.ledgers import LedgerFilter, Standing
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import picked
 
 TIMELINE_SHOWN = 30
@@ -53,10 +55,14 @@ with shown_as_error(), session_scope() as session:
 if detail is None:
     st.stop()
 child = detail.child
-st.subheader(f"{child.name}({child.sex or '性别未知'}{f',{child.age}岁' if child.age is not None else ''})")
+st.subheader(
+    f"{md(child.name)}({child.sex or '性别未知'}{f',{child.age}岁' if child.age is not None else ''})"
+)
 st.caption(
-    f"{child.school} {child.class_name} · 学籍:{child.registry_status} · {child.township}{child.village}"
-    + (f" · 监护人 {child.guardian} {child.guardian_phone or ''}" if child.guardian else "")
+    md(
+        f"{child.school} {child.class_name} · 学籍:{child.registry_status} · {child.township}{child.village}"
+        + (f" · 监护人 {child.guardian} {child.guardian_phone or ''}" if child.guardian else "")
+    )
 )
 if actor.can(Action.VISIT_LOG) and st.button("登记家访/劝返", type="primary", key="case_visit"):
     st.session_state["visit_target"] = {"child_id": child.child_id, "student_id": None}
@@ -109,7 +115,11 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
     done = None
     if case.status is CaseStatus.CLOSED:
         with st.form("reopen"):
-            reason = st.text_input("重新开启的原因", key="reopen_reason")
+            reason = st.text_input(  # kept in the case's timeline as 重新开启:<reason>
+                "重新开启的原因",
+                key="reopen_reason",
+                max_chars=max_length("case_event.detail") - len("重新开启:"),
+            )
             if st.form_submit_button("重新开启"):
                 with shown_as_error(), session_scope() as session:
                     handling.reopen_case(session, actor=actor, case_id=case.id, reason=reason)
@@ -132,8 +142,12 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
                     key="resp_cadre",
                 )
                 left, right = st.columns(2)
-                cadre_name = left.text_input("村(社区)干部姓名", key="resp_name")
-                cadre_phone = right.text_input("村(社区)干部电话", key="resp_phone")
+                cadre_name = left.text_input(
+                    "村(社区)干部姓名", key="resp_name", max_chars=max_length("child_case.government_name")
+                )
+                cadre_phone = right.text_input(
+                    "村(社区)干部电话", key="resp_phone", max_chars=max_length("child_case.government_phone")
+                )
                 whole = st.checkbox("同时用于该儿童的其他在办个案", value=True, key="resp_all")
                 if st.form_submit_button("保存包保人", type="primary"):
                     people = handling.Responsibility(
@@ -165,7 +179,9 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
                     horizontal=True,
                     key="case_risk",
                 )
-                note = st.text_input("说明(调整风险时必填)", key="case_note")
+                note = st.text_input(
+                    "说明(调整风险时必填)", key="case_note", max_chars=max_length("child_case.risk_reason")
+                )
                 if st.form_submit_button("保存"):
                     with shown_as_error(), session_scope() as session:
                         if status is not case.status:
@@ -183,9 +199,16 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
                     format_func=lambda r: r.label,
                     key="close_reason",
                 )
-                receiving = st.text_input("接收学校(迁出并在外地入学时必填)", key="close_school")
+                receiving = st.text_input(
+                    "接收学校(迁出并在外地入学时必填)",
+                    key="close_school",
+                    max_chars=max_length("child_case.receiving_school"),
+                )
                 evidence = st.text_area(
-                    "销号依据", placeholder="如:接收学校回执、返校报到记录、死亡证明", key="close_evidence"
+                    "销号依据",
+                    placeholder="如:接收学校回执、返校报到记录、死亡证明",
+                    key="close_evidence",
+                    max_chars=max_length("child_case.close_evidence"),
                 )
                 on = st.date_input("销号日期", value=today(), max_value=today(), key="close_on")
                 confirm = st.checkbox("确认销号(销号后离开在册台账,可重新开启)", key="close_confirm")
@@ -208,7 +231,7 @@ if not detail.timeline:
 
 def show(entries: list) -> None:
     for entry in entries:  # text, not a grid: readable on a phone
-        st.markdown(f"**{entry.day:%Y-%m-%d} · {entry.kind}** · {entry.by}  \n{entry.what}")
+        st.markdown(f"**{entry.day:%Y-%m-%d} · {md(entry.kind)}** · {md(entry.by)}  \n{md(entry.what)}")
 
 
 show(detail.timeline[:TIMELINE_SHOWN])

@@ -19,7 +19,9 @@ table_import_page(
     key="visits",
     what="家访",
     upload_label="选择填好的家访表",
-    check=lambda session, data: visit_import.check_visits(session, actor=actor, data=data),
+    check=lambda session, data, name: visit_import.check_visits(
+        session, actor=actor, data=data, file_name=name
+    ),
     commit=lambda session, data, name: visit_import.commit_visits(
         session, actor=actor, data=data, file_name=name
     ),

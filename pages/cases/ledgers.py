@@ -7,6 +7,7 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.cases import CaseCategory, RiskLevel
+from xueji.rules.text_limits import max_length
 from xueji.services.cases import handling, ledgers, opening
 from xueji.services.cases.ledgers import Ledger, LedgerFilter, Standing
 from xueji.services.registry import students
@@ -103,13 +104,13 @@ else:
     )
     school = st.selectbox("负责跟进的学校", schools, format_func=lambda s: s[1], key="new_school")
     left, right = st.columns(2)
-    name = left.text_input("姓名", key="new_name")
+    name = left.text_input("姓名", key="new_name", max_chars=max_length("child.name"))
     sex = right.selectbox("性别", [None, "男", "女"], format_func=lambda s: s or "未知", key="new_sex")
-    id_number = left.text_input("身份证号(如已知)", key="new_id")
+    id_number = left.text_input("身份证号(如已知)", key="new_id", max_chars=max_length("child.id_number"))
     birth = right.date_input("出生日期(如已知)", value=None, key="new_birth")
-    guardian = left.text_input("监护人", key="new_guardian")
-    phone = right.text_input("监护人电话", key="new_phone")
-    address = st.text_input("住址", key="new_address")
+    guardian = left.text_input("监护人", key="new_guardian", max_chars=max_length("child.guardian_name"))
+    phone = right.text_input("监护人电话", key="new_phone", max_chars=max_length("child.guardian_phone"))
+    address = st.text_input("住址", key="new_address", max_chars=max_length("child.address"))
     target["new_child"] = handling.ChildIn(
         name=name,
         township_id=township[0],
@@ -132,7 +133,10 @@ with st.form("new_case"):
         "风险等级", list(RiskLevel), format_func=lambda r: r.label, horizontal=True, key="new_risk"
     )
     reason = st.text_input(
-        "风险依据", placeholder="如:父母均在外务工,由年迈祖母照看,近期多次旷课", key="new_reason"
+        "风险依据",
+        placeholder="如:父母均在外务工,由年迈祖母照看,近期多次旷课",
+        key="new_reason",
+        max_chars=max_length("child_case.risk_reason"),
     )
     if st.form_submit_button("建立个案", type="primary"):
         with shown_as_error(), session_scope() as session:

@@ -10,11 +10,13 @@ from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.cases import RiskLevel
+from xueji.rules.text_limits import max_length
 from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod, VisitState
 from xueji.services.cases import visits
 from xueji.ui.errors import shown_as_error
 from xueji.ui.home_teaching import CHILD, dot, home_teaching_due
 from xueji.ui.session import require_actor
+from xueji.ui.text import md
 from xueji.ui.widgets import picked, student_search
 
 actor = require_actor(Action.VISIT_LOG)
@@ -29,19 +31,33 @@ def choose(child_id: int | None = None, student_id: int | None = None) -> None:
 
 
 def visit_form(target: visits.VisitTarget) -> None:
-    st.subheader(f"登记家访:{target.name}")
+    st.subheader(f"登记家访:{md(target.name)}")
     if target.categories:
-        st.caption("关注类别:" + "、".join(dict.fromkeys(target.categories)))
+        st.caption("关注类别:" + md("、".join(dict.fromkeys(target.categories))))
     with st.form("visit_form", clear_on_submit=False):
         kind = st.radio("类型", list(VisitKind), format_func=lambda k: k.label, horizontal=True, key="v_kind")
         visit_date = st.date_input("家访日期", value=today(), max_value=today(), key="v_date")
         method = st.radio(
             "方式", list(VisitMethod), format_func=lambda m: m.label, horizontal=True, key="v_method"
         )
-        visitors = st.text_input("家访人(多人用顿号分隔)", value=target.visitor, key="v_visitors")
-        met_with = st.text_input("见到/联系上的人", placeholder="如:母亲、祖父", key="v_met")
-        child_situation = st.text_area("孩子情况", height=80, key="v_child")
-        family_situation = st.text_area("家庭情况", height=80, key="v_family")
+        visitors = st.text_input(
+            "家访人(多人用顿号分隔)",
+            value=target.visitor,
+            key="v_visitors",
+            max_chars=max_length("home_visit.visitors"),
+        )
+        met_with = st.text_input(
+            "见到/联系上的人",
+            placeholder="如:母亲、祖父",
+            key="v_met",
+            max_chars=max_length("home_visit.met_with"),
+        )
+        child_situation = st.text_area(
+            "孩子情况", height=80, key="v_child", max_chars=max_length("home_visit.child_situation")
+        )
+        family_situation = st.text_area(
+            "家庭情况", height=80, key="v_family", max_chars=max_length("home_visit.family_situation")
+        )
         risk = st.radio(
             "家访后风险",
             list(RiskLevel),
@@ -56,7 +72,7 @@ def visit_form(target: visits.VisitTarget) -> None:
             format_func=lambda o: "—" if o is None else o.label,
             key="v_outcome",
         )
-        next_step = st.text_input("下一步", key="v_next_step")
+        next_step = st.text_input("下一步", key="v_next_step", max_chars=max_length("home_visit.next_step"))
         next_on = st.date_input(
             "下次家访日期", value=target.next_visit_on, min_value=date(2000, 1, 1), key="v_next"
         )
@@ -82,7 +98,9 @@ def visit_form(target: visits.VisitTarget) -> None:
         )
         st.session_state.pop(TARGET, None)
         st.session_state["case_child_id"] = visit.child_id
-        st.session_state["visit_saved"] = f"已保存 {target.name} 的{kind.label}记录({visit_date:%m月%d日})"
+        st.session_state["visit_saved"] = (
+            f"已保存 {md(target.name)} 的{kind.label}记录({visit_date:%m月%d日})"
+        )
         st.rerun()
 
 
@@ -92,7 +110,8 @@ if due_home:
     for row in due_home:
         line, button = st.columns([4, 1], vertical_alignment="center")
         line.markdown(
-            f"{dot(row.compliance.state)} **{row.name}** {row.school} · 本月尚未送教 · {';'.join(row.compliance.reasons[:1])}"
+            f"{dot(row.compliance.state)} **{md(row.name)}** {md(row.school)} · 本月尚未送教 · "
+            + md(";".join(row.compliance.reasons[:1]))
         )
         if button.button("送教", key=f"home_{row.child_id}"):
             st.session_state[CHILD] = row.child_id
@@ -132,7 +151,7 @@ for row, state in zip(due, states, strict=True):
     line, button = st.columns([4, 1], vertical_alignment="center")
     last = f"上次 {row.last_visit:%m-%d}" if row.last_visit else "尚未家访"
     line.markdown(
-        f"{mark} **{row.name}** {row.class_name} · {'、'.join(dict.fromkeys(row.categories))}  \n"
+        f"{mark} **{md(row.name)}** {md(row.class_name)} · {md('、'.join(dict.fromkeys(row.categories)))}  \n"
         f"{state.label} · 应访 {row.due:%m-%d} · {last}"
     )
     if button.button("家访", key=f"visit_{row.child_id}"):

@@ -12,6 +12,7 @@ from xueji.services.home_teaching import board
 from xueji.ui.home_teaching import CHILD, child_label, dot, light_label, styled, term_picker
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.HOME_TEACHING_READ)
@@ -63,7 +64,8 @@ if red:
     st.markdown(
         "**需要跟进:** "
         + "、".join(
-            f"{dot(r.compliance.state)} {r.name}({r.school},{r.compliance.reasons[0]})" for r in red[:20]
+            f"{dot(r.compliance.state)} {md(r.name)}({md(r.school)},{md(r.compliance.reasons[0])})"
+            for r in red[:20]
         )
     )
 by_child = {r.child_id: r for r in shown}
@@ -84,7 +86,7 @@ school_id = dict(schools).get(school)
 township_id = townships.get(township)
 scope_name = school if school_id else township if township_id else "全部"
 export_button(
-    f"导出{scope_name}送教报表 (xlsx,每生一页送教记录)",
+    f"导出{md(scope_name)}送教报表 (xlsx,每生一页送教记录)",
     key=f"export_home_report_{school_id}_{township_id}",
     file_name=f"送教上门报表_{scope_name}_{term.name}.xlsx",
     build=lambda session: board.term_report(

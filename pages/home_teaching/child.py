@@ -7,6 +7,7 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.home_teaching import (
+    MAX_GOAL_TEXT,
     AssessmentFacts,
     Conclusion,
     Degree,
@@ -15,11 +16,13 @@ from xueji.rules.home_teaching import (
     parse_planned_dates,
 )
 from xueji.rules.registry_record import DISABILITY_TYPES
+from xueji.rules.text_limits import form_limit, max_length
 from xueji.services.home_teaching import board, records
 from xueji.ui.errors import shown_as_error
 from xueji.ui.home_teaching import CHILD, standing, term_picker
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 
 actor = require_actor(Action.HOME_TEACHING_READ)
 manages = actor.can(Action.HOME_TEACHING_MANAGE)
@@ -55,11 +58,11 @@ with session_scope() as session:
 
 if saved := st.session_state.pop("home_file_saved", None):
     st.success(saved)
-st.subheader(f"{child.name} · {term.name}")
+st.subheader(f"{md(child.name)} · {md(term.name)}")
 if row is not None:
     st.markdown(f"当前状态 {standing(row.compliance)}")
     if row.compliance.reasons:
-        st.caption(";".join(row.compliance.reasons))
+        st.caption(md(";".join(row.compliance.reasons)))
     if actor.can(Action.HOME_TEACHING_VISIT) and st.button("登记送教", type="primary"):
         st.switch_page("pages/home_teaching/visit.py")
 else:
@@ -75,9 +78,9 @@ st.subheader("送教方案(一人一案)")
 if plan is not None:
     p = plan.plan
     st.markdown(
-        f"开始送教:{p.started_on:%Y-%m-%d} · 送教教师:{'、'.join(plan.teachers) or '—'}  \n"
-        + "  \n".join(f"**{GoalArea(k).label}**:{v}" for k, v in p.goals.items())
-        + (f"  \n**方法**:{p.methods}" if p.methods else "")
+        f"开始送教:{p.started_on:%Y-%m-%d} · 送教教师:{md('、'.join(plan.teachers) or '—')}  \n"
+        + "  \n".join(f"**{GoalArea(k).label}**:{md(v)}" for k, v in p.goals.items())
+        + (f"  \n**方法**:{md(p.methods)}" if p.methods else "")
         + (f"  \n**计划送教日期**:{'、'.join(d[5:] for d in p.planned_dates)}" if p.planned_dates else "")
     )
 elif previous is not None and manages:
@@ -100,11 +103,19 @@ if manages:
             )
             goals = {
                 area: st.text_area(
-                    f"目标·{area.label}", value=(facts.goals.get(area, "") if facts else ""), height=68
+                    f"目标·{area.label}",
+                    value=(facts.goals.get(area, "") if facts else ""),
+                    height=68,
+                    max_chars=max(MAX_GOAL_TEXT, len(facts.goals.get(area, "") if facts else "")),
                 )
                 for area in GoalArea
             }
-            methods = st.text_area("教学方法与措施", value=facts.methods if facts else "", height=68)
+            methods = st.text_area(
+                "教学方法与措施",
+                value=facts.methods if facts else "",
+                height=68,
+                max_chars=form_limit("home_plan.methods", facts.methods if facts else ""),
+            )
             names = dict(teachers)
             chosen = st.multiselect(
                 "送教教师(本校教师账号,至少一名)",
@@ -120,7 +131,7 @@ if manages:
                 try:
                     dates = parse_planned_dates(planned)
                 except ValueError as error:
-                    st.error(f"计划送教日期:{error}")
+                    st.error(f"计划送教日期:{md(error)}")
                 else:
                     with shown_as_error(), session_scope() as session:
                         records.save_plan(
@@ -141,7 +152,9 @@ else:
 if manages:
     with st.expander("新增评估"), st.form(f"assessment_{child_id}", clear_on_submit=True):
         assessed_on = st.date_input("评估日期", value=today(), max_value=today())
-        members = st.text_input("评估人员(专家委员会成员,用顿号分隔)")
+        members = st.text_input(
+            "评估人员(专家委员会成员,用顿号分隔)", max_chars=max_length("home_assessment.members")
+        )
         disability = st.selectbox(
             "残疾类型",
             DISABILITY_TYPES,
@@ -150,7 +163,7 @@ if manages:
             else 0,
         )
         degree = st.radio("残疾程度", list(Degree), format_func=lambda d: d.label, horizontal=True, index=2)
-        ability = st.text_area("接受教育能力", height=68)
+        ability = st.text_area("接受教育能力", height=68, max_chars=max_length("home_assessment.ability"))
         conclusion = st.radio(
             "评估结论", list(Conclusion), format_func=lambda c: c.label, horizontal=True, index=2
         )

@@ -20,7 +20,9 @@ table_import_page(
     key="home_visits",
     what="送教",
     upload_label="选择填好的送教记录表",
-    check=lambda session, data: visit_import.check_home_visits(session, actor=actor, data=data),
+    check=lambda session, data, name: visit_import.check_home_visits(
+        session, actor=actor, data=data, file_name=name
+    ),
     commit=lambda session, data, name: visit_import.commit_home_visits(
         session, actor=actor, data=data, file_name=name
     ),

@@ -7,11 +7,13 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import session_scope
-from xueji.rules.home_teaching import MAX_CLASS_HOURS, GoalArea, HomeVisitFacts
+from xueji.rules.home_teaching import MAX_CLASS_HOURS, MAX_GOAL_TEXT, GoalArea, HomeVisitFacts
+from xueji.rules.text_limits import form_limit, max_length
 from xueji.services.home_teaching import board, records
 from xueji.ui.errors import shown_as_error
 from xueji.ui.home_teaching import CHILD, child_label, standing
 from xueji.ui.session import require_actor
+from xueji.ui.text import md
 
 actor = require_actor(Action.HOME_TEACHING_VISIT)
 policy = get_settings().home_teaching
@@ -44,7 +46,7 @@ row = by_child[child_id]
 st.session_state[CHILD] = child_id
 st.markdown(f"当前状态 {standing(row.compliance)}")
 if row.compliance.reasons:
-    st.caption(";".join(row.compliance.reasons))
+    st.caption(md(";".join(row.compliance.reasons)))
 
 with session_scope() as session:
     plan = records.plan_for(session, actor=actor, child_id=child_id, term=term.id)
@@ -54,7 +56,11 @@ goals = {GoalArea(k): v for k, v in plan.plan.goals.items()}
 
 with st.form(f"home_visit_{child_id}_{st.session_state.get(FORM, 0)}", clear_on_submit=False):
     visit_date = st.date_input("送教日期", value=today(), min_value=term.dates.start, max_value=today())
-    teachers = st.text_input("送教教师(多人用顿号分隔)", value="、".join(plan.teachers))
+    teachers = st.text_input(
+        "送教教师(多人用顿号分隔)",
+        value="、".join(plan.teachers),
+        max_chars=form_limit("home_teaching_visit.teachers", "、".join(plan.teachers)),
+    )
     class_hours = st.number_input(
         "课时",
         min_value=0.5,
@@ -63,10 +69,15 @@ with st.form(f"home_visit_{child_id}_{st.session_state.get(FORM, 0)}", clear_on_
         step=0.5,
         help=f"1 课时 = {minutes} 分钟;每次至少 {policy.min_class_hours:g} 课时才计入",
     )
-    content = st.text_area("送教内容", height=80)
-    response = st.text_input("孩子反应")
+    content = st.text_area("送教内容", height=80, max_chars=max_length("home_teaching_visit.content"))
+    response = st.text_input("孩子反应", max_chars=max_length("home_teaching_visit.response"))
     progress = {
-        area: st.text_input(f"目标进展·{area.label}", help=f"方案目标:{goal}", key=f"hv_goal_{area.value}")
+        area: st.text_input(
+            f"目标进展·{area.label}",
+            help=f"方案目标:{md(goal)}",
+            key=f"hv_goal_{area.value}",
+            max_chars=MAX_GOAL_TEXT,
+        )
         for area, goal in goals.items()
     }
     signed = st.checkbox("监护人已签字确认", value=True)
@@ -89,7 +100,7 @@ if submitted:
         after = board.board(session, actor=actor, term=term, child_id=child_id)[0]
         st.session_state[FORM] = st.session_state.get(FORM, 0) + 1  # a fresh form for the next visit
         st.session_state["home_visit_saved"] = (
-            f"已保存 {row.name} {visit_date:%m月%d日} 的送教记录({class_hours:g} 课时)。"
+            f"已保存 {md(row.name)} {visit_date:%m月%d日} 的送教记录({class_hours:g} 课时)。"
             f"现在:{after.compliance.state.label}"
         )
         st.rerun()

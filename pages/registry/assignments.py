@@ -7,6 +7,7 @@ from xueji.db import session_scope
 from xueji.services.registry import assignments
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.text import md
 from xueji.ui.widgets import student_search
 
 actor = require_actor(Action.ASSIGNMENT_MANAGE)
@@ -27,7 +28,7 @@ with st.form("assign_class"):
     if st.form_submit_button("分配整班", type="primary"):
         with shown_as_error(), session_scope() as session:
             assignments.assign_class(session, actor=actor, teacher_id=teacher[0], class_id=cls[0])
-            st.success(f"已将 {cls[1]} 分配给 {teacher[1]}")
+            st.success(f"已将 {md(cls[1])} 分配给 {md(teacher[1])}")
 
 st.subheader("分配个别学生")
 found = student_search(actor, key="assign_search")
@@ -42,4 +43,4 @@ if found:
                 assignments.assign_student(
                     session, actor=actor, teacher_id=teacher_one[0], student_id=student.id
                 )
-                st.success(f"已将 {student.name} 分配给 {teacher_one[1]}")
+                st.success(f"已将 {md(student.name)} 分配给 {md(teacher_one[1])}")

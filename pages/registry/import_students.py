@@ -10,8 +10,10 @@ from xueji.db import session_scope
 from xueji.excel.registry_template import blank_template, error_workbook
 from xueji.services.registry import file_import
 from xueji.ui.errors import shown_as_error
+from xueji.ui.imports import checked_once
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import XLSX
 
 actor = require_actor(Action.STUDENT_IMPORT)
@@ -33,12 +35,12 @@ if upload is None:
 
 data = upload.getvalue()
 digest = hashlib.sha256(data).hexdigest()
-if st.session_state.get("import_digest") != digest:  # read and check a file once, not on every rerun
-    st.session_state.pop("import_sheet", None)
-    with shown_as_error(), session_scope() as session, st.spinner("正在逐行检查…"):
-        st.session_state["import_sheet"] = file_import.check_file(session, actor=actor, data=data)
-    st.session_state["import_digest"] = digest
-sheet = st.session_state.get("import_sheet")
+sheet = checked_once(  # read and check a file once, not on every rerun; a refusal stays on screen
+    "import",
+    digest,
+    lambda session: file_import.check_file(session, actor=actor, data=data, file_name=upload.name),
+    spinner="正在检查文件并逐行检查…",
+)
 if sheet is None:
     st.stop()
 
@@ -46,7 +48,7 @@ with session_scope() as session:
     plan = file_import.plan_import(session, actor=actor, sheet=sheet, schools=[school], only_school=True)
 
 for notice in plan.notices:
-    st.info(notice)
+    st.info(md(notice))
 columns = st.columns(5)
 for column, (label, value) in zip(
     columns, [*plan.counts.items(), ("其中临时学籍", plan.temporary)], strict=True

@@ -102,8 +102,11 @@ def _by_upload(class_id: int) -> None:
     upload = st.file_uploader("上传本班点名册 (xlsx:姓名、身份证号)", type=["xlsx"], key=f"upload_{class_id}")
     day = st.date_input("核查日期", value=today(), max_value=today(), key=f"upload_day_{class_id}")
     if upload is not None and st.button("核查并保存", key=f"upload_check_{class_id}", type="primary"):
-        with shown_as_error():
-            _record(class_id, checks.read_attendance(upload.getvalue()), "upload", day)
+        with shown_as_error(), session_scope() as session:
+            present = checks.attendance_upload(
+                session, actor=actor, data=upload.getvalue(), file_name=upload.name
+            )
+            _record(class_id, present, "upload", day)
 
 
 if actor.can(Action.ATTENDANCE_RECORD):

@@ -1,4 +1,5 @@
-"""名册打印: 新生名册, 在校生名册, 毕业生名册 of a school, one sheet per class; masked per role, audited."""
+"""名册打印: 新生名册, 在校生名册, 毕业生名册 of a school, one sheet per class; masked per role on screen; the export
+masked unless a role that may asks for full numbers with a reason; audited."""
 
 import streamlit as st
 
@@ -9,7 +10,8 @@ from xueji.services.common.access import sees_full_identifiers
 from xueji.services.registry import rosters
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
-from xueji.ui.widgets import export_button
+from xueji.ui.text import md
+from xueji.ui.widgets import export_button, unmasked_choice
 
 actor = require_actor(Action.STUDENT_EXPORT)
 st.title("名册打印")
@@ -41,17 +43,25 @@ st.caption(
     f"共 {total} 人,{len(sheets)} 个班" + ("" if sees_full_identifiers(actor) else " · 身份证号和电话已脱敏")
 )
 for name, frame in list(sheets.items())[:3]:
-    st.markdown(f"**{name}**({len(frame)} 人)")
+    st.markdown(f"**{md(name)}**({len(frame)} 人)")
     show_table(frame, hide_index=True, width="stretch")
 if len(sheets) > 3:
     st.caption(f"其余 {len(sheets) - 3} 个班见导出的文件。")
 
 
+st.divider()
+unmasked, reason = unmasked_choice(actor, Action.STUDENT_EXPORT, key="roster_export")
 export_button(
-    f"导出{kind.value} (xlsx)",
-    key=f"roster_{school[0]}_{kind.name}_{class_code}",
+    f"导出{kind.value} (xlsx{',含完整身份证号和电话' if unmasked else ',已脱敏'})",
+    key=f"roster_{school[0]}_{kind.name}_{class_code}_{unmasked}",
     file_name=f"{school[1]}_{kind.value}_{today():%Y%m%d}.xlsx",
     build=lambda session: rosters.export_roster(
-        session, actor=actor, school_code=school[0], kind=kind, class_code=class_code
+        session,
+        actor=actor,
+        school_code=school[0],
+        kind=kind,
+        class_code=class_code,
+        unmasked=unmasked,
+        reason=reason,
     ),
 )

@@ -6,6 +6,7 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
+from xueji.rules.text_limits import max_length
 from xueji.services.registry import status_changes
 from xueji.services.system import holidays
 from xueji.ui.change_form import change_request_form, transfer_in_form
@@ -58,7 +59,7 @@ if decidable:
         chosen = st.selectbox(
             "申请", decidable, format_func=lambda r: f"#{r.id} {r.student} {r.kind}(期限 {r.due_date:%m-%d})"
         )
-        note = st.text_input("审批意见(驳回时必填)")
+        note = st.text_input("审批意见(驳回时必填)", max_chars=max_length("status_change.decision_reason"))
         approve, reject = st.columns(2)
         approved = approve.form_submit_button("批准", type="primary")
         rejected = reject.form_submit_button("驳回")

@@ -6,12 +6,14 @@ import streamlit as st
 
 from xueji.auth import Action
 from xueji.db import session_scope
-from xueji.rules.registry_record import COLUMNS
+from xueji.rules.registry_record import COLUMNS, cell_max_chars
+from xueji.rules.text_limits import max_length
 from xueji.services.registry import student_record
 from xueji.ui.change_form import change_request_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import confirmed_submit, picked, student_search
 
 actor = require_actor(Action.STUDENT_READ)
@@ -39,16 +41,16 @@ with shown_as_error(), session_scope() as session:
 if detail is None:
     st.stop()
 row = detail.row
-st.subheader(f"{row.name}({row.sex})· {row.school} {row.grade} {row.class_name}")
-st.caption(f"学籍状态:{row.status}" + (f" · 重点关注:{row.flags}" if row.flags else ""))
+st.subheader(md(f"{row.name}({row.sex})· {row.school} {row.grade} {row.class_name}"))
+st.caption(md(f"学籍状态:{row.status}" + (f" · 重点关注:{row.flags}" if row.flags else "")))
 if detail.lost:
     st.error("本学期开学一周后仍未报到,也没有请假、转学或休学手续:列为流生,按疑似辍学跟进。")
 if detail.merged_into_id:
     st.warning(f"这是一条重复学籍,已合并到 #{detail.merged_into_id};请在保留的记录上操作。")
 elif detail.archived_reason:
-    st.info(f"已归档:{detail.archived_reason}")
+    st.info(f"已归档:{md(detail.archived_reason)}")
 if detail.merged_from:
-    st.caption(f"已并入的重复学籍:{'、'.join(detail.merged_from)}(其异动记录一并显示)")
+    st.caption(f"已并入的重复学籍:{md('、'.join(detail.merged_from))}(其异动记录一并显示)")
 
 record_tab, family_tab, history_tab, edits_tab = st.tabs(["基本信息", "家庭成员", "异动记录", "修改记录"])
 with record_tab:
@@ -99,12 +101,19 @@ with st.expander("更正学籍信息(按学籍导入的同一规则校验,记入
         columns = st.columns(3)
         changed = {}
         for i, column in enumerate(editable):
+            current = detail.cells.get(column.key, "")
+            limit = cell_max_chars(column.key)
             value = columns[i % 3].text_input(
-                column.header, value=detail.cells.get(column.key, ""), key=f"edit_{student_id}_{column.key}"
+                column.header,
+                value=current,
+                key=f"edit_{student_id}_{column.key}",
+                max_chars=None if limit is None else max(limit, len(current)),
             )
             if value != detail.cells.get(column.key, ""):
                 changed[column.key] = value
-        reason = st.text_input("更正原因(必填,如:依据户口簿更正出生日期)")
+        reason = st.text_input(
+            "更正原因(必填,如:依据户口簿更正出生日期)", max_chars=student_record.REASON_CHARS
+        )
         if st.form_submit_button("保存更正", type="primary"):
             with shown_as_error(), session_scope() as session:
                 headers = student_record.correct_student(
@@ -114,7 +123,11 @@ with st.expander("更正学籍信息(按学籍导入的同一规则校验,记入
 
 with st.expander("归档(已转出、毕业、辍学或死亡的学生)"):
     with st.form("archive"):
-        reason = st.text_input("归档原因", placeholder="如:已转入外省学校,学籍已转出")
+        reason = st.text_input(
+            "归档原因",
+            placeholder="如:已转入外省学校,学籍已转出",
+            max_chars=max_length("student.archived_reason"),
+        )
         if confirmed_submit(
             "归档", confirm="确认归档(归档后默认不在名册中显示,可在名册中勾选“包括已归档”查看)"
         ):
@@ -133,7 +146,7 @@ with st.expander("合并重复学籍"):
                 duplicates,
                 format_func=lambda r: f"#{r.id} {r.name} {r.birth_date} {r.class_name}",
             )
-            reason = st.text_input("合并原因")
+            reason = st.text_input("合并原因", max_chars=student_record.REASON_CHARS)
             if confirmed_submit("合并", confirm="确认合并(不可由本页撤销)"):
                 with shown_as_error(), session_scope() as session:
                     student_record.merge_students(

@@ -13,7 +13,8 @@ from xueji.services.registry.students import FLAG_LABELS, StudentFilter
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
-from xueji.ui.widgets import export_button, page_offset, pager
+from xueji.ui.text import md
+from xueji.ui.widgets import export_button, page_offset, pager, unmasked_choice
 
 PAGE_SIZE = 50
 actor = require_actor(Action.STUDENT_READ)
@@ -91,19 +92,17 @@ if actor.can(Action.STUDENT_REVEAL) and page.rows:
                     shown = students.reveal_identifiers(
                         session, actor=actor, student_id=choice.id, reason=reason
                     )
-                    st.write(f"身份证号:{shown.id_number or '(无)'}")
+                    st.write(f"身份证号:{md(shown.id_number) or '(无)'}")
                     for name, relation, phone in shown.phones:
-                        st.write(f"{relation} {name}:{phone or '(无)'}")
+                        st.write(f"{md(relation)} {md(name)}:{md(phone) or '(无)'}")
 
 st.divider()
-unmasked = False
-if full or actor.can(Action.STUDENT_REVEAL):
-    unmasked = st.checkbox("导出完整身份证号和电话(默认脱敏)", key="export_unmasked")
-
-
+unmasked, reason = unmasked_choice(actor, Action.STUDENT_EXPORT, key="export_roster")
 export_button(
-    f"导出筛选结果({page.total} 人,xlsx)",
-    key="export_roster",
+    f"导出筛选结果({page.total} 人,xlsx{',含完整身份证号和电话' if unmasked else ''})",
+    key=f"export_roster_{unmasked}",
     file_name=f"学生名册_{today():%Y%m%d}.xlsx",
-    build=lambda session: students.export_roster(session, actor=actor, filters=filters, unmasked=unmasked),
+    build=lambda session: students.export_roster(
+        session, actor=actor, filters=filters, unmasked=unmasked, reason=reason
+    ),
 )

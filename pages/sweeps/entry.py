@@ -10,10 +10,12 @@ from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.registry_record import DISABILITY_TYPES
 from xueji.rules.sweeps import ChildFacts, FoundStatus, HouseholdFacts, reconciled_text
+from xueji.rules.text_limits import max_length
 from xueji.services.sweeps import fieldwork
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker, village_picker
+from xueji.ui.text import md
 from xueji.ui.widgets import confirmed_submit
 
 MAX_CHILDREN = 6
@@ -32,7 +34,7 @@ if village is None:
     st.caption("已提交的村不能再登记;如需修改,请乡镇在“排查审核”中退回。")
     st.stop()
 if village.return_reason:
-    st.warning(f"乡镇退回重排:{village.return_reason}")
+    st.warning(f"乡镇退回重排:{md(village.return_reason)}")
 saved = st.session_state.pop("entry_saved", None)
 if saved:
     st.success(saved)
@@ -43,18 +45,20 @@ n = st.session_state.setdefault("entry_form_n", 0)  # a fresh form after each sa
 kids = st.selectbox("本户6–15周岁孩子人数", range(MAX_CHILDREN + 1), index=1, key=f"entry_kids_{n}")
 with st.form(f"household_{n}"):
     left, right = st.columns(2)
-    group = left.text_input("组(村民小组)", key=f"group_{n}")
-    head = right.text_input("户主姓名 *", key=f"head_{n}")
-    phone = left.text_input("联系电话", key=f"phone_{n}")
+    group = left.text_input("组(村民小组)", key=f"group_{n}", max_chars=max_length("household.group_name"))
+    head = right.text_input("户主姓名 *", key=f"head_{n}", max_chars=max_length("household.head_name"))
+    phone = left.text_input("联系电话", key=f"phone_{n}", max_chars=max_length("household.phone"))
     visited = right.date_input("走访日期", value=today(), max_value=today(), key=f"visited_{n}")
-    address = st.text_input("地址", key=f"address_{n}")
-    note = st.text_input("户备注", key=f"note_{n}")
+    address = st.text_input("地址", key=f"address_{n}", max_chars=max_length("household.address"))
+    note = st.text_input("户备注", key=f"note_{n}", max_chars=max_length("household.note"))
     children = []
     for i in range(int(kids)):
         st.markdown(f"**第{i + 1}个孩子**")
         a, b = st.columns(2)
-        name = a.text_input("姓名 *", key=f"c{i}_name_{n}")
-        number = b.text_input("身份证号(有则填)", key=f"c{i}_id_{n}")
+        name = a.text_input("姓名 *", key=f"c{i}_name_{n}", max_chars=max_length("sweep_child.name"))
+        number = b.text_input(
+            "身份证号(有则填)", key=f"c{i}_id_{n}", max_chars=max_length("sweep_child.id_number")
+        )
         sex = a.selectbox(
             "性别", ["男", "女"], index=None, key=f"c{i}_sex_{n}", placeholder="有身份证号可不选"
         )
@@ -75,9 +79,13 @@ with st.form(f"household_{n}"):
             format_func=schools.__getitem__,
             key=f"c{i}_school_{n}",
         )
-        place = b.text_input("在外地就读的地点/户在人不在的去向", key=f"c{i}_place_{n}")
+        place = b.text_input(
+            "在外地就读的地点/户在人不在的去向",
+            key=f"c{i}_place_{n}",
+            max_chars=max_length("sweep_child.place"),
+        )
         disability = a.selectbox("残疾类型(残疾在家时选)", DISABILITY_TYPES, index=None, key=f"c{i}_dis_{n}")
-        child_note = b.text_input("备注", key=f"c{i}_note_{n}")
+        child_note = b.text_input("备注", key=f"c{i}_note_{n}", max_chars=max_length("sweep_child.note"))
         children.append(
             ChildFacts(
                 name=name,
@@ -110,7 +118,7 @@ with st.form(f"household_{n}"):
                 children=children,
             )
             st.session_state["entry_saved"] = (
-                f"已保存:{group}{head}户,适龄儿童 {len(children)} 人。请登记下一户。"
+                f"已保存:{md(group)}{md(head)}户,适龄儿童 {len(children)} 人。请登记下一户。"
             )
             st.session_state["entry_form_n"] = n + 1
             st.rerun()
@@ -120,7 +128,8 @@ with session_scope() as session:
 st.subheader(f"本村已登记 {len(households)} 户")
 for h in households[:30]:
     st.markdown(
-        f"- {h.visited_on:%m-%d} **{h.group_name}{h.head_name}** {h.phone or ''}:{h.children_text or '无适龄儿童'}"
+        f"- {h.visited_on:%m-%d} **{md(h.group_name)}{md(h.head_name)}** {md(h.phone)}:"
+        + md(h.children_text or "无适龄儿童")
     )
 if len(households) > 30:
     st.caption("只列出最近 30 户;全部见“排查进度”导出的排查汇总表。")
@@ -131,6 +140,6 @@ with st.form("submit_village"):
         with shown_as_error(), session_scope() as session:
             counts = fieldwork.submit_village(session, actor=actor, sweep_village_id=village.sweep_village_id)
             st.session_state["entry_saved"] = (
-                f"已提交{village.name}排查结果。三比对:{reconciled_text(counts)}"
+                f"已提交{md(village.name)}排查结果。三比对:{reconciled_text(counts)}"
             )
             st.rerun()

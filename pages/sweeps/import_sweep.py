@@ -5,12 +5,14 @@ import streamlit as st
 
 from xueji.auth import Action
 from xueji.db import session_scope
+from xueji.services.common.exports import REASON_MAX
 from xueji.services.sweeps import sheet_import
 from xueji.ui.errors import shown_as_error
 from xueji.ui.imports import checked_upload, forget_upload, problem_rows
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker, village_picker
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import XLSX
 
 actor = require_actor(Action.SWEEP_RECORD)
@@ -28,20 +30,28 @@ if village is None:
     st.stop()
 vid = village.sweep_village_id
 
+reason = st.text_input(
+    "下载事由(必填,记入审计日志)",
+    placeholder="例如:某月某日入户排查核对身份",
+    max_chars=REASON_MAX,
+    key="sheet_reason",
+)
 if st.button("生成本村排查登记表(含完整身份证号,导出记入审计日志)", key="sheet_build"):
     with shown_as_error(), session_scope() as session:
         st.session_state["sweep_sheet_file"] = sheet_import.village_sheet(
-            session, actor=actor, sweep_village_id=vid
+            session, actor=actor, sweep_village_id=vid, reason=reason
         )
 if "sweep_sheet_file" in st.session_state:
     name, data = st.session_state["sweep_sheet_file"]
-    st.download_button(f"下载 {name}", data, file_name=name, mime=XLSX, type="primary", key="sheet_download")
+    st.download_button(
+        f"下载 {md(name)}", data, file_name=name, mime=XLSX, type="primary", key="sheet_download"
+    )
 
 checked = checked_upload(
     "选择填好的排查登记表",
     key="sweep",
-    check=lambda session, data: sheet_import.check_sweep(
-        session, actor=actor, sweep_village_id=vid, data=data
+    check=lambda session, data, name: sheet_import.check_sweep(
+        session, actor=actor, sweep_village_id=vid, data=data, file_name=name
     ),
     context=vid,
 )

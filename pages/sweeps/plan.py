@@ -9,12 +9,14 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import session_scope
+from xueji.rules.text_limits import form_limit
 from xueji.services.common.calendar import term_on
 from xueji.services.sweeps import fieldwork
 from xueji.services.sweeps.fieldwork import VillagePlan
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker, village_picker
+from xueji.ui.text import md
 
 actor = require_actor(Action.SWEEP_PLAN)
 st.title("排查计划")
@@ -49,7 +51,9 @@ with session_scope() as session:
     current_team = fieldwork.team_of(session, village.sweep_village_id)
     contact = fieldwork.contact_of(session, village.sweep_village_id)
 
-st.markdown(f"**{village.name}** · {village.status.label} · 排查组:{'、'.join(village.team) or '未安排'}")
+st.markdown(
+    f"**{md(village.name)}** · {village.status.label} · 排查组:{md('、'.join(village.team) or '未安排')}"
+)
 with st.form(f"village_plan_{village.sweep_village_id}"):
     count = st.number_input(
         "村户数(户籍户数,覆盖率的分母;不清楚可留 0)", min_value=0, value=village.household_count or 0, step=1
@@ -72,8 +76,12 @@ with st.form(f"village_plan_{village.sweep_village_id}"):
         format_func=officials.__getitem__,
         index=None if contact[0] not in officials else list(officials).index(contact[0]),
     )
-    name = st.text_input("村干部姓名", value=contact[1])
-    phone = st.text_input("村干部电话", value=contact[2])
+    name = st.text_input(
+        "村干部姓名", value=contact[1], max_chars=form_limit("sweep_village.contact_name", contact[1])
+    )
+    phone = st.text_input(
+        "村干部电话", value=contact[2], max_chars=form_limit("sweep_village.contact_phone", contact[2])
+    )
     if st.form_submit_button("保存本村计划", type="primary"):
         plan = VillagePlan(
             household_count=int(count) or None,

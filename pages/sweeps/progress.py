@@ -11,6 +11,7 @@ from xueji.services.sweeps import progress
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.SWEEP_READ)
@@ -37,7 +38,7 @@ cols[2].metric("已逾期未提交", len(late))
 cols[3].metric("已走访户", sum(v.visited for v in villages))
 cols[4].metric("登记适龄儿童", sum(v.children for v in villages))
 if late:
-    st.markdown(":red[●] **已逾期的村:** " + "、".join(f"{v.name}({v.status.label})" for v in late))
+    st.markdown(":red[●] **已逾期的村:** " + md("、".join(f"{v.name}({v.status.label})" for v in late)))
 found = {f: sum(v.by_finding.get(f, 0) for v in villages) for f in Finding}
 st.markdown(" · ".join(f"{f.label} **{n}**" for f, n in found.items()))
 

@@ -6,11 +6,13 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.rules.sweeps import Finding, FoundStatus, VillageStatus, reconciled_text
+from xueji.rules.text_limits import max_length
 from xueji.services.sweeps import fieldwork, reconciliation
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.sweeps import sweep_picker, village_picker
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import confirmed_submit
 
 actor = require_actor(Action.SWEEP_REVIEW)
@@ -34,8 +36,8 @@ done = st.session_state.pop("review_done", None)
 if done:
     st.success(done)
 
-st.markdown(f"### {village.name} · {village.status.label}")
-st.markdown(f"排查组:{'、'.join(village.team) or '未安排'} · 政府线联系人:{village.contact or '未指定'}")
+st.markdown(f"### {md(village.name)} · {village.status.label}")
+st.markdown(md(f"排查组:{'、'.join(village.team) or '未安排'} · 政府线联系人:{village.contact or '未指定'}"))
 cols = st.columns(4)
 cols[0].metric("村户数", village.household_count if village.household_count is not None else "未填")
 cols[1].metric("已走访户", village.visited)
@@ -74,12 +76,14 @@ if village.status is VillageStatus.SUBMITTED:
                 fieldwork.review_village(
                     session, actor=actor, sweep_village_id=village.sweep_village_id, approve=True
                 )
-                st.session_state["review_done"] = f"{village.name}排查已审核通过。"
+                st.session_state["review_done"] = f"{md(village.name)}排查已审核通过。"
                 st.rerun()
     with send_back, st.form(f"return_village_{village.sweep_village_id}"):
         st.markdown("**退回重排**")
         reason = st.text_area(
-            "退回原因(排查组会看到)", placeholder="如:三组、五组未走访;李家两个孩子未填出生日期"
+            "退回原因(排查组会看到)",
+            placeholder="如:三组、五组未走访;李家两个孩子未填出生日期",
+            max_chars=max_length("sweep_village.return_reason"),
         )
         if st.form_submit_button("退回"):
             with shown_as_error(), session_scope() as session:
@@ -90,5 +94,5 @@ if village.status is VillageStatus.SUBMITTED:
                     approve=False,
                     reason=reason,
                 )
-                st.session_state["review_done"] = f"{village.name}排查已退回。"
+                st.session_state["review_done"] = f"{md(village.name)}排查已退回。"
                 st.rerun()

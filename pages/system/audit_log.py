@@ -15,7 +15,9 @@ from xueji.ui.widgets import export_button, pager
 actor = require_actor(Action.AUDIT_READ)
 st.title("审计日志")
 st.caption(
-    "记录每一次登录、退出、锁定、增删改(含修改前后)、导入、导出、查看完整信息和越权尝试。日志只增不改,逐条哈希链接。"
+    "记录每一次登录、退出、锁定、增删改(含修改前后)、导入、导出、查看完整信息和越权尝试,以及操作来自浏览器还是"
+    "服务器命令行、客户端地址。日志只增不改(数据库拒绝修改和删除),逐条以服务器上单独保存的密钥签名并链接;"
+    "校验时还核对保存在数据库以外的锚点,末尾被截断或整个日志被清空也能发现。"
 )
 
 c1, c2, c3, c4, c5 = st.columns(5)
@@ -37,11 +39,22 @@ action = c4.selectbox(
         "export",
         "import",
         "denied",
+        "grant_request",
+        "grant_approve",
+        "grant_reject",
+        "grant_cancel",
     ],
     key="audit_action",
 )
-outcome = c5.selectbox("结果", ["", "success", "failure", "denied", "locked"], key="audit_outcome")
-flt = audit_log.AuditFilter(start=start, end=end, username=username, action=action, outcome=outcome)
+outcome = c5.selectbox("结果", ["", "success", "failure", "denied", "locked", "refused"], key="audit_outcome")
+c6, c7, _ = st.columns([1, 1, 3])
+channel = c6.selectbox(
+    "渠道", list(audit_log.CHANNELS), format_func=audit_log.CHANNELS.__getitem__, key="audit_channel"
+)
+address = c7.text_input("客户端地址", key="audit_address", placeholder="如 10.1.2.3")
+flt = audit_log.AuditFilter(
+    start=start, end=end, username=username, action=action, outcome=outcome, channel=channel, address=address
+)
 
 with session_scope() as session:
     _, total = audit_log.list_entries(session, actor=actor, filter=flt, limit=0)
@@ -61,10 +74,10 @@ with left:
         build=lambda session: audit_log.export_entries(session, actor=actor, filter=flt),
     )
 with right:
-    if st.button("校验哈希链", key="verify_chain"):
+    if st.button("校验哈希链和锚点", key="verify_chain"):
         with session_scope() as session:
             check = audit_log.check_chain(session, actor=actor)
-        if check.ok:
-            st.success(f"哈希链完整:已校验 {check.checked} 条记录")
-        else:
-            st.error(f"哈希链异常:第 {check.bad_id} 条记录 {check.reason}(此前 {check.checked} 条正常)")
+        verdict, *notes = audit_log.report(check)
+        (st.success if check.ok else st.error)(verdict)
+        for note in notes:
+            (st.warning if note.startswith("注意") else st.caption)(note)

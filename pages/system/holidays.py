@@ -8,6 +8,7 @@ import streamlit as st
 from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
+from xueji.rules.text_limits import max_length
 from xueji.services.system import holidays
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
@@ -43,7 +44,9 @@ with st.form("add_day"):
     left, middle, right = st.columns(3)
     day = left.date_input("日期", value=date(int(year), 1, 1))
     kind = middle.selectbox("安排", list(holidays.KINDS))
-    name = right.text_input("名称", placeholder="如:春节、国庆节调休")
+    name = right.text_input(
+        "名称", placeholder="如:春节、国庆节调休", max_chars=max_length("calendar_day.name")
+    )
     if st.form_submit_button("保存", type="primary"):
         with shown_as_error(), session_scope() as session:
             holidays.save_days(
@@ -67,5 +70,5 @@ st.download_button("下载导入模板", data=holidays.template(), file_name="�
 upload = st.file_uploader("上传节假日安排 (xlsx:日期、安排、名称)", type=["xlsx"], key="holiday_upload")
 if upload is not None and st.button("导入", key="holiday_import"):
     with shown_as_error(), session_scope() as session:
-        count = holidays.import_days(session, actor=actor, data=upload.getvalue())
+        count = holidays.import_days(session, actor=actor, data=upload.getvalue(), file_name=upload.name)
         st.success(f"已导入 {count} 天")

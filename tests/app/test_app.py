@@ -15,7 +15,6 @@ from xueji.config import get_settings
 from xueji.demo.build import DEMO_ACCOUNTS
 from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.rules.status_changes import ChangeKind
-from xueji.rules.vocab import Role, ScopeKind
 from xueji.ui.navigation import PAGES
 from xueji.ui.session import LAST_SEEN, LOGIN_AT
 from xueji.ui.widgets import XLSX
@@ -182,23 +181,6 @@ def test_a_database_that_is_not_a_demo_shows_no_demo_passwords(tmp_path, monkeyp
     get_settings.cache_clear()
     assert not at.exception
     assert len(at.table) == 0 and not at.expander
-
-
-def test_the_admin_creates_an_account_from_the_page_and_sees_its_one_time_password(demo_sqlite):
-    at = sign_in("demo_admin")
-    assert at.title[0].value == "账号管理"
-    form = {t.label: t for t in at.text_input}
-    form["账号(英文字母、数字、下划线)"].input("zhou_t")
-    form["姓名"].input("周老师")
-    at.selectbox[0].select(Role.TEACHER)
-    at.selectbox[1].select(ScopeKind.SCHOOL)
-    form["范围代码(县区/乡镇12位行政区划代码,学校10位标识码)"].input("2143016965")
-    next(b for b in at.button if b.label == "创建").click().run()
-    assert not at.exception
-    assert "一次性密码" in at.success[0].value
-    with demo_sqlite.connect() as conn:
-        role = conn.execute(text("SELECT role FROM app_user WHERE username = 'zhou_t'")).scalar_one()
-    assert role == "teacher"
 
 
 def test_the_registrar_assigns_one_student_to_the_teacher(demo_sqlite):

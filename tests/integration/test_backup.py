@@ -8,6 +8,7 @@ import time
 
 import pytest
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from tests.factories import taught_student, visit_facts
@@ -107,3 +108,19 @@ def test_a_backup_taken_while_visits_are_being_saved_is_consistent(
     with session_scope(make_engine(other_database_url)) as session:
         copied = set(session.scalars(select(HomeVisit.id).where(HomeVisit.id.in_(saved))))
     assert set(before_backup) <= copied <= set(saved)
+
+
+def test_a_restored_log_is_still_append_only_and_signed(
+    demo_engine, use_database, other_database_url, tmp_path
+):
+    """The append-only triggers come back with the restore (SQLite's copy, pg_restore's post-data section), and
+    the restored log verifies under the deployment's key, the restore's own entry included."""
+    path = tmp_path / "xueji.backup"
+    assert xueji_main(["backup", str(path)]) == 0
+    restored = backup.restore(other_database_url, path)
+    assert restored.chain.ok and restored.chain.key_id
+    restored_engine = make_engine(other_database_url)
+    with pytest.raises(DBAPIError, match="append-only"), restored_engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET detail = '改过'"))
+    with pytest.raises(DBAPIError, match="append-only"), restored_engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log"))

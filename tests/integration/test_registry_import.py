@@ -15,6 +15,7 @@ from tests.factories import DEMO_SCHOOL
 from xueji.audit import verify_chain
 from xueji.auth import Actor, PermissionDenied
 from xueji.cli import main as xueji_main
+from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.excel.registry_template import TemplateError, blank_template, error_workbook, read_registry
@@ -182,8 +183,12 @@ def test_by_default_one_bad_row_blocks_the_whole_file_and_nothing_is_written(dem
     assert (count(demo_engine, Student), count(demo_engine, FamilyMember), count(demo_engine, AuditLog)) == (
         students,
         members,
-        audit,
+        audit + 1,  # only the refusal itself is recorded
     )
+    with session_scope(demo_engine) as session:
+        refusal = session.scalar(select(AuditLog).order_by(AuditLog.id.desc()))
+        assert (refusal.action, refusal.outcome, refusal.entity_type) == ("import", "refused", "upload")
+        assert "有 1 行有错误" in refusal.detail
 
 
 def test_commit_valid_rows_writes_the_others_and_their_family_members(demo_engine, actors):
@@ -207,6 +212,7 @@ def test_reimporting_an_updated_template_updates_by_id_number_and_audits_each_ch
     registrar = actors["demo_registrar"]
     run_import(demo_engine, registrar, template_workbook(data))
     data[1]["current_address"] = "浏阳市古港镇新址"
+    old_phone = data[4]["m1_phone"]
     data[4]["m1_phone"] = "13800000000"
     result = run_import(demo_engine, registrar, template_workbook(data))
     assert (result.created, len(result.plan.updates), len(result.plan.unchanged)) == (0, 2, 4)
@@ -226,6 +232,7 @@ def test_reimporting_an_updated_template_updates_by_id_number_and_audits_each_ch
         assert updates[0].before == {"current_address": "浏阳市古港镇梅田村"}
         assert updates[0].after == {"current_address": "浏阳市古港镇新址"}
         assert updates[1].after["family"][0]["phone"] == "138****0000"  # masked in the log
+        assert updates[1].before["family"][0]["phone"] == f"{old_phone[:3]}****{old_phone[-4:]}"  # and the old one
         assert verify_chain(session).ok
 
 
@@ -335,7 +342,8 @@ def test_hostile_files_are_refused_quickly_with_a_reason():
         read_registry(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)  # an old .xls
     with pytest.raises(TemplateError, match="文件过大"):
         read_registry(b"PK\x03\x04" + b"\0" * (20 * 1024 * 1024 + 1))
-    bomb = _zip_with("xl/worksheets/sheet1.xml", b"<a>" + b"0" * (201 * 1024 * 1024) + b"</a>")
+    inflated = (get_settings().uploads.max_inflated_mb + 1) * 1024 * 1024
+    bomb = _zip_with("xl/worksheets/sheet1.xml", b"<a>" + b"0" * inflated + b"</a>")
     assert len(bomb) < 1024 * 1024  # the file is small; it only grows when inflated
     with pytest.raises(TemplateError, match="压缩炸弹"):
         read_registry(bomb)

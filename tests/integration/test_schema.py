@@ -28,6 +28,7 @@ from xueji.models import (
     HomeVisit,
     Household,
     RegistryCheck,
+    RoleGrant,
     Rollover,
     School,
     SchoolClass,
@@ -303,8 +304,21 @@ def _one_of_each(session):
         ),
     ]
     session.add_all(teaching)
+    grant = RoleGrant(
+        kind="new_account",
+        username="t002",
+        display_name="王老师",
+        role="teacher",
+        scope_kind="school",
+        school_id=school.id,
+        requested_by=user.id,
+        status="approved",
+        decided_by=user.id,
+        decided_at=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+    )
+    session.add(grant)
     session.commit()
-    return rows + extra + teaching
+    return rows + extra + teaching + [grant]
 
 
 def test_every_table_round_trips(engine):

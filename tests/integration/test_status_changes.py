@@ -49,8 +49,16 @@ def student_in(engine, school: str, *, grade: int | None = None, status: str = "
 
 
 def submit(engine, actor, **fields):
+    if fields["kind"] is ChangeKind.TRANSFER_IN:  # the receiving school finds the child by ID number first
+        fields.setdefault("lookup_id", look_up(engine, actor, fields["student_id"]))
     with session_scope(engine) as session:
         return submit_change(session, actor=actor, request=ChangeRequest(**fields)).id
+
+
+def look_up(engine, actor, student_id: int) -> int:
+    with session_scope(engine) as session:
+        number = session.get(Student, student_id).id_number
+        return find_transfer_candidate(session, actor=actor, id_number=number).lookup_id
 
 
 def submit_dropout(engine, actor, student_id: int, reason: str) -> int:
@@ -318,7 +326,8 @@ def test_the_receiving_school_finds_a_child_only_by_the_full_id_number_and_the_l
         found = find_transfer_candidate(session, actor=neighbour, id_number=child.id_number.lower())
         entry = session.scalar(select(AuditLog).order_by(AuditLog.id.desc()))
     assert (found.student_id, found.name, found.grade) == (child.id, child.name, "三年级")
-    assert (entry.action, entry.entity_id, entry.outcome) == ("lookup", str(child.id), "success")
+    assert (entry.action, entry.entity_id, entry.outcome) == ("transfer_lookup", str(child.id), "success")
+    assert found.lookup_id == entry.id
     with pytest.raises(TransferLookupError, match="完整、正确的18位"), session_scope(demo_engine) as session:
         find_transfer_candidate(session, actor=neighbour, id_number=child.id_number[-6:])
     with pytest.raises(TransferLookupError, match="已在本校"), session_scope(demo_engine) as session:

@@ -291,7 +291,9 @@ def test_the_village_sheet_goes_out_pre_filled_and_comes_back_updated_never_dupl
     teacher = actors["demo_teacher"]
     village, village_id, _ = village_of(demo_engine, GUGANG, VillageStatus.IN_PROGRESS)
     with session_scope(demo_engine) as session:
-        name, data = sheet_import.village_sheet(session, actor=teacher, sweep_village_id=village)
+        name, data = sheet_import.village_sheet(
+            session, actor=teacher, sweep_village_id=village, reason="入户排查核对身份"
+        )
         recorded = session.scalar(select(func.count()).where(SweepChild.sweep_village_id == village))
         registry = session.scalars(
             select(Student.id_number).where(Student.home_village_id == village_id)
@@ -334,7 +336,9 @@ def test_a_sheet_with_one_bad_row_writes_nothing_and_reports_row_column_value_re
     teacher = actors["demo_teacher"]
     village, _, _ = village_of(demo_engine, GUGANG, VillageStatus.IN_PROGRESS)
     with session_scope(demo_engine) as session:
-        _, data = sheet_import.village_sheet(session, actor=teacher, sweep_village_id=village)
+        _, data = sheet_import.village_sheet(
+            session, actor=teacher, sweep_village_id=village, reason="入户排查核对身份"
+        )
 
     def fill(ws):
         row = ws.max_row + 1
@@ -386,7 +390,12 @@ def test_the_command_line_imports_a_village_sheet_and_submits_it(
     village, _, code = village_of(demo_engine, GUGANG, VillageStatus.RETURNED)
     team = sweeps_team_user(demo_engine, village)
     sheet = tmp_path / "sheet.xlsx"
-    assert xueji_main(["sweep", "sheet", "--village", code, "--out", str(sheet), "--as", team]) == 0
+    assert (
+        xueji_main(
+            ["sweep", "sheet", "--village", code, "--out", str(sheet), "--reason", "入户排查", "--as", team]
+        )
+        == 0
+    )
 
     def fill(ws):
         row = ws.max_row + 1

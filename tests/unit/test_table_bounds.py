@@ -45,10 +45,10 @@ def test_the_page_shows_the_first_rows_and_says_so():
 
 def test_every_page_shows_its_tables_through_the_bound():
     direct = [
-        f"{path.relative_to(ROOT)}:{number}"
+        str(path.relative_to(ROOT))
         for path in [*ROOT.joinpath("pages").rglob("*.py"), *ROOT.joinpath("xueji", "ui").rglob("*.py")]
         if path.name != "tables.py"
-        for number, line in enumerate(path.read_text().splitlines(), 1)
+        for line in path.read_text().splitlines()
         if re.search(r"\bst\.(dataframe|table)\(", line)
     ]
-    assert direct == ["xueji/ui/login.py:37"]  # the sign-in page's fixed list of the demo accounts
+    assert direct == ["xueji/ui/login.py"]  # the sign-in page's fixed list of the demo accounts

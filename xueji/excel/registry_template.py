@@ -6,28 +6,29 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from io import BytesIO
-from sys import intern
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
-from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook
 
-from xueji.excel.safety import UnsafeWorkbook, check_container, scan_parts
+from xueji.excel.limits import ImportKind, TemplateError
+from xueji.excel.sandbox import read_sheet
 from xueji.excel.tables import tables_to_xlsx
-from xueji.rules.registry_record import COLUMNS, CheckedRow, Column, LossyNumber, example_cells
+from xueji.rules.registry_record import COLUMNS, CheckedRow, Column, example_cells
+
+__all__ = [
+    "COLUMN_RULES",
+    "RegistrySheet",
+    "TemplateError",
+    "blank_template",
+    "error_workbook",
+    "read_registry",
+]
 
 _HEADER_SCAN_ROWS = 10  # a title line or two may sit above the header row
-_EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number: longer "numbers" have lost some
-
-
-class TemplateError(ValueError):
-    """The file cannot be read as the template at all (before any row): the message says why."""
 
 
 @dataclass
@@ -50,75 +51,28 @@ for _column in COLUMNS:
         _BY_HEADER[_header_key(_name)] = _column
 
 
-def cell_text(value: object) -> str:
-    """A cell as the text a person typed; numbers too long for Excel are marked as lossy."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float | int):
-        if value == int(value):
-            whole = int(value)
-            text = str(whole)
-            return LossyNumber(text) if len(text.lstrip("-")) > _EXCEL_DIGITS else text
-        return repr(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat()
-    return str(value)
-
-
-def _calamine_sheet(data: bytes) -> CalamineSheet:
-    try:
-        return CalamineWorkbook.from_filelike(BytesIO(data)).get_sheet_by_index(0)
-    except CalamineError as error:
-        raise TemplateError(f"无法读取该 xlsx 文件:{error}") from None
-
-
-def _openpyxl_rows(data: bytes) -> Iterator[Sequence[object]]:
-    """Formulas as their text (=...), never a computed value: openpyxl without data_only."""
-    workbook = load_workbook(BytesIO(data), read_only=True, data_only=False)
-    for row in workbook.worksheets[0].iter_rows(values_only=True):
-        yield list(row)
-
-
 def read_registry(data: bytes) -> RegistrySheet:
-    """Read the first sheet of a template file into rows; refuse unsafe files and missing columns."""
-    try:
-        archive = check_container(data)
-        # The deep scan runs while calamine (which releases the GIL) loads the sheet; nothing of the
-        # load is used unless the scan passes, and calamine bounds each part by its declared size.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            scanning = pool.submit(scan_parts, archive)
-            try:
-                sheet = _calamine_sheet(data)
-            finally:
-                scan = scanning.result()
-    except UnsafeWorkbook as error:
-        raise TemplateError(str(error)) from None
+    """Read the first sheet of a template file into rows; refuse unsafe files and missing columns. The file
+    is checked and parsed in the reading process (excel.sandbox), every cell arriving as text."""
+    sheet = read_sheet(data, ImportKind.REGISTRY)
     notices = []
-    if scan.has_formulas:
+    if sheet.has_formulas:
         notices.append("文件中有公式:公式按其文本读取,不计算;含公式的单元格将被拒绝,请粘贴为数值后再导入")
-    rows = _openpyxl_rows(data) if scan.has_formulas else iter(sheet.iter_rows())
-    header_at, sources, unknown = _find_header(rows)
-    if unknown:
-        notices.append(f"以下列不属于导入模板,已忽略:{'、'.join(unknown)}")
+    rows = sheet.rows
     result = []
-    needed = max(sources) + 1
-    for number, cells in enumerate(rows, start=header_at + 1):
-        padded = [*cells, *([""] * (needed - len(cells)))] if len(cells) < needed else list(cells)
-        padded.append("")  # what index -1, a template column the file lacks, reads
-        # Interned: most cells repeat (是/否, codes, addresses), so 100,000 rows share a few thousand strings.
-        texts = tuple(
-            intern(v) if v.__class__ is str else cell_text(v) for v in map(padded.__getitem__, sources)
-        )
-        if "".join(texts).strip():
-            result.append(CheckedRow(number, texts))
+    try:
+        header_at, sources, unknown = _find_header(rows)
+        if unknown:
+            notices.append(f"以下列不属于导入模板,已忽略:{'、'.join(unknown)}")
+        needed = max(sources) + 1
+        for number, cells in enumerate(rows, start=header_at + 1):
+            padded = [*cells, *([""] * (needed - len(cells)))] if len(cells) < needed else list(cells)
+            padded.append("")  # what index -1, a template column the file lacks, reads
+            texts = tuple(map(padded.__getitem__, sources))
+            if "".join(texts).strip():
+                result.append(CheckedRow(number, texts))
+    finally:
+        rows.close()  # a refusal of the header ends the reading process at once
     if not result:
         notices.append("文件中没有学生数据行")
     return RegistrySheet(result, notices)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from xueji.rules.text_limits import length_problems
+
 
 class CaseCategory(StrEnum):
     LEFT_BEHIND = "left_behind"
@@ -147,6 +149,15 @@ def closing_problems(category: CaseCategory, closing: Closing, *, opened_on: dat
         problems.append("迁出并在外地入学须写明接收学校")
     if closing.on is not None and not opened_on <= closing.on <= today:
         problems.append(f"销号日期应在建档日期 {opened_on:%Y-%m-%d} 与今天之间")
+    problems += [
+        label + problem
+        for label, problem in length_problems(
+            {
+                "销号依据": ("child_case.close_evidence", closing.evidence.strip()),
+                "接收学校": ("child_case.receiving_school", closing.receiving_school.strip()),
+            }
+        )
+    ]
     return problems
 
 

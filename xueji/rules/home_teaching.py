@@ -11,6 +11,8 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 
+from xueji.rules.text_limits import length_problems, too_long
+
 
 @dataclass(frozen=True)
 class HomeTeachingPolicy:
@@ -237,7 +239,8 @@ class GoalArea(StrEnum):
         }[self.value]
 
 
-MAX_TEXT = 500
+# One goal, or one goal's progress: the plan's goals and a visit's progress are kept as JSON (goal area → text).
+MAX_GOAL_TEXT = 500
 
 
 @dataclass(frozen=True)
@@ -266,9 +269,12 @@ def assessment_problems(
         problems.append(("接受教育能力", "请简要写明接受教育的能力"))
     if assessment.next_review_on is not None and assessment.next_review_on <= assessment.assessed_on:
         problems.append(("下次复评日期", "应晚于评估日期"))
-    for name, text in (("评估人员", assessment.members), ("接受教育能力", assessment.ability)):
-        if len(text) > MAX_TEXT:
-            problems.append((name, f"不超过 {MAX_TEXT} 字"))
+    problems += length_problems(
+        {
+            "评估人员": ("home_assessment.members", assessment.members.strip()),
+            "接受教育能力": ("home_assessment.ability", assessment.ability.strip()),
+        }
+    )
     return problems
 
 
@@ -294,10 +300,18 @@ def plan_problems(plan: PlanFacts, *, term_start: date, term_end: date) -> list[
     outside = [d for d in plan.planned_dates if not term_start <= d <= term_end]
     if outside:
         problems.append(("计划送教日期", "、".join(f"{d:%m-%d}" for d in outside) + " 不在本学期内"))
-    for area, text in plan.goals.items():
-        if len(text) > MAX_TEXT:
-            problems.append((f"目标·{area.label}", f"不超过 {MAX_TEXT} 字"))
+    problems += _goal_problems("目标", plan.goals)
+    problems += length_problems({"教学方法与措施": ("home_plan.methods", plan.methods.strip())})
     return problems
+
+
+def _goal_problems(what: str, texts: Mapping[GoalArea, str]) -> list[tuple[str, str]]:
+    found = []
+    for area, text in texts.items():
+        reason = too_long(text.strip(), MAX_GOAL_TEXT)
+        if reason:
+            found.append((f"{what}·{area.label}", reason))
+    return found
 
 
 @dataclass(frozen=True)
@@ -331,9 +345,14 @@ def home_visit_problems(visit: HomeVisitFacts, *, today: date, term_start: date)
         problems.append(("送教内容", "请填写本次送教内容"))
     if visit.next_visit_on is not None and visit.next_visit_on <= visit.visit_date:
         problems.append(("下次送教日期", "应晚于本次送教日期"))
-    for name, text in (("送教内容", visit.content), ("孩子反应", visit.response)):
-        if len(text) > MAX_TEXT * 2:
-            problems.append((name, f"不超过 {MAX_TEXT * 2} 字"))
+    problems += length_problems(
+        {
+            "送教教师": ("home_teaching_visit.teachers", visit.teachers.strip()),
+            "送教内容": ("home_teaching_visit.content", visit.content.strip()),
+            "孩子反应": ("home_teaching_visit.response", visit.response.strip()),
+        }
+    )
+    problems += _goal_problems("目标进展", visit.progress)
     return problems
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from xueji.rules.class_code import ClassCode, ClassCodeError, parse_class_code
 from xueji.rules.ethnicity import normalise_ethnicity
 from xueji.rules.id_number import check_digit
+from xueji.rules.text_limits import max_length, too_long
 from xueji.rules.vocab import grade_label
 
 
@@ -65,6 +66,17 @@ COLUMNS: tuple[Column, ...] = (
     *_member_columns(2, ("王秀英", "祖母", "430181108201", "", "", "否")),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+# The columns people type free text into, with the model field that bounds them (rules.text_limits).
+TEXT_FIELDS = {
+    "name": "student.name",
+    "native_place": "student.native_place",
+    "nationality": "student.nationality",
+    "id_number": "student.id_number",
+    "current_address": "student.current_address",
+    "mailing_address": "student.mailing_address",
+    "home_address": "student.home_address",
+    **{f"m{n}_{key}": f"family_member.{key}" for n in (1, 2) for key in ("name", "relation", "workplace")},
+}
 YES_NO_KEYS = ("needs_aid", "only_child", "left_behind", "migrant", "orphan")
 ID_TYPES = (
     "居民身份证",
@@ -79,7 +91,7 @@ RESIDENT_ID = "居民身份证"
 
 _ID18 = re.compile(r"\d{17}[\dX]")
 _NAME_CHAR = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff·A-Za-z]")
-_NAME = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff·A-Za-z]{1,50}")
+_NAME = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff·A-Za-z]+")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}")
 _FORMULA_START = ("=", "+", "-", "@", "\t")
@@ -176,7 +188,14 @@ def _optional(check: Callable[[str], Any]) -> Callable[[str], Any]:
     return lambda text: check(text) if text.strip() else None
 
 
-def _text(limit: int, *, required: bool) -> Callable[[str], str | None]:
+def cell_max_chars(key: str) -> int | None:
+    """How many characters a form may take for this column (None: a code or choice, checked by its rule)."""
+    return max_length(TEXT_FIELDS[key]) if key in TEXT_FIELDS else None
+
+
+def _text(field: str, *, required: bool) -> Callable[[str], str | None]:
+    """A free-text cell, at most as long as its column (`field`, e.g. "student.native_place") takes."""
+
     def check(text: str) -> str | None:
         text = text.strip()
         if not text:
@@ -185,8 +204,9 @@ def _text(limit: int, *, required: bool) -> Callable[[str], str | None]:
             return None
         if text.startswith(_FORMULA_START):
             raise Invalid(f"内容以“{text[0]}”开头,可能是公式,请删去该符号")
-        if len(text) > limit:
-            raise Invalid(f"内容过长(最多{limit}字)")
+        reason = too_long(text, max_length(field))
+        if reason:
+            raise Invalid(reason)
         return text
 
     return check
@@ -228,6 +248,9 @@ def _birth_date(text: str) -> date:
 
 def _name(text: str) -> str:
     text = text.strip()
+    reason = too_long(text, max_length(TEXT_FIELDS["name"]))
+    if reason:
+        raise Invalid(f"姓名{reason}")
     if _NAME.fullmatch(text):
         return text
     if not text:
@@ -236,10 +259,8 @@ def _name(text: str) -> str:
         raise Invalid("姓名中间不能有空格")
     if any(ch.isdigit() for ch in text):
         raise Invalid("姓名不能含数字")
-    bad = [ch for ch in text if not _NAME_CHAR.fullmatch(ch)]
-    if bad:
-        raise Invalid(f"姓名含有不允许的字符“{bad[0]}”")
-    raise Invalid("姓名过长(最多50字)")
+    bad = next(ch for ch in text if not _NAME_CHAR.fullmatch(ch))  # the name is not blank and fails _NAME
+    raise Invalid(f"姓名含有不允许的字符“{bad}”")
 
 
 _SEXES = {"男": "男", "女": "女", "1": "男", "2": "女"}
@@ -332,11 +353,11 @@ def _phone(text: str) -> str | None:
 
 def _member_checks(n: int) -> list[tuple[str, Callable[[str], Any]]]:
     return [
-        (f"m{n}_name", _text(50, required=False)),
-        (f"m{n}_relation", _text(20, required=False)),
+        (f"m{n}_name", _text(TEXT_FIELDS[f"m{n}_name"], required=False)),
+        (f"m{n}_relation", _text(TEXT_FIELDS[f"m{n}_relation"], required=False)),
         (f"m{n}_household_code", _optional(_division)),
         (f"m{n}_phone", _phone),
-        (f"m{n}_workplace", _text(100, required=False)),
+        (f"m{n}_workplace", _text(TEXT_FIELDS[f"m{n}_workplace"], required=False)),
         (f"m{n}_is_guardian", _yes_no(required=False)),
     ]
 
@@ -362,17 +383,17 @@ _CHECKS = _table(
         ("sex", _sex),
         ("birth_date", _birth_date),
         ("birthplace_code", _division),
-        ("native_place", _text(50, required=True)),
+        ("native_place", _text(TEXT_FIELDS["native_place"], required=True)),
         ("ethnicity", _ethnicity),
-        ("nationality", _text(30, required=True)),
+        ("nationality", _text(TEXT_FIELDS["nationality"], required=True)),
         ("id_type", _id_type),
         ("id_number", _id_text),
         ("household_code", _division),
         ("class_code", _class_code),
         ("entry_month", _entry_month),
-        ("current_address", _text(200, required=True)),
-        ("mailing_address", _text(200, required=False)),
-        ("home_address", _text(200, required=False)),
+        ("current_address", _text(TEXT_FIELDS["current_address"], required=True)),
+        ("mailing_address", _text(TEXT_FIELDS["mailing_address"], required=False)),
+        ("home_address", _text(TEXT_FIELDS["home_address"], required=False)),
         *((key, _yes_no(required=key == "needs_aid")) for key in YES_NO_KEYS),
         ("disability_type", _disability),
     ]

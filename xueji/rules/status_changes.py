@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import StrEnum
 
+from xueji.rules.text_limits import length_problems
 from xueji.rules.vocab import StudentStatus
 
 
@@ -120,11 +121,22 @@ def request_problems(
     grade_at_suspension: int | None,
     reason: str,
     today: date,
+    destination: str | None = None,
 ) -> list[str]:
     """Every reason, in Chinese, why this request may not be submitted as it stands (empty: it may)."""
     problems = []
     if not reason.strip():
         problems.append("请填写异动原因")
+    problems += [
+        label + problem
+        for label, problem in length_problems(
+            {
+                "异动原因": ("status_change.reason", reason.strip()),
+                "转往": ("status_change.destination", (destination or "").strip()),
+                "特殊情况说明": ("status_change.override_reason", (override_reason or "").strip()),
+            }
+        )
+    ]
     if status not in kind.allowed_from:
         allowed = "、".join(s.label for s in kind.allowed_from)
         problems.append(f"学生当前为“{status.label}”,{kind.label}只适用于{allowed}的学生")

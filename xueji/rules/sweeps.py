@@ -12,9 +12,9 @@ from enum import StrEnum
 
 from xueji.rules.cases import SCHOOL_AGE, age_on
 from xueji.rules.registry_record import DISABILITY_TYPES, phone_problem, resident_id_problem
+from xueji.rules.text_limits import length_problems
 from xueji.rules.vocab import Sex, StudentStatus
 
-MAX_TEXT = 200
 MAX_SCHOOL_AGE_CHILDREN = 20
 
 
@@ -141,9 +141,14 @@ def household_problems(household: HouseholdFacts, *, today: date, earliest: date
         problems.append(("走访日期", "不能晚于今天"))
     elif household.visited_on < earliest:
         problems.append(("走访日期", f"不能早于本学期开学 {earliest:%Y-%m-%d}"))
-    for name, text in (("组", household.group_name), ("地址", household.address), ("备注", household.note)):
-        if len(text) > MAX_TEXT:
-            problems.append((name, f"不超过 {MAX_TEXT} 字"))
+    problems += length_problems(
+        {
+            "户主姓名": ("household.head_name", head),
+            "组": ("household.group_name", household.group_name.strip()),
+            "地址": ("household.address", household.address.strip()),
+            "备注": ("household.note", household.note.strip()),
+        }
+    )
     return problems
 
 
@@ -206,9 +211,13 @@ def child_problems(child: ChildFacts, *, reference: date) -> list[tuple[str, str
         problems.append(("就读学校/去向", f"{child.status.label}须填写{child.status.place_hint}"))
     if child.status is FoundStatus.DISABLED_HOME and child.disability_type not in DISABILITY_TYPES:
         problems.append(("残疾类型", f"残疾在家须填写残疾类型:{'、'.join(DISABILITY_TYPES)}"))
-    for field_name, text in (("就读学校/去向", child.place), ("儿童备注", child.note)):
-        if len(text) > MAX_TEXT:
-            problems.append((field_name, f"不超过 {MAX_TEXT} 字"))
+    problems += length_problems(
+        {
+            "儿童姓名": ("sweep_child.name", name),
+            "就读学校/去向": ("sweep_child.place", child.place.strip()),
+            "儿童备注": ("sweep_child.note", child.note.strip()),
+        }
+    )
     return problems
 
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from xueji.rules.cases import CaseCategory, RiskLevel
+from xueji.rules.text_limits import length_problems
 
 
 class VisitKind(StrEnum):
@@ -73,9 +74,6 @@ class VisitFacts:
     outcome: ReturnOutcome | None = None
 
 
-MAX_TEXT = 500
-
-
 def visit_problems(visit: VisitFacts, *, today: date, earliest: date) -> list[tuple[str, str]]:
     """Everything wrong with a visit record, as (field, reason); empty when it may be saved. A visit cannot be
     dated in the future, nor before `earliest` (the start of the previous school year)."""
@@ -96,15 +94,15 @@ def visit_problems(visit: VisitFacts, *, today: date, earliest: date) -> list[tu
         problems.append(("劝返结果", "只有劝返记录填写劝返结果"))
     if visit.next_visit_on is not None and visit.next_visit_on <= visit.visit_date:
         problems.append(("下次家访日期", "应晚于本次家访日期"))
-    for name, text in (
-        ("家访人", visit.visitors),
-        ("见到的人", visit.met_with),
-        ("孩子情况", visit.child_situation),
-        ("家庭情况", visit.family_situation),
-        ("下一步", visit.next_step),
-    ):
-        if len(text) > MAX_TEXT:
-            problems.append((name, f"不超过 {MAX_TEXT} 字"))
+    problems += length_problems(
+        {
+            "家访人": ("home_visit.visitors", visit.visitors.strip()),
+            "见到的人": ("home_visit.met_with", visit.met_with.strip()),
+            "孩子情况": ("home_visit.child_situation", visit.child_situation.strip()),
+            "家庭情况": ("home_visit.family_situation", visit.family_situation.strip()),
+            "下一步": ("home_visit.next_step", visit.next_step.strip()),
+        }
+    )
     return problems
 
 

@@ -10,9 +10,11 @@ from xueji.auth import Actor
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.status_changes import ChangeKind, Document
+from xueji.rules.text_limits import max_length
 from xueji.services.registry import assignments, status_changes, transfer_lookup
 from xueji.services.registry.students import StudentRow
 from xueji.ui.errors import shown_as_error
+from xueji.ui.text import md
 
 
 def change_request_form(actor: Actor, children: list[StudentRow], *, key: str) -> None:
@@ -29,7 +31,7 @@ def change_request_form(actor: Actor, children: list[StudentRow], *, key: str) -
             format_func=lambda k: k.label,
         )
         effective = st.date_input("异动日期", value=today())
-        reason = st.text_area("原因")
+        reason = st.text_area("原因", max_chars=max_length("status_change.reason"))
         documents = st.multiselect("已核验的材料", list(Document), format_func=lambda d: d.label)
         until = st.date_input("休学截止日期(休学时填写)", value=today() + timedelta(days=180))
         placement = st.selectbox(
@@ -37,8 +39,10 @@ def change_request_form(actor: Actor, children: list[StudentRow], *, key: str) -
             [None, *classes],
             format_func=lambda c: "—" if c is None else c[1],
         )
-        destination = st.text_input("转往(转出时填写)")
-        override = st.text_input("特殊情况说明(六年级、九年级转学时填写)")
+        destination = st.text_input("转往(转出时填写)", max_chars=max_length("status_change.destination"))
+        override = st.text_input(
+            "特殊情况说明(六年级、九年级转学时填写)", max_chars=max_length("status_change.override_reason")
+        )
         if st.form_submit_button("提交申请", type="primary"):
             _submit(
                 actor,
@@ -67,15 +71,21 @@ def transfer_in_form(actor: Actor) -> None:
         candidate = transfer_lookup.find_transfer_candidate(session, actor=actor, id_number=number)
     if candidate is None:
         return
-    st.info(f"{candidate.name}({candidate.sex})· {candidate.school} {candidate.grade} · {candidate.status}")
+    st.info(
+        md(f"{candidate.name}({candidate.sex})· {candidate.school} {candidate.grade} · {candidate.status}")
+    )
     with session_scope() as session:
         classes = assignments.classes_in_scope(session, actor=actor)
     with st.form("transfer_in"):
         placement = st.selectbox("编入本校班级", classes, format_func=lambda c: c[1])
         effective = st.date_input("转入日期", value=today())
-        reason = st.text_area("转入原因", placeholder="如:随父母迁居本镇")
+        reason = st.text_area(
+            "转入原因", placeholder="如:随父母迁居本镇", max_chars=max_length("status_change.reason")
+        )
         documents = st.multiselect("已核验的材料", list(Document), format_func=lambda d: d.label)
-        override = st.text_input("特殊情况说明(六年级、九年级转学时填写)")
+        override = st.text_input(
+            "特殊情况说明(六年级、九年级转学时填写)", max_chars=max_length("status_change.override_reason")
+        )
         if st.form_submit_button("提交转入申请", type="primary"):
             _submit(
                 actor,
@@ -87,6 +97,7 @@ def transfer_in_form(actor: Actor) -> None:
                     documents=frozenset(documents),
                     to_class_id=placement[0] if placement else None,
                     override_reason=override,
+                    lookup_id=candidate.lookup_id,
                 ),
                 f"已提交转入申请,待{candidate.school}审批",
             )
@@ -95,4 +106,4 @@ def transfer_in_form(actor: Actor) -> None:
 def _submit(actor: Actor, request: status_changes.ChangeRequest, done: str) -> None:
     with shown_as_error(), session_scope() as session:
         change = status_changes.submit_change(session, actor=actor, request=request)
-        st.success(f"{done},审批期限 {change.due_date:%Y-%m-%d}")
+        st.success(f"{md(done)},审批期限 {change.due_date:%Y-%m-%d}")

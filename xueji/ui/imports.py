@@ -1,5 +1,5 @@
-"""The upload half of the simple-table imports (家访导入, 排查导入): read and check a file once (not on every
-rerun), then show its problems with the error workbook to download."""
+"""The upload half of the imports (学籍导入, 家访导入, 送教导入, 排查导入): read and check a file once (not on every
+rerun), keep a refusal on screen across reruns, then show the rows' problems with the error workbook."""
 
 from __future__ import annotations
 
@@ -12,28 +12,46 @@ import streamlit as st
 from sqlmodel import Session
 
 from xueji.db import session_scope
-from xueji.ui.errors import shown_as_error
+from xueji.ui.errors import SHOWN, shown_as_error
 from xueji.ui.tables import show_table
 from xueji.ui.widgets import XLSX
 
 
 def checked_upload(
-    label: str, *, key: str, check: Callable[[Session, bytes], Any], context: object = ""
+    label: str, *, key: str, check: Callable[[Session, bytes, str], Any], context: object = ""
 ) -> tuple[Any, bytes, str] | None:
-    """The uploaded file checked by `check` (again only when the file or the context changes): (the checked
-    sheet, the bytes, the file name), or None before an upload or when the check was refused (shown)."""
+    """The uploaded file checked by `check(session, bytes, file name)` (again only when the file or the
+    context changes): (the checked sheet, the bytes, the file name), or None before an upload or when the
+    check was refused (shown; the service has audited it)."""
     upload = st.file_uploader(label, type=["xlsx"], key=f"{key}_file")
     if upload is None:
         return None
     data = upload.getvalue()
     digest = f"{context}:{hashlib.sha256(data).hexdigest()}"
+    sheet = checked_once(key, digest, lambda session: check(session, data, upload.name))
+    return None if sheet is None else (sheet, data, upload.name)
+
+
+def checked_once(
+    key: str, digest: str, check: Callable[[Session], Any], spinner: str = "正在检查文件…"
+) -> Any:
+    """Run `check` once per file (digest): its result, or None when it refused the file. The refusal stays
+    on screen on later reruns without running (and auditing) the check again."""
     if st.session_state.get(f"{key}_digest") != digest:
         st.session_state.pop(f"{key}_sheet", None)
-        with shown_as_error(), session_scope() as session:
-            st.session_state[f"{key}_sheet"] = check(session, data)
+        st.session_state.pop(f"{key}_refused", None)
+        with shown_as_error():
+            try:
+                with session_scope() as session, st.spinner(spinner):
+                    st.session_state[f"{key}_sheet"] = check(session)
+            except SHOWN as error:  # kept without its traceback, which would hold the file and the frames
+                st.session_state[f"{key}_refused"] = (type(error), error.args)
         st.session_state[f"{key}_digest"] = digest
-    sheet = st.session_state.get(f"{key}_sheet")
-    return None if sheet is None else (sheet, data, upload.name)
+    if (refused := st.session_state.get(f"{key}_refused")) is not None:
+        kind, args = refused
+        with shown_as_error():
+            raise kind(*args)
+    return st.session_state.get(f"{key}_sheet")
 
 
 def forget_upload(key: str) -> None:
@@ -59,7 +77,7 @@ def table_import_page(
     key: str,
     what: str,
     upload_label: str,
-    check: Callable[[Session, bytes], Any],
+    check: Callable[[Session, bytes, str], Any],
     commit: Callable[[Session, bytes, str], int],
     problems: Callable[[Any], pd.DataFrame],
     error_workbook: Callable[[Any], bytes],

@@ -119,6 +119,9 @@ PAGES = (
     ),
     PageSpec("pages/registry/rollover.py", "学年升级", ":material/upgrade:", Action.ROLLOVER_RUN, "学籍"),
     PageSpec("pages/system/users.py", "账号管理", ":material/manage_accounts:", Action.USER_MANAGE, "系统"),
+    PageSpec(
+        "pages/system/approvals.py", "账号审批", ":material/verified_user:", Action.GRANT_APPROVE, "系统"
+    ),
     PageSpec("pages/system/holidays.py", "节假日安排", ":material/event:", Action.CALENDAR_MANAGE, "系统"),
     PageSpec("pages/system/audit_log.py", "审计日志", ":material/policy:", Action.AUDIT_READ, "系统"),
 )

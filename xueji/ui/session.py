@@ -14,7 +14,7 @@ from xueji.clock import now
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.sessions import session_end_reason
-from xueji.services.system import accounts
+from xueji.services.system import accounts, role_grants
 from xueji.standby import on_write, read_scope
 
 USER_ID = "auth_user_id"
@@ -67,23 +67,27 @@ def sign_out(reason: str = "退出") -> None:
         st.session_state[NOTICE] = reason
 
 
-def current_user() -> tuple[Actor, bool] | None:
-    """Return (actor, must change password) for this session, ending it when it has timed out."""
-    user_id = st.session_state.get(USER_ID)
-    if user_id is None:
-        return None
+def _end_reason(at: datetime) -> str | None:
+    """Why this signed-in session has ended (idle too long, signed in too long), or None."""
     settings = get_settings()
-    at = now()
     login_at: datetime = st.session_state[LOGIN_AT]
     last_seen: datetime = st.session_state[LAST_SEEN]
-    reason = session_end_reason(
+    return session_end_reason(
         login_at=login_at,
         last_seen=last_seen,
         now=at,
         idle=timedelta(minutes=settings.idle_timeout_minutes),
         absolute=timedelta(hours=settings.session_limit_hours),
     )
-    if reason:
+
+
+def current_user() -> tuple[Actor, bool] | None:
+    """Return (actor, must change password) for this session, ending it when it has timed out."""
+    user_id = st.session_state.get(USER_ID)
+    if user_id is None:
+        return None
+    at = now()
+    if reason := _end_reason(at):
         sign_out(reason)
         return None
     with session_scope() as session:
@@ -93,6 +97,30 @@ def current_user() -> tuple[Actor, bool] | None:
         return None
     st.session_state[LAST_SEEN] = at
     return loaded
+
+
+def watch_deadlines() -> None:
+    """Clear an unattended screen when the session ends, without waiting for a click: a fragment the browser
+    re-runs every few seconds checks the deadlines (its runs are not activity: only a full run counts as one)
+    and, once one has passed, signs out and reruns the whole app, which then shows the sign-in page."""
+    idle_seconds = get_settings().idle_timeout_minutes * 60
+    every = timedelta(seconds=max(5, min(30, idle_seconds // 6)))
+
+    @st.fragment(run_every=every)
+    def deadline_check() -> None:
+        if st.session_state.get(USER_ID) is not None and (reason := _end_reason(now())):
+            sign_out(reason)
+            st.rerun(scope="app")
+
+    deadline_check()
+
+
+def approvals_waiting(actor: Actor) -> int:
+    """How many account requests wait for this actor's approval (0 for roles that approve none)."""
+    if not actor.can(Action.GRANT_APPROVE):
+        return 0
+    with session_scope() as session:
+        return role_grants.awaiting_count(session, actor=actor)
 
 
 def require_actor(action: Action | None = None) -> Actor:

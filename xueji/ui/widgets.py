@@ -1,4 +1,4 @@
-"""Shared widgets: the audited export button and the pager."""
+"""Shared widgets: the audited export button (and the choice of an unmasked export) and the pager."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import TypeVar
 import streamlit as st
 from sqlmodel import Session
 
-from xueji.auth import Actor
+from xueji.auth import Action, Actor
 from xueji.db import session_scope
+from xueji.services.common.exports import REASON_MAX, may_export_unmasked
 from xueji.services.registry import students
 from xueji.services.registry.students import StudentRow
 from xueji.ui.errors import shown_as_error
+from xueji.ui.text import md
 
 T = TypeVar("T")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,13 +45,30 @@ def export_button(label: str, *, key: str, file_name: str, build: Callable[[Sess
             st.session_state[key] = build(session)
     if key in st.session_state:
         st.download_button(
-            f"下载 {file_name}",
+            f"下载 {md(file_name)}",
             data=st.session_state[key],
             file_name=file_name,
             mime=XLSX,
             key=f"{key}_download",
             type="primary",
         )
+
+
+def unmasked_choice(actor: Actor, action: Action, *, key: str) -> tuple[bool, str]:
+    """For the roles that may take this export unmasked (exports.UNMASKED_EXPORTS): a tick box and, when ticked,
+    the reason the audit entry records. Returns (unmasked, reason); (False, "") for everyone else."""
+    if not may_export_unmasked(actor, action):
+        return False, ""
+    unmasked = st.checkbox("导出完整身份证号和电话(默认脱敏)", key=f"{key}_unmasked")
+    if not unmasked:
+        return False, ""
+    reason = st.text_input(
+        "导出事由(必填,记入审计日志)",
+        placeholder="例如:报送县资助中心核对名单",
+        max_chars=REASON_MAX,
+        key=f"{key}_reason",
+    )
+    return True, reason
 
 
 def student_search(actor: Actor, *, key: str, label: str = "学生姓名或身份证号后几位") -> list[StudentRow]:

@@ -4,6 +4,7 @@ the preview shows the problems with row, column, value and reason; the commit wr
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,6 +18,7 @@ from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
 from xueji.excel import row_problems
+from xueji.excel.limits import ImportKind
 from xueji.excel.row_problems import RowProblem
 from xueji.excel.simple_table import TableRow, read_table
 from xueji.excel.tables import table_to_xlsx
@@ -26,6 +28,7 @@ from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod
 from xueji.services.cases.opening import ensure_children
 from xueji.services.cases.visits import carry_to_cases, earliest_visit_day, visit_row
 from xueji.services.common.access import child_condition, require, student_condition
+from xueji.services.common.uploads import record_refusal, refusals_audited
 
 COLUMNS = {  # header → key, in the template's order
     "身份证号": "id_number",
@@ -129,10 +132,11 @@ def _children(
     return found
 
 
-def check_visits(session: Session, *, actor: Actor, data: bytes) -> VisitSheet:
-    """Read and check every row; nothing is written."""
+def check_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> VisitSheet:
+    """Read and check every row; nothing is written. A file refused before its rows is audited."""
     require(session, actor, Action.VISIT_LOG)
-    sheet = VisitSheet(read_table(data, COLUMNS, required=REQUIRED))
+    with refusals_audited(session, actor=actor, kind=ImportKind.VISITS, data=data, file_name=file_name):
+        sheet = VisitSheet(read_table(data, COLUMNS, required=REQUIRED, kind=ImportKind.VISITS))
     numbers = {r.cells.get("id_number", "").strip().upper() for r in sheet.rows}
     children = _children(session, actor, numbers - {""})
     earliest = earliest_visit_day(session)
@@ -197,10 +201,19 @@ def commit_visits(session: Session, *, actor: Actor, data: bytes, file_name: str
     """Check again under the write lock, then write every row, or none if any row has a problem."""
     require(session, actor, Action.VISIT_LOG)
     lock_tail(session)
-    sheet = check_visits(session, actor=actor, data=data)
+    sheet = check_visits(session, actor=actor, data=data, file_name=file_name)
     if sheet.problems:
-        session.rollback()
-        raise VisitImportBlocked(f"有 {len(sheet.bad_rows)} 行有错误,未导入任何家访记录。请改好后重新导入。")
+        message = f"有 {len(sheet.bad_rows)} 行有错误,未导入任何家访记录。请改好后重新导入。"
+        record_refusal(
+            session,
+            actor=actor,
+            kind=ImportKind.VISITS,
+            file_name=file_name,
+            reason=message,
+            digest=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+        )
+        raise VisitImportBlocked(message)
     students = [g.student_id for g in sheet.good if g.child_id is None and g.student_id is not None]
     if students:
         ensure_children(session, select(Student.id).where(col(Student.id).in_(students)))

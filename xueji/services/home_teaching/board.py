@@ -301,7 +301,8 @@ def term_report(
     title: str = "",
 ) -> bytes:
     """The term report (xlsx, audited): 汇总 with one row per child (plan summary, visits, class hours,
-    compliance and reasons), then one sheet per child with the visit log."""
+    compliance and reasons), then one sheet per child with the visit log. ID numbers are masked whatever the
+    role: full numbers leave in a file only through the reasoned exports (services.common.exports)."""
     rows = board(session, actor=actor, term=term, school_id=school_id, township_id=township_id)
     goals: dict[int, dict[str, str]] = dict(
         session.execute(
@@ -313,7 +314,7 @@ def term_report(
             {
                 "学校": r.school,
                 "姓名": r.name,
-                "身份证号": r.id_number,
+                "身份证号": mask_id_number(r.id_number),
                 "开始送教": r.started_on,
                 "送教教师": r.teachers,
                 "方案目标": _goals_text(goals.get(r.plan_id, {})),

@@ -5,6 +5,7 @@ the commit writes all rows or none."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -15,6 +16,7 @@ from xueji.audit import Entry, lock_tail, record_many
 from xueji.auth import Action, Actor
 from xueji.db import unit_of_work
 from xueji.excel import row_problems
+from xueji.excel.limits import ImportKind
 from xueji.excel.row_problems import RowProblem
 from xueji.excel.simple_table import TableRow, read_table
 from xueji.excel.tables import table_to_xlsx
@@ -22,6 +24,7 @@ from xueji.models import Child, HomePlan, HomeTeachingVisit, Student
 from xueji.rules.home_teaching import GoalArea, HomeVisitFacts
 from xueji.rules.visits import parse_day
 from xueji.services.common.access import home_plan_condition, require
+from xueji.services.common.uploads import record_refusal, refusals_audited
 from xueji.services.home_teaching.records import TermRef, logged_days, term_of, visit_problems_for, visit_row
 
 PROGRESS = {f"进展·{area.label}": f"progress_{area.value}" for area in GoalArea}
@@ -116,10 +119,11 @@ def _plans(session: Session, actor: Actor, numbers: set[str]) -> dict[str, list[
     return found
 
 
-def check_home_visits(session: Session, *, actor: Actor, data: bytes) -> HomeVisitSheet:
-    """Read and check every row; nothing is written."""
+def check_home_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> HomeVisitSheet:
+    """Read and check every row; nothing is written. A file refused before its rows is audited."""
     require(session, actor, Action.HOME_TEACHING_VISIT)
-    sheet = HomeVisitSheet(read_table(data, COLUMNS, required=REQUIRED))
+    with refusals_audited(session, actor=actor, kind=ImportKind.HOME_VISITS, data=data, file_name=file_name):
+        sheet = HomeVisitSheet(read_table(data, COLUMNS, required=REQUIRED, kind=ImportKind.HOME_VISITS))
     numbers = {r.cells.get("id_number", "").strip().upper() for r in sheet.rows} - {""}
     plans = _plans(session, actor, numbers)
     terms: dict[int, TermRef] = {}
@@ -167,12 +171,19 @@ def commit_home_visits(session: Session, *, actor: Actor, data: bytes, file_name
     """Check again under the write lock, then write every row, or none if any row has a problem."""
     require(session, actor, Action.HOME_TEACHING_VISIT)
     lock_tail(session)
-    sheet = check_home_visits(session, actor=actor, data=data)
+    sheet = check_home_visits(session, actor=actor, data=data, file_name=file_name)
     if sheet.problems:
-        session.rollback()
-        raise HomeVisitImportBlocked(
-            f"有 {len(sheet.bad_rows)} 行有错误,未导入任何送教记录。请改好后重新导入。"
+        message = f"有 {len(sheet.bad_rows)} 行有错误,未导入任何送教记录。请改好后重新导入。"
+        record_refusal(
+            session,
+            actor=actor,
+            kind=ImportKind.HOME_VISITS,
+            file_name=file_name,
+            reason=message,
+            digest=hashlib.sha256(data).hexdigest(),
+            size=len(data),
         )
+        raise HomeVisitImportBlocked(message)
     entries = []
     for g in sorted(sheet.good, key=lambda g: g.facts.visit_date):
         visit = HomeTeachingVisit(**visit_row(g.facts, g.plan, actor))

@@ -16,6 +16,7 @@ from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.excel.limits import ImportKind, TemplateError
 from xueji.excel.simple_table import read_table
 from xueji.excel.tables import table_to_xlsx
 from xueji.models import RegistryCheck, School, SchoolClass, Student, Township
@@ -28,6 +29,7 @@ from xueji.rules.vocab import StudentStatus, grade_label
 from xueji.services.common.access import class_in_scope, require, school_condition, sees_full_identifiers
 from xueji.services.common.calendar import school_year_on, term_id
 from xueji.services.common.exports import export_tables
+from xueji.services.common.uploads import refusals_audited
 from xueji.services.registry.term_reports import current_term
 from xueji.sql import class_grade
 
@@ -100,10 +102,22 @@ def attendance_rows(rows: Sequence[tuple[int, str, str]]) -> list[PresentPerson]
 
 def read_attendance(data: bytes) -> list[PresentPerson]:
     """An uploaded attendance list: an xlsx with 姓名 and (optionally filled) 身份证号 columns."""
-    rows = read_table(data, HEADERS, required=("姓名",))
+    rows = read_table(data, HEADERS, required=("姓名",), kind=ImportKind.ATTENDANCE)
     if not rows:
         raise RegistryCheckError("点名册中没有学生")
     return attendance_rows([(r.number, r.cells.get("name", ""), r.cells.get("id_number", "")) for r in rows])
+
+
+def attendance_upload(
+    session: Session, *, actor: Actor, data: bytes, file_name: str = ""
+) -> list[PresentPerson]:
+    """The class attendance list a user uploads (read_attendance); a refused file is audited."""
+    require(session, actor, Action.ATTENDANCE_RECORD)
+    refused = (TemplateError, RegistryCheckError)
+    with refusals_audited(
+        session, actor=actor, kind=ImportKind.ATTENDANCE, data=data, file_name=file_name, refused=refused
+    ):
+        return read_attendance(data)
 
 
 def attendance_template() -> bytes:

@@ -19,6 +19,7 @@ from xueji.audit import lock_tail
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
+from xueji.excel.limits import ImportKind
 from xueji.excel.registry_template import RegistrySheet, read_registry
 from xueji.models import Student
 from xueji.perf import collector_paused
@@ -26,6 +27,7 @@ from xueji.rules.registry_record import check_row
 from xueji.services.cases.opening import open_registry_cases
 from xueji.services.common.access import require
 from xueji.services.common.calendar import school_year_on
+from xueji.services.common.uploads import record_refusal, refusals_audited
 from xueji.services.registry.import_plan import (
     ImportPlan,
     SchoolRef,
@@ -75,12 +77,14 @@ class ImportResult:
         return text
 
 
-def check_file(session: Session, *, actor: Actor, data: bytes) -> RegistrySheet:
-    """Read a template file and check every row on its own (no database rules yet)."""
+def check_file(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> RegistrySheet:
+    """Read a template file and check every row on its own (no database rules yet). A file refused before
+    its rows (unsafe, too large, not the template) is audited with its SHA-256 and name."""
     require(session, actor, Action.STUDENT_IMPORT)
     day = today()
     year = school_year_on(session, day)
-    with collector_paused():
+    audited = refusals_audited(session, actor=actor, kind=ImportKind.REGISTRY, data=data, file_name=file_name)
+    with audited, collector_paused():
         sheet = read_registry(data)
         for row in sheet.rows:
             check_row(row, today=day, school_year=year)
@@ -100,15 +104,25 @@ def commit_import(
     file_digest: str = "",
     on_write: Callable[[], None] | None = None,
 ) -> ImportResult:
-    """Plan again under the write lock, then write every accepted row and its audit entries, all or nothing."""
+    """Plan again under the write lock, then write every accepted row and its audit entries, all or nothing.
+    The schools are checked against the actor's scope again here (plan_import), whoever calls; a refused
+    import is audited."""
     require(session, actor, Action.STUDENT_IMPORT)
     lock_tail(session)  # take the write lock before reading, so the plan cannot go stale before the write
     plan = plan_import(session, actor=actor, sheet=sheet, schools=schools, only_school=only_school)
     if plan.rejected and not only_valid:
-        raise ImportBlocked(
-            f"有 {len(plan.rejected)} 行有错误,未导入任何数据。请修改后重新导入,或选择“仅导入无误的行”。",
-            plan,
+        message = (
+            f"有 {len(plan.rejected)} 行有错误,未导入任何数据。请修改后重新导入,或选择“仅导入无误的行”。"
         )
+        record_refusal(
+            session,
+            actor=actor,
+            kind=ImportKind.REGISTRY,
+            file_name=file_name,
+            reason=message,
+            digest=file_digest,
+        )
+        raise ImportBlocked(message, plan)
     if on_write is not None:
         on_write()
     with collector_paused():
@@ -136,7 +150,7 @@ def import_file(
     on_write: Callable[[], None] | None = None,
 ) -> ImportResult:
     """Check and commit a file in one go (the batch path); ImportBlocked carries the plan when rows fail."""
-    sheet = check_file(session, actor=actor, data=data)
+    sheet = check_file(session, actor=actor, data=data, file_name=file_name)
     schools = schools_for_import(session, actor=actor, school_code=school_code)
     session.rollback()  # end the read transaction: the commit plans again under the write lock
     return commit_import(

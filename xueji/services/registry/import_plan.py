@@ -59,6 +59,7 @@ class Update:
     before: dict[str, Any]
     after: dict[str, Any]
     members_changed: list[dict[str, Any]]  # family members 1 and 2 as the row gives them, with "id" if known
+    members_before: list[dict[str, Any]]  # the same members as the record held them (the audit's before-values)
 
     @property
     def family_changed(self) -> bool:
@@ -129,10 +130,32 @@ def schools_for_import(session: Session, *, actor: Actor, school_code: str | Non
 def plan_import(
     session: Session, *, actor: Actor, sheet: RegistrySheet, schools: Sequence[SchoolRef], only_school: bool
 ) -> ImportPlan:
-    """Sort every row into new, updated, unchanged or rejected, with all the reasons; write nothing."""
+    """Sort every row into new, updated, unchanged or rejected, with all the reasons; write nothing. The
+    schools are taken from the database, and one outside the actor's scope is refused (and audited), whoever
+    passed it: the page and the command line only offer schools in scope, but the service does not rely on it."""
     require(session, actor, Action.STUDENT_IMPORT)
+    schools = schools_in_scope(session, actor=actor, schools=schools)
     with collector_paused():
         return _plan(session, sheet, schools, only_school)
+
+
+def schools_in_scope(session: Session, *, actor: Actor, schools: Sequence[SchoolRef]) -> list[SchoolRef]:
+    """The schools as the database has them (code, name and kind), each one inside the actor's scope;
+    the first one outside is denied and audited."""
+    ids = list(dict.fromkeys(s.id for s in schools))
+    query = select(School).where(col(School.id).in_(ids), school_condition(actor))
+    found = {s.id: SchoolRef(s.id, s.code, s.name, s.kind) for s in session.scalars(query)}
+    outside = next((s for s in schools if s.id not in found), None)
+    if outside is not None:
+        deny(
+            session,
+            actor,
+            Action.STUDENT_IMPORT.value,
+            f"学校 {outside.code} {outside.name} 不存在或不在您的管辖范围内,不能导入",
+            entity_type="school",
+            entity_id=outside.id,
+        )
+    return [found[i] for i in ids]
 
 
 def _plan(
@@ -168,9 +191,9 @@ def _plan(
             moves.append((row, school_id, None))
             continue
         before, after = _changes(current, row.values)
-        members = _member_changes(row, families.get(current["id"], {}))
+        members, members_before = _member_changes(row, families.get(current["id"], {}))
         if before or members:
-            plan.updates.append(Update(row, current["id"], school_id, before, after, members))
+            plan.updates.append(Update(row, current["id"], school_id, before, after, members, members_before))
             if "class_code" in after and current["status"] == StudentStatus.ENROLLED:
                 moves.append((row, school_id, before.get("class_code")))
         else:
@@ -295,16 +318,19 @@ def _families(session: Session, student_ids: Sequence[int]) -> dict[int, dict[in
     return result
 
 
-def _member_changes(row: CheckedRow, existing: dict[int, dict]) -> list[dict]:
-    """The members the row gives that differ from the record (a blank member in the file changes nothing)."""
-    changed = []
+def _member_changes(row: CheckedRow, existing: dict[int, dict]) -> tuple[list[dict], list[dict]]:
+    """The members the row gives that differ from the record (a blank member in the file changes nothing), and
+    those members as the record holds them (a member the record lacks: only its seq)."""
+    changed, before = [], []
     for member in row.family:
         current = existing.get(member["seq"])
         if current is None:
             changed.append(dict(member))
+            before.append({"seq": member["seq"]})
         elif any(current[f] != member[f] for f in MEMBER_FIELDS):
             changed.append({"id": current["id"], **member})
-    return changed
+            before.append({f: current[f] for f in MEMBER_FIELDS})
+    return changed, before
 
 
 def _changes(current: dict, values: dict) -> tuple[dict, dict]:

@@ -156,7 +156,7 @@ def _apply_updates(
             "update",
             entity_type="student",
             entity_id=u.student_id,
-            before=mask_identifiers(u.before),
+            before=mask_identifiers(u.before | ({"family": u.members_before} if u.family_changed else {})),
             after=mask_identifiers(u.after | ({"family": u.members_changed} if u.family_changed else {})),
             detail="学籍导入更新",
         )

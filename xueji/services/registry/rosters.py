@@ -22,7 +22,7 @@ from xueji.services.common.access import (
     student_condition,
 )
 from xueji.services.common.calendar import school_year_on
-from xueji.services.common.exports import export_tables
+from xueji.services.common.exports import export_tables, unmasked_reason
 from xueji.services.registry.students import guardian_field
 
 
@@ -98,9 +98,16 @@ def _school(session: Session, actor: Actor, school_code: str) -> School:
 
 
 def roster_sheets(
-    session: Session, *, actor: Actor, school_code: str, kind: RosterKind, class_code: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    school_code: str,
+    kind: RosterKind,
+    class_code: str | None = None,
+    masked: bool = False,
 ) -> dict[str, pd.DataFrame]:
-    """The roster as one table per class (sheet name = class name), masked unless the role needs it."""
+    """The roster as one table per class (sheet name = class name), masked unless the role needs it (and
+    always when masked is asked)."""
     school = _school(session, actor, school_code)
     year = school_year_on(session, today())
     query = (
@@ -127,7 +134,7 @@ def roster_sheets(
     )
     if class_code:
         query = query.where(SchoolClass.code == class_code.strip())
-    full = sees_full_identifiers(actor)
+    full = sees_full_identifiers(actor) and not masked
     by_class: dict[str, list[tuple]] = {}
     for (
         code,
@@ -170,10 +177,30 @@ def roster_sheets(
 
 
 def export_roster(
-    session: Session, *, actor: Actor, school_code: str, kind: RosterKind, class_code: str | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    school_code: str,
+    kind: RosterKind,
+    class_code: str | None = None,
+    unmasked: bool = False,
+    reason: str = "",
 ) -> bytes:
-    """The roster as xlsx (one sheet per class; an empty roster still has its headers), audited."""
-    sheets = roster_sheets(session, actor=actor, school_code=school_code, kind=kind, class_code=class_code)
+    """The roster as xlsx (one sheet per class; an empty roster still has its headers), audited; masked unless
+    asked, allowed and reasoned (exports.unmasked_reason)."""
+    masking = "已脱敏"
+    if unmasked:
+        masking = unmasked_reason(
+            session, actor=actor, action=Action.STUDENT_EXPORT, reason=reason, title=kind.value
+        )
+    sheets = roster_sheets(
+        session,
+        actor=actor,
+        school_code=school_code,
+        kind=kind,
+        class_code=class_code,
+        masked=not unmasked,
+    )
     if not sheets:
         sheets = {kind.value: pd.DataFrame(columns=ROSTER_COLUMNS)}
     return export_tables(
@@ -183,7 +210,5 @@ def export_roster(
         sheets=sheets,
         title=kind.value,
         entity_type="student",
-        detail=f"学校 {school_code}"
-        + (f",班级 {class_code}" if class_code else "")
-        + f";{'未脱敏' if sees_full_identifiers(actor) else '已脱敏'}",
+        detail=f"学校 {school_code}" + (f",班级 {class_code}" if class_code else "") + f";{masking}",
     )

@@ -27,12 +27,14 @@ from xueji.rules.status_changes import (
     Document,
     request_problems,
 )
+from xueji.rules.text_limits import length_problem
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
 from xueji.rules.working_days import WorkCalendar, add_working_days, working_days_left
 from xueji.services.cases.opening import apply_status_change
 from xueji.services.common.access import deny, require, school_condition, student_in_scope
 from xueji.services.common.calendar import school_year_on
 from xueji.services.registry.class_sizes import class_size_problem
+from xueji.services.registry.transfer_lookup import found_by_lookup
 
 
 class StatusChangeError(Exception):
@@ -53,6 +55,7 @@ class ChangeRequest:
     destination: str | None = None  # transfer out of the system: where to
     override_reason: str | None = None  # a transfer in grade 6 or 9
     suspension_until: date | None = None
+    lookup_id: int | None = None  # a transfer in: the audited ID-number lookup that found the child
 
 
 def work_calendar(session: Session) -> WorkCalendar:
@@ -97,6 +100,7 @@ def submit_change(session: Session, *, actor: Actor, request: ChangeRequest) -> 
         grade_at_suspension=grade,
         reason=request.reason,
         today=today(),
+        destination=request.destination,
     )
     if kind.places_in_class and request.to_class_id is not None:
         _check_class_in(session, actor, kind, student, request.to_class_id)
@@ -138,10 +142,20 @@ def submit_change(session: Session, *, actor: Actor, request: ChangeRequest) -> 
 
 
 def _transfer_in_student(session: Session, actor: Actor, request: ChangeRequest) -> Student:
-    """The child a receiving school asks for: in another school of the same county, never its own."""
+    """The child a receiving school asks for: found by this registrar through the audited ID-number lookup a
+    short while ago (never named by internal id alone), in another school of the same county, never its own."""
+    if not found_by_lookup(session, actor, request.student_id, request.lookup_id):
+        minutes = get_settings().transfer_lookup_minutes
+        deny(
+            session,
+            actor,
+            Action.STATUS_CHANGE_SUBMIT.value,
+            f"转入申请须先按学生的完整身份证号查询到该学生,并在查询后 {minutes} 分钟内提交;请重新查询后再提交",
+            entity_type="student",
+            entity_id=request.student_id,
+        )
     student = session.get(Student, request.student_id)
-    if student is None:
-        raise StatusChangeError("没有找到该学生")
+    assert student is not None  # the lookup found it, and records are never deleted
     county: dict[int, int] = dict(
         session.execute(
             select(School.id, Township.county_id)
@@ -188,6 +202,8 @@ def decide_change(
         raise StatusChangeError(_TAKEN)
     if not approve and not reason.strip():
         raise StatusChangeError("驳回须填写理由")
+    if problem := length_problem(reason.strip(), "status_change.decision_reason"):
+        raise StatusChangeError(f"审批意见{problem}")
     kind = ChangeKind(change.kind)
     student = session.get(Student, change.student_id)
     assert student is not None

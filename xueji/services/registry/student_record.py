@@ -19,16 +19,19 @@ from xueji.rules.masking import mask_id_number, mask_identifiers, mask_phone
 from xueji.rules.pinyin import name_initials
 from xueji.rules.registry_record import COLUMN_BY_KEY, YES_NO_KEYS, Problem, check_row, new_row
 from xueji.rules.status_changes import ChangeKind, ChangeState
+from xueji.rules.text_limits import length_problem, too_long
 from xueji.rules.vocab import StudentStatus
 from xueji.services.cases.opening import open_registry_cases
-from xueji.services.common.access import sees_full_identifiers, student_in_scope
+from xueji.services.common.access import sees_full_identifiers, student_condition, student_in_scope
 from xueji.services.common.calendar import school_year_on
 from xueji.services.registry.class_sizes import class_size_problem
 from xueji.services.registry.import_plan import MEMBER_FIELDS, STUDENT_FIELDS
 from xueji.services.registry.students import StudentRow, get_student
 from xueji.services.registry.term_reports import is_lost
+from xueji.standby import writable_bind
 
 _MEMBER_KEYS = ("name", "relation", "household_code", "phone", "workplace", "is_guardian")
+REASON_CHARS = 200  # a correction's or a merge's reason, kept in its audit entry
 
 
 class StudentRecordError(ValueError):
@@ -174,7 +177,44 @@ def _editable(session: Session, actor: Actor, student_id: int) -> Student:
     return student
 
 
-def _check_correction(session: Session, student: Student, cells: dict[str, str]) -> dict[str, Any]:
+def _check_duplicate(session: Session, actor: Actor, student: Student, id_number: str) -> None:
+    """查重 of a corrected ID number. A number already on another record refuses the correction, audited; the
+    other child is named only when the actor's scope holds them, else the message says only where to turn."""
+    other = session.execute(
+        select(Student.id, Student.name, School.name)
+        .join(School, Student.school_id == School.id)
+        .where(Student.id_number == id_number, Student.id != student.id)
+    ).first()
+    if other is None:
+        return
+    other_id, name, school = other
+    student_id = student.id
+    visible = session.scalar(select(Student.id).where(Student.id == other_id, student_condition(actor)))
+    session.rollback()  # the correction is abandoned; on SQLite its write lock would block the audit entry
+    with Session(writable_bind(session)) as audit_session:
+        record(
+            audit_session,
+            actor=actor,
+            action="duplicate_check",
+            outcome="refused",
+            entity_type="student",
+            entity_id=other_id,
+            detail=f"更正学籍 #{student_id} 查重:身份证件号已属于"
+            + ("管辖范围内的学籍" if visible else "管辖范围外的学籍(未向操作人显示)")
+            + ",更正未保存",
+        )
+        audit_session.commit()
+    if visible:
+        raise StudentRecordError(f"身份证件号已属于{school}的学生{name}(查重),如为重复学籍请合并")
+    raise StudentRecordError(
+        "该身份证件号已在其他学校登记学籍(查重),本次更正未保存。请先核对证件号;如确为同一名学生且已来本校"
+        "就读,请在“学籍异动”中按完整身份证号查询并提交转入申请,由原学校审批;如认为他校学籍有误,请联系县教育局核查。"
+    )
+
+
+def _check_correction(
+    session: Session, actor: Actor, student: Student, cells: dict[str, str]
+) -> dict[str, Any]:
     """Run the import's row checks on the corrected cells, then what only the database knows."""
     row = check_row(new_row(1, cells), today=today(), school_year=school_year_on(session, today()))
     values = row.values
@@ -182,13 +222,7 @@ def _check_correction(session: Session, student: Student, cells: dict[str, str])
         listing = ";".join(f"{p.column}“{p.value}”:{p.reason}" for p in row.errors)
         raise StudentRecordError(f"修改未保存:{listing}", row.errors)
     if values["id_number"]:
-        other = session.execute(
-            select(Student.name, School.name)
-            .join(School, Student.school_id == School.id)
-            .where(Student.id_number == values["id_number"], Student.id != student.id)
-        ).first()
-        if other:
-            raise StudentRecordError(f"身份证件号已属于{other[1]}的学生{other[0]}(查重),如为重复学籍请合并")
+        _check_duplicate(session, actor, student, values["id_number"])
     code = values["class_code"]
     class_id = session.scalar(
         select(SchoolClass.id).where(SchoolClass.school_id == student.school_id, SchoolClass.code == code)
@@ -213,11 +247,13 @@ def correct_student(
     student = _editable(session, actor, student_id)
     if not reason.strip():
         raise StudentRecordError("请填写更正原因(如:依据户口簿更正出生日期)")
+    if problem := too_long(reason.strip(), REASON_CHARS):
+        raise StudentRecordError(f"更正原因{problem}")
     members = _members(session, student_id)
     cells = record_cells(student, members, *_codes(session, student)) | {
         k: v for k, v in changes.items() if k not in ("school_code",)
     }
-    values = _check_correction(session, student, cells)
+    values = _check_correction(session, actor, student, cells)
     before, after = {}, {}
     for key in (*STUDENT_FIELDS, "class_id"):
         if getattr(student, key) != values[key]:
@@ -251,7 +287,7 @@ def correct_student(
         entity_id=student_id,
         before=mask_identifiers(before),
         after=mask_identifiers(after),
-        detail=f"更正学籍:{reason.strip()[:200]}",
+        detail=f"更正学籍:{reason.strip()}",
     )
     open_registry_cases(session, actor=actor, students=select(literal(student_id)))
     session.commit()
@@ -276,7 +312,9 @@ def archive_student(session: Session, *, actor: Actor, student_id: int, reason: 
         raise StudentRecordError("该学籍已归档")
     if not reason.strip():
         raise StudentRecordError("请填写归档原因")
-    student.archived_at, student.archived_reason = now(), reason.strip()[:200]
+    if problem := length_problem(reason.strip(), "student.archived_reason"):
+        raise StudentRecordError(f"归档原因{problem}")
+    student.archived_at, student.archived_reason = now(), reason.strip()
     record(
         session,
         actor=actor,
@@ -299,6 +337,8 @@ def merge_students(session: Session, *, actor: Actor, keep_id: int, duplicate_id
     duplicate = _editable(session, actor, duplicate_id)
     if not reason.strip():
         raise StudentRecordError("请填写合并原因")
+    if problem := too_long(reason.strip(), REASON_CHARS):
+        raise StudentRecordError(f"合并原因{problem}")
     if duplicate.id_number and keep.id_number and duplicate.id_number != keep.id_number:
         raise StudentRecordError("两条学籍的身份证件号不同,不是同一名学生,不能合并")
     if (keep.birth_date, keep.sex) != (duplicate.birth_date, duplicate.sex):
@@ -328,7 +368,7 @@ def merge_students(session: Session, *, actor: Actor, keep_id: int, duplicate_id
         entity_id=keep_id,
         before={"duplicate_id": duplicate_id},
         after={"merged_into_id": keep_id},
-        detail=f"合并重复学籍 #{duplicate_id} → #{keep_id}:{reason.strip()[:200]}",
+        detail=f"合并重复学籍 #{duplicate_id} → #{keep_id}:{reason.strip()}",
     )
     record(
         session,

@@ -28,7 +28,7 @@ from xueji.services.common.access import (
     student_in_scope,
 )
 from xueji.services.common.calendar import school_year_on
-from xueji.services.common.exports import export_table
+from xueji.services.common.exports import export_table, unmasked_reason
 from xueji.sql import class_in_grade
 
 FLAG_LABELS = {
@@ -286,11 +286,16 @@ def export_roster(
     filters: StudentFilter | None = None,
     search: str = "",
     unmasked: bool = False,
+    reason: str = "",
 ) -> bytes:
-    """Return the filtered roster as xlsx; masked unless asked and allowed; always audited."""
+    """Return the filtered roster as xlsx; masked unless asked, allowed and reasoned (exports.unmasked_reason);
+    always audited."""
     require(session, actor, Action.STUDENT_EXPORT)
-    if unmasked and not sees_full_identifiers(actor):
-        require(session, actor, Action.STUDENT_REVEAL)
+    masking = "已脱敏"
+    if unmasked:
+        masking = unmasked_reason(
+            session, actor=actor, action=Action.STUDENT_EXPORT, reason=reason, title="学生名册"
+        )
     filters = filters or StudentFilter(search=search)
     year = school_year_on(session, today())
     query = _roster_query(actor).where(filter_condition(filters, year)).order_by(*ROSTER_ORDER)
@@ -303,7 +308,7 @@ def export_roster(
         frame=frame,
         sheet="学生名册",
         entity_type="student",
-        detail=f"{'未脱敏' if unmasked else '已脱敏'};筛选:{filters.describe()}",
+        detail=f"{masking};筛选:{filters.describe()}",
     )
 
 

@@ -1,23 +1,29 @@
 """转入 lookup: a receiving school finds a child of another school of the county by the full ID number the
-family brought, to request the transfer in. Only an exact number finds anyone, and every lookup is audited."""
+family brought, to request the transfer in. Only an exact number finds anyone, and every lookup is audited.
+The lookup's audit entry is also its proof: a transfer in is accepted only for a child this registrar found
+this way a short while before (settings.transfer_lookup_minutes), never for an internal id alone."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from xueji.audit import record
 from xueji.auth import Action, Actor
-from xueji.clock import today
+from xueji.clock import now, today
+from xueji.config import get_settings
 from xueji.db import unit_of_work
-from xueji.models import School, SchoolClass, Student, Township
+from xueji.models import AuditLog, School, SchoolClass, Student, Township
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.id_number import check_digit
 from xueji.rules.vocab import ScopeKind, StudentStatus
 from xueji.services.common.access import require
 from xueji.services.common.calendar import school_year_on
+
+LOOKUP_ACTION = "transfer_lookup"
 
 
 class TransferLookupError(ValueError):
@@ -32,6 +38,7 @@ class TransferCandidate:
     school: str
     grade: str
     status: str
+    lookup_id: int  # the lookup's audit entry: the proof a transfer-in request carries
 
 
 @unit_of_work
@@ -55,10 +62,10 @@ def find_transfer_candidate(session: Session, *, actor: Actor, id_number: str) -
             Township.county_id == county.where(School.id == actor.scope_id).scalar_subquery(),
         )
     ).first()
-    record(
+    entry = record(
         session,
         actor=actor,
-        action="lookup",
+        action=LOOKUP_ACTION,
         entity_type="student",
         entity_id=found[0].id if found else None,
         outcome="success" if found else "not_found",
@@ -78,4 +85,25 @@ def find_transfer_candidate(session: Session, *, actor: Actor, id_number: str) -
         school=school,
         grade=parse_class_code(code).grade_label(year) if code else "",
         status=StudentStatus(student.status).label,
+        lookup_id=int(entry.id or 0),
+    )
+
+
+def found_by_lookup(session: Session, actor: Actor, student_id: int, lookup_id: int | None) -> bool:
+    """Whether this actor found this student by the full ID number (the audited lookup above) within the last
+    settings.transfer_lookup_minutes."""
+    if lookup_id is None:
+        return False
+    entry = session.get(AuditLog, lookup_id)
+    if entry is None or actor.user_id is None:
+        return False
+    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=UTC)  # SQLite keeps no zone: it is UTC
+    fresh = now() - at <= timedelta(minutes=get_settings().transfer_lookup_minutes)
+    return (
+        entry.action == LOOKUP_ACTION
+        and entry.outcome == "success"
+        and entry.user_id == actor.user_id
+        and entry.entity_type == "student"
+        and entry.entity_id == str(student_id)
+        and fresh
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import delete, func, select, tuple_
@@ -30,7 +31,7 @@ from xueji.models import (
     Township,
     Village,
 )
-from xueji.rules.masking import mask_id_number, mask_phone
+from xueji.rules.masking import mask_id_number, mask_identifiers, mask_phone
 from xueji.rules.registry_record import phone_problem
 from xueji.rules.sweeps import (
     ChildFacts,
@@ -43,6 +44,7 @@ from xueji.rules.sweeps import (
     reference_date,
 )
 from xueji.rules.terms import TermDates
+from xueji.rules.text_limits import length_problem
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.common.access import (
     deny,
@@ -184,7 +186,20 @@ def _plan_problems(session: Session, township_id: int, plan: VillagePlan) -> lis
         problems.append("请指定政府线联系人:本乡镇干部账号,或村干部姓名和电话")
     elif not plan.contact_phone.strip() or phone_problem(plan.contact_phone)[1]:
         problems.append("村干部联系电话应为11位手机号或带区号的固定电话")
+    if plan.contact_user_id is None and (
+        reason := length_problem(plan.contact_name.strip(), "sweep_village.contact_name")
+    ):
+        problems.append(f"村干部姓名{reason}")
     return problems
+
+
+def _plan_values(village: SweepVillage) -> dict[str, Any]:
+    return {
+        "household_count": village.household_count,
+        "contact_user_id": village.contact_user_id,
+        "contact_name": village.contact_name,
+        "contact_phone": mask_phone(village.contact_phone),
+    }
 
 
 @unit_of_work
@@ -197,7 +212,7 @@ def set_village_plan(session: Session, *, actor: Actor, sweep_village_id: int, p
     if problems:
         raise SweepError(";".join(problems))
     lock_tail(session)
-    before = {"household_count": village.household_count, "team": sorted(team_of(session, village.id))}
+    before = {"team": sorted(team_of(session, village.id)), **_plan_values(village)}
     village.household_count = plan.household_count
     village.contact_user_id = plan.contact_user_id
     village.contact_name = None if plan.contact_user_id else plan.contact_name.strip()
@@ -213,7 +228,7 @@ def set_village_plan(session: Session, *, actor: Actor, sweep_village_id: int, p
         entity_type="sweep_village",
         entity_id=village.id,
         before=before,
-        after={"household_count": plan.household_count, "team": sorted(set(plan.team_user_ids))},
+        after={"team": sorted(set(plan.team_user_ids)), **_plan_values(village)},
         detail="设置村排查计划:户数、排查组、政府线联系人",
     )
     session.commit()
@@ -263,16 +278,57 @@ def ids_elsewhere(
     return {number: name for number, name in rows if number}
 
 
+_HOUSEHOLD_FIELDS = ("address", "phone", "school_age_count", "note", "visited_on", "recorded_by")
+_CHILD_FIELDS = (
+    "household_id",
+    "name",
+    "sex",
+    "birth_date",
+    "id_number",
+    "status",
+    "school_id",
+    "place",
+    "disability_type",
+    "note",
+    "recorded_by",
+)
+
+
+@dataclass(frozen=True)
+class SavedHousehold:
+    """A household written: whether it was new, the children added, and for what was there before the values
+    replaced and their replacements ("household", and "child<id>" for each known child), identifiers masked."""
+
+    row: Household
+    created: bool
+    added: int
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def _values(obj: Household | SweepChild, fields: Sequence[str]) -> dict[str, Any]:
+    return {f: getattr(obj, f) for f in fields}
+
+
+def _note_change(
+    key: str, old: dict[str, Any], new: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    changed = [f for f in old if old[f] != new[f]]
+    if changed:
+        before[key] = mask_identifiers({f: old[f] for f in changed})
+        after[key] = mask_identifiers({f: new[f] for f in changed})
+
+
 def save_household(
     session: Session,
     actor: Actor,
     village: SweepVillage,
     household: HouseholdFacts,
     children: Sequence[ChildFacts],
-) -> tuple[Household, bool, int]:
+) -> SavedHousehold:
     """Write a checked household and its children: the household known by (group, head) is updated, a child
     known by ID number (anywhere in the village) or by name and birth date (in the household) is updated,
-    the rest added. Return (household, was it new, children added). The caller audits and commits."""
+    the rest added, and what an update replaces is returned for the audit entry. The caller audits and commits."""
     key = (household.group_name.strip(), household.head_name.strip())
     row = session.scalar(
         select(Household).where(
@@ -280,9 +336,12 @@ def save_household(
         )
     )
     created = row is None
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     if row is None:
         row = Household(sweep_village_id=village.id, group_name=key[0], head_name=key[1], visited_on=today())
         session.add(row)
+    old = _values(row, _HOUSEHOLD_FIELDS)
     row.address = household.address.strip() or None
     row.phone = phone_problem(household.phone)[0] if household.phone.strip() else None
     row.school_age_count = household.school_age_count
@@ -290,10 +349,13 @@ def save_household(
     row.visited_on = household.visited_on or today()
     row.recorded_by = actor.user_id
     row.recorded_at = now()
+    if not created:
+        _note_change("household", old, _values(row, _HOUSEHOLD_FIELDS), before, after)
     session.flush()
     added = 0
     for child in children:
         found = _known_child(session, village.id, row.id, child)
+        known = found is not None
         if found is None:
             found = SweepChild(
                 household_id=row.id,
@@ -304,6 +366,7 @@ def save_household(
             )
             session.add(found)
             added += 1
+        old = _values(found, _CHILD_FIELDS)
         found.household_id = row.id  # type: ignore[assignment]  # a child may move to the household they live in
         found.name = child.name
         found.sex = child.sex
@@ -316,10 +379,12 @@ def save_household(
         found.note = child.note or None
         found.recorded_by = actor.user_id
         found.recorded_at = now()
+        if known:
+            _note_change(f"child{found.id}", old, _values(found, _CHILD_FIELDS), before, after)
     if VillageStatus(village.status) in (VillageStatus.PLANNED, VillageStatus.RETURNED):
         village.status = VillageStatus.IN_PROGRESS.value
     session.flush()
-    return row, created, added
+    return SavedHousehold(row, created, added, before, after)
 
 
 def _known_child(
@@ -365,14 +430,17 @@ def record_household(
     if problems:
         session.rollback()
         raise SweepError("有填写错误,未保存:" + ";".join(f"{f}:{r}" for f, r in problems), problems)
-    row, created, added = save_household(session, actor, village, household, children)
+    saved = save_household(session, actor, village, household, children)
+    row = saved.row
+    counts = {"children": len(children), "added": saved.added, "statuses": [c.status.value for c in children]}
     record(
         session,
         actor=actor,
-        action="create" if created else "update",
+        action="create" if saved.created else "update",
         entity_type="household",
         entity_id=row.id,
-        after={"children": len(children), "added": added, "statuses": [c.status.value for c in children]},
+        before=saved.before or None,
+        after=counts | saved.after,
         detail=f"入户登记:{row.group_name}{row.head_name}户,适龄儿童 {len(children)} 人",
     )
     session.commit()
@@ -431,11 +499,13 @@ def review_village(
     """The township approves a submitted village, or returns it for rework with a reason."""
     lock_tail(session)
     village = sweep_village_in_scope(session, actor, sweep_village_id, Action.SWEEP_REVIEW)
+    if not approve and (problem := length_problem(reason.strip(), "sweep_village.return_reason")):
+        raise SweepError(f"退回原因{problem}")
     target = VillageStatus.REVIEWED if approve else VillageStatus.RETURNED
     before = _move(session, actor, village, target, reason)
     village.reviewed_by = actor.user_id
     village.reviewed_at = now()
-    village.return_reason = None if approve else reason.strip()[:500]
+    village.return_reason = None if approve else reason.strip()
     record(
         session,
         actor=actor,

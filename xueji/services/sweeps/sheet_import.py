@@ -6,6 +6,7 @@ and new ones added, never twice; all rows or none are written."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,6 +19,7 @@ from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
 from xueji.excel import row_problems
+from xueji.excel.limits import ImportKind
 from xueji.excel.row_problems import RowProblem
 from xueji.excel.simple_table import TableRow, read_table
 from xueji.excel.sweep_sheet import CHILD_KEYS, COLUMNS, HOUSEHOLD_KEYS, REQUIRED, sweep_workbook
@@ -43,7 +45,8 @@ from xueji.rules.sweeps import (
 )
 from xueji.rules.visits import parse_day
 from xueji.rules.vocab import StudentStatus
-from xueji.services.common.exports import record_export
+from xueji.services.common.exports import record_export, unmasked_reason
+from xueji.services.common.uploads import record_refusal, refusals_audited
 from xueji.services.sweeps.fieldwork import county_schools, entry_village, ids_elsewhere, save_household
 
 HEADER_OF = {key: header for header, key in COLUMNS.items()}
@@ -162,10 +165,14 @@ def _child(row: TableRow, schools: dict[str, int], problems: list[RowProblem]) -
     )
 
 
-def check_sweep(session: Session, *, actor: Actor, sweep_village_id: int, data: bytes) -> SweepSheet:
-    """Read and check every row of a village's sheet; nothing is written."""
+def check_sweep(
+    session: Session, *, actor: Actor, sweep_village_id: int, data: bytes, file_name: str = ""
+) -> SweepSheet:
+    """Read and check every row of a village's sheet; nothing is written. A file refused before its rows
+    is audited."""
     village, sweep, term_start = entry_village(session, actor, sweep_village_id)
-    sheet = SweepSheet(read_table(data, COLUMNS, required=REQUIRED))
+    with refusals_audited(session, actor=actor, kind=ImportKind.SWEEP, data=data, file_name=file_name):
+        sheet = SweepSheet(read_table(data, COLUMNS, required=REQUIRED, kind=ImportKind.SWEEP))
     schools = _county_schools(session, sweep)
     groups: dict[tuple[str, str], list[TableRow]] = {}
     for row in sheet.rows:
@@ -243,24 +250,36 @@ def commit_sweep(
 ) -> ImportCounts:
     """Check again under the write lock, then write every household, or none if any row has a problem."""
     lock_tail(session)
-    sheet = check_sweep(session, actor=actor, sweep_village_id=sweep_village_id, data=data)
+    sheet = check_sweep(
+        session, actor=actor, sweep_village_id=sweep_village_id, data=data, file_name=file_name
+    )
     if sheet.problems:
-        session.rollback()
-        raise SweepImportBlocked(f"有 {len(sheet.bad_rows)} 行有错误,未导入任何户。请改好后重新导入。")
+        message = f"有 {len(sheet.bad_rows)} 行有错误,未导入任何户。请改好后重新导入。"
+        record_refusal(
+            session,
+            actor=actor,
+            kind=ImportKind.SWEEP,
+            file_name=file_name,
+            reason=message,
+            digest=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+        )
+        raise SweepImportBlocked(message)
     village = session.get(SweepVillage, sweep_village_id)
     assert village is not None
     entries, added, children_added = [], 0, 0
     for good in sheet.good:
-        row, created, new_children = save_household(session, actor, village, good.facts, good.children)
-        added += created
-        children_added += new_children
+        saved = save_household(session, actor, village, good.facts, good.children)
+        added += saved.created
+        children_added += saved.added
         entries.append(
             Entry(
-                "create" if created else "update",
+                "create" if saved.created else "update",
                 entity_type="household",
-                entity_id=row.id,
-                after={"children": len(good.children), "added": new_children},
-                detail=f"排查导入 {file_name} 第{good.rows[0]}行:{row.group_name}{row.head_name}户",
+                entity_id=saved.row.id,
+                before=saved.before or None,
+                after={"children": len(good.children), "added": saved.added} | saved.after,
+                detail=f"排查导入 {file_name} 第{good.rows[0]}行:{saved.row.group_name}{saved.row.head_name}户",
             )
         )
     record_many(session, actor=actor, entries=entries)
@@ -368,10 +387,14 @@ def _registry_rows(
     return rows
 
 
-def village_sheet(session: Session, *, actor: Actor, sweep_village_id: int) -> tuple[str, bytes]:
+def village_sheet(session: Session, *, actor: Actor, sweep_village_id: int, reason: str) -> tuple[str, bytes]:
     """The sheet a team takes to the village: this sweep's rows as recorded, then the last sweep's households
     and children not recorded yet, then the registry's children living there; plus blank rows. Full ID
-    numbers, for the team to check identity at the door; audited as an export. Returns (file name, bytes)."""
+    numbers, for the team to check identity at the door: an unmasked export, so it needs a reason
+    (exports.unmasked_reason) and is audited with it. Returns (file name, bytes)."""
+    masking = unmasked_reason(
+        session, actor=actor, action=Action.SWEEP_RECORD, reason=reason, title="排查登记表"
+    )
     village, sweep, _ = entry_village(session, actor, sweep_village_id)
     name = session.scalar(select(Village.name).where(Village.id == village.village_id)) or ""
     rows = _sweep_rows(session, village.id, with_visit=True)
@@ -404,7 +427,7 @@ def village_sheet(session: Session, *, actor: Actor, sweep_village_id: int) -> t
         action=Action.SWEEP_RECORD,
         title=f"{name}排查登记表",
         rows=len(rows),
-        detail="含完整身份证号,供入户核对",
+        detail=f"含完整身份证号,供入户核对;{masking}",
         entity_type="sweep_village",
     )
     return f"{name}排查登记表.xlsx", workbook

@@ -1,17 +1,21 @@
-"""The auditor's view of the audit log: filter, page, export, verify."""
+"""The auditor's view of the audit log: filter, page, export, verify (chain and anchors), anchor the head."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
-from xueji.audit import ChainCheck, verify_chain
+from xueji.audit import ChainCheck, seal_legacy_chain, verify_chain
+from xueji.audit import anchor as audit_anchor
+from xueji.audit.anchor import Anchor, AnchorFileError
+from xueji.audit.context import CHANNEL_LABELS
 from xueji.auth import Action, Actor
 from xueji.clock import CHINA_TZ
+from xueji.db import unit_of_work
 from xueji.models import AuditLog
 from xueji.services.common.access import require
 from xueji.services.common.exports import export_table
@@ -21,6 +25,8 @@ COLUMNS = [
     "账号",
     "角色",
     "范围",
+    "渠道",
+    "客户端地址",
     "操作",
     "结果",
     "对象类型",
@@ -29,6 +35,7 @@ COLUMNS = [
     "修改前",
     "修改后",
 ]
+CHANNELS = {"": "全部", **CHANNEL_LABELS}
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,18 @@ class AuditFilter:
     username: str = ""
     action: str = ""
     outcome: str = ""
+    channel: str = ""  # web, cli or "" for both
+    address: str = ""  # a client address, exactly
+
+    def describe(self) -> str:
+        parts = [
+            f"{self.start or '…'} 至 {self.end or '…'}",
+            *(f"{label}={value}" for label, value in (
+                ("账号", self.username.strip()), ("操作", self.action), ("结果", self.outcome),
+                ("渠道", CHANNEL_LABELS.get(self.channel, "")), ("地址", self.address.strip()),
+            ) if value),
+        ]  # fmt: skip
+        return "筛选:" + ",".join(parts)
 
 
 def _query(f: AuditFilter) -> Select:
@@ -55,6 +74,10 @@ def _query(f: AuditFilter) -> Select:
         query = query.where(AuditLog.action == f.action)
     if f.outcome:
         query = query.where(AuditLog.outcome == f.outcome)
+    if f.channel:
+        query = query.where(AuditLog.channel == f.channel)
+    if f.address.strip():
+        query = query.where(AuditLog.client_addr == f.address.strip())
     return query
 
 
@@ -71,6 +94,8 @@ def _frame(entries: list[AuditLog]) -> pd.DataFrame:
                 e.username,
                 e.role,
                 e.scope,
+                CHANNEL_LABELS.get(e.channel or "", "未记录"),
+                e.client_addr or "",
                 e.action,
                 e.outcome,
                 e.entity_type,
@@ -97,7 +122,7 @@ def list_entries(
 
 
 def export_entries(session: Session, *, actor: Actor, filter: AuditFilter) -> bytes:
-    """Every matching entry as xlsx; the export itself is audited."""
+    """Every matching entry as xlsx; the export itself is audited, with the filter."""
     require(session, actor, Action.AUDIT_EXPORT)
     entries = list(session.scalars(_query(filter).order_by(AuditLog.id)))
     return export_table(
@@ -106,11 +131,63 @@ def export_entries(session: Session, *, actor: Actor, filter: AuditFilter) -> by
         action=Action.AUDIT_EXPORT,
         frame=_frame(entries).astype(str),
         sheet="审计日志",
+        detail=filter.describe(),
         entity_type="audit_log",
     )
 
 
 def check_chain(session: Session, *, actor: Actor) -> ChainCheck:
-    """Verify the hash chain of the whole log."""
+    """Verify the whole log: every entry's hash and link, then every anchor in the anchor file."""
     require(session, actor, Action.AUDIT_READ)
-    return verify_chain(session)
+    try:
+        anchors = audit_anchor.read_anchors()
+    except AnchorFileError as exc:
+        return ChainCheck(False, 0, None, str(exc))
+    check = verify_chain(session, anchors=anchors)
+    if check.ok and not anchors:
+        warning = (
+            f"锚点文件 {audit_anchor.anchor_file()} 中还没有锚点:日志末尾被截断或整个日志被清空将无法发现。"
+            "请定时运行 xueji audit anchor。"
+        )
+        return replace(check, warnings=(*check.warnings, warning))
+    return check
+
+
+class AnchorRefused(Exception):
+    """The log does not verify, so its head is not anchored; the message says why."""
+
+
+def anchor_head(session: Session, *, actor: Actor) -> Anchor:
+    """Verify the log, then append its head to the anchor file; a log that does not verify is not anchored."""
+    check = check_chain(session, actor=actor)
+    if not check.ok:
+        raise AnchorRefused("审计日志校验未通过,未写入锚点:" + report(check)[0])
+    return audit_anchor.append(audit_anchor.current_head(session))
+
+
+@unit_of_work
+def seal(session: Session, *, actor: Actor) -> AuditLog | None:
+    """Start keyed chaining on a log that ends with unkeyed entries (after the upgrade); committed."""
+    entry = seal_legacy_chain(session, actor=actor)
+    session.commit()
+    return entry
+
+
+def report(check: ChainCheck) -> list[str]:
+    """What verify found, in Chinese: the verdict first, then what was checked, then the warnings."""
+    if not check.ok:
+        where = f"第 {check.bad_id} 条记录" if check.bad_id else "链尾"
+        return [f"审计日志校验未通过:{where}:{check.reason}(此前 {check.checked} 条正常)"]
+    lines = [f"审计日志完整:已校验 {check.checked} 条记录。"]
+    if check.legacy:
+        lines.append(f"其中前 {check.legacy} 条是升级前的无密钥 SHA-256 链,按 SHA-256 校验;其后以密钥签名。")
+    if check.key_id:
+        lines.append(f"签名密钥指纹:{check.key_id}。")
+    if check.last_anchor:
+        last = check.last_anchor
+        lines.append(
+            f"已核对 {check.anchors} 个锚点;最近一个:{last.at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M},"
+            f"共 {last.count} 条,末条编号 {last.last_id},末条哈希 {(last.head or '-')[:16]}…;"
+            f"其后 {check.checked - last.count} 条尚未锚定。"
+        )
+    return lines + [f"注意:{w}" for w in check.warnings]

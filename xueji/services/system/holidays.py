@@ -13,11 +13,13 @@ from sqlmodel import Session
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.db import unit_of_work
+from xueji.excel.limits import ImportKind, TemplateError
 from xueji.excel.simple_table import read_table
 from xueji.excel.tables import table_to_xlsx
 from xueji.models import CalendarDay
 from xueji.rules.working_days import library_is_workday
 from xueji.services.common.access import require
+from xueji.services.common.uploads import refusals_audited
 
 KINDS = {"放假": False, "上班": True}
 HEADERS = {"日期": "day", "安排": "kind", "名称": "name"}
@@ -119,11 +121,15 @@ def save_days(session: Session, *, actor: Actor, rows: list[dict[str, str]], sou
     return len(days)
 
 
-def import_days(session: Session, *, actor: Actor, data: bytes) -> int:
-    """The holiday table from an xlsx with columns 日期, 安排 (放假/上班), 名称."""
+def import_days(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> int:
+    """The holiday table from an xlsx with columns 日期, 安排 (放假/上班), 名称; a refused file is audited."""
     require(session, actor, Action.CALENDAR_MANAGE)
-    rows = read_table(data, HEADERS, required=("日期", "安排"))
-    return save_days(session, actor=actor, rows=[r.cells for r in rows], source="导入节假日安排")
+    refused = (TemplateError, HolidayError)
+    with refusals_audited(
+        session, actor=actor, kind=ImportKind.HOLIDAYS, data=data, file_name=file_name, refused=refused
+    ):
+        rows = read_table(data, HEADERS, required=("日期", "安排"), kind=ImportKind.HOLIDAYS)
+        return save_days(session, actor=actor, rows=[r.cells for r in rows], source="导入节假日安排")
 
 
 @unit_of_work

@@ -1,0 +1,68 @@
+"""Refused uploads are audited: who, which file (its SHA-256 and name), for which import and why, in a
+transaction of the audit's own so that the entry outlives the caller's rollback (as access.deny does)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlmodel import Session
+
+from xueji.audit import record
+from xueji.auth import Actor
+from xueji.excel.limits import ImportKind, TemplateError
+from xueji.standby import writable_bind
+
+
+def record_refusal(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: ImportKind,
+    file_name: str,
+    reason: str,
+    digest: str,
+    size: int | None = None,
+) -> None:
+    """Audit a refused upload in its own transaction (the caller's work, if any, is rolled back first)."""
+    session.rollback()  # on SQLite the caller's write lock would block the audit's own transaction
+    with Session(writable_bind(session)) as audit_session:
+        record(
+            audit_session,
+            actor=actor,
+            action="import",
+            outcome="refused",
+            entity_type="upload",
+            entity_id=digest[:40],
+            after={"import": kind.label, "file_name": file_name[:200], "sha256": digest, "bytes": size},
+            detail=f"{kind.label}被拒绝:{file_name[:100] or '(未命名文件)'}:{reason}"[:500],
+        )
+        audit_session.commit()
+
+
+@contextmanager
+def refusals_audited(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: ImportKind,
+    data: bytes,
+    file_name: str,
+    refused: tuple[type[Exception], ...] = (TemplateError,),
+) -> Iterator[None]:
+    """Run an import's reading or writing; when it refuses the file (the exceptions named), audit that and
+    let the refusal go on to the user."""
+    try:
+        yield
+    except refused as error:
+        record_refusal(
+            session,
+            actor=actor,
+            kind=kind,
+            file_name=file_name,
+            reason=str(error),
+            digest=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+        )
+        raise
