@@ -45,7 +45,9 @@ status = left.selectbox(
     [StudentStatus.ENROLLED, None, *list(StudentStatus)[1:]],
     format_func=lambda s: s.label if s else "全部",
 )
-flags = middle.multiselect("重点关注(任一)", list(FLAG_LABELS), format_func=FLAG_LABELS.__getitem__)
+flags = middle.multiselect(
+    "重点关注(任一)", list(FLAG_LABELS), format_func=FLAG_LABELS.__getitem__, placeholder="不限"
+)
 archived = right.checkbox("包括已归档", help="已离校并归档的学籍默认不显示")
 filters = StudentFilter(
     search=search,
@@ -62,7 +64,7 @@ with session_scope() as session:
     page = students.list_students(session, actor=actor, filters=filters, limit=PAGE_SIZE, offset=offset)
 full = sees_full_identifiers(actor)
 st.caption(f"共 {page.total} 名学生" + ("" if full else " · 身份证号和电话已脱敏"))
-show_table(students.roster_frame(page.rows), hide_index=True, width="stretch")
+show_table(students.roster_frame(page.rows).fillna(""), hide_index=True, width="stretch")
 pager(page.total, key="student_page", page_size=PAGE_SIZE)
 
 if page.rows:
@@ -97,9 +99,14 @@ if actor.can(Action.STUDENT_REVEAL) and page.rows:
                         st.write(f"{md(relation)} {md(name)}:{md(phone) or '(无)'}")
 
 st.divider()
+# A file built for other filters is not offered any more: its download button would hand over another list.
+if st.session_state.get("export_roster_filters") != filters:
+    for stale in ("export_roster_True", "export_roster_False"):
+        st.session_state.pop(stale, None)
+    st.session_state["export_roster_filters"] = filters
 unmasked, reason = unmasked_choice(actor, Action.STUDENT_EXPORT, key="export_roster")
 export_button(
-    f"导出筛选结果({page.total} 人,xlsx{',含完整身份证号和电话' if unmasked else ''})",
+    f"导出筛选结果({page.total} 人,xlsx{',含完整身份证号和电话' if unmasked else ',已脱敏'})",
     key=f"export_roster_{unmasked}",
     file_name=f"学生名册_{today():%Y%m%d}.xlsx",
     build=lambda session: students.export_roster(

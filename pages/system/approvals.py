@@ -2,10 +2,13 @@
 requested. Separation of duties: the administrator requests, a second person approves, and the one-time password
 of a new account or a reset is shown here, to the approver, once."""
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
+from xueji.clock import CHINA_TZ
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.services.system import role_grants
@@ -16,6 +19,19 @@ from xueji.ui.text import md
 
 RESULT = "grant_result"
 
+
+def _local(at: datetime | None) -> str:
+    """A stored time (UTC) as the approver's clock shows it."""
+    if at is None:
+        return ""
+    return f"{(at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(CHINA_TZ):%Y-%m-%d %H:%M}"
+
+
+def _label(r: role_grants.GrantRow) -> str:
+    own = " · ⚠ 管理员本人的账号" if r.own_account_of_requester else ""
+    return f"{r.id} · {r.kind} · {r.username} {r.display_name} · {r.role} · {r.scope}{own}"
+
+
 actor = require_actor(Action.GRANT_APPROVE)
 hours = get_settings().one_time_password_hours
 st.title("账号审批")
@@ -25,12 +41,15 @@ st.caption(
     f"请当面交给本人;本人首次登录须修改,{hours} 小时内有效。"
 )
 
-if result := st.session_state.pop(RESULT, None):
-    st.success(result)
-
+# What was just decided (with the one-time password): right above the choice and the buttons, where the
+# approver's eyes are (on a phone the top of the page is scrolled away, and the end is below the screen); at the
+# top when nothing is left to decide.
+result = st.session_state.pop(RESULT, None)
 with session_scope() as session:
     rows = role_grants.awaiting(session, actor=actor)
 if not rows:
+    if result:
+        st.success(result)
     st.info("目前没有待您审批的申请。")
     st.stop()
 
@@ -47,7 +66,7 @@ show_table(
                 r.scope,
                 r.current,
                 r.requested_by,
-                r.requested_at,
+                _local(r.requested_at),
                 "是" if r.own_account_of_requester else "",
             )
             for r in rows
@@ -69,20 +88,20 @@ show_table(
     width="stretch",
 )
 
-with st.form("decide_grant"):
-    chosen = st.selectbox(
-        "申请",
-        rows,
-        format_func=lambda r: f"{r.id} · {r.kind} · {r.username} {r.display_name} · {r.role} · {r.scope}",
-    )
-    reason = st.text_input("驳回原因(驳回时必填)", max_chars=200)
-    approve_col, reject_col = st.columns(2)
-    approved = approve_col.form_submit_button("批准", type="primary")
-    rejected = reject_col.form_submit_button("驳回")
+if result:
+    st.success(result)
+# The choice is outside the form, so that the warning below shows as soon as a request is chosen, before
+# either button is pressed.
+chosen = st.selectbox("申请", rows, format_func=_label, key="grant_pick")
 if chosen.own_account_of_requester:
     st.warning(
         f"申请 {chosen.id} 是管理员为自己的账号申请的角色:批准后管理员本人将能查看儿童信息,请特别慎重核实。"
     )
+with st.form("decide_grant", clear_on_submit=True):
+    reason = st.text_input("驳回原因(驳回时必填)", max_chars=200)
+    approve_col, reject_col = st.columns(2)
+    approved = approve_col.form_submit_button("批准", type="primary")
+    rejected = reject_col.form_submit_button("驳回")
 if approved or rejected:
     with shown_as_error(), session_scope() as session:
         if approved:

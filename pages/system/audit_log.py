@@ -25,28 +25,11 @@ start = c1.date_input("起始日期", value=today() - timedelta(days=30), key="a
 end = c2.date_input("结束日期", value=today(), key="audit_end")
 username = c3.text_input("账号", key="audit_user")
 action = c4.selectbox(
-    "操作",
-    [
-        "",
-        "login",
-        "logout",
-        "lockout",
-        "create",
-        "update",
-        "password_change",
-        "password_reset",
-        "reveal",
-        "export",
-        "import",
-        "denied",
-        "grant_request",
-        "grant_approve",
-        "grant_reject",
-        "grant_cancel",
-    ],
-    key="audit_action",
+    "操作", list(audit_log.ACTIONS), format_func=audit_log.ACTIONS.__getitem__, key="audit_action"
 )
-outcome = c5.selectbox("结果", ["", "success", "failure", "denied", "locked", "refused"], key="audit_outcome")
+outcome = c5.selectbox(
+    "结果", list(audit_log.OUTCOMES), format_func=audit_log.OUTCOMES.__getitem__, key="audit_outcome"
+)
 c6, c7, _ = st.columns([1, 1, 3])
 channel = c6.selectbox(
     "渠道", list(audit_log.CHANNELS), format_func=audit_log.CHANNELS.__getitem__, key="audit_channel"
@@ -62,7 +45,12 @@ limit, offset = pager(total, key="audit_page", page_size=100)
 with session_scope() as session:
     frame, total = audit_log.list_entries(session, actor=actor, filter=flt, limit=limit, offset=offset)
 st.caption(f"共 {total} 条")
-show_table(frame, hide_index=True, width="stretch")
+show_table(
+    frame,
+    hide_index=True,
+    width="stretch",
+    column_config={"时间(UTC+8)": st.column_config.TextColumn(width=150)},
+)
 
 
 left, right = st.columns(2)

@@ -1,10 +1,13 @@
 """账号管理 (administrator): accounts listed and switched off; new accounts, role changes and password resets
 requested here and approved by a second person (账号审批); every step audited."""
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import streamlit as st
 
 from xueji.auth import GRANT_APPROVERS, Action
+from xueji.clock import CHINA_TZ
 from xueji.db import session_scope
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.system import accounts, role_grants
@@ -12,6 +15,14 @@ from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
+
+
+def _local(at: datetime | None) -> str:
+    """A stored time (UTC) as the administrator's clock shows it; nothing for none."""
+    if at is None:
+        return ""
+    return f"{(at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(CHINA_TZ):%Y-%m-%d %H:%M}"
+
 
 actor = require_actor(Action.USER_MANAGE)
 st.title("账号管理")
@@ -23,7 +34,6 @@ st.caption(
 
 with session_scope() as session:
     users = accounts.list_users(session, actor=actor)
-    pending, decided = role_grants.requests(session, actor=actor)
 search = st.text_input("搜索账号或姓名", key="user_search")
 shown = [u for u in users if search.strip() in u.username or search.strip() in u.display_name]
 show_table(
@@ -37,7 +47,7 @@ show_table(
                 "是" if u.is_active else "否",
                 "是" if u.locked else "",
                 "是" if u.must_change_password else "",
-                u.last_login_at,
+                _local(u.last_login_at),
             )
             for u in shown
         ],
@@ -47,76 +57,13 @@ show_table(
     width="stretch",
 )
 
-st.subheader("待批准的申请")
-if pending:
-    show_table(
-        pd.DataFrame(
-            [
-                (
-                    r.id,
-                    r.kind,
-                    r.username,
-                    r.display_name,
-                    r.role,
-                    r.scope,
-                    r.approvers,
-                    r.requested_by,
-                    r.requested_at,
-                )
-                for r in pending
-            ],
-            columns=["编号", "申请", "账号", "姓名", "角色", "管辖范围", "由谁批准", "申请人", "申请时间"],
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    with st.form("cancel_grant"):
-        withdrawn = st.selectbox(
-            "撤回申请", pending, format_func=lambda r: f"{r.id} · {r.kind} · {r.username} {r.display_name}"
-        )
-        if st.form_submit_button("撤回"):
-            with shown_as_error(), session_scope() as session:
-                role_grants.cancel(session, actor=actor, grant_id=withdrawn.id)
-                st.rerun()
-else:
-    st.caption("没有待批准的申请。")
-if decided:
-    with st.expander("最近处理的申请"):
-        show_table(
-            pd.DataFrame(
-                [
-                    (
-                        r.id,
-                        r.kind,
-                        r.username,
-                        r.display_name,
-                        r.role,
-                        r.scope,
-                        r.status,
-                        r.decided_by,
-                        r.decided_at,
-                        r.note,
-                    )
-                    for r in decided
-                ],
-                columns=[
-                    "编号",
-                    "申请",
-                    "账号",
-                    "姓名",
-                    "角色",
-                    "管辖范围",
-                    "结果",
-                    "处理人",
-                    "处理时间",
-                    "驳回原因",
-                ],
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+# The requests are listed here but read at the end of the run, after the forms below: a request just made
+# (or withdrawn) is in the list straight away.
+requests_box = st.container()
 
-REQUESTABLE = [r for r in Role if r in GRANT_APPROVERS]
+# The least privileged, most asked-for role first: a county officer is never the default.
+REQUESTABLE = sorted((r for r in Role if r in GRANT_APPROVERS), key=lambda r: r is not Role.TEACHER)
+SCOPE_KINDS = [ScopeKind.SCHOOL, ScopeKind.TOWNSHIP, ScopeKind.COUNTY]  # a teacher's scope first
 SCOPE_NAMES = accounts.SCOPE_NAMES
 
 
@@ -129,7 +76,7 @@ with st.expander("申请新建账号"):
         username = st.text_input("账号(英文字母、数字、下划线)", max_chars=50)
         display_name = st.text_input("姓名", max_chars=50)
         role = st.selectbox("角色", REQUESTABLE, format_func=_role_label)
-        scope_kind = st.selectbox("管辖范围", list(ScopeKind), format_func=lambda k: SCOPE_NAMES[k])
+        scope_kind = st.selectbox("管辖范围", SCOPE_KINDS, format_func=lambda k: SCOPE_NAMES[k])
         scope_code = st.text_input("范围代码(县区/乡镇12位行政区划代码,学校10位标识码)", max_chars=12)
         if st.form_submit_button("提交申请", type="primary"):
             with shown_as_error(), session_scope() as session:
@@ -180,7 +127,7 @@ if users:
             st.write(f"申请更改 {md(chosen.username)} 的角色和管辖范围")
             new_role = st.selectbox("新角色", REQUESTABLE, format_func=_role_label, key="new_role")
             new_kind = st.selectbox(
-                "新管辖范围", list(ScopeKind), format_func=lambda k: SCOPE_NAMES[k], key="new_kind"
+                "新管辖范围", SCOPE_KINDS, format_func=lambda k: SCOPE_NAMES[k], key="new_kind"
             )
             new_code = st.text_input("范围代码", key="new_code", max_chars=12)
             if st.form_submit_button("提交申请", disabled=auditor):
@@ -196,3 +143,88 @@ if users:
                     st.success(
                         f"已提交申请 {grant.id},待{role_grants.approvers_label(new_role)}批准后生效(下次操作时)。"
                     )
+
+
+with session_scope() as session:
+    pending, decided = role_grants.requests(session, actor=actor)
+with requests_box:
+    st.subheader("待批准的申请")
+    if pending:
+        show_table(
+            pd.DataFrame(
+                [
+                    (
+                        r.id,
+                        r.kind,
+                        r.username,
+                        r.display_name,
+                        r.role,
+                        r.scope,
+                        r.approvers,
+                        r.requested_by,
+                        _local(r.requested_at),
+                    )
+                    for r in pending
+                ],
+                columns=[
+                    "编号",
+                    "申请",
+                    "账号",
+                    "姓名",
+                    "角色",
+                    "管辖范围",
+                    "由谁批准",
+                    "申请人",
+                    "申请时间",
+                ],
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        with st.form("cancel_grant"):
+            withdrawn = st.selectbox(
+                "撤回申请",
+                pending,
+                format_func=lambda r: f"{r.id} · {r.kind} · {r.username} {r.display_name}",
+            )
+            if st.form_submit_button("撤回"):
+                with shown_as_error(), session_scope() as session:
+                    role_grants.cancel(session, actor=actor, grant_id=withdrawn.id)
+                    st.rerun()
+    else:
+        st.caption("没有待批准的申请。")
+    if decided:
+        with st.expander("最近处理的申请"):
+            show_table(
+                pd.DataFrame(
+                    [
+                        (
+                            r.id,
+                            r.kind,
+                            r.username,
+                            r.display_name,
+                            r.role,
+                            r.scope,
+                            r.status,
+                            r.decided_by,
+                            _local(r.decided_at),
+                            r.note,
+                        )
+                        for r in decided
+                    ],
+                    columns=[
+                        "编号",
+                        "申请",
+                        "账号",
+                        "姓名",
+                        "角色",
+                        "管辖范围",
+                        "结果",
+                        "处理人",
+                        "处理时间",
+                        "驳回原因",
+                    ],
+                ),
+                hide_index=True,
+                width="stretch",
+            )

@@ -92,3 +92,10 @@ def test_none_is_empty_and_other_values_are_their_text():
     assert md(None) == ""
     assert md(12.5) == "12.5" and md("2026-12-02") == "2026-12-02"
     assert md(ValueError("a_b")) == "a\\_b"
+
+
+@pytest.mark.parametrize("text", [":red[红字]", ":material/home:", ":smile:", "见:Tom"])
+def test_no_colon_is_left_directly_before_a_letter_for_a_directive_or_shortcode_to_open(text):
+    # Streamlit renders :red[…] (bracket escaped or not), :material/…: and :smile: after a colon and a letter
+    assert not re.search(r":[A-Za-z]", _text_node(md(text)))
+    assert _seen(md(text)) == text

@@ -20,6 +20,9 @@ _NEWLINE = re.compile(r"\r\n?|\n")
 # invisible word joiner (U+2060) inside each "://", "www." and "@" leaves nothing for it to find.
 _AUTOLINK = re.compile(r"(:)(//)|(www)(\.)|(@)()", re.IGNORECASE)
 _JOINER = "\u2060"
+# A colon directly before a letter opens a directive (:red[…], :material/…:) or an emoji shortcode (:smile:),
+# which Streamlit renders even with the bracket escaped: the joiner after such a colon leaves it prose.
+_DIRECTIVE = re.compile(r":(?=[A-Za-z])")
 
 
 def _line_start(match: re.Match[str]) -> str:
@@ -33,5 +36,6 @@ def md(value: object) -> str:
         return ""
     text = _NEWLINE.sub("\n", str(value))
     text = _AUTOLINK.sub(lambda m: _JOINER.join(g for g in m.groups() if g is not None), text)
+    text = _DIRECTIVE.sub(":" + _JOINER, text)
     text = _LINE_START.sub(_line_start, _INLINE.sub(r"\\\1", text))
     return text.replace("\n", "  \n")

@@ -261,7 +261,8 @@ def change_password(session: Session, *, actor: Actor, old_password: str, new_pa
 
 def one_time_password() -> str:
     """Return a random password that meets the rules (shown once, changed at first sign-in)."""
-    alphabet = string.ascii_letters + string.digits
+    # handed over in person: no characters that read alike (I l 1, O o 0)
+    alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "Il1Oo0")
     while True:
         body = "".join(secrets.choice(alphabet) for _ in range(10))
         candidate = body[:5] + secrets.choice("@#%+=") + body[5:]

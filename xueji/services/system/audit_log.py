@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -17,6 +18,7 @@ from xueji.auth import Action, Actor
 from xueji.clock import CHINA_TZ
 from xueji.db import unit_of_work
 from xueji.models import AuditLog
+from xueji.rules.vocab import Role
 from xueji.services.common.access import require
 from xueji.services.common.exports import export_table
 
@@ -57,6 +59,94 @@ class AuditFilter:
             ) if value),
         ]  # fmt: skip
         return "筛选:" + ",".join(parts)
+
+
+# The codes the log stores, in the words the page shows (a code not listed here is shown as it is).
+ACTIONS = {
+    "": "全部",
+    "login": "登录",
+    "logout": "退出",
+    "lockout": "锁定",
+    "create": "新增",
+    "update": "修改",
+    "password_change": "修改密码",
+    "password_reset": "重置密码",
+    "reveal": "查看完整信息",
+    "export": "导出",
+    "import": "导入",
+    "denied": "被拒绝的操作",
+    "grant_request": "账号申请",
+    "grant_approve": "批准账号申请",
+    "grant_reject": "驳回账号申请",
+    "grant_cancel": "撤回账号申请",
+    "submit": "提交",
+    "approve": "审批",
+    "assign": "指定包保人",
+    "auto_open": "自动建档",
+    "close": "个案销号",
+    "reopen": "重新开启个案",
+    "correct": "更正学籍",
+    "duplicate_check": "学籍查重",
+    "merge": "合并学籍",
+    "archive": "归档",
+    "transfer_lookup": "转学查询",
+    "registry_check": "人籍一致核对",
+    "term_report": "开学报到",
+    "reconcile": "三比对",
+    "calendar": "节假日安排",
+    "rollover": "学年升级",
+    "rollover_undo": "撤销学年升级",
+    "backup": "备份",
+    "restore": "恢复",
+    "audit_seal": "启用密钥签名",
+}
+OUTCOMES = {
+    "": "全部",
+    "success": "成功",
+    "failure": "失败",
+    "denied": "拒绝",
+    "locked": "已锁定",
+    "refused": "未通过",
+    "not_found": "未找到",
+}
+ENTITIES = {
+    "user": "账号",
+    "role_grant": "账号申请",
+    "student": "学籍",
+    "school": "学校",
+    "school_class": "班级",
+    "case": "个案",
+    "home_visit": "家访",
+    "household": "住户",
+    "sweep": "排查",
+    "sweep_village": "排查村(社区)",
+    "status_change": "学籍异动",
+    "registry_check": "人籍一致核对",
+    "rollover": "学年升级",
+    "calendar_day": "节假日",
+    "home_plan": "送教计划",
+    "home_assessment": "送教评估",
+    "home_teaching_visit": "送教记录",
+    "teacher_assignment": "教师任课",
+    "upload": "上传文件",
+    "audit_log": "审计日志",
+    "database": "数据库",
+}
+ROLES = {r.value: r.label for r in Role}
+
+
+def _text(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+
+
+def _in_words(frame: pd.DataFrame) -> pd.DataFrame:
+    """Entries as the auditor reads them, on screen and in the export: codes in words, nothing shown as None."""
+    frame = frame.copy()
+    for column, words in (("角色", ROLES), ("操作", ACTIONS), ("结果", OUTCOMES), ("对象类型", ENTITIES)):
+        frame[column] = frame[column].map(lambda code, words=words: words.get(code, code) if code else "")
+    return frame.map(_text)
 
 
 def _query(f: AuditFilter) -> Select:
@@ -118,7 +208,7 @@ def list_entries(
     query = _query(filter)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     entries = list(session.scalars(query.order_by(col(AuditLog.id).desc()).limit(limit).offset(offset)))
-    return _frame(entries), int(total)
+    return _in_words(_frame(entries)), int(total)
 
 
 def export_entries(session: Session, *, actor: Actor, filter: AuditFilter) -> bytes:
@@ -129,7 +219,7 @@ def export_entries(session: Session, *, actor: Actor, filter: AuditFilter) -> by
         session,
         actor=actor,
         action=Action.AUDIT_EXPORT,
-        frame=_frame(entries).astype(str),
+        frame=_in_words(_frame(entries)),
         sheet="审计日志",
         detail=filter.describe(),
         entity_type="audit_log",
