@@ -334,6 +334,25 @@ def _command_line_only(session: Session, actor: Actor, action: str, what: str) -
         )
 
 
+def add_account(
+    session: Session, actor: Actor, user: AppUser, *, detail: str, password: str | None = None
+) -> str:
+    """Store a new account with a one-time password (or the given one) and its audit entry; return the password."""
+    chosen = issue_one_time_password(user, password)
+    session.add(user)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        action="create",
+        entity_type="user",
+        entity_id=user.id,
+        after=public_view(user),
+        detail=detail,
+    )
+    return chosen
+
+
 @unit_of_work
 def create_user(
     session: Session,
@@ -363,18 +382,7 @@ def create_user(
     if password and (problems := password_problems(password, username=str(values["username"]))):
         raise AccountError(";".join(problems))
     user = AppUser(**values)
-    chosen = issue_one_time_password(user, password)
-    session.add(user)
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action="create",
-        entity_type="user",
-        entity_id=user.id,
-        after=public_view(user),
-        detail=COMMAND_LINE,
-    )
+    chosen = add_account(session, actor, user, detail=COMMAND_LINE, password=password)
     session.commit()
     return user, chosen
 
@@ -571,18 +579,7 @@ def create_first_admin(session: Session, *, password: str | None = None) -> tupl
         scope_kind=ScopeKind.COUNTY.value,
         county_id=session.scalar(select(County.id).order_by(County.id)),
     )
-    chosen = issue_one_time_password(user, password)
-    session.add(user)
-    session.flush()
-    record(
-        session,
-        actor=operator,
-        action="create",
-        entity_type="user",
-        entity_id=user.id,
-        after=public_view(user),
-        detail=COMMAND_LINE,
-    )
+    chosen = add_account(session, operator, user, detail=COMMAND_LINE, password=password)
     session.commit()
     return user.username, chosen
 

@@ -22,6 +22,7 @@ from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.common.access import deny, require
 from xueji.services.system.accounts import (
     AccountError,
+    add_account,
     issue_one_time_password,
     move_account,
     new_account_values,
@@ -333,18 +334,7 @@ def _create_account(session: Session, actor: Actor, grant: RoleGrant) -> tuple[A
         scope_kind=kind.value,
         **{f"{kind.value}_id": scope_id},
     )
-    password = issue_one_time_password(user)
-    session.add(user)
-    session.flush()
-    record(
-        session,
-        actor=actor,
-        action="create",
-        entity_type="user",
-        entity_id=user.id,
-        after=public_view(user),
-        detail=f"批准申请 {grant.id}",
-    )
+    password = add_account(session, actor, user, detail=f"批准申请 {grant.id}")
     grant.user_id = user.id
     return user, password
 
