@@ -232,7 +232,9 @@ def test_reimporting_an_updated_template_updates_by_id_number_and_audits_each_ch
         assert updates[0].before == {"current_address": "浏阳市古港镇梅田村"}
         assert updates[0].after == {"current_address": "浏阳市古港镇新址"}
         assert updates[1].after["family"][0]["phone"] == "138****0000"  # masked in the log
-        assert updates[1].before["family"][0]["phone"] == f"{old_phone[:3]}****{old_phone[-4:]}"  # and the old one
+        assert (
+            updates[1].before["family"][0]["phone"] == f"{old_phone[:3]}****{old_phone[-4:]}"
+        )  # and the old one
         assert verify_chain(session).ok
 
 

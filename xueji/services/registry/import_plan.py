@@ -59,7 +59,9 @@ class Update:
     before: dict[str, Any]
     after: dict[str, Any]
     members_changed: list[dict[str, Any]]  # family members 1 and 2 as the row gives them, with "id" if known
-    members_before: list[dict[str, Any]]  # the same members as the record held them (the audit's before-values)
+    members_before: list[
+        dict[str, Any]
+    ]  # the same members as the record held them (the audit's before-values)
 
     @property
     def family_changed(self) -> bool:
