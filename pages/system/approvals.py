@@ -2,13 +2,11 @@
 requested. Separation of duties: the administrator requests, a second person approves, and the one-time password
 of a new account or a reset is shown here, to the approver, once."""
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
-from xueji.clock import CHINA_TZ
+from xueji.clock import china_time
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.services.system import role_grants
@@ -18,13 +16,6 @@ from xueji.ui.tables import show_table
 from xueji.ui.text import md
 
 RESULT = "grant_result"
-
-
-def _local(at: datetime | None) -> str:
-    """A stored time (UTC) as the approver's clock shows it."""
-    if at is None:
-        return ""
-    return f"{(at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(CHINA_TZ):%Y-%m-%d %H:%M}"
 
 
 def _label(r: role_grants.GrantRow) -> str:
@@ -66,7 +57,7 @@ show_table(
                 r.scope,
                 r.current,
                 r.requested_by,
-                _local(r.requested_at),
+                china_time(r.requested_at),
                 "是" if r.own_account_of_requester else "",
             )
             for r in rows

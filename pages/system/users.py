@@ -1,13 +1,11 @@
 """账号管理 (administrator): accounts listed and switched off; new accounts, role changes and password resets
 requested here and approved by a second person (账号审批); every step audited."""
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import streamlit as st
 
 from xueji.auth import GRANT_APPROVERS, Action
-from xueji.clock import CHINA_TZ
+from xueji.clock import china_time
 from xueji.db import session_scope
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.system import accounts, role_grants
@@ -15,14 +13,6 @@ from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
-
-
-def _local(at: datetime | None) -> str:
-    """A stored time (UTC) as the administrator's clock shows it; nothing for none."""
-    if at is None:
-        return ""
-    return f"{(at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(CHINA_TZ):%Y-%m-%d %H:%M}"
-
 
 actor = require_actor(Action.USER_MANAGE)
 st.title("账号管理")
@@ -47,7 +37,7 @@ show_table(
                 "是" if u.is_active else "否",
                 "是" if u.locked else "",
                 "是" if u.must_change_password else "",
-                _local(u.last_login_at),
+                china_time(u.last_login_at),
             )
             for u in shown
         ],
@@ -162,7 +152,7 @@ with requests_box:
                         r.scope,
                         r.approvers,
                         r.requested_by,
-                        _local(r.requested_at),
+                        china_time(r.requested_at),
                     )
                     for r in pending
                 ],
@@ -207,7 +197,7 @@ with requests_box:
                             r.scope,
                             r.status,
                             r.decided_by,
-                            _local(r.decided_at),
+                            china_time(r.decided_at),
                             r.note,
                         )
                         for r in decided

@@ -4,7 +4,6 @@ the preview shows the problems with row, column, value and reason; the commit wr
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +27,7 @@ from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod
 from xueji.services.cases.opening import ensure_children
 from xueji.services.cases.visits import carry_to_cases, earliest_visit_day, visit_row
 from xueji.services.common.access import child_condition, require, student_condition
-from xueji.services.common.uploads import record_refusal, refusals_audited
+from xueji.services.common.uploads import record_file_refusal, refusals_audited
 
 COLUMNS = {  # header → key, in the template's order
     "身份证号": "id_number",
@@ -204,14 +203,8 @@ def commit_visits(session: Session, *, actor: Actor, data: bytes, file_name: str
     sheet = check_visits(session, actor=actor, data=data, file_name=file_name)
     if sheet.problems:
         message = f"有 {len(sheet.bad_rows)} 行有错误,未导入任何家访记录。请改好后重新导入。"
-        record_refusal(
-            session,
-            actor=actor,
-            kind=ImportKind.VISITS,
-            file_name=file_name,
-            reason=message,
-            digest=hashlib.sha256(data).hexdigest(),
-            size=len(data),
+        record_file_refusal(
+            session, actor=actor, kind=ImportKind.VISITS, data=data, file_name=file_name, reason=message
         )
         raise VisitImportBlocked(message)
     students = [g.student_id for g in sheet.good if g.child_id is None and g.student_id is not None]

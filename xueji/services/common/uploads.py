@@ -41,6 +41,21 @@ def record_refusal(
         audit_session.commit()
 
 
+def record_file_refusal(
+    session: Session, *, actor: Actor, kind: ImportKind, data: bytes, file_name: str, reason: str
+) -> None:
+    """Audit a refused upload of these bytes (their SHA-256 and size) in its own transaction."""
+    record_refusal(
+        session,
+        actor=actor,
+        kind=kind,
+        file_name=file_name,
+        reason=reason,
+        digest=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+    )
+
+
 @contextmanager
 def refusals_audited(
     session: Session,
@@ -56,13 +71,7 @@ def refusals_audited(
     try:
         yield
     except refused as error:
-        record_refusal(
-            session,
-            actor=actor,
-            kind=kind,
-            file_name=file_name,
-            reason=str(error),
-            digest=hashlib.sha256(data).hexdigest(),
-            size=len(data),
+        record_file_refusal(
+            session, actor=actor, kind=kind, data=data, file_name=file_name, reason=str(error)
         )
         raise

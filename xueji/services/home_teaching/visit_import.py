@@ -5,7 +5,6 @@ the commit writes all rows or none."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -24,7 +23,7 @@ from xueji.models import Child, HomePlan, HomeTeachingVisit, Student
 from xueji.rules.home_teaching import GoalArea, HomeVisitFacts
 from xueji.rules.visits import parse_day
 from xueji.services.common.access import home_plan_condition, require
-from xueji.services.common.uploads import record_refusal, refusals_audited
+from xueji.services.common.uploads import record_file_refusal, refusals_audited
 from xueji.services.home_teaching.records import TermRef, logged_days, term_of, visit_problems_for, visit_row
 
 PROGRESS = {f"进展·{area.label}": f"progress_{area.value}" for area in GoalArea}
@@ -174,14 +173,8 @@ def commit_home_visits(session: Session, *, actor: Actor, data: bytes, file_name
     sheet = check_home_visits(session, actor=actor, data=data, file_name=file_name)
     if sheet.problems:
         message = f"有 {len(sheet.bad_rows)} 行有错误,未导入任何送教记录。请改好后重新导入。"
-        record_refusal(
-            session,
-            actor=actor,
-            kind=ImportKind.HOME_VISITS,
-            file_name=file_name,
-            reason=message,
-            digest=hashlib.sha256(data).hexdigest(),
-            size=len(data),
+        record_file_refusal(
+            session, actor=actor, kind=ImportKind.HOME_VISITS, data=data, file_name=file_name, reason=message
         )
         raise HomeVisitImportBlocked(message)
     entries = []

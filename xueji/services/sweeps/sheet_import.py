@@ -6,7 +6,6 @@ and new ones added, never twice; all rows or none are written."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -46,7 +45,7 @@ from xueji.rules.sweeps import (
 from xueji.rules.visits import parse_day
 from xueji.rules.vocab import StudentStatus
 from xueji.services.common.exports import record_export, unmasked_reason
-from xueji.services.common.uploads import record_refusal, refusals_audited
+from xueji.services.common.uploads import record_file_refusal, refusals_audited
 from xueji.services.sweeps.fieldwork import county_schools, entry_village, ids_elsewhere, save_household
 
 HEADER_OF = {key: header for header, key in COLUMNS.items()}
@@ -255,14 +254,8 @@ def commit_sweep(
     )
     if sheet.problems:
         message = f"有 {len(sheet.bad_rows)} 行有错误,未导入任何户。请改好后重新导入。"
-        record_refusal(
-            session,
-            actor=actor,
-            kind=ImportKind.SWEEP,
-            file_name=file_name,
-            reason=message,
-            digest=hashlib.sha256(data).hexdigest(),
-            size=len(data),
+        record_file_refusal(
+            session, actor=actor, kind=ImportKind.SWEEP, data=data, file_name=file_name, reason=message
         )
         raise SweepImportBlocked(message)
     village = session.get(SweepVillage, sweep_village_id)

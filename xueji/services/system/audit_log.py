@@ -15,7 +15,7 @@ from xueji.audit import anchor as audit_anchor
 from xueji.audit.anchor import Anchor, AnchorFileError
 from xueji.audit.context import CHANNEL_LABELS
 from xueji.auth import Action, Actor
-from xueji.clock import CHINA_TZ
+from xueji.clock import CHINA_TZ, china_time
 from xueji.db import unit_of_work
 from xueji.models import AuditLog
 from xueji.rules.vocab import Role
@@ -171,16 +171,11 @@ def _query(f: AuditFilter) -> Select:
     return query
 
 
-def _local(at: datetime) -> str:
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def _frame(entries: list[AuditLog]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             (
-                _local(e.at),
+                china_time(e.at, seconds=True),
                 e.username,
                 e.role,
                 e.scope,
