@@ -74,6 +74,8 @@ class Action(StrEnum):
     HOME_TEACHING_VISIT = "home_teaching.visit"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
+    SETUP_READ = "setup.read"
+    SETUP_MANAGE = "setup.manage"
 
     @property
     def label(self) -> str:
@@ -105,6 +107,8 @@ class Action(StrEnum):
             "home_teaching.visit": "登记送教上门记录",
             "audit.read": "查看审计日志",
             "audit.export": "导出审计日志",
+            "setup.read": "查看上线设置清单",
+            "setup.manage": "维护县区、乡镇、村、学校和学期(上线设置)",
         }[self.value]
 
 
@@ -119,7 +123,9 @@ _READ_STUDENTS = {
 
 # The one permission table (role × action). Scope is checked separately, in services.common.access.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.ADMIN: frozenset({Action.USER_MANAGE, Action.CALENDAR_MANAGE}),
+    Role.ADMIN: frozenset(
+        {Action.USER_MANAGE, Action.CALENDAR_MANAGE, Action.SETUP_READ, Action.SETUP_MANAGE}
+    ),
     Role.AUDITOR: frozenset({Action.AUDIT_READ, Action.AUDIT_EXPORT}),
     Role.COUNTY_OFFICER: frozenset(
         _READ_STUDENTS
@@ -129,6 +135,7 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.STATUS_CHANGE_APPROVE,
             Action.ROLLOVER_RUN,
             Action.GRANT_APPROVE,
+            Action.SETUP_READ,
         }
     ),
     Role.TOWNSHIP_OFFICIAL: frozenset(

@@ -33,6 +33,8 @@ class ImportKind(Enum):
     SWEEP = ("排查导入", "records")
     ATTENDANCE = ("点名册上传", "lists")
     HOLIDAYS = ("节假日安排导入", "lists")
+    SETUP = ("上线设置导入", "records")  # a county's divisions, schools and terms: several sheets
+    ACCOUNTS = ("账号导入", "records")  # a county's accounts and their classes: two sheets
 
     @property
     def label(self) -> str:

@@ -86,6 +86,41 @@ def read_sheet(data: bytes, kind: ImportKind) -> SheetText:
     return SheetText(frame[1], frame[2], Rows(child))
 
 
+def read_sheets(data: bytes, kind: ImportKind, names: tuple[str, ...]) -> dict[str, list[list[str]] | None]:
+    """Check and read the sheets of a workbook by name in the reading process (a set-up workbook of several
+    sheets): name → its rows as text from row 1 (as read_sheet gives them), None where the workbook has no
+    such sheet. Refusals as read_sheet's."""
+    limits = get_settings().uploads.limits(kind)
+    if len(data) > limits.max_file_bytes:
+        raise UnsafeWorkbook(
+            f"文件过大:{len(data) / MB:.1f} MB,{limits.label}的上限为 {limits.max_file_bytes // MB} MB"
+        )
+    slot = _slot(get_settings().uploads.parallel)
+    if not slot.acquire(timeout=limits.seconds):
+        raise UnsafeWorkbook("服务器正在读取其他上传的文件,请稍后再试")
+    child = _Child(data, limits, slot, names)
+    sheets: dict[str, list[list[str]] | None] = {}
+    current: list[list[str]] | None = None
+    while True:
+        frame = child.frame()
+        if frame[0] == "end":
+            child.close("end", frame[1])
+            return sheets
+        if frame[0] == "missing":
+            sheets[frame[1]], current = None, None
+        elif frame[0] == "sheet":
+            current, child.row = [], 0
+            sheets[frame[1]] = current
+        elif frame[0] == "rows" and current is not None:
+            rows, lossy = frame[1], frame[2]
+            for row, column in lossy:
+                rows[row - child.row][column] = LossyNumber(rows[row - child.row][column])
+            child.row += len(rows)
+            current.extend(rows)
+        else:
+            child.refuse(frame)
+
+
 def _slot(parallel: int) -> threading.BoundedSemaphore:
     """At most `parallel` reading processes at once (each may take the memory limit), per server process."""
     with _slots_lock:
@@ -96,7 +131,9 @@ class _Child:
     """One reading process: started with the file on its input, killed at the time limit, its frames read
     one by one; it gives back its slot when it ends, however it ends."""
 
-    def __init__(self, data: bytes, limits: SheetLimits, slot: threading.BoundedSemaphore) -> None:
+    def __init__(
+        self, data: bytes, limits: SheetLimits, slot: threading.BoundedSemaphore, names: tuple[str, ...] = ()
+    ) -> None:
         self.limits, self.slot = limits, slot
         self.started = time.perf_counter()
         self.timed_out = False
@@ -107,7 +144,13 @@ class _Child:
         path = os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "xueji.excel.worker", json.dumps(limits.to_json())],
+                [
+                    sys.executable,
+                    "-m",
+                    "xueji.excel.worker",
+                    json.dumps(limits.to_json()),
+                    *([json.dumps(list(names))] if names else []),
+                ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self.errors,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xueji.excel.limits import ImportKind, TemplateError
-from xueji.excel.sandbox import read_sheet
+from xueji.excel.sandbox import read_sheet, read_sheets
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,38 @@ def read_table(
 ) -> list[TableRow]:
     """Rows of the first sheet; headers maps a Chinese header to a key; the header row is found in the
     first 10 rows; a missing required column is refused before any row is read."""
-    rows = list(read_sheet(data, kind).rows)
+    return _table(list(read_sheet(data, kind).rows), headers, required)
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    """One sheet of a workbook of several: its name, its headers (Chinese → key) and the required ones."""
+
+    name: str
+    headers: dict[str, str]
+    required: tuple[str, ...]
+
+
+def read_tables(
+    data: bytes, specs: tuple[SheetSpec, ...], *, kind: ImportKind
+) -> dict[str, list[TableRow] | None]:
+    """The named sheets of a workbook, each as read_table reads a first sheet: name → rows, None for a sheet
+    the workbook does not have. A sheet that is there without its required headers is refused."""
+    sheets = read_sheets(data, kind, tuple(s.name for s in specs))
+    found: dict[str, list[TableRow] | None] = {}
+    for spec in specs:
+        rows = sheets.get(spec.name)
+        if rows is None:
+            found[spec.name] = None
+            continue
+        try:
+            found[spec.name] = _table(rows, spec.headers, spec.required)
+        except TemplateError as error:
+            raise TemplateError(f"工作表“{spec.name}”{error}") from None
+    return found
+
+
+def _table(rows: list[list[str]], headers: dict[str, str], required: tuple[str, ...]) -> list[TableRow]:
     named = [[c.strip().lstrip("*") for c in row] for row in rows[:10]]
     at = next((i for i, names in enumerate(named) if all(h in names for h in required)), None)
     if at is None:

@@ -1,6 +1,6 @@
 """The reading process: `python -m xueji.excel.worker LIMITS` reads an uploaded workbook from standard input,
 caps its own memory and CPU time first, checks the file (xueji.excel.safety) and only then lets a parser
-read the first sheet, every cell as text.
+read the first sheet (or the sheets asked for by name), every cell as text.
 
 Nothing a file does here reaches the server: a parser that crashes, a Rust allocation that aborts, a file
 that runs away ends this process only, and the server turns that into a refusal (xueji.excel.sandbox).
@@ -67,10 +67,26 @@ def first_sheet(data: bytes, limits: SheetLimits) -> tuple[str, bool, Iterator[t
     return name, scan.has_formulas, _batches(rows)
 
 
-def _calamine_rows(data: bytes) -> Iterator[tuple[int, Sequence[object]]]:
+def named_sheets(
+    data: bytes, limits: SheetLimits, wanted: Sequence[str]
+) -> Iterator[tuple[str, bool, Iterator[tuple[Rows, Lossy]] | None]]:
+    """Check the file, then each wanted sheet in turn, by name: (its name, whether the workbook has formulas,
+    its rows in batches as first_sheet gives them, or None where the workbook has no sheet of that name)."""
+    archive = check_container(data, limits)
+    scan = scan_parts(archive, limits)
+    for name in wanted:
+        if name not in scan.sheets:
+            yield name, scan.has_formulas, None
+            continue
+        rows = _openpyxl_rows(data, name) if scan.has_formulas else _calamine_rows(data, name)
+        yield name, scan.has_formulas, _batches(rows)
+
+
+def _calamine_rows(data: bytes, name: str | None = None) -> Iterator[tuple[int, Sequence[object]]]:
     from python_calamine import CalamineWorkbook
 
-    sheet = CalamineWorkbook.from_filelike(BytesIO(data)).get_sheet_by_index(0)
+    book = CalamineWorkbook.from_filelike(BytesIO(data))
+    sheet = book.get_sheet_by_index(0) if name is None else book.get_sheet_by_name(name)
     top, left = sheet.start or (0, 0)  # calamine starts at the first filled cell: keep row numbers true
     padding = [""] * left
     for row in range(top):
@@ -79,11 +95,12 @@ def _calamine_rows(data: bytes) -> Iterator[tuple[int, Sequence[object]]]:
         yield row, [*padding, *values] if left else values
 
 
-def _openpyxl_rows(data: bytes) -> Iterator[tuple[int, Sequence[object]]]:
+def _openpyxl_rows(data: bytes, name: str | None = None) -> Iterator[tuple[int, Sequence[object]]]:
     """Formulas as their text (=...), never a computed value: openpyxl without data_only."""
     from openpyxl import load_workbook
 
-    sheet = load_workbook(BytesIO(data), read_only=True, data_only=False).worksheets[0]
+    book = load_workbook(BytesIO(data), read_only=True, data_only=False)
+    sheet = book.worksheets[0] if name is None else book[name]
     yield from enumerate(sheet.iter_rows(values_only=True))
 
 
@@ -128,10 +145,19 @@ def main(argv: list[str]) -> int:
     data = sys.stdin.buffer.read()
     out = sys.stdout.buffer
     try:
-        name, formulas, batches = first_sheet(data, limits)
-        _send(out, "sheet", name, formulas)
-        for rows, lossy in batches:
-            _send(out, "rows", rows, lossy)
+        if len(argv) > 2:  # several sheets, by name: ("sheet", ...) and its rows, or ("missing", name), each
+            for name, formulas, batches in named_sheets(data, limits, json.loads(argv[2])):
+                if batches is None:
+                    _send(out, "missing", name)
+                    continue
+                _send(out, "sheet", name, formulas)
+                for rows, lossy in batches:
+                    _send(out, "rows", rows, lossy)
+        else:
+            name, formulas, batches = first_sheet(data, limits)
+            _send(out, "sheet", name, formulas)
+            for rows, lossy in batches:
+                _send(out, "rows", rows, lossy)
     except UnsafeWorkbook as error:
         _send(out, "refused", str(error), _status("VmHWM:"))
     except MemoryError:

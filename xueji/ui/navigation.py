@@ -118,6 +118,21 @@ PAGES = (
         "pages/registry/assignments.py", "教师包保", ":material/handshake:", Action.ASSIGNMENT_MANAGE, "学籍"
     ),
     PageSpec("pages/registry/rollover.py", "学年升级", ":material/upgrade:", Action.ROLLOVER_RUN, "学籍"),
+    PageSpec("pages/setup/checklist.py", "上线清单", ":material/checklist:", Action.SETUP_READ, "上线设置"),
+    PageSpec(
+        "pages/setup/import_setup.py",
+        "基础数据导入",
+        ":material/upload_file:",
+        Action.SETUP_MANAGE,
+        "上线设置",
+    ),
+    PageSpec(
+        "pages/setup/divisions.py", "区划与学校", ":material/account_tree:", Action.SETUP_MANAGE, "上线设置"
+    ),
+    PageSpec("pages/setup/terms.py", "学期设置", ":material/date_range:", Action.SETUP_MANAGE, "上线设置"),
+    PageSpec(
+        "pages/setup/import_accounts.py", "账号导入", ":material/group_add:", Action.USER_MANAGE, "上线设置"
+    ),
     PageSpec("pages/system/users.py", "账号管理", ":material/manage_accounts:", Action.USER_MANAGE, "系统"),
     PageSpec(
         "pages/system/approvals.py", "账号审批", ":material/verified_user:", Action.GRANT_APPROVE, "系统"
