@@ -4,8 +4,10 @@ import streamlit as st
 
 from xueji.config import get_settings
 from xueji.ui.audit_health import audit_problem
+from xueji.ui.demo_mark import show_demo_mark
 from xueji.ui.errors import unexpected_errors
 from xueji.ui.health import database_problem
+from xueji.ui.landing import landing_page
 from xueji.ui.login import change_password_page, login_page
 from xueji.ui.navigation import pages_for, title_for
 from xueji.ui.origin import bind as bind_origin
@@ -20,6 +22,7 @@ problem = database_problem(get_settings().database_url) or audit_problem(get_set
 if problem:
     st.error(problem)
     st.stop()
+show_demo_mark()  # on a demo database only: a banner on every page and in the sidebar
 
 user = current_user()
 if user is None:
@@ -30,10 +33,11 @@ elif user[1]:
     )
 else:
     actor = user[0]
+    landing = landing_page(actor)  # the set-up checklist while the county is not ready, else the menu's first
     sections: dict[str, list] = {}
     for spec in pages_for(actor):
         sections.setdefault(spec.section, []).append(
-            st.Page(spec.path, title=title_for(spec, actor), icon=spec.icon)
+            st.Page(spec.path, title=title_for(spec, actor), icon=spec.icon, default=spec.path == landing)
         )
     sections.setdefault("账号", []).append(
         st.Page(change_password_page, title="修改密码", icon=":material/lock:", url_path="password")

@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# Set everything up and start the app; the first run builds the database and loads the demo county.
+# The quick start: set everything up and open the demo county, in files of its own under data/demo/ (database,
+# audit key, anchor file), never the deployment's data/xueji.db. XUEJI_DEMO_DATABASE_URL, XUEJI_DEMO_AUDIT_KEY_FILE
+# and XUEJI_DEMO_AUDIT_ANCHOR_FILE choose others. Usage: scripts/run.sh [--dry-run] [streamlit options];
+# --dry-run installs nothing and loads nothing: it only prints what would be started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh postgres
-# The demo goes in first (on an empty database) so that its accounts exist; `init` then upgrades the schema
-# and, on a database without any administrator, creates one and prints its one-time password.
+dry_run=""
+if [ "${1:-}" = "--dry-run" ]; then
+  dry_run=1
+  shift
+fi
+[ -n "$dry_run" ] || scripts/setup.sh postgres
+demo="$PWD/data/demo"
+export XUEJI_DATABASE_URL="${XUEJI_DEMO_DATABASE_URL:-sqlite:///$demo/xueji.db}"
+export XUEJI_AUDIT_KEY_FILE="${XUEJI_DEMO_AUDIT_KEY_FILE:-$demo/audit.key}"
+export XUEJI_AUDIT_ANCHOR_FILE="${XUEJI_DEMO_AUDIT_ANCHOR_FILE:-$demo/audit-anchors.log}"
+# A deployment's own settings would reach outside the demo: its audit key, its read-only standby, its first
+# administrator's password.
+unset XUEJI_AUDIT_KEY XUEJI_READ_DATABASE_URL XUEJI_ADMIN_PASSWORD
+if [ -n "$dry_run" ]; then
+  echo "将运行:xueji demo --if-empty(演示库为空时载入演示县区)"
+  exec .venv/bin/xueji serve --demo --dry-run -- "$@"
+fi
+# On an empty demo database the demo goes in first, so that its accounts exist (and no first administrator with a
+# one-time password is needed); `xueji serve --demo` then upgrades the schema and starts the app.
 .venv/bin/xueji demo --if-empty
-.venv/bin/xueji init
-port="${XUEJI_PORT:-8501}"
-# Loopback by default: in production nginx in front (deploy/nginx/) serves HTTPS and the security headers.
-# Another address (a replica behind a load balancer on another machine) only when the operator sets it.
-address="${XUEJI_ADDRESS:-127.0.0.1}"
-echo "xueji 已启动:监听 ${address}:${port};本机浏览器打开 http://127.0.0.1:${port}  (Ctrl+C 停止)"
-exec .venv/bin/streamlit run streamlit_app.py --server.address "$address" --server.port "$port" "$@"
+exec .venv/bin/xueji serve --demo -- "$@"

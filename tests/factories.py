@@ -107,3 +107,35 @@ def taught_student(session: Session, username: str = "demo_teacher") -> tuple[Ap
         .order_by(Student.id)
     )
     return teacher, student
+
+
+# A county made directly, with no demo: two townships and three schools (for the set-up imports' tests).
+SMALL_COUNTY = "430181000000"
+SMALL_TOWNSHIPS = {"430181108000": "古港镇", "430181106000": "沙市镇"}
+SMALL_SCHOOLS = {  # code → (name, kind, township code)
+    "2143016965": ("古港镇完全小学", "primary", "430181108000"),
+    "2143016967": ("古港镇梅田小学", "primary", "430181108000"),
+    "2143017001": ("沙市镇中学", "junior", "430181106000"),
+}
+
+
+def small_county(session: Session) -> dict[str, int]:
+    """Create the county, its townships and schools in an empty database; return code → id."""
+    from xueji.models import County, Township
+
+    county = County(code=SMALL_COUNTY, name="浏阳市")
+    session.add(county)
+    session.flush()
+    ids = {SMALL_COUNTY: int(county.id or 0)}
+    for code, name in SMALL_TOWNSHIPS.items():
+        township = Township(county_id=county.id, code=code, name=name)
+        session.add(township)
+        session.flush()
+        ids[code] = int(township.id or 0)
+    for code, (name, kind, township_code) in SMALL_SCHOOLS.items():
+        school = School(township_id=ids[township_code], code=code, name=name, kind=kind)
+        session.add(school)
+        session.flush()
+        ids[code] = int(school.id or 0)
+    session.commit()
+    return ids

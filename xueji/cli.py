@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from xueji import __version__, backup
@@ -18,11 +22,14 @@ from xueji.audit import ensure_key, unsealed
 from xueji.audit.anchor import AnchorFileError
 from xueji.audit.key import AuditKeyError, key_file
 from xueji.auth import Actor, PermissionDenied
-from xueji.config import SettingsError, get_settings
+from xueji.config import PROJECT_ROOT, SettingsError, get_settings
 from xueji.db import current_revision, get_engine, head_revision, migrate, session_scope
 from xueji.demo import DemoSpec, load_demo
 from xueji.demo.build import DemoError
+from xueji.excel.account_template import passwords_workbook
 from xueji.excel.registry_template import TemplateError, blank_template, error_workbook
+from xueji.excel.row_problems import RowProblem
+from xueji.excel.setup_template import blank_template as setup_blank_template
 from xueji.models import County, School, Student
 from xueji.rules.registry_record import CheckedRow
 from xueji.rules.sweeps import reconciled_text
@@ -31,8 +38,9 @@ from xueji.services.cases import handling, opening, visit_import
 from xueji.services.home_teaching import records
 from xueji.services.home_teaching import visit_import as home_visit_import
 from xueji.services.registry import file_import, rollover, rosters, students
+from xueji.services.setup import account_import, workbook_import
 from xueji.services.sweeps import fieldwork, sheet_import
-from xueji.services.system import accounts, audit_log
+from xueji.services.system import accounts, audit_log, deployment
 
 
 def _safe_url(url: str) -> str:
@@ -40,11 +48,6 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-def _is_empty(engine: Engine) -> bool:
-    with session_scope(engine) as session:
-        return not session.scalar(select(func.count()).select_from(County))
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -170,6 +173,58 @@ def cmd_user_set_role(args: argparse.Namespace) -> int:
             scope_code=args.scope,
         )
     print(f"已把账号 {args.username} 改为 {Role(args.role).label}")
+    print(_COMMAND_LINE_NOTE)
+    return 0
+
+
+def cmd_user_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"错误:找不到文件 {path}", file=sys.stderr)
+        return 1
+    data = path.read_bytes()
+    with session_scope() as session:
+        actor = _acting(session, args)
+        sheet = account_import.check_accounts(session, actor=actor, data=data, file_name=path.name)
+        counts = ",".join(f"{k} {v}" for k, v in account_import.counts_of(sheet).items())
+        print(f"检查结果:{counts}")
+        for role, scope, n in account_import.plan_frame(sheet).itertuples(index=False):
+            print(f"  {role} · {scope}:{n} 个")
+        if sheet.problems:
+            problems = [
+                RowProblem(p.row, f"{name}·{p.column}", p.value, p.reason)
+                for name, found in sheet.problems.items()
+                for p in found
+            ]
+            return _refused(problems, account_import.error_workbook(sheet), args, "账号")
+        if args.dry_run:
+            print("仅检查(--dry-run),未写入。")
+            return 0
+        out = Path(args.passwords_out or f"一次性密码_{datetime.now():%Y%m%d-%H%M%S}.xlsx")
+        try:  # readable by its owner only, and never over an existing file
+            fd = os.open(out, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except OSError as error:
+            why = "已存在,不覆盖" if isinstance(error, FileExistsError) else f"无法创建({error.strerror})"
+            print(f"错误:{out} {why}。请换一个文件名(--passwords-out)。未创建任何账号。", file=sys.stderr)
+            return 1
+        try:
+            created = account_import.create_accounts(
+                session, actor=actor, sheet=sheet, issued_to=str(out.resolve())
+            )
+        except BaseException:
+            os.close(fd)
+            out.unlink()
+            raise
+        with os.fdopen(fd, "wb") as file:
+            file.write(passwords_workbook(created.passwords))
+    print(
+        f"已创建 {len(created.passwords)} 个账号,新建班级 {created.classes_created} 个,"
+        f"班主任 {created.head_teachers} 人次,任教 {created.assignments} 条。"
+    )
+    print(
+        f"一次性密码已写入 {out}(只有本人可读,权限 600),不在屏幕上显示,系统中也不保存:"
+        "请逐一当面交给本人(首次登录须修改),交完后删除该文件。"
+    )
     print(_COMMAND_LINE_NOTE)
     return 0
 
@@ -352,6 +407,50 @@ def cmd_sweep_sheet(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_setup_template(args: argparse.Namespace) -> int:
+    Path(args.file).write_bytes(setup_blank_template())
+    print(f"已写出上线设置导入模板 {args.file}(县区、乡镇、村社区、学校、学期,每表有填写说明和一行示例)")
+    return 0
+
+
+def cmd_setup_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    data = path.read_bytes()
+    with session_scope() as session:
+        actor = _acting(session, args)
+        checked = workbook_import.check_workbook(session, actor=actor, data=data, file_name=path.name)
+        for sheet in checked.sheets:
+            print(
+                f"{sheet}:"
+                + ",".join(
+                    f"{workbook_import.STATUS_LABELS[s]} {n}" for s, n in checked.counts(sheet).items()
+                )
+            )
+            for item in checked.items:
+                if item.sheet == sheet and item.status != workbook_import.UNCHANGED:
+                    label = workbook_import.STATUS_LABELS[item.status]
+                    print(
+                        f"  第{item.row}行 {label} {item.code} {item.name} {';'.join(item.changes)}".rstrip()
+                    )
+        if checked.problems:
+            for problem in checked.problems[:30]:
+                print(f"  {problem}", file=sys.stderr)
+            if len(checked.problems) > 30:
+                print(f"  ……另有 {len(checked.problems) - 30} 处错误,见错误报告", file=sys.stderr)
+            if args.report:
+                Path(args.report).write_bytes(workbook_import.error_workbook(checked))
+                print(f"错误报告已写入 {args.report}", file=sys.stderr)
+            print("有错误的行:未导入任何数据。改好后重新导入。", file=sys.stderr)
+            return 1
+        if args.dry_run or not checked.changes:
+            print("仅检查(--dry-run),未写入。" if args.dry_run else "文件与系统中的数据一致,无需写入。")
+            return 0
+        session.rollback()  # the commit checks again under the write lock
+        result = workbook_import.commit_workbook(session, actor=actor, data=data, file_name=path.name)
+    print(f"已导入:{result.summary}。已记入审计日志。")
+    return 0
+
+
 def cmd_open_lost(args: argparse.Namespace) -> int:
     with session_scope() as session:
         count = opening.open_lost_cases(session, actor=_acting(session, args))
@@ -439,11 +538,21 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if refusal := deployment.default_database_refusal(
+        get_settings().database_url, into_default=args.into_default
+    ):
+        print(f"错误:{refusal}", file=sys.stderr)
+        return 1
     engine = get_engine()
     migrate(engine)
-    if args.if_empty and not _is_empty(engine):
-        print("数据库中已有数据,跳过演示数据。")
-        return 0
+    with session_scope(engine) as session:
+        blank = deployment.is_blank(session)
+    if not blank:
+        if args.if_empty:
+            print("数据库中已有数据,跳过演示数据。")
+            return 0
+        print(f"错误:{deployment.NOT_BLANK}", file=sys.stderr)
+        return 1
     spec = DemoSpec(seed=args.seed, scale=args.scale)
     _audit_key_ready(engine)
     with session_scope(engine) as session:
@@ -474,6 +583,49 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    demo = deployment.wants_demo(args.demo, os.environ)
+    target = deployment.serve_target(os.environ)
+    extra = args.streamlit_args[1:] if args.streamlit_args[:1] == ["--"] else args.streamlit_args
+    command = deployment.streamlit_command(target, extra)
+    url = settings.database_url
+    if not deployment.database_file_missing(url):  # looking at a database must not create its file
+        try:
+            with session_scope() as session:
+                refusal = deployment.serve_refusal(session, demo=demo)
+        except SQLAlchemyError as exc:
+            print(
+                f"无法连接数据库 {_safe_url(url)}:{type(exc).__name__}。请检查 XUEJI_DATABASE_URL。",
+                file=sys.stderr,
+            )
+            return 2
+        if refusal:
+            print(f"数据库:{_safe_url(url)}\n{refusal}", file=sys.stderr)
+            return 2
+    key = "环境变量 XUEJI_AUDIT_KEY" if settings.audit_key else str(settings.audit_key_file)
+    print(f"数据库:{_safe_url(url)}")
+    print(f"审计密钥:{key};锚点文件:{settings.audit_anchor_file}")
+    print("模式:演示(--demo)" if demo else "模式:正式(不载入演示数据)")
+    if settings.today is not None and not demo:
+        print(f"注意:XUEJI_TODAY 把日期固定为 {settings.today},正式系统不应设置它。", file=sys.stderr)
+    if args.dry_run:
+        print("将运行:xueji init(创建或升级数据库结构;空库时创建首个系统管理员并打印一次性密码)")
+        print(f"将启动:{shlex.join(command)}(工作目录 {PROJECT_ROOT})")
+        print("仅显示(--dry-run),未做任何修改。")
+        return 0
+    if code := cmd_init(args):
+        return code
+    print(
+        f"xueji 已启动:监听 {target.address}:{target.port};本机浏览器打开 http://127.0.0.1:{target.port}  (Ctrl+C 停止)"
+    )
+    sys.stdout.flush()
+    # .streamlit/config.toml (loopback, no error details, no CSV download) is read from the working directory
+    os.chdir(PROJECT_ROOT)
+    os.execv(command[0], command)  # noqa: S606 - the server replaces this process, as `exec` in scripts/serve.sh
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xueji",
@@ -491,7 +643,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=2026, help="随机种子,相同种子生成相同数据 (default 2026)")
     p.add_argument("--scale", type=float, default=1.0, help="规模系数,1.0 约 8000 名学生 (default 1.0)")
     p.add_argument("--if-empty", action="store_true", help="数据库已有数据时跳过 (skip if data exists)")
+    p.add_argument(
+        "--into-default",
+        action="store_true",
+        help="允许载入正式部署的默认库 data/xueji.db(通常不需要:make run 用 data/demo/xueji.db)",
+    )
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "serve",
+        help="正式部署:拒绝演示库,创建或升级数据库(空库时创建首个系统管理员),启动网页 (deploy and start the app)",
+        description="在 XUEJI_ADDRESS(默认 127.0.0.1):XUEJI_PORT(默认 8501)上启动 xueji,数据库为 XUEJI_DATABASE_URL"
+        "(默认 data/xueji.db)。不载入演示数据;数据库里是演示数据时拒绝启动(退出码 2),除非加 --demo。"
+        "其余 Streamlit 选项写在 -- 之后。",
+    )
+    p.add_argument("--demo", action="store_true", help="这是演示服务器:允许演示库(也可设 XUEJI_DEMO=1)")
+    p.add_argument("--dry-run", action="store_true", help="只检查并显示将使用的数据库和启动命令,不做任何修改")
+    p.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="-- 之后的参数原样交给 streamlit run")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("info", help="显示数据库位置、版本和数据量 (show database, revision and counts)")
     p.set_defaults(func=cmd_info)
@@ -530,6 +699,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scope-kind", required=True, choices=[k.value for k in ScopeKind], help="范围类型")
     p.add_argument("--scope", required=True, help="范围代码:县区/乡镇为12位区划代码,学校为10位标识码")
     p.set_defaults(func=cmd_user_set_role)
+    p = user.add_parser(
+        "import",
+        help="从账号导入模板批量创建账号和任教班级,一次性密码写入仅本人可读的文件 (create accounts from a workbook)",
+    )
+    p.add_argument("file", help="账号导入模板 .xlsx(工作表“账号”和“任教班级”)")
+    p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
+    p.add_argument(
+        "--passwords-out", help="一次性密码写入的 xlsx(权限 600,不覆盖已有文件);缺省为当前目录下的新文件"
+    )
+    p.add_argument("--report", help="有错误行时,把错误行和原因写入此 xlsx")
+    p.set_defaults(func=cmd_user_import)
 
     export = sub.add_parser("export", help="导出 (export)").add_subparsers(
         dest="export_command", metavar="子命令"
@@ -622,6 +802,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_open_lost)
 
+    setup_commands = sub.add_parser(
+        "setup", help="上线设置:县区、乡镇、村社区、学校、学期 (set up the county)"
+    ).add_subparsers(dest="setup_command", metavar="子命令")
+    p = setup_commands.add_parser(
+        "template", help="写出空白上线设置导入模板 (write the blank set-up workbook)"
+    )
+    p.add_argument("file", help="输出文件,如 上线设置模板.xlsx")
+    p.set_defaults(func=cmd_setup_template)
+    p = setup_commands.add_parser(
+        "import",
+        help="导入上线设置工作簿:逐行检查,全部无误才写入,再次导入不重复、不删除;有错误时返回非零 (import it)",
+    )
+    p.add_argument("file", help="上线设置工作簿 .xlsx")
+    p.add_argument("--dry-run", action="store_true", help="只检查并列出将新增、修改的内容,不写入")
+    p.add_argument("--errors-out", dest="report", help="有错误时,把各表有错误的行和原因写入此 xlsx")
+    p.set_defaults(func=cmd_setup_import)
+
     p = sub.add_parser("rollover", help="学年升级:六年级、九年级毕业,建立新学年 (start a school year)")
     p.add_argument("--year", type=int, required=True, help="升入的学年的开始年份,如 2027")
     p.add_argument("--dry-run", action="store_true", help="只预览,不修改")
@@ -689,6 +886,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handling.CaseError,
         fieldwork.SweepError,
         sheet_import.SweepImportBlocked,
+        workbook_import.SetupImportBlocked,
         backup.BackupError,
         AnchorFileError,
         audit_log.AnchorRefused,

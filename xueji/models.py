@@ -35,12 +35,14 @@ class County(SQLModel, table=True):
 
 
 class Township(SQLModel, table=True):
-    """乡镇/街道."""
+    """乡镇/街道. Never deleted: a township closed or merged into another keeps its row (closed_on, merged_into_id)."""
 
     id: int | None = Field(default=None, primary_key=True)
     county_id: int = Field(foreign_key="county.id", index=True)
     code: str = Field(max_length=12, unique=True)
     name: str = Field(max_length=50)
+    closed_on: date | None = None  # None: in use (services.setup.divisions)
+    merged_into_id: int | None = Field(default=None, foreign_key="township.id")
 
 
 class Village(SQLModel, table=True):
@@ -50,6 +52,8 @@ class Village(SQLModel, table=True):
     township_id: int = Field(foreign_key="township.id", index=True)
     code: str = Field(max_length=12, unique=True)
     name: str = Field(max_length=50)
+    closed_on: date | None = None  # None: in use; a merged village's code is retired into merged_into_id's
+    merged_into_id: int | None = Field(default=None, foreign_key="village.id")
 
 
 class School(SQLModel, table=True):
@@ -60,6 +64,8 @@ class School(SQLModel, table=True):
     code: str = Field(max_length=10, unique=True)
     name: str = Field(max_length=80)
     kind: str = Field(max_length=20)  # rules.vocab.SchoolKind
+    closed_on: date | None = None  # None: in use; closed schools are left out of every picker for new records
+    merged_into_id: int | None = Field(default=None, foreign_key="school.id")  # who took its records
 
 
 class SchoolClass(SQLModel, table=True):
@@ -203,6 +209,7 @@ class AppUser(SQLModel, table=True):
     created_at: datetime = _timestamp()
     password_changed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     last_login_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    phone: str | None = Field(default=None, max_length=20)  # 手机号, shown masked (rules.masking.mask_phone)
 
 
 class RoleGrant(SQLModel, table=True):
@@ -240,6 +247,21 @@ class RoleGrant(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     note: str | None = Field(default=None, max_length=200)  # why it was rejected
+    # the requests of one 账号导入 file share a batch (services.system.grant_batches); None: one by one
+    batch: str | None = Field(default=None, max_length=32, index=True)
+    phone: str | None = Field(default=None, max_length=20)  # the new account's 手机号
+
+
+class GrantClass(SQLModel, table=True):
+    """A class the teacher of a batch request will teach (账号导入's 任教班级), assigned when it is approved."""
+
+    __tablename__ = "role_grant_class"
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="role_grant.id", index=True)
+    school_id: int = Field(foreign_key="school.id")
+    class_code: str = Field(max_length=7)
+    head_teacher: bool = False  # 班主任 (SchoolClass.head_teacher_id); otherwise a TeacherAssignment
 
 
 class TeacherAssignment(SQLModel, table=True):
@@ -328,6 +350,43 @@ class StatusChange(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     decision_reason: str | None = Field(default=None, max_length=500)
+
+
+class RecordMove(SQLModel, table=True):
+    """One record a merge moved (学校撤并, 村/社区撤并, 乡镇撤并): what moved, from where to where, on which day,
+    by whom and why. The moved record holds only where it is now; this row keeps where it was, so the record
+    page can say "2027-08-31 因某校撤并,学籍由该校转入某校" and reports for an earlier day count it where it was.
+    Exactly one subject: a student, a class, a case, a school or a village (services.setup)."""
+
+    __tablename__ = "record_move"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN student_id IS NULL THEN 0 ELSE 1 END + CASE WHEN class_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN case_id IS NULL THEN 0 ELSE 1 END + CASE WHEN school_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN village_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_subject",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # services.setup.moves.MoveKind
+    student_id: int | None = Field(default=None, foreign_key="student.id", index=True)
+    class_id: int | None = Field(default=None, foreign_key="school_class.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="child_case.id", index=True)
+    school_id: int | None = Field(default=None, foreign_key="school.id", index=True)  # a school moved
+    village_id: int | None = Field(default=None, foreign_key="village.id")  # a village moved
+    from_school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
+    to_school_id: int | None = Field(default=None, foreign_key="school.id")
+    from_class_id: int | None = Field(default=None, foreign_key="school_class.id")
+    to_class_id: int | None = Field(default=None, foreign_key="school_class.id")
+    from_village_id: int | None = Field(default=None, foreign_key="village.id")
+    to_village_id: int | None = Field(default=None, foreign_key="village.id")
+    from_township_id: int | None = Field(default=None, foreign_key="township.id")
+    to_township_id: int | None = Field(default=None, foreign_key="township.id")
+    moved_on: date
+    by_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    reason: str = Field(max_length=200)
+    recorded_at: datetime = _timestamp()
 
 
 class Rollover(SQLModel, table=True):

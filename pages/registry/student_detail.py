@@ -62,6 +62,8 @@ with family_tab:
     else:
         st.info("未登记家庭成员")
 with history_tab:
+    for move in detail.moves:  # 学校、村(社区)撤并: where the record was before
+        st.info(md(f"{move.text}(依据:{move.reason})"))
     if detail.history:
         show_table(
             pd.DataFrame(
@@ -80,7 +82,7 @@ with history_tab:
             hide_index=True,
             width="stretch",
         )
-    else:
+    elif not detail.moves:
         st.info("没有学籍异动记录")
 with edits_tab:
     show_table(

@@ -10,6 +10,7 @@ from xueji.clock import china_time
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.services.system import role_grants
+from xueji.ui.batch_approval import batch_section
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
@@ -36,14 +37,18 @@ st.caption(
 # approver's eyes are (on a phone the top of the page is scrolled away, and the end is below the screen); at the
 # top when nothing is left to decide.
 result = st.session_state.pop(RESULT, None)
+batches = batch_section(actor)  # the batches of 账号导入, approved a batch at a time
 with session_scope() as session:
     rows = role_grants.awaiting(session, actor=actor)
 if not rows:
     if result:
         st.success(result)
-    st.info("目前没有待您审批的申请。")
+    if not batches:
+        st.info("目前没有待您审批的申请。")
     st.stop()
 
+if batches:
+    st.subheader("逐个提交的申请")
 st.metric("待我审批", len(rows))
 show_table(
     pd.DataFrame(

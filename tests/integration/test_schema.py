@@ -21,12 +21,14 @@ from xueji.models import (
     Child,
     County,
     FamilyMember,
+    GrantClass,
     HomeAssessment,
     HomePlan,
     HomePlanTeacher,
     HomeTeachingVisit,
     HomeVisit,
     Household,
+    RecordMove,
     RegistryCheck,
     RoleGrant,
     Rollover,
@@ -315,10 +317,27 @@ def _one_of_each(session):
         status="approved",
         decided_by=user.id,
         decided_at=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+        batch="0f" * 16,
+        phone="13800001111",
     )
     session.add(grant)
+    session.flush()
+    taught = GrantClass(grant_id=grant.id, school_id=school.id, class_code="2026101", head_teacher=True)
+    session.add(taught)
+    moved = RecordMove(
+        kind="school_merge",
+        student_id=student.id,
+        from_school_id=school.id,
+        to_school_id=school.id,
+        from_class_id=cls.id,
+        to_class_id=cls.id,
+        moved_on=date(2027, 8, 31),
+        by_user_id=user.id,
+        reason="撤并",
+    )
+    session.add(moved)
     session.commit()
-    return rows + extra + teaching + [grant]
+    return rows + extra + teaching + [grant, taught, moved]
 
 
 def test_every_table_round_trips(engine):

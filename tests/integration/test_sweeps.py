@@ -379,7 +379,8 @@ def test_a_second_plan_for_the_same_term_is_refused_and_the_next_term_can_be_pla
         assert villages == session.scalar(
             select(func.count()).select_from(Village).join(Township).where(Township.code == GUGANG)
         )
-        assert (planned.reference_date, planned.due_date) == (date(2026, 8, 31), date(2027, 3, 19))
+        # due 30 days after the spring term's start (2027-02-22, the Monday a week after the Spring Festival)
+        assert (planned.reference_date, planned.due_date) == (date(2026, 8, 31), date(2027, 3, 24))
     with session_scope(demo_engine) as session, pytest.raises(PermissionDenied):
         fieldwork.plan_sweep(session, actor=actors["demo_county"], term=spring)
 

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
-from xueji.auth import hash_password
 from xueji.db import refresh_statistics
 from xueji.demo import names
+from xueji.demo.accounts import DEMO_PASSWORD as DEMO_PASSWORD  # re-exported: the login page shows it
+from xueji.demo.accounts import import_accounts
 from xueji.demo.cases import load_cases, load_head_teachers, load_visits
 from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec
 from xueji.demo.history import load_history
 from xueji.demo.home_teaching import load_home_teaching
 from xueji.demo.sweeps import load_sweeps
 from xueji.demo.term_start import load_intake_gaps, load_term_start
+from xueji.excel.account_template import AccountLine, ClassLine
+from xueji.excel.setup_template import filled_workbook
 from xueji.models import (
     AppSetting,
     AppUser,
@@ -26,18 +29,20 @@ from xueji.models import (
     FamilyMember,
     School,
     SchoolClass,
-    SchoolYear,
     Student,
     TeacherAssignment,
-    Term,
     Township,
     Village,
 )
 from xueji.rules.class_code import ClassCode, grade_in_school_year
 from xueji.rules.id_number import build_id_number
 from xueji.rules.pinyin import name_initials
-from xueji.rules.terms import default_terms, school_year_bounds, school_year_start
+from xueji.rules.setup_rows import COUNTY_SHEET, SCHOOL_SHEET, TERM_SHEET, TOWNSHIP_SHEET, VILLAGE_SHEET
+from xueji.rules.term_calendar import TERM_NAMES
+from xueji.rules.terms import default_terms, school_year_name, school_year_start
 from xueji.rules.vocab import Role, ScopeKind, Sex, StudentStatus
+from xueji.services.setup import workbook_import
+from xueji.services.system.accounts import system_actor
 
 DEMO_SETTING_KEY = "demo_database"
 
@@ -90,32 +95,41 @@ class DemoContext:
     used_id_numbers: set[str] = field(default_factory=set)
 
 
-def _load_geography(session: Session, ctx: DemoContext) -> None:
-    county = County(code=COUNTY[0], name=COUNTY[1])
-    session.add(county)
-    session.flush()
-    for spec in TOWNSHIPS:
-        township = Township(county_id=county.id, code=spec.code, name=spec.name)
-        session.add(township)
-        session.flush()
-        ctx.township_ids[spec.code] = township.id  # type: ignore[assignment]
-        for code, name in spec.villages:
-            village = Village(township_id=township.id, code=code, name=name)
-            session.add(village)
-            session.flush()
-            ctx.village_ids[code] = village.id  # type: ignore[assignment]
-    ctx.summary.townships = len(TOWNSHIPS)
+def setup_workbook(ctx: DemoContext) -> bytes:
+    """The demo county as a county would describe itself: the set-up workbook (excel.setup_template)."""
+    schools = [_campus(s, copy) for copy in range(ctx.spec.copies) for s in SCHOOLS]
+    terms = [
+        (school_year_name(t.school_year_start).removesuffix("学年"), TERM_NAMES[t.seq], t.start, t.end)
+        for start_year in range(ctx.school_year - ctx.spec.school_years_back, ctx.school_year + 1)
+        for t in default_terms(start_year)
+    ]
+    return filled_workbook(
+        {
+            COUNTY_SHEET: [COUNTY],
+            TOWNSHIP_SHEET: [(t.code, t.name) for t in TOWNSHIPS],
+            VILLAGE_SHEET: [village for t in TOWNSHIPS for village in t.villages],
+            SCHOOL_SHEET: [(s.code, s.name, s.kind.label, s.township_code) for s in schools],
+            TERM_SHEET: terms,
+        }
+    )
+
+
+def _load_setup(session: Session, ctx: DemoContext) -> None:
+    """County, townships, villages, schools and terms through the set-up import a real county uses."""
+    if not 1 <= ctx.spec.copies <= 98:
+        raise DemoError("每所学校的校区数应在 1 到 98 之间")
+    workbook_import.commit_workbook(
+        session, actor=system_actor(session), data=setup_workbook(ctx), file_name="演示县区基础数据.xlsx"
+    )
+    ctx.township_ids.update(
+        {code: int(tid) for code, tid in session.execute(select(Township.code, Township.id))}
+    )
+    ctx.village_ids.update(
+        {code: int(vid) for code, vid in session.execute(select(Village.code, Village.id))}
+    )
+    ctx.school_ids.update({code: int(sid) for code, sid in session.execute(select(School.code, School.id))})
+    ctx.summary.townships = len(ctx.township_ids)
     ctx.summary.villages = len(ctx.village_ids)
-
-
-def _load_calendar(session: Session, ctx: DemoContext) -> None:
-    for start_year in range(ctx.school_year - ctx.spec.school_years_back, ctx.school_year + 1):
-        first, last = school_year_bounds(start_year)
-        year = SchoolYear(start_year=start_year, start_date=first, end_date=last)
-        session.add(year)
-        session.flush()
-        for term in default_terms(start_year):
-            session.add(Term(school_year_id=year.id, seq=term.seq, start_date=term.start, end_date=term.end))
 
 
 def _birth_date(rng: random.Random, grade: int, school_year: int) -> date:
@@ -253,18 +267,8 @@ def _campus(spec: SchoolSpec, copy: int) -> SchoolSpec:
 
 def _load_registry(session: Session, ctx: DemoContext) -> None:
     rng = ctx.rng
-    if not 1 <= ctx.spec.copies <= 98:
-        raise DemoError("每所学校的校区数应在 1 到 98 之间")
     for spec in (_campus(s, copy) for copy in range(ctx.spec.copies) for s in SCHOOLS):
-        school = School(
-            township_id=ctx.township_ids[spec.township_code],
-            code=spec.code,
-            name=spec.name,
-            kind=spec.kind.value,
-        )
-        session.add(school)
-        session.flush()
-        ctx.school_ids[spec.code] = school.id  # type: ignore[assignment]
+        school_id = ctx.school_ids[spec.code]
         per_grade = max(1, round(spec.classes_per_grade * ctx.spec.scale))
         students: list[dict] = []
         families: list[list[dict]] = []
@@ -274,7 +278,7 @@ def _load_registry(session: Session, ctx: DemoContext) -> None:
                 for number in range(1, per_grade + 1):
                     code = ClassCode(entry_year, stage, number).code
                     cls = SchoolClass(
-                        school_id=school.id,
+                        school_id=school_id,
                         code=code,
                         head_teacher_name=names.person_name(rng, male=rng.random() < 0.4, adult=True),
                     )
@@ -283,7 +287,7 @@ def _load_registry(session: Session, ctx: DemoContext) -> None:
                     ctx.summary.classes += 1
                     for _ in range(rng.randint(33, 55) if ctx.spec.scale >= 1 else rng.randint(8, 20)):
                         student, family = _student_row(ctx, spec, cls.id, grade, entry_year)
-                        student["school_id"] = school.id
+                        student["school_id"] = school_id
                         students.append(student)
                         families.append(family)
         ids = session.scalars(
@@ -300,8 +304,6 @@ def _load_registry(session: Session, ctx: DemoContext) -> None:
     ctx.summary.schools = len(SCHOOLS) * ctx.spec.copies
 
 
-DEMO_PASSWORD = "Xueji#2026"  # noqa: S105 - shown on the login page only while the database is a demo database
-
 # (username, name, role, scope kind, scope code): one account per role.
 DEMO_ACCOUNTS = (
     ("demo_admin", "王管理", Role.ADMIN, ScopeKind.COUNTY, COUNTY[0]),
@@ -315,43 +317,27 @@ DEMO_ACCOUNTS = (
 
 
 def _load_accounts(session: Session, ctx: DemoContext) -> None:
-    """One account per role; the teacher heads one class of 古港镇完全小学 and answers for one more child."""
-    password_hash = hash_password(DEMO_PASSWORD)
-    county_id = session.scalar(select(County.id).where(County.code == COUNTY[0]))
-    scope_ids: dict[ScopeKind, Mapping[str, int | None]] = {
-        ScopeKind.COUNTY: {COUNTY[0]: county_id},
-        ScopeKind.TOWNSHIP: ctx.township_ids,
-        ScopeKind.SCHOOL: ctx.school_ids,
-    }
-    for username, name, role, kind, code in DEMO_ACCOUNTS:
-        user = AppUser(
-            username=username,
-            display_name=name,
-            role=role.value,
-            scope_kind=kind.value,
-            password_hash=password_hash,
-            must_change_password=False,
-            **{f"{kind.value}_id": scope_ids[kind][code]},
+    """One account per role through the account import a county uses (excel.account_template), all with the
+    demo password; the teacher heads one class of 古港镇完全小学 (the 任教班级 sheet) and answers for one more
+    child."""
+    school = "2143016965"
+    import_accounts(
+        session,
+        [AccountLine(username, name, role, code) for username, name, role, _, code in DEMO_ACCOUNTS],
+        [ClassLine("demo_teacher", school, f"{ctx.school_year - 1}101", head_teacher=True)],
+        file_name="演示账号.xlsx",
+    )
+    teacher = session.scalar(select(AppUser.id).where(AppUser.username == "demo_teacher"))
+    other = session.scalar(
+        select(Student.id)
+        .join(SchoolClass)
+        .where(
+            SchoolClass.school_id == ctx.school_ids[school], SchoolClass.code == f"{ctx.school_year - 3}101"
         )
-        session.add(user)
-        session.flush()
-        if role is Role.TEACHER:
-            school_id = ctx.school_ids["2143016965"]
-            head_class = session.scalars(
-                select(SchoolClass).where(
-                    SchoolClass.school_id == school_id, SchoolClass.code == f"{ctx.school_year - 1}101"
-                )
-            ).one()
-            head_class.head_teacher_id = user.id
-            head_class.head_teacher_name = name
-            other = session.scalar(
-                select(Student.id)
-                .join(SchoolClass)
-                .where(SchoolClass.school_id == school_id, SchoolClass.code == f"{ctx.school_year - 3}101")
-                .order_by(Student.id)
-                .limit(1)
-            )
-            session.add(TeacherAssignment(user_id=user.id, student_id=other))
+        .order_by(Student.id)
+        .limit(1)
+    )
+    session.add(TeacherAssignment(user_id=teacher, student_id=other))
 
 
 def _mark_demo(session: Session, ctx: DemoContext) -> None:
@@ -360,8 +346,7 @@ def _mark_demo(session: Session, ctx: DemoContext) -> None:
 
 # The parts of the demo, in order. Later features append theirs (cases, visits, sweeps, home teaching).
 PARTS: list[Callable[[Session, DemoContext], None]] = [
-    _load_geography,
-    _load_calendar,
+    _load_setup,
     _load_registry,
     _load_accounts,
     load_intake_gaps,

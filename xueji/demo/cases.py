@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
-from xueji.auth import hash_password
 from xueji.demo import names
+from xueji.demo.accounts import import_accounts
+from xueji.excel.account_template import AccountLine, ClassLine
 from xueji.models import AppUser, Case, Child, HomeVisit, School, SchoolClass, Student, Village
 from xueji.rules.cases import CaseCategory, CaseSource, CaseStatus, CloseReason, RiskLevel
 from xueji.rules.visits import DEFAULT_VISIT_DAYS, ReturnOutcome, VisitKind, VisitMethod
-from xueji.rules.vocab import Role, ScopeKind, StudentStatus
+from xueji.rules.vocab import Role, StudentStatus
 from xueji.services.cases import opening
 from xueji.services.registry.term_reports import lost_student_ids
 from xueji.services.system.accounts import system_actor
@@ -42,34 +43,26 @@ MET = ("祖母", "祖父", "母亲", "父亲", "外婆")
 
 def load_head_teachers(session: Session, ctx: DemoContext) -> None:
     """About 95% of classes' head teachers get a teacher account (the rest are still being set up, so their
-    children's cases lack an education-line person)."""
-    from xueji.demo.build import DEMO_PASSWORD
-
+    children's cases lack an education-line person), through the account workbook's 任教班级 sheet."""
     rng = ctx.rng
-    password_hash = hash_password(DEMO_PASSWORD)
     classes = session.execute(
-        select(SchoolClass.id, SchoolClass.school_id, SchoolClass.head_teacher_name)
+        select(SchoolClass.id, School.code, SchoolClass.code, SchoolClass.head_teacher_name)
+        .join(School, School.id == SchoolClass.school_id)
         .where(col(SchoolClass.head_teacher_id).is_(None))
         .order_by(SchoolClass.id)
     ).all()
-    chosen = [(cid, school_id, name) for cid, school_id, name in classes if rng.random() < 0.95]
-    users = [
-        {
-            "username": f"t{cid:06d}",
-            "display_name": name or "班主任",
-            "role": Role.TEACHER.value,
-            "scope_kind": ScopeKind.SCHOOL.value,
-            "school_id": school_id,
-            "password_hash": password_hash,
-            "must_change_password": False,
-        }
-        for cid, school_id, name in chosen
-    ]
-    if not users:
+    chosen = [row for row in classes if rng.random() < 0.95]
+    if not chosen:
         return
-    ids = session.scalars(insert(AppUser).returning(AppUser.id, sort_by_parameter_order=True), users).all()
-    for (cid, _, _), uid in zip(chosen, ids, strict=True):
-        session.execute(update(SchoolClass).where(SchoolClass.id == cid).values(head_teacher_id=uid))
+    import_accounts(
+        session,
+        [
+            AccountLine(f"t{cid:06d}", name or "班主任", Role.TEACHER, school)
+            for cid, school, _, name in chosen
+        ],
+        [ClassLine(f"t{cid:06d}", school, code, head_teacher=True) for cid, school, code, _ in chosen],
+        file_name="演示班主任账号.xlsx",
+    )
 
 
 def phone_number(rng: random.Random) -> str:

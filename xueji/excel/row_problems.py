@@ -28,9 +28,9 @@ def problems_frame(problems: Sequence[RowProblem]) -> pd.DataFrame:
     ).sort_values("行号", kind="stable")
 
 
-def error_workbook(
-    rows: Sequence[TableRow], problems: Sequence[RowProblem], columns: Mapping[str, str], *, sheet: str
-) -> bytes:
+def error_rows(
+    rows: Sequence[TableRow], problems: Sequence[RowProblem], columns: Mapping[str, str]
+) -> pd.DataFrame:
     """The rows with problems as they were (columns maps header → key), with the reasons in a last column."""
     reasons: dict[int, list[str]] = {}
     for p in problems:
@@ -40,4 +40,11 @@ def error_workbook(
         for r in rows
         if r.number in reasons
     ]
-    return table_to_xlsx(pd.DataFrame(table, columns=[*columns, "错误原因"]), sheet=sheet)
+    return pd.DataFrame(table, columns=[*columns, "错误原因"])
+
+
+def error_workbook(
+    rows: Sequence[TableRow], problems: Sequence[RowProblem], columns: Mapping[str, str], *, sheet: str
+) -> bytes:
+    """The error rows (error_rows) as a workbook of one sheet."""
+    return table_to_xlsx(error_rows(rows, problems, columns), sheet=sheet)

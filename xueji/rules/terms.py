@@ -41,11 +41,12 @@ def school_year_bounds(start_year: int, *, start_month: int = 9) -> tuple[date, 
 
 
 def default_terms(start_year: int) -> tuple[TermDates, TermDates]:
-    """Return the usual autumn and spring terms of a school year (editable afterwards)."""
-    return (
-        TermDates(start_year, 1, date(start_year, 9, 1), date(start_year + 1, 1, 20)),
-        TermDates(start_year, 2, date(start_year + 1, 2, 17), date(start_year + 1, 7, 10)),
-    )
+    """Return the usual autumn and spring terms of a school year (editable afterwards), each starting and ending
+    on a school day clear of the public holidays chinesecalendar knows and of the Spring Festival (the lunar
+    calendar gives it for later years): rules.term_calendar.proposed_terms."""
+    from xueji.rules.term_calendar import proposed_terms  # it builds on this module's TermDates
+
+    return proposed_terms(start_year)
 
 
 def term_on(day: date, terms: Sequence[TermDates]) -> TermDates | None:

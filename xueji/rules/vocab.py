@@ -27,22 +27,43 @@ class Stage(IntEnum):
 
 
 class SchoolKind(StrEnum):
-    """What stages a school teaches."""
+    """What a school is (the national 办学类型 of the schools that teach compulsory stages), and which
+    compulsory stages it teaches: a 完全中学's senior stage is outside compulsory education."""
 
     PRIMARY = "primary"
+    TEACHING_POINT = "teaching_point"
     JUNIOR = "junior"
+    VOCATIONAL_JUNIOR = "vocational_junior"
     NINE_YEAR = "nine_year"
+    COMPLETE_SECONDARY = "complete_secondary"
+    TWELVE_YEAR = "twelve_year"
+    SPECIAL = "special"
 
     @property
     def label(self) -> str:
-        return {"primary": "小学", "junior": "初级中学", "nine_year": "九年一贯制学校"}[self.value]
+        return {
+            "primary": "小学",
+            "teaching_point": "小学教学点",
+            "junior": "初级中学",
+            "vocational_junior": "职业初中",
+            "nine_year": "九年一贯制学校",
+            "complete_secondary": "完全中学",
+            "twelve_year": "十二年一贯制学校",
+            "special": "特殊教育学校",
+        }[self.value]
 
     @property
     def stages(self) -> tuple[Stage, ...]:
+        both = (Stage.PRIMARY, Stage.JUNIOR)
         return {
             "primary": (Stage.PRIMARY,),
+            "teaching_point": (Stage.PRIMARY,),
             "junior": (Stage.JUNIOR,),
-            "nine_year": (Stage.PRIMARY, Stage.JUNIOR),
+            "vocational_junior": (Stage.JUNIOR,),
+            "nine_year": both,
+            "complete_secondary": (Stage.JUNIOR,),
+            "twelve_year": both,
+            "special": both,
         }[self.value]
 
 

@@ -28,6 +28,9 @@ from xueji.services.registry.status_changes import StatusChangeError
 from xueji.services.registry.student_record import StudentRecordError
 from xueji.services.registry.term_reports import TermReportError
 from xueji.services.registry.transfer_lookup import TransferLookupError
+from xueji.services.setup.divisions import DivisionError
+from xueji.services.setup.terms import TermError
+from xueji.services.setup.workbook_import import SetupImportBlocked
 from xueji.services.sweeps.fieldwork import SweepError
 from xueji.services.sweeps.sheet_import import SweepImportBlocked
 from xueji.services.system.accounts import AccountError
@@ -55,6 +58,9 @@ SHOWN = (
     HomeTeachingError,
     HomeVisitImportBlocked,
     TextTooLong,
+    DivisionError,
+    TermError,
+    SetupImportBlocked,
 )
 
 

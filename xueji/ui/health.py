@@ -17,7 +17,7 @@ def database_problem(database_url: str) -> str | None:
     except SQLAlchemyError as exc:
         return f"无法连接数据库:{type(exc).__name__}。请检查 XUEJI_DATABASE_URL 和数据库服务。"
     if current is None:
-        return "数据库尚未初始化。请运行 `xueji init`(或 `make run`)创建数据库。"
+        return "数据库尚未初始化。请运行 `xueji init`(正式部署用 `make serve`,演示用 `make run`)创建数据库。"
     if current != head_revision(engine):
         return f"数据库结构版本 {current} 不是最新版本。请运行 `xueji init` 升级(原有数据会保留)。"
     return None

@@ -8,13 +8,9 @@ from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.demo.build import DEMO_ACCOUNTS, DEMO_PASSWORD
 from xueji.services.system import accounts
+from xueji.ui.demo_mark import is_demo
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import NOTICE, current_user, sign_in, sign_out
-
-
-def _is_demo_database() -> bool:
-    with session_scope() as session:
-        return accounts.is_demo_database(session)
 
 
 def login_page() -> None:
@@ -37,7 +33,7 @@ def login_page() -> None:
             st.error(error)
         else:
             st.rerun()
-    if _is_demo_database():
+    if is_demo():  # asked once per session (ui.demo_mark), as the banner is
         with st.expander("演示账号(仅演示数据库显示)", expanded=True):
             st.write(f"所有演示账号的密码:`{DEMO_PASSWORD}`")
             st.table(

@@ -105,9 +105,13 @@ def _new_child(session: Session, actor: Actor, given: ChildIn) -> Child:
         phone, problem = phone_problem(given.guardian_phone)
         if problem:
             problems.append(f"监护人电话:{problem}")
-    school = session.scalar(select(School).where(School.id == given.school_id, school_condition(actor)))
+    school = session.scalar(
+        select(School).where(
+            School.id == given.school_id, school_condition(actor), col(School.closed_on).is_(None)
+        )
+    )
     if school is None:
-        problems.append("请选择您管辖范围内负责跟进的学校")
+        problems.append("请选择您管辖范围内在用的负责跟进的学校")
     if problems:
         raise CaseError(";".join(problems))
     child = Child(
@@ -376,12 +380,14 @@ def places(session: Session, *, actor: Actor) -> list[tuple[int, str, list[tuple
     """The townships in scope with their villages, for the form of a child with no registry record."""
     require(session, actor, Action.CASE_MANAGE)
     townships = session.execute(
-        select(Township.id, Township.name).where(township_condition(actor)).order_by(Township.code)
+        select(Township.id, Township.name)
+        .where(township_condition(actor), col(Township.closed_on).is_(None))
+        .order_by(Township.code)
     ).all()
     villages: dict[int, list[tuple[int, str]]] = {}
     for vid, tid, name in session.execute(
         select(Village.id, Village.township_id, Village.name)
-        .where(col(Village.township_id).in_([t for t, _ in townships]))
+        .where(col(Village.township_id).in_([t for t, _ in townships]), col(Village.closed_on).is_(None))
         .order_by(Village.code)
     ):
         villages.setdefault(tid, []).append((vid, name))

@@ -1,6 +1,7 @@
 """巩固率 by grade, computed in SQL: each student's school and status on the year's first day and on the day
-counted are read back from the first approved status change after each day (rules.retention.status_before),
-then one GROUP BY grade counts the flows of rules.retention.GradeFlow for the chosen scope."""
+counted are read back from the first approved status change after each day (rules.retention.status_before) —
+the school also from the first school merge after it (record_move) — then one GROUP BY grade counts the flows of
+rules.retention.GradeFlow for the chosen scope."""
 
 from __future__ import annotations
 
@@ -8,19 +9,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
-from xueji.models import School, SchoolClass, StatusChange, Student, Township
+from xueji.models import RecordMove, School, SchoolClass, StatusChange, Student, Township
 from xueji.rules.retention import ACTIVE, GradeFlow, Movement, flows_for, percent, status_before, total
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.terms import school_year_bounds
 from xueji.rules.vocab import GRADE_LABELS, Stage, StudentStatus
 from xueji.services.common.access import require, school_condition
+from xueji.services.setup.moves import MoveKind
 from xueji.sql import class_grade, class_stage
 
 
@@ -42,9 +44,9 @@ def scope_schools(actor: Actor, scope: RetentionScope) -> Select:
     return query
 
 
-def _first_change_after(day: date, kinds: tuple[ChangeKind, ...] | None = None):  # noqa: ANN202 - a subquery
-    """Per student, the first approved status change effective after `day` (of these kinds): its kind and the
-    school it was submitted from."""
+def _first_change_after(day: date):  # noqa: ANN202 - a subquery
+    """Per student, the first approved status change effective after `day`: its kind and the school it was
+    submitted from."""
     ranked = select(
         StatusChange.student_id,
         StatusChange.kind,
@@ -56,10 +58,44 @@ def _first_change_after(day: date, kinds: tuple[ChangeKind, ...] | None = None):
         )
         .label("n"),
     ).where(StatusChange.state == ChangeState.APPROVED.value, StatusChange.effective_date > day)
-    if kinds is not None:
-        ranked = ranked.where(col(StatusChange.kind).in_([k.value for k in kinds]))
     inner = ranked.subquery()
     return select(inner.c.student_id, inner.c.kind, inner.c.school_id).where(inner.c.n == 1).subquery()
+
+
+def _first_school_change_after(day: date):  # noqa: ANN202 - a subquery
+    """Per student, the first event effective after `day` that changed their school, with the school it left:
+    an approved transfer in (submitted from the old school) or a school merge (services.setup.school_merge)."""
+    events = union_all(
+        select(
+            StatusChange.student_id,
+            col(StatusChange.effective_date).label("day"),
+            literal(0).label("source"),
+            col(StatusChange.id).label("seq"),
+            StatusChange.school_id,
+        ).where(
+            StatusChange.state == ChangeState.APPROVED.value,
+            StatusChange.kind == ChangeKind.TRANSFER_IN.value,
+            StatusChange.effective_date > day,
+        ),
+        select(
+            RecordMove.student_id,
+            RecordMove.moved_on,
+            literal(1),
+            RecordMove.id,
+            col(RecordMove.from_school_id).label("school_id"),
+        ).where(
+            RecordMove.kind == MoveKind.SCHOOL_MERGE.value,
+            col(RecordMove.student_id).is_not(None),
+            RecordMove.moved_on > day,
+        ),
+    ).subquery()
+    order = (events.c.day, events.c.source, events.c.seq)
+    ranked = select(
+        events.c.student_id,
+        events.c.school_id,
+        func.row_number().over(partition_by=events.c.student_id, order_by=order).label("n"),
+    ).subquery()
+    return select(ranked.c.student_id, ranked.c.school_id).where(ranked.c.n == 1).subquery()
 
 
 def _status_on(first, school_year: int) -> ColumnElement[str]:  # noqa: ANN001 - a subquery of _first_change_after
@@ -77,9 +113,10 @@ def _status_on(first, school_year: int) -> ColumnElement[str]:  # noqa: ANN001 -
     )
 
 
-def _school_on(transfer_in) -> ColumnElement[int]:  # noqa: ANN001 - a subquery of _first_change_after
-    """The student's school at the end of the day: the school a later transfer in came from, else the current."""
-    return func.coalesce(transfer_in.c.school_id, Student.school_id)
+def _school_on(moved) -> ColumnElement[int]:  # noqa: ANN001 - a subquery of _first_school_change_after
+    """The student's school at the end of the day: the school a later transfer in or merge moved them from,
+    else the current one."""
+    return func.coalesce(moved.c.school_id, Student.school_id)
 
 
 def year_days(session: Session, school_year: int) -> tuple[date, date]:
@@ -94,9 +131,8 @@ def movements(session: Session, *, schools: Select, school_year: int) -> list[Mo
     first, counted = year_days(session, school_year)
     before = first - timedelta(days=1)
     start_change, end_change = _first_change_after(before), _first_change_after(counted)
-    start_in = _first_change_after(before, (ChangeKind.TRANSFER_IN,))
-    end_in = _first_change_after(counted, (ChangeKind.TRANSFER_IN,))
-    start_school, end_school = _school_on(start_in), _school_on(end_in)
+    start_moved, end_moved = _first_school_change_after(before), _first_school_change_after(counted)
+    start_school, end_school = _school_on(start_moved), _school_on(end_moved)
     active = [s.value for s in ACTIVE]
     start_school_active = case((_status_on(start_change, school_year).in_(active), start_school), else_=None)
     end_status = _status_on(end_change, school_year)
@@ -122,8 +158,8 @@ def movements(session: Session, *, schools: Select, school_year: int) -> list[Mo
         .join(SchoolClass, Student.class_id == SchoolClass.id)
         .outerjoin(start_change, start_change.c.student_id == Student.id)
         .outerjoin(end_change, end_change.c.student_id == Student.id)
-        .outerjoin(start_in, start_in.c.student_id == Student.id)
-        .outerjoin(end_in, end_in.c.student_id == Student.id)
+        .outerjoin(start_moved, start_moved.c.student_id == Student.id)
+        .outerjoin(end_moved, end_moved.c.student_id == Student.id)
         .where(or_(start_school.in_(schools), end_school.in_(schools)), grade.between(1, 9))
         .group_by(*keys)
     ).all()

@@ -540,7 +540,7 @@ def plan_visits(session: Session, *, actor: Actor, plan_id: int) -> list[HomeTea
 
 def class_hour_minutes(session: Session, plan: HomePlan) -> int:
     """The length of a class hour (课时) for the child: junior school's when their class (or, without one, their
-    school) is junior, primary's otherwise (settings)."""
+    school teaches no primary stage: 初级中学, 完全中学, 职业初中) is junior, primary's otherwise (settings)."""
     primary, junior = get_settings().class_hour_minutes
     code = session.scalar(
         select(SchoolClass.code)
@@ -551,7 +551,7 @@ def class_hour_minutes(session: Session, plan: HomePlan) -> int:
     if code is not None:
         return junior if parse_class_code(code).stage is Stage.JUNIOR else primary
     kind = session.scalar(select(School.kind).where(School.id == plan.school_id))
-    return junior if kind == SchoolKind.JUNIOR.value else primary
+    return junior if kind is not None and Stage.PRIMARY not in SchoolKind(kind).stages else primary
 
 
 def teachers_for(session: Session, *, actor: Actor, child_id: int) -> list[tuple[int, str]]:

@@ -113,7 +113,10 @@ class ImportPlan:
 def schools_for_import(session: Session, *, actor: Actor, school_code: str | None) -> list[SchoolRef]:
     """The schools rows may go to: the one named (it must be in scope), else every school in scope."""
     require(session, actor, Action.STUDENT_IMPORT)
-    query = select(School).where(school_condition(actor)).order_by(School.code)
+    # a closed (merged) school takes no new records: its records went to the school that took it over
+    query = (
+        select(School).where(school_condition(actor), col(School.closed_on).is_(None)).order_by(School.code)
+    )
     if school_code:
         query = query.where(School.code == school_code.strip())
     schools = [SchoolRef(s.id, s.code, s.name, s.kind) for s in session.scalars(query)]
@@ -122,7 +125,9 @@ def schools_for_import(session: Session, *, actor: Actor, school_code: str | Non
             session,
             actor,
             Action.STUDENT_IMPORT.value,
-            f"学校 {school_code} 不存在或不在您的管辖范围内" if school_code else "您的管辖范围内没有学校",
+            f"学校 {school_code} 不存在、已撤并关闭或不在您的管辖范围内"
+            if school_code
+            else "您的管辖范围内没有在用的学校",
             entity_type="school",
             entity_id=school_code,
         )
@@ -145,7 +150,9 @@ def schools_in_scope(session: Session, *, actor: Actor, schools: Sequence[School
     """The schools as the database has them (code, name and kind), each one inside the actor's scope;
     the first one outside is denied and audited."""
     ids = list(dict.fromkeys(s.id for s in schools))
-    query = select(School).where(col(School.id).in_(ids), school_condition(actor))
+    query = select(School).where(
+        col(School.id).in_(ids), school_condition(actor), col(School.closed_on).is_(None)
+    )
     found = {s.id: SchoolRef(s.id, s.code, s.name, s.kind) for s in session.scalars(query)}
     outside = next((s for s in schools if s.id not in found), None)
     if outside is not None:
@@ -153,7 +160,7 @@ def schools_in_scope(session: Session, *, actor: Actor, schools: Sequence[School
             session,
             actor,
             Action.STUDENT_IMPORT.value,
-            f"学校 {outside.code} {outside.name} 不存在或不在您的管辖范围内,不能导入",
+            f"学校 {outside.code} {outside.name} 不存在、已撤并关闭或不在您的管辖范围内,不能导入",
             entity_type="school",
             entity_id=outside.id,
         )

@@ -8,18 +8,19 @@ from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlmodel import Session
 
 from xueji.audit import Entry, record_many
 from xueji.auth import Actor
 from xueji.clock import now
 from xueji.db import allocate_ids, insert_rows
-from xueji.models import FamilyMember, SchoolClass, Student, Village
+from xueji.models import FamilyMember, SchoolClass, Student
 from xueji.rules.masking import mask_identifiers
 from xueji.rules.pinyin import name_initials
 from xueji.rules.vocab import StudentStatus
 from xueji.services.registry.import_plan import MEMBER_FIELDS, STUDENT_FIELDS, ImportPlan, classes_of
+from xueji.services.setup.moves import current_village_ids
 
 STUDENT_TABLE = Student.__table__  # type: ignore[attr-defined]
 MEMBER_TABLE = FamilyMember.__table__  # type: ignore[attr-defined]
@@ -28,7 +29,7 @@ MEMBER_TABLE = FamilyMember.__table__  # type: ignore[attr-defined]
 def write_plan(session: Session, actor: Actor, plan: ImportPlan, file_name: str, file_digest: str) -> int:
     stamp = now()
     class_ids = _create_classes(session, plan)
-    villages: dict[str, int] = dict(session.execute(select(Village.code, Village.id)).all())
+    villages = current_village_ids(session)  # a retired village code leads to the village that took it
     entries: list[Entry] = [
         Entry("create", entity_type="school_class", entity_id=class_ids[key], after={"code": key[1]})
         for key in plan.new_classes

@@ -114,7 +114,7 @@ def intake_progress(session: Session, *, actor: Actor) -> list[IntakeProgress]:
     schools = session.execute(
         select(School.id, Township.name, School.name, School.kind)
         .join(Township, School.township_id == Township.id)
-        .where(school_condition(actor))
+        .where(school_condition(actor), col(School.closed_on).is_(None))  # a closed school takes no intake
         .order_by(Township.code, School.code)
     ).all()
     rows = []

@@ -173,6 +173,15 @@ def _transfer_in_student(session: Session, actor: Actor, request: ChangeRequest)
             entity_type="student",
             entity_id=request.student_id,
         )
+    if session.scalar(select(School.closed_on).where(School.id == actor.scope_id)) is not None:
+        deny(
+            session,
+            actor,
+            Action.STATUS_CHANGE_SUBMIT.value,
+            "本校已撤并或关闭,不能再接收转入学生",
+            entity_type="school",
+            entity_id=actor.scope_id,
+        )
     return student
 
 

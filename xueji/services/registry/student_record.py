@@ -28,6 +28,7 @@ from xueji.services.registry.class_sizes import class_size_problem
 from xueji.services.registry.import_plan import MEMBER_FIELDS, STUDENT_FIELDS
 from xueji.services.registry.students import StudentRow, get_student
 from xueji.services.registry.term_reports import is_lost
+from xueji.services.setup.moves import MoveLine, student_moves
 from xueji.standby import writable_bind
 
 _MEMBER_KEYS = ("name", "relation", "household_code", "phone", "workplace", "is_guardian")
@@ -64,6 +65,7 @@ class StudentDetail:
     merged_into_id: int | None
     merged_from: list[str]  # names of the duplicates merged into this record
     lost: bool = False  # not reported this term a week after its start, no papers: a lost student (流生)
+    moves: tuple[MoveLine, ...] = ()  # what school, village and township merges did to the record
 
 
 def record_cells(student: Student, members: list[FamilyMember], school_code: str, class_code: str) -> dict:
@@ -166,6 +168,7 @@ def student_detail(session: Session, *, actor: Actor, student_id: int) -> Studen
         student.merged_into_id,
         [name for _, name in merged],
         is_lost(session, actor=actor, student_id=student_id),
+        tuple(student_moves(session, ids)),
     )
 
 

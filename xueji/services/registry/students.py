@@ -313,9 +313,13 @@ def export_roster(
 
 
 def school_choices(session: Session, *, actor: Actor) -> list[tuple[int, str]]:
-    """The schools (id, name) the student list can be narrowed to."""
+    """The schools (id, name) in use the student list can be narrowed to (a closed school's records moved)."""
     require(session, actor, Action.STUDENT_READ)
-    query = select(School.id, School.name).where(school_condition(actor)).order_by(School.code)
+    query = (
+        select(School.id, School.name)
+        .where(school_condition(actor), col(School.closed_on).is_(None))
+        .order_by(School.code)
+    )
     return [(int(i), name) for i, name in session.execute(query)]
 
 

@@ -293,9 +293,10 @@ def lost_students(
 
 
 def lost_student_ids(session: Session, *, actor: Actor) -> Select | None:
-    """The ids of this term's lost students in scope, as a query; None before the week is over."""
+    """The ids of this term's lost students in scope, as a query; None before the week is over, and between
+    terms (a child not reported for the last term is no lost student in the holiday that follows it)."""
     term = term_on(session, today())
-    if term is None or today() < lost_since(term):
+    if term is None or not term.contains(today()) or today() < lost_since(term):
         return None
     condition = _lost_condition(term, _no_report(term_id(session, term)))
     return select(Student.id).where(_enrolled(actor), condition)

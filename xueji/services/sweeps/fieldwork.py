@@ -90,7 +90,9 @@ def plan_sweep(session: Session, *, actor: Actor, term: TermDates, due_date: dat
     )
     session.add(sweep)
     session.flush()
-    villages = session.scalars(select(Village.id).where(Village.township_id == township_id)).all()
+    villages = session.scalars(
+        select(Village.id).where(Village.township_id == township_id, col(Village.closed_on).is_(None))
+    ).all()
     if not villages:
         session.rollback()
         raise SweepError("本乡镇还没有村/社区数据,无法制定排查计划")
@@ -593,12 +595,12 @@ def village_households(session: Session, *, actor: Actor, sweep_village_id: int)
 
 
 def county_schools(session: Session, township_id: int) -> list[tuple[int, str, str]]:
-    """Every school of the township's county, for the local school a child attends: (id, name, code)."""
+    """Every school in use of the township's county, for the local school a child attends: (id, name, code)."""
     county = select(Township.county_id).where(Township.id == township_id).scalar_subquery()
     rows = session.execute(
         select(School.id, School.name, School.code)
         .join(Township, School.township_id == Township.id)
-        .where(Township.county_id == county)
+        .where(Township.county_id == county, col(School.closed_on).is_(None))
         .order_by(School.code)
     ).all()
     return [(sid, name, code) for sid, name, code in rows]

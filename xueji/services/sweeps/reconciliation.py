@@ -100,7 +100,7 @@ def _follow_school(session: Session, township_id: int, born: date, reference: da
     kinds = [k.value for k in _kinds_teaching(stage)]
     schools = session.execute(
         select(School.id, col(School.kind).in_(kinds))
-        .where(School.township_id == township_id)
+        .where(School.township_id == township_id, col(School.closed_on).is_(None))
         .order_by(School.code)
     ).all()
     return next((sid for sid, fits in schools if fits), schools[0][0] if schools else None)

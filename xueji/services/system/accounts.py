@@ -270,12 +270,15 @@ def one_time_password() -> str:
             return candidate
 
 
-def issue_one_time_password(user: AppUser, password: str | None = None) -> str:
+def issue_one_time_password(
+    user: AppUser, password: str | None = None, *, password_hash: str | None = None, must_change: bool = True
+) -> str:
     """Give the account a new one-time password (random unless given), unlocked, to be changed at first sign-in
-    and valid for the configured hours from now; return it to show once."""
+    and valid for the configured hours from now; return it to show once. A batch passes the password with the
+    hash it made already (services.system.batch_passwords hashes many at once)."""
     chosen = password or one_time_password()
-    user.password_hash = hash_password(chosen)
-    user.must_change_password = True
+    user.password_hash = password_hash if password and password_hash else hash_password(chosen)
+    user.must_change_password = must_change
     user.password_changed_at = now()
     user.failed_logins = 0
     user.locked_until = None
@@ -295,6 +298,9 @@ def scope_columns(session: Session, role: Role, scope_kind: ScopeKind, scope_cod
     target_id = session.scalar(select(id_column).where(code_column == scope_code.strip()))
     if target_id is None:
         raise AccountError(f"找不到代码为 {scope_code} 的{SCOPE_NAMES[scope_kind]}")
+    closed_on = {ScopeKind.TOWNSHIP: Township.closed_on, ScopeKind.SCHOOL: School.closed_on}.get(scope_kind)
+    if closed_on is not None and session.scalar(select(closed_on).where(id_column == target_id)) is not None:
+        raise AccountError(f"代码为 {scope_code} 的{SCOPE_NAMES[scope_kind]}已撤并或关闭,不能作为管辖范围")
     return {f"{scope_kind.value}_id": target_id}
 
 
@@ -335,10 +341,18 @@ def _command_line_only(session: Session, actor: Actor, action: str, what: str) -
 
 
 def add_account(
-    session: Session, actor: Actor, user: AppUser, *, detail: str, password: str | None = None
+    session: Session,
+    actor: Actor,
+    user: AppUser,
+    *,
+    detail: str,
+    password: str | None = None,
+    password_hash: str | None = None,
+    must_change: bool = True,
 ) -> str:
-    """Store a new account with a one-time password (or the given one) and its audit entry; return the password."""
-    chosen = issue_one_time_password(user, password)
+    """Store a new account with a one-time password (or the given one, with its hash if made already) and its
+    audit entry; return the password."""
+    chosen = issue_one_time_password(user, password, password_hash=password_hash, must_change=must_change)
     session.add(user)
     session.flush()
     record(

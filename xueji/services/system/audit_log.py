@@ -99,6 +99,8 @@ ACTIONS = {
     "backup": "备份",
     "restore": "恢复",
     "audit_seal": "启用密钥签名",
+    "division_merge": "撤并(乡镇、村、学校)",
+    "division_close": "关闭(乡镇、村、学校)",
 }
 OUTCOMES = {
     "": "全部",
@@ -131,6 +133,11 @@ ENTITIES = {
     "upload": "上传文件",
     "audit_log": "审计日志",
     "database": "数据库",
+    "township": "乡镇",
+    "village": "村(社区)",
+    "county": "县区",
+    "term": "学期",
+    "setup": "上线设置导入",
 }
 ROLES = {r.value: r.label for r in Role}
 

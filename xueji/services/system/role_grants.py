@@ -323,7 +323,10 @@ def _decide(session: Session, actor: Actor, grant: RoleGrant, status: GrantStatu
     grant.decided_at = now()
 
 
-def _create_account(session: Session, actor: Actor, grant: RoleGrant) -> tuple[AppUser, str]:
+def _create_account(
+    session: Session, actor: Actor, grant: RoleGrant, issued: tuple[str, str] | None = None
+) -> tuple[AppUser, str]:
+    """The requested account, with a one-time password (issued: one hashed already, with its hash)."""
     if session.scalar(select(AppUser.id).where(AppUser.username == grant.username)) is not None:
         raise AccountError(f"账号 {grant.username} 已存在(申请之后在命令行上建的),请驳回本申请")
     kind, scope_id = _scope_of(grant)
@@ -332,9 +335,13 @@ def _create_account(session: Session, actor: Actor, grant: RoleGrant) -> tuple[A
         display_name=grant.display_name,
         role=grant.role,
         scope_kind=kind.value,
+        phone=grant.phone,
         **{f"{kind.value}_id": scope_id},
     )
-    password = add_account(session, actor, user, detail=f"批准申请 {grant.id}")
+    password, password_hash = issued or (None, None)
+    password = add_account(
+        session, actor, user, detail=f"批准申请 {grant.id}", password=password, password_hash=password_hash
+    )
     grant.user_id = user.id
     return user, password
 
@@ -373,6 +380,8 @@ def approve(session: Session, *, actor: Actor, grant_id: int) -> Approved:
     """Approve a request and carry it out; a new account's or a reset's one-time password is returned to the
     approver only, shown once."""
     grant = _decidable(session, actor, grant_id, "grant.approve")
+    if grant.batch is not None:  # its classes are assigned with it: services.system.grant_batches
+        raise AccountError("该申请属于一批导入的账号,请在“账号审批”页按批次批准")
     apply = _create_account if grant.kind == GrantKind.NEW_ACCOUNT.value else _change_account
     user, password = apply(session, actor, grant)
     _decide(session, actor, grant, GrantStatus.APPROVED)
@@ -480,17 +489,32 @@ def _pending_grants(session: Session) -> list[RoleGrant]:
     return list(session.scalars(query))
 
 
+def decidable_by(session: Session, actor: Actor, grants: list[RoleGrant]) -> list[RoleGrant]:
+    """The requests among these the actor may decide; asked once per role, scope, requester and account (a
+    batch of thousands of requests has a few hundred of those)."""
+    verdicts: dict[tuple, bool] = {}
+    mine = []
+    for grant in grants:
+        key = (grant.role, _scope_of(grant), grant.requested_by, grant.user_id)
+        if key not in verdicts:
+            verdicts[key] = _refusal(session, actor, grant) is None
+        if verdicts[key]:
+            mine.append(grant)
+    return mine
+
+
 def awaiting(session: Session, *, actor: Actor) -> list[GrantRow]:
-    """The pending requests this actor may approve, oldest first."""
+    """The pending requests this actor may approve one by one (not those of a batch), oldest first."""
     require(session, actor, Action.GRANT_APPROVE)
-    return _rows(session, [g for g in _pending_grants(session) if _refusal(session, actor, g) is None])
+    single = [g for g in _pending_grants(session) if g.batch is None]
+    return _rows(session, decidable_by(session, actor, single))
 
 
 def awaiting_count(session: Session, *, actor: Actor) -> int:
-    """How many pending requests wait for this actor (0 for a role that approves none)."""
+    """How many pending requests wait for this actor, batches' included (0 for a role that approves none)."""
     if not actor.can(Action.GRANT_APPROVE):
         return 0
-    return sum(1 for g in _pending_grants(session) if _refusal(session, actor, g) is None)
+    return len(decidable_by(session, actor, _pending_grants(session)))
 
 
 def requests(session: Session, *, actor: Actor, decided: int = 50) -> tuple[list[GrantRow], list[GrantRow]]:
