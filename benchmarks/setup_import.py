@@ -85,11 +85,11 @@ class County_:
             for t, (code, _) in enumerate(self.townships)
         ]
         self.classes: list[ClassLine] = []
-        per_school = max(2, (accounts - townships) // schools)
+        per_school, extra = divmod(accounts - townships, schools)
         for s, (code, _, kind, _) in enumerate(self.schools):
             self.accounts.append(AccountLine(f"r{s:04d}", f"学籍员{s}", Role.REGISTRAR, code))
             stage = kind.stages[-1]
-            for t in range(per_school - 1):
+            for t in range(per_school - 1 + (s < extra)):
                 username = f"t{s:04d}{t:02d}"
                 self.accounts.append(AccountLine(username, f"教师{s}-{t}", Role.TEACHER, code))
                 entry_year = 2026 - t % stage.years

@@ -5,21 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from io import BytesIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from xueji.excel.fill_in import EXAMPLE_NOTE, workbook_bytes, write_sheet
 from xueji.excel.row_problems import RowProblem, error_rows
 from xueji.excel.simple_table import TableRow
-from xueji.excel.tables import FORMULA_START, tables_to_xlsx
+from xueji.excel.tables import tables_to_xlsx
 from xueji.rules.setup_rows import (
     COLUMNS,
     COUNTY_SHEET,
-    EXAMPLE_MARK,
     SCHOOL_SHEET,
     SHEETS,
     TERM_SHEET,
@@ -34,7 +31,6 @@ _TEXT = "@"
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _NOTE_FONT = Font(color="555555")
 _EXAMPLE_FONT = Font(color="808080", italic=True)
-_SKIP = f"以“{EXAMPLE_MARK}”开头的行是示例,导入时跳过(可保留,也可删除)。"
 
 INSTRUCTIONS: dict[str, tuple[str, ...]] = {
     COUNTY_SHEET: (
@@ -76,7 +72,7 @@ _GUIDE = (
     ("顺序", "先县区,再乡镇,再村社区和学校,最后学期。同一个文件里可以全部填写,也可以分几次导入(如以后只导入学期)。"),
     ("代码", "区划代码用国家统计局“统计用区划代码”(12位);学校标识码用全国学籍系统中的10位代码。代码列已设为文本格式,"
      "请勿改成数字格式,以免丢失开头的0。"),
-    ("示例行", _SKIP),
+    ("示例行", EXAMPLE_NOTE),
     ("检查", "导入前逐行检查,有错误时整份文件都不导入,并给出错误报告;可以先“仅检查”预览要新增和修改的内容。"),
     ("再次导入", "同一文件再次导入不会有任何改动;新文件中名称改变的会更名,新增的会新增。导入从不删除任何数据;"
      "撤并、关闭请在“区划与学校”页办理。"),
@@ -91,42 +87,15 @@ def _text(value: object) -> str:
 
 def _sheet(ws: Worksheet, sheet: str, rows: Iterable[Sequence[object]], *, example: bool) -> None:
     headers = list(COLUMNS[sheet])
-    notes = [*INSTRUCTIONS[sheet], _SKIP] if example else list(INSTRUCTIONS[sheet])
-    for line in notes:
-        ws.append([line])
-        ws.cell(row=ws.max_row, column=1).font = _NOTE_FONT
-    head_row = ws.max_row + 1
-    for i, header in enumerate(headers, start=1):
-        cell = ws.cell(row=head_row, column=i, value=header)
-        cell.fill, cell.font = _HEAD_FILL, Font(bold=True)
-        letter = get_column_letter(i)
-        ws.column_dimensions[letter].width = max(len(header) * 2 + 4, 16)
-        # Whole columns as text, so a 12-digit code keeps every digit and a date stays as typed.
-        ws.column_dimensions[letter].number_format = _TEXT
-    if example:
-        values = list(EXAMPLES[sheet])
-        values[0] = f"{EXAMPLE_MARK}:{values[0]}"
-        _append(ws, values, font=_EXAMPLE_FONT)
-    for row in rows:
-        _append(ws, [_text(v) for v in row])
-    for (name, header), choices in _CHOICES.items():
-        if name == sheet:
-            column = get_column_letter(headers.index(header) + 1)
-            rule = DataValidation(type="list", formula1=f'"{",".join(choices)}"', allow_blank=True)
-            rule.add(f"{column}{head_row + 1}:{column}{head_row + 5000}")
-            ws.add_data_validation(rule)
-    ws.freeze_panes = ws.cell(row=head_row + 1, column=1)
-
-
-def _append(ws: Worksheet, values: Sequence[str], *, font: Font | None = None) -> None:
-    row = ws.max_row + 1
-    for i, value in enumerate(values, start=1):
-        cell = ws.cell(row=row, column=i, value=value or None)
-        cell.number_format = _TEXT
-        if isinstance(value, str) and value.startswith(FORMULA_START):
-            cell.data_type, cell.quotePrefix = "s", True  # shown as text, never run
-        if font is not None:
-            cell.font = font
+    write_sheet(
+        ws,
+        headers=headers,
+        required=headers,
+        notes=INSTRUCTIONS[sheet],
+        example=EXAMPLES[sheet] if example else None,
+        rows=([_text(v) for v in row] for row in rows),
+        choices={header: choices for (name, header), choices in _CHOICES.items() if name == sheet},
+    )
 
 
 def _workbook(sheets: Mapping[str, Iterable[Sequence[object]]], *, example: bool) -> bytes:
@@ -143,9 +112,7 @@ def _workbook(sheets: Mapping[str, Iterable[Sequence[object]]], *, example: bool
     for sheet in SHEETS:
         if sheet in sheets or example:
             _sheet(wb.create_sheet(sheet), sheet, sheets.get(sheet, ()), example=example)
-    buffer = BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes(wb)
 
 
 def blank_template() -> bytes:

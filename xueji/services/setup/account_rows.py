@@ -31,7 +31,7 @@ from xueji.services.system.accounts import (
     on_command_line,
     scope_names,
 )
-from xueji.services.system.role_grants import _within
+from xueji.services.system.role_grants import scope_holds
 from xueji.sql import chunked
 
 ROLE_NAMES = {r.label: r for r in ROLE_CHOICES} | {"班主任": Role.TEACHER, "教师": Role.TEACHER}
@@ -219,7 +219,7 @@ def _new_account(
     scope = (kind, int(str(values[f"{kind.value}_id"])))
     if not on_command_line(actor):  # the command line acts for the whole deployment, as `xueji user add` does
         if scope not in known.within:
-            known.within[scope] = _within(session, (actor.scope_kind, actor.scope_id), scope)
+            known.within[scope] = scope_holds(session, (actor.scope_kind, actor.scope_id), scope)
         if not known.within[scope]:
             return None, [("管辖范围代码", code, "不在您的管辖范围内")]
     return NewAccount(row.number, values, phone, known.names.get((kind.value, scope[1]), code)), []

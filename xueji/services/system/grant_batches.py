@@ -29,12 +29,12 @@ from xueji.services.system.accounts import AccountError, scope_names
 from xueji.services.system.role_grants import (
     GrantKind,
     GrantStatus,
-    _create_account,
-    _decide,
-    _scope_of,
-    _view,
     approvers_label,
+    create_requested_account,
     decidable_by,
+    decide,
+    grant_view,
+    scope_of,
 )
 from xueji.sql import chunked
 
@@ -89,7 +89,7 @@ def request_batch(session: Session, *, actor: Actor, sheet: AccountSheet) -> Fil
                 "grant_request",
                 entity_type="role_grant",
                 entity_id=g.id,
-                after=_view(g),
+                after=grant_view(g),
                 detail=f"申请新建{Role(g.role).label}账号({where}),待{approvers_label(Role(g.role))}批准",
             )
             for g in grants
@@ -173,7 +173,7 @@ def batches_awaiting(session: Session, *, actor: Actor) -> list[BatchView]:
     views = []
     for batch, grants in by_batch.items():
         counts = Counter(
-            (Role(g.role).label, names.get((_scope_of(g)[0].value, _scope_of(g)[1]), "")) for g in grants
+            (Role(g.role).label, names.get((scope_of(g)[0].value, scope_of(g)[1]), "")) for g in grants
         )
         ids = {g.id for g in grants}
         views.append(
@@ -226,9 +226,11 @@ def approve_batch(session: Session, *, actor: Actor, batch: str) -> BatchApprove
     names = scope_names(session)
     lines, entries = [], []
     for grant, given in zip(mine, issued, strict=True):
-        user, password = _create_account(session, actor, grant, (given.password, given.password_hash))
-        _decide(session, actor, grant, GrantStatus.APPROVED)
-        kind, scope_id = _scope_of(grant)
+        user, password = create_requested_account(
+            session, actor, grant, (given.password, given.password_hash)
+        )
+        decide(session, actor, grant, GrantStatus.APPROVED)
+        kind, scope_id = scope_of(grant)
         lines.append(
             PasswordLine(
                 user.username, user.display_name, Role(user.role).label, names.get((kind.value, scope_id), ""),
@@ -240,7 +242,7 @@ def approve_batch(session: Session, *, actor: Actor, batch: str) -> BatchApprove
                 "grant_approve",
                 entity_type="role_grant",
                 entity_id=grant.id,
-                after=_view(grant),
+                after=grant_view(grant),
                 detail=f"批准:{GrantKind.NEW_ACCOUNT.label} {grant.username}({batch_label(batch)})",
             )
         )
@@ -276,7 +278,7 @@ def reject_batch(session: Session, *, actor: Actor, batch: str, reason: str) -> 
         raise AccountError("请填写驳回原因")
     mine, _ = _mine(session, actor, batch, "grant.reject_batch")
     for grant in mine:
-        _decide(session, actor, grant, GrantStatus.REJECTED)
+        decide(session, actor, grant, GrantStatus.REJECTED)
         grant.note = reason.strip()[:200]
     record_many(
         session,
@@ -286,7 +288,7 @@ def reject_batch(session: Session, *, actor: Actor, batch: str, reason: str) -> 
                 "grant_reject",
                 entity_type="role_grant",
                 entity_id=g.id,
-                after=_view(g),
+                after=grant_view(g),
                 detail=f"驳回({batch_label(batch)}):{g.note}",
             )
             for g in mine
@@ -304,7 +306,7 @@ def cancel_batch(session: Session, *, actor: Actor, batch: str) -> int:
     if not grants:
         raise AccountError(f"{batch_label(batch)}已没有待批准的申请")
     for grant in grants:
-        _decide(session, actor, grant, GrantStatus.CANCELLED)
+        decide(session, actor, grant, GrantStatus.CANCELLED)
     record_many(
         session,
         actor=actor,
@@ -313,7 +315,7 @@ def cancel_batch(session: Session, *, actor: Actor, batch: str) -> int:
                 "grant_cancel",
                 entity_type="role_grant",
                 entity_id=g.id,
-                after=_view(g),
+                after=grant_view(g),
                 detail=f"撤回申请({batch_label(batch)})",
             )
             for g in grants

@@ -99,7 +99,7 @@ class Approved:
     password: str | None
 
 
-def _scope_of(row: RoleGrant | AppUser) -> tuple[ScopeKind, int | None]:
+def scope_of(row: RoleGrant | AppUser) -> tuple[ScopeKind, int | None]:
     kind = ScopeKind(row.scope_kind)
     return kind, {
         ScopeKind.COUNTY: row.county_id,
@@ -108,7 +108,7 @@ def _scope_of(row: RoleGrant | AppUser) -> tuple[ScopeKind, int | None]:
     }[kind]
 
 
-def _within(
+def scope_holds(
     session: Session, outer: tuple[ScopeKind, int | None], inner: tuple[ScopeKind, int | None]
 ) -> bool:
     """Tell whether the inner scope (a county, township or school) lies inside the outer one."""
@@ -135,9 +135,9 @@ def _actor_scope(actor: Actor) -> tuple[ScopeKind, int | None]:
     return actor.scope_kind, actor.scope_id
 
 
-def _view(grant: RoleGrant) -> dict[str, object]:
+def grant_view(grant: RoleGrant) -> dict[str, object]:
     """The audited view of a request."""
-    kind, scope_id = _scope_of(grant)
+    kind, scope_id = scope_of(grant)
     return {
         "申请": GrantKind(grant.kind).label,
         "账号": grant.username,
@@ -165,7 +165,7 @@ def _requestable(session: Session, actor: Actor, role: Role, action: str) -> Non
 def _in_requester_scope(
     session: Session, actor: Actor, scope: tuple[ScopeKind, int | None], action: str
 ) -> None:
-    if not _within(session, _actor_scope(actor), scope):
+    if not scope_holds(session, _actor_scope(actor), scope):
         deny(session, actor, action, "该管辖范围不在您的管辖范围内", entity_type="role_grant")
 
 
@@ -186,7 +186,7 @@ def _file(session: Session, actor: Actor, grant: RoleGrant, what: str) -> RoleGr
         action="grant_request",
         entity_type="role_grant",
         entity_id=grant.id,
-        after=_view(grant),
+        after=grant_view(grant),
         detail=f"{what},待{approvers_label(Role(grant.role))}批准",
     )
     session.commit()
@@ -216,7 +216,7 @@ def request_account(
         scope_code=scope_code,
     )
     grant = RoleGrant(kind=GrantKind.NEW_ACCOUNT.value, requested_by=actor.user_id, **values)
-    _in_requester_scope(session, actor, _scope_of(grant), "grant.request_account")
+    _in_requester_scope(session, actor, scope_of(grant), "grant.request_account")
     _no_open_request(session, grant.username)
     return _file(session, actor, grant, f"申请新建{role.label}账号")
 
@@ -257,9 +257,9 @@ def request_role_change(
         requested_by=actor.user_id,
         **columns,
     )
-    if (grant.role, _scope_of(grant)) == (user.role, _scope_of(user)):
+    if (grant.role, scope_of(grant)) == (user.role, scope_of(user)):
         raise AccountError("角色和管辖范围都没有变化")
-    _in_requester_scope(session, actor, _scope_of(grant), "grant.request_role")
+    _in_requester_scope(session, actor, scope_of(grant), "grant.request_role")
     _no_open_request(session, user.username)
     return _file(session, actor, grant, f"申请把角色改为{role.label}")
 
@@ -304,7 +304,7 @@ def _refusal(session: Session, actor: Actor, grant: RoleGrant) -> str | None:
         return f"{role.label}的申请须由{approvers_label(role)}批准"
     if actor.user_id in (grant.requested_by, grant.user_id):
         return "不能批准自己提交的申请,也不能批准涉及自己账号的申请"
-    if not _within(session, _actor_scope(actor), _scope_of(grant)):
+    if not scope_holds(session, _actor_scope(actor), scope_of(grant)):
         return "该申请的管辖范围不在您的管辖范围内"
     return None
 
@@ -317,19 +317,19 @@ def _decidable(session: Session, actor: Actor, grant_id: int, action: str) -> Ro
     return grant
 
 
-def _decide(session: Session, actor: Actor, grant: RoleGrant, status: GrantStatus) -> None:
+def decide(session: Session, actor: Actor, grant: RoleGrant, status: GrantStatus) -> None:
     grant.status = status.value
     grant.decided_by = actor.user_id
     grant.decided_at = now()
 
 
-def _create_account(
+def create_requested_account(
     session: Session, actor: Actor, grant: RoleGrant, issued: tuple[str, str] | None = None
 ) -> tuple[AppUser, str]:
     """The requested account, with a one-time password (issued: one hashed already, with its hash)."""
     if session.scalar(select(AppUser.id).where(AppUser.username == grant.username)) is not None:
         raise AccountError(f"账号 {grant.username} 已存在(申请之后在命令行上建的),请驳回本申请")
-    kind, scope_id = _scope_of(grant)
+    kind, scope_id = scope_of(grant)
     user = AppUser(
         username=grant.username,
         display_name=grant.display_name,
@@ -354,12 +354,12 @@ def _change_account(session: Session, actor: Actor, grant: RoleGrant) -> tuple[A
     password = None
     if grant.kind == GrantKind.PASSWORD_RESET.value:
         # the approver was chosen for the account's role and scope at the time of the request
-        if (user.role, _scope_of(user)) != (grant.role, _scope_of(grant)):
+        if (user.role, scope_of(user)) != (grant.role, scope_of(grant)):
             raise AccountError("该账号的角色或管辖范围在申请之后已变,请驳回本申请,由管理员重新申请")
         password = issue_one_time_password(user)
         action, detail = "password_reset", f"批准申请 {grant.id}"
     else:
-        kind, scope_id = _scope_of(grant)
+        kind, scope_id = scope_of(grant)
         move_account(user, Role(grant.role), kind, {f"{kind.value}_id": int(scope_id or 0)})
         action, detail = "update", f"更改角色或管辖范围,批准申请 {grant.id}"
     record(
@@ -382,16 +382,16 @@ def approve(session: Session, *, actor: Actor, grant_id: int) -> Approved:
     grant = _decidable(session, actor, grant_id, "grant.approve")
     if grant.batch is not None:  # its classes are assigned with it: services.system.grant_batches
         raise AccountError("该申请属于一批导入的账号,请在“账号审批”页按批次批准")
-    apply = _create_account if grant.kind == GrantKind.NEW_ACCOUNT.value else _change_account
+    apply = create_requested_account if grant.kind == GrantKind.NEW_ACCOUNT.value else _change_account
     user, password = apply(session, actor, grant)
-    _decide(session, actor, grant, GrantStatus.APPROVED)
+    decide(session, actor, grant, GrantStatus.APPROVED)
     record(
         session,
         actor=actor,
         action="grant_approve",
         entity_type="role_grant",
         entity_id=grant.id,
-        after=_view(grant),
+        after=grant_view(grant),
         detail=f"批准:{GrantKind(grant.kind).label} {grant.username}",
     )
     session.commit()
@@ -404,7 +404,7 @@ def reject(session: Session, *, actor: Actor, grant_id: int, reason: str) -> Non
     grant = _decidable(session, actor, grant_id, "grant.reject")
     if not reason.strip():
         raise AccountError("请填写驳回原因")
-    _decide(session, actor, grant, GrantStatus.REJECTED)
+    decide(session, actor, grant, GrantStatus.REJECTED)
     grant.note = reason.strip()[:200]
     record(
         session,
@@ -412,7 +412,7 @@ def reject(session: Session, *, actor: Actor, grant_id: int, reason: str) -> Non
         action="grant_reject",
         entity_type="role_grant",
         entity_id=grant.id,
-        after=_view(grant),
+        after=grant_view(grant),
         detail=f"驳回:{grant.note}",
     )
     session.commit()
@@ -423,14 +423,14 @@ def cancel(session: Session, *, actor: Actor, grant_id: int) -> None:
     """Withdraw a pending request (an administrator's)."""
     require(session, actor, Action.USER_MANAGE)
     grant = _pending(session, grant_id)
-    _decide(session, actor, grant, GrantStatus.CANCELLED)
+    decide(session, actor, grant, GrantStatus.CANCELLED)
     record(
         session,
         actor=actor,
         action="grant_cancel",
         entity_type="role_grant",
         entity_id=grant.id,
-        after=_view(grant),
+        after=grant_view(grant),
         detail="撤回申请",
     )
     session.commit()
@@ -451,7 +451,7 @@ def _rows(session: Session, grants: list[RoleGrant]) -> list[GrantRow]:
         return f"{user.display_name}({user.username})" if user else ""
 
     def where(row: RoleGrant | AppUser) -> str:
-        kind, scope_id = _scope_of(row)
+        kind, scope_id = scope_of(row)
         return names.get((kind.value, scope_id), "")
 
     rows = []
@@ -495,7 +495,7 @@ def decidable_by(session: Session, actor: Actor, grants: list[RoleGrant]) -> lis
     verdicts: dict[tuple, bool] = {}
     mine = []
     for grant in grants:
-        key = (grant.role, _scope_of(grant), grant.requested_by, grant.user_id)
+        key = (grant.role, scope_of(grant), grant.requested_by, grant.user_id)
         if key not in verdicts:
             verdicts[key] = _refusal(session, actor, grant) is None
         if verdicts[key]:
