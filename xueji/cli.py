@@ -893,6 +893,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file named on the command line that is missing, a folder, or not readable
+        if exc.filename is None:
+            raise
+        reason = {
+            FileNotFoundError: "文件不存在",
+            IsADirectoryError: "这是一个文件夹",
+            PermissionError: "没有权限",
+        }
+        print(f"错误:无法读写文件 {exc.filename}:{reason.get(type(exc), exc.strerror)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

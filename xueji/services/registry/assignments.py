@@ -1,4 +1,5 @@
-"""教师包学生: the registrar assigns teachers to whole classes or to single students of their school."""
+"""教师包学生: the registrar names each class's head teacher (班主任) and assigns teachers to whole classes or to
+single students of their school."""
 
 from __future__ import annotations
 
@@ -65,6 +66,35 @@ def assign_class(session: Session, *, actor: Actor, teacher_id: int, class_id: i
         )
     )
     return _save(session, actor, TeacherAssignment(user_id=teacher_id, class_id=class_id), exists is not None)
+
+
+@unit_of_work
+def set_head_teacher(session: Session, *, actor: Actor, teacher_id: int, class_id: int) -> str | None:
+    """Make the teacher the class's head teacher (班主任), who answers for every child of it; return the name of
+    the head teacher replaced, if any."""
+    cls = session.get(SchoolClass, class_id)
+    if cls is None:
+        raise AssignmentError("班级不存在")
+    school_in_scope(session, actor, cls.school_id, Action.ASSIGNMENT_MANAGE)
+    teacher = _teacher_at(session, actor, teacher_id, cls.school_id)
+    if cls.head_teacher_id == teacher.id:
+        raise AssignmentError(f"{teacher.display_name} 已是该班班主任")
+    before = {"班主任": cls.head_teacher_id, "姓名": cls.head_teacher_name}
+    replaced = cls.head_teacher_name if cls.head_teacher_id is not None else None
+    cls.head_teacher_id, cls.head_teacher_name = teacher.id, teacher.display_name
+    session.add(cls)
+    record(
+        session,
+        actor=actor,
+        action="update",
+        entity_type="school_class",
+        entity_id=cls.id,
+        before=before,
+        after={"班主任": teacher.id, "姓名": teacher.display_name},
+        detail=f"{cls.name} 班主任设为 {teacher.display_name}",
+    )
+    session.commit()
+    return replaced
 
 
 @unit_of_work

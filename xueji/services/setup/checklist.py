@@ -45,6 +45,7 @@ USERS = "pages/system/users.py"
 APPROVALS = "pages/system/approvals.py"
 HOLIDAYS = "pages/system/holidays.py"
 REGISTRY_IMPORT = "pages/registry/import_students.py"
+ASSIGNMENTS = "pages/registry/assignments.py"
 
 ON_ROLL = (StudentStatus.ENROLLED.value, StudentStatus.SUSPENDED.value)
 
@@ -291,7 +292,7 @@ def _head_teachers(session: Session) -> Line:
     first = (
         session.execute(query.order_by(School.code, SchoolClass.code).limit(SHOWN)).all() if lacking else []
     )
-    how = "在“账号导入”的“任教班级”表中把班主任标为“是”"
+    how = "新账号:在“账号导入”的“任教班级”表中把班主任标为“是”;已有账号:学籍管理员在“教师包保”页“设为班主任”"
     if not classes:
         return Line(
             "head_teachers",
@@ -311,7 +312,7 @@ def _head_teachers(session: Session) -> Line:
         f"没有班主任账号的班:{_listed(names, lacking, '个')}(其学生的个案缺少教育线责任人)"
         if lacking
         else "",
-        (ACCOUNT_IMPORT,),
+        (ACCOUNT_IMPORT, ASSIGNMENTS),
         how if lacking else "",
     )
 
