@@ -8,7 +8,7 @@ from xueji.db import session_scope
 from xueji.rules.text_limits import max_length
 from xueji.rules.vocab import SchoolKind, ScopeKind
 from xueji.services.setup import division_tables, divisions, school_merge
-from xueji.ui.division_forms import change_section, rename_form
+from xueji.ui.division_forms import change_section, rename_form, rerun_if_said, said, show_said
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
@@ -50,7 +50,9 @@ with townships_tab:
         if st.form_submit_button("新增乡镇"):
             with shown_as_error(), session_scope() as session:
                 added = divisions.add_township(session, actor=actor, code=code, name=name)
-                st.success(f"已新增乡镇 {added.code} {md(added.name)}")
+                said("township_add", f"已新增乡镇 {added.code} {md(added.name)}")
+            rerun_if_said("township_add")
+        show_said("township_add")
     rename_form(
         "乡镇",
         options["townships"],
@@ -83,7 +85,9 @@ with villages_tab:
         if st.form_submit_button("新增村(社区)"):
             with shown_as_error(), session_scope() as session:
                 added_village = divisions.add_village(session, actor=actor, code=code, name=name)
-                st.success(f"已新增村(社区){added_village.code} {md(added_village.name)}")
+                said("village_add", f"已新增村(社区){added_village.code} {md(added_village.name)}")
+            rerun_if_said("village_add")
+        show_said("village_add")
     rename_form(
         "村(社区)",
         options["villages"],
@@ -121,7 +125,9 @@ with schools_tab:
                     added_school = school_merge.add_school(
                         session, actor=actor, code=code, name=name, kind=kind, township_id=township.id
                     )
-                    st.success(f"已新增学校 {added_school.code} {md(added_school.name)}")
+                    said("school_add", f"已新增学校 {added_school.code} {md(added_school.name)}")
+                rerun_if_said("school_add")
+            show_said("school_add")
     open_schools = [s for s in options["schools"] if s.in_use]
     if open_schools:
         with st.form("school_update"):
@@ -137,7 +143,9 @@ with schools_tab:
                     changed = school_merge.update_school(
                         session, actor=actor, school_id=chosen.id, name=name or chosen.name, kind=kind
                     )
-                    st.success(f"已修改:{'、'.join(changed)}" if changed else "没有修改任何内容")
+                    said("school_update", f"已修改:{'、'.join(changed)}" if changed else "没有修改任何内容")
+                rerun_if_said("school_update")
+            show_said("school_update")
     change_section(
         actor,
         "学校",

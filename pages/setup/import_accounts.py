@@ -18,7 +18,9 @@ from xueji.ui.tables import show_table
 from xueji.ui.text import md
 from xueji.ui.widgets import XLSX
 
-FILED = "accounts_import_filed"
+# what was just done, shown where its button was (on a phone the top of the page is scrolled away)
+FILED = "accounts_import_filed"  # a batch filed: where the preview and its button were
+CANCELLED = "accounts_import_cancelled"  # a batch withdrawn: under that form
 ROUND = "accounts_import_round"  # a new uploader after each batch filed: the file is done with
 
 actor = require_actor(Action.USER_MANAGE)
@@ -34,9 +36,6 @@ st.caption(
 st.download_button(
     "下载空白账号导入模板", blank_template(), file_name="账号导入模板.xlsx", mime=XLSX, key="template"
 )
-
-if message := st.session_state.pop(FILED, None):
-    st.success(message)
 
 checked = checked_upload(
     "选择填好的账号导入模板",
@@ -84,6 +83,8 @@ if checked is not None:
                 f"{done.teaching} 条,待{md(done.approvers)}批准。批准前账号不存在,批准后一次性密码交给批准人。"
             )
             st.rerun()
+if message := st.session_state.pop(FILED, None):
+    st.success(message)
 
 st.divider()
 st.subheader("已提交的批次")
@@ -120,7 +121,9 @@ else:
                 else:
                     with shown_as_error(), session_scope() as session:
                         n = grant_batches.cancel_batch(session, actor=actor, batch=chosen.batch)
-                        st.session_state[FILED] = (
+                        st.session_state[CANCELLED] = (
                             f"已撤回{grant_batches.batch_label(chosen.batch)}中 {n} 个待批准的申请。"
                         )
                         st.rerun()
+if message := st.session_state.pop(CANCELLED, None):
+    st.success(message)

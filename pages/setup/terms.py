@@ -21,8 +21,9 @@ st.caption(
     "县教育局确定的校历。开学日期和结束日期不能是法定节假日(按“节假日安排”页的表和国务院已公布的安排检查);"
     "也可以在“基础数据导入”中用“学期”表一次导入。"
 )
-if saved := st.session_state.pop("terms_saved", None):
-    st.success(md(saved))  # it names townships (user text)
+# (form, message) of the dates just saved: shown under that form, where the button was (on a phone the top of the
+# page is scrolled away)
+saved_in, saved = st.session_state.pop("terms_saved", (None, ""))
 
 with session_scope() as session:
     listed = terms.list_terms(session, actor=actor)
@@ -71,9 +72,11 @@ st.caption(
     "请按本县校历调整。"
 )
 with st.form(f"add_year_{year}"):
+    # a row per term: on a phone the columns stack, and each term's start stays next to its end
     left, right = st.columns(2)
     start1 = left.date_input("第一学期开学日期", value=first.start)
     end1 = right.date_input("第一学期结束日期", value=first.end)
+    left, right = st.columns(2)
     start2 = left.date_input("第二学期开学日期", value=second.start)
     end2 = right.date_input("第二学期结束日期", value=second.end)
     if st.form_submit_button("保存该学年的两个学期", type="primary"):
@@ -84,9 +87,11 @@ with st.form(f"add_year_{year}"):
                 first=TermDates(year, 1, start1, end1),
                 second=TermDates(year, 2, start2, end2),
             )
-            st.session_state["terms_saved"] = "已保存:" + ";".join(s.summary for s in added)
+            st.session_state["terms_saved"] = ("add", "已保存:" + ";".join(s.summary for s in added))
         if "terms_saved" in st.session_state:
             st.rerun()
+if saved_in == "add":
+    st.success(md(saved))  # it names townships (user text)
 
 if listed:
     st.subheader("修改学期日期")
@@ -108,6 +113,8 @@ if listed:
                     start=start,
                     end=end,
                 )
-                st.session_state["terms_saved"] = f"已保存:{changed.summary}"
+                st.session_state["terms_saved"] = ("change", f"已保存:{changed.summary}")
             if "terms_saved" in st.session_state:
                 st.rerun()
+    if saved_in == "change":
+        st.success(md(saved))

@@ -48,6 +48,13 @@ def test_the_admin_sees_three_tabs_and_the_merge_preview_counts_then_merges(demo
     with session_scope(demo_sqlite) as session:
         closed = session.scalar(select(School).where(School.name == "古港镇梅田小学"))
         assert closed.merged_into_id == central.id
+    # the page is drawn again with the merge: the table says so, and the school is no longer offered
+    school_table = next(f.value for f in at.dataframe if "学校名称" in f.value.columns)
+    assert (
+        school_table.set_index("学校名称").loc["古港镇梅田小学"]["状态"].startswith("已撤并到古港镇完全小学")
+    )
+    assert meitian.label not in at.selectbox(key="school_subject").options
+    assert at.selectbox(key="school_subject").value is None  # no preview of another change beside the result
 
     next(b for b in at.button if b.label == "为这些账号申请改到接收单位").click().run()
     assert not at.exception

@@ -54,6 +54,8 @@ def test_a_good_workbook_previews_its_new_rows_and_imports_on_confirmation(admin
     summary = at.dataframe[0].value
     assert list(summary["工作表"]) == [COUNTY_SHEET, TOWNSHIP_SHEET, VILLAGE_SHEET, SCHOOL_SHEET]
     assert list(summary["新增"]) == [1, 1, 2, 1]
+    schools = at.dataframe[-1].value  # a new school shows what it will be, to check before confirming
+    assert list(schools["名称"]) == ["古港镇完全小学"] and list(schools["内容或变化"]) == ["小学,古港镇"]
     at.checkbox[0].check()
     next(b for b in at.button if b.label.startswith("确认导入")).click().run()
     assert not at.exception

@@ -338,7 +338,7 @@ def test_refused_merges_and_closes_are_audited_and_change_nothing(engine, county
 
         attempt(county.central, f"#{change_id}(转出")  # a pending status change is named by number
         attempt(county.meitian, "不能撤并到它自己")
-        attempt(county.junior, "接收学校是初级中学,不教班级 2024101、2025101")
+        attempt(county.junior, "接收学校是初级中学,不教班级 小学2024级(01)班、小学2025级(01)班")
         attempt(None, "请把它撤并到接收学校")  # a school holding records cannot simply close
         attempt(county.central, "晚于今天", on=date(2026, 12, 1))
         session.get_one(StatusChange, change_id).state = "rejected"

@@ -141,6 +141,19 @@ def test_a_year_chinesecalendar_does_not_know_names_no_holiday_and_does_not_cras
     assert library_holiday_name(date(2031, 1, 23)) is None
 
 
+def test_in_a_year_nobody_has_published_the_spring_festival_is_estimated_until_the_table_has_the_year():
+    unknown = date(2031, 1, 23)  # 正月初一 2031, a year chinesecalendar has no data for
+    term = TermDates(2030, 2, unknown, date(2031, 7, 4))
+    names = holiday_namer({})
+    assert names(unknown) == "按农历推算的春节假期" and names(date(2031, 3, 3)) is None
+    assert term_problems(term, others=[], holiday_name=names) == [
+        ("开学日期", "开学日期 2031-01-23 是按农历推算的春节假期,请改为节后第一个上课日(2031-01-30)")
+    ]
+    # once the administrator has entered the year, the table alone says which days are holidays
+    entered = holiday_namer({date(2031, 1, 22): (False, "春节")})
+    assert entered(unknown) is None and term_problems(term, others=[], holiday_name=entered) == []
+
+
 def test_the_lunar_table_agrees_with_chinesecalendar_where_it_has_data():
     for year, new_year in SPRING_FESTIVAL.items():
         try:

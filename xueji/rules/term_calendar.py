@@ -66,16 +66,49 @@ def library_holiday_name(day: date) -> str | None:
     return _BY_ENGLISH.get(name, name) if off and name else None
 
 
+ESTIMATED_SPRING_FESTIVAL = "按农历推算的春节假期"
+
+
+def library_knows(day: date) -> bool:
+    """Whether chinesecalendar has the State Council's arrangements for the day's year."""
+    try:
+        chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def estimated_spring_festival(day: date) -> str | None:
+    """In a year nobody has published yet, the usual Spring Festival holiday around 正月初一 (a term must not
+    start in it either); None on other days."""
+    new_year = SPRING_FESTIVAL.get(day.year)
+    if new_year is None:
+        return None
+    inside = (
+        new_year - timedelta(days=_SPRING_HOLIDAY_BEFORE)
+        <= day
+        <= new_year + timedelta(days=_SPRING_HOLIDAY_AFTER)
+    )
+    return ESTIMATED_SPRING_FESTIVAL if inside else None
+
+
 def holiday_namer(
-    table: Mapping[date, tuple[bool, str]], library: HolidayName = library_holiday_name
+    table: Mapping[date, tuple[bool, str]],
+    library: HolidayName = library_holiday_name,
+    knows: Callable[[date], bool] = library_knows,
 ) -> HolidayName:
     """Holiday names from the administrator's table (day → (is a working day, name)) over the library's: a day
-    in the table is a holiday only when marked 放假 (named 节假日 when the name was left blank)."""
+    in the table is a holiday only when marked 放假 (named 节假日 when the name was left blank). In a year neither
+    knows (the table has no day of it, the library no data), the Spring Festival is estimated from the lunar
+    calendar, so a term is not set to start in it before the State Council publishes the year's holidays."""
+    filled = {day.year for day in table}
 
     def name(day: date) -> str | None:
         if day in table:
             working, text = table[day]
             return None if working else (text.strip() or "节假日")
+        if day.year not in filled and not knows(day):
+            return estimated_spring_festival(day)
         return library(day)
 
     return name

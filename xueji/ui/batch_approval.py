@@ -14,6 +14,7 @@ from xueji.services.system import grant_batches
 from xueji.services.system.accounts import AccountError
 from xueji.ui.errors import shown_as_error
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import XLSX
 
 PASSWORDS = "batch_passwords"  # (file name, workbook) until downloaded
@@ -21,7 +22,14 @@ DONE = "batch_result"
 
 
 def _forget_passwords() -> None:
-    st.session_state.pop(PASSWORDS, None)
+    """Once downloaded: the file is gone from the session, and the page says where it went (the rerun of the click
+    would otherwise leave the approver with an empty page and no word that the passwords are in the file)."""
+    kept = st.session_state.pop(PASSWORDS, None)
+    if kept is not None:
+        st.session_state[DONE] = (
+            f"已下载一次性密码文件“{md(kept[0])}”(在浏览器的下载文件夹中)。请把密码逐一当面交给本人"
+            "(首次登录须修改),交完后删除该文件。"
+        )
 
 
 def _passwords_download() -> bool:

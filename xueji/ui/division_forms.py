@@ -40,7 +40,28 @@ def rename_form(
         if st.form_submit_button("改名"):
             with shown_as_error(), session_scope() as session:
                 changed = rename(session, chosen.id, name)
-                st.success(f"已改名为“{md(' '.join(name.split()))}”" if changed else "名称没有变化")
+                said(
+                    f"{key}_rename", f"已改名为“{md(' '.join(name.split()))}”" if changed else "名称没有变化"
+                )
+            rerun_if_said(f"{key}_rename")
+        show_said(f"{key}_rename")
+
+
+def said(key: str, message: str) -> None:
+    """A change done: its message, kept for the rerun that redraws the tables and the choices with the change."""
+    st.session_state[f"{key}_said"] = message
+
+
+def rerun_if_said(key: str) -> None:
+    """Redraw the page when the change was done (not when it was refused: its message stays where it is)."""
+    if f"{key}_said" in st.session_state:
+        st.rerun()
+
+
+def show_said(key: str) -> None:
+    """The message of the change just done, where the button that did it is (on a phone, where the eyes are)."""
+    if message := st.session_state.pop(f"{key}_said", None):
+        st.success(message)
 
 
 def _show_plan(plan: Plan) -> None:
@@ -77,9 +98,22 @@ def change_section(
     if not in_use:
         st.info(f"没有在用的{what}")
         return
+    if st.session_state.pop(f"{key}_reset", False):
+        # after a change: nothing chosen, so that no preview of another change stands beside the result (set before
+        # the widget is drawn, so that the browser shows it too; the choice of the target and the reason, not drawn
+        # in that run, are forgotten with it)
+        st.session_state[f"{key}_subject"] = None
     subject = st.selectbox(
-        f"要撤并或关闭的{what}", in_use, format_func=lambda c: c.label, key=f"{key}_subject"
+        f"要撤并或关闭的{what}",
+        in_use,
+        index=None,  # nothing is previewed, nor offered to close, before one is chosen
+        placeholder=f"请选择{what}",
+        format_func=lambda c: c.label,
+        key=f"{key}_subject",
     )
+    if subject is None:
+        _result(actor, key, scope_kind)
+        return
     targets: list[Choice | None] = [None, *(c for c in in_use if c.id != subject.id)]
     target = st.selectbox(
         f"接收的{what}",
@@ -104,6 +138,9 @@ def change_section(
                         subject.id,
                         bool(done.accounts and target),
                     )
+                if st.session_state.get(f"{key}_done", (None, None))[1] == subject.id:
+                    st.session_state[f"{key}_reset"] = True
+                    st.rerun()  # done (one closed is never offered again): the tables and the choices redrawn
     _result(actor, key, scope_kind)
 
 

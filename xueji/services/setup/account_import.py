@@ -237,7 +237,7 @@ def teaching_frame(sheet: AccountSheet) -> pd.DataFrame:
                 t.school_name,
                 parse_class_code(t.class_code).name,
                 "班主任" if t.head_teacher else "任教",
-                "" if t.class_exists else "新建",
+                "已有" if t.class_exists else "新建",
             )
             for t in sheet.teaching
         ],

@@ -149,7 +149,8 @@ def stage_problem(kind: SchoolKind, stages: dict[int, list[str]], who: str) -> s
     missing = sorted(c for stage, codes in stages.items() if stage not in taught for c in codes)
     if not missing:
         return None
-    listed = "、".join(missing[:5]) + (f" 等 {len(missing)} 个" if len(missing) > 5 else "")
+    names = [parse_class_code(code).name for code in missing[:5]]
+    listed = "、".join(names) + (f" 等 {len(missing)} 个" if len(missing) > 5 else "")
     return f"{who}是{kind.label},不教班级 {listed} 的学段:请先把办学类型改为能教这些学段的类型"
 
 

@@ -124,7 +124,8 @@ class SetupResult:
     def summary(self) -> str:
         text = self.check.summary()
         if self.accounts_given_county:
-            text += f";{self.accounts_given_county} 个县级账号已关联到本县区"
+            # the administrator and the built-in operator, made before there was a county
+            text += f";此前建立的 {self.accounts_given_county} 个县级账号(如系统管理员)的管辖范围已设为本县区"
         moved = sum(len(t.sweeps_moved) for t in self.terms)
         if moved:
             text += f";{moved} 个未完成排查的完成期限已随开学日期调整"
@@ -208,8 +209,9 @@ def _plan(check: SetupCheck, existing: Existing, stored: dict[tuple[int, int], t
     township_names.update({t.code: t.name for t in found.townships})
     for s in found.schools:
         old = existing.schools.get(s.code)
-        if old is None:
-            items.append(PlanItem(SCHOOL_SHEET, s.row, s.code, s.name, NEW))
+        if old is None:  # what it will be, to check before confirming
+            where = f"{s.kind.label},{township_names.get(s.township, s.township)}"
+            items.append(PlanItem(SCHOOL_SHEET, s.row, s.code, s.name, NEW, (where,)))
             continue
         changes: list[str] = []
         if old.name != s.name:
@@ -545,15 +547,18 @@ def problems_frame(problems: Sequence[SetupProblem]) -> pd.DataFrame:
 
 
 def plan_frame(check: SetupCheck, sheet: str, *, include_unchanged: bool = False) -> pd.DataFrame:
-    """The sheet's new and changed rows (and the unchanged ones if asked), as the preview shows them."""
-    return pd.DataFrame(
+    """The sheet's new and changed rows (and the unchanged ones if asked), as the preview shows them: what a new
+    row will be (a school's kind and township, a term's dates) or what changes. A term has no code of its own:
+    its name says it."""
+    frame = pd.DataFrame(
         [
             (i.row, i.code, i.name, STATUS_LABELS[i.status], ";".join(i.changes))
             for i in check.items
             if i.sheet == sheet and (include_unchanged or i.status != UNCHANGED)
         ],
-        columns=["行号", "代码", "名称", "处理", "变化"],
+        columns=["行号", "代码", "名称", "处理", "内容或变化"],
     )
+    return frame.drop(columns="代码") if sheet == TERM_SHEET else frame
 
 
 def error_workbook(check: SetupCheck) -> bytes:

@@ -96,7 +96,8 @@ def request_batch(session: Session, *, actor: Actor, sheet: AccountSheet) -> Fil
         ],
     )
     roles = {Role(g.role) for g in grants}
-    approvers = "、".join(sorted({approvers_label(r) for r in roles}))
+    # 本县县教育局 for some roles, 本校学籍管理员或本县县教育局 for teachers: each approver named once
+    approvers = "或".join(dict.fromkeys(a for r in sorted(roles) for a in approvers_label(r).split("或")))
     record(
         session,
         actor=actor,
