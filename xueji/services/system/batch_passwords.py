@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 
@@ -52,8 +53,15 @@ def one_time_passwords(count: int) -> Iterator[Issued]:
 
 def shared_password(password: str, count: int) -> list[Issued]:
     """The same password for count accounts, hashed once with the sign-in parameters."""
-    issued = Issued(password, hash_password(password))
+    issued = Issued(password, _shared_hash(password))
     return [issued] * count
+
+
+@lru_cache(maxsize=1)
+def _shared_hash(password: str) -> str:
+    """One hash of the shared password per process: only the demo shares one (public on purpose, shown on its
+    login page), and builds its accounts in several imports, each of which would spend 0.1 s hashing it again."""
+    return hash_password(password)
 
 
 def valid_until() -> datetime:
