@@ -278,25 +278,10 @@ def reject_batch(session: Session, *, actor: Actor, batch: str, reason: str) -> 
     if not reason.strip():
         raise AccountError("请填写驳回原因")
     mine, _ = _mine(session, actor, batch, "grant.reject_batch")
+    note = reason.strip()[:200]
     for grant in mine:
-        decide(session, actor, grant, GrantStatus.REJECTED)
-        grant.note = reason.strip()[:200]
-    record_many(
-        session,
-        actor=actor,
-        entries=[
-            Entry(
-                "grant_reject",
-                entity_type="role_grant",
-                entity_id=g.id,
-                after=grant_view(g),
-                detail=f"驳回({batch_label(batch)}):{g.note}",
-            )
-            for g in mine
-        ],
-    )
-    session.commit()
-    return len(mine)
+        grant.note = note
+    return _close_all(session, actor, mine, GrantStatus.REJECTED, f"驳回({batch_label(batch)}):{note}")
 
 
 @unit_of_work
@@ -306,19 +291,21 @@ def cancel_batch(session: Session, *, actor: Actor, batch: str) -> int:
     grants = _pending(session, batch, lock=True)
     if not grants:
         raise AccountError(f"{batch_label(batch)}已没有待批准的申请")
+    return _close_all(session, actor, grants, GrantStatus.CANCELLED, f"撤回申请({batch_label(batch)})")
+
+
+def _close_all(
+    session: Session, actor: Actor, grants: list[RoleGrant], status: GrantStatus, detail: str
+) -> int:
+    """Reject or withdraw these requests, one audit entry each, committed; return how many."""
+    action = {GrantStatus.REJECTED: "grant_reject", GrantStatus.CANCELLED: "grant_cancel"}[status]
     for grant in grants:
-        decide(session, actor, grant, GrantStatus.CANCELLED)
+        decide(session, actor, grant, status)
     record_many(
         session,
         actor=actor,
         entries=[
-            Entry(
-                "grant_cancel",
-                entity_type="role_grant",
-                entity_id=g.id,
-                after=grant_view(g),
-                detail=f"撤回申请({batch_label(batch)})",
-            )
+            Entry(action, entity_type="role_grant", entity_id=g.id, after=grant_view(g), detail=detail)
             for g in grants
         ],
     )
