@@ -342,6 +342,12 @@ class StatusChange(SQLModel, table=True):
     reason: str = Field(max_length=500)
     documents: str = Field(default="", max_length=200)  # documents noted, comma-separated keys
     override_reason: str | None = Field(default=None, max_length=200)  # a transfer in grade 6 or 9
+    source_county: str | None = Field(default=None, max_length=50)  # 外县转入 / 升学: the county it came from
+    source_school: str | None = Field(default=None, max_length=100)  # ... and the school (outside the system)
+    placement_reason: str | None = Field(
+        default=None, max_length=200
+    )  # a lower grade (a repeat), proof pending
+    outside_window: bool = False  # a transfer after the term's transfer window: decided by the county
     suspension_until: date | None = None
     submitted_by: int | None = Field(default=None, foreign_key="app_user.id")
     submitted_at: datetime = _timestamp()
@@ -399,6 +405,7 @@ class Rollover(SQLModel, table=True):
     county_id: int | None = Field(default=None, foreign_key="county.id")
     graduated: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # student ids
     school_year_created: bool = False  # the run added the school year and its terms
+    early_reason: str | None = Field(default=None, max_length=200)  # run before the year's last term ended
     run_by: int | None = Field(default=None, foreign_key="app_user.id")
     run_at: datetime = _timestamp()
     undone_by: int | None = Field(default=None, foreign_key="app_user.id")
@@ -417,6 +424,8 @@ class TermReport(SQLModel, table=True):
     student_id: int = Field(foreign_key="student.id", index=True)
     reported_on: date
     leave_reason: str | None = Field(default=None, max_length=200)
+    leave_from: date | None = None  # 请假 with dates: over 3 months (or 10 weeks of a term) becomes 休学
+    leave_until: date | None = None
     recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
     recorded_at: datetime = _timestamp()
 

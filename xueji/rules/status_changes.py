@@ -18,6 +18,11 @@ class ChangeKind(StrEnum):
     RETURN = "return"
     GRADUATION = "graduation"
     DEATH = "death"
+    PROMOTION = "promotion"  # 升学: a graduate's record moves to the junior school that takes them (小升初)
+    TRANSFER_IN_OUTSIDE = (
+        "transfer_in_outside"  # 外县转入: from another county (a new record, or one that left)
+    )
+    EXTENSION = "extension"  # 续休: a suspension extended, asked in the half month before it ends
 
     @property
     def label(self) -> str:
@@ -30,6 +35,9 @@ class ChangeKind(StrEnum):
             "return": "劝返复学",
             "graduation": "毕业",
             "death": "死亡",
+            "promotion": "升学",
+            "transfer_in_outside": "外县转入",
+            "extension": "续休",
         }[self.value]
 
     @property
@@ -45,6 +53,11 @@ class ChangeKind(StrEnum):
             "return": frozenset({StudentStatus.DROPPED_OUT}),
             "graduation": enrolled,
             "death": frozenset({StudentStatus.ENROLLED, StudentStatus.SUSPENDED, StudentStatus.DROPPED_OUT}),
+            "promotion": frozenset({StudentStatus.GRADUATED}),
+            "transfer_in_outside": frozenset(
+                {StudentStatus.TRANSFERRED_OUT}
+            ),  # or a record new to the county
+            "extension": frozenset({StudentStatus.SUSPENDED}),
         }[self.value]
 
     @property
@@ -59,12 +72,21 @@ class ChangeKind(StrEnum):
             "return": StudentStatus.ENROLLED,
             "graduation": StudentStatus.GRADUATED,
             "death": StudentStatus.DECEASED,
+            "promotion": StudentStatus.ENROLLED,
+            "transfer_in_outside": StudentStatus.ENROLLED,
+            "extension": StudentStatus.SUSPENDED,
         }[self.value]
 
     @property
     def places_in_class(self) -> bool:
         """The request names the class the child will sit in."""
-        return self in (ChangeKind.TRANSFER_IN, ChangeKind.RESUMPTION, ChangeKind.RETURN)
+        return self in (
+            ChangeKind.TRANSFER_IN,
+            ChangeKind.RESUMPTION,
+            ChangeKind.RETURN,
+            ChangeKind.PROMOTION,
+            ChangeKind.TRANSFER_IN_OUTSIDE,
+        )
 
     @property
     def is_transfer(self) -> bool:
@@ -86,6 +108,8 @@ class Document(StrEnum):
     TRANSFER_CERTIFICATE = "transfer_certificate"
     RESIDENCE_PERMIT = "residence_permit"
     DEATH_CERTIFICATE = "death_certificate"
+    HOUSEHOLD_PROOF = "household_proof"  # 转入: the household or property in the receiving school's catchment
+    REGISTRY_FORM = "registry_form"  # 转入: the sending school's sealed registry form (学籍登记表)
 
     @property
     def label(self) -> str:
@@ -94,6 +118,8 @@ class Document(StrEnum):
             "transfer_certificate": "转学证明",
             "residence_permit": "居住证",
             "death_certificate": "死亡证明",
+            "household_proof": "户籍或房产证明",
+            "registry_form": "转出学校学籍登记表",
         }[self.value]
 
 

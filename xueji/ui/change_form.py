@@ -16,6 +16,9 @@ from xueji.services.registry.students import StudentRow
 from xueji.ui.errors import shown_as_error
 from xueji.ui.text import md
 
+# asked elsewhere: a transfer in after the ID-number lookup; 升学 and 外县转入 by the registry import
+IMPORT_OR_LOOKUP_KINDS = (ChangeKind.TRANSFER_IN, ChangeKind.PROMOTION, ChangeKind.TRANSFER_IN_OUTSIDE)
+
 
 def change_request_form(actor: Actor, children: list[StudentRow], *, key: str) -> None:
     """Request a status change for one of these students of the actor's school; shows the deadline."""
@@ -27,7 +30,7 @@ def change_request_form(actor: Actor, children: list[StudentRow], *, key: str) -
         )
         kind = st.selectbox(
             "异动类型",
-            [k for k in ChangeKind if k is not ChangeKind.TRANSFER_IN],
+            [k for k in ChangeKind if k not in IMPORT_OR_LOOKUP_KINDS],
             format_func=lambda k: k.label,
         )
         effective = st.date_input("异动日期", value=today())
