@@ -12,6 +12,8 @@ from pathlib import Path
 from xueji.excel.limits import UploadPolicy
 from xueji.rules.home_teaching import HomeTeachingPolicy, parse_skip_months
 from xueji.rules.registration import RegistrationDeadlines, parse_month_day
+from xueji.rules.status_changes import Document
+from xueji.rules.transfers import parse_proofs
 from xueji.rules.visits import VisitPolicy, parse_visit_days
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +32,7 @@ class Settings:
     class_size_spread: int  # classes of one grade differing by more than this are flagged as unbalanced
     status_change_working_days: int
     transfer_lookup_minutes: int  # a transfer in must be submitted this soon after the ID-number lookup
+    transfer_proofs: frozenset[Document]  # the documents every transfer in must carry (rules.transfers)
     school_year_start_month: int
     registration_deadlines: RegistrationDeadlines  # grade 1 and grade 7 intakes complete by (month, day)
     lost_student_days: int  # days after term start after which a child not reported is a lost student (流生)
@@ -114,6 +117,13 @@ def _home_teaching(env: dict[str, str]) -> HomeTeachingPolicy:
         min_class_hours=_int(env, "XUEJI_HOME_TEACHING_MIN_HOURS", 2),
         skip_months=skip,
     )
+
+
+def _transfer_proofs(env: dict[str, str]) -> frozenset[Document]:
+    try:
+        return parse_proofs(env.get("XUEJI_TRANSFER_PROOFS", ""))
+    except ValueError as exc:
+        raise SettingsError(f"环境变量 XUEJI_TRANSFER_PROOFS 有误:{exc}") from exc
 
 
 def _uploads(env: dict[str, str]) -> UploadPolicy:
@@ -204,6 +214,7 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         class_size_spread=_int(env, "XUEJI_CLASS_SIZE_SPREAD", 10),
         status_change_working_days=_int(env, "XUEJI_STATUS_CHANGE_WORKING_DAYS", 7),
         transfer_lookup_minutes=_int(env, "XUEJI_TRANSFER_LOOKUP_MINUTES", 30),
+        transfer_proofs=_transfer_proofs(env),
         school_year_start_month=month,
         registration_deadlines=RegistrationDeadlines(
             grade1=_month_day(env, "XUEJI_GRADE1_REGISTRATION_DEADLINE", (9, 30)),

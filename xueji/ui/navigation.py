@@ -28,6 +28,13 @@ PAGES = (
     PageSpec(
         "pages/dashboards/retention.py", "巩固率", ":material/trending_up:", Action.OVERVIEW_READ, "概况"
     ),
+    PageSpec(
+        "pages/dashboards/accountability.py",
+        "月度台账与考核",
+        ":material/fact_check:",
+        Action.OVERVIEW_READ,
+        "概况",
+    ),
     PageSpec("pages/cases/visits.py", "家访", ":material/home_pin:", Action.VISIT_LOG, "控辍保学"),
     PageSpec("pages/cases/ledgers.py", "控辍保学台账", ":material/list_alt:", Action.CASE_READ, "控辍保学"),
     PageSpec(
@@ -97,6 +104,13 @@ PAGES = (
         "pages/registry/status_changes.py",
         "学籍异动",
         ":material/swap_horiz:",
+        Action.STATUS_CHANGE_READ,
+        "学籍",
+    ),
+    PageSpec(
+        "pages/registry/suspensions.py",
+        "休学与请假",
+        ":material/event_busy:",
         Action.STATUS_CHANGE_READ,
         "学籍",
     ),
