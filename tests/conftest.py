@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -103,11 +105,81 @@ def engine(database_url: str) -> Engine:
 SMALL_DEMO = DemoSpec(seed=7, scale=0.3)
 
 
+# The small demo county is built once per database kind and settings, then copied into each test's database: a
+# copy is 20–50 ms where a build is 1.2 s (SQLite) and 2.4 s (PostgreSQL), for some 500 tests.
+_DEMO_TEMPLATES: dict[tuple, str] = {}
+_NOT_SETTINGS = ("XUEJI_AUDIT_ANCHOR_FILE", "XUEJI_DATABASE_URL", PG_ENV)
+
+
+def _template_key(database_url: str) -> tuple:
+    """The database kind and every XUEJI_ setting in force: a test that changes a setting the build reads gets
+    its own template."""
+    settings = sorted(
+        (k, v) for k, v in os.environ.items() if k.startswith("XUEJI_") and k not in _NOT_SETTINGS
+    )
+    return (make_url(database_url).get_backend_name(), tuple(settings))
+
+
+def _sqlite_copy(source: str, target: str) -> None:
+    """Copy one SQLite database file into another through SQLite's backup API (consistent, WAL included)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def _pg_clone(admin_url: str, source: str, target: str, *, replace: bool) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if replace:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
+    admin.dispose()
+
+
+def _keep_template(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    engine.dispose()
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        template = str(tmp_path_factory.mktemp("demo-template") / "demo.db")
+        _sqlite_copy(str(url.database), template)
+        return template
+    template = f"xueji_demo_{uuid.uuid4().hex[:12]}"
+    _pg_clone(os.environ[PG_ENV], str(url.database), template, replace=False)
+    return template
+
+
+def _restore_template(engine: Engine, database_url: str, template: str) -> None:
+    engine.dispose()
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        _sqlite_copy(template, str(url.database))
+    else:
+        _pg_clone(os.environ[PG_ENV], template, str(url.database), replace=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_demo_templates() -> Iterator[None]:
+    yield
+    admin_url = os.environ.get(PG_ENV)
+    pg = [name for (kind, _), name in _DEMO_TEMPLATES.items() if kind == "postgresql"]
+    if admin_url and pg:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in pg:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
-def demo_engine(engine: Engine) -> Engine:
+def demo_engine(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The test database with a small demo county (one class per grade per school)."""
+    key = _template_key(database_url)
+    template = _DEMO_TEMPLATES.get(key)
+    if template is not None:
+        _restore_template(engine, database_url, template)
+        return engine
     with session_scope(engine) as session:
         load_demo(session, SMALL_DEMO)
+    _DEMO_TEMPLATES[key] = _keep_template(engine, database_url, tmp_path_factory)
     return engine
 
 
