@@ -6,8 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
+from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.excel.registry_template import blank_template, error_workbook
+from xueji.rules.status_changes import ChangeKind, Document
 from xueji.services.registry import file_import
 from xueji.ui.errors import shown_as_error
 from xueji.ui.imports import checked_once
@@ -20,7 +22,9 @@ actor = require_actor(Action.STUDENT_IMPORT)
 st.title("学籍导入")
 st.caption(
     "使用全国学籍导入模板(.xlsx)。先检查、预览,确认后一次性写入;有错误的行会列出行号、列名、填写内容和原因。"
-    "按身份证件号查重:已在本校的学生会被更新,已在其他学校的学生须办理转学。"
+    "按身份证件号查重:已在本校的学生会被更新;本县小学的毕业生编入七年级时办理升学,曾转出、辍学的学生转回或劝返复学,"
+    "都沿用原学籍(学籍号不变、历史保留);在本县其他学校在读或休学的学生须办理转学。"
+    "外县转入的学生请在“转出县区”“原学校”列注明来源(可选“转入日期”)。"
 )
 st.download_button(
     "下载空白导入模板", blank_template(), file_name="学籍导入模板.xlsx", mime=XLSX, key="template"
@@ -65,6 +69,32 @@ if plan.new_classes:
         hide_index=True,
     )
 
+proofs: list[Document] = []
+if plan.arrivals:
+    st.subheader(f"学籍迁入与外县来源({len(plan.arrivals)} 人)")
+    st.caption(
+        "升学、转回、劝返复学沿用学生原有的学籍(同一学籍号,历史保留),导入时即办结并记入学籍异动;"
+        "本县没有学籍的外县转入新建学籍并记录来源;外县转入计入巩固率的“转入”,从外县来的初一新生计入年初。"
+    )
+    source_columns = st.columns(len(plan.sources))
+    for column, (label, value) in zip(source_columns, plan.sources.items(), strict=True):
+        column.metric(label, value)
+    show_table(
+        pd.DataFrame(
+            [
+                (a.row.row, a.row.cell("name"), a.move.value, a.sentence, f"{a.effective_date:%Y-%m-%d}")
+                for a in plan.arrivals
+            ],
+            columns=["行号", "姓名", "办理", "说明", "生效日期"],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    if any(a.move.kind is ChangeKind.TRANSFER_IN_OUTSIDE for a in plan.arrivals):
+        required = sorted(get_settings().transfer_proofs, key=list(Document).index)
+        st.markdown("外县转入已核验的材料(缺少的材料照常导入,但会计入当月台账):")
+        proofs = [d for d in required if st.checkbox(d.label, key=f"import_proof_{d.value}")]
+
 if plan.rejected:
     st.subheader(f"有错误的行({len(plan.rejected)} 行)")
     show_table(file_import.problems_frame(plan.rejected, "errors"), hide_index=True, width="stretch")
@@ -87,10 +117,11 @@ if plan.rejected:
         key="only_valid",
         help="默认全部无误才导入;勾选后只写入无误的行,错误行改好后可再次导入。",
     )
-changes = len(plan.new) + len(plan.updates)
+changes = len(plan.new) + len(plan.updates) + len(plan.moved)
 blocked = bool(plan.rejected) and not only_valid
 if st.button(
-    f"确认导入:新增 {len(plan.new)} 人,更新 {len(plan.updates)} 人",
+    f"确认导入:新增 {len(plan.new)} 人,更新 {len(plan.updates)} 人"
+    + (f",迁入 {len(plan.moved)} 人" if plan.moved else ""),
     type="primary",
     disabled=blocked or changes == 0,
     key="commit_import",
@@ -105,6 +136,7 @@ if st.button(
             only_valid=only_valid,
             file_name=upload.name,
             file_digest=digest,
+            proofs=proofs,
         )
         st.success(f"导入完成:{result.summary}。已记入审计日志。")
 elif blocked:

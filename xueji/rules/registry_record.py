@@ -64,6 +64,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("disability_type", "残疾人类型", aliases=("残疾类型",), example="无残疾"),
     *_member_columns(1, ("李建国", "父亲", "430181108201", "13907310001", "广东省东莞市", "是")),
     *_member_columns(2, ("王秀英", "祖母", "430181108201", "", "", "否")),
+    # Optional, issue 23: a child transferring in from another county (外县转入) is marked by 转出县区.
+    Column("source_county", "转出县区", aliases=("转入来源县区", "来源县区")),
+    Column("source_school", "原学校", aliases=("转出学校",)),
+    Column("transfer_date", "转入日期"),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 # The columns people type free text into, with the model field that bounds them (rules.text_limits).
@@ -76,6 +80,8 @@ TEXT_FIELDS = {
     "mailing_address": "student.mailing_address",
     "home_address": "student.home_address",
     **{f"m{n}_{key}": f"family_member.{key}" for n in (1, 2) for key in ("name", "relation", "workplace")},
+    "source_county": "status_change.source_county",
+    "source_school": "status_change.source_school",
 }
 YES_NO_KEYS = ("needs_aid", "only_child", "left_behind", "migrant", "orphan")
 ID_TYPES = (
@@ -246,6 +252,13 @@ def _birth_date(text: str) -> date:
     return born
 
 
+def _transfer_date(text: str) -> date:
+    day = _date8(text)
+    if day is None:
+        raise Invalid("转入日期应为8位数字的真实日期,如 20261015")
+    return day
+
+
 def _name(text: str) -> str:
     text = text.strip()
     reason = too_long(text, max_length(TEXT_FIELDS["name"]))
@@ -396,6 +409,9 @@ _CHECKS = _table(
         ("home_address", _text(TEXT_FIELDS["home_address"], required=False)),
         *((key, _yes_no(required=key == "needs_aid")) for key in YES_NO_KEYS),
         ("disability_type", _disability),
+        ("source_county", _text(TEXT_FIELDS["source_county"], required=False)),
+        ("source_school", _text(TEXT_FIELDS["source_school"], required=False)),
+        ("transfer_date", _optional(_transfer_date)),
     ]
 )
 _MEMBER_FIELDS = ("name", "relation", "household_code", "phone", "workplace", "is_guardian")
@@ -419,6 +435,8 @@ def check_row(row: CheckedRow, *, today: date, school_year: int) -> CheckedRow:
         row.reject("entry_month", "入学年月晚于本月")
     _check_id_number(row, values, born, sex)
     _check_class(row, values, born, month, school_year)
+    if values["source_county"] is None and (values["source_school"] or values["transfer_date"]):
+        row.reject("source_county", "填写了原学校或转入日期时,须填写转出县区(外县转入)")
     values["disabled"] = values["disability_type"] is not None
     row.values = values
     row.family = _family(row)

@@ -19,8 +19,11 @@ ACTIVE = (
 
 FORMULA = "巩固率 = (年初在籍 − 转出 − 死亡 − 辍学未返) ÷ (年初在籍 − 转出 − 死亡)"
 FORMULA_NOTE = (
-    "转出、死亡不算流失,年内转入(含新建学籍)不计入分子分母;休学保留学籍,算作巩固(单独列出);"
-    "辍学后劝返复学的算作巩固。"
+    "年初在籍 = 学年第一天结束时在籍(在读或休学)的学生,含当天生效的升学(本县小学毕业生升入初中,"
+    "上一学年仍算原小学六年级在读)和外县来的初一新生;转出、死亡不算流失;"
+    "第一天之后的转入(本县他校转入、外县转入)计为“转入”,不计入年初和分子分母,外县转入从不计入年初;"
+    "没有异动记录的新建学籍(上线导入、一年级新生)按在籍计入年初,年内从外县来的学生须按外县转入导入;"
+    "休学保留学籍,算作巩固(单独列出);辍学后劝返复学的算作巩固。"
 )
 NINE_YEAR_FORMULA = "九年巩固率 = 该届九年级毕业人数 ÷ 该届一年级入学人数"
 
@@ -39,7 +42,7 @@ class GradeFlow:
     """One grade's school year, within a scope (county, township or school)."""
 
     grade: int
-    start: int  # on the registry (在读 or 休学) in the scope on the year's first day
+    start: int  # on the registry (在读 or 休学) in the scope at the end of the year's first day
     transferred_in: (
         int  # joined during the year (not by a return): transfers in from outside the scope, new records
     )

@@ -261,8 +261,9 @@ def _close_open(
 def apply_status_change(session: Session, *, actor: Actor, change: StatusChange, student: Student) -> None:
     """Bring the child's cases in line with an approved status change (the caller commits): a dropout opens a
     dropout case (a suspected one moves to the dropout ledger); a return closes it as back at school; a death
-    or a transfer out of the system closes every open case; a transfer in hands the cases to the new school,
-    whose teachers must take over the education line."""
+    or a transfer out of the system closes every open case; a change that moved the record to another school
+    (转入, 升学, 外县转入, a return there) hands the cases to it, whose teachers must take over the education
+    line."""
     kind = ChangeKind(change.kind)
     evidence = f"{kind.label}申请 #{change.id} 已批准"
     ids = select(literal(student.id))
@@ -290,7 +291,8 @@ def apply_status_change(session: Session, *, actor: Actor, change: StatusChange,
     elif kind is ChangeKind.TRANSFER_OUT:
         where = change.destination or "外地学校"
         _close_open(session, actor, child.id, None, CloseReason.ENROLLED_ELSEWHERE, evidence, where)
-    elif kind is ChangeKind.TRANSFER_IN and child.school_id != student.school_id:
+    if change.to_school_id is not None and child.school_id != student.school_id:
+        # the record moved (转入, 升学, a return at another school): the cases go with it
         child.school_id = student.school_id
         for case in session.scalars(
             select(Case).where(Case.child_id == child.id, Case.status != CaseStatus.CLOSED.value)

@@ -1,12 +1,14 @@
-"""巩固率 by grade, computed in SQL: each student's school and status on the year's first day and on the day
-counted are read back from the first approved status change after each day (rules.retention.status_before) —
-the school also from the first school merge after it (record_move) — then one GROUP BY grade counts the flows of
-rules.retention.GradeFlow for the chosen scope."""
+"""巩固率 by grade, computed in SQL: each student's school and status at the end of the year's first day and of
+the day counted are read back from the first approved status change after each day (rules.retention.status_before)
+— the school from the first approved change that moved the record to another school (转入, 升学, a return at
+another school) or school merge (record_move) after it — then one GROUP BY grade counts the flows of
+rules.retention.GradeFlow for the chosen scope. The start is the end of the first day, so an intake dated that day
+(升学, a grade-7 entrant from outside) is in it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
@@ -64,7 +66,8 @@ def _first_change_after(day: date):  # noqa: ANN202 - a subquery
 
 def _first_school_change_after(day: date):  # noqa: ANN202 - a subquery
     """Per student, the first event effective after `day` that changed their school, with the school it left:
-    an approved transfer in (submitted from the old school) or a school merge (services.setup.school_merge)."""
+    an approved change that moved the record to another school (转入, 升学, 外县转入 or 劝返复学 at another school:
+    to_school_id set and not the school it was submitted from) or a school merge (services.setup.school_merge)."""
     events = union_all(
         select(
             StatusChange.student_id,
@@ -74,7 +77,8 @@ def _first_school_change_after(day: date):  # noqa: ANN202 - a subquery
             StatusChange.school_id,
         ).where(
             StatusChange.state == ChangeState.APPROVED.value,
-            StatusChange.kind == ChangeKind.TRANSFER_IN.value,
+            col(StatusChange.to_school_id).is_not(None),
+            StatusChange.to_school_id != StatusChange.school_id,
             StatusChange.effective_date > day,
         ),
         select(
@@ -101,21 +105,26 @@ def _first_school_change_after(day: date):  # noqa: ANN202 - a subquery
 def _status_on(first, school_year: int) -> ColumnElement[str]:  # noqa: ANN001 - a subquery of _first_change_after
     """The student's status at the end of a day of the school year: before the first change after it, else the
     current one — except that a graduate was still 在读 while their class was in its stage's last grade or
-    below (graduation is the rollover after that year, not a status change)."""
+    below (graduation is the rollover after that year, not a status change). That holds for a graduate read back
+    from a later 升学 too: a promoted child's junior class code gives grade 6 for the year before, which they
+    spent in the primary's grade 6."""
     last_grade = case(*((class_stage() == s.value, s.first_grade + s.years - 1) for s in Stage), else_=0)
-    return case(
+    read_back = case(
         *((first.c.kind == kind.value, status_before(kind).value) for kind in ChangeKind),
+        else_=Student.status,
+    )
+    return case(
         (
-            and_(Student.status == StudentStatus.GRADUATED.value, class_grade(school_year) <= last_grade),
+            and_(read_back == StudentStatus.GRADUATED.value, class_grade(school_year) <= last_grade),
             StudentStatus.ENROLLED.value,
         ),
-        else_=Student.status,
+        else_=read_back,
     )
 
 
 def _school_on(moved) -> ColumnElement[int]:  # noqa: ANN001 - a subquery of _first_school_change_after
-    """The student's school at the end of the day: the school a later transfer in or merge moved them from,
-    else the current one."""
+    """The student's school at the end of the day: the school a later move or merge took them from, else the
+    current one."""
     return func.coalesce(moved.c.school_id, Student.school_id)
 
 
@@ -126,12 +135,12 @@ def year_days(session: Session, school_year: int) -> tuple[date, date]:
 
 
 def movements(session: Session, *, schools: Select, school_year: int) -> list[Movement]:
-    """Every student who was at one of these schools on the year's first day or is at one on the day counted,
-    counted by grade, school then and now, status now, and whether brought back during the year."""
+    """Every student who was at one of these schools at the end of the year's first day or is at one on the day
+    counted, counted by grade, school then and now, status now, and whether brought back during the year (after
+    the first day)."""
     first, counted = year_days(session, school_year)
-    before = first - timedelta(days=1)
-    start_change, end_change = _first_change_after(before), _first_change_after(counted)
-    start_moved, end_moved = _first_school_change_after(before), _first_school_change_after(counted)
+    start_change, end_change = _first_change_after(first), _first_change_after(counted)
+    start_moved, end_moved = _first_school_change_after(first), _first_school_change_after(counted)
     start_school, end_school = _school_on(start_moved), _school_on(end_moved)
     active = [s.value for s in ACTIVE]
     start_school_active = case((_status_on(start_change, school_year).in_(active), start_school), else_=None)
@@ -143,7 +152,7 @@ def movements(session: Session, *, schools: Select, school_year: int) -> list[Mo
                     StatusChange.student_id == Student.id,
                     StatusChange.kind == ChangeKind.RETURN.value,
                     StatusChange.state == ChangeState.APPROVED.value,
-                    StatusChange.effective_date > before,
+                    StatusChange.effective_date > first,
                     StatusChange.effective_date <= counted,
                 )
             ),

@@ -9,7 +9,7 @@ with the database at that moment) and hands the plan to import_write.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from xueji.excel.registry_template import RegistrySheet, read_registry
 from xueji.models import Student
 from xueji.perf import collector_paused
 from xueji.rules.registry_record import check_row
+from xueji.rules.status_changes import Document
 from xueji.services.cases.opening import open_registry_cases
 from xueji.services.common.access import require
 from xueji.services.common.calendar import school_year_on
@@ -70,6 +71,12 @@ class ImportResult:
     def summary(self) -> str:
         p = self.plan
         text = f"新增 {self.created} 人,更新 {len(p.updates)} 人,无变化 {len(p.unchanged)} 人"
+        if p.arrivals:
+            text += (
+                f";学籍迁入 {len(p.moved)} 人("
+                + ",".join(f"{source} {n}" for source, n in p.sources.items() if n)
+                + ")"
+            )
         if p.rejected:
             text += f",跳过有错误的 {len(p.rejected)} 行"
         if p.new_classes:
@@ -103,10 +110,12 @@ def commit_import(
     file_name: str = "",
     file_digest: str = "",
     on_write: Callable[[], None] | None = None,
+    proofs: Collection[Document] = (),
 ) -> ImportResult:
     """Plan again under the write lock, then write every accepted row and its audit entries, all or nothing.
     The schools are checked against the actor's scope again here (plan_import), whoever calls; a refused
-    import is audited."""
+    import is audited. `proofs`: the documents the registrar checked for this import's transfers in from
+    another county (recorded on each 外县转入; a missing one is allowed and counted by the monthly ledger)."""
     require(session, actor, Action.STUDENT_IMPORT)
     lock_tail(session)  # take the write lock before reading, so the plan cannot go stale before the write
     plan = plan_import(session, actor=actor, sheet=sheet, schools=schools, only_school=only_school)
@@ -126,7 +135,7 @@ def commit_import(
     if on_write is not None:
         on_write()
     with collector_paused():
-        created = write_plan(session, actor, plan, file_name, file_digest)
+        created = write_plan(session, actor, plan, file_name, file_digest, proofs)
         # the flags of new and updated records call for cases (留守, 随迁, 残疾, 困难, 孤儿)
         open_registry_cases(
             session,
@@ -148,6 +157,7 @@ def import_file(
     only_valid: bool = False,
     file_name: str = "",
     on_write: Callable[[], None] | None = None,
+    proofs: Collection[Document] = (),
 ) -> ImportResult:
     """Check and commit a file in one go (the batch path); ImportBlocked carries the plan when rows fail."""
     sheet = check_file(session, actor=actor, data=data, file_name=file_name)
@@ -163,4 +173,5 @@ def import_file(
         file_name=file_name,
         file_digest=hashlib.sha256(data).hexdigest(),
         on_write=on_write,
+        proofs=proofs,
     )

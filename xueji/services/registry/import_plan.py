@@ -1,12 +1,13 @@
-"""Plan a registry import: sort every checked row into new, updated, unchanged or rejected, adding what
-only the database knows (the school in scope, 查重 by ID number, existing classes and their sizes).
-Nothing is written here."""
+"""Plan a registry import: sort every checked row into new, updated, unchanged, moved (an arrival: the child's
+record in the county moves here by 升学, 转回 or 劝返) or rejected, adding what only the database knows (the
+school in scope, 查重 by ID number, existing classes and their sizes). Nothing is written here."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -14,14 +15,18 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
+from xueji.clock import today
 from xueji.config import get_settings
 from xueji.excel.registry_template import RegistrySheet
-from xueji.models import FamilyMember, School, SchoolClass, Student
+from xueji.models import FamilyMember, School, SchoolClass, Student, Township
 from xueji.perf import collector_paused
+from xueji.rules import intake
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.registry_record import CheckedRow
-from xueji.rules.vocab import SchoolKind, StudentStatus
+from xueji.rules.terms import school_year_bounds
+from xueji.rules.vocab import SchoolKind, Stage, StudentStatus
 from xueji.services.common.access import deny, require, school_condition
+from xueji.services.common.calendar import school_year_on
 
 # The Student columns an import sets (class_id and home_village_id are derived from codes).
 STUDENT_FIELDS = (
@@ -68,6 +73,20 @@ class Update:
         return bool(self.members_changed)
 
 
+@dataclass
+class Arrival:
+    """A child arriving by this import (rules.intake): a record of the county moved here (`update` holds its
+    values as an update would write them), or a new record from another county (its row is in ImportPlan.new)."""
+
+    row: CheckedRow
+    move: intake.Move
+    school_id: int  # the school it arrives at
+    effective_date: date
+    sentence: str  # what the preview says, e.g. 从古港镇完全小学毕业,升入本校
+    update: Update | None = None
+    from_school_id: int | None = None  # the school the record leaves (a moved record)
+
+
 @dataclass(frozen=True)
 class SchoolRef:
     id: int
@@ -84,6 +103,7 @@ class ImportPlan:
     updates: list[Update] = field(default_factory=list)
     unchanged: list[CheckedRow] = field(default_factory=list)
     rejected: list[CheckedRow] = field(default_factory=list)
+    arrivals: list[Arrival] = field(default_factory=list)  # moved records, and new records from outside
     new_classes: dict[tuple[int, str], int] = field(default_factory=dict)  # (school id, code) → its size
     notices: list[str] = field(default_factory=list)
 
@@ -97,12 +117,28 @@ class ImportPlan:
         }
 
     @property
+    def moved(self) -> list[Arrival]:
+        """The arrivals that move an existing record (升学, 转回, 劝返), not counted as 新增 or 更新."""
+        return [a for a in self.arrivals if a.update is not None]
+
+    @property
+    def sources(self) -> dict[str, int]:
+        """The arrivals counted by source: 本县小学升入, 外县转入, 返回 (of which 转回 and 劝返)."""
+        by_source = Counter(a.move.source for a in self.arrivals)
+        by_move = Counter(a.move for a in self.arrivals)
+        return {
+            **{source.value: by_source[source] for source in intake.Source},
+            "其中转回": by_move[intake.Move.BACK_FROM_TRANSFER],
+            "其中劝返": by_move[intake.Move.BACK_FROM_DROPOUT],
+        }
+
+    @property
     def temporary(self) -> int:
         return sum(r.is_temporary for r in self.new)
 
     @property
     def warned(self) -> list[CheckedRow]:
-        accepted = [*self.new, *(u.row for u in self.updates), *self.unchanged]
+        accepted = [*self.new, *(u.row for u in self.updates), *self.unchanged, *(a.row for a in self.moved)]
         return sorted((r for r in accepted if r.warnings), key=lambda r: r.row)
 
     @property
@@ -146,6 +182,22 @@ def plan_import(
         return _plan(session, sheet, schools, only_school)
 
 
+@dataclass(frozen=True)
+class _Year:
+    """The school year the rows are placed in: its start year, first day, and today."""
+
+    start: int
+    first_day: date
+    today: date
+
+
+def _year(session: Session) -> _Year:
+    day = today()
+    start = school_year_on(session, day)
+    first_day = school_year_bounds(start, start_month=get_settings().school_year_start_month)[0]
+    return _Year(start, first_day, day)
+
+
 def schools_in_scope(session: Session, *, actor: Actor, schools: Sequence[SchoolRef]) -> list[SchoolRef]:
     """The schools as the database has them (code, name and kind), each one inside the actor's scope;
     the first one outside is denied and audited."""
@@ -181,22 +233,56 @@ def _plan(
     school_ids = [s.id for s in schools]
     classes = classes_of(session, school_ids)
     existing = _existing_students(session, rows, school_ids)
-    families = _families(
-        session, [s["id"] for s in existing.values() if s["school_id"] in school_of.values()]
-    )
+    families = _families(session, [s["id"] for s in existing.values()])
+    year = _year(session)
+    junior = {s.id for s in schools if Stage.JUNIOR in SchoolKind(s.kind).stages}
+    graduates: list[bool] = []  # asked once, only when a grade-7 row has no record
     moves: list[tuple[CheckedRow, int, str | None]] = []  # rows adding to a class: (row, school, class left)
     for row in rows:
         school_id = school_of[row.row]
         current = existing.get(_match_key(row))
-        if current is not None and current["school_id"] != school_id:
-            row.reject(
-                "id_number",
-                f"查重:该学生已在{current['school_name']}有学籍;应办理转学,不能重复建籍",
+        into_grade = parse_class_code(row.values["class_code"]).grade(year.start)
+        if row.values["transfer_date"] is not None:
+            problem = intake.transfer_date_problem(
+                row.values["transfer_date"], first_day=year.first_day, today=year.today
             )
-            plan.rejected.append(row)
-            continue
+            if problem:
+                row.reject("transfer_date", problem)
+                plan.rejected.append(row)
+                continue
         if current is None:
             plan.new.append(row)
+            moves.append((row, school_id, None))
+            if into_grade == intake.INTAKE_GRADE and school_id in junior and not graduates:
+                graduates.append(_county_has_graduates(session, school_ids, year.start))
+            move = intake.sort_new(
+                from_outside=row.values["source_county"] is not None,
+                into_grade=into_grade,
+                teaches_junior=school_id in junior,
+                county_has_graduates=bool(graduates and graduates[0]),
+            )
+            if move is not None:
+                plan.arrivals.append(_arrival(row, move, school_id, year, into_grade, None))
+            continue
+        code = current["class_code"]
+        verdict = intake.sort_existing(
+            StudentStatus(current["status"]),
+            same_school=current["school_id"] == school_id,
+            school_name=current["school_name"],
+            record_stage=parse_class_code(code).stage if code else None,
+            into_grade=into_grade,
+        )
+        if verdict.refusal is not None:
+            row.reject("id_number", verdict.refusal)
+            plan.rejected.append(row)
+            continue
+        if verdict.move is not None:
+            before, after = _changes(current, row.values)
+            before |= {"school_id": current["school_id"], "status": current["status"]}
+            after |= {"school_id": school_id, "status": StudentStatus.ENROLLED.value}
+            members, members_before = _member_changes(row, families.get(current["id"], {}))
+            moved = Update(row, current["id"], school_id, before, after, members, members_before)
+            plan.arrivals.append(_arrival(row, verdict.move, school_id, year, into_grade, current, moved))
             moves.append((row, school_id, None))
             continue
         before, after = _changes(current, row.values)
@@ -210,9 +296,64 @@ def _plan(
     _check_class_sizes(session, plan, moves, classes)
     _drop_rejected(plan)
     plan.rejected.sort(key=lambda r: r.row)
-    if sum(plan.counts.values()) != len(sheet.rows):  # every row must end up somewhere, visibly
+    if sum(plan.counts.values()) + len(plan.moved) != len(
+        sheet.rows
+    ):  # every row must end up somewhere, visibly
         raise RuntimeError(f"导入计划与文件行数不符:{plan.counts},文件 {len(sheet.rows)} 行")
     return plan
+
+
+def _arrival(
+    row: CheckedRow,
+    move: intake.Move,
+    school_id: int,
+    year: _Year,
+    into_grade: int,
+    current: dict | None,
+    update: Update | None = None,
+) -> Arrival:
+    v = row.values
+    text = intake.sentence(
+        move,
+        from_school=current["school_name"] if current and current["school_id"] != school_id else None,
+        source_county=v["source_county"],
+        source_school=v["source_school"],
+    )
+    day = intake.effective_date(
+        move,
+        first_day=year.first_day,
+        today=year.today,
+        transfer_date=v["transfer_date"],
+        into_grade=into_grade,
+    )
+    return Arrival(row, move, school_id, day, text, update, current["school_id"] if current else None)
+
+
+def _county_has_graduates(session: Session, school_ids: Sequence[int], school_year: int) -> bool:
+    """Whether the county of these schools holds last year's primary graduates (its primaries are on the system:
+    a grade-7 entrant it has no record of then comes from outside). Graduates keep their primary class, whose
+    code starts with the entry year six years back and stage 1."""
+    county = (
+        select(Township.county_id)
+        .join(School, School.township_id == Township.id)
+        .where(col(School.id).in_(school_ids))
+    )
+    schools = (
+        select(School.id)
+        .join(Township, School.township_id == Township.id)
+        .where(col(Township.county_id).in_(county))
+    )
+    found = session.scalar(
+        select(Student.id)
+        .join(SchoolClass, Student.class_id == SchoolClass.id)
+        .where(
+            Student.status == StudentStatus.GRADUATED.value,
+            col(Student.school_id).in_(schools),
+            col(SchoolClass.code).like(f"{school_year - 6}{Stage.PRIMARY.value}%"),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def _check_schools(rows: Sequence[CheckedRow], plan: ImportPlan) -> dict[int, int]:
@@ -275,8 +416,10 @@ def _split_rejected(rows: list[CheckedRow], plan: ImportPlan) -> list[CheckedRow
 def _drop_rejected(plan: ImportPlan) -> None:
     plan.rejected.extend(r for r in plan.new if not r.ok)
     plan.rejected.extend(u.row for u in plan.updates if not u.row.ok)
+    plan.rejected.extend(a.row for a in plan.moved if not a.row.ok)
     plan.new = [r for r in plan.new if r.ok]
     plan.updates = [u for u in plan.updates if u.row.ok]
+    plan.arrivals = [a for a in plan.arrivals if a.row.ok]
 
 
 _COMPARED = (Student.id, Student.school_id, Student.status, *(getattr(Student, f) for f in STUDENT_FIELDS))

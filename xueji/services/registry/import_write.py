@@ -1,10 +1,11 @@
-"""Write a planned registry import: new classes, new students and their family members, updates, and the
-audit entries, in the caller's transaction. Bulk paths throughout (see db.insert_rows)."""
+"""Write a planned registry import: new classes, new students and their family members, updates, records
+moved here (升学, 转回, 劝返: their status changes in intake_write), and the audit entries, in the caller's
+transaction. Bulk paths throughout (see db.insert_rows)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from operator import itemgetter
 from typing import Any
 
@@ -18,15 +19,30 @@ from xueji.db import allocate_ids, insert_rows
 from xueji.models import FamilyMember, SchoolClass, Student
 from xueji.rules.masking import mask_identifiers
 from xueji.rules.pinyin import name_initials
+from xueji.rules.status_changes import Document
 from xueji.rules.vocab import StudentStatus
-from xueji.services.registry.import_plan import MEMBER_FIELDS, STUDENT_FIELDS, ImportPlan, classes_of
+from xueji.services.registry.import_plan import (
+    MEMBER_FIELDS,
+    STUDENT_FIELDS,
+    ImportPlan,
+    Update,
+    classes_of,
+)
+from xueji.services.registry.intake_write import record_arrivals
 from xueji.services.setup.moves import current_village_ids
 
 STUDENT_TABLE = Student.__table__  # type: ignore[attr-defined]
 MEMBER_TABLE = FamilyMember.__table__  # type: ignore[attr-defined]
 
 
-def write_plan(session: Session, actor: Actor, plan: ImportPlan, file_name: str, file_digest: str) -> int:
+def write_plan(
+    session: Session,
+    actor: Actor,
+    plan: ImportPlan,
+    file_name: str,
+    file_digest: str,
+    proofs: Collection[Document] = (),
+) -> int:
     stamp = now()
     class_ids = _create_classes(session, plan)
     villages = current_village_ids(session)  # a retired village code leads to the village that took it
@@ -35,7 +51,15 @@ def write_plan(session: Session, actor: Actor, plan: ImportPlan, file_name: str,
         for key in plan.new_classes
     ]
     created_ids = _insert_new(session, plan, class_ids, villages, stamp)
-    entries.extend(_apply_updates(session, plan, class_ids, villages, stamp))
+    entries.extend(_apply_updates(session, plan.updates, class_ids, villages, stamp))
+    moved = [a.update for a in plan.moved if a.update is not None]
+    _apply_updates(session, moved, class_ids, villages, stamp, moved=True)  # audited with their changes
+    created = {row.row: student_id for row, student_id in zip(plan.new, created_ids, strict=True)}
+    entries.extend(
+        record_arrivals(
+            session, actor, plan, created=created, class_ids=class_ids, proofs=proofs, stamp=stamp
+        )
+    )
     digest = hashlib.sha256(",".join(map(str, created_ids)).encode()).hexdigest()
     entries.append(
         Entry(
@@ -48,12 +72,15 @@ def write_plan(session: Session, actor: Actor, plan: ImportPlan, file_name: str,
                 "created_ids": [min(created_ids), max(created_ids)] if created_ids else [],
                 "created_ids_sha256": digest,
                 "updated": len(plan.updates),
+                "moved": len(moved),
+                "sources": plan.sources if plan.arrivals else {},
                 "unchanged": len(plan.unchanged),
                 "skipped": len(plan.rejected),
                 "file_sha256": file_digest,
             },
             detail=f"学籍导入 {file_name} → {plan.label}:新增{len(created_ids)},"
-            f"更新{len(plan.updates)},无变化{len(plan.unchanged)},跳过错误行{len(plan.rejected)}",
+            f"更新{len(plan.updates)},迁入{len(moved)},无变化{len(plan.unchanged)},"
+            f"跳过错误行{len(plan.rejected)}",
         )
     )
     record_many(session, actor=actor, entries=entries)
@@ -127,31 +154,39 @@ def _member_row(student_id: int, member: dict) -> tuple:
 
 def _apply_updates(
     session: Session,
-    plan: ImportPlan,
+    updates: list[Update],
     class_ids: dict[tuple[int, str], int],
     villages: dict[str, int],
     stamp: Any,
+    *,
+    moved: bool = False,
 ) -> Iterable[Entry]:
-    if not plan.updates:
+    """Write the updates (a moved record also takes its new school and 在读); their audit entries, except for
+    moved records, whose entries name their status change (intake_write)."""
+    if not updates:
         return []
     changed = []
-    for u in plan.updates:
+    for u in updates:
         if u.before:
             values = _student_values(
                 u.row.values, class_ids[(u.school_id, u.row.values["class_code"])], villages
             )
             if values["id_number"] and "id_number" in u.after:
                 values["registry_number"] = f"G{values['id_number']}"
+            if moved:
+                values |= {"school_id": u.school_id, "status": StudentStatus.ENROLLED.value}
             changed.append({"id": u.student_id, **values, "updated_at": stamp})
     if changed:
         session.execute(update(Student), changed)
-    members = [(u.student_id, m) for u in plan.updates for m in u.members_changed]
+    members = [(u.student_id, m) for u in updates for m in u.members_changed]
     known = [m for _, m in members if "id" in m]
     if known:
         session.execute(update(FamilyMember), known)
     insert_rows(
         session, MEMBER_TABLE, MEMBER_COLUMNS, (_member_row(sid, m) for sid, m in members if "id" not in m)
     )
+    if moved:
+        return []
     return [
         Entry(
             "update",
@@ -161,7 +196,7 @@ def _apply_updates(
             after=mask_identifiers(u.after | ({"family": u.members_changed} if u.family_changed else {})),
             detail="学籍导入更新",
         )
-        for u in plan.updates
+        for u in updates
     ]
 
 
