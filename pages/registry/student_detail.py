@@ -8,7 +8,7 @@ from xueji.auth import Action
 from xueji.db import session_scope
 from xueji.rules.registry_record import COLUMNS, cell_max_chars
 from xueji.rules.text_limits import max_length
-from xueji.services.registry import student_record
+from xueji.services.registry import student_record, suspensions
 from xueji.ui.change_form import change_request_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
@@ -43,6 +43,10 @@ if detail is None:
 row = detail.row
 st.subheader(md(f"{row.name}({row.sex})· {row.school} {row.grade} {row.class_name}"))
 st.caption(md(f"学籍状态:{row.status}" + (f" · 重点关注:{row.flags}" if row.flags else "")))
+with session_scope() as session:
+    suspended_until = suspensions.suspension_end_of(session, actor=actor, student_id=student_id)
+if suspended_until:
+    st.caption(f"休学至 {suspended_until:%Y-%m-%d}(最近一次批准的休学或续休)")
 if detail.lost:
     st.error("本学期开学一周后仍未报到,也没有请假、转学或休学手续:列为流生,按疑似辍学跟进。")
 if detail.merged_into_id:

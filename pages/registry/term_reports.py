@@ -1,16 +1,20 @@
 """开学报到与流生: the registrar marks, class by class, who has reported for the term; everyone sees the
 reports per school and the lost students, one week after term start."""
 
+from datetime import date, datetime
+
 import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
 from xueji.clock import today
+from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.services.registry import term_reports
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import class_picker, export_button
 
 actor = require_actor(Action.OVERVIEW_READ)
@@ -28,7 +32,7 @@ st.caption(
 )
 
 
-def _save(class_id: int, reported: list[int], leave: dict[int, str]) -> None:
+def _save(class_id: int, reported: list[int], leave: dict[int, term_reports.Leave]) -> None:
     """Save the class's reports; on success, show the counts after the page reloads with them."""
     with shown_as_error(), session_scope() as session:
         saved = term_reports.record_reports(
@@ -48,11 +52,18 @@ def _edit_class(class_id: int) -> None:
     if not rows:
         st.info("本班没有在读学生")
         return
-    on_leave = {r.student_id: r.leave_reason or "" for r in rows if r.leave_reason}
+    on_leave = {
+        r.student_id: term_reports.Leave(r.leave_reason, r.leave_from, r.leave_until)
+        for r in rows
+        if r.leave_reason
+    }
     left, middle, right = st.columns(3)
     left.metric("已报到", sum(r.reported for r in rows))
     middle.metric("请假", len(on_leave))
     right.metric("未报到", sum(not r.reported and not r.leave_reason for r in rows))
+    undated = [r.name for r in rows if r.leave_reason and (r.leave_from is None or r.leave_until is None)]
+    if undated:
+        st.warning(md(f"以下请假未填日期,请补填开始和截止日期:{'、'.join(undated)}"))
     if st.button("本班其余学生全部标为已报到", key="report_all"):
         _save(class_id, [r.student_id for r in rows if r.student_id not in on_leave], on_leave)
     frame = pd.DataFrame(
@@ -61,6 +72,8 @@ def _edit_class(class_id: int) -> None:
             "身份证号": [r.id_number or "(临时学籍)" for r in rows],
             "已报到": [r.reported for r in rows],
             "请假事由": [r.leave_reason or "" for r in rows],
+            "请假开始": [r.leave_from for r in rows],
+            "请假截止": [r.leave_until for r in rows],
         },
         index=[r.student_id for r in rows],
     )
@@ -71,11 +84,32 @@ def _edit_class(class_id: int) -> None:
             disabled=["姓名", "身份证号"],
             width="stretch",
             key=f"report_editor_{class_id}",
+            placeholder="—",
+            column_config={
+                "请假开始": st.column_config.DateColumn(format="YYYY-MM-DD"),
+                "请假截止": st.column_config.DateColumn(format="YYYY-MM-DD"),
+            },
         )
-        st.caption("请假的学生不勾“已报到”,在“请假事由”中写明原因(病假超过3个月应办理休学)。")
+        policy = get_settings().suspensions
+        st.caption(
+            "请假的学生不勾“已报到”,写明请假事由和起止日期。连续请假超过"
+            f"{policy.leave_max_months}个月或一学期内超过{policy.leave_max_term_weeks}周的,"
+            "应办理休学(见“休学与请假”)。"
+        )
         if st.form_submit_button("保存报到情况", type="primary"):
-            leave = {int(i): r for i, r in edited["请假事由"].items() if isinstance(r, str) and r.strip()}
+            leave = {
+                int(i): term_reports.Leave(r["请假事由"].strip(), _day(r["请假开始"]), _day(r["请假截止"]))
+                for i, r in edited.iterrows()
+                if isinstance(r["请假事由"], str) and r["请假事由"].strip()
+            }
             _save(class_id, [int(i) for i, done in edited["已报到"].items() if done], leave)
+
+
+def _day(value: object) -> date | None:
+    """A date from the editor's cell (a date, a timestamp, or empty)."""
+    if value is None or pd.isna(value):
+        return None
+    return value.date() if isinstance(value, datetime) else value
 
 
 if actor.can(Action.ATTENDANCE_RECORD):

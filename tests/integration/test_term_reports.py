@@ -17,6 +17,7 @@ from xueji.models import AuditLog, School, SchoolClass, StatusChange, Student, T
 from xueji.rules.status_changes import ChangeKind, Document
 from xueji.services.registry.status_changes import ChangeRequest, submit_change
 from xueji.services.registry.term_reports import (
+    Leave,
     TermReportError,
     class_reports,
     export_lost,
@@ -28,6 +29,7 @@ from xueji.services.registry.term_reports import (
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 NEIGHBOUR = "2143016967"  # 古港镇梅田小学
+SICK = Leave("病假", date(2026, 11, 16), date(2026, 11, 27))
 
 
 def demo_class(engine, school: str = DEMO_SCHOOL) -> tuple[int, list[int]]:
@@ -83,9 +85,7 @@ def test_recording_a_class_sets_exactly_what_was_given(demo_engine, actors):
     class_id, ids = demo_class(demo_engine)
     absent, sick, rest = ids[0], ids[1], ids[2:]
     with session_scope(demo_engine) as session:
-        saved = record_reports(
-            session, actor=registrar, class_id=class_id, reported=rest, leave={sick: "病假"}
-        )
+        saved = record_reports(session, actor=registrar, class_id=class_id, reported=rest, leave={sick: SICK})
         rows = {r.student_id: r for r in class_reports(session, actor=registrar, class_id=class_id)}
         lost = {r.student_id for r in lost_students(session, actor=registrar).rows}
         flags = (
@@ -95,14 +95,15 @@ def test_recording_a_class_sets_exactly_what_was_given(demo_engine, actors):
     assert (saved.reported, saved.on_leave, saved.not_reported) == (len(rest), 1, 1)
     assert (
         not rows[absent].reported
-        and rows[sick].leave_reason == "病假"
+        and (rows[sick].leave_reason, rows[sick].leave_from, rows[sick].leave_until)
+        == ("病假", date(2026, 11, 16), date(2026, 11, 27))
         and all(rows[i].reported for i in rest)
     )
     assert absent in lost and sick not in lost and not lost & set(rest)
     assert flags == (True, False)
     # un-ticking a child takes the report back; the audit entry names the change
     with session_scope(demo_engine) as session:
-        record_reports(session, actor=registrar, class_id=class_id, reported=rest[1:], leave={sick: "病假"})
+        record_reports(session, actor=registrar, class_id=class_id, reported=rest[1:], leave={sick: SICK})
         entry = session.scalar(
             select(AuditLog).where(AuditLog.action == "term_report").order_by(AuditLog.id.desc())
         )
@@ -122,8 +123,13 @@ def test_bad_reports_are_refused_and_nothing_is_saved(demo_engine, actors):
     with session_scope(demo_engine) as session:
         before = session.scalar(select(func.count()).select_from(TermReport))
     bad = [
-        ({"reported": [ids[0]], "leave": {ids[0]: "病假"}}, "不能同时为已报到和请假"),
-        ({"reported": ids, "leave": {ids[1]: " "}}, "请假须填写事由"),
+        ({"reported": [ids[0]], "leave": {ids[0]: SICK}}, "不能同时为已报到和请假"),
+        ({"reported": ids[2:], "leave": {ids[1]: Leave(" ", SICK.start, SICK.until)}}, "请假须填写事由"),
+        ({"reported": ids[2:], "leave": {ids[1]: Leave("病假")}}, "请假须填写开始和截止日期"),
+        (
+            {"reported": ids[2:], "leave": {ids[1]: Leave("病假", date(2026, 11, 2), date(2026, 10, 30))}},
+            "请假截止日期不能早于开始日期",
+        ),
         ({"reported": [*ids, other_ids[0]], "leave": {}}, "不在本班在读名单中"),
     ]
     for given, message in bad:
@@ -157,7 +163,7 @@ def test_a_transfer_or_suspension_under_way_is_not_a_lost_student(demo_engine, a
             request=ChangeRequest(
                 ids[0],
                 ChangeKind.SUSPENSION,
-                date(2026, 11, 23),
+                date(2026, 11, 2),
                 "住院",
                 frozenset({Document.MEDICAL_CERTIFICATE}),
                 suspension_until=date(2027, 6, 30),

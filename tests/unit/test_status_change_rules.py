@@ -7,7 +7,6 @@ from xueji.rules.status_changes import (
     Document,
     one_year_after,
     request_problems,
-    suspension_expiring,
 )
 from xueji.rules.vocab import StudentStatus
 
@@ -68,12 +67,6 @@ def test_resumption_places_the_child_no_lower_than_the_grade_at_suspension():
     assert problems(ChangeKind.RESUMPTION, placement_grade=3, **suspended) == [
         "复学编入的年级不能低于休学时的年级(4年级)"
     ]
-
-
-def test_a_suspension_shows_up_in_the_month_before_it_ends():
-    assert suspension_expiring(date(2026, 12, 20), TODAY)
-    assert not suspension_expiring(date(2027, 1, 31), TODAY)
-    assert not suspension_expiring(date(2026, 11, 1), TODAY)  # already ended: listed elsewhere
 
 
 def test_one_year_after_29_february_is_28_february():

@@ -5,6 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from enum import StrEnum
 
+from xueji.rules.suspensions import (
+    SuspensionPolicy,
+    extension_problems,
+    late_suspension_problem,
+    one_year_after,
+)
+from xueji.rules.terms import TermDates
 from xueji.rules.text_limits import length_problems
 from xueji.rules.vocab import StudentStatus
 
@@ -126,14 +133,6 @@ class Document(StrEnum):
 FINAL_GRADES = frozenset({6, 9})  # 六年级 and 九年级 normally take no transfers
 
 
-def one_year_after(day: date) -> date:
-    """The same date a year later (29 February → 28 February)."""
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:
-        return day.replace(year=day.year + 1, day=28)
-
-
 def request_problems(
     kind: ChangeKind,
     *,
@@ -148,6 +147,9 @@ def request_problems(
     reason: str,
     today: date,
     destination: str | None = None,
+    suspension_end: date | None = None,  # 续休: the current end (latest approved 休学 or 续休)
+    term: TermDates | None = None,  # the term of the effective date (休学 after mid-term)
+    suspension_policy: SuspensionPolicy = SuspensionPolicy(),  # noqa: B008 - frozen, never mutated
 ) -> list[str]:
     """Every reason, in Chinese, why this request may not be submitted as it stands (empty: it may)."""
     problems = []
@@ -177,6 +179,17 @@ def request_problems(
             problems.append("请填写休学截止日期")
         elif not effective_date < suspension_until <= one_year_after(effective_date):
             problems.append("休学期限最长一年:截止日期须在开始日期之后一年以内(期满可申请延长)")
+        if late := late_suspension_problem(effective_date, term, override_reason):
+            problems.append(late)
+    if kind is ChangeKind.EXTENSION:
+        problems += extension_problems(
+            current_end=suspension_end,
+            new_end=suspension_until,
+            has_certificate=Document.MEDICAL_CERTIFICATE in documents,
+            override_reason=override_reason,
+            today=today,
+            policy=suspension_policy,
+        )
     if kind.places_in_class and placement_grade is None:
         problems.append("请选择编入的班级")
     if (
@@ -190,10 +203,3 @@ def request_problems(
         problems.append("请核验并勾选死亡证明")
     return problems
 
-
-SUSPENSION_NOTICE_DAYS = 31  # an expiring suspension shows up a month before it ends
-
-
-def suspension_expiring(until: date, today: date, *, notice_days: int = SUSPENSION_NOTICE_DAYS) -> bool:
-    """A suspension ending within the notice period (a month by default) shows up for the registrar."""
-    return today <= until <= today + timedelta(days=notice_days)

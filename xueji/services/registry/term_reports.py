@@ -22,7 +22,9 @@ from xueji.models import FamilyMember, School, SchoolClass, StatusChange, Studen
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.masking import mask_id_number, mask_phone
 from xueji.rules.status_changes import ChangeKind, ChangeState
+from xueji.rules.suspensions import leave_date_problems
 from xueji.rules.terms import TermDates
+from xueji.rules.text_limits import length_problem
 from xueji.rules.vocab import StudentStatus
 from xueji.services.common.access import (
     class_in_scope,
@@ -50,6 +52,17 @@ class ReportRow:
     id_number: str | None
     reported: bool
     leave_reason: str | None
+    leave_from: date | None = None
+    leave_until: date | None = None  # an old leave may have no dates (shown as 未填日期)
+
+
+@dataclass(frozen=True)
+class Leave:
+    """A leave (请假) as the registrar records it: the reason and the days it runs, both ends included."""
+
+    reason: str
+    start: date | None = None
+    until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -145,17 +158,25 @@ def class_reports(session: Session, *, actor: Actor, class_id: int) -> list[Repo
     class_in_scope(session, actor, class_id, Action.ATTENDANCE_RECORD)
     term = term_id(session, current_term(session))
     full = sees_full_identifiers(actor)
+    columns = (Student.id, Student.name, Student.id_number, TermReport.id, TermReport.leave_reason)
+    dates = (TermReport.leave_from, TermReport.leave_until)
     rows = session.execute(
-        select(Student.id, Student.name, Student.id_number, TermReport.id, TermReport.leave_reason)
+        select(*columns, *dates)
         .outerjoin(TermReport, _report_join(term))
         .where(Student.class_id == class_id, _enrolled(actor))
         .order_by(Student.name, Student.id)
     )
     return [
         ReportRow(
-            sid, name, number if full else mask_id_number(number), report is not None and leave is None, leave
+            sid,
+            name,
+            number if full else mask_id_number(number),
+            report is not None and leave is None,
+            leave,
+            start,
+            until,
         )
-        for sid, name, number, report, leave in rows
+        for sid, name, number, report, leave, start, until in rows
     ]
 
 
@@ -166,37 +187,37 @@ def record_reports(
     actor: Actor,
     class_id: int,
     reported: Collection[int],
-    leave: Mapping[int, str],
+    leave: Mapping[int, Leave],
 ) -> ClassReports:
-    """Set the class's reports for the term to exactly this: reported, on leave (with reasons), or neither.
-    Unchanged rows keep their date; one audit entry lists what changed."""
+    """Set the class's reports for the term to exactly this: reported, on leave (with reason and dates), or
+    neither. A new or changed leave needs its dates; an old undated one may stay as it is. Unchanged rows keep
+    their date; one audit entry lists what changed."""
     school_class = class_in_scope(session, actor, class_id, Action.ATTENDANCE_RECORD)
     lock_tail(session)
     term = current_term(session)
     tid = term_id(session, term)
     query = select(Student.id, Student.name).where(Student.class_id == class_id, _enrolled(actor))
     students: dict[int, str] = {int(sid): str(name) for sid, name in session.execute(query)}
-    leave = {sid: reason.strip() for sid, reason in leave.items()}
-    problems = [f"{students.get(s, s)}:不能同时为已报到和请假" for s in set(reported) & set(leave)]
-    problems += [f"学生 {s} 不在本班在读名单中" for s in (set(reported) | set(leave)) - set(students)]
-    problems += [f"{students[s]}:请假须填写事由" for s, r in leave.items() if s in students and not r]
-    problems += [
-        f"{students[s]}:请假事由最多200字" for s, r in leave.items() if s in students and len(r) > 200
-    ]
-    if problems:
-        raise TermReportError("报到情况未保存:\n" + "\n".join(problems))
+    leave = {sid: Leave(given.reason.strip(), given.start, given.until) for sid, given in leave.items()}
     existing = {
         r.student_id: r
         for r in session.scalars(
             select(TermReport).where(TermReport.term_id == tid, col(TermReport.student_id).in_(students))
         )
     }
+    problems = [f"{students.get(s, s)}:不能同时为已报到和请假" for s in set(reported) & set(leave)]
+    problems += [f"学生 {s} 不在本班在读名单中" for s in (set(reported) | set(leave)) - set(students)]
+    for sid, given in leave.items():
+        if sid in students:
+            problems += [f"{students[sid]}:{p}" for p in _leave_problems(given, existing.get(sid), term)]
+    if problems:
+        raise TermReportError("报到情况未保存:\n" + "\n".join(problems))
     changed: list[str] = []
     for sid, name in students.items():
         wanted = "reported" if sid in reported else ("leave" if sid in leave else None)
         row = existing.get(sid)
         now_state = None if row is None else ("leave" if row.leave_reason else "reported")
-        if wanted == now_state and (wanted != "leave" or row.leave_reason == leave[sid]):  # type: ignore[union-attr]
+        if wanted == now_state and (wanted != "leave" or _stored(row) == leave[sid]):
             continue
         changed.append(f"{name}:{_label(now_state)}→{_label(wanted)}")
         if wanted is None:
@@ -207,12 +228,13 @@ def record_reports(
                     term_id=tid,
                     student_id=sid,
                     reported_on=today(),
-                    leave_reason=leave.get(sid),
                     recorded_by=actor.user_id,
+                    **_leave_columns(leave.get(sid)),
                 )
             )
         else:
-            row.leave_reason, row.reported_on, row.recorded_by = leave.get(sid), today(), actor.user_id
+            row.sqlmodel_update(_leave_columns(leave.get(sid)))
+            row.reported_on, row.recorded_by = today(), actor.user_id
     result = ClassReports(
         reported=sum(s in reported for s in students),
         on_leave=sum(s in leave for s in students),
@@ -230,6 +252,30 @@ def record_reports(
     )
     session.commit()
     return result
+
+
+def _stored(row: TermReport | None) -> Leave | None:
+    if row is None or row.leave_reason is None:
+        return None
+    return Leave(row.leave_reason, row.leave_from, row.leave_until)
+
+
+def _leave_columns(leave: Leave | None) -> dict[str, object]:
+    if leave is None:
+        return {"leave_reason": None, "leave_from": None, "leave_until": None}
+    return {"leave_reason": leave.reason, "leave_from": leave.start, "leave_until": leave.until}
+
+
+def _leave_problems(leave: Leave, row: TermReport | None, term: TermDates) -> list[str]:
+    """A leave needs a reason and its dates; an old leave recorded without dates may be kept unchanged."""
+    problems = []
+    if not leave.reason:
+        problems.append("请假须填写事由")
+    elif problem := length_problem(leave.reason, "term_report.leave_reason"):
+        problems.append(f"请假事由{problem}")
+    if leave != _stored(row) or leave.start is not None or leave.until is not None:
+        problems += leave_date_problems(leave.start, leave.until, term)
+    return problems
 
 
 def _label(state: str | None) -> str:
