@@ -58,7 +58,13 @@ def sweep_coverage(df: pd.DataFrame) -> go.Figure:
     return _style(fig)
 
 
-HOME_TEACHING_COLOURS = {"已落后": "#d62728", "有风险": "#ff7f0e", "进度正常": "#98df8a", "已达标": "#2ca02c"}
+HOME_TEACHING_COLOURS = {
+    "未达标": "#8c1c13",
+    "已落后": "#d62728",
+    "有风险": "#ff7f0e",
+    "进度正常": "#98df8a",
+    "已达标": "#2ca02c",
+}
 
 
 def home_teaching_by_school(df: pd.DataFrame) -> go.Figure:

@@ -7,22 +7,16 @@ from xueji import charts
 from xueji.auth import Action
 from xueji.config import get_settings
 from xueji.db import session_scope
-from xueji.rules.home_teaching import ComplianceState
 from xueji.services.home_teaching import board
-from xueji.ui.home_teaching import CHILD, child_label, dot, light_label, styled, term_picker
+from xueji.ui.home_teaching import CHILD, child_label, dot, light_label, policy_text, styled, term_picker
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.HOME_TEACHING_READ)
-policy = get_settings().home_teaching
 st.title("送教看板")
-st.caption(
-    f"送教上门规则:每生每学期至少 {policy.visits_per_term} 次,每月至少 1 次,每次至少 {policy.min_class_hours:g} 课时"
-    f"(不足 {policy.min_class_hours:g} 课时的送教不计入)。🔴 已落后:已结束的月份有未送教的;"
-    "🟠 有风险:还需的次数多于本学期剩余月数;🟢 进度正常或已达标。"
-)
+st.caption(policy_text())
 term = term_picker(key="board_term")
 if term is None:
     st.stop()
@@ -42,13 +36,15 @@ township = (
 in_township = [r for r in rows if township in ("全部", r.township)]
 schools = sorted({(r.school, r.school_id) for r in in_township})
 school = (
-    right.selectbox("学校", ["全部", *(s for s, _ in schools)], key="board_school")
+    (right if len(townships) > 1 else left).selectbox(
+        "学校", ["全部", *(s for s, _ in schools)], key="board_school"
+    )
     if len(schools) > 1
     else "全部"
 )
 shown = [r for r in in_township if school in ("全部", r.school)]
 
-cols = st.columns(5)
+cols = st.columns(len(board.SEVERITY) + 1)
 cols[0].metric("送教上门儿童", len(shown))
 for col, state in zip(cols[1:], board.SEVERITY, strict=True):
     col.metric(light_label(state), sum(r.compliance.state is state for r in shown))
@@ -59,12 +55,20 @@ if len(summary) > 1:
 st.subheader("送教上门儿童(点击表头可排序)")
 show_table(styled(board.board_frame(shown)), hide_index=True, width="stretch")
 
-red = [r for r in shown if r.compliance.state in (ComplianceState.BEHIND, ComplianceState.AT_RISK)]
+late = [r for r in shown if not r.compliance.owed.whole_term]
+if late:
+    policy = get_settings().home_teaching
+    st.markdown(
+        "**学期中途开始送教(按送教天数占学期天数的比例计算):**  \n"
+        + "  \n".join(f"{md(r.name)}({md(r.school)}):{r.compliance.owed.formula(policy)}" for r in late)
+    )
+red = [r for r in shown if r.compliance.state.needs_follow_up]
 if red:
     st.markdown(
         "**需要跟进:** "
         + "、".join(
-            f"{dot(r.compliance.state)} {md(r.name)}({md(r.school)},{md(r.compliance.reasons[0])})"
+            f"{dot(r.compliance.state)} {md(r.name)}({md(r.school)},{md(r.compliance.reasons[0])}"
+            + (",本学期已无法达标)" if r.compliance.hopeless else ")")
             for r in red[:20]
         )
     )

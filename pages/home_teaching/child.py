@@ -5,6 +5,7 @@ import streamlit as st
 
 from xueji.auth import Action
 from xueji.clock import today
+from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.home_teaching import (
     MAX_GOAL_TEXT,
@@ -19,14 +20,16 @@ from xueji.rules.registry_record import DISABILITY_TYPES
 from xueji.rules.text_limits import form_limit, max_length
 from xueji.services.home_teaching import board, records
 from xueji.ui.errors import shown_as_error
-from xueji.ui.home_teaching import CHILD, standing, term_picker
+from xueji.ui.home_teaching import CHILD, policy_text, standing, term_picker
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
 
 actor = require_actor(Action.HOME_TEACHING_READ)
 manages = actor.can(Action.HOME_TEACHING_MANAGE)
+policy = get_settings().home_teaching
 st.title("送教档案")
+st.caption(policy_text())
 term = term_picker(key="file_term")
 if term is None:
     st.stop()
@@ -60,9 +63,12 @@ if saved := st.session_state.pop("home_file_saved", None):
     st.success(saved)
 st.subheader(f"{md(child.name)} · {md(term.name)}")
 if row is not None:
-    st.markdown(f"当前状态 {standing(row.compliance)}")
-    if row.compliance.reasons:
-        st.caption(md(";".join(row.compliance.reasons)))
+    c = row.compliance
+    st.markdown(f"当前状态 {standing(c)}")
+    reasons = c.reasons[:-1] if c.hopeless else c.reasons  # the last says why it can no longer comply
+    st.caption(";".join(md(text) for text in (c.owed.formula(policy), *reasons)))
+    if c.hopeless:
+        st.warning(md(c.reasons[-1]))
     if actor.can(Action.HOME_TEACHING_VISIT) and st.button("登记送教", type="primary"):
         st.switch_page("pages/home_teaching/visit.py")
 else:

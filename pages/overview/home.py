@@ -9,7 +9,6 @@ from xueji import charts
 from xueji.auth import Action
 from xueji.clock import today
 from xueji.rules.cases import CaseCategory
-from xueji.rules.home_teaching import ComplianceState
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.cases import ledgers
 from xueji.services.common.calendar import school_year_on
@@ -47,15 +46,15 @@ def to_act_on() -> None:
         taught = home_teaching_rows(session)
         approvals = overdue_approvals(session)
     late = behind[behind["是否逾期"] == "已逾期"]
-    red = [r for r in taught if r.compliance.state in (ComplianceState.BEHIND, ComplianceState.AT_RISK)]
+    red = [r for r in taught if r.compliance.state.needs_follow_up]
     overdue = int(approvals["已超期"].sum()) if approvals is not None and len(approvals) else 0
     cols = st.columns(4)
     cols[0].metric("在办个案", f"{sum(open_cases.values()):,}", help="疑似辍学、辍学和各类重点关注对象")
     cols[1].metric("排查逾期的村", len(late), help="本学期拉网式排查过了完成期限仍未提交")
-    cols[2].metric("送教未达标", len(red), help="送教上门已落后或有风险的孩子")
+    cols[2].metric("送教未达标", len(red), help="送教上门未达标、已落后或有风险的孩子")
     cols[3].metric("异动超期未审批", overdue if approvals is not None else "—")
     if actor.role is Role.COORDINATOR:
-        st.subheader("送教上门:已落后和有风险的孩子")
+        st.subheader("送教上门:未达标、已落后和有风险的孩子")
         if red:
             show_table(styled(board.board_frame(red)), hide_index=True, width="stretch")
         else:

@@ -47,7 +47,7 @@ def test_the_overview_opens_on_what_the_role_must_act_on(demo_sqlite, username):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["排查逾期的村"] == str(int((behind["是否逾期"] == "已逾期").sum()))
     if username == "demo_coordinator":
-        assert any(h.value == "送教上门:已落后和有风险的孩子" for h in at.subheader)
+        assert any(h.value == "送教上门:未达标、已落后和有风险的孩子" for h in at.subheader)
     if username == "demo_township":
         assert any(h.value == "排查未完成的村" for h in at.subheader)
 

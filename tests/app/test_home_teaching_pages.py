@@ -52,7 +52,7 @@ def test_a_coordinator_logs_a_visit_in_the_missed_month_and_the_child_turns_gree
         for r in _rows(demo_sqlite, "demo_coordinator")
         if r.compliance.state is ComplianceState.BEHIND and len(r.compliance.missed) == 1
     )
-    year, month = row.compliance.missed[0]
+    year, month = row.compliance.missed[0].first.year, row.compliance.missed[0].first.month
     at = _page("demo_coordinator", "pages/home_teaching/visit.py")
     at.selectbox(key="hv_child").set_value(row.child_id).run()
     assert "已落后" in at.markdown[0].value

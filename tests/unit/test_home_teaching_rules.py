@@ -11,7 +11,6 @@ from xueji.rules.home_teaching import (
     Conclusion,
     Degree,
     GoalArea,
-    HomeTeachingPolicy,
     HomeVisitFacts,
     PlanFacts,
     VisitHours,
@@ -20,10 +19,10 @@ from xueji.rules.home_teaching import (
     due_this_month,
     home_visit_problems,
     parse_planned_dates,
-    parse_skip_months,
     plan_problems,
     term_compliance,
 )
+from xueji.rules.home_teaching_policy import HomeTeachingPolicy, parse_skip_months
 
 AUTUMN = (date(2026, 9, 1), date(2027, 1, 20))  # Sep, Oct, Nov, Dec, Jan
 SPRING = (date(2027, 2, 17), date(2027, 7, 10))  # Feb, Mar, Apr, May, Jun, Jul
@@ -59,8 +58,8 @@ def test_exactly_five_visits_is_enough_and_four_is_not():
     assert check(five, date(2027, 1, 21)).state is ComplianceState.COMPLIANT
     four = check(five[:4] + visits("2027-01-25"), date(2027, 1, 26))  # the last one after the term ended
     assert (four.counted, four.needed) == (4, 1)
-    assert four.state is ComplianceState.BEHIND  # January ended with no visit in the term
-    assert "还差 1 次(本学期至少 5 次)" in four.reasons
+    assert four.state is ComplianceState.NOT_COMPLIANT  # the term is over: 未达标, January had no visit
+    assert "还差 1 次(本学期应送教 5 次)" in four.reasons
 
 
 def test_a_visit_under_two_class_hours_does_not_count():
@@ -68,10 +67,10 @@ def test_a_visit_under_two_class_hours_does_not_count():
         visits("2026-09-10", "2026-10-10", "2026-11-10", "2026-12-10") + visits("2027-01-10", hours=1.5),
         date(2027, 1, 21),
     )
-    assert (result.counted, result.short, result.needed) == (4, 1, 1)
-    assert result.missed == ((2027, 1),)  # the short visit leaves January without a counted visit
-    assert result.state is ComplianceState.BEHIND
-    assert "1 次不足 2 课时,不计入" in result.reasons
+    assert (result.counted, result.short, result.needed, result.hours) == (4, 1, 1, 9.5)
+    assert [p.label for p in result.missed] == ["2027年1月"]  # the short visit leaves January uncounted
+    assert result.state is ComplianceState.NOT_COMPLIANT
+    assert "1 次不足 2 课时,只计课时、不计次数" in result.reasons
 
 
 def test_two_visits_in_one_month_and_none_in_another_is_behind_even_with_five():
@@ -79,21 +78,27 @@ def test_two_visits_in_one_month_and_none_in_another_is_behind_even_with_five():
         visits("2026-09-10", "2026-09-24", "2026-11-10", "2026-12-10", "2027-01-10"), date(2027, 1, 21)
     )
     assert result.counted == 5 and result.needed == 0
-    assert result.missed == ((2026, 10),)
-    assert result.state is ComplianceState.BEHIND
+    assert [p.label for p in result.missed] == ["2026年10月"]
+    assert result.state is ComplianceState.NOT_COMPLIANT
     assert result.reasons[0] == "2026年10月没有送教"
+    during = check(visits("2026-09-10", "2026-09-24", "2026-11-10"), date(2026, 11, 20))
+    assert (during.state, during.hopeless, during.outlook) == (
+        ComplianceState.BEHIND,
+        True,
+        "本学期已无法达标",
+    )
 
 
 def test_a_month_counts_as_missed_only_once_it_has_ended():
     so_far = visits("2026-09-10", "2026-10-10")
     assert check(so_far, date(2026, 11, 30)).state is ComplianceState.ON_TRACK  # November not over yet
-    assert check(so_far, date(2026, 12, 1)).missed == ((2026, 11),)
+    assert [p.label for p in check(so_far, date(2026, 12, 1)).missed] == ["2026年11月"]
 
 
 def test_the_last_month_ends_with_the_term_not_with_the_calendar():
     four = visits("2026-09-10", "2026-10-10", "2026-11-10", "2026-12-10", "2026-12-20")
     assert check(four, date(2027, 1, 20)).missed == ()  # the term's last day: January still open
-    assert check(four, date(2027, 1, 21)).missed == ((2027, 1),)
+    assert [p.label for p in check(four, date(2027, 1, 21)).missed] == ["2027年1月"]
 
 
 def test_at_risk_when_the_visits_still_needed_exceed_the_months_left():
@@ -103,21 +108,24 @@ def test_at_risk_when_the_visits_still_needed_exceed_the_months_left():
     late = check(visits("2026-09-10", "2026-10-10"), date(2026, 12, 5))
     assert late.state is ComplianceState.BEHIND  # November had none
     thin = check(visits("2026-09-10", "2026-10-10", "2026-11-10"), date(2027, 1, 5))
-    assert thin.missed == ((2026, 12),) and thin.state is ComplianceState.BEHIND
+    assert len(thin.missed) == 1 and thin.state is ComplianceState.BEHIND
     risky = check(visits("2026-09-10", "2026-10-10", "2026-11-10", "2026-12-10"), date(2027, 1, 5))
     assert (risky.needed, risky.months_left, risky.state) == (1, 1, ComplianceState.ON_TRACK)
-    crowded = check(visits("2026-11-03"), date(2026, 11, 20), started=date(2026, 11, 1))
-    assert (crowded.needed, crowded.months_left, crowded.state) == (4, 3, ComplianceState.AT_RISK)
-    assert "剩余 3 个月,少于还需的 4 次" in crowded.reasons
+    seven = HomeTeachingPolicy(visits_per_term=7)  # a province asking 7 a term
+    crowded = check(visits("2026-09-03"), date(2026, 9, 20), policy=seven)
+    assert (crowded.needed, crowded.months_left, crowded.state) == (6, 5, ComplianceState.AT_RISK)
+    assert "剩余 5 个月,少于还需的 6 次" in crowded.reasons
 
 
 def test_a_skipped_holiday_month_is_not_required():
     spring = visits("2027-03-10", "2027-04-10", "2027-05-10", "2027-06-10", "2027-07-05")
-    without_skip = check(spring, date(2027, 7, 11), term=SPRING)
-    assert without_skip.missed == ((2027, 2),) and without_skip.state is ComplianceState.BEHIND
-    skip_february = HomeTeachingPolicy(skip_months=frozenset({2}))
+    quarter = HomeTeachingPolicy(partial_share=0.25)  # February's 12 of 28 days would be required
+    without_skip = check(spring, date(2027, 7, 11), term=SPRING, policy=quarter)
+    assert [p.label for p in without_skip.missed] == ["2027年2月"]
+    assert without_skip.state is ComplianceState.NOT_COMPLIANT
+    skip_february = HomeTeachingPolicy(partial_share=0.25, skip_months=frozenset({2}))
     result = check(spring, date(2027, 7, 11), term=SPRING, policy=skip_february)
-    assert (2027, 2) not in result.months
+    assert "2027年2月" not in [p.label for p in result.months]
     assert result.state is ComplianceState.COMPLIANT
 
 
@@ -128,8 +136,9 @@ def test_months_before_home_teaching_started_do_not_count():
         date(2027, 1, 21),
         started=started,
     )
-    assert result.months[0] == (2026, 10)  # September is not required
+    assert result.months[0].label == "2026年10月"  # September is not required; October from the 15th
     assert result.counted == 5  # the September visit predates home teaching: not counted
+    assert result.owed.visits == 4  # ⌈5 × 98 ÷ 142⌉: the share of the term taught at home
     assert result.state is ComplianceState.COMPLIANT
 
 
@@ -150,6 +159,7 @@ def test_visits_outside_the_term_are_ignored():
         (ComplianceState.ON_TRACK, "green"),
         (ComplianceState.AT_RISK, "orange"),
         (ComplianceState.BEHIND, "red"),
+        (ComplianceState.NOT_COMPLIANT, "red"),
     ],
 )
 def test_each_state_has_its_traffic_light(state, light):
@@ -161,7 +171,7 @@ def test_a_teacher_is_reminded_of_a_month_without_a_counted_visit():
     assert due_this_month(result, date(2026, 11, 5))
     done = check(visits("2026-09-10", "2026-10-10", "2026-11-02"), date(2026, 11, 5))
     assert not due_this_month(done, date(2026, 11, 5))
-    skipped = check([], date(2027, 2, 20), term=SPRING, policy=HomeTeachingPolicy(skip_months=frozenset({2})))
+    skipped = check([], date(2027, 2, 20), term=SPRING)  # a February stub of 12 days is not required
     assert not due_this_month(skipped, date(2027, 2, 20))
 
 

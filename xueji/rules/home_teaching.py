@@ -1,27 +1,17 @@
-"""送教上门 (home teaching): whether a child's term of home-teaching visits complies with the rule — at least 5
-visits a term, at least one in every month, each at least 2 class hours — and how far behind it is. Pure: the
-visits, the term and today in; a verdict with its reasons out."""
+"""送教上门 (home teaching): whether a child's term of home-teaching visits complies with the policy in force
+(source 002: at least 5 visits a term, at least one every month, each at least 2 class hours; the amounts are
+settings, rules.home_teaching_policy) and how far behind it is. Pure: the visits, the term and today in; a
+verdict with its reasons out."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from functools import lru_cache
 
+from xueji.rules.home_teaching_policy import HomeTeachingPolicy, Owed, Period, owed, term_calendar
 from xueji.rules.text_limits import length_problems, too_long
-
-
-@dataclass(frozen=True)
-class HomeTeachingPolicy:
-    """The rule's numbers (DOMAIN.md), and the calendar months in which no school runs (e.g. February when the
-    spring term starts late), which the every-month rule skips."""
-
-    visits_per_term: int = 5
-    min_class_hours: float = 2
-    skip_months: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -37,56 +27,60 @@ class ComplianceState(StrEnum):
     ON_TRACK = "on_track"
     AT_RISK = "at_risk"
     BEHIND = "behind"
+    NOT_COMPLIANT = "not_compliant"
 
     @property
     def label(self) -> str:
-        return {"compliant": "已达标", "on_track": "进度正常", "at_risk": "有风险", "behind": "已落后"}[
-            self.value
-        ]
+        return {
+            "compliant": "已达标",
+            "on_track": "进度正常",
+            "at_risk": "有风险",
+            "behind": "已落后",
+            "not_compliant": "未达标",
+        }[self.value]
 
     @property
     def light(self) -> str:
-        """The traffic light: red behind, amber at risk, green otherwise."""
-        return {"compliant": "green", "on_track": "green", "at_risk": "orange", "behind": "red"}[self.value]
+        """The traffic light: red behind or not compliant, amber at risk, green otherwise."""
+        return {
+            "compliant": "green",
+            "on_track": "green",
+            "at_risk": "orange",
+            "behind": "red",
+            "not_compliant": "red",
+        }[self.value]
+
+    @property
+    def needs_follow_up(self) -> bool:
+        """Whether the child belongs on a list of children to follow up (red or amber)."""
+        return self.light != "green"
 
 
 @dataclass(frozen=True)
 class Compliance:
     state: ComplianceState
     counted: int  # visits of at least the minimum class hours, in the term, from the start of home teaching
-    needed: int  # visits still needed to reach the term's number
-    months: tuple[tuple[int, int], ...]  # the (year, month)s the every-month rule covers
-    missed: tuple[tuple[int, int], ...]  # ended months with no counted visit
-    months_left: int  # months of the rule not yet ended (this month included)
-    short: int  # visits under the minimum class hours (not counted)
-    visited: tuple[tuple[int, int], ...] = ()  # months with a counted visit
+    needed: int  # visits still needed to reach what the child owes this term
+    months: tuple[Period, ...]  # the periods (months, or N-week blocks) the every-period rule requires
+    missed: tuple[Period, ...]  # required periods that have ended with no counted visit
+    months_left: int  # periods not yet ended in which a visit can still be made (a stub included)
+    short: int  # visits under the minimum class hours (their hours count, the visit does not)
+    visited: tuple[Period, ...] = ()  # required periods with a counted visit
     reasons: tuple[str, ...] = field(default=())
+    owed: Owed = Owed(5, 0, 1, 1)  # what the child owes this term (the share taught at home)
+    hours: float = 0  # class hours of every visit in the term, short ones included
+    hours_needed: float = 0  # class hours still needed (0 when the policy does not count them)
+    ended: bool = False  # the term is over: the verdict is final
+    hopeless: bool = False  # no visit still to come can make the child compliant this term
 
-
-def _months(first: date, last: date, skip: frozenset[int]) -> list[tuple[int, int]]:
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        if month not in skip:
-            months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
-def _month_ended(year: int, month: int, term_end: date, today: date) -> bool:
-    """A month has ended when today is past it, or past the term's last day when the term ends inside it."""
-    if (term_end.year, term_end.month) == (year, month):
-        return today > term_end
-    return (today.year, today.month) > (year, month)
-
-
-@lru_cache(maxsize=256)
-def _calendar(
-    first: date, term_end: date, today: date, skip: frozenset[int]
-) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
-    """The months the rule covers and those of them that have ended (the same for most children of a term)."""
-    months = tuple(_months(first, term_end, skip))
-    return months, tuple(m for m in months if _month_ended(*m, term_end, today))
+    @property
+    def outlook(self) -> str:
+        """Whether the child can still be compliant this term, as the board says it."""
+        if self.state is ComplianceState.COMPLIANT:
+            return "已达标"
+        if self.ended:
+            return "学期已结束,未达标"
+        return "本学期已无法达标" if self.hopeless else "仍可达标"
 
 
 def term_compliance(
@@ -98,75 +92,110 @@ def term_compliance(
     policy: HomeTeachingPolicy,
     started: date | None = None,
 ) -> Compliance:
-    """The child's standing for the term. A visit counts when it falls in the term, on or after the day home
-    teaching started, and has at least the minimum class hours. Compliant: enough counted visits and no ended
-    month without one. Behind: an ended month had none. At risk: the visits still needed exceed the months
-    left. Months before home teaching started, and the policy's skipped months, are not required."""
+    """The child's standing for the term from the visits: a visit counts when it falls in the term, on or after
+    the day home teaching started; it counts as a visit with at least the minimum class hours, and its hours
+    count whatever they are."""
     first = max(term_start, started) if started else term_start
     in_term = [v for v in visits if first <= v.day <= term_end]
-    counted = Counter((v.day.year, v.day.month) for v in in_term if v.class_hours >= policy.min_class_hours)
-    short = len(in_term) - sum(counted.values())
-    return compliance_of(counted, short, first=first, term_end=term_end, today=today, policy=policy)
+    counted: dict[date, int] = {}
+    for v in in_term:
+        if v.class_hours >= policy.min_class_hours:
+            counted[v.day] = counted.get(v.day, 0) + 1
+    return compliance_of(
+        counted,
+        short=len(in_term) - sum(counted.values()),
+        hours=sum(v.class_hours for v in in_term),
+        term_start=term_start,
+        term_end=term_end,
+        today=today,
+        policy=policy,
+        started=started,
+    )
 
 
 def compliance_of(
-    counted_by_month: Mapping[tuple[int, int], int],
-    short: int,
+    counted_by_day: Mapping[date, int],
     *,
-    first: date,
+    short: int,
+    hours: float,
+    term_start: date,
     term_end: date,
     today: date,
     policy: HomeTeachingPolicy,
+    started: date | None = None,
 ) -> Compliance:
-    """The verdict from the counted visits per (year, month), between `first` (the later of the term's start
-    and the start of home teaching) and the term's end, and the number of visits too short to count — what a
-    GROUP BY over the visits gives."""
-    months, ended = _calendar(first, term_end, today, policy.skip_months)
-    visited = {m for m, n in counted_by_month.items() if n > 0}
-    missed = tuple(m for m in ended if m not in visited)
-    months_left = len(months) - len(ended)
-    total = sum(counted_by_month.values())
-    needed = max(0, policy.visits_per_term - total)
+    """The verdict from the counted visits per day (from the start of home teaching to the term's end), the
+    number of visits too short to count and the class hours of all of them — what a GROUP BY gives.
+
+    Owed: the policy's amounts, or for a child who started mid-term ⌈amount × days taught ÷ term days⌉.
+    Required periods: every month (or N weeks) from the start, a stub at either end only when covered for at
+    least the policy's share. Compliant: the visits and hours owed, and a counted visit in every ended required
+    period. After the term anything short is 未达标 (not compliant). During the term: 已落后 (behind) when an
+    ended required period had no visit or no visit still to come can make up the shortfall; 有风险 (at risk)
+    when the visits still needed exceed the periods left, or the hours still needed exceed the periods left at
+    the term's pace of hours; else 进度正常 (on track)."""
+    first = max(term_start, started) if started else term_start
+    calendar = term_calendar(first, term_start, term_end, policy)
+    due = owed(first, term_start, term_end, policy)
+    visited = tuple(p for p in calendar.required if any(n > 0 and d in p for d, n in counted_by_day.items()))
+    missed = tuple(p for p in calendar.required if p.last < today and p not in visited)
+    months_left = sum(p.last >= today for p in calendar.open)
+    total = sum(counted_by_day.values())
+    needed = max(0, due.visits - total)
+    hours_needed = max(0.0, due.hours - hours) if policy.hours_per_term else 0.0
+    ended = today > term_end
+    days_left = max(0, (term_end - max(today, first)).days + 1)
+    hopeless = not ended and bool(missed or needed > days_left or hours_needed > days_left * MAX_CLASS_HOURS)
+    pace = due.hours / max(1, len(calendar.open))  # class hours a period at the term's pace
     reasons: list[str] = []
     if missed:
-        reasons.append("、".join(f"{y}年{m}月" for y, m in missed) + "没有送教")
+        reasons.append("、".join(p.label for p in missed) + "没有送教")
     if needed:
-        reasons.append(f"还差 {needed} 次(本学期至少 {policy.visits_per_term} 次)")
+        reasons.append(f"还差 {needed} 次(本学期应送教 {due.visits} 次)")
+    if hours_needed:
+        reasons.append(f"还差 {hours_needed:g} 课时(本学期应送教 {due.hours} 课时)")
     if short:
-        reasons.append(f"{short} 次不足 {policy.min_class_hours:g} 课时,不计入")
-    if missed:
-        state = ComplianceState.BEHIND
-    elif needed > months_left:
-        state = ComplianceState.AT_RISK
-        reasons.append(f"剩余 {months_left} 个月,少于还需的 {needed} 次")
-    elif needed == 0:
+        reasons.append(f"{short} 次不足 {policy.min_class_hours:g} 课时,只计课时、不计次数")
+    if not (needed or hours_needed or missed):
         state = ComplianceState.COMPLIANT
+    elif ended:
+        state = ComplianceState.NOT_COMPLIANT
+    elif hopeless:
+        state = ComplianceState.BEHIND
+        reasons.append(_hopeless_reason(missed, needed, hours_needed, policy.period_word))
+    elif needed > months_left or hours_needed > months_left * pace:
+        state = ComplianceState.AT_RISK
+        if needed > months_left:
+            reasons.append(f"剩余 {months_left} 个{policy.period_name},少于还需的 {needed} 次")
+        else:
+            reasons.append(
+                f"剩余 {months_left} 个{policy.period_name},每个{policy.period_name}需超过 {pace:g} 课时"
+            )
     else:
         state = ComplianceState.ON_TRACK
     return Compliance(
         state,
         total,
         needed,
-        months,
+        calendar.required,
         missed,
         months_left,
         short,
-        tuple(sorted(visited)),
+        visited,
         tuple(reasons),
+        due,
+        hours,
+        hours_needed,
+        ended,
+        hopeless,
     )
 
 
-def parse_skip_months(text: str) -> frozenset[int]:
-    """A setting such as "2" or "1,2": calendar months with no school, which the every-month rule skips."""
-    months = set()
-    for part in text.replace("，", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if not part.isdigit() or not 1 <= int(part) <= 12:
-            raise ValueError(f"月份应为 1–12 的整数,实际为 {part!r}")
-        months.add(int(part))
-    return frozenset(months)
+def _hopeless_reason(missed: tuple[Period, ...], needed: int, hours_needed: float, period: str) -> str:
+    if missed:
+        return f"本学期已无法达标:已结束的{period}补不上(如当时确有送教而未登记,请补登)"
+    what = f"{needed} 次" if needed else f"{hours_needed:g} 课时"
+    return f"本学期已无法达标:剩余天数不够再送教 {what}"
 
 
 def parse_planned_dates(text: str) -> tuple[date, ...]:
@@ -184,9 +213,8 @@ def parse_planned_dates(text: str) -> tuple[date, ...]:
 
 
 def due_this_month(compliance: Compliance, today: date) -> bool:
-    """A teacher's reminder: this month is one the rule covers and has no counted visit yet."""
-    this_month = (today.year, today.month)
-    return this_month in compliance.months and this_month not in compliance.visited
+    """A teacher's reminder: the period today falls in is one the rule requires and has no counted visit yet."""
+    return any(today in p for p in compliance.months) and not any(today in p for p in compliance.visited)
 
 
 # ---- what the records need ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from xueji.auth import Actor
+from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.home_teaching import Compliance, ComplianceState
 from xueji.services.home_teaching import board, records
@@ -44,19 +45,39 @@ def child_label(row: BoardRow) -> str:
 
 
 def styled(frame: pd.DataFrame) -> Any:
-    """The board's table with its 状态 column in the light's colour."""
+    """The board's table with its 状态 column in the light's colour and class hours without trailing zeros."""
     colours = {
         s.label: {"red": "#d62728", "orange": "#e67e00", "green": "#2ca02c"}[s.light] for s in ComplianceState
     }
-    return frame.style.map(lambda v: f"color: {colours.get(v, 'inherit')}; font-weight: 600", subset=["状态"])
+    hours = pd.Index(
+        [c for c in ("应送课时", "累计课时", "还需课时") if c in frame.columns]
+    )  # 3.5, not 3.500000
+    return frame.style.map(
+        lambda v: f"color: {colours.get(v, 'inherit')}; font-weight: 600", subset=["状态"]
+    ).format("{:g}", subset=hours)
 
 
 def standing(compliance: Compliance) -> str:
-    """One line of markdown: the light, the state and the numbers behind it."""
+    """One line of markdown: the light, the state and the numbers behind it (owed and done, in visits and, when
+    the policy counts them, class hours), and whether the child can still comply this term."""
     c = compliance
+    policy = get_settings().home_teaching
+    hours = f" · 课时 {c.hours:g}/{c.owed.hours}" if policy.hours_per_term else f" · 累计 {c.hours:g} 课时"
+    left = "" if c.ended else f" · 剩余 {c.months_left} 个{policy.period_name}"
+    outlook = "" if c.ended or c.state is ComplianceState.COMPLIANT else f" · {c.outlook}"
+    return f"{dot(c.state)} **{c.state.label}** · 计入 {c.counted}/{c.owed.visits} 次{hours}{left}{outlook}"
+
+
+def policy_text() -> str:
+    """The policy in force and what the lights mean, for the board's and the file's caption."""
+    policy = get_settings().home_teaching
+    red, amber, green = (
+        dot(s) for s in (ComplianceState.BEHIND, ComplianceState.AT_RISK, ComplianceState.ON_TRACK)
+    )
     return (
-        f"{dot(c.state)} **{c.state.label}** · 计入 {c.counted} 次 · 还需 {c.needed} 次 · "
-        f"剩余 {c.months_left} 个月"
+        f"送教上门规则:{policy.describe()}  \n"
+        f"{red} 未达标:学期已结束仍有欠缺;{red} 已落后:已结束的{policy.period_word}没有送教,或剩余天数已不够;"
+        f"{amber} 有风险:还需的次数多于剩余{policy.period_name}数(或课时跟不上);{green} 进度正常或已达标。"
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Select, case, extract, func, select
+from sqlalchemy import Select, case, func, select
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
@@ -38,10 +38,11 @@ from xueji.services.common.exports import export_tables
 from xueji.services.home_teaching.records import TermRef
 
 SEVERITY = {
-    ComplianceState.BEHIND: 0,
-    ComplianceState.AT_RISK: 1,
-    ComplianceState.ON_TRACK: 2,
-    ComplianceState.COMPLIANT: 3,
+    ComplianceState.NOT_COMPLIANT: 0,
+    ComplianceState.BEHIND: 1,
+    ComplianceState.AT_RISK: 2,
+    ComplianceState.ON_TRACK: 3,
+    ComplianceState.COMPLIANT: 4,
 }
 
 
@@ -99,42 +100,40 @@ def board(
     child_id: int | None = None,
 ) -> list[BoardRow]:
     """The term's home-teaching children in the actor's scope (optionally one school, township or teacher's),
-    worst first: visits are counted per plan and month in SQL, then judged by rules.home_teaching."""
+    worst first: visits are counted per plan and day in SQL, then judged by rules.home_teaching against the
+    policy in force (binned into months or N-week periods there)."""
     require(session, actor, Action.HOME_TEACHING_READ)
     policy = get_settings().home_teaching
     plan_ids = _plans(
         actor, term.id, school_id=school_id, township_id=township_id, teacher_id=teacher_id, child_id=child_id
     )
     counted = case((HomeTeachingVisit.class_hours >= policy.min_class_hours, 1), else_=0)
-    year = extract("year", HomeTeachingVisit.visit_date)
-    month = extract("month", HomeTeachingVisit.visit_date)
-    monthly = session.execute(
+    daily = session.execute(
         select(
             HomeTeachingVisit.plan_id,
-            year,
-            month,
+            HomeTeachingVisit.visit_date,
             func.sum(counted),
             func.count(),
             func.sum(HomeTeachingVisit.class_hours),
-            func.max(HomeTeachingVisit.visit_date),
         )
         .join(HomePlan, HomeTeachingVisit.plan_id == HomePlan.id)
         .where(
             col(HomeTeachingVisit.plan_id).in_(plan_ids),
             HomeTeachingVisit.visit_date >= HomePlan.started_on,
+            HomeTeachingVisit.visit_date >= term.dates.start,
             HomeTeachingVisit.visit_date <= term.dates.end,
         )
-        .group_by(HomeTeachingVisit.plan_id, year, month)
+        .group_by(HomeTeachingVisit.plan_id, HomeTeachingVisit.visit_date)
     ).all()
-    by_plan: dict[int, dict[tuple[int, int], int]] = defaultdict(dict)
+    by_plan: dict[int, dict[date, int]] = defaultdict(dict)
     totals: dict[int, list] = defaultdict(lambda: [0, 0.0, None])  # visits, hours, last visit
-    for plan_id, y, m, n_counted, n_all, hours, last in monthly:
-        by_plan[plan_id][(int(y), int(m))] = int(n_counted)
+    for plan_id, day, n_counted, n_all, hours in daily:
+        by_plan[plan_id][day] = int(n_counted)
         total = totals[plan_id]
         total[0] += int(n_all)
         total[1] += float(hours)
-        if total[2] is None or last > total[2]:
-            total[2] = last
+        if total[2] is None or day > total[2]:
+            total[2] = day
     teachers: dict[int, list[str]] = defaultdict(list)
     for plan_id, name in session.execute(
         select(HomePlanTeacher.plan_id, AppUser.display_name)
@@ -161,18 +160,20 @@ def board(
         .join(Township, School.township_id == Township.id)
         .where(col(HomePlan.id).in_(plan_ids))
     ).all()
-    day = today()
+    now = today()
     rows = []
     for plan_id, child_id, name, number, sid, school, tid, township, started in plans:
         visits, hours, last = totals[plan_id]
         counts = by_plan.get(plan_id, {})
         compliance = compliance_of(
             counts,
-            visits - sum(counts.values()),
-            first=max(term.dates.start, started),
+            short=visits - sum(counts.values()),
+            hours=hours,
+            term_start=term.dates.start,
             term_end=term.dates.end,
-            today=day,
+            today=now,
             policy=policy,
+            started=started,
         )
         rows.append(
             BoardRow(
@@ -205,38 +206,45 @@ def due_for_teacher(session: Session, *, actor: Actor, term: TermRef) -> list[Bo
 
 
 def board_frame(rows: list[BoardRow]) -> pd.DataFrame:
-    """The board as a table: the light and state first, the numbers behind them, the reasons."""
-    return pd.DataFrame(
-        [
+    """The board as a table: the state first, then what each child owes this term and has done (visits, and
+    class hours when the policy counts them), whether the child can still comply, how the amount owed was
+    worked out, the reasons."""
+    policy = get_settings().home_teaching
+    hours = policy.hours_per_term > 0
+    left = f"剩余{policy.period_name}数"
+    columns = [
+        "状态",
+        "姓名",
+        "应送次数",
+        "计入次数",
+        "还需次数",
+    ]  # the numbers first: a phone shows 4 columns
+    columns += ["应送课时", "累计课时", "还需课时"] if hours else ["累计课时"]
+    columns += [left, "能否达标", "学校", "乡镇", "应送计算", "最近送教", "送教教师", "原因"]
+    records = []
+    for r in rows:
+        c = r.compliance
+        records.append(
             {
-                "状态": r.compliance.state.label,
+                "状态": c.state.label,
                 "姓名": r.name,
                 "学校": r.school,
                 "乡镇": r.township,
-                "计入次数": r.compliance.counted,
-                "还需次数": r.compliance.needed,
-                "剩余月数": r.compliance.months_left,
-                "最近送教": r.last_visit,
+                "应送次数": c.owed.visits,
+                "计入次数": c.counted,
+                "还需次数": c.needed,
+                "应送课时": c.owed.hours,
                 "累计课时": r.hours,
-                "送教教师": r.teachers,
-                "原因": ";".join(r.compliance.reasons),
+                "还需课时": c.hours_needed,
+                left: c.months_left,
+                "能否达标": c.outlook,
+                "应送计算": c.owed.formula(policy),
+                "最近送教": r.last_visit.isoformat() if r.last_visit else "还没有",
+                "送教教师": r.teachers or "未安排",
+                "原因": ";".join(c.reasons) or "—",
             }
-            for r in rows
-        ],
-        columns=[
-            "状态",
-            "姓名",
-            "学校",
-            "乡镇",
-            "计入次数",
-            "还需次数",
-            "剩余月数",
-            "最近送教",
-            "累计课时",
-            "送教教师",
-            "原因",
-        ],
-    )
+        )
+    return pd.DataFrame(records, columns=columns)
 
 
 def school_summary(rows: list[BoardRow]) -> pd.DataFrame:
@@ -249,7 +257,8 @@ def school_summary(rows: list[BoardRow]) -> pd.DataFrame:
         [{"学校": school, **counts, "合计": sum(counts.values())} for school, counts in table.items()],
         columns=["学校", *(s.label for s in SEVERITY), "合计"],
     )
-    return frame.sort_values([ComplianceState.BEHIND.label, ComplianceState.AT_RISK.label], ascending=False)
+    worst = [ComplianceState.NOT_COMPLIANT.label, ComplianceState.BEHIND.label, ComplianceState.AT_RISK.label]
+    return frame.sort_values(worst, ascending=False)
 
 
 def visit_log_frame(visits: list[HomeTeachingVisit]) -> pd.DataFrame:
@@ -304,6 +313,7 @@ def term_report(
     compliance and reasons), then one sheet per child with the visit log. ID numbers are masked whatever the
     role: full numbers leave in a file only through the reasoned exports (services.common.exports)."""
     rows = board(session, actor=actor, term=term, school_id=school_id, township_id=township_id)
+    policy = get_settings().home_teaching
     goals: dict[int, dict[str, str]] = dict(
         session.execute(
             select(HomePlan.id, HomePlan.goals).where(col(HomePlan.id).in_([r.plan_id for r in rows]))
@@ -318,6 +328,7 @@ def term_report(
                 "开始送教": r.started_on,
                 "送教教师": r.teachers,
                 "方案目标": _goals_text(goals.get(r.plan_id, {})),
+                "应送计算": r.compliance.owed.formula(policy),
                 "送教次数": r.visits,
                 "计入次数": r.compliance.counted,
                 "累计课时": r.hours,
@@ -334,6 +345,7 @@ def term_report(
             "开始送教",
             "送教教师",
             "方案目标",
+            "应送计算",
             "送教次数",
             "计入次数",
             "累计课时",
