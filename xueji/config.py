@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
+from typing import TypeVar
 
 from xueji.excel.limits import UploadPolicy
-from xueji.rules.home_teaching import HomeTeachingPolicy, parse_skip_months
+from xueji.rules.home_teaching_policy import HomeTeachingPolicy, parse_every, parse_share, parse_skip_months
 from xueji.rules.registration import RegistrationDeadlines, parse_month_day
 from xueji.rules.status_changes import Document
-from xueji.rules.transfers import parse_proofs
+from xueji.rules.suspensions import SuspensionPolicy
+from xueji.rules.transfers import WindowPolicy, parse_proofs
 from xueji.rules.visits import VisitPolicy, parse_visit_days
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +36,16 @@ class Settings:
     status_change_working_days: int
     transfer_lookup_minutes: int  # a transfer in must be submitted this soon after the ID-number lookup
     transfer_proofs: frozenset[Document]  # the documents every transfer in must carry (rules.transfers)
+    transfer_window: WindowPolicy  # the term's first and last days for transfers; 插班生 class limit
     school_year_start_month: int
     registration_deadlines: RegistrationDeadlines  # grade 1 and grade 7 intakes complete by (month, day)
     lost_student_days: int  # days after term start after which a child not reported is a lost student (流生)
     registry_checks_per_term: int  # 人籍一致 checks each class needs per term
+    suspensions: SuspensionPolicy  # 续休 window, leave that becomes a suspension (rules.suspensions)
     visit_policy: VisitPolicy  # how often each category of open case must be visited
     sweep_age_date: tuple[int, int]  # (month, day) of the school year's start year on which sweep ages count
     sweep_days: int  # days after term start by which each village's sweep is due
-    home_teaching: HomeTeachingPolicy  # 送教上门: visits a term, class hours a visit, months with no school
+    home_teaching: HomeTeachingPolicy  # 送教上门: visits and class hours a term, how often, stubs, months off
     class_hour_minutes: tuple[int, int]  # the length of a class hour (课时) in primary and in junior school
     uploads: UploadPolicy  # what an uploaded workbook may be (XUEJI_IMPORT_*)
     sqlite_busy_timeout_ms: int
@@ -107,15 +112,26 @@ def _sweep_age_date(env: dict[str, str]) -> tuple[int, int]:
     return month_day
 
 
-def _home_teaching(env: dict[str, str]) -> HomeTeachingPolicy:
+_T = TypeVar("_T")
+
+
+def _parsed(env: dict[str, str], name: str, parse: Callable[[str], _T], default: str) -> _T:
     try:
-        skip = parse_skip_months(env.get("XUEJI_HOME_TEACHING_SKIP_MONTHS", ""))
+        return parse(env.get(name) or default)
     except ValueError as exc:
-        raise SettingsError(f"环境变量 XUEJI_HOME_TEACHING_SKIP_MONTHS 有误:{exc}") from exc
+        raise SettingsError(f"环境变量 {name} 有误:{exc}") from exc
+
+
+def _home_teaching(env: dict[str, str]) -> HomeTeachingPolicy:
+    """Source 002: at least 5 visits a term, at least 1 every month, each at least 2 class hours; class hours a
+    term are not counted unless set (e.g. 108 for 216 a year); a stub month counts from half its days."""
     return HomeTeachingPolicy(
         visits_per_term=_int(env, "XUEJI_HOME_TEACHING_VISITS", 5),
         min_class_hours=_int(env, "XUEJI_HOME_TEACHING_MIN_HOURS", 2),
-        skip_months=skip,
+        skip_months=_parsed(env, "XUEJI_HOME_TEACHING_SKIP_MONTHS", parse_skip_months, ""),
+        every_weeks=_parsed(env, "XUEJI_HOME_TEACHING_EVERY", parse_every, "month"),
+        hours_per_term=_int(env, "XUEJI_HOME_TEACHING_HOURS_PER_TERM", 0, minimum=0),
+        partial_share=_parsed(env, "XUEJI_HOME_TEACHING_PARTIAL_MONTH", parse_share, "0.5"),
     )
 
 
@@ -215,6 +231,11 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         status_change_working_days=_int(env, "XUEJI_STATUS_CHANGE_WORKING_DAYS", 7),
         transfer_lookup_minutes=_int(env, "XUEJI_TRANSFER_LOOKUP_MINUTES", 30),
         transfer_proofs=_transfer_proofs(env),
+        transfer_window=WindowPolicy(
+            start_days=_int(env, "XUEJI_TRANSFER_WINDOW_DAYS", 14),
+            end_days=_int(env, "XUEJI_TRANSFER_WINDOW_END_DAYS", 14, minimum=0),
+            midyear_class_limit=_int(env, "XUEJI_MIDYEAR_CLASS_LIMIT", 55),
+        ),
         school_year_start_month=month,
         registration_deadlines=RegistrationDeadlines(
             grade1=_month_day(env, "XUEJI_GRADE1_REGISTRATION_DEADLINE", (9, 30)),
@@ -222,6 +243,11 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         ),
         lost_student_days=_int(env, "XUEJI_LOST_STUDENT_DAYS", 7),
         registry_checks_per_term=_int(env, "XUEJI_REGISTRY_CHECKS_PER_TERM", 2),
+        suspensions=SuspensionPolicy(
+            extension_days=_int(env, "XUEJI_SUSPENSION_EXTENSION_DAYS", 15),
+            leave_max_months=_int(env, "XUEJI_LEAVE_MAX_MONTHS", 3),
+            leave_max_term_weeks=_int(env, "XUEJI_LEAVE_MAX_TERM_WEEKS", 10),
+        ),
         visit_policy=_visit_policy(env),
         sweep_age_date=_sweep_age_date(env),
         sweep_days=_int(env, "XUEJI_SWEEP_DAYS", 30),

@@ -22,10 +22,14 @@ def test_a_child_found_by_id_number_on_the_page_is_requested_in_with_the_lookup(
     at.switch_page("pages/registry/status_changes.py").run()
     at.text_input(key="transfer_in_id").input(number).run()
     assert not at.exception
+    assert "已过本学期转学窗口" in at.warning[0].value  # the demo's today: said before submit
     next(t for t in at.text_area if t.label == "转入原因").input("随父母迁居本镇")
+    for proof in ("household_proof", "registry_form"):  # the required proofs are checkboxes
+        at.checkbox(key=f"transfer_in_{proof}").check()
+    next(t for t in at.text_input if t.label.startswith("特殊情况说明")).input("父母11月调动工作")
     next(b for b in at.button if b.label == "提交转入申请").click().run()
     assert not at.exception and not at.error
-    assert at.success[0].value.startswith("已提交转入申请,待古港镇梅田小学审批")
+    assert at.success[0].value.startswith("已提交转入申请,待县教育局审批")  # outside the window
     with demo_sqlite.connect() as conn:
         kind, lookups = conn.execute(
             text(

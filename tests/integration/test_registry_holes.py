@@ -90,9 +90,10 @@ def transfer_in(engine, actor, student: Student, lookup_id: int | None) -> int:
                 kind=ChangeKind.TRANSFER_IN,
                 effective_date=TODAY,
                 reason="随父母迁居",
-                documents=frozenset({Document.TRANSFER_CERTIFICATE}),
+                documents=frozenset({Document.HOUSEHOLD_PROOF, Document.REGISTRY_FORM}),
                 to_class_id=class_of(engine, NEIGHBOUR, 3),
                 lookup_id=lookup_id,
+                override_reason="父母工作调动",  # the demo's today is past the term's transfer window
             ),
         ).id
 

@@ -20,16 +20,17 @@ from xueji.services.registry.status_changes import (
     ChangeRequest,
     StatusChangeError,
     decide_change,
-    expiring_suspensions,
     list_changes,
     overdue_by_school,
     submit_change,
 )
+from xueji.services.registry.suspensions import expiring_suspensions
 from xueji.services.registry.transfer_lookup import TransferLookupError, find_transfer_candidate
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 NEIGHBOUR = "2143016967"  # 古港镇梅田小学
 TODAY = date(2026, 11, 23)
+PROOFS = frozenset({Document.HOUSEHOLD_PROOF, Document.REGISTRY_FORM})  # what a transfer in carries
 
 
 def student_in(engine, school: str, *, grade: int | None = None, status: str = "enrolled") -> Student:
@@ -95,8 +96,12 @@ def test_a_request_is_due_seven_working_days_after_submission(demo_engine, actor
 
 
 def test_a_transfer_in_is_submitted_by_the_receiving_school_and_moves_the_record_on_approval(
-    demo_engine, actors, neighbour
+    demo_engine, actors, neighbour, monkeypatch
 ):
+    monkeypatch.setenv(
+        "XUEJI_TODAY", "2026-09-07"
+    )  # in the term's transfer window (outside: the county decides)
+    get_settings.cache_clear()
     child = student_in(demo_engine, DEMO_SCHOOL, grade=3)
     target = class_of(demo_engine, NEIGHBOUR, 3)
     change_id = submit(
@@ -104,9 +109,9 @@ def test_a_transfer_in_is_submitted_by_the_receiving_school_and_moves_the_record
         neighbour,
         student_id=child.id,
         kind=ChangeKind.TRANSFER_IN,
-        effective_date=TODAY,
+        effective_date=date(2026, 9, 7),
         reason="随父母迁居",
-        documents=frozenset({Document.TRANSFER_CERTIFICATE}),
+        documents=PROOFS | {Document.TRANSFER_CERTIFICATE},
         to_class_id=target,
     )
     with pytest.raises(PermissionDenied, match="转出学校"):
@@ -129,6 +134,7 @@ def test_grade_six_refuses_a_transfer_unless_an_override_reason_is_given(demo_en
         "effective_date": TODAY,
         "reason": "随迁",
         "to_class_id": class_of(demo_engine, NEIGHBOUR, 6),
+        "documents": PROOFS,
     }
     with pytest.raises(StatusChangeError, match="6年级原则上不办理转学"):
         submit(demo_engine, neighbour, **fields)
@@ -136,8 +142,12 @@ def test_grade_six_refuses_a_transfer_unless_an_override_reason_is_given(demo_en
 
 
 def test_a_transfer_into_a_full_class_is_refused_naming_the_class_and_its_size(
-    demo_engine, actors, neighbour
+    demo_engine, actors, neighbour, monkeypatch
 ):
+    monkeypatch.setenv(
+        "XUEJI_TODAY", "2026-09-07"
+    )  # at the term's start (later: the 插班生 rule refuses first)
+    get_settings.cache_clear()
     target = class_of(demo_engine, NEIGHBOUR, 3)
     with session_scope(demo_engine) as session:
         size = session.scalar(
@@ -163,6 +173,7 @@ def test_a_transfer_into_a_full_class_is_refused_naming_the_class_and_its_size(
             effective_date=TODAY,
             reason="随迁",
             to_class_id=target,
+            documents=PROOFS,
         )
 
 
@@ -182,6 +193,15 @@ def test_suspension_needs_a_medical_certificate_and_at_most_a_year_then_resumpti
         "effective_date": TODAY,
         "reason": "住院治疗",
     }
+    with pytest.raises(StatusChangeError, match="已过2026-2027学年第一学期期中"):  # 2026-11-10
+        submit(
+            demo_engine,
+            registrar,
+            **base,
+            suspension_until=date(2027, 6, 30),
+            documents=frozenset({Document.MEDICAL_CERTIFICATE}),
+        )
+    base["override_reason"] = "确诊后须立即住院"
     with pytest.raises(StatusChangeError, match="医疗证明"):
         submit(demo_engine, registrar, **base, suspension_until=date(2027, 6, 30))
     with pytest.raises(StatusChangeError, match="最长一年"):
@@ -212,7 +232,11 @@ def test_suspension_needs_a_medical_certificate_and_at_most_a_year_then_resumpti
 @pytest.mark.parametrize(
     ("kind", "extra", "result"),
     [
-        (ChangeKind.TRANSFER_OUT, {"destination": "广东省东莞市某小学"}, "transferred_out"),
+        (
+            ChangeKind.TRANSFER_OUT,
+            {"destination": "广东省东莞市某小学", "override_reason": "父母工作调动"},  # past the window
+            "transferred_out",
+        ),
         (ChangeKind.DROPOUT, {}, "dropped_out"),
         (ChangeKind.GRADUATION, {}, "graduated"),
         (ChangeKind.DEATH, {"documents": frozenset({Document.DEATH_CERTIFICATE})}, "deceased"),
@@ -344,7 +368,7 @@ def test_a_suspension_shows_up_a_month_before_it_ends_and_stays_once_ended(demo_
         registrar,
         student_id=child.id,
         kind=ChangeKind.SUSPENSION,
-        effective_date=TODAY,
+        effective_date=date(2026, 11, 2),  # before mid-term
         reason="住院治疗",
         suspension_until=date(2027, 3, 1),
         documents=frozenset({Document.MEDICAL_CERTIFICATE}),

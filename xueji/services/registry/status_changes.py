@@ -8,7 +8,7 @@ by the student's school and approved by the county bureau. A registrar never app
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import case, func, or_, select, update
 from sqlmodel import Session, col
@@ -18,23 +18,26 @@ from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
-from xueji.models import CalendarDay, School, SchoolClass, StatusChange, Student, Township
+from xueji.models import School, SchoolClass, StatusChange, Student, Township
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.status_changes import (
-    SUSPENSION_NOTICE_DAYS,
     ChangeKind,
     ChangeState,
     Document,
     request_problems,
 )
 from xueji.rules.text_limits import length_problem
+from xueji.rules.transfers import missing_proofs
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
 from xueji.rules.working_days import WorkCalendar, add_working_days, working_days_left
 from xueji.services.cases.opening import apply_status_change
 from xueji.services.common.access import deny, require, school_condition, student_in_scope
 from xueji.services.common.calendar import school_year_on
+from xueji.services.registry import suspensions
 from xueji.services.registry.class_sizes import class_size_problem
+from xueji.services.registry.transfer_controls import grade_at_suspension, transfer_controls
 from xueji.services.registry.transfer_lookup import found_by_lookup
+from xueji.services.system import deadlines
 
 
 class StatusChangeError(Exception):
@@ -56,11 +59,13 @@ class ChangeRequest:
     override_reason: str | None = None  # a transfer in grade 6 or 9
     suspension_until: date | None = None
     lookup_id: int | None = None  # a transfer in: the audited ID-number lookup that found the child
+    placement_reason: str | None = None  # a placement below the record's grade (留级): why
+    proofs_later: str | None = None  # a transfer in missing a required proof: what is missing, when it comes
 
 
 def work_calendar(session: Session) -> WorkCalendar:
-    """The library's arrangements under the administrator's holiday table."""
-    return WorkCalendar(dict(session.execute(select(CalendarDay.day, CalendarDay.is_workday)).all()))
+    """The library's arrangements under the administrator's holiday table and the years marked complete."""
+    return deadlines.work_calendar(session)
 
 
 def _grade(session: Session, class_id: int | None) -> int | None:
@@ -97,16 +102,33 @@ def submit_change(session: Session, *, actor: Actor, request: ChangeRequest) -> 
         effective_date=request.effective_date,
         suspension_until=request.suspension_until,
         placement_grade=_grade(session, request.to_class_id),
-        grade_at_suspension=grade,
+        grade_at_suspension=grade_at_suspension(session, student, today()),
         reason=request.reason,
         today=today(),
         destination=request.destination,
+        suspension_end=suspensions.current_end(session, student.id),
+        term=suspensions.term_containing(session, request.effective_date),
+        suspension_policy=get_settings().suspensions,
     )
+    controls = transfer_controls(
+        session,
+        kind=kind,
+        student=student,
+        day=today(),
+        documents=request.documents,
+        to_class_id=request.to_class_id,
+        override_reason=request.override_reason or "",
+        repeat_reason=request.placement_reason or "",
+        proofs_later=request.proofs_later or "",
+    )
+    problems += controls.problems
     if kind.places_in_class and request.to_class_id is not None:
         _check_class_in(session, actor, kind, student, request.to_class_id)
-        problem = class_size_problem(session, request.to_class_id)
+        problem = None if controls.class_full else class_size_problem(session, request.to_class_id)
         if problem:
             problems.append(problem)
+    if problem := length_problem(controls.placement_reason, "status_change.placement_reason"):
+        problems.append(f"留级原因与证明待补说明合计{problem}")
     if problems:
         raise StatusChangeError(";".join(problems))
     deadline = add_working_days(today(), get_settings().status_change_working_days, work_calendar(session))
@@ -121,6 +143,8 @@ def submit_change(session: Session, *, actor: Actor, request: ChangeRequest) -> 
         reason=request.reason.strip(),
         documents=",".join(sorted(d.value for d in request.documents)),
         override_reason=(request.override_reason or "").strip() or None,
+        placement_reason=controls.placement_reason,
+        outside_window=kind.is_transfer and controls.window.outside,
         suspension_until=request.suspension_until,
         submitted_by=actor.user_id,
         due_date=deadline.due,
@@ -134,7 +158,13 @@ def submit_change(session: Session, *, actor: Actor, request: ChangeRequest) -> 
         action="submit",
         entity_type="status_change",
         entity_id=change.id,
-        after={"kind": kind.value, "student_id": student.id, "due_date": deadline.due},
+        after={
+            "kind": kind.value,
+            "student_id": student.id,
+            "due_date": deadline.due,
+            "outside_window": change.outside_window,
+            "placement_reason": change.placement_reason,
+        },
         detail=f"{kind.label}申请:{request.reason.strip()[:100]}",
     )
     session.commit()
@@ -264,11 +294,22 @@ def decide_change(
     return change
 
 
+def _sending_school_decides(change: StatusChange) -> bool:
+    """A transfer in within the term's window is the sending school's to approve; one outside it the county's."""
+    return ChangeKind(change.kind) is ChangeKind.TRANSFER_IN and not change.outside_window
+
+
+def decider_label(change: StatusChange) -> str:
+    """Who decides this request, as the list shows it."""
+    return "转出学校" if _sending_school_decides(change) else "县教育局"
+
+
 def _role_decides(actor: Actor, change: StatusChange, *, school_in_scope: bool) -> bool:
-    """Transfers in: the sending school's registrar; everything else: the county bureau over the school."""
+    """Transfers in: the sending school's registrar (outside the term's transfer window: the county bureau);
+    everything else: the county bureau over the school."""
     if actor.role is Role.SYSTEM:
         return True
-    if ChangeKind(change.kind) is ChangeKind.TRANSFER_IN:
+    if _sending_school_decides(change):
         return actor.role is Role.REGISTRAR and actor.scope_id == change.school_id
     return actor.role is Role.COUNTY_OFFICER and school_in_scope
 
@@ -286,8 +327,10 @@ def _check_decider(session: Session, actor: Actor, change: StatusChange) -> None
     in_scope = session.scalar(select(School.id).where(School.id == change.school_id, school_condition(actor)))
     kind = ChangeKind(change.kind)
     if not _role_decides(actor, change, school_in_scope=in_scope is not None):
-        if kind is ChangeKind.TRANSFER_IN:
+        if _sending_school_decides(change):
             message = "转入申请由转出学校的学籍管理员审批"
+        elif change.outside_window:
+            message = f"窗口期外的{kind.label}申请由县教育局审批"
         else:
             message = f"{kind.label}申请由县教育局审批"
     elif _own(actor, change):
@@ -317,6 +360,23 @@ class ChangeRow:
     due_guessed: bool
     reason: str
     can_decide: bool
+    outside_window: bool = False  # a transfer after the term's transfer window (窗口期外)
+    decider: str = ""  # who decides: 转出学校 or 县教育局
+    note: str = ""  # what the approver must see: 特殊情况说明, 留级 and 证明待补, proofs missing
+
+
+_DOCUMENT_KEYS = frozenset(d.value for d in Document)
+
+
+def _note(change: StatusChange, kind: ChangeKind) -> str:
+    documents = [Document(d) for d in change.documents.split(",") if d in _DOCUMENT_KEYS]
+    missing = missing_proofs(kind, documents, get_settings().transfer_proofs)
+    parts = [
+        f"特殊情况:{change.override_reason}" if change.override_reason else "",
+        change.placement_reason or "",
+        "缺" + "、".join(d.label for d in missing) if missing else "",
+    ]
+    return ";".join(p for p in parts if p)
 
 
 def list_changes(session: Session, *, actor: Actor, open_only: bool = False) -> list[ChangeRow]:
@@ -353,6 +413,9 @@ def list_changes(session: Session, *, actor: Actor, open_only: bool = False) -> 
                 due_guessed=change.due_guessed,
                 reason=change.reason,
                 can_decide=open_ and decider,
+                outside_window=change.outside_window,
+                decider=decider_label(change),
+                note=_note(change, kind),
             )
         )
     return rows
@@ -370,40 +433,3 @@ def overdue_by_school(session: Session, *, actor: Actor) -> list[tuple[str, int,
         .order_by(School.name)
     )
     return [(name, int(total), int(late or 0)) for name, total, late in rows]
-
-
-@dataclass(frozen=True)
-class SuspensionRow:
-    student_id: int
-    student: str
-    school: str
-    until: date
-    days_left: int  # calendar days; negative once the suspension has ended
-
-
-def expiring_suspensions(session: Session, *, actor: Actor) -> list[SuspensionRow]:
-    """Suspended students in scope whose approved suspension ends within the notice month, or has ended:
-    the registrar asks for resumption or an extension."""
-    require(session, actor, Action.STATUS_CHANGE_READ)
-    day = today()
-    latest = (
-        select(StatusChange.student_id, func.max(StatusChange.suspension_until).label("until"))
-        .where(
-            StatusChange.kind == ChangeKind.SUSPENSION,
-            StatusChange.state == ChangeState.APPROVED,
-        )
-        .group_by(StatusChange.student_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Student.id, Student.name, School.name, latest.c.until)
-        .join(latest, latest.c.student_id == Student.id)
-        .join(School, Student.school_id == School.id)
-        .where(
-            Student.status == StudentStatus.SUSPENDED,
-            school_condition(actor),
-            latest.c.until <= day + timedelta(days=SUSPENSION_NOTICE_DAYS),
-        )
-        .order_by(latest.c.until)
-    )
-    return [SuspensionRow(sid, name, school, until, (until - day).days) for sid, name, school, until in rows]

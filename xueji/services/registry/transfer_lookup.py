@@ -39,6 +39,7 @@ class TransferCandidate:
     grade: str
     status: str
     lookup_id: int  # the lookup's audit entry: the proof a transfer-in request carries
+    grade_number: int | None = None  # the grade by the record today, which the placement must match
 
 
 @unit_of_work
@@ -78,6 +79,7 @@ def find_transfer_candidate(session: Session, *, actor: Actor, id_number: str) -
     if student.school_id == actor.scope_id:
         raise TransferLookupError("该学生已在本校")
     year = school_year_on(session, today())
+    grade = parse_class_code(code).grade(year) if code else None
     return TransferCandidate(
         student_id=student.id,
         name=student.name,
@@ -86,6 +88,7 @@ def find_transfer_candidate(session: Session, *, actor: Actor, id_number: str) -
         grade=parse_class_code(code).grade_label(year) if code else "",
         status=StudentStatus(student.status).label,
         lookup_id=int(entry.id or 0),
+        grade_number=grade,
     )
 
 
