@@ -387,16 +387,27 @@ def test_the_county_sees_a_masked_record_without_edit_forms(demo_sqlite):
     assert not [b for b in at.button if b.label == "保存更正"]
 
 
-def test_the_admin_fills_in_2027_and_the_warning_goes(demo_sqlite):
+def test_the_admin_fills_in_2027_and_the_warning_goes_once_the_year_is_confirmed(demo_sqlite):
     at = sign_in("demo_admin")
     at.switch_page("pages/system/holidays.py").run()
     assert [w.value for w in at.warning] == ["2027年的节假日安排尚未录入:期限暂按周一至周五计算。"]
     next(t for t in at.text_input if t.label == "名称").input("元旦")
     next(b for b in at.button if b.label == "保存").click().run()
     assert not at.exception
-    assert at.success[0].value == "已保存 2027-01-01 放假"
-    at.run()
+    assert at.success[0].value == "已保存 2027-01-01 放假;待审批学籍异动的审批期限已按新安排重算"
+    # One day is not the year: the warning stays until the administrator confirms the year complete.
+    assert [w.value for w in at.warning] == [
+        "2027年的节假日安排尚未确认完整(表中已有 1 天):期限暂按周一至周五计算。"
+    ]
+    registrar = sign_in("demo_registrar")
+    registrar.switch_page("pages/registry/status_changes.py").run()
+    assert "2027年的节假日安排尚不完整" in registrar.warning[0].value
+    at.checkbox[0].check()
+    next(b for b in at.button if b.label == "确认2027年安排完整").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("已确认2027年安排完整;待审批的学籍异动")
     assert not at.warning
+    assert "管理员已确认完整" in at.dataframe[0].value["状态"].tolist()
     registrar = sign_in("demo_registrar")
     registrar.switch_page("pages/registry/status_changes.py").run()
     assert not registrar.warning
@@ -409,10 +420,16 @@ def test_the_county_officer_rolls_the_year_over_and_undoes_it(demo_sqlite):
     at.switch_page("pages/registry/rollover.py").run()
     graduates = int(_metric(at, "2027学年升级将毕业的学生"))
     assert graduates > 0
-    next(b for b in at.button if b.label == "执行学年升级").click().run()
+    # 23 November: the 2026-2027 spring term has not ended, so the rollover needs a reason.
+    assert at.warning[0].value.startswith("2026-2027学年第二学期 2027-07-09 结束后才能升级")
+    next(b for b in at.button if b.label == "提前执行学年升级").click().run()
     assert at.error[0].value == "请先勾选确认"  # nothing happens without the confirmation
     at.checkbox[0].check()
-    next(b for b in at.button if b.label == "执行学年升级").click().run()
+    next(b for b in at.button if b.label == "提前执行学年升级").click().run()
+    assert "提前升级须填写原因" in at.error[0].value
+    at.text_area[0].input("县教育局通知提前结束本学年(演示)")
+    at.checkbox[0].check()
+    next(b for b in at.button if b.label == "提前执行学年升级").click().run()
     assert not at.exception
     assert at.success[0].value == f"已完成2027学年升级:{graduates} 名学生毕业"
     with demo_sqlite.connect() as conn:

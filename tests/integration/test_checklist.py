@@ -10,6 +10,7 @@ from sqlmodel import Session
 from xueji.auth import Actor, PermissionDenied
 from xueji.db import session_scope
 from xueji.models import (
+    AppSetting,
     AppUser,
     AuditLog,
     CalendarDay,
@@ -26,6 +27,7 @@ from xueji.models import (
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
 from xueji.services.setup.checklist import LineState, checklist, leads_here
 from xueji.services.system import accounts
+from xueji.services.system.deadlines import COMPLETE_KEY
 
 SPRING = date(2027, 3, 1)  # 2026-2027 second term; chinesecalendar knows nothing of 2027
 
@@ -99,6 +101,7 @@ def _small_county(session: Session) -> dict[str, int]:
         ]
     )
     session.add(CalendarDay(day=date(2027, 1, 1), is_workday=False, name="元旦"))
+    session.add(AppSetting(key=f"{COMPLETE_KEY}2027", value="admin"))  # the year confirmed complete
     _user(session, "kezhang", Role.COUNTY_OFFICER, county_id=county.id)
     _user(session, "shenji", Role.AUDITOR, county_id=county.id)
     _user(session, "xueji1", Role.REGISTRAR, school_id=first.id)

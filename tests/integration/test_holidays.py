@@ -41,11 +41,14 @@ def test_a_year_the_library_lacks_is_missing_until_the_table_has_it(demo_engine,
             ),
         )
         assert count == 3
+        entry = session.scalar(select(AuditLog).order_by(AuditLog.id.desc()))
+        assert holidays.missing_years(session, date(2026, 11, 23)) == [2027]  # three days are not the year
+        holidays.mark_complete(session, actor=admin, year=2027)
         assert holidays.missing_years(session, date(2026, 11, 23)) == []
         after = add_working_days(date(2026, 12, 30), 7, work_calendar(session))
         assert after.certain and after.due == date(2027, 1, 11)  # 31 Dec, 2 Jan (调休), 5–8 Jan, 11 Jan
-        entry = session.scalar(select(AuditLog).order_by(AuditLog.id.desc()))
-    assert (entry.action, entry.after) == ("calendar", {"days": 3, "years": [2027]})
+    assert (entry.action, entry.after["days"], entry.after["years"]) == ("calendar", 3, [2027])
+    assert entry.after["deadlines"] == {"open": 0, "moved": 0, "changes": []}
 
 
 def test_every_bad_row_is_reported_and_nothing_is_saved(demo_engine, actors):

@@ -4,7 +4,14 @@ from datetime import date
 
 import pytest
 
-from xueji.rules.working_days import WorkCalendar, add_working_days, working_days_left
+from xueji.rules.working_days import (
+    Coverage,
+    WorkCalendar,
+    add_working_days,
+    recount,
+    uncovered_years,
+    working_days_left,
+)
 
 LIBRARY_ONLY = WorkCalendar({})
 
@@ -50,7 +57,53 @@ def test_zero_days_is_refused():
         add_working_days(date(2025, 9, 30), 0, LIBRARY_ONLY)
 
 
-def test_a_year_the_administrator_filled_in_is_known_on_every_day():
-    calendar = WorkCalendar({date(2027, 1, 1): False}, library=lambda day: None)
-    assert calendar.is_workday(date(2027, 3, 3)) == (True, True)  # an ordinary Wednesday of a filled year
-    assert calendar.is_workday(date(2028, 3, 1)) == (True, False)  # a year nobody filled in is a guess
+def test_a_year_the_administrator_marked_complete_is_known_on_every_day():
+    calendar = WorkCalendar({date(2027, 1, 1): False}, frozenset({2027}), library=lambda day: None)
+    assert calendar.is_workday(date(2027, 3, 3)) == (True, True)  # an ordinary Wednesday of a confirmed year
+    assert calendar.is_workday(date(2028, 3, 1)) == (True, False)  # a year nobody confirmed is a guess
+
+
+def test_one_row_entered_for_a_year_does_not_cover_it():
+    one_row = WorkCalendar({date(2027, 1, 1): False})
+    assert one_row.coverage(2027) is Coverage.INCOMPLETE
+    assert one_row.is_workday(date(2027, 1, 1)) == (False, True)  # the row itself is known
+    assert one_row.is_workday(date(2027, 1, 4)) == (True, False)  # every other day of 2027 is still a guess
+    deadline = add_working_days(date(2026, 12, 28), 7, one_row)
+    assert deadline.due == date(2027, 1, 7) and deadline.guessed_years == frozenset({2027})
+
+
+def test_a_year_counts_as_covered_by_the_library_or_by_the_administrators_mark():
+    marked = WorkCalendar({}, frozenset({2027, 2025}))
+    assert (marked.coverage(2026), marked.coverage(2027), marked.coverage(2028)) == (
+        Coverage.LIBRARY,  # chinesecalendar 1.11 has 2026
+        Coverage.CONFIRMED,
+        Coverage.INCOMPLETE,
+    )
+    assert marked.coverage(2025) is Coverage.LIBRARY  # the library wins over a needless mark
+    assert [c.label for c in Coverage] == ["库内置", "管理员已确认完整", "不完整"]
+    deadline = add_working_days(date(2026, 12, 28), 7, marked)
+    assert deadline.certain and deadline.due == date(2027, 1, 6)
+
+
+def test_the_uncovered_years_of_a_deadline_are_those_it_counts_through():
+    assert uncovered_years(date(2026, 12, 28), date(2027, 1, 6), LIBRARY_ONLY) == [2027]
+    assert uncovered_years(date(2026, 12, 31), date(2027, 1, 11), WorkCalendar({}, frozenset({2027}))) == []
+    assert uncovered_years(date(2026, 11, 23), date(2026, 12, 2), LIBRARY_ONLY) == []
+    assert uncovered_years(date(2027, 12, 27), date(2028, 1, 5), LIBRARY_ONLY) == [2027, 2028]
+
+
+def test_stored_deadlines_are_counted_again_and_only_the_changed_ones_returned():
+    # Submitted 2026-12-28: guessed 2027-01-06 while 2027 was unknown; with 元旦 off (2027-01-01) the
+    # seventh working day is 2027-01-07, and once 2027 is confirmed the deadline is certain.
+    stored = [
+        (1, date(2026, 12, 28), date(2027, 1, 6), True),
+        (2, date(2026, 11, 2), date(2026, 11, 11), False),
+    ]
+    confirmed = WorkCalendar({date(2027, 1, 1): False}, frozenset({2027}))
+    [moved] = recount(stored, 7, confirmed)
+    assert (moved.key, moved.due_before, moved.due_after) == (1, date(2027, 1, 6), date(2027, 1, 7))
+    assert (moved.guessed_before, moved.guessed_after) == (True, False)
+    # Marked complete with no row: the due date stays, only "guessed" changes.
+    [only_flag] = recount(stored, 7, WorkCalendar({}, frozenset({2027})))
+    assert (only_flag.due_after, only_flag.guessed_after) == (date(2027, 1, 6), False)
+    assert recount(stored, 7, LIBRARY_ONLY) == []

@@ -1,7 +1,10 @@
 """学年升级 (school-year rollover): start a school year for a county. Grades are never stored, they follow
 from class codes and the year, so promotion needs no rewrite; what the rollover does is graduate the
 children still enrolled in classes whose stage has ended (grade 6 of primary, grade 9 of junior), and add
-the school year with its terms if missing. One audited operation, undone as a whole."""
+the school year with its terms if missing. One audited operation, undone as a whole.
+
+It is offered once the last term of the year that ends is over by the county's term table (services.setup.terms);
+before that it runs only with a written reason (Rollover.early_reason, in the audit entry too)."""
 
 from __future__ import annotations
 
@@ -13,13 +16,16 @@ from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
-from xueji.clock import now
+from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.models import Rollover, School, SchoolClass, SchoolYear, Student, Term, Township
-from xueji.rules.terms import default_terms, school_year_bounds
+from xueji.rules.rollover import RolloverTiming, early_problem, last_term
+from xueji.rules.terms import TermDates, default_terms, school_year_bounds
+from xueji.rules.text_limits import length_problem
 from xueji.rules.vocab import ScopeKind, Stage, StudentStatus
 from xueji.services.common.access import deny, require
+from xueji.services.common.refusals import audit_refusal
 from xueji.sql import class_grade, class_stage
 
 
@@ -79,6 +85,25 @@ def preview_rollover(session: Session, *, actor: Actor, school_year: int) -> Rol
     return RolloverPreview(school_year, [(name, int(p or 0), int(j or 0)) for name, p, j in rows])
 
 
+def _timing(session: Session, school_year: int) -> RolloverTiming:
+    ending = school_year - 1
+    rows = session.execute(
+        select(Term.seq, Term.start_date, Term.end_date)
+        .join(SchoolYear, Term.school_year_id == SchoolYear.id)
+        .where(SchoolYear.start_year == ending)
+    ).all()
+    configured = last_term([TermDates(ending, seq, start, end) for seq, start, end in rows])
+    if configured is not None:
+        return RolloverTiming(school_year, configured, configured=True)
+    return RolloverTiming(school_year, default_terms(ending)[-1], configured=False)
+
+
+def rollover_timing(session: Session, *, actor: Actor, school_year: int) -> RolloverTiming:
+    """When the rollover into school_year opens: the day after the last term of the year before ends."""
+    _county(session, actor)
+    return _timing(session, school_year)
+
+
 def _active(session: Session, county_id: int) -> list[Rollover]:
     return list(
         session.scalars(
@@ -90,13 +115,25 @@ def _active(session: Session, county_id: int) -> list[Rollover]:
 
 
 @unit_of_work
-def run_rollover(session: Session, *, actor: Actor, school_year: int) -> Rollover:
-    """Start the school year: graduate the last grades, add the year and its terms; one audit entry."""
+def run_rollover(session: Session, *, actor: Actor, school_year: int, reason: str | None = None) -> Rollover:
+    """Start the school year: graduate the last grades, add the year and its terms; one audit entry. Before the
+    last term of the year that ends is over, only with a reason (refused and audited without one)."""
     county_id = _county(session, actor)
     lock_tail(session)
     done = _active(session, county_id)
     if any(r.school_year >= school_year for r in done):
         raise RolloverError(f"{school_year}学年已经升级过(或已升级到更晚的学年);如需重做,请先撤销")
+    timing = _timing(session, school_year)
+    early = timing.early(today())
+    problem = early_problem(timing, today(), reason) or (
+        length_problem(reason, "rollover.early_reason") if early else None
+    )
+    if problem:
+        audit_refusal(
+            session, actor, action="rollover", entity_type="rollover", entity_id=school_year, message=problem
+        )
+        raise RolloverError(problem)
+    early_reason = (reason or "").strip() if early else None
     ids = list(
         session.scalars(select(Student.id).where(_graduating(county_id, school_year)).order_by(Student.id))
     )
@@ -120,6 +157,7 @@ def run_rollover(session: Session, *, actor: Actor, school_year: int) -> Rollove
         county_id=county_id,
         graduated=ids,
         school_year_created=created,
+        early_reason=early_reason,
         run_by=actor.user_id,
     )
     session.add(rollover)
@@ -130,9 +168,16 @@ def run_rollover(session: Session, *, actor: Actor, school_year: int) -> Rollove
         action="rollover",
         entity_type="rollover",
         entity_id=rollover.id,
-        after={"school_year": school_year, "graduated": len(ids), "ids_sha256": _digest(ids)},
+        after={
+            "school_year": school_year,
+            "graduated": len(ids),
+            "ids_sha256": _digest(ids),
+            "last_term_end": timing.last_term.end.isoformat(),
+            "early_reason": early_reason,
+        },
         detail=f"{school_year}学年升级:{len(ids)} 名六年级、九年级学生毕业"
-        + (",新建学年和学期" if created else ""),
+        + (",新建学年和学期" if created else "")
+        + (f";提前升级({timing.explanation}),原因:{early_reason}" if early_reason else ""),
     )
     session.commit()
     return rollover
