@@ -22,6 +22,7 @@ from xueji.audit import ensure_key, unsealed
 from xueji.audit.anchor import AnchorFileError
 from xueji.audit.key import AuditKeyError, key_file
 from xueji.auth import Actor, PermissionDenied
+from xueji.clock import today
 from xueji.config import PROJECT_ROOT, SettingsError, get_settings
 from xueji.db import current_revision, get_engine, head_revision, migrate, session_scope
 from xueji.demo import DemoSpec, load_demo
@@ -32,6 +33,7 @@ from xueji.excel.row_problems import RowProblem
 from xueji.excel.setup_template import blank_template as setup_blank_template
 from xueji.models import County, School, Student
 from xueji.rules.registry_record import CheckedRow
+from xueji.rules.status_changes import Document
 from xueji.rules.sweeps import reconciled_text
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.cases import handling, opening, visit_import
@@ -249,6 +251,37 @@ def cmd_export_students(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_ledger(args: argparse.Namespace) -> int:
+    from xueji.rules.accountability import LedgerMonth
+    from xueji.services.dashboards import accountability as ledger
+
+    try:
+        month = LedgerMonth.parse(args.month)
+    except ValueError as exc:
+        print(f"错误:{exc}", file=sys.stderr)
+        return 1
+    with session_scope() as session:
+        school_id = None
+        if args.school:
+            school = session.scalar(select(School).where(School.code == args.school))
+            if school is None:
+                print(f"错误:没有学校标识码为 {args.school} 的学校", file=sys.stderr)
+                return 1
+            school_id = school.id
+        try:
+            period = ledger.month_period(session, month)
+        except ledger.LedgerError as exc:
+            print(f"错误:{exc}", file=sys.stderr)
+            return 1
+        title = f"月度台账 {month.label}"
+        data = ledger.export_ledger(
+            session, actor=_acting(session, args), period=period, title=title, school_id=school_id
+        )
+    Path(args.output).write_bytes(data)
+    print(f"已导出{title}到 {args.output},已记入审计日志。")
+    return 0
+
+
 def _print_problems(rows: Sequence[CheckedRow], limit: int = 20) -> None:
     for row in rows[:limit]:
         for problem in row.errors:
@@ -282,6 +315,7 @@ def cmd_import_students(args: argparse.Namespace) -> int:
                     only_valid=args.commit_valid,
                     file_name=path.name,
                     on_write=lambda: print("正在写入……", file=sys.stderr, flush=True),
+                    proofs=[Document(key) for key in args.proof or ()],
                 )
                 plan = result.plan
             except file_import.ImportBlocked as blocked:
@@ -296,6 +330,11 @@ def cmd_import_students(args: argparse.Namespace) -> int:
         print(f"提示:{notice}")
     counts = ",".join(f"{k} {v}" for k, v in plan.counts.items())
     print(f"检查结果:{counts}" + (f";临时学籍 {plan.temporary}" if plan.temporary else ""))
+    if plan.arrivals:
+        sources = ",".join(f"{k} {v}" for k, v in plan.sources.items())
+        print(f"学籍迁入与外县来源 {len(plan.arrivals)} 人({sources}):")
+        for arrival in plan.arrivals:
+            print(f"  第{arrival.row.row}行 {arrival.row.cell('name')}:{arrival.sentence}")
     if result is not None:
         print(f"已导入:{result.summary}。已记入审计日志。")
     elif args.dry_run:
@@ -492,12 +531,15 @@ def cmd_rollover(args: argparse.Namespace) -> int:
             print(f"已撤销{args.year}学年升级:{restored} 名学生恢复在读,已记入审计日志。")
             return 0
         preview = rollover.preview_rollover(session, actor=actor, school_year=args.year)
+        timing = rollover.rollover_timing(session, actor=actor, school_year=args.year)
         for school, primary, junior in preview.by_school:
             print(f"  {school}:小学毕业 {primary} 人,初中毕业 {junior} 人")
+        if timing.early(today()):
+            print(f"注意:{timing.explanation};提前升级须加 --reason 说明原因")
         if args.dry_run:
             print(f"(预览){args.year}学年升级将有 {preview.total} 名学生毕业;未做任何修改。")
             return 0
-        done = rollover.run_rollover(session, actor=actor, school_year=args.year)
+        done = rollover.run_rollover(session, actor=actor, school_year=args.year, reason=args.reason)
         print(f"已完成{args.year}学年升级:{len(done.graduated)} 名学生毕业,已记入审计日志。")
     return 0
 
@@ -750,6 +792,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", help="有错误行时,把错误行和原因写入此 xlsx")
     p.add_argument("--commit-valid", action="store_true", help="有错误行时仍导入无误的行(仍返回非零)")
     p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
+    p.add_argument(
+        "--proof",
+        action="append",
+        choices=[d.value for d in (Document.HOUSEHOLD_PROOF, Document.REGISTRY_FORM)],
+        help="外县转入已核验的材料(可重复):household_proof 户籍或房产证明,registry_form 转出学校学籍登记表;"
+        "缺少的材料照常导入,计入当月台账",
+    )
     p.set_defaults(func=cmd_import_students)
 
     p = imports.add_parser(
@@ -823,6 +872,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, required=True, help="升入的学年的开始年份,如 2027")
     p.add_argument("--dry-run", action="store_true", help="只预览,不修改")
     p.add_argument("--undo", action="store_true", help="撤销该学年的升级(须为最近一次)")
+    p.add_argument("--reason", help="上一学年最后一个学期结束前提前升级的原因(此时必填,记入审计日志)")
     p.set_defaults(func=cmd_rollover)
 
     audit = sub.add_parser("audit", help="审计日志 (audit log)").add_subparsers(
@@ -834,6 +884,15 @@ def build_parser() -> argparse.ArgumentParser:
         "anchor", help="校验后把日志末条的哈希、条数和时间追加到锚点文件并打印 (anchor the log's head)"
     )
     p.set_defaults(func=cmd_audit_anchor)
+
+    report = sub.add_parser("report", help="报表 (reports)").add_subparsers(
+        dest="report_command", metavar="子命令"
+    )
+    p = report.add_parser("ledger", help="导出某月的月度台账 xlsx:各校汇总、明细和口径 (the monthly ledger)")
+    p.add_argument("--month", required=True, help="月份 YYYY-MM,如 2026-10")
+    p.add_argument("--school", help="只导出该校(10位学校标识码)")
+    p.add_argument("-o", "--output", required=True, help="输出文件,如 台账_2026-10.xlsx")
+    p.set_defaults(func=cmd_report_ledger)
 
     p = sub.add_parser("backup", help="在线备份整个数据库到文件(可在应用运行时执行) (back up the database)")
     p.add_argument("file", help="备份文件;SQLite 为数据库副本,PostgreSQL 为 pg_dump 自定义格式")

@@ -1,18 +1,23 @@
 """The demo county's status-change history, so that retention (巩固率) has something to count: the dropped-out
 and suspended students' approved requests (last school year or this one), a few junior pupils who dropped out
 last spring and were brought back this autumn, and about one pupil in two hundred who moved between the
-county's schools this term (only pupils who reported this term, so the lost-student list stays as it was)."""
+county's schools this term (only pupils who reported this term, so the lost-student list stays as it was).
+Each request carries its paper trail (submitted, decided by the county officer, the documents checked), with a
+few decided late and a few transfers in whose household proof is still to come, as the monthly ledger
+(月度台账) of a real county shows them."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import random
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import insert, select
 from sqlmodel import Session
 
+from xueji.clock import CHINA_TZ
 from xueji.demo.cases import day_between
-from xueji.models import School, StatusChange, Student, TermReport
+from xueji.models import AppUser, School, StatusChange, Student, TermReport
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.vocab import StudentStatus
 
@@ -82,4 +87,38 @@ def load_history(session: Session, ctx: DemoContext) -> None:
             day = day_between(rng, year_start, today - timedelta(days=10))
             rows.append(_row(ChangeKind.TRANSFER_IN, sid, came_from, day, to_school_id=school_id))
     if rows:
-        session.execute(insert(StatusChange), rows)
+        decider = session.scalar(select(AppUser.id).where(AppUser.username == "demo_county"))
+        trail = random.Random(ctx.spec.seed + 23)  # its own draws: the history above stays as it was
+        session.execute(insert(StatusChange), [_paper_trail(row, trail, decider) for row in rows])
+
+
+DOCUMENTS = {
+    ChangeKind.SUSPENSION: "medical_certificate",
+    ChangeKind.TRANSFER_IN: "household_proof,registry_form",
+}
+
+
+def _paper_trail(row: dict[str, object], rng: random.Random, decider: int | None) -> dict[str, object]:
+    """Submitted a few days before it took effect, due 7 working days later (about 9 days), decided by the
+    county officer within 2 days, or for one request in twelve 3 days late; transfers in with both proofs, or
+    for one in four with the household proof to follow."""
+    day = row["effective_date"]
+    assert isinstance(day, date)
+    kind = ChangeKind(str(row["kind"]))
+    submitted = day - timedelta(days=5)
+    due = submitted + timedelta(days=9)
+    decided = due + timedelta(days=3) if rng.random() < 1 / 12 else submitted + timedelta(days=2)
+    documents = DOCUMENTS.get(kind, "")
+    extra: dict[str, object] = {}
+    if kind is ChangeKind.TRANSFER_IN and rng.random() < 0.25:
+        documents = "registry_form"
+        extra["placement_reason"] = "证明待补:房产证明正在办理"
+    return {
+        **row,
+        **extra,
+        "documents": documents,
+        "submitted_at": datetime.combine(submitted, time(9), CHINA_TZ).astimezone(UTC),
+        "due_date": due,
+        "decided_by": decider,
+        "decided_at": datetime.combine(decided, time(15), CHINA_TZ).astimezone(UTC),
+    }
