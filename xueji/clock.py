@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 
 from xueji.config import get_settings
 
@@ -10,8 +11,18 @@ CHINA_TZ = timezone(timedelta(hours=8), "UTC+8")
 
 
 def now() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+    """Return the current time, timezone-aware in UTC; with XUEJI_TODAY, moved by whole days onto that day, so that
+    every time stamped (a request submitted, decided, an audit entry) falls on the day the deadlines count from."""
+    real = datetime.now(UTC)
+    fixed = get_settings().today
+    return real if fixed is None else real + _shift(fixed)
+
+
+@lru_cache(maxsize=16)
+def _shift(fixed: date) -> timedelta:
+    """The whole days between the real date in China and the fixed one, taken once per fixed day: the moved clock
+    keeps running forward across a real midnight (a demo or a test then reads the next day's early hours)."""
+    return timedelta(days=(fixed - datetime.now(UTC).astimezone(CHINA_TZ).date()).days)
 
 
 def today() -> date:
