@@ -142,7 +142,7 @@ def test_an_empty_database_lacks_every_line(engine):
     assert set(states.values()) == {LineState.MISSING}
     assert len(states) == 13 and found.summary == "1/14 项已完成" and not found.complete
     assert found.line("terms").missing == "尚未设置:2026-2027学年第一学期、2026-2027学年第二学期"
-    assert found.line("holidays").figure == "2027年:尚未录入;2028年:尚未录入"
+    assert found.line("holidays").figure == "2027年:不完整;2028年:不完整"
     assert found.line("auditors").pages == () and "xueji user add" in found.line("auditors").how
 
 
@@ -160,7 +160,7 @@ def test_a_county_made_row_by_row_fills_the_lines_with_their_counts(engine):
     assert (line("terms").state, line("terms").figure) == (LineState.DONE, "2026-2027学年:2/2 个学期已设置")
     assert (line("holidays").state, line("holidays").figure) == (
         LineState.DONE,
-        "2027年:已有;2028年:尚未录入",
+        "2027年:管理员已确认完整;2028年:不完整",
     )
     assert (line("county_officers").state, line("county_officers").figure) == (LineState.DONE, "1 个")
     assert (line("auditors").state, line("auditors").how) == (LineState.DONE, "")
@@ -256,7 +256,7 @@ def test_next_years_terms_and_holidays_are_asked_for_two_months_ahead(engine):
     assert july.line("terms").figure == "2026-2027学年:2/2 个学期已设置;2027-2028学年:0/2"
     assert november.line("terms").state is LineState.MISSING  # the school year has begun without its terms
     assert november.line("holidays").state is LineState.WARNING
-    assert november.line("holidays").missing.startswith("2028年的节假日安排尚未录入")
+    assert november.line("holidays").missing.startswith("2028年的节假日安排未内置也未确认完整")
 
 
 def test_a_county_officer_lands_on_the_checklist_only_while_there_is_no_school(engine):

@@ -202,4 +202,3 @@ def request_problems(
     if kind is ChangeKind.DEATH and Document.DEATH_CERTIFICATE not in documents:
         problems.append("请核验并勾选死亡证明")
     return problems
-

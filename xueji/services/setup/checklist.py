@@ -32,6 +32,7 @@ from xueji.rules.vocab import Role, StudentStatus
 from xueji.services.common.access import require
 from xueji.services.common.calendar import school_year_on, terms
 from xueji.services.system import holidays
+from xueji.services.system.deadlines import work_calendar
 from xueji.services.system.role_grants import GrantStatus
 
 AHEAD_DAYS = 60  # next school year's terms and next year's holidays are asked for this long before they begin
@@ -204,12 +205,14 @@ def _terms(session: Session, day: date) -> Line:
 def _holidays(session: Session, day: date) -> Line:
     this_known = holidays.year_known(session, day.year)
     due = [y for y in holidays.missing_years(session, day, ahead_days=AHEAD_DAYS) if y != day.year]
-    next_known = holidays.year_known(session, day.year + 1)
-    figure = f"{day.year}年:{'已有' if this_known else '尚未录入'};{day.year + 1}年:{'已有' if next_known else '尚未录入'}"
+    calendar = work_calendar(session)
+    figure = ";".join(f"{y}年:{calendar.coverage(y).label}" for y in (day.year, day.year + 1))
     absent = ([] if this_known else [day.year]) + due
     state = LineState.MISSING if not this_known else (LineState.WARNING if due else LineState.DONE)
     missing = (
-        "、".join(f"{y}年" for y in absent) + "的节假日安排尚未录入:学籍异动的审批期限暂按周一至周五计算"
+        "、".join(f"{y}年" for y in absent)
+        + "的节假日安排未内置也未确认完整:录入全年的放假和调休后在“节假日安排”页点“确认完整”;"
+        "在此之前学籍异动的审批期限暂按周一至周五计算"
         if absent
         else ""
     )
