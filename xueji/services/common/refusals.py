@@ -11,7 +11,14 @@ from xueji.standby import writable_bind
 
 
 def audit_refusal(
-    session: Session, actor: Actor, *, action: str, entity_type: str, entity_id: object, message: str
+    session: Session,
+    actor: Actor,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    message: str,
+    after: dict | None = None,
 ) -> None:
     """Record the refusal (outcome "refused", the message as detail) after rolling back the caller's work."""
     session.rollback()  # on SQLite the caller's write lock would block the audit's own transaction
@@ -23,6 +30,7 @@ def audit_refusal(
             outcome="refused",
             entity_type=entity_type,
             entity_id=entity_id,
+            after=after,
             detail=message[:500],
         )
         audit_session.commit()

@@ -9,10 +9,9 @@ from contextlib import contextmanager
 
 from sqlmodel import Session
 
-from xueji.audit import record
 from xueji.auth import Actor
 from xueji.excel.limits import ImportKind, TemplateError
-from xueji.standby import writable_bind
+from xueji.services.common.refusals import audit_refusal
 
 
 def record_refusal(
@@ -26,19 +25,15 @@ def record_refusal(
     size: int | None = None,
 ) -> None:
     """Audit a refused upload in its own transaction (the caller's work, if any, is rolled back first)."""
-    session.rollback()  # on SQLite the caller's write lock would block the audit's own transaction
-    with Session(writable_bind(session)) as audit_session:
-        record(
-            audit_session,
-            actor=actor,
-            action="import",
-            outcome="refused",
-            entity_type="upload",
-            entity_id=digest[:40],
-            after={"import": kind.label, "file_name": file_name[:200], "sha256": digest, "bytes": size},
-            detail=f"{kind.label}被拒绝:{file_name[:100] or '(未命名文件)'}:{reason}"[:500],
-        )
-        audit_session.commit()
+    audit_refusal(
+        session,
+        actor,
+        action="import",
+        entity_type="upload",
+        entity_id=digest[:40],
+        after={"import": kind.label, "file_name": file_name[:200], "sha256": digest, "bytes": size},
+        message=f"{kind.label}被拒绝:{file_name[:100] or '(未命名文件)'}:{reason}",
+    )
 
 
 def record_file_refusal(

@@ -38,8 +38,8 @@ from xueji.rules.sweeps import VillageStatus
 from xueji.rules.text_limits import length_problem, too_long
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
 from xueji.services.common.access import deny, require, township_condition
+from xueji.services.common.refusals import audit_refusal
 from xueji.services.setup.moves import MoveKind, write_moves
-from xueji.standby import writable_bind
 
 # Records a school or a village still answers for: on the roll, and dropouts it must bring back.
 CURRENT = (StudentStatus.ENROLLED.value, StudentStatus.SUSPENDED.value, StudentStatus.DROPPED_OUT.value)
@@ -58,18 +58,9 @@ def refusals_audited(
     try:
         yield
     except DivisionError as error:
-        session.rollback()  # on SQLite the caller's write lock would block the audit's own transaction
-        with Session(writable_bind(session)) as audit_session:
-            record(
-                audit_session,
-                actor=actor,
-                action=action,
-                outcome="refused",
-                entity_type=entity_type,
-                entity_id=entity_id,
-                detail=str(error)[:500],
-            )
-            audit_session.commit()
+        audit_refusal(
+            session, actor, action=action, entity_type=entity_type, entity_id=entity_id, message=str(error)
+        )
         raise
 
 

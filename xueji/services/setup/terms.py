@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from xueji.audit import Entry, lock_tail, record, record_many
+from xueji.audit import Entry, lock_tail, record_many
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
@@ -33,7 +33,7 @@ from xueji.rules.sweeps import VillageStatus
 from xueji.rules.term_calendar import HolidayName, holiday_namer, proposed_terms, term_label, term_problems
 from xueji.rules.terms import TermDates, school_year_bounds, school_year_start
 from xueji.services.common.access import require
-from xueji.standby import writable_bind
+from xueji.services.common.refusals import audit_refusal
 
 # What follows a term's dates, for the page and the results (read from the Term table, nothing to recompute).
 FOLLOWS = (
@@ -133,18 +133,14 @@ def proposal(session: Session, *, actor: Actor, start_year: int | None = None) -
 
 def _refused(session: Session, actor: Actor, entity_id: object, message: str) -> TermError:
     """Audit a refused change of the calendar in a transaction of its own; return the error to raise."""
-    session.rollback()  # the change is abandoned; on SQLite its write lock would block the audit entry
-    with Session(writable_bind(session)) as audit_session:
-        record(
-            audit_session,
-            actor=actor,
-            action="update",
-            outcome="refused",
-            entity_type="term",
-            entity_id=entity_id,
-            detail=f"学期设置未保存:{message}"[:500],
-        )
-        audit_session.commit()
+    audit_refusal(
+        session,
+        actor,
+        action="update",
+        entity_type="term",
+        entity_id=entity_id,
+        message=f"学期设置未保存:{message}",
+    )
     return TermError(message)
 
 
