@@ -331,8 +331,7 @@ def cmd_import_students(args: argparse.Namespace) -> int:
     counts = ",".join(f"{k} {v}" for k, v in plan.counts.items())
     print(f"检查结果:{counts}" + (f";临时学籍 {plan.temporary}" if plan.temporary else ""))
     if plan.arrivals:
-        sources = ",".join(f"{k} {v}" for k, v in plan.sources.items())
-        print(f"学籍迁入与外县来源 {len(plan.arrivals)} 人({sources}):")
+        print(f"学籍迁入与外县来源 {len(plan.arrivals)} 人:{plan.sources_text}。")
         for arrival in plan.arrivals:
             print(f"  第{arrival.row.row}行 {arrival.row.cell('name')}:{arrival.sentence}")
     if result is not None:

@@ -76,23 +76,26 @@ if plan.arrivals:
         "升学、转回、劝返复学沿用学生原有的学籍(同一学籍号,历史保留),导入时即办结并记入学籍异动;"
         "本县没有学籍的外县转入新建学籍并记录来源;外县转入计入巩固率的“转入”,从外县来的初一新生计入年初。"
     )
-    source_columns = st.columns(len(plan.sources))
-    for column, (label, value) in zip(source_columns, plan.sources.items(), strict=True):
-        column.metric(label, value)
-    show_table(
+    st.markdown(f"**来源**:{plan.sources_text}。")
+    show_table(  # the sentence first after the name: on a phone the columns further right are scrolled to
         pd.DataFrame(
             [
-                (a.row.row, a.row.cell("name"), a.move.value, a.sentence, f"{a.effective_date:%Y-%m-%d}")
+                (a.row.row, a.row.cell("name"), a.sentence, a.move.value, f"{a.effective_date:%Y-%m-%d}")
                 for a in plan.arrivals
             ],
-            columns=["行号", "姓名", "办理", "说明", "生效日期"],
+            columns=["行号", "姓名", "说明", "办理", "生效日期"],
         ),
         hide_index=True,
         width="stretch",
+        column_config={"行号": st.column_config.NumberColumn(width=48)},
     )
-    if any(a.move.kind is ChangeKind.TRANSFER_IN_OUTSIDE for a in plan.arrivals):
+    if outside := [a for a in plan.arrivals if a.move.kind is ChangeKind.TRANSFER_IN_OUTSIDE]:
         required = sorted(get_settings().transfer_proofs, key=list(Document).index)
-        st.markdown("外县转入已核验的材料(缺少的材料照常导入,但会计入当月台账):")
+        names = "、".join(a.row.cell("name") for a in outside[:5]) + ("等" if len(outside) > 5 else "")
+        st.markdown(
+            f"外县转入、转回的 {len(outside)} 人({names})已核验的材料"
+            "(缺少的照常导入,但计入当月台账的“转入缺证明材料”):"
+        )
         proofs = [d for d in required if st.checkbox(d.label, key=f"import_proof_{d.value}")]
 
 if plan.rejected:

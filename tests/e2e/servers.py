@@ -90,6 +90,18 @@ def streamlit_server(database_url: str, **env: str) -> Iterator[tuple[str, subpr
                     proc.wait()
 
 
+@contextmanager
+def shots_on_failure(browser, prefix: str) -> Iterator[None]:  # noqa: ANN001
+    """On a failure, a screenshot of every open page (<prefix>_failure_*.png): what the user saw when it stopped."""
+    try:
+        yield
+    except Exception:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for i, page in enumerate(p for context in browser.contexts for p in context.pages):
+            page.screenshot(path=str(ARTIFACTS / f"{prefix}_failure_{i}.png"), full_page=True)
+        raise
+
+
 def require_chromium() -> str:
     executable = shutil.which("chromium")
     require("chromium", executable is not None, "请安装 Debian 软件包 chromium(scripts/system-deps.sh)")

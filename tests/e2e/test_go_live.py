@@ -12,8 +12,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +19,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from tests.e2e.servers import ARTIFACTS, ROOT, chromium, streamlit_server
+from tests.e2e.servers import ARTIFACTS, ROOT, chromium, shots_on_failure, streamlit_server
 from xueji.db import make_engine, session_scope
 from xueji.excel import account_template, setup_template
 from xueji.excel.account_template import AccountLine, ClassLine
@@ -144,18 +142,6 @@ def shot(page, name: str) -> None:  # noqa: ANN001
     page.screenshot(path=str(ARTIFACTS / f"go_live_{name}.png"), full_page=True)
 
 
-@contextmanager
-def pages_shot_on_failure(browser) -> Iterator[None]:  # noqa: ANN001
-    """On a failure, a screenshot of every open page (go_live_failure_*.png): what the user saw when it stopped."""
-    try:
-        yield
-    except Exception:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for i, page in enumerate(p for context in browser.contexts for p in context.pages):
-            page.screenshot(path=str(ARTIFACTS / f"go_live_failure_{i}.png"), full_page=True)
-        raise
-
-
 def sign_in_first_time(browser, url: str, username: str, one_time: str):  # noqa: ANN001, ANN201
     """Sign in with a one-time password: the app allows nothing but the change; the user's pages come after."""
     page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
@@ -206,7 +192,7 @@ def test_a_county_goes_live_from_an_empty_database(database_url, tmp_path):
     with (
         streamlit_server(url, XUEJI_TODAY=TODAY) as (base, _),
         chromium() as browser,
-        pages_shot_on_failure(browser),
+        shots_on_failure(browser, "go_live"),
     ):
         # b. The administrator: the forced change, the checklist, the set-up workbook, the terms.
         page = sign_in_first_time(browser, base, admin, admin_once)

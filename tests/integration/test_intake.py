@@ -210,7 +210,7 @@ def test_the_preview_sorts_each_row_and_counts_the_sources(engine, k):
         2: ("升学", "从古港镇梅田小学毕业,升入本校"),
         3: ("转回", "曾转出,转回本校"),
         4: ("劝返", "辍学后返回,劝返复学"),
-        7: ("外县转入", "从萍乡市上栗县上栗县桐木镇中学转入(外县转入),新建学籍"),
+        7: ("外县转入", "从萍乡市上栗县桐木镇中学转入(外县转入),新建学籍"),
         **dict.fromkeys((8, 9, 10, 11), ("初一新生(外县)", "初一新生,本县无学籍,来自外县,新建学籍")),
     }
     assert plan.sources == {"本县小学升入": 3, "外县转入": 5, "返回": 2, "其中转回": 1, "其中劝返": 1}
@@ -241,7 +241,10 @@ def test_a_refused_row_blocks_the_import_until_the_valid_rows_are_chosen(engine,
 def test_the_import_moves_each_record_keeps_its_number_and_records_an_approved_change(engine, k):
     result = run(engine, k, only_valid=True, proofs=[Document.HOUSEHOLD_PROOF])
     assert result.created == 5 and len(result.plan.moved) == 5
-    assert "学籍迁入 5 人(本县小学升入 3,外县转入 5,返回 2,其中转回 1,其中劝返 1)" in result.summary
+    assert (
+        "学籍迁入与外县来源 10 人:本县小学升入 3 人,外县转入 5 人,返回 2 人(其中转回 1 人,其中劝返 1 人)"
+        in result.summary
+    )
     made, ids = k["made"], k["ids"]
     with Session(engine) as session:
         g7 = session.scalar(select(SchoolClass.id).where(SchoolClass.code == "2026210"))
@@ -362,7 +365,10 @@ def test_the_import_command_prints_the_arrivals_and_records_the_proofs(
     )
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "学籍迁入与外县来源 10 人(本县小学升入 3,外县转入 5,返回 2,其中转回 1,其中劝返 1)" in out
+    assert (
+        "学籍迁入与外县来源 10 人:本县小学升入 3 人,外县转入 5 人,返回 2 人(其中转回 1 人,其中劝返 1 人)。"
+        in out
+    )
     assert "从古港镇完全小学毕业,升入本校" in out
     with Session(engine) as session:
         documents = session.scalar(

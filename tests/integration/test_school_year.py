@@ -228,6 +228,24 @@ def load_the_registry(year: Year) -> None:
         assert (result.created, result.plan.arrivals) == (len(rows), [])
 
 
+def intake_rows(year: Year) -> list[dict[str, str]]:
+    """J's grade 7 in September 2026: the graduates of P1 and P2 and r (back) by their rows of 2025–26, and o from
+    another county (转出县区, 原学校), who joins year.rows."""
+    intake = [
+        year.rows[k] | {"school_code": J, "class_code": "2026201", "entry_month": "202609"}
+        for k in ("g1", "g2", "g3", "g4", "m1", "m2", "m3", "r")
+    ]
+    born = date(2013, 12, 12)
+    year.rows["o"] = intake[0] | {
+        "name": NAMES["o"],
+        "birth_date": f"{born:%Y%m%d}",
+        "id_number": build_id_number("360321", born, 1, male=True),
+        "source_county": "江西省萍乡市上栗县",
+        "source_school": "上栗县桐木镇中学",
+    }
+    return [*intake, year.rows["o"]]
+
+
 def test_a_county_lives_through_the_school_year_2026_2027(engine, monkeypatch):
     year = Year(engine, monkeypatch)
     load_the_registry(year)
@@ -264,30 +282,19 @@ def test_a_county_lives_through_the_school_year_2026_2027(engine, monkeypatch):
     assert last_year[P1] == [GradeFlow(4, 6, 0, 0, 0, 0, 0, 0, 6), GradeFlow(6, 5, 0, 1, 0, 0, 0, 0, 4)]
     assert last_year[P2] == [GradeFlow(4, 5, 0, 0, 0, 0, 0, 0, 5), GradeFlow(6, 3, 0, 0, 0, 0, 0, 0, 3)]
     year.on("2026-09-07")  # the autumn term's 7th day: inside the transfer window (14 days)
-    intake = [
-        year.rows[k] | {"school_code": J, "class_code": "2026201", "entry_month": "202609"}
-        for k in ("g1", "g2", "g3", "g4", "m1", "m2", "m3", "r")
-    ]
-    born = date(2013, 12, 12)
-    year.rows["o"] = intake[0] | {
-        "name": NAMES["o"],
-        "birth_date": f"{born:%Y%m%d}",
-        "id_number": build_id_number("360321", born, 1, male=True),
-        "source_county": "江西省萍乡市上栗县",
-        "source_school": "上栗县桐木镇中学",
-    }
-    data = template_workbook([*intake, year.rows["o"]])
+    intake = intake_rows(year)
+    data = template_workbook(intake)
     with session_scope(engine) as session:
         sheet = check_file(session, actor=year["reg_j"], data=data)
         schools = schools_for_import(session, actor=year["reg_j"], school_code=J)
         plan = plan_import(session, actor=year["reg_j"], sheet=sheet, schools=schools, only_school=True)
-    said = {row["name"]: "" for row in [*intake, year.rows["o"]]}
+    said = {row["name"]: "" for row in intake}
     said.update({a.row.values["name"]: a.sentence for a in plan.arrivals})
     assert said == {
         **{NAMES[k]: "从古港镇完全小学毕业,升入本校" for k in ("g1", "g2", "g3", "g4")},
         **{NAMES[k]: "从古港镇梅田小学毕业,升入本校" for k in ("m1", "m2", "m3")},
         NAMES["r"]: "曾转出,转回本校",
-        NAMES["o"]: "从江西省萍乡市上栗县上栗县桐木镇中学转入(外县转入),新建学籍",
+        NAMES["o"]: "从江西省萍乡市上栗县桐木镇中学转入(外县转入),新建学籍",
     }
     assert {k: v for k, v in plan.sources.items() if v} == {
         "本县小学升入": 7,

@@ -92,7 +92,19 @@ def test_the_preview_says_where_each_child_comes_from():
     ) == ("辍学后返回,劝返复学")
     assert intake.sentence(
         Move.OUTSIDE, from_school=None, source_county="上栗县", source_school="上栗县第一小学"
-    ) == ("从上栗县上栗县第一小学转入(外县转入),新建学籍")
+    ) == ("从上栗县第一小学转入(外县转入),新建学籍")
+    assert intake.sentence(
+        Move.OUTSIDE, from_school=None, source_county="江西省萍乡市上栗县", source_school="桐木镇中学"
+    ) == ("从江西省萍乡市上栗县桐木镇中学转入(外县转入),新建学籍")
+
+
+def test_the_source_county_and_school_are_said_once():
+    assert intake.source_place("江西省萍乡市上栗县", "上栗县桐木镇中学") == "江西省萍乡市上栗县桐木镇中学"
+    assert intake.source_place("萍乡市上栗县", "萍乡市上栗县第一中学") == "萍乡市上栗县第一中学"
+    assert intake.source_place("上栗县", "桐木镇中学") == "上栗县桐木镇中学"
+    assert intake.source_place("湘潭县", "县一中") == "湘潭县县一中"  # one character in common is no overlap
+    assert intake.source_place("上栗县", None) == "上栗县"
+    assert intake.source_place(None, "桐木镇中学") == "桐木镇中学"
 
 
 def test_intake_takes_effect_on_the_school_years_first_day_and_a_transfer_on_its_day():

@@ -129,10 +129,19 @@ def sentence(
         return "曾转出,转回本校"
     if move is Move.BACK_FROM_DROPOUT:
         return "辍学后返回,劝返复学"
-    where = "".join(p for p in (source_county, source_school) if p)
+    where = source_place(source_county, source_school)
     if move is Move.OUTSIDE:
         return f"从{where}转入(外县转入),新建学籍" if where else "外县转入,新建学籍"
     return f"初一新生,本县无学籍,来自外县{('(' + where + ')') if where else ''},新建学籍"
+
+
+def source_place(county: str | None, school: str | None) -> str:
+    """The county and the school as one place, said once where the school's name starts with the county's:
+    江西省萍乡市上栗县 and 上栗县桐木镇中学 make 江西省萍乡市上栗县桐木镇中学, not …上栗县上栗县桐木镇中学."""
+    if not (county and school):
+        return county or school or ""
+    overlap = next((n for n in range(min(len(county), len(school)), 1, -1) if county.endswith(school[:n])), 0)
+    return county + school[overlap:]
 
 
 def effective_date(

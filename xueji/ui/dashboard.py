@@ -36,10 +36,25 @@ def figure(
         return
     if chart is not None:
         st.plotly_chart(chart(frame), width="stretch", key=f"{key}_chart")
-    show_table(frame, hide_index=True, width="stretch", key=f"{key}_table")
+    show_table(_dashes(frame), hide_index=True, width="stretch", key=f"{key}_table")
     export_button(
         f"导出“{title}”表 (xlsx)",
         key=f"export_{key}",
         file_name=f"{title}_{today():%Y%m%d}.xlsx",
         build=lambda session: export_table(session, actor=actor, action=action, frame=frame, sheet=title),
     )
+
+
+def _dashes(frame: pd.DataFrame) -> pd.DataFrame:
+    """A figure not defined yet (a rate with nobody to count, a cohort not through nine years) shown as "—":
+    st.dataframe writes None in an empty cell. Only the columns with such a cell become text; the export keeps
+    the frame's numbers."""
+    blank = [c for c in frame.columns if frame[c].isna().any()]
+    if not blank:
+        return frame
+    shown = frame.copy()
+    for column in blank:
+        shown[column] = [
+            "—" if pd.isna(v) else f"{v:g}" if isinstance(v, float) else str(v) for v in frame[column]
+        ]
+    return shown

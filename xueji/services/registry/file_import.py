@@ -72,11 +72,7 @@ class ImportResult:
         p = self.plan
         text = f"新增 {self.created} 人,更新 {len(p.updates)} 人,无变化 {len(p.unchanged)} 人"
         if p.arrivals:
-            text += (
-                f";学籍迁入 {len(p.moved)} 人("
-                + ",".join(f"{source} {n}" for source, n in p.sources.items() if n)
-                + ")"
-            )
+            text += f";学籍迁入与外县来源 {len(p.arrivals)} 人:{p.sources_text}"
         if p.rejected:
             text += f",跳过有错误的 {len(p.rejected)} 行"
         if p.new_classes:

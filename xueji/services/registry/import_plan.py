@@ -133,6 +133,16 @@ class ImportPlan:
         }
 
     @property
+    def sources_text(self) -> str:
+        """The sources in one line, those with nobody left out: 本县小学升入 7 人,外县转入 1 人,返回 1 人(其中转回 1 人)."""
+        counts = self.sources
+        parts = [f"{s.value} {counts[s.value]} 人" for s in intake.Source if counts[s.value]]
+        within = [f"{k} {counts[k]} 人" for k in ("其中转回", "其中劝返") if counts[k]]
+        if within and parts:
+            parts[-1] += "(" + ",".join(within) + ")"  # 返回 is the last source: its two kinds
+        return ",".join(parts)
+
+    @property
     def temporary(self) -> int:
         return sum(r.is_temporary for r in self.new)
 
