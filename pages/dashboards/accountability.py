@@ -43,7 +43,7 @@ def _show(period: Period, title: str, key: str) -> None:
         middle.metric("有事项的学校", f"{sum(s.total > 0 for s in schools)}/{len(schools)}")
     if running:
         right.metric(
-            "本学期至今核查不足的班级",
+            "本学期还没做满核查的班级(未计入)",
             sum(s.running_checks for s in schools),
             help="学期未结束,不计入合计;学期结束当月仍不足的计入“人籍一致核查不足”",
         )

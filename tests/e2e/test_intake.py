@@ -43,7 +43,7 @@ PROMOTED = ("g1", "g2", "g3", "g4", "m1", "m2", "m3")
 SENTENCES = {
     **{NAMES[k]: "从古港镇完全小学毕业,升入本校" for k in ("g1", "g2", "g3", "g4")},
     **{NAMES[k]: "从古港镇梅田小学毕业,升入本校" for k in ("m1", "m2", "m3")},
-    NAMES["r"]: "曾转出,转回本校",
+    NAMES["r"]: "曾从古港镇完全小学转出外县,现转回本县,入读本校",
     NAMES["o"]: "从江西省萍乡市上栗县桐木镇中学转入(外县转入),新建学籍",
 }
 # grade 7 of 2026–27 at J on the intake's day: 8 on the registry at the end of 1 September (7 promoted, r back

@@ -293,7 +293,7 @@ def test_a_county_lives_through_the_school_year_2026_2027(engine, monkeypatch):
     assert said == {
         **{NAMES[k]: "从古港镇完全小学毕业,升入本校" for k in ("g1", "g2", "g3", "g4")},
         **{NAMES[k]: "从古港镇梅田小学毕业,升入本校" for k in ("m1", "m2", "m3")},
-        NAMES["r"]: "曾转出,转回本校",
+        NAMES["r"]: "曾从古港镇完全小学转出外县,现转回本县,入读本校",
         NAMES["o"]: "从江西省萍乡市上栗县桐木镇中学转入(外县转入),新建学籍",
     }
     assert {k: v for k, v in plan.sources.items() if v} == {

@@ -86,7 +86,10 @@ def test_the_preview_says_where_each_child_comes_from():
     ) == ("从古港镇完全小学毕业,升入本校")
     assert intake.sentence(
         Move.BACK_FROM_TRANSFER, from_school=None, source_county=None, source_school=None
-    ) == ("曾转出,转回本校")
+    ) == ("曾转出外县,现转回本校")
+    assert intake.sentence(
+        Move.BACK_FROM_TRANSFER, from_school="古港镇完全小学", source_county=None, source_school=None
+    ) == ("曾从古港镇完全小学转出外县,现转回本县,入读本校")
     assert intake.sentence(
         Move.BACK_FROM_DROPOUT, from_school="x", source_county=None, source_school=None
     ) == ("辍学后返回,劝返复学")

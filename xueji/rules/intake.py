@@ -125,8 +125,8 @@ def sentence(
     """What the preview says about one arriving child."""
     if move is Move.PROMOTION:
         return f"从{from_school}毕业,升入本校" if from_school else "毕业,升入本校"
-    if move is Move.BACK_FROM_TRANSFER:
-        return "曾转出,转回本校"
+    if move is Move.BACK_FROM_TRANSFER:  # from_school: the school it left the county from, when not this one
+        return f"曾从{from_school}转出外县,现转回本县,入读本校" if from_school else "曾转出外县,现转回本校"
     if move is Move.BACK_FROM_DROPOUT:
         return "辍学后返回,劝返复学"
     where = source_place(source_county, source_school)

@@ -213,7 +213,7 @@ def _row(item: Item, period: Period, r) -> LedgerRow:  # noqa: ANN001 - a result
         documents = [Document(d) for d in (r.extra or "").split(",") if d in Document._value2member_map_]
         lacking = missing_proofs(ChangeKind.TRANSFER_IN, documents, settings.transfer_proofs)
         note = "缺:" + "、".join(d.label for d in lacking)
-        return LedgerRow(item, r.school, r.subject, "转入申请", r.day, note)
+        return LedgerRow(item, r.school, r.subject, "转入(申请或学籍导入)", r.day, note)
     if item in (Item.OUTSIDE_WINDOW, Item.BELOW_GRADE):
         what = "窗口期外转学申请" if item is Item.OUTSIDE_WINDOW else "编入低于学籍年级的班级"
         return LedgerRow(item, r.school, r.subject, what, r.day, f"理由:{r.extra or '未填写'}")
