@@ -172,6 +172,12 @@ def _drop_demo_templates() -> Iterator[None]:
 @pytest.fixture
 def demo_engine(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Engine:
     """The test database with a small demo county (one class per grade per school)."""
+    return demo_into(engine, database_url, tmp_path_factory)
+
+
+def demo_into(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """Fill this migrated, empty database with the small demo county: a copy of its template, built the first
+    time it is asked for with these settings."""
     key = _template_key(database_url)
     template = _DEMO_TEMPLATES.get(key)
     if template is not None:

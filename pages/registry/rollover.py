@@ -27,11 +27,20 @@ if DONE in st.session_state:
     st.success(st.session_state.pop(DONE))
 with session_scope() as session:
     current = school_year_on(session, today())
-year = int(st.number_input("升入的学年(开始年份)", min_value=2000, max_value=2100, value=current + 1))
+    history = rollover.rollovers(session, actor=actor)
+rolled = {r.school_year for r in history if r.undone_at is None}
+# the year to roll into: next year's, unless last summer's rollover was missed (the year before was rolled into)
+missed = current - 1 in rolled and current not in rolled
+year = int(
+    st.number_input(
+        "升入的学年(开始年份)", min_value=2000, max_value=2100, value=current if missed else current + 1
+    )
+)
+if missed:
+    st.warning(f"{school_year_name(current)}已经开始,但还没有升级:请先完成这次升级。")
 with session_scope() as session:
     preview = rollover.preview_rollover(session, actor=actor, school_year=year)
     timing = rollover.rollover_timing(session, actor=actor, school_year=year)
-    history = rollover.rollovers(session, actor=actor)
 source = "" if timing.configured else "(学期设置中没有该学年的学期,按默认校历推算)"
 early = timing.early(today())
 done_already = next((r for r in history if r.undone_at is None and r.school_year >= year), None)

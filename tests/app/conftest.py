@@ -3,10 +3,9 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import APP, SMALL_DEMO
+from tests.conftest import APP, demo_into
 from xueji.config import get_settings
-from xueji.db import make_engine, migrate, session_scope
-from xueji.demo import load_demo
+from xueji.db import make_engine, migrate
 from xueji.demo.build import DEMO_PASSWORD
 
 
@@ -24,10 +23,8 @@ def app_sqlite(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def demo_sqlite(app_sqlite):
-    with session_scope(app_sqlite) as session:
-        load_demo(session, SMALL_DEMO)
-    return app_sqlite
+def demo_sqlite(app_sqlite, tmp_path_factory):
+    return demo_into(app_sqlite, app_sqlite.url.render_as_string(hide_password=False), tmp_path_factory)
 
 
 def sign_in(username: str, password: str = DEMO_PASSWORD) -> AppTest:

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import sign_in
@@ -12,8 +12,10 @@ from tests.factories import new_teacher
 from xueji.auth import PERMISSIONS
 from xueji.clock import now
 from xueji.config import get_settings
+from xueji.db import session_scope
 from xueji.demo.build import DEMO_ACCOUNTS
 from xueji.demo.registry_file import template_rows, template_workbook
+from xueji.models import County, Rollover
 from xueji.rules.status_changes import ChangeKind
 from xueji.ui.navigation import PAGES
 from xueji.ui.session import LAST_SEEN, LOGIN_AT
@@ -444,3 +446,16 @@ def test_the_county_officer_rolls_the_year_over_and_undoes_it(demo_sqlite):
         assert (
             conn.execute(text("SELECT count(*) FROM student WHERE status = 'enrolled'")).scalar() == enrolled
         )
+
+
+def test_a_missed_summer_rollover_is_offered_first(demo_sqlite):
+    """The county rolled into 2025 but not into 2026, and 2026-2027 has begun: the page offers 2026, and says why."""
+    with session_scope(demo_sqlite) as session:
+        county = session.scalars(select(County.id)).one()
+        session.add(Rollover(school_year=2025, county_id=county, graduated=[]))
+        session.commit()
+    at = sign_in("demo_county")
+    at.switch_page("pages/registry/rollover.py").run()
+    assert not at.exception
+    assert at.number_input[0].value == 2026
+    assert at.warning[0].value == "2026-2027学年已经开始,但还没有升级:请先完成这次升级。"
