@@ -33,7 +33,9 @@ if len(townships) > 1:
 schools = [(sid, name) for sid, name, tid, _ in choices if township is None or tid == township[0]]
 school = None  # one school in scope (a school's registrar): its figures are the scope's, no choice to make
 if len(schools) > 1:
-    school = right.selectbox("学校", [None, *schools], format_func=lambda s: "全部学校" if s is None else s[1])
+    school = right.selectbox(
+        "学校", [None, *schools], format_func=lambda s: "全部学校" if s is None else s[1]
+    )
 scope = RetentionScope(township_id=township[0] if township else None, school_id=school[0] if school else None)
 place = (
     school[1]
