@@ -6,8 +6,10 @@ from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Integer, Select, Subquery, case, cast, func, literal, or_, select
+from sqlalchemy import Date, Integer, Select, Subquery, case, cast, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 
 from xueji.models import FamilyMember, SchoolClass, Student
@@ -107,3 +109,21 @@ def chunked(values: Iterable[T], per_value: int = 1) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
+
+
+class china_date(FunctionElement):  # noqa: N801 - used like a SQL function
+    """The day in China (UTC+8) of a stored UTC timestamp, in SQL."""
+
+    type = Date()
+    inherit_cache = True
+    name = "china_date"
+
+
+@compiles(china_date, "sqlite")
+def _china_date_sqlite(element, compiler, **kw):  # noqa: ANN001, ANN202
+    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
+
+
+@compiles(china_date, "postgresql")
+def _china_date_postgresql(element, compiler, **kw):  # noqa: ANN001, ANN202
+    return f"CAST(timezone('Asia/Shanghai', {compiler.process(element.clauses, **kw)}) AS DATE)"

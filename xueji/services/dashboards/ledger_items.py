@@ -26,9 +26,7 @@ from sqlalchemy import (
     true,
     type_coerce,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 
 from xueji.auth import Actor
@@ -39,25 +37,7 @@ from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.transfers import REPEAT_PREFIX, TRANSFER_IN_KINDS
 from xueji.rules.vocab import StudentStatus
 from xueji.services.common.access import school_condition
-from xueji.sql import class_grade, class_in_grade
-
-
-class china_date(FunctionElement):  # noqa: N801 - used like a SQL function
-    """The day in China (UTC+8) of a stored UTC timestamp, in SQL."""
-
-    type = Date()
-    inherit_cache = True
-    name = "china_date"
-
-
-@compiles(china_date, "sqlite")
-def _china_date_sqlite(element, compiler, **kw):  # noqa: ANN001, ANN202
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
-
-
-@compiles(china_date, "postgresql")
-def _china_date_postgresql(element, compiler, **kw):  # noqa: ANN001, ANN202
-    return f"CAST(timezone('Asia/Shanghai', {compiler.process(element.clauses, **kw)}) AS DATE)"
+from xueji.sql import china_date, class_grade, class_in_grade
 
 
 @dataclass(frozen=True)
