@@ -212,6 +212,36 @@ class AppUser(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=20)  # 手机号, shown masked (rules.masking.mask_phone)
 
 
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the server side of the HttpOnly cookie (which holds a random token; only its SHA-256
+    is kept here). Every replica reads it, so a reload, a reconnection or a new tab stays signed in; signing out
+    or a timeout sets ended_at, which ends it in every tab at once."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    created_at: datetime = _timestamp()
+    last_seen_at: datetime = _timestamp()  # the last full run of the app (activity), kept to the minute
+    ended_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    end_reason: str | None = Field(default=None, max_length=100)
+    client_addr: str | None = Field(default=None, max_length=45)
+
+
+class FormDraft(SQLModel, table=True):
+    """A half-filled form (家访, 送教, 入户登记) kept per user, offered back after a reload; removed once saved."""
+
+    __tablename__ = "form_draft"
+    __table_args__ = (UniqueConstraint("user_id", "form"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    form: str = Field(max_length=40)
+    payload: str = Field(max_length=20000)  # JSON of the form's values
+    updated_at: datetime = _timestamp()
+
+
 class RoleGrant(SQLModel, table=True):
     """A new account, a role or scope, or a password reset the administrator requested and a second person
     approves or rejects (separation of duties: services.system.role_grants). Kept after the decision."""

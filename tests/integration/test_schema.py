@@ -21,6 +21,7 @@ from xueji.models import (
     Child,
     County,
     FamilyMember,
+    FormDraft,
     GrantClass,
     HomeAssessment,
     HomePlan,
@@ -47,6 +48,7 @@ from xueji.models import (
     TermReport,
     Township,
     Village,
+    WebSession,
 )
 
 
@@ -336,8 +338,11 @@ def _one_of_each(session):
         reason="撤并",
     )
     session.add(moved)
+    signed_in = WebSession(token_hash="a" * 64, user_id=user.id, client_addr="10.0.0.8")
+    draft = FormDraft(user_id=user.id, form="home_visit", payload='{"note": "家长在外务工"}')
+    session.add_all([signed_in, draft])
     session.commit()
-    return rows + extra + teaching + [grant, taught, moved]
+    return rows + extra + teaching + [grant, taught, moved, signed_in, draft]
 
 
 def test_every_table_round_trips(engine):
