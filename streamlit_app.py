@@ -8,7 +8,7 @@ from xueji.ui.demo_mark import show_demo_mark
 from xueji.ui.errors import unexpected_errors
 from xueji.ui.health import database_problem
 from xueji.ui.landing import landing_page
-from xueji.ui.login import change_password_page, login_page
+from xueji.ui.login import change_password_page, signed_out_page
 from xueji.ui.navigation import pages_for, title_for
 from xueji.ui.origin import bind as bind_origin
 from xueji.ui.session import approvals_waiting, current_user, sign_out, watch_deadlines
@@ -26,7 +26,9 @@ show_demo_mark()  # on a demo database only: a banner on every page and in the s
 
 user = current_user()
 if user is None:
-    nav = st.navigation([st.Page(login_page, title="登录", icon=":material/login:", url_path="login")])
+    nav = st.navigation(
+        [st.Page(signed_out_page, title="登录", icon=":material/login:", url_path="signed-out")]
+    )
 elif user[1]:
     nav = st.navigation(
         [st.Page(change_password_page, title="修改密码", icon=":material/lock:", url_path="first-password")]

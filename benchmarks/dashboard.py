@@ -89,19 +89,14 @@ def figures(session: Session):  # noqa: ANN201
 
 def render(url: str) -> bool:
     """A full AppTest render of each dashboard as demo_county, nothing cached; 概况 must be under 2 s."""
-    from streamlit.testing.v1 import AppTest
-
+    from tests.app.conftest import sign_in
     from xueji.config import get_settings
-    from xueji.demo.build import DEMO_PASSWORD
 
     os.environ["XUEJI_DATABASE_URL"] = url
     get_settings.cache_clear()
     ok = True
     for path, target in (("pages/overview/home.py", 2.0), ("pages/dashboards/retention.py", None)):
-        at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
-        at.text_input(key="login_username").input("demo_county")
-        at.text_input(key="login_password").input(DEMO_PASSWORD)
-        at.button[0].click().run()
+        at = sign_in("demo_county", timeout=120)
         import streamlit as st
 
         st.cache_data.clear()

@@ -68,17 +68,12 @@ def measure(url: str, repeat: int) -> list[tuple[str, str, int, float, float]]:
 
 def render_cost(url: str, repeat: int) -> tuple[float, float]:
     """AppTest run of the student list for the county officer: (whole run, service time inside it)."""
-    from streamlit.testing.v1 import AppTest
-
+    from tests.app.conftest import sign_in
     from xueji.config import get_settings
-    from xueji.demo.build import DEMO_PASSWORD
 
     os.environ["XUEJI_DATABASE_URL"] = url
     get_settings.cache_clear()
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
-    at.text_input(key="login_username").input("demo_county")
-    at.text_input(key="login_password").input(DEMO_PASSWORD)
-    at.button[0].click().run()
+    at = sign_in("demo_county", timeout=120)
     at.switch_page("pages/registry/students.py").run()
     assert not at.exception, at.exception
     whole = fastest(repeat, lambda: at.run())

@@ -60,6 +60,7 @@ class Settings:
     lockout_minutes: int
     idle_timeout_minutes: int
     session_limit_hours: int
+    cookie_secure: str  # auto (HTTPS or this machine), always, never: the sign-in cookie's Secure flag
     one_time_password_hours: int  # a one-time password (new account, reset) signs in only this long
     admin_password: str | None
 
@@ -188,6 +189,14 @@ def _read_database_url(env: dict[str, str], url: str) -> str | None:
     return raw
 
 
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of the choices (the first is the default)."""
+    value = (env.get(name) or choices[0]).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name} 应为 {'、'.join(choices)} 之一,实际为 {env.get(name)!r}")
+    return value
+
+
 def _trusted_proxies(env: dict[str, str]) -> tuple[IPv4Network | IPv6Network, ...]:
     raw = env.get("XUEJI_TRUSTED_PROXIES")
     items = (raw if raw is not None else "127.0.0.1, ::1").replace(",", " ").split()
@@ -269,6 +278,7 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         lockout_minutes=_int(env, "XUEJI_LOCKOUT_MINUTES", 10),
         idle_timeout_minutes=_int(env, "XUEJI_IDLE_TIMEOUT_MINUTES", 30),
         session_limit_hours=_int(env, "XUEJI_SESSION_LIMIT_HOURS", 12),
+        cookie_secure=_choice(env, "XUEJI_COOKIE_SECURE", ("auto", "always", "never")),
         one_time_password_hours=_int(env, "XUEJI_ONE_TIME_PASSWORD_HOURS", 72),
         admin_password=_admin_password(env),
     )

@@ -1,4 +1,4 @@
-"""AppTest fixtures: the real app over a temporary SQLite demo database, signed in through the form."""
+"""AppTest fixtures: the real app over a temporary SQLite demo database, signed in as the sign-in page signs in."""
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -7,6 +7,8 @@ from tests.conftest import APP, demo_into
 from xueji.config import get_settings
 from xueji.db import make_engine, migrate
 from xueji.demo.build import DEMO_PASSWORD
+from xueji.ui.session import TOKEN
+from xueji.web.signin import open_signed_session
 
 
 @pytest.fixture
@@ -27,11 +29,19 @@ def demo_sqlite(app_sqlite, tmp_path_factory):
     return demo_into(app_sqlite, app_sqlite.url.render_as_string(hide_password=False), tmp_path_factory)
 
 
-def sign_in(username: str, password: str = DEMO_PASSWORD) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    assert not at.exception
-    at.text_input(key="login_username").input(username)
-    at.text_input(key="login_password").input(password)
-    at.button[0].click().run()
+def signed_session(username: str, password: str = DEMO_PASSWORD) -> str:
+    """Sign in as the sign-in page does (checked, audited, a server-side session opened); return the token its
+    cookie would carry."""
+    opened = open_signed_session(username, password, None)
+    assert not isinstance(opened, str), opened
+    return opened[0]
+
+
+def sign_in(username: str, password: str = DEMO_PASSWORD, *, timeout: float = 30) -> AppTest:
+    """The app as a browser holding this user's sign-in cookie sees it (AppTest cannot send cookies: the token
+    goes where the app keeps the cookie's token once read)."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.session_state[TOKEN] = signed_session(username, password)
+    at.run()
     assert not at.exception
     return at

@@ -10,15 +10,13 @@ from tests.app.conftest import sign_in
 from tests.conftest import APP
 from tests.factories import new_teacher
 from xueji.auth import PERMISSIONS
-from xueji.clock import now
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.demo.build import DEMO_ACCOUNTS
 from xueji.demo.registry_file import template_rows, template_workbook
-from xueji.models import County, Rollover
+from xueji.models import County, Rollover, WebSession
 from xueji.rules.status_changes import ChangeKind
 from xueji.ui.navigation import PAGES
-from xueji.ui.session import LAST_SEEN, LOGIN_AT
 from xueji.ui.widgets import XLSX
 
 
@@ -26,18 +24,22 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
-def test_the_login_page_comes_first_and_shows_demo_accounts(demo_sqlite):
+def test_without_a_session_the_app_offers_the_sign_in_page_and_no_page(demo_sqlite):
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
     assert at.title[0].value == "学籍 · 控辍保学"
-    assert "demo_teacher" in at.table[0].value.to_string()
+    assert at.warning[0].value == "请先登录"
     with pytest.raises(ValueError):
         at.switch_page("pages/overview/home.py").run()
 
 
-def test_a_wrong_password_shows_a_chinese_error(demo_sqlite):
-    at = sign_in("demo_county", "wrong-password")
-    assert at.error[0].value == "账号或密码错误"
+def _session_began(engine, **ago):
+    """Move the one web session's clock back: its start and last activity `ago` earlier."""
+    with session_scope(engine) as session:
+        web = session.scalars(select(WebSession)).one()
+        web.created_at = web.created_at - timedelta(**ago)
+        web.last_seen_at = web.last_seen_at - timedelta(**ago)
+        session.commit()
 
 
 @pytest.mark.parametrize(("username", "role"), [(a[0], a[2]) for a in DEMO_ACCOUNTS])
@@ -117,18 +119,23 @@ def test_a_reveal_from_the_page_is_audited(demo_sqlite):
 def test_thirty_idle_minutes_sign_the_user_out(demo_sqlite):
     at = sign_in("demo_teacher")
     assert at.title[0].value == "家访"  # a teacher's home page: the visits due
-    at.session_state[LAST_SEEN] = now() - timedelta(minutes=get_settings().idle_timeout_minutes)
+    _session_began(demo_sqlite, minutes=get_settings().idle_timeout_minutes)
     at.run()
     assert at.title[0].value == "学籍 · 控辍保学"
     assert "未操作" in at.warning[0].value
     with demo_sqlite.connect() as conn:
         detail = conn.execute(text("SELECT detail FROM audit_log WHERE action = 'logout'")).scalar_one()
     assert "未操作" in detail
+    at.run()  # ended for good: the next run stays signed out
+    assert at.title[0].value == "学籍 · 控辍保学"
 
 
 def test_twelve_hours_end_even_an_active_session(demo_sqlite):
     at = sign_in("demo_teacher")
-    at.session_state[LOGIN_AT] = now() - timedelta(hours=12)
+    with session_scope(demo_sqlite) as session:  # signed in 12 hours ago, active a minute ago
+        web = session.scalars(select(WebSession)).one()
+        web.created_at = web.created_at - timedelta(hours=12)
+        session.commit()
     at.run()
     assert "12 小时" in at.warning[0].value
 

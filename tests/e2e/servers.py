@@ -63,7 +63,7 @@ def _wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float 
 
 @contextmanager
 def streamlit_server(database_url: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """A `streamlit run streamlit_app.py` over the database; yields its URL and process. Its output goes to a
+    """A `streamlit run xueji_server.py` (the app behind its sign-in page) over the database; yields its URL and process. Its output goes to a
     file (a pipe nobody reads would stall a server that logs a lot once the pipe is full)."""
     port = free_port()
     environment = {**os.environ, "XUEJI_DATABASE_URL": database_url, "XUEJI_TODAY": "2026-11-23", **env}
@@ -71,7 +71,7 @@ def streamlit_server(database_url: str, **env: str) -> Iterator[tuple[str, subpr
         log = Path(tmp) / "streamlit.log"
         with log.open("w") as output:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+                [sys.executable, "-m", "streamlit", "run", "xueji_server.py", "--server.port", str(port),
                  "--server.address", "127.0.0.1", "--server.headless", "true"],
                 cwd=ROOT,
                 env=environment,

@@ -81,7 +81,7 @@ def test_a_teacher_sees_only_their_students_and_logs_out(app_url, browser):
     assert page.get_by_role("link", name="概况").count() == 0
     _shot(page, "teacher_students.png")
     page.get_by_role("button", name="退出登录").click()
-    page.get_by_role("button", name="登录").wait_for(timeout=30_000)
+    page.get_by_role("link", name="重新登录").wait_for(timeout=30_000)
     page.get_by_role("heading", name="我的学生").wait_for(state="detached", timeout=30_000)
     # A page's address without a session leads to the sign-in page, never to the page itself.
     page.goto(f"{url}/audit_log")
@@ -132,7 +132,7 @@ def test_a_registrar_searches_opens_the_record_and_requests_a_transfer_out(app_u
     page.get_by_role("heading", name="学生档案").wait_for(timeout=30_000)
     page.get_by_role("heading", name=name).first.wait_for(timeout=30_000)
     page.get_by_text("提交学籍异动申请").click()
-    page.get_by_label("原因", exact=True).fill("随父母迁往广东东莞")
+    page.get_by_label("原因 *", exact=True).fill("随父母迁往广东东莞")
     page.get_by_label("转往(转出时填写)").fill("广东省东莞市长安镇中心小学")
     page.get_by_text("已过本学期转学窗口").wait_for(timeout=30_000)  # the demo's today: said before submit
     page.get_by_label("特殊情况说明", exact=False).fill("父母11月调动工作")

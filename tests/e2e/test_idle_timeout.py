@@ -1,5 +1,5 @@
 """An unattended screen clears itself: once the idle time has passed, the roster leaves the screen and the sign-in
-page shows, with nobody touching the browser (a fragment re-run on a timer checks the deadline)."""
+page is offered, with nobody touching the browser (a fragment re-run on a timer asks whether the session lives)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_the_roster_leaves_an_unattended_screen_when_the_idle_time_passes(tmp_pa
         # from here on nobody touches the page
         page.get_by_text("超过 1 分钟未操作,已自动退出").wait_for(timeout=120_000)
         cleared_after = time.monotonic() - shown_at
-        page.get_by_role("button", name="登录", exact=True).wait_for(timeout=10_000)
+        page.get_by_role("link", name="重新登录").wait_for(timeout=10_000)
         page.get_by_role("button", name="退出登录").wait_for(state="detached", timeout=10_000)
         assert page.locator('[data-testid="stDataFrame"]').count() == 0
         assert page.get_by_role("heading", name="学生名册").count() == 0

@@ -192,7 +192,7 @@ def test_run_and_serve_point_at_different_databases(tmp_path):
     assert run["数据库"] == f"sqlite:///{demo / 'xueji.db'}" != serve["数据库"]
     assert run["模式"] == "演示(--demo)" and "xueji demo --if-empty" in said
     assert run["审计密钥"] == f"{demo / 'audit.key'};锚点文件:{demo / 'audit-anchors.log'}"
-    assert run["将启动"].startswith(f"{ROOT}/.venv/bin/python -m streamlit run {ROOT}/streamlit_app.py")
+    assert run["将启动"].startswith(f"{ROOT}/.venv/bin/python -m streamlit run {ROOT}/xueji_server.py")
     assert "--server.port 8765 --server.headless true" in run["将启动"]
 
 

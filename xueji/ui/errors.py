@@ -67,7 +67,7 @@ SHOWN = (
 UNEXPECTED = "系统出错,本次操作没有完成。请稍后再试;如果再次出现,请把错误编号 {reference} 告诉系统管理员。"
 
 
-def _log() -> logging.Logger:
+def error_log() -> logging.Logger:
     """The log of unexpected errors: the server's standard error, beside Streamlit's own output."""
     log = logging.getLogger("xueji.errors")
     if not log.handlers:
@@ -79,11 +79,17 @@ def _log() -> logging.Logger:
     return log
 
 
+def log_unexpected(exc: Exception) -> str:
+    """Log the exception with its traceback under a new reference number; return the number."""
+    reference = secrets.token_hex(4).upper()
+    error_log().error("错误编号 %s", reference, exc_info=exc)
+    return reference
+
+
 def report_unexpected(exc: Exception) -> str:
     """Log the exception with its traceback under a new reference number, show the user a Chinese message
     naming that number, and return it. Under AppTest the exception is raised again, so a test sees it."""
-    reference = secrets.token_hex(4).upper()
-    _log().error("错误编号 %s", reference, exc_info=exc)
+    reference = log_unexpected(exc)
     st.error(UNEXPECTED.format(reference=reference))
     if streamlit_config.get_option("global.appTest"):  # looked up on the module: AppTest patches it there
         raise exc

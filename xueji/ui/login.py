@@ -1,48 +1,37 @@
-"""The sign-in page and the forced password change: function pages, not files in pages/."""
+"""The signed-out page (the sign-in page itself is xueji.web's) and the forced password change: function pages,
+not files in pages/."""
 
 from __future__ import annotations
 
+from html import escape
+from urllib.parse import urlsplit
+
 import streamlit as st
 
-from xueji.config import get_settings
 from xueji.db import session_scope
-from xueji.demo.build import DEMO_ACCOUNTS, DEMO_PASSWORD
-from xueji.services.system import accounts
-from xueji.ui.demo_mark import is_demo
+from xueji.services.system import accounts, web_sessions
 from xueji.ui.errors import shown_as_error
-from xueji.ui.session import NOTICE, current_user, sign_in, sign_out
+from xueji.ui.session import NOTICE, current_user, sign_out
+from xueji.ui.text import md
+from xueji.web.signin import signin_url
+
+SIGNED_OUT_NOTICE = "您已退出登录;这个浏览器的其他标签页也已退出。"
+_BUTTON = (
+    "display:inline-block;min-height:44px;line-height:44px;padding:0 1.5rem;border-radius:0.5rem;"
+    "background:#ff4b4b;color:#fff;font-weight:600;text-decoration:none"
+)
 
 
-def login_page() -> None:
-    settings = get_settings()
+def signed_out_page() -> None:
+    """What a tab shows once its session has ended (signed out here or in another tab, timed out): why, and the
+    way back to the sign-in page, which brings the user back to this page afterwards."""
     st.title("学籍 · 控辍保学")
-    st.caption("账号仅限本人使用,不得转借;系统记录每一次操作。")
-    st.caption(
-        f"连续输错密码 {settings.max_failed_logins} 次,账号锁定 {settings.lockout_minutes} 分钟。"
-        f"一次性密码 {settings.one_time_password_hours} 小时内有效;忘记密码或一次性密码过期,请联系系统管理员。"
-    )
-    if notice := st.session_state.get(NOTICE):
-        st.warning(notice)
-    with st.form("login"):
-        username = st.text_input("账号", key="login_username")
-        password = st.text_input("密码", type="password", key="login_password")
-        submitted = st.form_submit_button("登录", type="primary")
-    if submitted:
-        error = sign_in(username, password)
-        if error:
-            st.error(error)
-        else:
-            st.rerun()
-    if is_demo():  # asked once per session (ui.demo_mark), as the banner is
-        with st.expander("演示账号(仅演示数据库显示)", expanded=True):
-            st.write(f"所有演示账号的密码:`{DEMO_PASSWORD}`")
-            st.table(
-                {
-                    "账号": [a[0] for a in DEMO_ACCOUNTS],
-                    "姓名": [a[1] for a in DEMO_ACCOUNTS],
-                    "角色": [a[2].label for a in DEMO_ACCOUNTS],
-                }
-            )
+    reason = st.session_state.get(NOTICE)
+    st.warning(md(SIGNED_OUT_NOTICE if reason == web_sessions.SIGNED_OUT else reason or "请先登录"))
+    path = urlsplit(str(st.context.url or "")).path or "/"
+    target = escape(signin_url(path), quote=True)
+    # A plain link in the same tab (Streamlit's own links open a new one): static text, the path escaped.
+    st.html(f'<a href="{target}" target="_self" style="{_BUTTON}">重新登录</a>')
 
 
 def change_password_page() -> None:

@@ -1,25 +1,22 @@
-"""The signed-in user of this browser session: sign-in, timeouts, sign-out. Keeps ids, never ORM objects."""
+"""The signed-in user of this browser: its server-side session, timeouts, sign-out. Keeps the token, never ORM
+objects."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import streamlit as st
 from sqlmodel import Session
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from xueji.auth import Action, Actor
-from xueji.clock import now
 from xueji.config import get_settings
 from xueji.db import session_scope
-from xueji.rules.sessions import session_end_reason
-from xueji.services.system import accounts, role_grants
+from xueji.services.system import role_grants, web_sessions
 from xueji.standby import on_write, read_scope
 
-USER_ID = "auth_user_id"
-LOGIN_AT = "auth_login_at"
-LAST_SEEN = "auth_last_seen"
+TOKEN = "auth_session_token"  # noqa: S105 (a session-state key) "" once this Streamlit session signed out: the cookie it came with is dead
 NOTICE = "auth_notice"
 WRITE_POSITION = "db_write_position"
 
@@ -39,77 +36,59 @@ def reading() -> AbstractContextManager[Session]:
     return read_scope(after=st.session_state.get(WRITE_POSITION))
 
 
-def sign_in(username: str, password: str) -> str | None:
-    """Try to sign in; return a Chinese error message, or None on success."""
-    try:
-        with session_scope() as session:
-            signed = accounts.authenticate(session, username=username, password=password)
-    except accounts.LoginFailed as exc:
-        return str(exc)
-    at = now()
-    st.session_state[USER_ID] = signed.actor.user_id
-    st.session_state[LOGIN_AT] = at
-    st.session_state[LAST_SEEN] = at
-    st.session_state.pop(NOTICE, None)
-    return None
+def _token() -> str | None:
+    """This browser's session token: the one this Streamlit session already follows, else the cookie the browser
+    sent with its connection (set by the sign-in page, HttpOnly: the page's scripts never see it)."""
+    held = st.session_state.get(TOKEN)
+    if held is None:
+        cookie = st.context.cookies.get(web_sessions.COOKIE)
+        held = cookie if isinstance(cookie, str) and cookie else None  # AppTest has no connection, no cookies
+        st.session_state[TOKEN] = held
+    return held
 
 
-def sign_out(reason: str = "退出") -> None:
-    """End the session, audit it, and forget everything this session held."""
-    user_id = st.session_state.get(USER_ID)
-    if user_id is not None:
+def sign_out(reason: str = web_sessions.SIGNED_OUT) -> None:
+    """End this browser's session everywhere (every tab, every replica), audited, and forget what this
+    Streamlit session held; the page then offers the sign-in page with the reason."""
+    token = st.session_state.get(TOKEN)
+    if token is not None:
         with session_scope() as session:
-            loaded = accounts.load_actor(session, user_id)
-            if loaded is not None:
-                accounts.record_logout(session, actor=loaded[0], reason=reason)
+            web_sessions.end(session, token=token, reason=reason)
     st.session_state.clear()
-    if reason != "退出":
-        st.session_state[NOTICE] = reason
+    st.session_state[NOTICE] = reason
+    st.session_state[TOKEN] = ""  # this Streamlit session does not pick the dead cookie up again
 
 
-def _end_reason(at: datetime) -> str | None:
-    """Why this signed-in session has ended (idle too long, signed in too long), or None."""
-    settings = get_settings()
-    login_at: datetime = st.session_state[LOGIN_AT]
-    last_seen: datetime = st.session_state[LAST_SEEN]
-    return session_end_reason(
-        login_at=login_at,
-        last_seen=last_seen,
-        now=at,
-        idle=timedelta(minutes=settings.idle_timeout_minutes),
-        absolute=timedelta(hours=settings.session_limit_hours),
-    )
+def current_user(*, active: bool = True) -> tuple[Actor, bool] | None:
+    """Return (actor, must change password) for this browser's live session, or None.
 
-
-def current_user() -> tuple[Actor, bool] | None:
-    """Return (actor, must change password) for this session, ending it when it has timed out."""
-    user_id = st.session_state.get(USER_ID)
-    if user_id is None:
-        return None
-    at = now()
-    if reason := _end_reason(at):
-        sign_out(reason)
+    The session lives in the database (services.system.web_sessions): a reload or a new tab finds it through the
+    cookie; a sign-out or timeout in any tab ends it here too, at this run. A timer's run is not activity."""
+    token = _token()
+    if not token:
         return None
     with session_scope() as session:
-        loaded = accounts.load_actor(session, user_id)
-    if loaded is None:
-        sign_out("账号已被停用")
+        resumed = web_sessions.resume(session, token=token, active=active)
+    if not isinstance(resumed, web_sessions.Resumed):
+        st.session_state.clear()
+        st.session_state[TOKEN] = ""
+        if resumed is not None:
+            st.session_state[NOTICE] = resumed
         return None
-    st.session_state[LAST_SEEN] = at
-    return loaded
+    return resumed.actor, resumed.must_change_password
 
 
 def watch_deadlines() -> None:
     """Clear an unattended screen when the session ends, without waiting for a click: a fragment the browser
-    re-runs every few seconds checks the deadlines (its runs are not activity: only a full run counts as one)
-    and, once one has passed, signs out and reruns the whole app, which then shows the sign-in page."""
+    re-runs every few seconds asks the database whether the session is still live (its runs are not activity)
+    and, once it has ended — a timeout, or a sign-out in another tab — reruns the whole app, which then shows
+    the signed-out page."""
     idle_seconds = get_settings().idle_timeout_minutes * 60
     every = timedelta(seconds=max(5, min(30, idle_seconds // 6)))
 
     @st.fragment(run_every=every)
     def deadline_check() -> None:
-        if st.session_state.get(USER_ID) is not None and (reason := _end_reason(now())):
-            sign_out(reason)
+        if st.session_state.get(TOKEN) and current_user(active=False) is None:
             st.rerun(scope="app")
 
     deadline_check()

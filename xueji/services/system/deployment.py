@@ -18,7 +18,7 @@ from xueji.models import AppUser, County
 from xueji.services.system.accounts import is_demo_database
 
 DEMO_ENV = "XUEJI_DEMO"  # 1: this server is a demo server (the same as `xueji serve --demo`)
-APP_SCRIPT = PROJECT_ROOT / "streamlit_app.py"
+APP_SCRIPT = PROJECT_ROOT / "xueji_server.py"  # Streamlit's app behind the sign-in routes
 
 
 def _demo_usernames() -> tuple[str, ...]:

@@ -1,0 +1,147 @@
+"""Signed-in browsers: the server side of the sign-in cookie.
+
+The cookie holds a random token; the database keeps only its SHA-256, with the user, when the session began and
+when it was last active. Every replica reads the same rows, so a reload, a reconnection after the phone switched
+apps, or a new tab of the same browser finds the session again; signing out and the idle and absolute limits end
+it (ended_at) for every tab and replica at once. Each end is audited as a sign-out with its reason."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from xueji.auth import Actor
+from xueji.clock import now
+from xueji.config import get_settings
+from xueji.models import WebSession
+from xueji.rules.sessions import session_end_reason
+from xueji.services.system import accounts
+
+COOKIE = "xueji_session"
+TOKEN_BYTES = 32
+# Activity is written at most this often (or a 30th of the idle limit, if shorter: the limit is kept to within
+# about 3 %): a page's every rerun would otherwise be a write.
+TOUCH_EVERY = timedelta(seconds=60)
+SIGNED_OUT = "退出"
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A live session: its user, whether they must change their password first, and when it began."""
+
+    actor: Actor
+    must_change_password: bool
+    started_at: datetime
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def open_session(session: Session, *, user_id: int, client_addr: str | None = None) -> str:
+    """Start a session for a user who has just signed in; return the token for the cookie (never stored)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    at = now()
+    session.add(
+        WebSession(
+            token_hash=token_hash(token),
+            user_id=user_id,
+            created_at=at,
+            last_seen_at=at,
+            client_addr=client_addr,
+        )
+    )
+    session.commit()
+    return token
+
+
+def _find(session: Session, token: str | None) -> WebSession | None:
+    if not token or len(token) > 200:
+        return None
+    return session.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
+
+
+def end_reason(web: WebSession, at: datetime) -> str | None:
+    """Why this session is over (ended, idle too long, signed in too long), or None while it is live."""
+    if web.ended_at is not None:
+        return web.end_reason or SIGNED_OUT
+    settings = get_settings()
+    return session_end_reason(
+        login_at=_aware(web.created_at),
+        last_seen=_aware(web.last_seen_at),
+        now=at,
+        idle=timedelta(minutes=settings.idle_timeout_minutes),
+        absolute=timedelta(hours=settings.session_limit_hours),
+    )
+
+
+def _end(session: Session, web: WebSession, reason: str) -> None:
+    """End a live session (once, even when two tabs race to end it) and audit the sign-out."""
+    ended = session.execute(
+        update(WebSession)
+        .where(WebSession.id == web.id, WebSession.ended_at.is_(None))  # type: ignore[union-attr]
+        .values(ended_at=now(), end_reason=reason[:100])
+    )
+    if ended.rowcount:  # type: ignore[attr-defined]
+        loaded = accounts.load_actor(session, web.user_id)
+        if loaded is not None:
+            accounts.record_logout(session, actor=loaded[0], reason=reason)  # commits
+            return
+    session.commit()
+
+
+def resume(session: Session, *, token: str | None, active: bool = True) -> Resumed | str | None:
+    """The live session of this token: a Resumed, or the Chinese reason it has ended, or None for no session.
+
+    A session found past its idle or absolute limit is ended here (audited) and its reason returned. An active
+    request (a full run of the app, not a timer) counts as activity, written at most once a minute."""
+    web = _find(session, token)
+    if web is None:
+        return None
+    at = now()
+    if reason := end_reason(web, at):
+        if web.ended_at is None:
+            _end(session, web, reason)
+        return reason
+    loaded = accounts.load_actor(session, web.user_id)
+    if loaded is None:
+        _end(session, web, "账号已被停用")
+        return "账号已被停用"
+    idle = timedelta(minutes=get_settings().idle_timeout_minutes)
+    if active and at - _aware(web.last_seen_at) >= min(TOUCH_EVERY, idle / 30):
+        web.last_seen_at = at
+        session.commit()
+    return Resumed(loaded[0], loaded[1], _aware(web.created_at))
+
+
+def is_live(session: Session, *, token: str | None) -> bool:
+    """Whether the token names a live session, changing nothing (the sign-in redirect asks this)."""
+    web = _find(session, token)
+    return web is not None and end_reason(web, now()) is None
+
+
+def end(session: Session, *, token: str | None, reason: str = SIGNED_OUT) -> None:
+    """Sign this session out everywhere (every tab and replica of this browser)."""
+    web = _find(session, token)
+    if web is not None and web.ended_at is None:
+        _end(session, web, reason)
+
+
+def end_for_user(session: Session, *, user_id: int, reason: str) -> int:
+    """End every live session of a user (disabled account, password reset); return how many."""
+    ended = session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))  # type: ignore[union-attr]
+        .values(ended_at=now(), end_reason=reason[:100])
+    )
+    session.commit()
+    return int(ended.rowcount)  # type: ignore[attr-defined]
