@@ -1,7 +1,8 @@
 """Past one machine: two `streamlit run` servers over one PostgreSQL database with the same cookie secret, and
 nginx in front of them with the proxy settings the README ships (deploy/nginx/). The app keeps nothing of its
 own outside the database, so a visit a teacher saves through one server is what a township official opens
-through the other; through nginx a browser's session stays on one replica (ip_hash) over its websocket."""
+through the other; through nginx a browser's session stays on one replica (ip_hash) over its websocket, and its
+sign-in (a server-side session behind a cookie) holds on every replica."""
 
 from __future__ import annotations
 
@@ -42,12 +43,12 @@ def save_due_visit(page, text: str) -> str:  # noqa: ANN001
     page.get_by_role("button", name="家访", exact=True).first.click()
     heading = page.get_by_role("heading", name=re.compile("登记家访:"))
     heading.wait_for(timeout=30_000)
-    name = heading.inner_text().split(":", 1)[1].strip()
+    label = heading.inner_text().split(":", 1)[1].strip()  # 姓名(班级,出生年月,…证件尾号)
     page.get_by_label("见到/联系上的人").fill("祖母")
     page.get_by_label("孩子情况").fill(text)
     page.get_by_role("button", name="保存家访记录").click()
-    page.get_by_text(f"已保存 {name} 的家访记录").wait_for(timeout=30_000)
-    return name
+    page.get_by_text(f"已保存 {label} 的家访记录").first.wait_for(timeout=30_000)  # the toast and the note
+    return label.split("(", 1)[0]
 
 
 def test_a_visit_saved_through_one_server_is_seen_through_the_other(two_servers):
@@ -145,6 +146,30 @@ def test_through_nginx_a_session_stays_on_one_replica_and_saves(behind_nginx):
     assert (
         len({upstream for upstream, _, _ in lines if upstream != "-"}) == 1
     )  # sticky: one replica throughout
+
+
+def test_through_nginx_a_sign_in_holds_on_every_replica_and_a_sign_out_on_one_ends_it_on_all(
+    behind_nginx, two_servers
+):
+    """The session lives in the database, not in a replica: the cookie set through nginx opens the app on either
+    replica straight away (as after a reconnection lands on the other one), and signing out on one replica sends
+    a reload through nginx back to the sign-in page."""
+    url, _, _ = behind_nginx
+    first, second, _ = two_servers
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        sign_in_page(page, f"{url}/students", "demo_registrar")
+        page.get_by_role("heading", name="学生名册").wait_for(timeout=30_000)
+        for replica in (first, second):  # cookies belong to the host, whatever the port: the same browser
+            page.goto(f"{replica}/students")
+            page.get_by_role("heading", name="学生名册").wait_for(timeout=30_000)
+            assert "/signin" not in page.url
+        page.get_by_role("button", name="退出登录").click()
+        page.get_by_role("link", name="重新登录").wait_for(timeout=30_000)
+        page.goto(f"{url}/students")
+        page.wait_for_url(re.compile(r"/signin\?next=/students$"), timeout=30_000)
+        context.close()
 
 
 SECURITY_HEADERS = {

@@ -35,13 +35,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _post(base: str, fields: dict[str, str], origin: str | None) -> tuple[int, dict[str, str], str]:
+def _post(
+    base: str, fields: dict[str, str], origin: str | None, fetch_site: str | None = None
+) -> tuple[int, dict[str, str], str]:
     """POST the sign-in form as a browser would (or as another site would: origin), no redirect followed."""
     data = urllib.parse.urlencode(fields).encode()
     request = urllib.request.Request(f"{base}/signin", data=data, method="POST")  # noqa: S310 (http://127.0.0.1)
     request.add_header("Content-Type", "application/x-www-form-urlencoded")
     if origin is not None:
         request.add_header("Origin", origin)
+    if fetch_site is not None:
+        request.add_header("Sec-Fetch-Site", fetch_site)
     opener = urllib.request.build_opener(_NoRedirect)
     try:
         with opener.open(request, timeout=30) as response:
@@ -58,6 +62,8 @@ def test_the_sign_in_page_refuses_in_chinese_and_sets_a_guarded_cookie_only_on_s
     assert "demo_teacher" in body  # the demo accounts, on a demo database only
     status, _, body = _post(base, {**account, "password": DEMO_PASSWORD}, origin="https://evil.example")
     assert status == 403 and "已拒绝" in body  # posted from another site
+    status, _, _ = _post(base, {**account, "password": DEMO_PASSWORD}, base, fetch_site="cross-site")
+    assert status == 403  # a browser's own word that the form was on another site
     status, headers, _ = _post(base, {**account, "password": DEMO_PASSWORD, "next": "//evil.example/"}, base)
     assert status == 303 and headers["location"] == "/"  # never on to another site
     cookie = headers["set-cookie"]

@@ -90,11 +90,18 @@ def _secure(request: Request) -> bool:
 
 
 def _same_site(request: Request) -> bool:
-    """A sign-in posted by this app's own page: the browser's Origin (or Referer) names this host."""
+    """A sign-in posted by this app's own page (another site cannot sign a browser in to an account of its
+    choosing): the browser says so in Sec-Fetch-Site; an older browser's Origin (or Referer) names this host."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
     source = request.headers.get("origin") or request.headers.get("referer")
     if not source or source == "null":
         return False
-    return urlsplit(source).netloc == request.headers.get("host")
+    host = urlsplit(
+        f"//{request.headers.get('host', '')}"
+    ).hostname  # a proxy may pass the name without the port
+    return host is not None and urlsplit(source).hostname == host
 
 
 def open_signed_session(username: str, password: str, client: str | None) -> str | tuple[str, bool]:

@@ -38,6 +38,8 @@ def render(
     parts = [
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # nginx sends Referrer-Policy: no-referrer; within the site the form's post still names its origin
+        '<meta name="referrer" content="same-origin">',
         f"<title>登录 · 学籍 · 控辍保学</title><style>{_STYLE}</style></head><body><main>",
     ]
     if demo is not None:

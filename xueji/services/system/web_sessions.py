@@ -12,13 +12,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from xueji.auth import Actor
 from xueji.clock import now
 from xueji.config import get_settings
-from xueji.models import WebSession
+from xueji.models import AppUser, WebSession
 from xueji.rules.sessions import session_end_reason
 from xueji.services.system import accounts
 
@@ -27,7 +27,10 @@ TOKEN_BYTES = 32
 # Activity is written at most this often (or a 30th of the idle limit, if shorter: the limit is kept to within
 # about 3 %): a page's every rerun would otherwise be a write.
 TOUCH_EVERY = timedelta(seconds=60)
+KEEP_ENDED = timedelta(days=30)  # a user's old session rows are removed this long after their limit
 SIGNED_OUT = "退出"
+DISABLED = "账号已被停用"
+RESET = "密码已被重置,请用新发放的一次性密码重新登录"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ def open_session(session: Session, *, user_id: int, client_addr: str | None = No
     """Start a session for a user who has just signed in; return the token for the cookie (never stored)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     at = now()
+    kept = timedelta(hours=get_settings().session_limit_hours) + KEEP_ENDED
+    session.execute(  # this user's sessions long over: the audit log keeps their sign-ins and sign-outs
+        delete(WebSession).where(WebSession.user_id == user_id, WebSession.created_at < at - kept)
+    )
     session.add(
         WebSession(
             token_hash=token_hash(token),
@@ -112,15 +119,19 @@ def resume(session: Session, *, token: str | None, active: bool = True) -> Resum
         if web.ended_at is None:
             _end(session, web, reason)
         return reason
-    loaded = accounts.load_actor(session, web.user_id)
-    if loaded is None:
-        _end(session, web, "账号已被停用")
-        return "账号已被停用"
+    user = session.get(AppUser, web.user_id)
+    if user is None or not user.is_active:
+        _end(session, web, DISABLED)
+        return DISABLED
+    reset_at = user.password_changed_at
+    if user.must_change_password and reset_at is not None and _aware(reset_at) > _aware(web.created_at):
+        _end(session, web, RESET)  # a one-time password issued since: whoever held this session is out
+        return RESET
     idle = timedelta(minutes=get_settings().idle_timeout_minutes)
     if active and at - _aware(web.last_seen_at) >= min(TOUCH_EVERY, idle / 30):
         web.last_seen_at = at
         session.commit()
-    return Resumed(loaded[0], loaded[1], _aware(web.created_at))
+    return Resumed(accounts.actor_of(user), user.must_change_password, _aware(web.created_at))
 
 
 def is_live(session: Session, *, token: str | None) -> bool:
@@ -134,14 +145,3 @@ def end(session: Session, *, token: str | None, reason: str = SIGNED_OUT) -> Non
     web = _find(session, token)
     if web is not None and web.ended_at is None:
         _end(session, web, reason)
-
-
-def end_for_user(session: Session, *, user_id: int, reason: str) -> int:
-    """End every live session of a user (disabled account, password reset); return how many."""
-    ended = session.execute(
-        update(WebSession)
-        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))  # type: ignore[union-attr]
-        .values(ended_at=now(), end_reason=reason[:100])
-    )
-    session.commit()
-    return int(ended.rowcount)  # type: ignore[attr-defined]
