@@ -12,9 +12,11 @@ from xueji.ui.login import change_password_page, signed_out_page
 from xueji.ui.navigation import pages_for, title_for
 from xueji.ui.origin import bind as bind_origin
 from xueji.ui.session import approvals_waiting, current_user, sign_out, watch_deadlines
+from xueji.ui.style import apply_style
 from xueji.ui.text import md
 
 st.set_page_config(page_title="学籍 · 控辍保学", page_icon="🏫", layout="wide")
+apply_style()  # Chinese for Streamlit's own English, 44 px tap targets on a phone (ui/style.css)
 
 bind_origin()  # audit entries of this run record the browser channel and the client's address
 

@@ -35,27 +35,43 @@ def students_by_township(df: pd.DataFrame) -> go.Figure:
     return _style(fig)
 
 
+SWEEP_COLOURS = {
+    "已逾期": "#d62728",
+    "已退回重排": "#ff7f0e",
+    "未开始": "#9e9e9e",
+    "排查中": "#1f77b4",
+    "已提交待审核": "#98df8a",
+    "已审核": "#2ca02c",
+}
+
+
 def sweep_coverage(df: pd.DataFrame) -> go.Figure:
-    """Households visited per village against the village's household count, coloured by the sweep's status;
-    villages without a count show their visits only."""
+    """Each village's coverage (households visited ÷ the village's count, %) as a horizontal bar, the villages
+    that need work at the top (services.sweeps.progress.chart_frame gives them in that order); a village not
+    started (or with no count) still gets a row, its bar at 0 labelled 未开始 (or the households visited)."""
     fig = px.bar(
         df,
-        x="村",
-        y="已走访户",
+        y="村",
+        x="覆盖率(%)",
         color="状态",
-        text="覆盖率",
-        hover_data=["户数", "适龄儿童"],
-        title="各村入户排查覆盖(柱上数字为覆盖率%)",
+        orientation="h",
+        text="标注",
+        hover_data={"已走访户": True, "户数": True, "标注": False},
+        color_discrete_map=SWEEP_COLOURS,
+        category_orders={"村": list(df["村"]), "状态": list(SWEEP_COLOURS)},
+        title="各村入户排查覆盖率(需要处理的村在上)",
     )
-    counted = df[df["户数"].notna()]
-    fig.add_scatter(
-        x=counted["村"],
-        y=counted["户数"],
-        mode="markers",
-        name="应排查户数",
-        marker={"symbol": "line-ew-open", "size": 18},
+    fig.update_traces(textposition="outside", cliponaxis=False)
+    top = max(100.0, float(df["覆盖率(%)"].max() or 0))
+    fig.update_xaxes(range=[0, top * 1.3], title="覆盖率(%)= 已走访户 ÷ 村户数")
+    fig.update_yaxes(title=None)
+    fig = _style(fig)
+    fig.update_layout(  # the legend above the bars: a phone's width is for the bars
+        height=max(280, 130 + 28 * len(df)),
+        legend={"title": {"text": ""}, "orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
+        margin={"l": 10, "r": 10, "t": 90, "b": 10},
     )
-    return _style(fig)
+    return fig
 
 
 HOME_TEACHING_COLOURS = {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from xueji.config import get_settings
 
-CHINA_TZ = timezone(timedelta(hours=8), "UTC+8")
+CHINA_TZ = timezone(timedelta(hours=8), "UTC+8")  # the day deadlines count in (Beijing time, all year)
 
 
 def now() -> datetime:
@@ -31,9 +32,28 @@ def today() -> date:
     return fixed if fixed is not None else now().astimezone(CHINA_TZ).date()
 
 
+def county_zone() -> ZoneInfo:
+    """The county's clock (XUEJI_TIME_ZONE, Asia/Shanghai by default): the zone times are shown in."""
+    return _zone(get_settings().time_zone)
+
+
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+BEIJING = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC"})
+
+
+def zone_name() -> str:
+    """The county's clock as a heading names it: 北京时间, or the zone's name (Asia/Urumqi)."""
+    zone = county_zone().key
+    return "北京时间" if zone in BEIJING else zone
+
+
 def china_time(at: datetime | None, *, seconds: bool = False) -> str:
-    """A stored time (UTC; naive means UTC) as a clock in China shows it; nothing for none."""
+    """A stored time (UTC; naive means UTC) as the county's clock shows it; nothing for none."""
     if at is None:
         return ""
     aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return aware.astimezone(county_zone()).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

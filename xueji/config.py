@@ -10,6 +10,7 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xueji.excel.limits import UploadPolicy
 from xueji.rules.home_teaching_policy import HomeTeachingPolicy, parse_every, parse_share, parse_skip_months
@@ -31,6 +32,9 @@ class SettingsError(ValueError):
 class Settings:
     database_url: str
     today: date | None
+    time_zone: (
+        str  # XUEJI_TIME_ZONE: the county's clock, an IANA zone (Asia/Shanghai); times on screen read in it
+    )
     class_size_limit: int
     class_size_spread: int  # classes of one grade differing by more than this are flagged as unbalanced
     status_change_working_days: int
@@ -88,6 +92,17 @@ def _date(env: dict[str, str], name: str) -> date | None:
         raise SettingsError(f"环境变量 {name} 应为 YYYY-MM-DD 日期,实际为 {raw!r}") from exc
 
 
+def _time_zone(env: dict[str, str]) -> str:
+    raw = (env.get("XUEJI_TIME_ZONE") or "Asia/Shanghai").strip()
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(
+            f"环境变量 XUEJI_TIME_ZONE 应为时区数据库中的时区名(如 Asia/Shanghai、Asia/Urumqi),实际为 {raw!r}"
+        ) from exc
+    return raw
+
+
 def _month_day(env: dict[str, str], name: str, default: tuple[int, int]) -> tuple[int, int]:
     raw = env.get(name)
     if not raw:
@@ -133,6 +148,7 @@ def _home_teaching(env: dict[str, str]) -> HomeTeachingPolicy:
         every_weeks=_parsed(env, "XUEJI_HOME_TEACHING_EVERY", parse_every, "month"),
         hours_per_term=_int(env, "XUEJI_HOME_TEACHING_HOURS_PER_TERM", 0, minimum=0),
         partial_share=_parsed(env, "XUEJI_HOME_TEACHING_PARTIAL_MONTH", parse_share, "0.5"),
+        most_per_week=_int(env, "XUEJI_HOME_TEACHING_MOST_PER_WEEK", 1),
     )
 
 
@@ -235,6 +251,7 @@ def settings_from_env(env: dict[str, str]) -> Settings:
     return Settings(
         database_url=url,
         today=_date(env, "XUEJI_TODAY"),
+        time_zone=_time_zone(env),
         class_size_limit=_int(env, "XUEJI_CLASS_SIZE_LIMIT", 55),
         class_size_spread=_int(env, "XUEJI_CLASS_SIZE_SPREAD", 10),
         status_change_working_days=_int(env, "XUEJI_STATUS_CHANGE_WORKING_DAYS", 7),

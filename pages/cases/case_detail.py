@@ -111,6 +111,7 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
         detail.cases,
         format_func=lambda c: f"{c.label}({c.status.label})",
         key="case_pick",
+        placeholder="请选择",
     )
     done = None
     if case.status is CaseStatus.CLOSED:
@@ -133,13 +134,18 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
                 )
             with st.form("responsibility"):
                 teacher = st.selectbox(
-                    "教育线包保教师", teachers, format_func=lambda t: t[1], key="resp_teacher"
+                    "教育线包保教师",
+                    teachers,
+                    format_func=lambda t: t[1],
+                    key="resp_teacher",
+                    placeholder="请选择",
                 )
                 cadre = st.selectbox(
                     "政府线包保干部(账号)",
                     [None, *cadres],
                     format_func=lambda c: "无账号,填写村(社区)干部" if c is None else c[1],
                     key="resp_cadre",
+                    placeholder="请选择",
                 )
                 left, right = st.columns(2)
                 cadre_name = left.text_input(
@@ -198,6 +204,7 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
                     closing_reasons(case.category),
                     format_func=lambda r: r.label,
                     key="close_reason",
+                    placeholder="请选择",
                 )
                 receiving = st.text_input(
                     "接收学校(迁出并在外地入学时必填)",
@@ -210,7 +217,9 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
                     key="close_evidence",
                     max_chars=max_length("child_case.close_evidence"),
                 )
-                on = st.date_input("销号日期", value=today(), max_value=today(), key="close_on")
+                on = st.date_input(
+                    "销号日期", value=today(), max_value=today(), key="close_on", format="YYYY-MM-DD"
+                )
                 confirm = st.checkbox("确认销号(销号后离开在册台账,可重新开启)", key="close_confirm")
                 if st.form_submit_button("销号"):
                     if not confirm:

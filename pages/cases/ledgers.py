@@ -13,6 +13,7 @@ from xueji.services.cases.ledgers import Ledger, LedgerFilter, Standing
 from xueji.services.registry import students
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import reading, require_actor
+from xueji.ui.style import required, required_note
 from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button, page_offset, pager, picked, student_search
 
@@ -35,18 +36,23 @@ ledger = (
     or Ledger.ALL
 )
 left, middle, right = st.columns(3)
-standing = left.selectbox("范围", list(Standing), format_func=lambda s: s.label, key="ledger_standing")
+standing = left.selectbox(
+    "范围", list(Standing), format_func=lambda s: s.label, key="ledger_standing", placeholder="请选择"
+)
 category = (
     middle.selectbox(
         "类别",
         [None, *CaseCategory],
         format_func=lambda c: "全部类别" if c is None else c.label,
         key="ledger_cat",
+        placeholder="请选择",
     )
     if ledger is Ledger.ALL
     else None
 )
-risk = right.selectbox("风险", [None, *RiskLevel], format_func=lambda r: "全部" if r is None else r.label)
+risk = right.selectbox(
+    "风险", [None, *RiskLevel], format_func=lambda r: "全部" if r is None else r.label, placeholder="请选择"
+)
 search = st.text_input("搜索", placeholder="姓名或身份证号后几位", key="ledger_search")
 missing = st.checkbox("只看缺少包保人的在办个案", key="ledger_missing")
 given = LedgerFilter(ledger, standing, category, risk, search, missing)
@@ -83,31 +89,41 @@ if not actor.can(Action.CASE_MANAGE):
 
 st.divider()
 st.subheader("新建个案")
+required_note()
 kind = st.radio("儿童", ["有学籍的学生", "无学籍的儿童(排查发现、未入学等)"], horizontal=True, key="new_kind")
 target: dict = {}
 if kind == "有学籍的学生":
     found = student_search(actor, key="new_case_search", label="查找学生(姓名、拼音首字母或身份证号后几位)")
     if not found:
         st.stop()
-    chosen = st.selectbox("学生", found, format_func=lambda r: f"{r.name} · {r.school} {r.class_name}")
+    chosen = st.selectbox(
+        "学生", found, format_func=lambda r: f"{r.name} · {r.school} {r.class_name}", placeholder="请选择"
+    )
     target["student_id"] = chosen.id
 else:
     with session_scope() as session:
         places = handling.places(session, actor=actor)
         schools = students.school_choices(session, actor=actor)
-    township = st.selectbox("居住乡镇", places, format_func=lambda p: p[1], key="new_township")
+    township = st.selectbox(
+        "居住乡镇", places, format_func=lambda p: p[1], key="new_township", placeholder="请选择"
+    )
     village = st.selectbox(
         "村(社区)",
         [None, *township[2]],
         format_func=lambda v: "未知" if v is None else v[1],
         key="new_village",
+        placeholder="请选择",
     )
-    school = st.selectbox("负责跟进的学校", schools, format_func=lambda s: s[1], key="new_school")
+    school = st.selectbox(
+        "负责跟进的学校", schools, format_func=lambda s: s[1], key="new_school", placeholder="请选择"
+    )
     left, right = st.columns(2)
-    name = left.text_input("姓名", key="new_name", max_chars=max_length("child.name"))
-    sex = right.selectbox("性别", [None, "男", "女"], format_func=lambda s: s or "未知", key="new_sex")
+    name = left.text_input(required("姓名"), key="new_name", max_chars=max_length("child.name"))
+    sex = right.selectbox(
+        "性别", [None, "男", "女"], format_func=lambda s: s or "未知", key="new_sex", placeholder="请选择"
+    )
     id_number = left.text_input("身份证号(如已知)", key="new_id", max_chars=max_length("child.id_number"))
-    birth = right.date_input("出生日期(如已知)", value=None, key="new_birth")
+    birth = right.date_input("出生日期(如已知)", value=None, key="new_birth", format="YYYY-MM-DD")
     guardian = left.text_input("监护人", key="new_guardian", max_chars=max_length("child.guardian_name"))
     phone = right.text_input("监护人电话", key="new_phone", max_chars=max_length("child.guardian_phone"))
     address = st.text_input("住址", key="new_address", max_chars=max_length("child.address"))
@@ -125,7 +141,9 @@ else:
     )
 
 with st.form("new_case"):
-    new_category = st.selectbox("类别", list(CaseCategory), format_func=lambda c: c.label, key="new_category")
+    new_category = st.selectbox(
+        "类别", list(CaseCategory), format_func=lambda c: c.label, key="new_category", placeholder="请选择"
+    )
     disability = st.text_input(
         "残疾类型(残疾个案必填:视力、听力、言语、肢体、智力、精神、多重)", key="new_disability"
     )
@@ -133,7 +151,7 @@ with st.form("new_case"):
         "风险等级", list(RiskLevel), format_func=lambda r: r.label, horizontal=True, key="new_risk"
     )
     reason = st.text_input(
-        "风险依据",
+        required("风险依据"),
         placeholder="如:父母均在外务工,由年迈祖母照看,近期多次旷课",
         key="new_reason",
         max_chars=max_length("child_case.risk_reason"),

@@ -65,10 +65,15 @@ def _show(period: Period, title: str, key: str) -> None:
             [None, *names],
             format_func=lambda i: "全部学校" if i is None else names[i],
             key=f"{key}_school",
+            placeholder="请选择",
         )
         school_id = picked
     item = right.selectbox(
-        "事项", [ALL, *Item], format_func=lambda i: i if i == ALL else i.label, key=f"{key}_item"
+        "事项",
+        [ALL, *Item],
+        format_func=lambda i: i if i == ALL else i.label,
+        key=f"{key}_item",
+        placeholder="请选择",
     )
     with session_scope() as session:
         rows = ledger.ledger_rows(
@@ -99,14 +104,16 @@ def _period(build: Callable[[Session], Period]) -> Period:
 
 monthly, yearly = st.tabs(["月度台账", "年度目标考核"])
 with monthly:
-    month = st.selectbox("月份", months, format_func=lambda m: m.label, key="ledger_month")
+    month = st.selectbox(
+        "月份", months, format_func=lambda m: m.label, key="ledger_month", placeholder="请选择"
+    )
     period = _period(lambda session: ledger.month_period(session, month))
     if period.current:
         st.caption(f"本月尚未结束:按截至 {period.end:%Y-%m-%d} 的情况统计。")
     _show(period, f"{'本校' if own_school else ''}月度台账 {month.label}", "month")
 
 with yearly:
-    year = st.selectbox("学年", years, format_func=school_year_name, key="ledger_year")
+    year = st.selectbox("学年", years, format_func=school_year_name, key="ledger_year", placeholder="请选择")
     year_period = _period(lambda session: ledger.year_period(session, year))
     st.caption(
         f"{school_year_name(year)}已过月份({year_period.months[0].label}至{year_period.months[-1].label})的台账,"

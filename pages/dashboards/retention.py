@@ -5,7 +5,7 @@ import streamlit as st
 
 from xueji import charts
 from xueji.auth import Action
-from xueji.rules.retention import FORMULA, FORMULA_NOTE, NINE_YEAR_FORMULA
+from xueji.rules.retention import FORMULA, FORMULA_NOTE, IN_SCHOOL_NOTE, NINE_YEAR_FORMULA
 from xueji.rules.terms import school_year_name
 from xueji.services.dashboards import figures as dashboard
 from xueji.services.dashboards import retention
@@ -23,18 +23,24 @@ if not years or not choices:
     st.stop()
 
 left, middle, right = st.columns(3)
-year = left.selectbox("学年", years, format_func=school_year_name)
+year = left.selectbox("学年", years, format_func=school_year_name, placeholder="请选择")
 townships = dict.fromkeys((tid, tname) for _, _, tid, tname in choices)
 township = None
 if len(townships) > 1:
     township = middle.selectbox(
-        "乡镇", [None, *townships], format_func=lambda t: "全部乡镇" if t is None else t[1]
+        "乡镇",
+        [None, *townships],
+        format_func=lambda t: "全部乡镇" if t is None else t[1],
+        placeholder="请选择",
     )
 schools = [(sid, name) for sid, name, tid, _ in choices if township is None or tid == township[0]]
 school = None  # one school in scope (a school's registrar): its figures are the scope's, no choice to make
 if len(schools) > 1:
     school = right.selectbox(
-        "学校", [None, *schools], format_func=lambda s: "全部学校" if s is None else s[1]
+        "学校",
+        [None, *schools],
+        format_func=lambda s: "全部学校" if s is None else s[1],
+        placeholder="请选择",
     )
 scope = RetentionScope(township_id=township[0] if township else None, school_id=school[0] if school else None)
 place = (
@@ -56,7 +62,8 @@ figure(
     chart=charts.retention_by_grade,
     empty="该范围该学年没有在籍学生。",
     key="retention_grades",
-    caption=f"{FORMULA}。{FORMULA_NOTE}“计算”列是每个年级代入公式的算式,可手工核对。",
+    caption=f"{FORMULA}。{FORMULA_NOTE}{IN_SCHOOL_NOTE}“计算”列是每个年级代入公式的算式,可手工核对。",
+    column_help={"现在籍": IN_SCHOOL_NOTE},
 )
 if school is None and township is None and len(figures.townships) > 1:
     figure(
@@ -66,7 +73,8 @@ if school is None and township is None and len(figures.townships) > 1:
         chart=charts.retention_by_township,
         empty="",
         key="retention_townships",
-        caption="乡镇之间转学:转出乡镇算转出、转入乡镇算转入,都不算流失。",
+        caption=f"乡镇之间转学:转出乡镇算转出、转入乡镇算转入,都不算流失。{IN_SCHOOL_NOTE}",
+        column_help={"现在籍": IN_SCHOOL_NOTE},
     )
 figure(
     actor,

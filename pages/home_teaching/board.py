@@ -31,13 +31,15 @@ if not rows:
 left, right = st.columns(2)
 townships = dict(sorted({(r.township, r.township_id) for r in rows}))
 township = (
-    left.selectbox("乡镇", ["全部", *townships], key="board_township") if len(townships) > 1 else "全部"
+    left.selectbox("乡镇", ["全部", *townships], key="board_township", placeholder="请选择")
+    if len(townships) > 1
+    else "全部"
 )
 in_township = [r for r in rows if township in ("全部", r.township)]
 schools = sorted({(r.school, r.school_id) for r in in_township})
 school = (
     (right if len(townships) > 1 else left).selectbox(
-        "学校", ["全部", *(s for s, _ in schools)], key="board_school"
+        "学校", ["全部", *(s for s, _ in schools)], key="board_school", placeholder="请选择"
     )
     if len(schools) > 1
     else "全部"
@@ -62,13 +64,23 @@ if late:
         "**学期中途开始送教(按送教天数占学期天数的比例计算):**  \n"
         + "  \n".join(f"{md(r.name)}({md(r.school)}):{r.compliance.owed.formula(policy)}" for r in late)
     )
-red = [r for r in shown if r.compliance.state.needs_follow_up]
+hopeless = [r for r in shown if r.compliance.hopeless]
+if hopeless:
+    st.warning(
+        f"**本学期已无法达标({len(hopeless)} 人):**  \n"
+        + "  \n".join(
+            f"{dot(r.compliance.state)} {md(r.label or r.name)} · {md(r.school)}:"
+            + md(r.compliance.out_of_reach.removeprefix("本学期已无法达标:"))
+            for r in hopeless[:20]
+        )
+        + (f"  \n…… 另有 {len(hopeless) - 20} 人,见下表“能否达标”列。" if len(hopeless) > 20 else "")
+    )
+red = [r for r in shown if r.compliance.state.needs_follow_up and not r.compliance.hopeless]
 if red:
     st.markdown(
         "**需要跟进:** "
         + "、".join(
-            f"{dot(r.compliance.state)} {md(r.name)}({md(r.school)},{md(r.compliance.reasons[0])}"
-            + (",本学期已无法达标)" if r.compliance.hopeless else ")")
+            f"{dot(r.compliance.state)} {md(r.name)}({md(r.school)},{md(r.compliance.reasons[0])})"
             for r in red[:20]
         )
     )
@@ -78,6 +90,7 @@ chosen = pick.selectbox(
     "查看送教档案",
     list(by_child),
     format_func=lambda c: child_label(by_child[c]),
+    placeholder="请选择",
 )
 if go.button("打开档案", key="board_open"):
     st.session_state[CHILD] = chosen

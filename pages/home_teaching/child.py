@@ -47,6 +47,7 @@ child_id = st.selectbox(
     format_func=lambda c: (
         f"{by_id[c].name} · {by_id[c].school}" + ("" if by_id[c].has_plan else "(本学期无方案)")
     ),
+    placeholder="请选择",
 )
 st.session_state[CHILD] = child_id
 child = by_id[child_id]
@@ -106,6 +107,7 @@ if manages:
                 value=facts.started_on if facts else max(term.dates.start, min(today(), term.dates.end)),
                 min_value=term.dates.start,
                 max_value=term.dates.end,
+                format="YYYY-MM-DD",
             )
             goals = {
                 area: st.text_area(
@@ -128,6 +130,7 @@ if manages:
                 list(names),
                 default=[t for t in (facts.teacher_ids if facts else ()) if t in names],
                 format_func=lambda t: names[t],
+                placeholder="请选择(可多选)",
             )
             planned = st.text_input(
                 "计划送教日期(用逗号分隔,如 2026-09-15, 2026-10-13)",
@@ -157,7 +160,7 @@ else:
     st.caption("还没有评估记录。")
 if manages:
     with st.expander("新增评估"), st.form(f"assessment_{child_id}", clear_on_submit=True):
-        assessed_on = st.date_input("评估日期", value=today(), max_value=today())
+        assessed_on = st.date_input("评估日期", value=today(), max_value=today(), format="YYYY-MM-DD")
         members = st.text_input(
             "评估人员(专家委员会成员,用顿号分隔)", max_chars=max_length("home_assessment.members")
         )
@@ -167,13 +170,14 @@ if manages:
             index=DISABILITY_TYPES.index(child.disability_type)
             if child.disability_type in DISABILITY_TYPES
             else 0,
+            placeholder="请选择",
         )
         degree = st.radio("残疾程度", list(Degree), format_func=lambda d: d.label, horizontal=True, index=2)
         ability = st.text_area("接受教育能力", height=68, max_chars=max_length("home_assessment.ability"))
         conclusion = st.radio(
             "评估结论", list(Conclusion), format_func=lambda c: c.label, horizontal=True, index=2
         )
-        review = st.date_input("下次复评日期", value=None)
+        review = st.date_input("下次复评日期", value=None, format="YYYY-MM-DD")
         if st.form_submit_button("保存评估", type="primary"):
             with shown_as_error(), session_scope() as session:
                 records.record_assessment(

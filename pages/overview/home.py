@@ -1,5 +1,6 @@
 """概况: the dashboard home of the county, township, school and coordinator, within the signed-in user's scope.
-It opens on what this person must act on, then the pictures a meeting needs, each with its table and export."""
+It opens on the user's own work (我的待办: overdue first, each line a link to where it is done), then the
+pictures a meeting needs, each with its table and export."""
 
 import pandas as pd
 import streamlit as st
@@ -18,6 +19,7 @@ from xueji.services.home_teaching import board, records
 from xueji.services.registry import class_sizes
 from xueji.ui.dashboard import figure
 from xueji.ui.home_teaching import styled
+from xueji.ui.my_work import show_my_work
 from xueji.ui.overview import scoped_overview
 from xueji.ui.session import reading, require_actor
 from xueji.ui.tables import show_table
@@ -33,6 +35,8 @@ st.title(
     ]
 )
 st.caption(f"{data.school_year} · 统计日期 {today():%Y年%m月%d日} · 仅统计学籍状态为“在读”的学生")
+show_my_work(actor)
+st.divider()
 if not t.schools:
     st.info("还没有学校和学生数据:由学籍管理员在“学籍导入”中导入全国学籍导入模板后,这里会显示各项统计。")
     st.stop()
@@ -48,18 +52,20 @@ def to_act_on() -> None:
     late = behind[behind["是否逾期"] == "已逾期"]
     red = [r for r in taught if r.compliance.state.needs_follow_up]
     overdue = int(approvals["已超期"].sum()) if approvals is not None and len(approvals) else 0
-    cols = st.columns(4)
-    cols[0].metric("在办个案", f"{sum(open_cases.values()):,}", help="疑似辍学、辍学和各类重点关注对象")
-    cols[1].metric("排查逾期的村", len(late), help="本学期拉网式排查过了完成期限仍未提交")
-    cols[2].metric("送教未达标", len(red), help="送教上门未达标、已落后或有风险的孩子")
-    cols[3].metric("异动超期未审批", overdue if approvals is not None else "—")
+    sweeps_theirs = actor.role is Role.TOWNSHIP_OFFICIAL or actor.scope_kind is ScopeKind.COUNTY
+    cols = iter(st.columns(4 if sweeps_theirs else 3))
+    next(cols).metric("在办个案", f"{sum(open_cases.values()):,}", help="疑似辍学、辍学和各类重点关注对象")
+    if sweeps_theirs:  # the villages are the township's and the county's work, not a school's
+        next(cols).metric("排查逾期的村", len(late), help="本学期拉网式排查过了完成期限仍未提交")
+    next(cols).metric("送教未达标", len(red), help="送教上门未达标、已落后或有风险的孩子")
+    next(cols).metric("异动超期未审批", overdue if approvals is not None else "—")
     if actor.role is Role.COORDINATOR:
         st.subheader("送教上门:未达标、已落后和有风险的孩子")
         if red:
             show_table(styled(board.board_frame(red)), hide_index=True, width="stretch")
         else:
             st.success("本学期送教上门的孩子都没有落后。")
-    if actor.role is Role.TOWNSHIP_OFFICIAL or actor.scope_kind is ScopeKind.COUNTY:
+    if sweeps_theirs:
         st.subheader("排查未完成的村")
         if len(behind):
             show_table(behind, hide_index=True, width="stretch")

@@ -27,8 +27,16 @@ if not teachers:
 
 with st.form("head_teacher"):
     st.markdown("**设为班主任**")
-    head = st.selectbox("教师", teachers, format_func=lambda t: f"{t[1]}({t[2]})", key="head_teacher_pick")
-    head_class = st.selectbox("班级", classes, format_func=lambda c: c[1], key="head_class_pick")
+    head = st.selectbox(
+        "教师",
+        teachers,
+        format_func=lambda t: f"{t[1]}({t[2]})",
+        key="head_teacher_pick",
+        placeholder="请选择",
+    )
+    head_class = st.selectbox(
+        "班级", classes, format_func=lambda c: c[1], key="head_class_pick", placeholder="请选择"
+    )
     if st.form_submit_button("设为班主任", type="primary"):
         with shown_as_error(), session_scope() as session:
             replaced = assignments.set_head_teacher(
@@ -39,8 +47,8 @@ with st.form("head_teacher"):
 
 with st.form("assign_class"):
     st.markdown("**分配整班**")
-    teacher = st.selectbox("教师", teachers, format_func=lambda t: f"{t[1]}({t[2]})")
-    cls = st.selectbox("班级", classes, format_func=lambda c: c[1])
+    teacher = st.selectbox("教师", teachers, format_func=lambda t: f"{t[1]}({t[2]})", placeholder="请选择")
+    cls = st.selectbox("班级", classes, format_func=lambda c: c[1], placeholder="请选择")
     if st.form_submit_button("分配整班", type="primary"):
         with shown_as_error(), session_scope() as session:
             assignments.assign_class(session, actor=actor, teacher_id=teacher[0], class_id=cls[0])
@@ -50,9 +58,14 @@ st.subheader("分配个别学生")
 found = student_search(actor, key="assign_search")
 if found:
     with st.form("assign_student"):
-        teacher_one = st.selectbox("教师", teachers, format_func=lambda t: f"{t[1]}({t[2]})", key="t_one")
+        teacher_one = st.selectbox(
+            "教师", teachers, format_func=lambda t: f"{t[1]}({t[2]})", key="t_one", placeholder="请选择"
+        )
         student = st.selectbox(
-            "学生", found, format_func=lambda r: f"{r.name} · {r.class_name} · {r.id_number or ''}"
+            "学生",
+            found,
+            format_func=lambda r: f"{r.name} · {r.class_name} · {r.id_number or ''}",
+            placeholder="请选择",
         )
         if st.form_submit_button("分配该学生"):
             with shown_as_error(), session_scope() as session:

@@ -32,7 +32,13 @@ st.download_button(
 
 with session_scope() as session:
     schools = file_import.schools_for_import(session, actor=actor, school_code=None)
-school = st.selectbox("导入到学校", schools, format_func=lambda s: f"{s.name}({s.code})", key="import_school")
+school = st.selectbox(
+    "导入到学校",
+    schools,
+    format_func=lambda s: f"{s.name}({s.code})",
+    key="import_school",
+    placeholder="请选择",
+)
 upload = st.file_uploader("选择填好的导入模板", type=["xlsx"], key="import_file")
 if upload is None:
     st.stop()

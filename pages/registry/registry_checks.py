@@ -67,13 +67,15 @@ def _by_ticking(class_id: int) -> None:
         st.caption("逐人点名:没到校的取消勾选。到校但不在名册上的学生,在下表中逐行填写。")
         ticked = st.data_editor(frame, hide_index=True, disabled=["姓名", "身份证号"], width="stretch")
         extra = st.data_editor(
-            pd.DataFrame({"姓名": pd.Series(dtype=str), "身份证号": pd.Series(dtype=str)}),
+            pd.DataFrame({"姓名": [""], "身份证号": [""]}),  # one blank line to fill, not an empty grid
             num_rows="dynamic",
             hide_index=True,
             width="stretch",
             key=f"extra_{class_id}",
         )
-        day = st.date_input("核查日期", value=today(), max_value=today(), key=f"tick_day_{class_id}")
+        day = st.date_input(
+            "核查日期", value=today(), max_value=today(), key=f"tick_day_{class_id}", format="YYYY-MM-DD"
+        )
         if st.form_submit_button("保存核查结果", type="primary"):
             by_id = {p.student_id: p for p in people}
             present = [
@@ -84,6 +86,7 @@ def _by_ticking(class_id: int) -> None:
             rows = [
                 (n, str(r["姓名"] or ""), str(r["身份证号"] or ""))
                 for n, (_, r) in enumerate(extra.fillna("").iterrows(), start=1)
+                if str(r["姓名"] or "").strip() or str(r["身份证号"] or "").strip()  # a line left blank
             ]
             with shown_as_error():
                 present += checks.attendance_rows(rows)
@@ -100,7 +103,9 @@ def _by_upload(class_id: int) -> None:
         "下载点名册模板", data=checks.attendance_template(), file_name="点名册模板.xlsx", mime=XLSX
     )
     upload = st.file_uploader("上传本班点名册 (xlsx:姓名、身份证号)", type=["xlsx"], key=f"upload_{class_id}")
-    day = st.date_input("核查日期", value=today(), max_value=today(), key=f"upload_day_{class_id}")
+    day = st.date_input(
+        "核查日期", value=today(), max_value=today(), key=f"upload_day_{class_id}", format="YYYY-MM-DD"
+    )
     if upload is not None and st.button("核查并保存", key=f"upload_check_{class_id}", type="primary"):
         with shown_as_error(), session_scope() as session:
             present = checks.attendance_upload(
@@ -142,6 +147,7 @@ if history:
             "查看一次核查的明细",
             with_findings,
             format_func=lambda h: f"{h.checked_on:%Y-%m-%d} {h.class_name}({len(h.findings)} 项)",
+            placeholder="请选择",
         )
         show_table(checks.findings_frame(chosen.findings), hide_index=True, width="stretch")
 else:

@@ -21,7 +21,9 @@ with session_scope() as session:
 if not schools:
     st.info("您的管辖范围内没有学校。")
     st.stop()
-school = st.selectbox("学校", schools, format_func=lambda s: f"{s[1]}({s[0]})", key="roster_school")
+school = st.selectbox(
+    "学校", schools, format_func=lambda s: f"{s[1]}({s[0]})", key="roster_school", placeholder="请选择"
+)
 kind = st.radio("名册", list(rosters.RosterKind), index=1, horizontal=True, key="roster_kind")
 st.caption(kind.note)
 with session_scope() as session:
@@ -31,6 +33,7 @@ choice = st.selectbox(
     [None, *classes],
     format_func=lambda c: "全部班级(每班一个工作表)" if c is None else c[1],
     key="roster_class",
+    placeholder="请选择",
 )
 class_code = choice[0] if choice else None
 

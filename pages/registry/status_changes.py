@@ -1,6 +1,5 @@
 """学籍异动: registrars submit requests; the county (or, for a transfer in, the sending school) decides."""
 
-import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
@@ -9,14 +8,14 @@ from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.suspensions import SuspensionState
 from xueji.rules.text_limits import max_length
-from xueji.services.registry import status_changes, suspensions
+from xueji.services.registry import change_export, status_changes, suspensions
 from xueji.services.system import holidays
 from xueji.ui.change_form import change_request_form, transfer_in_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
-from xueji.ui.widgets import student_search
+from xueji.ui.widgets import export_button, student_search
 
 actor = require_actor(Action.STATUS_CHANGE_READ)
 st.title("学籍异动")
@@ -51,38 +50,14 @@ columns[0].metric("待审批", len(open_rows))
 columns[1].metric("已超期", len(late))
 columns[2].metric("2 个工作日内到期", sum(0 <= r.days_left <= 2 for r in open_rows))
 
-table = pd.DataFrame(
-    [
-        (
-            r.id,
-            r.student,
-            r.school,
-            r.kind + ("(窗口期外)" if r.outside_window else ""),
-            r.state,
-            r.decider,
-            r.due_date,
-            "—" if r.days_left is None else str(r.days_left),
-            r.note or "—",
-            r.reason,
-            r.submitted_at,
-        )
-        for r in rows
-    ],
-    columns=[
-        "编号",
-        "学生",
-        "学校",
-        "类型",
-        "状态",
-        "审批方",
-        "审批期限",
-        "剩余工作日",
-        "说明",
-        "原因",
-        "提交日期",
-    ],
-)
+table = change_export.changes_frame(rows)
 show_table(table, hide_index=True, width="stretch")
+export_button(
+    "导出异动申请列表 (xlsx)",
+    key="export_status_changes",
+    file_name=f"学籍异动_{today():%Y%m%d}.xlsx",
+    build=lambda session: change_export.export_changes(session, actor=actor),
+)
 if any(r.outside_window for r in rows):
     st.caption(
         "窗口期外:开学转学窗口已过后提交的转学,须说明原因,由县教育局审批(转入申请不再由转出学校审批)。"
@@ -97,6 +72,7 @@ if decidable:
         format_func=lambda r: (
             f"#{r.id} {r.student} {r.kind}{'(窗口期外)' if r.outside_window else ''} · 期限 {r.due_date:%m-%d}"
         ),
+        placeholder="请选择",
     )
     if chosen.note:  # what the approver must weigh: a repeat, a proof to come, why past the window
         st.warning(md(f"说明:{chosen.note}"))

@@ -12,6 +12,7 @@ from xueji.services.registry import student_record, suspensions
 from xueji.ui.change_form import change_request_form
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.style import required, required_note
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
 from xueji.ui.widgets import confirmed_submit, picked, student_search
@@ -103,6 +104,7 @@ with st.expander("提交学籍异动申请(转出、休学、复学、辍学、�
 
 with st.expander("更正学籍信息(按学籍导入的同一规则校验,记入审计日志)"):
     with st.form("correct"):
+        required_note()
         editable = [c for c in COLUMNS if c.key != "school_code"]
         columns = st.columns(3)
         changed = {}
@@ -118,7 +120,7 @@ with st.expander("更正学籍信息(按学籍导入的同一规则校验,记入
             if value != detail.cells.get(column.key, ""):
                 changed[column.key] = value
         reason = st.text_input(
-            "更正原因(必填,如:依据户口簿更正出生日期)", max_chars=student_record.REASON_CHARS
+            required("更正原因(如:依据户口簿更正出生日期)"), max_chars=student_record.REASON_CHARS
         )
         if st.form_submit_button("保存更正", type="primary"):
             with shown_as_error(), session_scope() as session:
@@ -129,8 +131,9 @@ with st.expander("更正学籍信息(按学籍导入的同一规则校验,记入
 
 with st.expander("归档(已转出、毕业、辍学或死亡的学生)"):
     with st.form("archive"):
+        required_note()
         reason = st.text_input(
-            "归档原因",
+            required("归档原因"),
             placeholder="如:已转入外省学校,学籍已转出",
             max_chars=max_length("student.archived_reason"),
         )
@@ -147,12 +150,14 @@ with st.expander("合并重复学籍"):
     duplicates = [d for d in duplicates if d.id != student_id]
     if duplicates:
         with st.form("merge"):
+            required_note()
             duplicate = st.selectbox(
                 "重复的学籍",
                 duplicates,
                 format_func=lambda r: f"#{r.id} {r.name} {r.birth_date} {r.class_name}",
+                placeholder="请选择",
             )
-            reason = st.text_input("合并原因", max_chars=student_record.REASON_CHARS)
+            reason = st.text_input(required("合并原因"), max_chars=student_record.REASON_CHARS)
             if confirmed_submit("合并", confirm="确认合并(不可由本页撤销)"):
                 with shown_as_error(), session_scope() as session:
                     student_record.merge_students(

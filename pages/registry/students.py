@@ -29,21 +29,35 @@ left, middle, right = st.columns(3)
 school = (
     schools[0]
     if len(schools) == 1
-    else left.selectbox("学校", [None, *schools], format_func=lambda s: "全部学校" if s is None else s[1])
+    else left.selectbox(
+        "学校",
+        [None, *schools],
+        format_func=lambda s: "全部学校" if s is None else s[1],
+        placeholder="请选择",
+    )
 )
 grade = middle.selectbox(
-    "年级", [None, *range(1, 10)], format_func=lambda g: "全部年级" if g is None else GRADE_LABELS[g]
+    "年级",
+    [None, *range(1, 10)],
+    format_func=lambda g: "全部年级" if g is None else GRADE_LABELS[g],
+    placeholder="请选择",
 )
 klass = None
 if school is not None:
     with session_scope() as session:
         classes = students.class_choices(session, actor=actor, school_id=school[0], grade=grade)
-    klass = right.selectbox("班级", [None, *classes], format_func=lambda c: "全部班级" if c is None else c[1])
+    klass = right.selectbox(
+        "班级",
+        [None, *classes],
+        format_func=lambda c: "全部班级" if c is None else c[1],
+        placeholder="请选择",
+    )
 left, middle, right = st.columns([1, 2, 1])
 status = left.selectbox(
     "学籍状态",
     [StudentStatus.ENROLLED, None, *list(StudentStatus)[1:]],
     format_func=lambda s: s.label if s else "全部",
+    placeholder="请选择",
 )
 flags = middle.multiselect(
     "重点关注(任一)", list(FLAG_LABELS), format_func=FLAG_LABELS.__getitem__, placeholder="不限"
@@ -74,6 +88,7 @@ if page.rows:
         page.rows,
         format_func=lambda r: f"{r.name} · {r.school} {r.class_name}",
         key="open_pick",
+        placeholder="请选择",
     )
     if go.button("打开档案", key="open_record"):
         st.session_state["student_detail_id"] = chosen.id
@@ -86,7 +101,10 @@ if actor.can(Action.STUDENT_REVEAL) and page.rows:
     with st.expander("查看完整身份证号和电话(需填写事由,将记入审计日志)"):
         with st.form("reveal"):
             choice = st.selectbox(
-                "学生", page.rows, format_func=lambda r: f"{r.name} · {r.school} {r.class_name}"
+                "学生",
+                page.rows,
+                format_func=lambda r: f"{r.name} · {r.school} {r.class_name}",
+                placeholder="请选择",
             )
             reason = st.text_input("事由", placeholder="例如:核实辍学儿童身份")
             if st.form_submit_button("查看"):

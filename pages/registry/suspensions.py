@@ -67,7 +67,13 @@ if actor.can(Action.STATUS_CHANGE_SUBMIT):
     if not todo:
         st.info("目前没有需要办理的复学、续休或请假转休学")
     else:
-        chosen = st.selectbox("选择要办理的事项", todo, format_func=lambda t: t.label, key="suspension_todo")
+        chosen = st.selectbox(
+            "选择要办理的事项",
+            todo,
+            format_func=lambda t: t.label,
+            key="suspension_todo",
+            placeholder="请选择",
+        )
         if chosen.kind is ChangeKind.SUSPENSION:
             st.caption("请假转休学须家长申请并附医疗单位证明:核验后在“已核验的材料”中勾选医疗证明。")
         with session_scope() as session:

@@ -8,6 +8,7 @@ from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules.vocab import Role
 from xueji.services.setup.checklist import LineState, checklist
+from xueji.ui.my_work import show_my_work
 from xueji.ui.navigation import PAGES, pages_for
 from xueji.ui.session import require_actor
 from xueji.ui.text import md
@@ -37,6 +38,8 @@ st.caption(
     f"{MARKS[LineState.MISSING]} 为开始使用前必须完成的项,{MARKS[LineState.WARNING]} 为可以开始、但需要留意的项,"
     f"{MARKS[LineState.DONE]} 为已完成。"
 )
+if actor.role is Role.ADMIN:  # the administrator lands here: their own work first (requests waiting too)
+    show_my_work(actor)
 st.progress(found.done / len(found.lines), text=found.summary)
 if found.complete:
     st.success(

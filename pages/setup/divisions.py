@@ -118,8 +118,10 @@ with schools_tab:
             left, middle, right = st.columns(3)
             code = left.text_input("学校标识码(10位)", max_chars=10)
             name = middle.text_input("学校名称", max_chars=max_length("school.name"))
-            kind = right.selectbox("办学类型", kinds, format_func=lambda k: k.label)
-            township = st.selectbox("所在乡镇", open_townships, format_func=lambda t: t.label)
+            kind = right.selectbox("办学类型", kinds, format_func=lambda k: k.label, placeholder="请选择")
+            township = st.selectbox(
+                "所在乡镇", open_townships, format_func=lambda t: t.label, placeholder="请选择"
+            )
             if st.form_submit_button("新增学校"):
                 with shown_as_error(), session_scope() as session:
                     added_school = school_merge.add_school(
@@ -132,11 +134,14 @@ with schools_tab:
     if open_schools:
         with st.form("school_update"):
             st.subheader("学校改名或改办学类型")
-            chosen = st.selectbox("学校", open_schools, format_func=lambda s: s.label)
+            chosen = st.selectbox("学校", open_schools, format_func=lambda s: s.label, placeholder="请选择")
             left, right = st.columns(2)
             name = left.text_input("名称(不改请留空)", max_chars=max_length("school.name"))
             kind = right.selectbox(
-                "办学类型(不改请保持原值)", [None, *kinds], format_func=lambda k: k.label if k else "不改"
+                "办学类型(不改请保持原值)",
+                [None, *kinds],
+                format_func=lambda k: k.label if k else "不改",
+                placeholder="请选择",
             )
             if st.form_submit_button("保存"):
                 with shown_as_error(), session_scope() as session:

@@ -113,6 +113,7 @@ else:
                 "撤回一个批次中尚未批准的申请",
                 open_batches,
                 format_func=lambda b: f"{grant_batches.batch_label(b.batch)} · 待批准 {b.pending} 个",
+                placeholder="请选择",
             )
             confirm = st.checkbox("确认撤回")
             if st.form_submit_button("撤回") and chosen is not None:

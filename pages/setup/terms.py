@@ -74,11 +74,11 @@ st.caption(
 with st.form(f"add_year_{year}"):
     # a row per term: on a phone the columns stack, and each term's start stays next to its end
     left, right = st.columns(2)
-    start1 = left.date_input("第一学期开学日期", value=first.start)
-    end1 = right.date_input("第一学期结束日期", value=first.end)
+    start1 = left.date_input("第一学期开学日期", value=first.start, format="YYYY-MM-DD")
+    end1 = right.date_input("第一学期结束日期", value=first.end, format="YYYY-MM-DD")
     left, right = st.columns(2)
-    start2 = left.date_input("第二学期开学日期", value=second.start)
-    end2 = right.date_input("第二学期结束日期", value=second.end)
+    start2 = left.date_input("第二学期开学日期", value=second.start, format="YYYY-MM-DD")
+    end2 = right.date_input("第二学期结束日期", value=second.end, format="YYYY-MM-DD")
     if st.form_submit_button("保存该学年的两个学期", type="primary"):
         with shown_as_error(), session_scope() as session:
             added = terms.add_school_year(
@@ -96,12 +96,17 @@ if saved_in == "add":
 if listed:
     st.subheader("修改学期日期")
     chosen = st.selectbox(
-        "学期", listed, index=len(listed) - 1, format_func=lambda v: v.label, key="change_term"
+        "学期",
+        listed,
+        index=len(listed) - 1,
+        format_func=lambda v: v.label,
+        key="change_term",
+        placeholder="请选择",
     )
     with st.form(f"change_{chosen.term_id}"):
         left, right = st.columns(2)
-        start = left.date_input("开学日期", value=chosen.dates.start)
-        end = right.date_input("结束日期", value=chosen.dates.end)
+        start = left.date_input("开学日期", value=chosen.dates.start, format="YYYY-MM-DD")
+        end = right.date_input("结束日期", value=chosen.dates.end, format="YYYY-MM-DD")
         st.caption("开学日期改变后,该学期未完成排查的完成期限随之顺延;已有记录落在新日期之外时不能修改。")
         if st.form_submit_button("保存修改", type="primary"):
             with shown_as_error(), session_scope() as session:

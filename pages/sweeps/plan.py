@@ -33,6 +33,7 @@ if term is not None:
             value=term.start + timedelta(days=get_settings().sweep_days),
             min_value=term.start,
             max_value=term.end,
+            format="YYYY-MM-DD",
         )
         if st.form_submit_button("制定排查计划(本乡镇每个村一份)", type="primary"):
             with shown_as_error(), session_scope() as session:
@@ -54,6 +55,18 @@ with session_scope() as session:
 st.markdown(
     f"**{md(village.name)}** · {village.status.label} · 排查组:{md('、'.join(village.team) or '未安排')}"
 )
+# Outside the form: a choice inside a form takes effect only on submit, so the fields of the other kind of
+# contact would show until then. Each kind shows only its own fields.
+official_kind = (
+    st.radio(
+        "政府线联系人",
+        ["乡镇干部账号", "村干部(无账号)"],
+        horizontal=True,
+        index=0 if contact[0] or not contact[1] else 1,
+        key=f"plan_contact_kind_{village.sweep_village_id}",
+    )
+    == "乡镇干部账号"
+)
 with st.form(f"village_plan_{village.sweep_village_id}"):
     count = st.number_input(
         "村户数(户籍户数,覆盖率的分母;不清楚可留 0)", min_value=0, value=village.household_count or 0, step=1
@@ -63,32 +76,32 @@ with st.form(f"village_plan_{village.sweep_village_id}"):
         list(teachers),
         default=[t for t in current_team if t in teachers],
         format_func=teachers.__getitem__,
+        placeholder="请选择(可多选)",
     )
-    kind = st.radio(
-        "政府线联系人",
-        ["乡镇干部账号", "村干部(无账号)"],
-        horizontal=True,
-        index=0 if contact[0] or not contact[1] else 1,
-    )
-    official = st.selectbox(
-        "乡镇干部",
-        list(officials),
-        format_func=officials.__getitem__,
-        index=None if contact[0] not in officials else list(officials).index(contact[0]),
-    )
-    name = st.text_input(
-        "村干部姓名", value=contact[1], max_chars=form_limit("sweep_village.contact_name", contact[1])
-    )
-    phone = st.text_input(
-        "村干部电话", value=contact[2], max_chars=form_limit("sweep_village.contact_phone", contact[2])
-    )
+    official: int | None = None
+    name = phone = ""
+    if official_kind:
+        official = st.selectbox(
+            "乡镇干部",
+            list(officials),
+            format_func=officials.__getitem__,
+            index=None if contact[0] not in officials else list(officials).index(contact[0]),
+            placeholder="请选择",
+        )
+    else:
+        name = st.text_input(
+            "村干部姓名", value=contact[1], max_chars=form_limit("sweep_village.contact_name", contact[1])
+        )
+        phone = st.text_input(
+            "村干部电话", value=contact[2], max_chars=form_limit("sweep_village.contact_phone", contact[2])
+        )
     if st.form_submit_button("保存本村计划", type="primary"):
         plan = VillagePlan(
             household_count=int(count) or None,
             team_user_ids=team,
-            contact_user_id=official if kind == "乡镇干部账号" else None,
-            contact_name=name if kind != "乡镇干部账号" else "",
-            contact_phone=phone if kind != "乡镇干部账号" else "",
+            contact_user_id=official,
+            contact_name=name,
+            contact_phone=phone,
         )
         with shown_as_error(), session_scope() as session:
             fieldwork.set_village_plan(

@@ -26,7 +26,7 @@ if sweep is None:
 with session_scope() as session:
     villages = progress.village_coverage(session, actor=actor, sweep_id=sweep.id)
     members = progress.member_coverage(session, actor=actor, sweep_id=sweep.id)
-frame = progress.coverage_frame(villages)
+frame = progress.coverage_frame(progress.by_work_order(villages))  # the villages needing work first
 st.caption(f"年龄按 {sweep.reference_date:%Y-%m-%d} 计算;各村须在 {sweep.due_date:%Y-%m-%d} 前提交。")
 
 done = sum(v.status in (VillageStatus.SUBMITTED, VillageStatus.REVIEWED) for v in villages)
@@ -42,10 +42,10 @@ if late:
 found = {f: sum(v.by_finding.get(f, 0) for v in villages) for f in Finding}
 st.markdown(" · ".join(f"{f.label} **{n}**" for f, n in found.items()))
 
-if villages and any(v.visited for v in villages):
-    st.plotly_chart(charts.sweep_coverage(frame), width="stretch")
-else:
-    st.info("还没有任何村登记入户情况。")
+if villages:
+    st.plotly_chart(charts.sweep_coverage(progress.chart_frame(villages)), width="stretch")
+    if not any(v.visited for v in villages):
+        st.info("还没有任何村登记入户情况。")
 st.subheader("各村排查情况")
 show_table(frame, hide_index=True, width="stretch")
 st.subheader("排查人员登记情况")

@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
-from xueji.clock import china_time
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.services.system import role_grants
+from xueji.ui import display
 from xueji.ui.batch_approval import batch_section
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
@@ -62,7 +62,7 @@ show_table(
                 r.scope,
                 r.current,
                 r.requested_by,
-                china_time(r.requested_at),
+                display.clock(r.requested_at),
                 "是" if r.own_account_of_requester else "",
             )
             for r in rows
@@ -76,7 +76,7 @@ show_table(
             "申请的管辖范围",
             "现在的角色和范围",
             "申请人",
-            "申请时间",
+            display.timed("申请时间"),
             "为申请人本人的账号",
         ],
     ),
@@ -88,7 +88,7 @@ if result:
     st.success(result)
 # The choice is outside the form, so that the warning below shows as soon as a request is chosen, before
 # either button is pressed.
-chosen = st.selectbox("申请", rows, format_func=_label, key="grant_pick")
+chosen = st.selectbox("申请", rows, format_func=_label, key="grant_pick", placeholder="请选择")
 if chosen.own_account_of_requester:
     st.warning(
         f"申请 {chosen.id} 是管理员为自己的账号申请的角色:批准后管理员本人将能查看儿童信息,请特别慎重核实。"

@@ -8,6 +8,7 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.services.system import audit_log
+from xueji.ui.my_work import show_my_work
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button, pager
@@ -19,20 +20,33 @@ st.caption(
     "服务器命令行、客户端地址。日志只增不改(数据库拒绝修改和删除),逐条以服务器上单独保存的密钥签名并链接;"
     "校验时还核对保存在数据库以外的锚点,末尾被截断或整个日志被清空也能发现。"
 )
+show_my_work(actor)  # the log's health first: stale anchors, refused operations of the week
 
 c1, c2, c3, c4, c5 = st.columns(5)
-start = c1.date_input("起始日期", value=today() - timedelta(days=30), key="audit_start")
-end = c2.date_input("结束日期", value=today(), key="audit_end")
+start = c1.date_input("起始日期", value=today() - timedelta(days=30), key="audit_start", format="YYYY-MM-DD")
+end = c2.date_input("结束日期", value=today(), key="audit_end", format="YYYY-MM-DD")
 username = c3.text_input("账号", key="audit_user")
 action = c4.selectbox(
-    "操作", list(audit_log.ACTIONS), format_func=audit_log.ACTIONS.__getitem__, key="audit_action"
+    "操作",
+    list(audit_log.ACTIONS),
+    format_func=audit_log.ACTIONS.__getitem__,
+    key="audit_action",
+    placeholder="请选择",
 )
 outcome = c5.selectbox(
-    "结果", list(audit_log.OUTCOMES), format_func=audit_log.OUTCOMES.__getitem__, key="audit_outcome"
+    "结果",
+    list(audit_log.OUTCOMES),
+    format_func=audit_log.OUTCOMES.__getitem__,
+    key="audit_outcome",
+    placeholder="请选择",
 )
 c6, c7, _ = st.columns([1, 1, 3])
 channel = c6.selectbox(
-    "渠道", list(audit_log.CHANNELS), format_func=audit_log.CHANNELS.__getitem__, key="audit_channel"
+    "渠道",
+    list(audit_log.CHANNELS),
+    format_func=audit_log.CHANNELS.__getitem__,
+    key="audit_channel",
+    placeholder="请选择",
 )
 address = c7.text_input("客户端地址", key="audit_address", placeholder="如 10.1.2.3")
 flt = audit_log.AuditFilter(
@@ -49,7 +63,7 @@ show_table(
     frame,
     hide_index=True,
     width="stretch",
-    column_config={"时间(UTC+8)": st.column_config.TextColumn(width=150)},
+    column_config={audit_log.time_column(): st.column_config.TextColumn(width=150)},
 )
 
 

@@ -88,8 +88,8 @@ elif coverage is not Coverage.LIBRARY:
 with st.form("add_day"):
     st.subheader("录入或修改一天")
     left, middle, right = st.columns(3)
-    day = left.date_input("日期", value=date(year, 1, 1))
-    kind = middle.selectbox("安排", list(holidays.KINDS))
+    day = left.date_input("日期", value=date(year, 1, 1), format="YYYY-MM-DD")
+    kind = middle.selectbox("安排", list(holidays.KINDS), placeholder="请选择")
     name = right.text_input(
         "名称", placeholder="如:春节、国庆节调休", max_chars=max_length("calendar_day.name")
     )
@@ -105,7 +105,9 @@ with st.form("add_day"):
 
 if days:
     with st.form("remove_day"):
-        gone = st.selectbox("删除一天(恢复为程序自带安排或周一至周五)", [d.day for d in days])
+        gone = st.selectbox(
+            "删除一天(恢复为程序自带安排或周一至周五)", [d.day for d in days], placeholder="请选择"
+        )
         if confirmed_submit("删除", confirm="确认删除"):
             with shown_as_error(), session_scope() as session:
                 summary = holidays.remove_day(session, actor=actor, day=gone)

@@ -5,10 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from xueji.auth import GRANT_APPROVERS, Action
-from xueji.clock import china_time
 from xueji.db import session_scope
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.system import accounts, role_grants
+from xueji.ui import display
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
@@ -37,11 +37,11 @@ show_table(
                 "是" if u.is_active else "否",
                 "是" if u.locked else "",
                 "是" if u.must_change_password else "",
-                china_time(u.last_login_at),
+                display.clock(u.last_login_at),
             )
             for u in shown
         ],
-        columns=["账号", "姓名", "角色", "范围", "启用", "锁定中", "须改密码", "最近登录"],
+        columns=["账号", "姓名", "角色", "范围", "启用", "锁定中", "须改密码", display.timed("最近登录")],
     ),
     hide_index=True,
     width="stretch",
@@ -65,8 +65,10 @@ with st.expander("申请新建账号"):
     with st.form("new_user", clear_on_submit=True):
         username = st.text_input("账号(英文字母、数字、下划线)", max_chars=50)
         display_name = st.text_input("姓名", max_chars=50)
-        role = st.selectbox("角色", REQUESTABLE, format_func=_role_label)
-        scope_kind = st.selectbox("管辖范围", SCOPE_KINDS, format_func=lambda k: SCOPE_NAMES[k])
+        role = st.selectbox("角色", REQUESTABLE, format_func=_role_label, placeholder="请选择")
+        scope_kind = st.selectbox(
+            "管辖范围", SCOPE_KINDS, format_func=lambda k: SCOPE_NAMES[k], placeholder="请选择"
+        )
         scope_code = st.text_input("范围代码(县区/乡镇12位行政区划代码,学校10位标识码)", max_chars=12)
         if st.form_submit_button("提交申请", type="primary"):
             with shown_as_error(), session_scope() as session:
@@ -91,13 +93,14 @@ if users:
             users,
             format_func=lambda u: f"{u.username} · {u.display_name} · {u.role}",
             key="user_pick",
+            placeholder="请选择",
         )
         command_line_only = chosen.command_line_only
         auditor = chosen.role == Role.AUDITOR.label
         if auditor:
             st.info("审计员账号只能在服务器命令行上重置密码、更改角色、停用和启用(xueji user …)。")
         elif command_line_only:
-            st.info(f"{chosen.role}账号的密码只能在服务器命令行上重置(xueji user reset-password)。")
+            st.info(f"{chosen.role}账号的密码只能在服务器命令行上重置(`xueji user reset-password`)。")
         c1, c2 = st.columns(2)
         if c1.button("申请重置密码", key="reset_pw", disabled=command_line_only):
             with shown_as_error(), session_scope() as session:
@@ -115,9 +118,15 @@ if users:
                 st.rerun()
         with st.form("role_scope"):
             st.write(f"申请更改 {md(chosen.username)} 的角色和管辖范围")
-            new_role = st.selectbox("新角色", REQUESTABLE, format_func=_role_label, key="new_role")
+            new_role = st.selectbox(
+                "新角色", REQUESTABLE, format_func=_role_label, key="new_role", placeholder="请选择"
+            )
             new_kind = st.selectbox(
-                "新管辖范围", SCOPE_KINDS, format_func=lambda k: SCOPE_NAMES[k], key="new_kind"
+                "新管辖范围",
+                SCOPE_KINDS,
+                format_func=lambda k: SCOPE_NAMES[k],
+                key="new_kind",
+                placeholder="请选择",
             )
             new_code = st.text_input("范围代码", key="new_code", max_chars=12)
             if st.form_submit_button("提交申请", disabled=auditor):
@@ -152,7 +161,7 @@ with requests_box:
                         r.scope,
                         r.approvers,
                         r.requested_by,
-                        china_time(r.requested_at),
+                        display.clock(r.requested_at),
                     )
                     for r in pending
                 ],
@@ -165,7 +174,7 @@ with requests_box:
                     "管辖范围",
                     "由谁批准",
                     "申请人",
-                    "申请时间",
+                    display.timed("申请时间"),
                 ],
             ),
             hide_index=True,
@@ -176,6 +185,7 @@ with requests_box:
                 "撤回申请",
                 pending,
                 format_func=lambda r: f"{r.id} · {r.kind} · {r.username} {r.display_name}",
+                placeholder="请选择",
             )
             if st.form_submit_button("撤回"):
                 with shown_as_error(), session_scope() as session:
@@ -197,7 +207,7 @@ with requests_box:
                             r.scope,
                             r.status,
                             r.decided_by,
-                            china_time(r.decided_at),
+                            display.clock(r.decided_at),
                             r.note,
                         )
                         for r in decided
@@ -211,7 +221,7 @@ with requests_box:
                         "管辖范围",
                         "结果",
                         "处理人",
-                        "处理时间",
+                        display.timed("处理时间"),
                         "驳回原因",
                     ],
                 ),

@@ -308,7 +308,7 @@ def test_a_registrar_requests_a_dropout_and_the_county_approves_it(demo_sqlite):
     at.switch_page("pages/registry/status_changes.py").run()
     at.text_input(key="change_search").input(name).run()
     form = {t.label: t for t in at.text_area}
-    form["原因"].input("外出务工,多次劝返未果")
+    form["原因 *"].input("外出务工,多次劝返未果")
     at.selectbox[1].select(ChangeKind.DROPOUT)
     next(b for b in at.button if b.label == "提交申请").click().run()
     assert not at.exception

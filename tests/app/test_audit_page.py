@@ -30,12 +30,20 @@ def test_the_auditor_sees_channel_and_address_and_verifies_chain_and_anchors(dem
     frame = at.dataframe[0].value
     assert {"渠道", "客户端地址"} <= set(frame.columns)
     assert "浏览器" in set(frame["渠道"])  # the auditor's own sign-in, just now
+    # codes in words (issue 24): the auditor's sign-in reads 审计员 · 县区 <name> · 登录 · 成功, on Beijing time
+    mine = frame[frame["账号"] == "demo_auditor"].iloc[0]
+    assert (mine["角色"], mine["操作"], mine["结果"]) == ("审计员", "登录", "成功")
+    assert mine["范围"].startswith("县区 ") and "county" not in mine["范围"], mine["范围"]
+    assert "时间(北京时间)" in frame.columns
+    assert not frame.isin(["county_officer", "login", "success", "None", "nan"]).any().any()
     at.button(key="verify_chain").click().run()
     assert not at.exception
     assert "审计日志完整" in at.success[0].value
     assert any("还没有锚点" in w.value for w in at.warning)
     at.selectbox(key="audit_channel").set_value("cli").run()
-    assert at.dataframe[0].value.empty or set(at.dataframe[0].value["渠道"]) == {"命令行"}
+    assert not at.dataframe or set(at.dataframe[0].value["渠道"]) == {
+        "命令行"
+    }  # no rows: a sentence, no grid
 
 
 def test_without_the_key_the_app_stops_with_a_chinese_message(demo_sqlite, monkeypatch, tmp_path):

@@ -27,7 +27,7 @@ def test_the_teacher_logs_a_visit_from_the_due_list_in_one_tap(demo_sqlite):
     assert at.text_input(key="v_visitors").value == "周老师"  # prefilled with the one logging
     at.text_input(key="v_met").input("祖母")
     at.text_area(key="v_child").input("按时到校,情绪稳定")
-    at.button(key="FormSubmitter:visit_form-保存家访记录").click().run()
+    at.button(key="v_save").click().run()
     assert not at.exception
     assert at.success[0].value.startswith(f"已保存 {name} 的家访记录")
     assert _visits(demo_sqlite) == before + 1
@@ -43,7 +43,7 @@ def test_a_visit_without_the_childs_situation_is_refused_and_nothing_saved(demo_
     before = _visits(demo_sqlite)
     _open_visit_form(at)
     at.text_input(key="v_met").input("祖母")
-    at.button(key="FormSubmitter:visit_form-保存家访记录").click().run()
+    at.button(key="v_save").click().run()
     assert not at.exception
     assert "孩子情况:请简要填写孩子的情况" in at.error[0].value
     assert _visits(demo_sqlite) == before

@@ -56,10 +56,9 @@ def test_a_coordinator_logs_a_visit_in_the_missed_month_and_the_child_turns_gree
     at = _page("demo_coordinator", "pages/home_teaching/visit.py")
     at.selectbox(key="hv_child").set_value(row.child_id).run()
     assert "已落后" in at.markdown[0].value
-    form = f"home_visit_{row.child_id}"
-    at.date_input[0].set_value(date(year, month, 12))
+    at.date_input(key="hv_date").set_value(date(year, month, 12))
     at.text_area[0].input("认识颜色,串珠练习")
-    at.button(key=f"FormSubmitter:{form}_0-保存送教记录").click().run()
+    at.button(key="hv_save_0").click().run()
     assert not at.exception
     assert at.success[0].value.startswith(f"已保存 {row.name} ")
     assert "现在:进度正常" in at.success[0].value or "现在:已达标" in at.success[0].value
@@ -78,9 +77,8 @@ def test_a_visit_without_content_is_refused_and_nothing_is_saved(demo_sqlite):
     at = _page("demo_teacher", "pages/home_teaching/visit.py")
     with demo_sqlite.connect() as conn:
         before = conn.execute(text("SELECT count(*) FROM home_teaching_visit")).scalar_one()
-    child = at.selectbox(key="hv_child").value
     at.text_input[0].set_value("")  # no teachers either
-    at.button(key=f"FormSubmitter:home_visit_{child}_0-保存送教记录").click().run()
+    at.button(key="hv_save_0").click().run()
     assert not at.exception
     assert "请填写本次送教内容" in at.error[0].value and "请填写送教教师" in at.error[0].value
     with demo_sqlite.connect() as conn:
@@ -120,4 +118,4 @@ def test_a_teacher_sees_the_children_due_this_month_at_the_top_of_their_home_pag
         due = board.due_for_teacher(session, actor=actor, term=records.current_term(session))
     at = _page("demo_teacher", "pages/cases/visits.py")
     assert due and at.subheader[0].value == "本月应送教上门"
-    assert [m.value.split("**")[1] for m in at.markdown[: len(due)]] == [r.name for r in due]
+    assert [m.value.split("**")[1] for m in at.markdown[: len(due)]] == [r.label for r in due]

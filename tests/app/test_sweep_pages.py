@@ -30,7 +30,7 @@ def test_a_teacher_records_a_household_and_gets_a_fresh_form_for_the_next(demo_s
     at.text_input(key="c0_name_0").input("杨小雨")
     at.text_input(key="c0_id_0").input("430181201603040023")  # born 2016-03-04, a girl
     at.selectbox(key="c0_status_0").set_value(FoundStatus.NOT_ENROLLED)
-    at.button(key="FormSubmitter:household_0-保存本户,登记下一户").click().run()
+    at.button(key="entry_save_0").click().run()
     assert not at.exception
     assert at.success[0].value.startswith("已保存:七组杨大海户,适龄儿童 1 人")
     assert at.text_input(key="head_1").value == ""  # the next household's form, empty
@@ -56,7 +56,7 @@ def test_a_household_with_problems_is_refused_and_what_was_typed_stays(demo_sqli
     at.text_input(key="phone_0").input("12345")
     at.text_input(key="c0_name_0").input("杨小雨")
     at.selectbox(key="c0_status_0").set_value(FoundStatus.ELSEWHERE)  # no birth date, no place
-    at.button(key="FormSubmitter:household_0-保存本户,登记下一户").click().run()
+    at.button(key="entry_save_0").click().run()
     assert not at.exception
     message = at.error[0].value
     assert "联系电话" in message and "出生日期:必填" in message and "须填写就读地" in message

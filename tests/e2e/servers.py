@@ -130,3 +130,24 @@ def sign_in_page(page, url, username):  # noqa: ANN001, ANN201
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
     return page
+
+
+# The text a user can read on the page: visible, drawn with a size (style.css hides Streamlit's English nodes at
+# font-size 0 and shows Chinese in their place), without icons' names and commands to type (<code>); and the
+# placeholders of visible fields.
+READABLE = """() => {
+  const texts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const e = n.parentElement, t = n.nodeValue.trim();
+    if (!t || ['STYLE', 'SCRIPT', 'NOSCRIPT'].includes(e.tagName)) continue;
+    if (e.closest('[data-testid=stIconMaterial], span[role=img][translate=no], code')) continue;
+    if (!e.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
+    const r = e.getBoundingClientRect();
+    if (parseFloat(getComputedStyle(e).fontSize) === 0 || r.width <= 1 || r.height <= 1) continue;
+    texts.push(t);
+  }
+  const placeholders = [...document.querySelectorAll('[placeholder]')].filter(e => e.checkVisibility())
+    .map(e => e.placeholder);
+  return {texts, placeholders};
+}"""

@@ -161,7 +161,7 @@ def test_a_teacher_logs_a_visit_on_a_phone_and_sees_it_in_the_timeline(app_url, 
     page.get_by_label("见到/联系上的人").fill("祖母")
     page.get_by_label("孩子情况").fill("手机端登记:孩子按时到校")
     page.get_by_role("button", name="保存家访记录").click()
-    page.get_by_text(f"已保存 {name} 的家访记录").wait_for(timeout=30_000)
+    page.get_by_text(f"已保存 {name} 的家访记录").first.wait_for(timeout=30_000)  # the toast and the note
     _shot(page, "teacher_visit_phone.png")
     page.get_by_role("link", name="查看该儿童的个案与时间线").click()
     page.get_by_role("heading", name="个案详情").wait_for(timeout=30_000)
@@ -215,7 +215,7 @@ def test_a_coordinator_logs_a_visit_that_turns_a_child_from_red_to_green(app_url
     page.get_by_role("heading", name="送教登记").wait_for(timeout=30_000)
     page.get_by_text(re.compile("当前状态 ● 已落后")).wait_for(timeout=30_000)
     for part, value in (("year", f"{year}"), ("month", f"{month:02d}"), ("day", "12")):  # a segmented input
-        page.get_by_role("spinbutton", name=f"{part}, 送教日期", exact=True).click()
+        page.get_by_role("spinbutton", name=f"{part}, 送教日期 *", exact=True).click()
         page.keyboard.type(value)
     page.get_by_label("送教内容").fill("浏览器登记:认识颜色,串珠练习")
     page.get_by_role("button", name="保存送教记录").click()

@@ -131,3 +131,25 @@ def test_the_origin_is_part_of_what_is_signed(demo_engine, actors):
 
 def actors_admin(session):
     return accounts.actor_by_username(session, "demo_admin")
+
+
+def test_the_auditor_reads_words_and_places_not_codes(demo_engine, actors):
+    """Issue 24: the log's role, action, outcome and scope (in 范围 and in an account's before/after) in words."""
+    from xueji.services.system import audit_log
+
+    admin = actors["demo_admin"]
+    with session_scope(demo_engine) as session:
+        accounts.set_active(
+            session, actor=admin, user_id=accounts.user_id_of(session, "demo_coordinator"), active=False
+        )
+        session.commit()
+        frame, _ = audit_log.list_entries(
+            session, actor=actors["demo_auditor"], filter=audit_log.AuditFilter()
+        )
+    change = frame[(frame["账号"] == "demo_admin") & (frame["对象类型"] == "账号")].iloc[0]
+    assert (change["角色"], change["操作"], change["结果"]) == ("系统管理员", "修改", "成功")
+    assert change["范围"] == "县区 浏阳市"
+    assert "乡镇 " in change["修改前"] and "township:" not in change["修改前"], change["修改前"]
+    assert "时间(北京时间)" in frame.columns
+    codes = frame.drop(columns=["账号"]).to_numpy().ravel()
+    assert not [v for v in codes if any(c in v for c in ("county:", "school:", "county_officer", "success"))]

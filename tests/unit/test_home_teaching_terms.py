@@ -134,10 +134,18 @@ def test_class_hours_a_term_are_owed_pro_rata_and_a_short_visit_counts_for_hours
 
 
 def test_a_child_behind_the_terms_pace_of_class_hours_is_at_risk():
-    yearly_216 = HomeTeachingPolicy(hours_per_term=108)  # 5 months: 21.6 class hours a month
+    # 5 months: 21.6 class hours a month; a province asking that many lets a child have 2 visits a week
+    yearly_216 = HomeTeachingPolicy(hours_per_term=108, most_per_week=2)
     result = check(visits("2026-09-10", "2026-10-10"), date(2026, 10, 20), term=TERM_130, policy=yearly_216)
-    assert (result.hours_needed, result.months_left) == (104, 4)  # 104 > 4 × 21.6
-    assert result.state is ComplianceState.AT_RISK
+    assert (result.hours_needed, result.months_left, result.weeks_left) == (104, 4, 12)  # 104 > 4 × 21.6
+    assert result.state is ComplianceState.AT_RISK  # 104 ≤ 12 weeks × 2 visits × 8 class hours
+    once_a_week = check(  # 104 > 12 weeks × 1 visit × 8 class hours: out of reach
+        visits("2026-09-10", "2026-10-10"),
+        date(2026, 10, 20),
+        term=TERM_130,
+        policy=HomeTeachingPolicy(hours_per_term=108),
+    )
+    assert once_a_week.out_of_reach == "本学期已无法达标:剩余 12 周,还需 104 课时"
 
 
 def test_one_visit_a_week_is_required_in_every_week_of_the_term():
@@ -166,15 +174,24 @@ def test_one_visit_a_week_is_required_in_every_week_of_the_term():
 def test_a_child_who_can_no_longer_comply_this_term_is_told_so():
     ten = HomeTeachingPolicy(visits_per_term=10)
     five = visits("2026-09-10", "2026-10-10", "2026-11-10", "2026-12-10", "2027-01-04")
-    result = check(five, date(2027, 1, 5), term=TERM_130, policy=ten)  # 4 days left, 5 visits needed
+    result = check(five, date(2027, 1, 5), term=TERM_130, policy=ten)  # 4 days (1 week) left, 5 needed
     assert (result.state, result.hopeless, result.outlook) == (
         ComplianceState.BEHIND,
         True,
         "本学期已无法达标",
     )
-    assert result.reasons[-1] == "本学期已无法达标:剩余天数不够再送教 5 次"
-    still = check(five, date(2027, 1, 4), term=TERM_130, policy=ten)  # 5 days left, 5 needed
-    assert not still.hopeless and still.outlook == "仍可达标"
+    assert result.reasons[-1] == result.out_of_reach == "本学期已无法达标:剩余 1 周,还需 5 次"
+    four = visits("2026-09-10", "2026-10-10", "2026-11-10", "2026-12-01")
+    # 6 December to 8 January: 34 days, 5 weeks (a part week counted); 6 needed at 1 a week
+    short = check(four, date(2026, 12, 6), term=TERM_130, policy=ten)
+    assert (short.weeks_left, short.needed, short.out_of_reach) == (
+        5,
+        6,
+        "本学期已无法达标:剩余 5 周,还需 6 次",
+    )
+    still = check(four, date(2026, 11, 29), term=TERM_130, policy=ten)  # 41 days, 6 weeks: 6 needed
+    assert (still.weeks_left, still.needed, still.hopeless, still.out_of_reach) == (6, 6, False, "")
+    assert still.outlook == "仍可达标"
 
 
 def test_settings_read_the_policy_with_the_sources_defaults():

@@ -5,9 +5,10 @@ verdict with its reasons out."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from xueji.rules.home_teaching_policy import HomeTeachingPolicy, Owed, Period, owed, term_calendar
@@ -72,6 +73,7 @@ class Compliance:
     hours_needed: float = 0  # class hours still needed (0 when the policy does not count them)
     ended: bool = False  # the term is over: the verdict is final
     hopeless: bool = False  # no visit still to come can make the child compliant this term
+    weeks_left: int = 0  # school weeks from today (or the start) to the term's end, a part week counted
 
     @property
     def outlook(self) -> str:
@@ -81,6 +83,11 @@ class Compliance:
         if self.ended:
             return "学期已结束,未达标"
         return "本学期已无法达标" if self.hopeless else "仍可达标"
+
+    @property
+    def out_of_reach(self) -> str:
+        """Why the child can no longer be compliant this term ("" while they can): the board's words."""
+        return self.reasons[-1] if self.hopeless else ""
 
 
 def term_compliance(
@@ -144,8 +151,9 @@ def compliance_of(
     needed = max(0, due.visits - total)
     hours_needed = max(0.0, due.hours - hours) if policy.hours_per_term else 0.0
     ended = today > term_end
-    days_left = max(0, (term_end - max(today, first)).days + 1)
-    hopeless = not ended and bool(missed or needed > days_left or hours_needed > days_left * MAX_CLASS_HOURS)
+    weeks = school_weeks_left(max(today, first), term_end, policy.skip_months)
+    too_late = out_of_reach(needed, hours_needed, weeks, policy)
+    hopeless = not ended and bool(missed or too_late)
     pace = due.hours / max(1, len(calendar.open))  # class hours a period at the term's pace
     reasons: list[str] = []
     if missed:
@@ -162,7 +170,11 @@ def compliance_of(
         state = ComplianceState.NOT_COMPLIANT
     elif hopeless:
         state = ComplianceState.BEHIND
-        reasons.append(_hopeless_reason(missed, needed, hours_needed, policy.period_word))
+        reasons.append(
+            f"本学期已无法达标:已结束的{policy.period_word}补不上(如当时确有送教而未登记,请补登)"
+            if missed
+            else too_late
+        )
     elif needed > months_left or hours_needed > months_left * pace:
         state = ComplianceState.AT_RISK
         if needed > months_left:
@@ -188,14 +200,29 @@ def compliance_of(
         hours_needed,
         ended,
         hopeless,
+        weeks,
     )
 
 
-def _hopeless_reason(missed: tuple[Period, ...], needed: int, hours_needed: float, period: str) -> str:
-    if missed:
-        return f"本学期已无法达标:已结束的{period}补不上(如当时确有送教而未登记,请补登)"
-    what = f"{needed} 次" if needed else f"{hours_needed:g} 课时"
-    return f"本学期已无法达标:剩余天数不够再送教 {what}"
+def school_weeks_left(day: date, term_end: date, skip_months: frozenset[int] = frozenset()) -> int:
+    """The weeks from `day` (included) to the term's last day in which a visit can still be made: the days
+    outside the months with no school, in weeks of 7, a part week counted as one. 0 once the term is over."""
+    days = sum(
+        1 for i in range((term_end - day).days + 1) if (day + timedelta(days=i)).month not in skip_months
+    )
+    return math.ceil(days / 7)
+
+
+def out_of_reach(needed: int, hours_needed: float, weeks_left: int, policy: HomeTeachingPolicy) -> str:
+    """Why the term can no longer be made ("" while it can): the visits still needed are more than the weeks
+    left allow at the policy's most visits a week, or the class hours still needed more than those visits can
+    give at the most class hours one visit may record (MAX_CLASS_HOURS)."""
+    possible = weeks_left * policy.most_per_week
+    if needed > possible:
+        return f"本学期已无法达标:剩余 {weeks_left} 周,还需 {needed} 次"
+    if hours_needed > possible * MAX_CLASS_HOURS:
+        return f"本学期已无法达标:剩余 {weeks_left} 周,还需 {hours_needed:g} 课时"
+    return ""
 
 
 def parse_planned_dates(text: str) -> tuple[date, ...]:

@@ -17,7 +17,9 @@ class HomeTeachingPolicy:
     """The amounts (source 002: at least 5 visits a term, at least 1 every month, each at least 2 class hours),
     which provinces set for themselves: visits a term; one visit every calendar month (every_weeks 0) or every N
     weeks of the term; the class hours a visit needs to count as a visit; class hours a term (0: not counted);
-    the share of a period the term must cover for a stub at either end to be required; months with no school."""
+    the share of a period the term must cover for a stub at either end to be required; months with no school;
+    the visits a child can have in one week at most, by which the weeks left tell whether the term can still
+    be made (one a week: a teacher who also teaches at school goes out once a week at most)."""
 
     visits_per_term: int = 5
     min_class_hours: float = 2
@@ -25,6 +27,7 @@ class HomeTeachingPolicy:
     every_weeks: int = 0
     hours_per_term: int = 0
     partial_share: float = 0.5
+    most_per_week: int = 1
 
     @property
     def period_name(self) -> str:

@@ -292,6 +292,33 @@ def is_late(status: VillageStatus, due: date, today: date) -> bool:
     )
 
 
+# What needs work first: returned for redoing, not started, under way, waiting for review, done.
+_WORK_ORDER = {
+    VillageStatus.RETURNED: 0,
+    VillageStatus.PLANNED: 1,
+    VillageStatus.IN_PROGRESS: 2,
+    VillageStatus.SUBMITTED: 3,
+    VillageStatus.REVIEWED: 4,
+}
+
+
+def work_order(status: VillageStatus, late: bool, rate: float | None) -> tuple[int, int, float]:
+    """A sort key putting the villages that need work first: late ones, then by status (returned, not
+    started, under way, submitted, reviewed last), the least covered first within a status (unknown
+    coverage counted as none)."""
+    return (0 if late else 1, _WORK_ORDER[status], rate or 0.0)
+
+
+def coverage_label(status: VillageStatus, visited: int, rate: float | None) -> str:
+    """What a village's bar says: 未开始 before the first household, the coverage in percent, or the
+    households visited while the village's household count is unknown."""
+    if status is VillageStatus.PLANNED and not visited:
+        return "未开始"
+    if rate is None:
+        return f"已走访 {visited} 户(户数未填)"
+    return f"{rate * 100:.0f}%"
+
+
 # ---- reconciliation (三比对) -------------------------------------------------------------------------------
 
 

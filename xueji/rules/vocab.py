@@ -125,6 +125,10 @@ class ScopeKind(StrEnum):
     TOWNSHIP = "township"
     SCHOOL = "school"
 
+    @property
+    def label(self) -> str:
+        return {"county": "县区", "township": "乡镇", "school": "学校"}[self.value]
+
 
 GRADE_LABELS = {
     1: "一年级",

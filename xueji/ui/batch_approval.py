@@ -66,7 +66,9 @@ def batch_section(actor: Actor) -> bool:
     if not views:
         return shown
     st.subheader("批量申请(账号导入)")
-    chosen = st.selectbox("批次", views, format_func=lambda v: v.label, key="batch_pick")
+    chosen = st.selectbox(
+        "批次", views, format_func=lambda v: v.label, key="batch_pick", placeholder="请选择"
+    )
     others = chosen.pending - chosen.mine
     st.caption(
         f"{chosen.requested_by} 提交于 {china_time(chosen.requested_at)};本批次待批准 {chosen.pending} 个账号,"

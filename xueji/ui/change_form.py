@@ -23,6 +23,7 @@ from xueji.rules.transfers import (
 from xueji.services.registry import status_changes, transfer_controls, transfer_lookup
 from xueji.services.registry.students import StudentRow
 from xueji.ui.errors import shown_as_error
+from xueji.ui.style import required, required_note
 from xueji.ui.text import md
 
 # asked elsewhere: a transfer in after the ID-number lookup; 升学 and 外县转入 by the registry import
@@ -47,7 +48,11 @@ def change_request_form(
     """Request a status change for one of these students of the actor's school; the fields follow the kind
     chosen, and the rule that applies (transfer window, grade placed in) is said before submit."""
     child = st.selectbox(
-        "学生", children, format_func=lambda r: f"{r.name} · {r.class_name} · {r.status}", key=f"{key}_child"
+        "学生",
+        children,
+        format_func=lambda r: f"{r.name} · {r.class_name} · {r.status}",
+        key=f"{key}_child",
+        placeholder="请选择",
     )
     kinds = [k for k in ChangeKind if k not in IMPORT_OR_LOOKUP_KINDS]
     kind = st.selectbox(
@@ -56,6 +61,7 @@ def change_request_form(
         index=kinds.index(preset.kind) if preset else 0,
         format_func=lambda k: k.label,
         key=f"{key}_kind",
+        placeholder="请选择",
     )
     if child is None or kind is None:
         return
@@ -67,15 +73,24 @@ def change_request_form(
         _window_notice(window, kind)
     placement, repeat = _placement(kind, choices, grade, key=key)
     with st.form(key):
-        effective = st.date_input("异动日期", value=(preset and preset.effective) or today())
-        reason = st.text_area(
-            "原因", value=preset.reason if preset else "", max_chars=max_length("status_change.reason")
+        required_note()
+        effective = st.date_input(
+            "异动日期", value=(preset and preset.effective) or today(), format="YYYY-MM-DD"
         )
-        documents = st.multiselect("已核验的材料", list(Document), format_func=lambda d: d.label)
+        reason = st.text_area(
+            required("原因"),
+            value=preset.reason if preset else "",
+            max_chars=max_length("status_change.reason"),
+        )
+        documents = st.multiselect(
+            "已核验的材料", list(Document), format_func=lambda d: d.label, placeholder="请选择(可多选)"
+        )
         until = None
         if kind in (ChangeKind.SUSPENSION, ChangeKind.EXTENSION):
             until = st.date_input(
-                "休学截止日期", value=(preset and preset.until) or today() + timedelta(days=180)
+                "休学截止日期",
+                value=(preset and preset.until) or today() + timedelta(days=180),
+                format="YYYY-MM-DD",
             )
         destination = ""
         if kind is ChangeKind.TRANSFER_OUT:
@@ -129,7 +144,9 @@ def _placement(
         return None, False
     label = "编入本校班级" if kind in TRANSFER_IN_KINDS else "编入班级"
     ordered = sorted(choices, key=lambda c: (c.grade != grade, c.grade, c.name))  # the record's grade first
-    placement = st.selectbox(label, ordered, format_func=lambda c: c.label, key=f"{key}_class")
+    placement = st.selectbox(
+        label, ordered, format_func=lambda c: c.label, key=f"{key}_class", placeholder="请选择"
+    )
     if placement is None:
         if not choices:
             st.warning("本校没有可编入的班级,请先在“任教班级”中建班。")
@@ -172,7 +189,7 @@ def transfer_in_form(actor: Actor) -> None:
         st.error(full)
     required = get_settings().transfer_proofs
     with st.form("transfer_in"):
-        effective = st.date_input("转入日期", value=today())
+        effective = st.date_input("转入日期", value=today(), format="YYYY-MM-DD")
         reason = st.text_area(
             "转入原因", placeholder="如:随父母迁居本镇", max_chars=max_length("status_change.reason")
         )

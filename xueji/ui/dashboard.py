@@ -3,7 +3,7 @@ export (audited); a plain sentence when there is nothing to draw yet."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -26,8 +26,10 @@ def figure(
     key: str,
     action: Action = Action.OVERVIEW_READ,
     caption: str = "",
+    column_help: Mapping[str, str] | None = None,
 ) -> None:
-    """Draw the frame as a chart with the table under it and an export of that table."""
+    """Draw the frame as a chart with the table under it and an export of that table; column_help is the
+    tooltip of a column's header (what a figure counts)."""
     st.subheader(title)
     if caption:
         st.caption(caption)
@@ -36,7 +38,15 @@ def figure(
         return
     if chart is not None:
         st.plotly_chart(chart(frame), width="stretch", key=f"{key}_chart")
-    show_table(_dashes(frame), hide_index=True, width="stretch", key=f"{key}_table")
+    show_table(
+        _dashes(frame),
+        hide_index=True,
+        width="stretch",
+        key=f"{key}_table",
+        column_config={
+            name: st.column_config.Column(help=text) for name, text in (column_help or {}).items()
+        },
+    )
     export_button(
         f"导出“{title}”表 (xlsx)",
         key=f"export_{key}",

@@ -35,7 +35,7 @@ def rename_form(
         return
     with st.form(f"{key}_rename"):
         st.subheader(f"{what}改名")
-        chosen = st.selectbox(what, in_use, format_func=lambda c: c.label)
+        chosen = st.selectbox(what, in_use, format_func=lambda c: c.label, placeholder="请选择")
         name = st.text_input("新名称", max_chars=max_chars)
         if st.form_submit_button("改名"):
             with shown_as_error(), session_scope() as session:
@@ -120,6 +120,7 @@ def change_section(
         targets,
         format_func=lambda c: "不撤并,直接关闭(只适用于没有任何记录的)" if c is None else c.label,
         key=f"{key}_target",
+        placeholder="请选择",
     )
     into_id = None if target is None else target.id
     with session_scope() as session:
@@ -127,7 +128,7 @@ def change_section(
     _show_plan(plan)
     if not plan.blockers:
         with st.form(f"{key}_change"):
-            on = st.date_input("撤并/关闭日期", value=today(), max_value=today())
+            on = st.date_input("撤并/关闭日期", value=today(), max_value=today(), format="YYYY-MM-DD")
             reason = st.text_input("原因或依据(必填,如批复文号)", max_chars=REASON_CHARS, key=f"{key}_reason")
             verb = "撤并" if target is not None else "关闭"
             if confirmed_submit(verb, confirm=f"确认:{plan.summary}", primary=True):

@@ -26,7 +26,9 @@ def term_picker(*, key: str) -> TermRef | None:
         st.info("尚未配置学期:请管理员先维护校历。")
         return None
     by_id = {t.id: t for t in choices}
-    return by_id[st.selectbox("学期", list(by_id), format_func=lambda i: by_id[i].name, key=key)]
+    return by_id[
+        st.selectbox("学期", list(by_id), format_func=lambda i: by_id[i].name, key=key, placeholder="请选择")
+    ]
 
 
 def dot(state: ComplianceState) -> str:
@@ -41,7 +43,7 @@ def light_label(state: ComplianceState) -> str:
 
 def child_label(row: BoardRow) -> str:
     """A child in a choice list (plain text: no colours there; the standing is shown beside it)."""
-    return f"{row.name} · {row.school}"
+    return f"{row.label or row.name} · {row.school}"
 
 
 def styled(frame: pd.DataFrame) -> Any:
@@ -76,7 +78,8 @@ def policy_text() -> str:
     )
     return (
         f"送教上门规则:{policy.describe()}  \n"
-        f"{red} 未达标:学期已结束仍有欠缺;{red} 已落后:已结束的{policy.period_word}没有送教,或剩余天数已不够;"
+        f"{red} 未达标:学期已结束仍有欠缺;{red} 已落后:已结束的{policy.period_word}没有送教,"
+        f"或按每周最多 {policy.most_per_week} 次算,剩余周数已不够(本学期已无法达标);"
         f"{amber} 有风险:还需的次数多于剩余{policy.period_name}数(或课时跟不上);{green} 进度正常或已达标。"
     )
 

@@ -26,6 +26,7 @@ def sweep_picker(actor: Actor, *, key: str) -> SweepRow | None:
         list(by_id),
         format_func=lambda i: f"{by_id[i].term} · {by_id[i].township}(截止 {by_id[i].due_date:%m-%d})",
         key=key,
+        placeholder="请选择",
     )
     return by_id[chosen]
 
@@ -47,5 +48,6 @@ def village_picker(
             f"{by_id[i].name} · {by_id[i].status.label}{' · 已逾期' if by_id[i].late else ''}"
         ),
         key=key,
+        placeholder="请选择",
     )
     return by_id[chosen]

@@ -94,7 +94,7 @@ def picked(
 ) -> T | None:
     """A choice among rows with a button beside it: the row chosen when the button is pressed, else None."""
     pick, go = st.columns([3, 1], vertical_alignment="bottom")
-    row = pick.selectbox(label, rows, format_func=format_func, key=pick_key)
+    row = pick.selectbox(label, rows, format_func=format_func, key=pick_key, placeholder="请选择")
     return row if go.button(button, key=key) else None
 
 
@@ -118,4 +118,4 @@ def class_picker(actor: Actor, *, key: str, label: str = "班级") -> int | None
         st.info("本校还没有班级:请先导入学籍")
         return None
     names = dict(choices)
-    return st.selectbox(label, list(names), format_func=names.__getitem__, key=key)
+    return st.selectbox(label, list(names), format_func=names.__getitem__, key=key, placeholder="请选择")

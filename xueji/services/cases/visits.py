@@ -12,24 +12,34 @@ from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
-from xueji.clock import today
+from xueji.clock import china_time, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.models import AppUser, Case, CaseEvent, Child, HomeVisit, School, SchoolClass, Student, Township
 from xueji.rules.cases import CaseCategory, CaseStatus, RiskLevel
+from xueji.rules.child_label import child_label, class_short
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.terms import school_year_bounds
 from xueji.rules.visits import (
     ReturnOutcome,
     VisitFacts,
+    VisitKind,
+    VisitMethod,
     VisitState,
     visit_due,
     visit_problems,
     visit_state,
 )
 from xueji.services.cases.opening import ensure_children
-from xueji.services.common.access import child_condition, child_in_scope, require, student_in_scope
+from xueji.services.common.access import (
+    child_condition,
+    child_in_scope,
+    require,
+    sees_full_identifiers,
+    student_in_scope,
+)
 from xueji.services.common.calendar import school_year_on
+from xueji.services.common.refusals import audit_refusal
 from xueji.sql import visit_base, visit_deadline_passed
 
 
@@ -39,6 +49,15 @@ class VisitError(ValueError):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         super().__init__(";".join(f"{name}:{reason}" for name, reason in problems))
         self.problems = problems
+
+
+class SameDayVisit(VisitError):
+    """The actor already logged a visit for this child on that day: the form asks before saving another."""
+
+    def __init__(self, question: str, known: int) -> None:
+        super().__init__([("家访日期", question)])
+        self.question = question
+        self.known = known  # the actor's visits for the child that day, to pass back when saving anyway
 
 
 def earliest_visit_day(session: Session) -> date:
@@ -73,6 +92,7 @@ class VisitTarget:
     risk: RiskLevel  # the highest risk among the child's open cases (low when none)
     next_visit_on: date  # today + the shortest interval among the open cases' categories
     categories: list[str]
+    label: str = ""  # the name with class and birth month (rules.child_label), for the form's heading
 
 
 def visit_target(
@@ -81,12 +101,12 @@ def visit_target(
     """Check the actor may log a visit for this child, and prefill the form."""
     require(session, actor, Action.VISIT_LOG)
     if child_id is None and student_id is not None:
-        student = student_in_scope(session, actor, student_id, Action.VISIT_LOG)
+        student_in_scope(session, actor, student_id, Action.VISIT_LOG)
         child_id = session.scalar(select(Child.id).where(Child.student_id == student_id))
-        name = student.name
     else:
         child = child_in_scope(session, actor, child_id or 0, Action.VISIT_LOG)
-        student_id, name = child.student_id, child.name
+        student_id = child.student_id
+    name, label = _labelled(session, actor, child_id=child_id, student_id=student_id)
     open_cases = (
         list(
             session.scalars(
@@ -109,7 +129,49 @@ def visit_target(
         risk,
         today() + timedelta(days=days),
         [CaseCategory(c.category).label for c in open_cases],
+        label,
     )
+
+
+def _labelled(
+    session: Session, actor: Actor, *, child_id: int | None, student_id: int | None
+) -> tuple[str, str]:
+    """The child's name, and the name told apart from namesakes (class, birth month, ID tail if visible)."""
+    born: date | None
+    if student_id is not None:
+        student = session.get(Student, student_id)
+        assert student is not None
+        code = session.scalar(select(SchoolClass.code).where(SchoolClass.id == student.class_id))
+        name, born, number = student.name, student.birth_date, student.id_number
+    else:
+        child = session.get(Child, child_id)
+        assert child is not None
+        code, name, born, number = None, child.name, child.birth_date, child.id_number
+    short = class_short(code, school_year_on(session, today()))
+    shown = child_label(
+        name, class_name=short, born=born, id_number=number, show_id=sees_full_identifiers(actor)
+    )
+    return name, shown
+
+
+def same_day_visits(session: Session, *, actor: Actor, child_id: int, day: date) -> list[HomeVisit]:
+    """The visits the actor already logged for this child on that day, earliest first."""
+    return list(
+        session.scalars(
+            select(HomeVisit)
+            .where(HomeVisit.child_id == child_id, HomeVisit.visit_date == day)
+            .where(HomeVisit.recorded_by == actor.user_id)
+            .order_by(col(HomeVisit.recorded_at), col(HomeVisit.id))
+        )
+    )
+
+
+def same_day_question(name: str, day: date, earlier: HomeVisit) -> str:
+    """今天已为X记录过一次家访(09:30,电话),仍要再记一次吗?"""
+    when = "今天" if day == today() else f"{day:%Y-%m-%d}"
+    at = china_time(earlier.recorded_at)[11:16]
+    kind = VisitKind(earlier.kind).label
+    return f"{when}已为{name}记录过一次{kind}({at},{VisitMethod(earlier.method).label}),仍要再记一次吗?"
 
 
 def carry_to_cases(session: Session, actor: Actor, child_id: int, visit: HomeVisit) -> None:
@@ -161,16 +223,31 @@ def log_visit(
     facts: VisitFacts,
     child_id: int | None = None,
     student_id: int | None = None,
+    known: int = 0,
 ) -> HomeVisit:
-    """Save a home visit or return attempt for a child the actor answers for; audited."""
+    """Save a home visit or return attempt for a child the actor answers for; audited. When the actor already
+    logged more visits for the child that day than the `known` ones the user was asked about, SameDayVisit asks
+    first (so a double tap never makes two records; the second of one day is saved only when asked for)."""
     require(session, actor, Action.VISIT_LOG)
     lock_tail(session)
     child = child_for_visit(session, actor=actor, child_id=child_id, student_id=student_id)
     assert child.id is not None
     problems = visit_problems(facts, today=today(), earliest=earliest_visit_day(session))
     if problems:
-        session.rollback()
+        audit_refusal(
+            session,
+            actor,
+            action="create",
+            entity_type="home_visit",
+            entity_id=None,
+            message=f"{child.name}:{facts.kind.label}未保存:" + ";".join(f"{f}:{r}" for f, r in problems),
+            after={"child_id": child.id, "visit_date": facts.visit_date},
+        )
         raise VisitError(problems)
+    earlier = same_day_visits(session, actor=actor, child_id=child.id, day=facts.visit_date)
+    if len(earlier) > known:
+        session.rollback()
+        raise SameDayVisit(same_day_question(child.name, facts.visit_date, earlier[-1]), len(earlier))
     visit = HomeVisit(**visit_row(facts, child.id, actor))
     session.add(visit)
     session.flush()
@@ -203,6 +280,7 @@ class DueVisit:
     last_visit: date | None = None
     due: date = date.max
     planned: date | None = None  # the next visit date written at the last visit
+    label: str = ""  # the name told apart from namesakes (rules.child_label)
 
     def state(self, day: date, warn_days: int) -> VisitState:
         return visit_state(self.due, today=day, warn_days=warn_days)
@@ -216,12 +294,14 @@ def _last_visits(child_ids: Select) -> Select:
     )
 
 
-def due_visits(session: Session, *, actor: Actor) -> list[DueVisit]:
-    """The children whose open cases name the actor as the education-line person, with each one's visit
-    deadline under the policy; overdue first, then by deadline."""
+def due_visits(session: Session, *, actor: Actor, government: bool = False) -> list[DueVisit]:
+    """The children whose open cases name the actor as the education-line person (or, with `government`, the
+    government-line person: a township official), with each one's visit deadline under the policy; overdue
+    first, then by deadline."""
     require(session, actor, Action.VISIT_LOG)
     policy = get_settings().visit_policy
-    mine = (Case.education_user_id == actor.user_id, Case.status != CaseStatus.CLOSED.value)
+    person = Case.government_user_id if government else Case.education_user_id
+    mine = (person == actor.user_id, Case.status != CaseStatus.CLOSED.value)
     last = _last_visits(select(Case.child_id).where(*mine)).subquery()
     planned = (
         select(HomeVisit.next_visit_on)
@@ -240,6 +320,8 @@ def due_visits(session: Session, *, actor: Actor) -> list[DueVisit]:
             Case.opened_on,
             last.c.last,
             planned,
+            func.coalesce(Student.birth_date, Child.birth_date),
+            func.coalesce(Student.id_number, Child.id_number),
         )
         .join(Child, Case.child_id == Child.id)
         .outerjoin(Student, Child.student_id == Student.id)
@@ -248,10 +330,20 @@ def due_visits(session: Session, *, actor: Actor) -> list[DueVisit]:
         .where(*mine)
     )
     children: dict[int, DueVisit] = {}
-    for child_id, name, code, category, opened_on, last_visit, next_on in session.execute(query):
+    year, visible = school_year_on(session, today()), sees_full_identifiers(actor)
+    for child_id, name, code, category, opened_on, last_visit, next_on, born, number in session.execute(
+        query
+    ):
+        short = class_short(code, year)
         row = children.setdefault(
             child_id,
-            DueVisit(child_id, name, parse_class_code(code).name if code else "", last_visit=last_visit),
+            DueVisit(
+                child_id,
+                name,
+                parse_class_code(code).name if code else "",
+                last_visit=last_visit,
+                label=child_label(name, class_name=short, born=born, id_number=number, show_id=visible),
+            ),
         )
         kind = CaseCategory(category)
         row.categories.append(kind.label)

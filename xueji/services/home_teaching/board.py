@@ -22,9 +22,11 @@ from xueji.models import (
     HomePlanTeacher,
     HomeTeachingVisit,
     School,
+    SchoolClass,
     Student,
     Township,
 )
+from xueji.rules.child_label import child_label, class_short
 from xueji.rules.home_teaching import (
     Compliance,
     ComplianceState,
@@ -62,6 +64,7 @@ class BoardRow:
     hours: float  # their class hours
     last_visit: date | None
     compliance: Compliance
+    label: str = ""  # the name told apart from namesakes: class, birth month (rules.child_label)
 
 
 def _plans(
@@ -153,16 +156,20 @@ def board(
             Township.id,
             Township.name,
             HomePlan.started_on,
+            func.coalesce(Student.birth_date, Child.birth_date),
+            SchoolClass.code,
         )
         .join(Child, HomePlan.child_id == Child.id)
         .outerjoin(Student, Child.student_id == Student.id)
+        .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
         .join(School, HomePlan.school_id == School.id)
         .join(Township, School.township_id == Township.id)
         .where(col(HomePlan.id).in_(plan_ids))
     ).all()
     now = today()
     rows = []
-    for plan_id, child_id, name, number, sid, school, tid, township, started in plans:
+    visible = sees_full_identifiers(actor)
+    for plan_id, child_id, name, number, sid, school, tid, township, started, born, code in plans:
         visits, hours, last = totals[plan_id]
         counts = by_plan.get(plan_id, {})
         compliance = compliance_of(
@@ -180,7 +187,7 @@ def board(
                 plan_id,
                 child_id,
                 name,
-                number if sees_full_identifiers(actor) else mask_id_number(number),
+                number if visible else mask_id_number(number),
                 sid,
                 school,
                 tid,
@@ -191,6 +198,13 @@ def board(
                 hours,
                 last,
                 compliance,
+                child_label(
+                    name,
+                    class_name=class_short(code, term.dates.school_year_start),
+                    born=born,
+                    id_number=number,
+                    show_id=visible,
+                ),
             )
         )
     return sorted(rows, key=lambda r: (SEVERITY[r.compliance.state], r.school, r.name))
@@ -237,7 +251,7 @@ def board_frame(rows: list[BoardRow]) -> pd.DataFrame:
                 "累计课时": r.hours,
                 "还需课时": c.hours_needed,
                 left: c.months_left,
-                "能否达标": c.outlook,
+                "能否达标": c.out_of_reach or c.outlook,
                 "应送计算": c.owed.formula(policy),
                 "最近送教": r.last_visit.isoformat() if r.last_visit else "还没有",
                 "送教教师": r.teachers or "未安排",

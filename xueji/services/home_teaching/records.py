@@ -54,6 +54,7 @@ from xueji.services.common.access import (
     home_plan_in_scope,
     require,
 )
+from xueji.services.common.refusals import audit_refusal
 
 
 class HomeTeachingError(ValueError):
@@ -506,12 +507,24 @@ def log_home_visit(
     lock_tail(session)
     plan = home_plan_in_scope(session, actor, plan_id, Action.HOME_TEACHING_VISIT)
     term = term_of(session, plan.term_id)
-    _refuse_if(visit_problems_for(facts, plan, term, logged_days(session, [plan_id])[plan_id]))
+    child = session.get(Child, plan.child_id)
+    assert child is not None
+    problems = visit_problems_for(facts, plan, term, logged_days(session, [plan_id])[plan_id])
+    if problems:
+        audit_refusal(
+            session,
+            actor,
+            action="create",
+            entity_type="home_teaching_visit",
+            entity_id=None,
+            message=f"{child_name(session, child)}:送教记录未保存:"
+            + ";".join(f"{f}:{r}" for f, r in problems),
+            after={"plan_id": plan_id, "visit_date": facts.visit_date},
+        )
+        raise HomeTeachingError(problems)
     visit = HomeTeachingVisit(**visit_row(facts, plan, actor))
     session.add(visit)
     session.flush()
-    child = session.get(Child, plan.child_id)
-    assert child is not None
     record(
         session,
         actor=actor,

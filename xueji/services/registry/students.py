@@ -15,6 +15,7 @@ from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
 from xueji.models import FamilyMember, School, SchoolClass, Student
+from xueji.rules.child_label import child_label, class_short
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.masking import mask_id_number, mask_phone
 from xueji.rules.pinyin import looks_like_initials
@@ -53,6 +54,7 @@ class StudentRow:
     status: str
     flags: str
     guardian_phone: str | None
+    label: str = ""  # the name told apart from namesakes: class, birth month, ID tail (rules.child_label)
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,13 @@ def _row(
         status=StudentStatus(student.status).label,
         flags="、".join(label for flag, label in FLAG_LABELS.items() if getattr(student, flag)),
         guardian_phone=phone if full else mask_phone(phone),
+        label=child_label(
+            student.name,
+            class_name=class_short(class_code, school_year),
+            born=student.birth_date,
+            id_number=student.id_number,
+            show_id=full,
+        ),
     )
 
 

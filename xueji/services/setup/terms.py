@@ -37,7 +37,7 @@ from xueji.services.common.refusals import audit_refusal
 
 # What follows a term's dates, for the page and the results (read from the Term table, nothing to recompute).
 FOLLOWS = (
-    "流生:开学日期后满一周仍未报到、无转学休学手续的学生(cases open-lost 与开学报到页)",
+    "流生:开学日期后满一周仍未报到、无转学休学手续的学生(服务器命令 `xueji cases open-lost` 与开学报到页)",
     "送教上门:每学期的送教次数和“每月至少一次”按学期起止计算",
     "拉网式排查:新制定的排查计划,完成期限默认为开学后若干天;未完成排查的完成期限随开学日期顺延",
     "人籍一致核对、开学报到:按当前学期统计",

@@ -53,6 +53,7 @@ from xueji.services.common.access import (
     sweep_village_in_scope,
 )
 from xueji.services.common.calendar import term_id
+from xueji.services.common.refusals import audit_refusal
 
 
 class SweepError(ValueError):
@@ -430,8 +431,17 @@ def record_household(
     for number, name in ids_elsewhere(session, sweep, village.id, numbers).items():
         problems.append(("身份证号", f"{number} 已在本次排查的{name}登记,不能重复登记"))
     if problems:
-        session.rollback()
-        raise SweepError("有填写错误,未保存:" + ";".join(f"{f}:{r}" for f, r in problems), problems)
+        message = "有填写错误,未保存:" + ";".join(f"{f}:{r}" for f, r in problems)
+        audit_refusal(
+            session,
+            actor,
+            action="create",
+            entity_type="household",
+            entity_id=None,
+            message=f"入户登记:{household.group_name}{household.head_name}户{message}",
+            after={"sweep_village_id": sweep_village_id, "visited_on": household.visited_on},
+        )
+        raise SweepError(message, problems)
     saved = save_household(session, actor, village, household, children)
     row = saved.row
     counts = {"children": len(children), "added": saved.added, "statuses": [c.status.value for c in children]}

@@ -23,7 +23,15 @@ from xueji.models import (
     SweepVillage,
     Village,
 )
-from xueji.rules.sweeps import Finding, FoundStatus, VillageStatus, coverage_rate, is_late
+from xueji.rules.sweeps import (
+    Finding,
+    FoundStatus,
+    VillageStatus,
+    coverage_label,
+    coverage_rate,
+    is_late,
+    work_order,
+)
 from xueji.services.common.access import require, sweep_in_scope, sweep_village_condition
 from xueji.services.common.exports import export_tables
 from xueji.services.sweeps.reconciliation import findings, findings_frame
@@ -137,6 +145,31 @@ def coverage_frame(rows: list[VillageCoverage]) -> pd.DataFrame:
             "政府线联系人",
         ],
     ).astype({"户数": "Int64"})
+
+
+def by_work_order(rows: list[VillageCoverage]) -> list[VillageCoverage]:
+    """The villages with what needs work first (late, returned, not started …, reviewed last)."""
+    return sorted(rows, key=lambda r: work_order(r.status, r.late, r.rate))
+
+
+def chart_frame(rows: list[VillageCoverage]) -> pd.DataFrame:
+    """One bar per village for charts.sweep_coverage, in work order: the coverage in percent (0 for a village
+    not started or with no household count, so every village has a bar), the bar's words, the status."""
+    ordered = by_work_order(rows)
+    return pd.DataFrame(
+        [
+            {
+                "村": r.name,
+                "状态": "已逾期" if r.late else r.status.label,
+                "覆盖率(%)": round((r.rate or 0.0) * 100, 1),
+                "标注": coverage_label(r.status, r.visited, r.rate),
+                "已走访户": r.visited,
+                "户数": "未填" if r.household_count is None else str(r.household_count),
+            }
+            for r in ordered
+        ],
+        columns=["村", "状态", "覆盖率(%)", "标注", "已走访户", "户数"],
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, delete, insert, select, tuple_
+from sqlalchemy import ColumnElement, and_, delete, false, insert, or_, select, true, tuple_
 from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
@@ -283,6 +283,32 @@ def finding_condition(actor: Actor) -> ColumnElement[bool]:
     )
 
 
+VISIBLE_TAIL = 4  # the characters of an ID number a masked view shows at its end (rules.masking)
+
+
+def search_condition(text: str, *, full_numbers: bool) -> ColumnElement[bool]:
+    """A search box over the lists: digits (and a final X) are the tail of an ID number — at most the last 4
+    for a viewer who sees masked numbers, so a search never tells more than the screen —; any other word
+    matches the child's name, the village, or the household (group or head). Every word must match."""
+    conditions = []
+    for word in text.split():
+        if word.isascii() and word.upper().rstrip("X").isdigit():
+            too_long = not full_numbers and len(word) > VISIBLE_TAIL
+            conditions.append(
+                false() if too_long else col(SweepChild.id_number).endswith(word.upper(), autoescape=True)
+            )
+        else:
+            conditions.append(
+                or_(
+                    col(SweepChild.name).contains(word, autoescape=True),
+                    col(Village.name).contains(word, autoescape=True),
+                    col(Household.head_name).contains(word, autoescape=True),
+                    col(Household.group_name).contains(word, autoescape=True),
+                )
+            )
+    return and_(*conditions) if conditions else true()
+
+
 @dataclass(frozen=True)
 class FindingRow:
     kind: Finding
@@ -308,11 +334,13 @@ def findings(
     sweep_village_id: int | None = None,
     limit: int = 2000,
     masked: bool = False,
+    search: str = "",
 ) -> list[FindingRow]:
     """The lines of the sweep's lists the actor may see, by village; ID numbers masked when asked (exports)
-    and except for the roles that act on them (the township, the registrar)."""
+    and except for the roles that act on them (the township, the registrar); narrowed by a search (name,
+    village, household, ID number tail: search_condition)."""
     require(session, actor, Action.SWEEP_READ)
-    full = not masked and actor.role in (Role.TOWNSHIP_OFFICIAL, Role.REGISTRAR, Role.SYSTEM)
+    full = not masked and sees_full_numbers(actor)
     query = (
         select(SweepFinding, SweepChild, Household.group_name, Household.head_name, Village.name, School.name)
         .join(SweepChild, SweepFinding.sweep_child_id == SweepChild.id)
@@ -328,6 +356,8 @@ def findings(
         query = query.where(SweepFinding.kind == kind.value)
     if sweep_village_id is not None:
         query = query.where(SweepFinding.sweep_village_id == sweep_village_id)
+    if search.strip():
+        query = query.where(search_condition(search, full_numbers=sees_full_numbers(actor)))
     return [
         FindingRow(
             Finding(f.kind),
@@ -345,6 +375,11 @@ def findings(
         )
         for f, c, group, head, village, school in session.execute(query)
     ]
+
+
+def sees_full_numbers(actor: Actor) -> bool:
+    """Whether the lists show this actor full ID numbers: the roles that act on them (township, registrar)."""
+    return actor.role in (Role.TOWNSHIP_OFFICIAL, Role.REGISTRAR, Role.SYSTEM)
 
 
 FINDING_COLUMNS = [
@@ -386,12 +421,18 @@ def findings_frame(rows: list[FindingRow]) -> pd.DataFrame:
     )
 
 
-def export_findings(session: Session, *, actor: Actor, sweep_id: int, kind: Finding | None = None) -> bytes:
-    """One list (or all) as xlsx, ID numbers always masked; audited."""
+def export_findings(
+    session: Session, *, actor: Actor, sweep_id: int, kind: Finding | None = None, search: str = ""
+) -> bytes:
+    """One list (or all) as xlsx, as the screen shows it (narrowed by the same search), ID numbers always
+    masked; audited with the search."""
     frame = findings_frame(
-        findings(session, actor=actor, sweep_id=sweep_id, kind=kind, limit=100_000, masked=True)
+        findings(
+            session, actor=actor, sweep_id=sweep_id, kind=kind, limit=100_000, masked=True, search=search
+        )
     )
     title = kind.label if kind else "比对结果"
+    words = " ".join(search.split())
     return export_table(
         session,
         actor=actor,
@@ -399,5 +440,5 @@ def export_findings(session: Session, *, actor: Actor, sweep_id: int, kind: Find
         frame=frame,
         sheet=title[:31],
         entity_type="sweep",
-        detail=f"排查 {sweep_id}",
+        detail=f"排查 {sweep_id}" + (f";搜索“{words}”" if words else ""),
     )

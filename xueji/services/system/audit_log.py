@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -15,15 +17,15 @@ from xueji.audit import anchor as audit_anchor
 from xueji.audit.anchor import Anchor, AnchorFileError
 from xueji.audit.context import CHANNEL_LABELS
 from xueji.auth import Action, Actor
-from xueji.clock import CHINA_TZ, china_time
+from xueji.clock import china_time, county_zone, zone_name
 from xueji.db import unit_of_work
-from xueji.models import AuditLog
-from xueji.rules.vocab import Role
+from xueji.models import AuditLog, County, School, Township
+from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.common.access import require
 from xueji.services.common.exports import export_table
 
 COLUMNS = [
-    "时间(UTC+8)",
+    "时间",  # headed with the county's clock: 时间(北京时间)
     "账号",
     "角色",
     "范围",
@@ -142,28 +144,91 @@ ENTITIES = {
 ROLES = {r.value: r.label for r in Role}
 
 
+# The keys of an upload's or import's before/after, in words (the stored entry keeps its keys: it is signed).
+KEYS = {
+    "import": "导入",
+    "file_name": "文件名",
+    "bytes": "字节数",
+    "sheets": "工作表",
+    "new": "新增",
+    "changed": "更改",
+    "unchanged": "未变",
+}
+
+
+def _readable(value: object) -> object:
+    """A before/after as the auditor reads it: known keys in words, an empty value as —, not null."""
+    if isinstance(value, dict):
+        return {KEYS.get(k, k): _readable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_readable(v) for v in value]
+    return "—" if value is None else value
+
+
 def _text(value: object) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
+    return json.dumps(_readable(value), ensure_ascii=False) if isinstance(value, dict | list) else str(value)
 
 
-def _in_words(frame: pd.DataFrame) -> pd.DataFrame:
-    """Entries as the auditor reads them, on screen and in the export: codes in words, nothing shown as None."""
+SCOPE = re.compile(r"\b(county|township|school):(\d+|None)\b")
+MODELS = {ScopeKind.COUNTY: County, ScopeKind.TOWNSHIP: Township, ScopeKind.SCHOOL: School}
+
+
+def time_column() -> str:
+    """The time column's heading, naming the clock its times are on: 时间(北京时间)."""
+    return f"时间({zone_name()})"
+
+
+def _scope_words(session: Session, frame: pd.DataFrame) -> Callable[[str], str]:
+    """A function writing every account scope in a text (county:1, township:3 in 范围 and in the before/after of
+    an account) as its place: 县区 浏阳市, 乡镇 沙市镇."""
+    wanted: dict[ScopeKind, set[int]] = {kind: set() for kind in ScopeKind}
+    for value in frame.to_numpy().ravel():
+        for kind, number in SCOPE.findall(value if isinstance(value, str) else ""):
+            if number != "None":
+                wanted[ScopeKind(kind)].add(int(number))
+    names = {
+        (kind, row.id): row.name
+        for kind, ids in wanted.items() if ids
+        for row in session.scalars(select(MODELS[kind]).where(MODELS[kind].id.in_(ids)))  # type: ignore[attr-defined]
+    }  # fmt: skip
+
+    def words(m: re.Match[str]) -> str:
+        kind = ScopeKind(m.group(1))
+        name = names.get((kind, int(m.group(2)))) if m.group(2) != "None" else None
+        return (
+            f"{kind.label} {name}"
+            if name
+            else f"{kind.label}(未指定)"
+            if m.group(2) == "None"
+            else m.group(0)
+        )
+
+    return lambda value: SCOPE.sub(words, value)
+
+
+def _in_words(session: Session, frame: pd.DataFrame) -> pd.DataFrame:
+    """Entries as the auditor reads them, on screen and in the export: codes in words, scopes as places, the
+    time column naming its clock, nothing shown as None."""
     frame = frame.copy()
     for column, words in (("角色", ROLES), ("操作", ACTIONS), ("结果", OUTCOMES), ("对象类型", ENTITIES)):
         frame[column] = frame[column].map(lambda code, words=words: words.get(code, code) if code else "")
-    return frame.map(_text)
+    frame = frame.map(_text)
+    scopes = _scope_words(session, frame)
+    for column in ("范围", "说明", "修改前", "修改后"):
+        frame[column] = frame[column].map(scopes)
+    return frame.rename(columns={"时间": time_column()})
 
 
 def _query(f: AuditFilter) -> Select:
     query = select(AuditLog)
     if f.start:
         query = query.where(
-            AuditLog.at >= datetime.combine(f.start, datetime.min.time(), CHINA_TZ).astimezone(UTC)
+            AuditLog.at >= datetime.combine(f.start, datetime.min.time(), county_zone()).astimezone(UTC)
         )
     if f.end:
-        end = datetime.combine(f.end + timedelta(days=1), datetime.min.time(), CHINA_TZ).astimezone(UTC)
+        end = datetime.combine(f.end + timedelta(days=1), datetime.min.time(), county_zone()).astimezone(UTC)
         query = query.where(AuditLog.at < end)
     if f.username.strip():
         query = query.where(AuditLog.username == f.username.strip())
@@ -210,7 +275,7 @@ def list_entries(
     query = _query(filter)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     entries = list(session.scalars(query.order_by(col(AuditLog.id).desc()).limit(limit).offset(offset)))
-    return _in_words(_frame(entries)), int(total)
+    return _in_words(session, _frame(entries)), int(total)
 
 
 def export_entries(session: Session, *, actor: Actor, filter: AuditFilter) -> bytes:
@@ -221,7 +286,7 @@ def export_entries(session: Session, *, actor: Actor, filter: AuditFilter) -> by
         session,
         actor=actor,
         action=Action.AUDIT_EXPORT,
-        frame=_in_words(_frame(entries)),
+        frame=_in_words(session, _frame(entries)),
         sheet="审计日志",
         detail=filter.describe(),
         entity_type="audit_log",
@@ -278,7 +343,7 @@ def report(check: ChainCheck) -> list[str]:
     if check.last_anchor:
         last = check.last_anchor
         lines.append(
-            f"已核对 {check.anchors} 个锚点;最近一个:{last.at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M},"
+            f"已核对 {check.anchors} 个锚点;最近一个:{last.at.astimezone(county_zone()):%Y-%m-%d %H:%M},"
             f"共 {last.count} 条,末条编号 {last.last_id},末条哈希 {(last.head or '-')[:16]}…;"
             f"其后 {check.checked - last.count} 条尚未锚定。"
         )
