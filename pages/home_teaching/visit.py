@@ -15,7 +15,7 @@ from xueji.rules.text_limits import form_limit, max_length
 from xueji.services.home_teaching import board, records
 from xueji.ui import drafts
 from xueji.ui.confirm import remember_saved, show_saved
-from xueji.ui.display import number
+from xueji.ui.display import day, number
 from xueji.ui.errors import shown_as_error
 from xueji.ui.home_teaching import CHILD, child_label, standing
 from xueji.ui.session import require_actor
@@ -150,7 +150,7 @@ elif submitted:
             s.pop(key, None)
         remember_saved(
             SAVED,
-            f"已保存 {md(row.name)} {facts.visit_date:%m月%d日} 的送教记录({number(facts.class_hours)} 课时)。"
+            f"已保存 {md(row.name)} {day(facts.visit_date)} 的送教记录({number(facts.class_hours)} 课时)。"
             f"现在:{after.compliance.state.label}",
         )
         st.rerun()

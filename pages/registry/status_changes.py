@@ -11,6 +11,7 @@ from xueji.rules.text_limits import max_length
 from xueji.services.registry import change_export, status_changes, suspensions
 from xueji.services.system import holidays
 from xueji.ui.change_form import change_request_form, transfer_in_form
+from xueji.ui.display import day
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
@@ -70,7 +71,7 @@ if decidable:
         "申请",
         decidable,
         format_func=lambda r: (
-            f"#{r.id} {r.student} {r.kind}{'(窗口期外)' if r.outside_window else ''} · 期限 {r.due_date:%m-%d}"
+            f"#{r.id} {r.student} {r.kind}{'(窗口期外)' if r.outside_window else ''} · 期限 {day(r.due_date)}"
         ),
         placeholder="请选择",
     )

@@ -11,6 +11,7 @@ from xueji.db import session_scope
 from xueji.services.sweeps import fieldwork, progress
 from xueji.services.sweeps.fieldwork import SweepRow
 from xueji.services.sweeps.progress import VillageCoverage
+from xueji.ui.display import day
 
 
 def sweep_picker(actor: Actor, *, key: str) -> SweepRow | None:
@@ -24,7 +25,7 @@ def sweep_picker(actor: Actor, *, key: str) -> SweepRow | None:
     chosen = st.selectbox(
         "排查",
         list(by_id),
-        format_func=lambda i: f"{by_id[i].term} · {by_id[i].township}(截止 {by_id[i].due_date:%m-%d})",
+        format_func=lambda i: f"{by_id[i].term} · {by_id[i].township}(截止 {day(by_id[i].due_date)})",
         key=key,
         placeholder="请选择",
     )
