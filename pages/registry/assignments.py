@@ -64,7 +64,7 @@ if found:
         student = st.selectbox(
             "学生",
             found,
-            format_func=lambda r: f"{r.name} · {r.class_name} · {r.id_number or ''}",
+            format_func=lambda r: r.label or r.name,
             placeholder="请选择",
         )
         if st.form_submit_button("分配该学生"):

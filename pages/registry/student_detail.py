@@ -25,7 +25,7 @@ if found:
     chosen = picked(
         "找到的学生",
         found,
-        format_func=lambda r: f"{r.name} · {r.school} {r.class_name}",
+        format_func=lambda r: f"{r.label or r.name} · {r.school}",
         button="打开",
         key="detail_open",
     )

@@ -86,7 +86,7 @@ if page.rows:
     chosen = pick.selectbox(
         "选择学生",
         page.rows,
-        format_func=lambda r: f"{r.name} · {r.school} {r.class_name}",
+        format_func=lambda r: f"{r.label or r.name} · {r.school}",
         key="open_pick",
         placeholder="请选择",
     )
@@ -103,7 +103,7 @@ if actor.can(Action.STUDENT_REVEAL) and page.rows:
             choice = st.selectbox(
                 "学生",
                 page.rows,
-                format_func=lambda r: f"{r.name} · {r.school} {r.class_name}",
+                format_func=lambda r: f"{r.label or r.name} · {r.school}",
                 placeholder="请选择",
             )
             reason = st.text_input("事由", placeholder="例如:核实辍学儿童身份")

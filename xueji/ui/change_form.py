@@ -50,7 +50,7 @@ def change_request_form(
     child = st.selectbox(
         "学生",
         children,
-        format_func=lambda r: f"{r.name} · {r.class_name} · {r.status}",
+        format_func=lambda r: f"{r.label or r.name} · {r.status}",
         key=f"{key}_child",
         placeholder="请选择",
     )
