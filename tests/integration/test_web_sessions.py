@@ -109,6 +109,9 @@ def test_a_disabled_account_or_a_password_reset_ends_its_sessions(demo_engine):
     with session_scope(demo_engine) as session:
         accounts.set_active(session, actor=admin, user_id=user_id, active=False)
     assert _resume(demo_engine, disabled) == web_sessions.DISABLED
+    assert _logouts(demo_engine, user_id) == [
+        web_sessions.DISABLED
+    ]  # audited, though the account is disabled
     with session_scope(demo_engine) as session:
         accounts.set_active(session, actor=admin, user_id=user_id, active=True)
     reset, _ = _open(demo_engine, "t_sessions")
@@ -133,3 +136,33 @@ def test_a_users_sessions_long_over_are_removed_when_they_sign_in_again(demo_eng
             select(func.count()).select_from(WebSession).where(WebSession.user_id == user_id)
         )
     assert count == 2
+
+
+def test_a_session_left_idle_with_no_tab_open_is_ended_and_audited_when_its_browser_comes_back(demo_engine):
+    token, user_id = _open(demo_engine)
+    _shift(demo_engine, token, minutes=get_settings().idle_timeout_minutes)
+    with session_scope(demo_engine) as session:
+        assert not web_sessions.is_live(session, token=token)  # the gate's question changes nothing
+    assert _logouts(demo_engine, user_id) == []
+    with session_scope(demo_engine) as session:
+        web_sessions.expire(session, token=token)  # the sign-in page, shown to that browser
+        web_sessions.expire(session, token=token)
+    assert len(_logouts(demo_engine, user_id)) == 1 and "未操作" in _logouts(demo_engine, user_id)[0]
+
+
+def test_a_check_that_read_before_another_writer_committed_still_records_activity(demo_engine):
+    """A tab's session check reads, another tab writes and commits, then the first records its activity: the
+    write begins a transaction of its own instead of upgrading a stale read (SQLite would refuse at once)."""
+    token, _ = _open(demo_engine)
+    _shift(demo_engine, token, minutes=5)
+    mine = WebSession.token_hash == web_sessions.token_hash(token)
+    with session_scope(demo_engine) as session:
+        before = session.scalar(select(WebSession.last_seen_at).where(mine))
+    with session_scope(demo_engine) as reader, session_scope(demo_engine) as other:
+        reader.scalar(select(WebSession.last_seen_at))  # a read transaction begins
+        busy, _ = _open(demo_engine)  # meanwhile another sign-in commits
+        other.scalar(select(func.count()).select_from(WebSession))
+        resumed = web_sessions.resume(reader, token=token)
+        assert isinstance(resumed, Resumed)
+    with session_scope(demo_engine) as session:
+        assert session.scalar(select(WebSession.last_seen_at).where(mine)) > before and busy

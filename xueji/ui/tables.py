@@ -35,15 +35,15 @@ def show_table(data: pd.DataFrame | Styler, *, empty: str = "暂无记录。", *
     if frame.empty:
         st.caption(empty)
         return None
+    shown = bound(frame)  # first: only the rows shown are formatted
+    if len(shown) < len(frame):
+        st.warning(f"共 {len(frame):,} 行,此处只显示前 {len(shown):,} 行。请缩小筛选范围,或导出后查看全部。")
+        data = shown  # a Styler's colours are dropped with the rows
     if not isinstance(data, Styler):
         configured = {
             name for name, config in (kwargs.get("column_config") or {}).items()
             if isinstance(config, dict) and config.get("type_config", {}).get("type") not in (None, "text")
         }  # fmt: skip
-        data = frame = display.frame(frame).assign(**{c: frame[c] for c in configured if c in frame.columns})
+        data = display.frame(shown).assign(**{c: shown[c] for c in configured if c in shown.columns})
     kwargs.setdefault("placeholder", display.DASH)
-    shown = bound(frame)
-    if len(shown) < len(frame):
-        st.warning(f"共 {len(frame):,} 行,此处只显示前 {len(shown):,} 行。请缩小筛选范围,或导出后查看全部。")
-        data = shown  # a Styler's colours are dropped with the rows
     return st.dataframe(data, **kwargs)

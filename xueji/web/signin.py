@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from functools import wraps
+from html import escape
 from ipaddress import ip_address
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -24,12 +25,13 @@ from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.services.system import accounts, deployment, web_sessions
 from xueji.ui.errors import UNEXPECTED, log_unexpected
+from xueji.ui.health import database_problem
 from xueji.web.signin_page import render
 
 PATH = "/signin"
 MAX_FORM_BYTES = 4096
 NO_STORE = {"Cache-Control": "no-store"}
-PASSING = ("/_stcore/", "/static/", "/media/", "/component/", "/app/static/", PATH)
+PASSING = ("/_stcore/", "/static/", "/media/", "/component/", "/app/static/")
 Handler = Callable[[Request], Awaitable[Response]]
 WRONG_SITE = "登录请求不是从本系统的登录页发出的,已拒绝。请打开本系统的登录页重新登录。"
 
@@ -68,6 +70,16 @@ def _is_live(token: str | None) -> bool:
         return False
     with session_scope() as session:
         return web_sessions.is_live(session, token=token)
+
+
+def _sign_out(token: str) -> None:
+    with session_scope() as session:
+        web_sessions.end(session, token=token, reason="重新登录")
+
+
+def _expire(token: str) -> None:
+    with session_scope() as session:
+        web_sessions.expire(session, token=token)
 
 
 def _client(request: Request) -> str | None:
@@ -124,8 +136,9 @@ def _unexpected(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except Exception as exc:
-            text = UNEXPECTED.format(reference=log_unexpected(exc))
-            return HTMLResponse(text, status_code=500, headers=NO_STORE)
+            reference = log_unexpected(exc)
+            text = database_problem(get_settings().database_url) or UNEXPECTED.format(reference=reference)
+            return HTMLResponse(escape(text), status_code=500, headers=NO_STORE)
 
     return guarded
 
@@ -136,6 +149,8 @@ async def signin_form(request: Request) -> Response:
     token = request.cookies.get(web_sessions.COOKIE)
     if await run_in_threadpool(_is_live, token):
         return RedirectResponse(next_path, status_code=303, headers=NO_STORE)
+    if token:  # a session over with no tab open to notice: ended and audited now
+        await run_in_threadpool(_expire, token)
     response = HTMLResponse(await run_in_threadpool(_page, next_path=next_path), headers=NO_STORE)
     if token:
         response.delete_cookie(web_sessions.COOKIE, path="/")  # an ended session's token: nothing to keep
@@ -149,7 +164,10 @@ async def _form(request: Request) -> dict[str, str] | None:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return None
-    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=8)
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=8)
+    except ValueError:  # more fields than the form has
+        return None
     return {name: values[0] for name, values in fields.items() if values}
 
 
@@ -163,12 +181,16 @@ async def signin(request: Request) -> Response:
     next_path = safe_next(form.get("next"))
     username = form.get("username", "")[:50]
     result = await run_in_threadpool(
-        open_signed_session, username, form.get("password", "")[:200], _client(request)
+        open_signed_session, username, form.get("password", ""), _client(request)
     )
     if isinstance(result, str):
         page = await run_in_threadpool(_page, next_path=next_path, error=result, username=username)
         return HTMLResponse(page, status_code=200, headers=NO_STORE)
     token, _ = result  # a forced password change is the only page the app then offers
+    if earlier := request.cookies.get(
+        web_sessions.COOKIE
+    ):  # signed in again over a live session: end that one
+        await run_in_threadpool(_sign_out, earlier)
     response = RedirectResponse(next_path, status_code=303, headers=NO_STORE)
     response.set_cookie(
         web_sessions.COOKIE,
@@ -187,22 +209,31 @@ def routes() -> Sequence[BaseRoute]:
 
 
 class SignInGate:
-    """Send a page load without a live session to /signin?next=<the page>; everything else passes."""
+    """Send a page load without a live session to /signin?next=<the page>; everything else passes. The gate is a
+    convenience, not the lock: the app checks the session on every run, so when the check here fails (the
+    database down) the request goes on to the app, which says what is wrong in Chinese."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
+    @staticmethod
+    async def _live(request: Request) -> bool:
+        try:
+            return await run_in_threadpool(_is_live, request.cookies.get(web_sessions.COOKIE))
+        except Exception as exc:
+            log_unexpected(exc)
+            return True
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             path: str = scope["path"]
-            if not path.startswith(PASSING) and "." not in path.rsplit("/", 1)[-1]:
+            if not path.startswith(PASSING) and path != PATH and "." not in path.rsplit("/", 1)[-1]:
                 request = Request(scope)
-                if "text/html" in request.headers.get("accept", ""):
-                    if not await run_in_threadpool(_is_live, request.cookies.get(web_sessions.COOKIE)):
-                        await RedirectResponse(signin_url(path), status_code=303, headers=NO_STORE)(
-                            scope, receive, send
-                        )
-                        return
+                if "text/html" in request.headers.get("accept", "") and not await self._live(request):
+                    await RedirectResponse(signin_url(path), status_code=303, headers=NO_STORE)(
+                        scope, receive, send
+                    )
+                    return
         await self.app(scope, receive, send)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session
 
+from xueji.clock import today
 from xueji.config import get_settings
-from xueji.models import SchoolYear, Term
+from xueji.models import SchoolYear, Sweep, Term
 from xueji.rules.terms import TermDates, current_or_last_term, school_year_start
 
 
@@ -47,3 +48,15 @@ def term_id(session: Session, term: TermDates) -> int:
     if found is None:
         raise LookupError(f"学期未配置:{term.name}")
     return int(found)
+
+
+def this_terms_sweeps() -> ColumnElement[bool]:
+    """WHERE clause: the sweeps of the latest term that has begun and has a sweep (a township planning next
+    term's sweep early moves no one's view of this term's)."""
+    begun = (
+        select(func.max(Sweep.term_id))
+        .join(Term, Sweep.term_id == Term.id)
+        .where(Term.start_date <= today())
+        .scalar_subquery()
+    )
+    return Sweep.term_id == begun

@@ -35,6 +35,7 @@ from xueji.rules.visits import VisitKind
 from xueji.rules.vocab import GRADE_LABELS
 from xueji.services.cases import visits
 from xueji.services.common.access import child_condition, require, school_condition, sweep_village_condition
+from xueji.services.common.calendar import this_terms_sweeps
 from xueji.services.dashboards import retention
 from xueji.services.dashboards.retention import RetentionScope
 from xueji.services.registry import status_changes
@@ -131,7 +132,7 @@ def villages_behind(session: Session, *, actor: Actor) -> pd.DataFrame:
         .where(
             sweep_village_condition(actor),
             col(SweepVillage.status).not_in([VillageStatus.SUBMITTED.value, VillageStatus.REVIEWED.value]),
-            Sweep.term_id == select(func.max(Sweep.term_id)).scalar_subquery(),
+            this_terms_sweeps(),
         )
         .order_by(Sweep.due_date, Township.code, Village.code)
     ).all()
@@ -154,9 +155,7 @@ def sweep_by_township(session: Session, *, actor: Actor) -> pd.DataFrame:
         )
         .join(Sweep, SweepVillage.sweep_id == Sweep.id)
         .join(Township, Sweep.township_id == Township.id)
-        .where(
-            sweep_village_condition(actor), Sweep.term_id == select(func.max(Sweep.term_id)).scalar_subquery()
-        )
+        .where(sweep_village_condition(actor), this_terms_sweeps())
         .group_by(Township.code, Township.name)
         .order_by(Township.code)
     ).all()

@@ -28,6 +28,7 @@ from xueji.rules.visits import VisitState
 from xueji.rules.vocab import ScopeKind
 from xueji.services.cases import ledgers, visits
 from xueji.services.common.access import child_condition, require, sweep_village_condition
+from xueji.services.common.calendar import this_terms_sweeps
 from xueji.services.dashboards import accountability
 from xueji.services.home_teaching import board, records
 from xueji.services.registry import checks, registration, status_changes, suspensions, term_reports
@@ -387,7 +388,7 @@ def teacher_visit_items(session: Session, actor: Actor) -> list[WorkItem]:
 def _this_terms_villages(actor: Actor):  # noqa: ANN202 - a WHERE clause
     return (
         sweep_village_condition(actor),
-        Sweep.term_id == select(func.max(Sweep.term_id)).scalar_subquery(),
+        this_terms_sweeps(),
     )
 
 

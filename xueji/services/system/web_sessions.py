@@ -15,9 +15,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
+from xueji.audit import record
 from xueji.auth import Actor
 from xueji.clock import now
 from xueji.config import get_settings
+from xueji.db import unit_of_work
 from xueji.models import AppUser, WebSession
 from xueji.rules.sessions import session_end_reason
 from xueji.services.system import accounts
@@ -50,6 +52,7 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
+@unit_of_work
 def open_session(session: Session, *, user_id: int, client_addr: str | None = None) -> str:
     """Start a session for a user who has just signed in; return the token for the cookie (never stored)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -91,47 +94,71 @@ def end_reason(web: WebSession, at: datetime) -> str | None:
     )
 
 
-def _end(session: Session, web: WebSession, reason: str) -> None:
-    """End a live session (once, even when two tabs race to end it) and audit the sign-out."""
+@unit_of_work
+def _end(session: Session, web_id: int, reason: str) -> None:
+    """End a live session (once, even when two tabs or replicas race to end it) and audit the sign-out, in one
+    write transaction of its own."""
     ended = session.execute(
         update(WebSession)
-        .where(WebSession.id == web.id, WebSession.ended_at.is_(None))  # type: ignore[union-attr]
+        .where(WebSession.id == web_id, WebSession.ended_at.is_(None))  # type: ignore[union-attr]
         .values(ended_at=now(), end_reason=reason[:100])
     )
-    if ended.rowcount:  # type: ignore[attr-defined]
-        loaded = accounts.load_actor(session, web.user_id)
-        if loaded is not None:
-            accounts.record_logout(session, actor=loaded[0], reason=reason)  # commits
-            return
+    user_id = session.scalar(select(WebSession.user_id).where(WebSession.id == web_id))
+    user = session.get(AppUser, user_id) if ended.rowcount else None  # type: ignore[attr-defined]
+    if user is not None:  # a disabled account's sign-out is audited too
+        record(session, actor=accounts.actor_of(user), action="logout", entity_type="user", entity_id=user.id,
+               detail=reason)  # fmt: skip
     session.commit()
+
+
+@unit_of_work
+def _touch(session: Session, web_id: int, at: datetime) -> None:
+    session.execute(update(WebSession).where(WebSession.id == web_id).values(last_seen_at=at))
+    session.commit()
+
+
+def _over(session: Session, web: WebSession, at: datetime) -> str | None:
+    """Why this session must end now (a limit passed, the account disabled, its password reset), or None."""
+    if reason := end_reason(web, at):
+        return reason
+    user = session.get(AppUser, web.user_id)
+    if user is None or not user.is_active:
+        return DISABLED
+    reset_at = user.password_changed_at
+    if user.must_change_password and reset_at is not None and _aware(reset_at) > _aware(web.created_at):
+        return RESET  # a one-time password issued since: whoever held this session is out
+    return None
 
 
 def resume(session: Session, *, token: str | None, active: bool = True) -> Resumed | str | None:
     """The live session of this token: a Resumed, or the Chinese reason it has ended, or None for no session.
 
-    A session found past its idle or absolute limit is ended here (audited) and its reason returned. An active
-    request (a full run of the app, not a timer) counts as activity, written at most once a minute."""
+    Reading is a plain read; a session found over (a limit passed, account disabled, password reset) is ended
+    and audited, and an active request (a full run of the app, not a timer) is recorded as activity at most once
+    a minute, each in a write transaction of its own (SQLite: BEGIN IMMEDIATE, retried), never by upgrading the
+    read."""
     web = _find(session, token)
     if web is None:
         return None
     at = now()
-    if reason := end_reason(web, at):
-        if web.ended_at is None:
-            _end(session, web, reason)
-        return reason
+    reason = _over(session, web, at)
+    web_id, ended, last_seen, started = web.id, web.ended_at, _aware(web.last_seen_at), _aware(web.created_at)
     user = session.get(AppUser, web.user_id)
-    if user is None or not user.is_active:
-        _end(session, web, DISABLED)
-        return DISABLED
-    reset_at = user.password_changed_at
-    if user.must_change_password and reset_at is not None and _aware(reset_at) > _aware(web.created_at):
-        _end(session, web, RESET)  # a one-time password issued since: whoever held this session is out
-        return RESET
+    resumed = (
+        None
+        if reason or user is None
+        else Resumed(accounts.actor_of(user), user.must_change_password, started)
+    )
+    session.rollback()  # the read ends here: a write below begins its own transaction
+    assert web_id is not None
+    if reason:
+        if ended is None:
+            _end(session, web_id, reason)
+        return reason
     idle = timedelta(minutes=get_settings().idle_timeout_minutes)
-    if active and at - _aware(web.last_seen_at) >= min(TOUCH_EVERY, idle / 30):
-        web.last_seen_at = at
-        session.commit()
-    return Resumed(accounts.actor_of(user), user.must_change_password, _aware(web.created_at))
+    if active and at - last_seen >= min(TOUCH_EVERY, idle / 30):
+        _touch(session, web_id, at)
+    return resumed
 
 
 def is_live(session: Session, *, token: str | None) -> bool:
@@ -143,5 +170,18 @@ def is_live(session: Session, *, token: str | None) -> bool:
 def end(session: Session, *, token: str | None, reason: str = SIGNED_OUT) -> None:
     """Sign this session out everywhere (every tab and replica of this browser)."""
     web = _find(session, token)
-    if web is not None and web.ended_at is None:
-        _end(session, web, reason)
+    web_id = web.id if web is not None and web.ended_at is None else None
+    session.rollback()
+    if web_id is not None:
+        _end(session, web_id, reason)
+
+
+def expire(session: Session, *, token: str | None) -> None:
+    """End (and audit) a session found over when its browser comes back to sign in: one left idle with no tab
+    open would otherwise never be recorded as ended."""
+    web = _find(session, token)
+    reason = _over(session, web, now()) if web is not None and web.ended_at is None else None
+    web_id = web.id if web is not None else None
+    session.rollback()
+    if reason and web_id is not None:
+        _end(session, web_id, reason)
