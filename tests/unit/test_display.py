@@ -118,4 +118,20 @@ def test_a_frame_reads_as_the_screen_shows_it():
 
 def test_a_frame_of_dates_stored_as_timestamps_reads_as_dates():
     days = pd.DataFrame({"出生日期": pd.to_datetime(["2015-03-04", "2026-09-01", None])})
-    assert display.frame(days)["出生日期"].tolist() == ["2015-03-04", "09-01", DASH]
+    assert display.frame(days)["出生日期"].tolist() == [
+        "2015-03-04",
+        "2026-09-01",
+        DASH,
+    ]  # the column alike: one date of another year
+
+
+def test_a_column_of_dates_shows_the_year_on_every_date_once_one_is_not_this_year():
+    import pandas as pd
+
+    from xueji.ui import display
+
+    this_year = display.today().year
+    mixed = pd.DataFrame({"开学日期": [date(this_year, 9, 1), date(this_year + 1, 2, 22)]})
+    same = pd.DataFrame({"开学日期": [date(this_year, 9, 1), date(this_year, 11, 2)]})
+    assert list(display.frame(mixed)["开学日期"]) == [f"{this_year}-09-01", f"{this_year + 1}-02-22"]
+    assert list(display.frame(same)["开学日期"]) == ["09-01", "11-02"]

@@ -4,7 +4,7 @@ for every empty value, few decimals, the year on a date that is not in this year
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -99,10 +99,24 @@ def _column(column: pd.Series, codes: Codes | None, places: int | None) -> pd.Se
         return column if places is None else column.round(places)
     if types.is_datetime64_any_dtype(column.dtype):
         dates = column.dt.tz is None and (column.dropna().dt.time == time()).all()
-        return column.map(day if dates else clock).astype(object)
+        long = _any_other_year(column.dropna().dt.date)
+        return column.map(lambda v: day(v, long=long) if dates else clock(v)).astype(object)
+    long = _any_other_year(v for v in column if isinstance(v, date) and not isinstance(v, datetime))
     return column.map(
-        lambda v: text(v) if places is None or not isinstance(v, float) else number(v, places=places)
+        lambda v: (
+            day(v, long=long)
+            if isinstance(v, date) and not isinstance(v, datetime)
+            else text(v)
+            if places is None or not isinstance(v, float)
+            else number(v, places=places)
+        )
     )
+
+
+def _any_other_year(dates: Iterable[date]) -> bool:
+    """A column of dates reads alike: all with the year as soon as one is not in this year."""
+    year = today().year
+    return any(d.year != year for d in dates)
 
 
 def _numbers(column: pd.Series) -> bool:
