@@ -1,5 +1,6 @@
 """The confirmation of a save on a phone: a toast (always inside the viewport) and a green block drawn first on
-the page, above the form, where the page opens after the rerun that follows a save."""
+the page that stays in view while the page scrolls (style.css: .st-key-saved_note is sticky below the header),
+so that wherever the 保存 button left the screen, the confirmation is on it."""
 
 from __future__ import annotations
 
@@ -16,5 +17,6 @@ def show_saved(key: str) -> dict | None:
     saved = st.session_state.pop(key, None)
     if saved:
         st.toast(saved["message"], icon=":material/check_circle:")
-        st.success(saved["message"], icon=":material/check_circle:")
+        with st.container(key="saved_note"):
+            st.success(saved["message"], icon=":material/check_circle:")
     return saved
