@@ -90,10 +90,13 @@ def fill(target: visits.VisitTarget) -> None:
     st.session_state[FORM_FOR] = chosen
     restored = drafts.take_draft(actor, DRAFT)
     if restored and restored.get("target") == chosen:
-        st.session_state.update(
-            {k: DECODE.get(k, lambda v: v)(v) for k, v in restored.items() if k in FIELDS}
-        )
-        return
+        try:
+            values = {k: DECODE.get(k, lambda v: v)(v) for k, v in restored.items() if k in FIELDS}
+        except (ValueError, TypeError):  # a draft the form can no longer read (an older version's choices)
+            drafts.drop(actor, DRAFT)
+        else:
+            st.session_state.update(values)
+            return
     drafts.forget_restored(DRAFT)
     values = {
         "v_kind": VisitKind.VISIT,
