@@ -37,14 +37,23 @@ elif user[1]:
     )
 else:
     actor = user[0]
-    landing = landing_page(actor)  # the set-up checklist while the county is not ready, else the menu's first
+    specs = pages_for(actor)
     sections: dict[str, list] = {}
-    for spec in pages_for(actor):
+    for spec in specs:
         sections.setdefault(spec.section, []).append(
-            st.Page(spec.path, title=title_for(spec, actor), icon=spec.icon, default=spec.path == landing)
+            st.Page(spec.path, title=title_for(spec, actor), icon=spec.icon)
         )
-    sections.setdefault("账号", []).append(
-        st.Page(change_password_page, title="修改密码", icon=":material/lock:", url_path="password")
+    password = st.Page(change_password_page, title="修改密码", icon=":material/lock:", url_path="password")
+    # the set-up checklist while the county is not ready, else the menu's first
+    landing = landing_page(actor) or next((spec.path for spec in specs), None) or password
+
+    def start() -> None:
+        """The app's address (/) opens the user's first page at that page's own address, so that every page,
+        the landing one too, keeps one address that reloads and bookmarks (a default page has only /)."""
+        st.switch_page(landing)
+
+    sections.setdefault("账号", []).extend(
+        [password, st.Page(start, title="首页", default=True, visibility="hidden")]
     )
     nav = st.navigation(sections, expanded=True)  # every page the role may open, none behind "View more"
     with st.sidebar:

@@ -5,7 +5,13 @@ settings of .streamlit/config.toml; `uvicorn xueji_server:app` works as well."""
 
 import streamlit as st
 from starlette.middleware import Middleware
+from streamlit.runtime.pages_manager import PagesManager
 
 from xueji.web.signin import SignInGate, routes
+
+# The app's pages are all registered by st.navigation (streamlit_app.py). Streamlit learns that only when the first
+# script run of the process calls it; until then a pages/ folder beside the script makes it answer the process's
+# first visitor with its old multipage mode, whose "Page not found" (in English) then shows over the right page.
+PagesManager.uses_pages_directory = False
 
 app = st.App("streamlit_app.py", routes=routes(), middleware=[Middleware(SignInGate)])

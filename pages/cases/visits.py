@@ -164,7 +164,10 @@ def save(target: visits.VisitTarget, known: int) -> None:
 
 
 def visit_form(target: visits.VisitTarget) -> None:
-    st.subheader(f"登记家访:{md(target.label or target.name)}")
+    with st.container(
+        key="form_head"
+    ):  # stays in view (style.css): the form opens where the tap left the page
+        st.subheader(f"登记家访:{md(target.label or target.name)}")
     if target.categories:
         st.caption("关注类别:" + md("、".join(dict.fromkeys(target.categories))))
     drafts.restored_notice(actor, DRAFT, clear=[TARGET, FORM_FOR, QUESTION, *FIELDS])

@@ -150,7 +150,7 @@ elif submitted:
             s.pop(key, None)
         remember_saved(
             SAVED,
-            f"已保存 {md(row.name)} {day(facts.visit_date)} 的送教记录({number(facts.class_hours)} 课时)。"
+            f"已保存 {md(row.label or row.name)} {day(facts.visit_date)} 的送教记录({number(facts.class_hours)} 课时)。"
             f"现在:{after.compliance.state.label}",
         )
         st.rerun()

@@ -219,7 +219,7 @@ def test_a_coordinator_logs_a_visit_that_turns_a_child_from_red_to_green(app_url
         page.keyboard.type(value)
     page.get_by_label("送教内容").fill("浏览器登记:认识颜色,串珠练习")
     page.get_by_role("button", name="保存送教记录").click()
-    page.get_by_text(f"已保存 {first.name} {month:02d}-12 的送教记录").first.wait_for(
+    page.get_by_text(f"已保存 {first.label} {month:02d}-12 的送教记录").first.wait_for(
         timeout=30_000
     )  # toast, note
     page.get_by_text(re.compile("当前状态 ● (进度正常|已达标)")).wait_for(timeout=30_000)

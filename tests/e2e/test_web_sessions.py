@@ -89,6 +89,8 @@ def test_a_reload_a_new_tab_and_any_address_keep_the_user_signed_in_on_their_pag
         page.get_by_role("button", name="登录").click()
         page.wait_for_url(f"{base}/students", timeout=WAIT)
         page.get_by_role("heading", name="学生名册").wait_for(timeout=WAIT)
+        page.wait_for_timeout(1000)
+        assert page.get_by_text("Page not found").count() == 0  # the server's first visitor: no stale notice
         cookie = next(c for c in context.cookies() if c["name"] == "xueji_session")
         assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"
         assert page.evaluate("document.cookie").find("xueji_session") == -1  # no script can read it
@@ -113,10 +115,12 @@ def test_signing_out_in_one_tab_ends_every_tab_of_the_browser(server):
         first.get_by_role("button", name="登录").click()
         first.get_by_role("button", name="退出登录").wait_for(timeout=WAIT)
         second = context.new_page()
-        second.goto(base)
-        second.get_by_role("button", name="退出登录").wait_for(timeout=WAIT)
+        second.goto(f"{base}/visits")  # the teacher's landing page, at its own address like every other page
+        second.get_by_role("heading", name="家访", exact=True).wait_for(timeout=WAIT)
+        second.wait_for_timeout(1000)
+        assert second.url == f"{base}/visits" and second.get_by_text("Page not found").count() == 0
         second.get_by_role("button", name="退出登录").click()
-        second.get_by_text("您已退出登录").wait_for(timeout=WAIT)
+        second.get_by_text("已退出登录").wait_for(timeout=WAIT)
         # the first tab, untouched, clears itself at its next check of the session (every 30 s at most)
         first.get_by_role("link", name="重新登录").wait_for(timeout=60_000)
         assert first.get_by_role("button", name="退出登录").count() == 0

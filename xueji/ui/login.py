@@ -15,7 +15,7 @@ from xueji.ui.session import NOTICE, current_user, sign_out
 from xueji.ui.text import md
 from xueji.web.signin import signin_url
 
-SIGNED_OUT_NOTICE = "您已退出登录;这个浏览器的其他标签页也已退出。"
+SIGNED_OUT_NOTICE = "已退出登录(这个浏览器的所有标签页一起退出)。"
 _BUTTON = (
     "display:inline-block;min-height:44px;line-height:44px;padding:0 1.5rem;border-radius:0.5rem;"
     "background:#ff4b4b;color:#fff;font-weight:600;text-decoration:none"
