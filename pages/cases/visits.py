@@ -1,6 +1,6 @@
 """家访 (a teacher's home page): the confirmation of the last save first, the form, the visits due and overdue,
-one tap to a prefilled form, any of my students found by search; a return attempt (劝返) is the same form with
-its outcome. The form is drawn outside st.form so each change reaches the server and is kept as a draft."""
+one tap to a prefilled form, then the children due a home-teaching visit this month, any of my students found
+by search; a return attempt (劝返) is the same form with its outcome. The form is drawn outside st.form so each change reaches the server and is kept as a draft."""
 
 from datetime import date
 
@@ -230,20 +230,6 @@ if chosen:
             st.rerun()
     st.divider()
 
-due_home = home_teaching_due(actor)
-if due_home:
-    st.subheader("本月应送教上门")
-    for row in due_home:
-        line, button = st.columns([4, 1], vertical_alignment="center")
-        line.markdown(
-            f"{dot(row.compliance.state)} **{md(row.label or row.name)}** {md(row.school)} · 本月尚未送教 · "
-            + md(";".join(row.compliance.reasons[:1]))
-        )
-        if button.button("送教", key=f"home_{row.child_id}"):
-            st.session_state[CHILD] = row.child_id
-            st.switch_page("pages/home_teaching/visit.py")
-    st.divider()
-
 government = actor.role is Role.TOWNSHIP_OFFICIAL
 with session_scope() as session:
     due = visits.due_visits(session, actor=actor, government=government)
@@ -275,6 +261,20 @@ for row, state in zip(due, states, strict=True):
     if button.button("家访", key=f"visit_{row.child_id}", width="stretch"):
         choose(child_id=row.child_id)
         st.rerun()
+
+due_home = home_teaching_due(actor)
+if due_home:
+    st.subheader("本月应送教上门")
+    for row in due_home:
+        line, button = st.columns([4, 1], vertical_alignment="center")
+        line.markdown(
+            f"{dot(row.compliance.state)} **{md(row.label or row.name)}** {md(row.school)} · 本月尚未送教"
+            + (f"(另:{md(row.compliance.reasons[0])})" if row.compliance.reasons else "")
+        )
+        if button.button("送教", key=f"home_{row.child_id}"):
+            st.session_state[CHILD] = row.child_id
+            st.switch_page("pages/home_teaching/visit.py")
+    st.divider()
 
 st.subheader("查找学生登记家访")
 found = student_search(actor, key="visit_search", label="学生姓名、拼音首字母或身份证号后几位")

@@ -60,7 +60,7 @@ def test_a_coordinator_logs_a_visit_in_the_missed_month_and_the_child_turns_gree
     at.text_area[0].input("认识颜色,串珠练习")
     at.button(key="hv_save_0").click().run()
     assert not at.exception
-    assert at.success[0].value.startswith(f"已保存 {row.name} ")
+    assert at.success[0].value.startswith(f"已保存 {row.label} ")
     assert "现在:进度正常" in at.success[0].value or "现在:已达标" in at.success[0].value
     assert at.markdown[0].value.startswith("当前状态 :green[●]")
     with demo_sqlite.connect() as conn:
@@ -112,10 +112,12 @@ def test_the_childs_file_shows_the_plan_and_the_log_and_takes_an_assessment(demo
         )
 
 
-def test_a_teacher_sees_the_children_due_this_month_at_the_top_of_their_home_page(demo_sqlite):
+def test_a_teacher_sees_the_children_due_this_month_on_their_home_page_below_the_visits(demo_sqlite):
     with session_scope(demo_sqlite) as session:
         actor = actor_of(session.scalars(select(AppUser).where(AppUser.username == "demo_teacher")).one())
         due = board.due_for_teacher(session, actor=actor, term=records.current_term(session))
     at = _page("demo_teacher", "pages/cases/visits.py")
-    assert due and at.subheader[0].value == "本月应送教上门"
-    assert [m.value.split("**")[1] for m in at.markdown[: len(due)]] == [r.label for r in due]
+    headings = [h.value for h in at.subheader]
+    assert due and headings.index("我包保的孩子") < headings.index("本月应送教上门")
+    lines = [m.value for m in at.markdown if "本月尚未送教" in m.value]
+    assert [line.split("**")[1] for line in lines] == [r.label for r in due]
