@@ -129,8 +129,14 @@ def test_names_and_notes_with_markdown_are_shown_as_typed_and_fetch_nothing(host
         page.get_by_role("heading", name="家访", exact=True).wait_for(timeout=30_000)
         _shown(page, texts["name"])
         _no_element_points_at(page, base)
-        row = page.locator('[data-testid="stHorizontalBlock"]').filter(has_text="![x](http:").last
-        row.get_by_role("button", name="家访").click()
+        visit = page.get_by_role("button", name="家访", exact=True)
+        row = (
+            page.locator('[data-testid="stHorizontalBlock"]')
+            .filter(has_text="![x](http:")
+            .filter(has=visit)
+            .last
+        )
+        row.get_by_role("button", name="家访", exact=True).click()
         page.get_by_role("heading", name="登记家访:![x](http:").wait_for(timeout=30_000)
         _shown(page, f"登记家访:{texts['name']}")
         _no_element_points_at(page, base)
