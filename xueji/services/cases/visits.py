@@ -223,11 +223,12 @@ def log_visit(
     facts: VisitFacts,
     child_id: int | None = None,
     student_id: int | None = None,
-    known: int = 0,
+    known: int | None = None,
 ) -> HomeVisit:
-    """Save a home visit or return attempt for a child the actor answers for; audited. When the actor already
-    logged more visits for the child that day than the `known` ones the user was asked about, SameDayVisit asks
-    first (so a double tap never makes two records; the second of one day is saved only when asked for)."""
+    """Save a home visit or return attempt for a child the actor answers for; audited. From a form (known given):
+    when the actor already logged more visits for the child that day than the `known` ones the user was asked
+    about, SameDayVisit asks first, so a double tap never makes two records and the second of one day is saved
+    only when asked for. Other callers (an import, a script) pass no `known` and are not asked."""
     require(session, actor, Action.VISIT_LOG)
     lock_tail(session)
     child = child_for_visit(session, actor=actor, child_id=child_id, student_id=student_id)
@@ -244,8 +245,12 @@ def log_visit(
             after={"child_id": child.id, "visit_date": facts.visit_date},
         )
         raise VisitError(problems)
-    earlier = same_day_visits(session, actor=actor, child_id=child.id, day=facts.visit_date)
-    if len(earlier) > known:
+    earlier = (
+        []
+        if known is None
+        else same_day_visits(session, actor=actor, child_id=child.id, day=facts.visit_date)
+    )
+    if len(earlier) > (known or 0):
         session.rollback()
         raise SameDayVisit(same_day_question(child.name, facts.visit_date, earlier[-1]), len(earlier))
     visit = HomeVisit(**visit_row(facts, child.id, actor))
