@@ -76,6 +76,10 @@ class Action(StrEnum):
     AUDIT_EXPORT = "audit.export"
     SETUP_READ = "setup.read"
     SETUP_MANAGE = "setup.manage"
+    LISTS_IMPORT = "lists.import"
+    COMPARE_READ = "compare.read"
+    MATCH_REVIEW = "match.review"
+    VERIFY_RECORD = "verify.record"
 
     @property
     def label(self) -> str:
@@ -109,6 +113,10 @@ class Action(StrEnum):
             "audit.export": "导出审计日志",
             "setup.read": "查看上线设置清单",
             "setup.manage": "维护县区、乡镇、村、学校和学期(上线设置)",
+            "lists.import": "导入部门名单(户籍、民政、残联、乡村振兴)并运行比对",
+            "compare.read": "查看四查三比对结果和适龄儿童台账",
+            "match.review": "审核疑似同一人(名单与学籍)",
+            "verify.record": "登记适龄儿童核实结果",
         }[self.value]
 
 
@@ -136,6 +144,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.ROLLOVER_RUN,
             Action.GRANT_APPROVE,
             Action.SETUP_READ,
+            Action.LISTS_IMPORT,
+            Action.COMPARE_READ,
+            Action.MATCH_REVIEW,
         }
     ),
     Role.TOWNSHIP_OFFICIAL: frozenset(
@@ -148,6 +159,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.SWEEP_PLAN,
             Action.SWEEP_RECORD,
             Action.SWEEP_REVIEW,
+            Action.COMPARE_READ,
+            Action.MATCH_REVIEW,
+            Action.VERIFY_RECORD,
         }
     ),
     Role.REGISTRAR: frozenset(

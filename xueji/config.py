@@ -49,6 +49,10 @@ class Settings:
     visit_policy: VisitPolicy  # how often each category of open case must be visited
     sweep_age_date: tuple[int, int]  # (month, day) of the school year's start year on which sweep ages count
     sweep_days: int  # days after term start by which each village's sweep is due
+    school_age: tuple[int, int]  # XUEJI_SCHOOL_AGE: youngest and oldest full years of compulsory-school age
+    verify_days: (
+        int  # XUEJI_VERIFY_DAYS: days a township has to verify a child of age with no registry record
+    )
     home_teaching: HomeTeachingPolicy  # 送教上门: visits and class hours a term, how often, stubs, months off
     class_hour_minutes: tuple[int, int]  # the length of a class hour (课时) in primary and in junior school
     uploads: UploadPolicy  # what an uploaded workbook may be (XUEJI_IMPORT_*)
@@ -126,6 +130,17 @@ def _sweep_age_date(env: dict[str, str]) -> tuple[int, int]:
     if month_day == (2, 29):
         raise SettingsError("环境变量 XUEJI_SWEEP_AGE_DATE 不能是 02-29(不是每年都有)")
     return month_day
+
+
+def _school_age(env: dict[str, str]) -> tuple[int, int]:
+    raw = env.get("XUEJI_SCHOOL_AGE") or "6-15"
+    try:
+        low, high = (int(part) for part in raw.replace("–", "-").split("-"))
+    except ValueError as exc:
+        raise SettingsError(f"环境变量 XUEJI_SCHOOL_AGE 应为“最小-最大”周岁(如 6-15),实际为 {raw!r}") from exc
+    if not 3 <= low <= high <= 18:
+        raise SettingsError(f"环境变量 XUEJI_SCHOOL_AGE 应在 3 到 18 周岁之间且最小不大于最大,实际为 {raw!r}")
+    return low, high
 
 
 _T = TypeVar("_T")
@@ -277,6 +292,8 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         visit_policy=_visit_policy(env),
         sweep_age_date=_sweep_age_date(env),
         sweep_days=_int(env, "XUEJI_SWEEP_DAYS", 30),
+        school_age=_school_age(env),
+        verify_days=_int(env, "XUEJI_VERIFY_DAYS", 30),
         home_teaching=_home_teaching(env),
         class_hour_minutes=(
             _int(env, "XUEJI_CLASS_HOUR_MINUTES_PRIMARY", 40),

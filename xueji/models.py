@@ -759,3 +759,187 @@ class HomeTeachingVisit(SQLModel, table=True):
     next_visit_on: date | None = None
     recorded_by: int | None = Field(default=None, foreign_key="app_user.id", index=True)
     recorded_at: datetime = _timestamp()
+
+
+# ---- 四查三比对: other departments' lists, matching, the comparison and its verification tasks ----------------
+
+
+class DeptList(SQLModel, table=True):
+    """One version of a department's list (rules.dept_lists.ListKind) for a county, dated as the department dated
+    it. The latest version of a kind is the one in effect; earlier versions are kept for their differences."""
+
+    __tablename__ = "dept_list"
+    __table_args__ = (UniqueConstraint("county_id", "kind", "version", name="uq_dept_list_county_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    county_id: int = Field(foreign_key="county.id", index=True)
+    kind: str = Field(max_length=20)  # rules.dept_lists.ListKind
+    version: int
+    list_date: date  # the date the department's list is as of
+    file_name: str = Field(default="", max_length=200)
+    row_count: int = 0
+    imported_by: int | None = Field(default=None, foreign_key="app_user.id")
+    imported_at: datetime = _timestamp()
+
+
+class DeptPerson(SQLModel, table=True):
+    """One person on one version of a list. person_key (rules.dept_lists.person_key) follows them across
+    versions. category: 民政's 类别, 残联's 残疾类别, 乡村振兴's 户类型; detail: the list's other columns."""
+
+    __tablename__ = "dept_person"
+    __table_args__ = (
+        Index("ix_dept_person_list_id_person_key", "list_id", "person_key"),
+        Index("ix_dept_person_id_number", "id_number"),
+        Index("ix_dept_person_birth_date", "birth_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="dept_list.id")
+    row_number: int
+    person_key: str = Field(max_length=80)
+    name: str = Field(max_length=50)
+    sex: str | None = Field(default=None, max_length=1)
+    birth_date: date | None = None
+    id_number: str | None = Field(default=None, max_length=18)
+    village_id: int | None = Field(default=None, foreign_key="village.id", index=True)
+    address: str | None = Field(default=None, max_length=200)
+    guardian_name: str | None = Field(default=None, max_length=50)
+    guardian_phone: str | None = Field(default=None, max_length=20)
+    category: str | None = Field(default=None, max_length=30)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class MatchCandidate(SQLModel, table=True):
+    """A registry record that may be the same child as a person on a list (name and birth date alike, or an ID
+    number one digit off): never a match until someone confirms it (match_decision)."""
+
+    __tablename__ = "match_candidate"
+    __table_args__ = (UniqueConstraint("person_id", "student_id", name="uq_match_candidate_person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="dept_person.id", index=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    score: float
+    reason: str = Field(max_length=200)
+
+
+class MatchDecision(SQLModel, table=True):
+    """A person's candidate confirmed (the same child) or rejected, remembered by person_key so that the next
+    version of the list does not ask again."""
+
+    __tablename__ = "match_decision"
+    __table_args__ = (
+        UniqueConstraint("county_id", "person_key", "student_id", name="uq_match_decision_county_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    county_id: int = Field(foreign_key="county.id")
+    person_key: str = Field(max_length=80, index=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    confirmed: bool
+    note: str = Field(default="", max_length=200)
+    decided_by: int | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime = _timestamp()
+
+
+class ComparisonRun(SQLModel, table=True):
+    """One run of a county's comparison: when, by whom, on which list versions, with what counts."""
+
+    __tablename__ = "comparison_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    county_id: int = Field(foreign_key="county.id", index=True)
+    reference_date: date  # ages counted on this day
+    lists: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # kind → list id
+    counts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    ran_by: int | None = Field(default=None, foreign_key="app_user.id")
+    ran_at: datetime = _timestamp()
+
+
+class SchoolAgeChild(SQLModel, table=True):
+    """适龄儿童台账: one row per school-age child known from any source (户籍, 学籍, 排查, the departments' lists),
+    with where they are now (standing) and the comparison's outcome; rebuilt by every comparison run."""
+
+    __tablename__ = "school_age_child"
+    __table_args__ = (
+        Index("ix_school_age_child_place", "county_id", "township_id", "village_id"),
+        Index("ix_school_age_child_outcome", "county_id", "outcome"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    county_id: int = Field(foreign_key="county.id")
+    township_id: int | None = Field(default=None, foreign_key="township.id")
+    village_id: int | None = Field(default=None, foreign_key="village.id")
+    person_key: str = Field(max_length=80)
+    name: str = Field(max_length=50)
+    sex: str | None = Field(default=None, max_length=1)
+    birth_date: date | None = None
+    id_number: str | None = Field(default=None, max_length=18)
+    student_id: int | None = Field(default=None, foreign_key="student.id", index=True)
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    sources: str = Field(default="", max_length=100)  # comma-joined: residents, registry, sweep, welfare, …
+    standing: str = Field(max_length=30)  # rules.comparisons: where the child is now
+    outcome: str | None = Field(default=None, max_length=30)  # rules.comparisons: 户籍 vs 学籍
+    priority: str | None = Field(default=None, max_length=20)  # 乡村振兴's household type, when on that list
+    groups: str = Field(default="", max_length=100)  # special groups from 民政/残联, comma-joined
+
+
+class VerificationTask(SQLModel, table=True):
+    """A child to verify: of age with their household here and no registry record (kind verify, for the
+    township), or disabled, of age, neither in school nor taught at home (kind assessment, for 送教上门). The
+    official records what was found (outcome); out of school opens a suspected-dropout case."""
+
+    __tablename__ = "verification_task"
+    __table_args__ = (
+        Index(
+            "uq_verification_task_open",
+            "county_id",
+            "kind",
+            "person_key",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+        Index("ix_verification_task_place", "township_id", "village_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    county_id: int = Field(foreign_key="county.id")
+    kind: str = Field(max_length=20)  # rules.verification.TaskKind
+    person_key: str = Field(max_length=80)
+    person_id: int | None = Field(default=None, foreign_key="dept_person.id")  # the latest list row
+    source: str = Field(max_length=20)  # rules.dept_lists.ListKind the child came from
+    name: str = Field(max_length=50)
+    sex: str | None = Field(default=None, max_length=1)
+    birth_date: date | None = None
+    id_number: str | None = Field(default=None, max_length=18)
+    township_id: int = Field(foreign_key="township.id")
+    village_id: int | None = Field(default=None, foreign_key="village.id")
+    address: str | None = Field(default=None, max_length=200)
+    guardian_name: str | None = Field(default=None, max_length=50)
+    guardian_phone: str | None = Field(default=None, max_length=20)
+    opened_on: date
+    due_on: date
+    status: str = Field(default="open", max_length=20)  # rules.verification.TaskStatus
+    outcome: str | None = Field(default=None, max_length=30)  # rules.verification.Outcome
+    outcome_detail: str | None = Field(default=None, max_length=300)  # the school and proof, where they went
+    closed_reason: str | None = Field(default=None, max_length=100)  # closed by a comparison: why
+    child_id: int | None = Field(default=None, foreign_key="child.id")
+    case_id: int | None = Field(default=None, foreign_key="child_case.id")
+    recorded_by: int | None = Field(default=None, foreign_key="app_user.id")
+    recorded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class ChildGroup(SQLModel, table=True):
+    """A special group a child belongs to by a department's list (孤儿, 困境儿童, 残疾): the category, the list it
+    came from and what the list said; replaced with each new version of that list."""
+
+    __tablename__ = "child_group"
+    __table_args__ = (UniqueConstraint("child_id", "category", "source", name="uq_child_group_child_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    category: str = Field(max_length=30)  # rules.cases.CaseCategory
+    source: str = Field(max_length=20)  # rules.dept_lists.ListKind
+    list_id: int = Field(foreign_key="dept_list.id")
+    detail: str = Field(default="", max_length=100)  # the list's own words: 事实无人抚养儿童, 肢体二级

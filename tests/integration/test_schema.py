@@ -19,7 +19,11 @@ from xueji.models import (
     Case,
     CaseEvent,
     Child,
+    ChildGroup,
+    ComparisonRun,
     County,
+    DeptList,
+    DeptPerson,
     FamilyMember,
     FormDraft,
     GrantClass,
@@ -29,11 +33,14 @@ from xueji.models import (
     HomeTeachingVisit,
     HomeVisit,
     Household,
+    MatchCandidate,
+    MatchDecision,
     RecordMove,
     RegistryCheck,
     RoleGrant,
     Rollover,
     School,
+    SchoolAgeChild,
     SchoolClass,
     SchoolYear,
     StatusChange,
@@ -47,6 +54,7 @@ from xueji.models import (
     Term,
     TermReport,
     Township,
+    VerificationTask,
     Village,
     WebSession,
 )
@@ -341,8 +349,61 @@ def _one_of_each(session):
     signed_in = WebSession(token_hash="a" * 64, user_id=user.id, client_addr="10.0.0.8")
     draft = FormDraft(user_id=user.id, form="home_visit", payload='{"note": "家长在外务工"}')
     session.add_all([signed_in, draft])
+    session.flush()
+    listed = DeptList(
+        county_id=county.id, kind="residents", version=1, list_date=date(2026, 11, 1), row_count=1
+    )
+    session.add(listed)
+    session.flush()
+    person = DeptPerson(
+        list_id=listed.id,
+        row_number=2,
+        person_key="430181201309150016",
+        name="李浩宇",
+        sex="男",
+        birth_date=date(2013, 9, 15),
+        id_number="430181201309150016",
+        village_id=village.id,
+        detail={"户籍地址": "梅田村3组"},
+    )
+    session.add(person)
+    session.flush()
+    compared = [
+        MatchCandidate(person_id=person.id, student_id=student.id, score=0.9, reason="同名同生日"),
+        MatchDecision(
+            county_id=county.id, person_key=person.person_key, student_id=student.id, confirmed=True
+        ),
+        ComparisonRun(county_id=county.id, reference_date=date(2026, 8, 31), lists={"residents": listed.id}),
+        SchoolAgeChild(
+            county_id=county.id,
+            township_id=township.id,
+            village_id=village.id,
+            person_key=person.person_key,
+            name="李浩宇",
+            student_id=student.id,
+            school_id=school.id,
+            sources="residents,registry",
+            standing="in_school",
+            outcome="in_school",
+        ),
+        VerificationTask(
+            county_id=county.id,
+            kind="verify",
+            person_key="430181201501010011",
+            person_id=person.id,
+            source="residents",
+            name="王小明",
+            township_id=township.id,
+            opened_on=date(2026, 11, 23),
+            due_on=date(2026, 12, 23),
+            child_id=child.id,
+            case_id=case.id,
+        ),
+        ChildGroup(child_id=child.id, category="orphan", source="welfare", list_id=listed.id, detail="孤儿"),
+    ]
+    session.add_all(compared)
     session.commit()
-    return rows + extra + teaching + [grant, taught, moved, signed_in, draft]
+    return rows + extra + teaching + [grant, taught, moved, signed_in, draft, listed, person, *compared]
 
 
 def test_every_table_round_trips(engine):

@@ -79,6 +79,9 @@ class CaseSource(StrEnum):
     LOST = "lost"
     DROPOUT = "dropout"
     SWEEP = "sweep"
+    RESIDENTS = "residents"
+    WELFARE = "welfare"
+    DISABLED_LIST = "disabled_list"
 
     @property
     def label(self) -> str:
@@ -88,6 +91,9 @@ class CaseSource(StrEnum):
             "lost": "开学未报到(流生)",
             "dropout": "辍学异动",
             "sweep": "入户排查",
+            "residents": "户籍比对核实",
+            "welfare": "民政名单",
+            "disabled_list": "残联名单",
         }[self.value]
 
 

@@ -50,6 +50,41 @@ PAGES = (
     PageSpec(
         "pages/cases/import_visits.py", "家访导入", ":material/upload_file:", Action.VISIT_LOG, "控辍保学"
     ),
+    PageSpec(
+        "pages/comparisons/results.py",
+        "三比对结果",
+        ":material/compare_arrows:",
+        Action.COMPARE_READ,
+        "四查三比对",
+    ),
+    PageSpec(
+        "pages/comparisons/tasks.py",
+        "适龄儿童核实",
+        ":material/person_search:",
+        Action.COMPARE_READ,
+        "四查三比对",
+    ),
+    PageSpec(
+        "pages/comparisons/review.py",
+        "疑似同一人审核",
+        ":material/join_inner:",
+        Action.MATCH_REVIEW,
+        "四查三比对",
+    ),
+    PageSpec(
+        "pages/comparisons/ledger.py",
+        "适龄儿童台账",
+        ":material/groups_2:",
+        Action.COMPARE_READ,
+        "四查三比对",
+    ),
+    PageSpec(
+        "pages/comparisons/lists.py",
+        "部门名单导入",
+        ":material/upload_file:",
+        Action.LISTS_IMPORT,
+        "四查三比对",
+    ),
     PageSpec("pages/sweeps/entry.py", "入户登记", ":material/home_work:", Action.SWEEP_RECORD, "拉网式排查"),
     PageSpec(
         "pages/sweeps/import_sweep.py",
