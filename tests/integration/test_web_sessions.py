@@ -10,6 +10,7 @@ from tests.factories import new_teacher
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.models import AppUser, AuditLog, WebSession
+from xueji.rules.sessions import token_hash
 from xueji.services.system import accounts, web_sessions
 from xueji.services.system.web_sessions import Resumed
 
@@ -28,9 +29,7 @@ def _resume(engine, token, active=True):
 def _shift(engine, token, **ago):
     """Move a session's start and last activity back by `ago`."""
     with session_scope(engine) as session:
-        web = session.scalar(
-            select(WebSession).where(WebSession.token_hash == web_sessions.token_hash(token))
-        )
+        web = session.scalar(select(WebSession).where(WebSession.token_hash == token_hash(token)))
         web.created_at -= timedelta(**ago)
         web.last_seen_at -= timedelta(**ago)
         session.commit()
@@ -53,7 +52,7 @@ def test_a_token_resumes_its_user_and_nothing_else_does(demo_engine):
         assert _resume(demo_engine, forged) is None
     with session_scope(demo_engine) as session:
         stored = session.scalars(select(WebSession.token_hash)).all()
-    assert stored == [web_sessions.token_hash(token)] and token not in stored
+    assert stored == [token_hash(token)] and token not in stored
 
 
 def test_signing_out_ends_the_session_for_every_tab_once_and_audited(demo_engine):
@@ -73,7 +72,7 @@ def test_idle_and_absolute_limits_end_a_session_with_their_reason(demo_engine):
     assert "未操作" in _resume(demo_engine, idle)  # stays ended
     long, _ = _open(demo_engine)
     with session_scope(demo_engine) as session:  # active a minute ago, signed in 12 hours ago
-        web = session.scalar(select(WebSession).where(WebSession.token_hash == web_sessions.token_hash(long)))
+        web = session.scalar(select(WebSession).where(WebSession.token_hash == token_hash(long)))
         web.created_at -= timedelta(hours=settings.session_limit_hours)
         session.commit()
     assert f"{settings.session_limit_hours} 小时" in _resume(demo_engine, long)
@@ -125,6 +124,25 @@ def test_a_disabled_account_or_a_password_reset_ends_its_sessions(demo_engine):
     assert isinstance(resumed, Resumed) and resumed.must_change_password
 
 
+def test_changing_ones_own_password_signs_out_the_accounts_other_sessions_but_not_this_one(demo_engine):
+    with session_scope(demo_engine) as session:
+        admin = accounts.actor_by_username(session, "demo_admin")
+        user, password = new_teacher(session, admin, "t_phone_left")
+        user_id = user.id
+        session.commit()
+    here, _ = _open(demo_engine, "t_phone_left")
+    phone, _ = _open(demo_engine, "t_phone_left")  # a phone left signed in somewhere
+    with session_scope(demo_engine) as session:
+        actor = accounts.actor_by_username(session, "t_phone_left")
+        ended = accounts.change_password(
+            session, actor=actor, old_password=password, new_password="Xinmima#2026", token=here
+        )
+    assert ended == 1
+    assert isinstance(_resume(demo_engine, here), Resumed)
+    assert _resume(demo_engine, phone) == web_sessions.PASSWORD_CHANGED
+    assert _logouts(demo_engine, user_id) == [web_sessions.PASSWORD_CHANGED]
+
+
 def test_a_users_sessions_long_over_are_removed_when_they_sign_in_again(demo_engine):
     old, user_id = _open(demo_engine)
     _shift(demo_engine, old, days=31, hours=get_settings().session_limit_hours)
@@ -155,7 +173,7 @@ def test_a_check_that_read_before_another_writer_committed_still_records_activit
     write begins a transaction of its own instead of upgrading a stale read (SQLite would refuse at once)."""
     token, _ = _open(demo_engine)
     _shift(demo_engine, token, minutes=5)
-    mine = WebSession.token_hash == web_sessions.token_hash(token)
+    mine = WebSession.token_hash == token_hash(token)
     with session_scope(demo_engine) as session:
         before = session.scalar(select(WebSession.last_seen_at).where(mine))
     with session_scope(demo_engine) as reader, session_scope(demo_engine) as other:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of a sign-in token: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def session_end_reason(

@@ -11,7 +11,7 @@ import streamlit as st
 from xueji.db import session_scope
 from xueji.services.system import accounts, web_sessions
 from xueji.ui.errors import shown_as_error
-from xueji.ui.session import NOTICE, current_user, sign_out
+from xueji.ui.session import NOTICE, TOKEN, current_user, sign_out
 from xueji.ui.text import md
 from xueji.web.signin import signin_url
 
@@ -56,10 +56,16 @@ def change_password_page() -> None:
         with shown_as_error():
             try:
                 with session_scope() as session:
-                    accounts.change_password(session, actor=actor, old_password=old, new_password=new)
+                    others = accounts.change_password(
+                        session,
+                        actor=actor,
+                        old_password=old,
+                        new_password=new,
+                        token=st.session_state.get(TOKEN),
+                    )
             except accounts.AccountLocked as exc:  # too many wrong old passwords: this session ends too
                 sign_out(str(exc))
                 st.rerun()
             if user[1]:  # the forced first change is done: on to the user's own pages
                 st.rerun()
-            st.success("密码已修改")
+            st.success("密码已修改" + (f",已退出该账号在其他 {others} 处的登录" if others else ""))

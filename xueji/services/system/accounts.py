@@ -9,8 +9,8 @@ import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy import select, update
+from sqlmodel import Session, col
 
 from xueji.audit import record
 from xueji.auth import (
@@ -26,9 +26,9 @@ from xueji.auth import (
 from xueji.clock import now
 from xueji.config import get_settings
 from xueji.db import unit_of_work
-from xueji.models import AppSetting, AppUser, County, School, Township
+from xueji.models import AppSetting, AppUser, County, School, Township, WebSession
 from xueji.rules.passwords import one_time_password_expired, password_problems
-from xueji.rules.sessions import lockout_until
+from xueji.rules.sessions import lockout_until, token_hash
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.common.access import deny, require
 
@@ -39,6 +39,9 @@ COMMAND_LINE = "服务器命令行"
 
 class LoginFailed(Exception):
     """Sign-in refused; the message is safe to show (it never says whether the account exists)."""
+
+
+PASSWORD_CHANGED = "密码已在别处修改,请用新密码重新登录"  # noqa: S105 (a message, not a password)
 
 
 class AccountError(ValueError):
@@ -214,9 +217,13 @@ def load_actor(session: Session, user_id: int) -> tuple[Actor, bool] | None:
 
 
 @unit_of_work
-def change_password(session: Session, *, actor: Actor, old_password: str, new_password: str) -> None:
-    """Change one's own password after checking the old one and the password rules. A wrong old password counts
-    towards the lockout like a wrong sign-in; when it locks the account, AccountLocked says the session ends."""
+def change_password(
+    session: Session, *, actor: Actor, old_password: str, new_password: str, token: str | None = None
+) -> int:
+    """Change one's own password after checking the old one and the password rules, and sign out every other
+    session of the account (a phone left signed in somewhere): all but the one whose token is given. A wrong old
+    password counts towards the lockout like a wrong sign-in; when it locks the account, AccountLocked says the
+    session ends. Returns how many other sessions were signed out."""
     settings = get_settings()
     user = session.get(AppUser, actor.user_id)
     if user is None or not user.is_active:
@@ -247,6 +254,25 @@ def change_password(session: Session, *, actor: Actor, old_password: str, new_pa
     user.must_change_password = False
     user.password_changed_at = at
     user.failed_logins = 0
+    others = select(WebSession.id).where(WebSession.user_id == user.id, col(WebSession.ended_at).is_(None))
+    if token:
+        others = others.where(WebSession.token_hash != token_hash(token))
+    ended = list(session.scalars(others))
+    if ended:
+        session.execute(
+            update(WebSession)
+            .where(col(WebSession.id).in_(ended))
+            .values(ended_at=at, end_reason=PASSWORD_CHANGED)
+        )
+    for _ in ended:  # each ended session is one sign-out, as any other ending is
+        record(
+            session,
+            actor=actor,
+            action="logout",
+            entity_type="user",
+            entity_id=user.id,
+            detail=PASSWORD_CHANGED,
+        )
     record(
         session,
         actor=actor,
@@ -255,8 +281,10 @@ def change_password(session: Session, *, actor: Actor, old_password: str, new_pa
         entity_id=user.id,
         before=before,
         after=public_view(user),
+        detail=f"同时退出该账号的其他 {len(ended)} 处登录" if ended else None,
     )
     session.commit()
+    return len(ended)
 
 
 def one_time_password() -> str:

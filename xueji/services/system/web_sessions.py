@@ -7,7 +7,6 @@ it (ended_at) for every tab and replica at once. Each end is audited as a sign-o
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from xueji.clock import now
 from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.models import AppUser, WebSession
-from xueji.rules.sessions import session_end_reason
+from xueji.rules.sessions import session_end_reason, token_hash
 from xueji.services.system import accounts
 
 COOKIE = "xueji_session"
@@ -33,6 +32,7 @@ KEEP_ENDED = timedelta(days=30)  # a user's old session rows are removed this lo
 SIGNED_OUT = "退出"
 DISABLED = "账号已被停用"
 RESET = "密码已被重置,请用新发放的一次性密码重新登录"
+PASSWORD_CHANGED = accounts.PASSWORD_CHANGED
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,6 @@ class Resumed:
     actor: Actor
     must_change_password: bool
     started_at: datetime
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _aware(at: datetime) -> datetime:
