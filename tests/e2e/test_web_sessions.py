@@ -71,6 +71,13 @@ def test_the_sign_in_page_refuses_in_chinese_and_sets_a_guarded_cookie_only_on_s
     assert {"HttpOnly", "Secure", "SameSite=lax"} <= {part.strip() for part in cookie.split(";")}
     status, headers, _ = _post(base, {**account, "password": DEMO_PASSWORD}, base)
     assert headers["location"] == "/students"
+    asked = urllib.request.Request(f"{base}/student_detail?child=5", headers={"Accept": "text/html"})  # noqa: S310
+    try:
+        urllib.request.build_opener(_NoRedirect).open(asked, timeout=30)
+    except urllib.error.HTTPError as error:  # not signed in: on to sign in, and back to that child afterwards
+        assert error.code == 303 and error.headers["location"] == "/signin?next=/student_detail%3Fchild%3D5"
+    else:
+        pytest.fail("a page load without a session was not sent to sign in")
     token = headers["set-cookie"].split(";")[0].split("=", 1)[1]
     with session_scope(engine) as session:
         stored = session.scalars(select(WebSession.token_hash)).all()

@@ -230,7 +230,11 @@ class SignInGate:
             if not path.startswith(PASSING) and path != PATH and "." not in path.rsplit("/", 1)[-1]:
                 request = Request(scope)
                 if "text/html" in request.headers.get("accept", "") and not await self._live(request):
-                    await RedirectResponse(signin_url(path), status_code=303, headers=NO_STORE)(
+                    query = scope.get("query_string", b"").decode(
+                        "latin-1"
+                    )  # a page's own ?child=… comes back too
+                    back = f"{path}?{query}" if query else path
+                    await RedirectResponse(signin_url(back), status_code=303, headers=NO_STORE)(
                         scope, receive, send
                     )
                     return
