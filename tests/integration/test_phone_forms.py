@@ -125,3 +125,18 @@ def test_a_draft_is_kept_per_user_and_form_and_removed_when_discarded(demo_engin
         assert drafts.load_draft(session, actor=teacher, form="visit") is None
         assert drafts.load_draft(session, actor=teacher, form="household") is not None
         assert session.scalar(select(func.count()).select_from(FormDraft)) == 1
+
+
+def test_a_draft_left_two_weeks_is_never_offered_again_and_is_removed_at_the_next_save(demo_engine, actors):
+    teacher, other = actors["demo_teacher"], actors["demo_registrar"]
+    with session_scope(demo_engine) as session:
+        assert drafts.save_draft(session, actor=teacher, form="visit", values={"v_met": "祖母"})
+    with session_scope(demo_engine) as session:
+        draft = session.scalars(select(FormDraft)).one()
+        draft.updated_at -= timedelta(days=drafts.KEEP_DAYS, hours=1)
+        session.commit()
+    with session_scope(demo_engine) as session:
+        assert drafts.load_draft(session, actor=teacher, form="visit") is None
+        assert drafts.save_draft(session, actor=other, form="visit", values={"v_met": "父亲"})
+    with session_scope(demo_engine) as session:
+        assert session.scalars(select(FormDraft.user_id)).all() == [other.user_id]  # the stale one is gone

@@ -1,13 +1,15 @@
 """Drafts: a half-filled 家访, 送教 or 入户登记 form kept per user and form, so that a reload, a new tab or a phone
 coming back from another app finds it again. Only its owner ever reads it; it is removed once the form is saved.
-Drafts are not audited (nothing is written to a record until the form is saved, and that save is)."""
+Drafts are not audited (nothing is written to a record until the form is saved, and that save is). A draft left
+KEEP_DAYS is stale: never offered again, and removed at the next save of any draft (a child's details do not
+linger in forms nobody finished)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -20,6 +22,7 @@ from xueji.db import unit_of_work
 from xueji.models import FormDraft
 
 FORMS = frozenset({"visit", "home_visit", "household"})  # 家访, 送教登记, 入户登记
+KEEP_DAYS = 14
 MAX_PAYLOAD = 20_000  # characters of JSON, the column's bound: a form's text fields fit many times over
 
 
@@ -37,13 +40,18 @@ def _owner(actor: Actor, form: str) -> int | None:
     return actor.user_id
 
 
+def _stale(updated_at: datetime) -> bool:
+    at = updated_at if updated_at.tzinfo else updated_at.replace(tzinfo=now().tzinfo)
+    return now() - at > timedelta(days=KEEP_DAYS)
+
+
 def load_draft(session: Session, *, actor: Actor, form: str) -> Draft | None:
     """The actor's own draft of the form, or None (also for one that can no longer be read)."""
     user_id = _owner(actor, form)
     if user_id is None:
         return None
     row = session.scalar(select(FormDraft).where(FormDraft.user_id == user_id, FormDraft.form == form))
-    if row is None:
+    if row is None or _stale(row.updated_at):
         return None
     try:
         values = json.loads(row.payload)
@@ -60,6 +68,7 @@ def save_draft(session: Session, *, actor: Actor, form: str, values: Mapping[str
     payload = json.dumps(dict(values), ensure_ascii=False, sort_keys=True)
     if user_id is None or len(payload) > MAX_PAYLOAD:
         return False
+    session.execute(delete(FormDraft).where(FormDraft.updated_at < now() - timedelta(days=KEEP_DAYS)))
     for _ in range(
         2
     ):  # a first draft saved by two tabs at once: the unique key lets one in, the other updates
