@@ -228,6 +228,3 @@ def status_problem(current: CaseStatus, new: CaseStatus) -> str | None:
 def age_on(birth: date, day: date) -> int:
     """Full years of age on a day."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-SCHOOL_AGE = range(6, 16)  # 6 to 15 full years: compulsory education (义务教育阶段适龄儿童少年)

@@ -8,6 +8,8 @@ from datetime import date
 
 from xueji.rules.terms import school_year_start
 
+DEFAULT_AGES = (6, 15)  # 义务教育阶段适龄儿童少年: the default of XUEJI_SCHOOL_AGE
+
 
 def _years_before(day: date, years: int) -> date:
     """The same day `years` years earlier; 29 February falls back to 28 February."""

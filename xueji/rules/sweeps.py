@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from xueji.rules.cases import SCHOOL_AGE, age_on
+from xueji.rules.cases import age_on
 from xueji.rules.registry_record import DISABILITY_TYPES, phone_problem, resident_id_problem
+from xueji.rules.school_age import DEFAULT_AGES, birth_window
 from xueji.rules.text_limits import length_problems
 from xueji.rules.vocab import Sex, StudentStatus
 
@@ -167,11 +168,10 @@ class ChildFacts:
     note: str = ""
 
 
-def sweep_age_range(reference: date) -> tuple[date, date]:
-    """The birth dates of the children a sweep records: 6 to 15 full years old on the reference date."""
-    youngest = reference.replace(year=reference.year - SCHOOL_AGE.start)
-    oldest = reference.replace(year=reference.year - SCHOOL_AGE.stop)
-    return date.fromordinal(oldest.toordinal() + 1), youngest
+def sweep_age_range(reference: date, ages: tuple[int, int] = DEFAULT_AGES) -> tuple[date, date]:
+    """The birth dates of the children a sweep records: of school age (by default 6 to 15 full years) on the
+    reference date."""
+    return birth_window(reference, ages)
 
 
 def reference_date(start_year: int, month_day: tuple[int, int]) -> date:
@@ -179,7 +179,9 @@ def reference_date(start_year: int, month_day: tuple[int, int]) -> date:
     return date(start_year, *month_day)
 
 
-def child_problems(child: ChildFacts, *, reference: date) -> list[tuple[str, str]]:
+def child_problems(
+    child: ChildFacts, *, reference: date, ages: tuple[int, int] = DEFAULT_AGES
+) -> list[tuple[str, str]]:
     """Everything wrong with a child record, as (field, reason). The ID number, when given, must be valid and
     agree with the birth date and sex; the child must be 6–15 on the reference date."""
     problems: list[tuple[str, str]] = []
@@ -200,9 +202,11 @@ def child_problems(child: ChildFacts, *, reference: date) -> list[tuple[str, str
                 problems.append(("性别", f"与身份证号不一致(身份证号为{id_sex.value}性)"))
     if child.birth_date is None:
         problems.append(("出生日期", "必填(有身份证号时可不填)"))
-    elif age_on(child.birth_date, reference) not in SCHOOL_AGE:
+    elif not ages[0] <= age_on(child.birth_date, reference) <= ages[1]:
         age = age_on(child.birth_date, reference)
-        problems.append(("出生日期", f"按 {reference:%Y-%m-%d} 计为 {age} 周岁,不在 6–15 周岁的排查范围内"))
+        problems.append(
+            ("出生日期", f"按 {reference:%Y-%m-%d} 计为 {age} 周岁,不在 {ages[0]}–{ages[1]} 周岁的排查范围内")
+        )
     if child.sex is not None and child.sex not in (Sex.MALE.value, Sex.FEMALE.value):
         problems.append(("性别", "应为男或女"))
     if child.status is FoundStatus.LOCAL_SCHOOL and child.school_id is None:
@@ -228,6 +232,7 @@ def entry_problems(
     reference: date,
     today: date,
     earliest: date,
+    ages: tuple[int, int] = DEFAULT_AGES,
 ) -> list[tuple[int | None, str, str]]:
     """Everything wrong with one household and its children, as (child index or None for the household,
     field, reason): the form numbers the children, the sheet puts each problem on the child's row."""
@@ -236,7 +241,7 @@ def entry_problems(
     ]
     seen: set[object] = set()
     for i, child in enumerate(children):
-        problems += [(i, f, r) for f, r in child_problems(child, reference=reference)]
+        problems += [(i, f, r) for f, r in child_problems(child, reference=reference, ages=ages)]
         key = child.id_number or (child.name, child.birth_date)
         if key in seen:
             problems.append((i, "儿童姓名", "同一户中重复登记了这个孩子"))

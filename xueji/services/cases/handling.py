@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
 from xueji.clock import today
+from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.models import (
     AppUser,
@@ -25,7 +26,6 @@ from xueji.models import (
     Village,
 )
 from xueji.rules.cases import (
-    SCHOOL_AGE,
     CaseCategory,
     CaseSource,
     CaseStatus,
@@ -156,9 +156,10 @@ def open_case(
     else:
         raise CaseError("请选择学生或填写儿童信息")
     assert child.id is not None
-    if child.birth_date is not None and age_on(child.birth_date, today()) not in SCHOOL_AGE:
+    low, high = get_settings().school_age
+    if child.birth_date is not None and not low <= age_on(child.birth_date, today()) <= high:
         raise CaseError(
-            f"{child.name} 现年 {age_on(child.birth_date, today())} 周岁,不是义务教育适龄儿童(6–15周岁)"
+            f"{child.name} 现年 {age_on(child.birth_date, today())} 周岁,不是义务教育适龄儿童({low}–{high}周岁)"
         )
     if category in open_categories(session, child.id):
         raise CaseError(f"{child.name} 已有在办的“{category.label}”个案,请在原个案中跟进")

@@ -424,7 +424,12 @@ def record_household(
     problems = [
         (f"第{i + 1}个孩子 {f}" if i is not None and len(children) > 1 else f, r)
         for i, f, r in entry_problems(
-            household, children, reference=sweep.reference_date, today=today(), earliest=term_start
+            household,
+            children,
+            reference=sweep.reference_date,
+            today=today(),
+            earliest=term_start,
+            ages=get_settings().school_age,
         )
     ]
     numbers = {c.id_number for c in children if c.id_number}

@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from xueji.audit import Entry, lock_tail, record_many
 from xueji.auth import Action, Actor
 from xueji.clock import today
+from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.excel import row_problems
 from xueji.excel.limits import ImportKind
@@ -227,6 +228,7 @@ def _rule_problems(
         reference=sweep.reference_date,
         today=today(),
         earliest=term_start,
+        ages=get_settings().school_age,
     ):
         row = first if i is None else children[i][1]
         header = _FIELD_HEADERS.get(column, column)
@@ -334,7 +336,7 @@ def _registry_rows(
     session: Session, village: SweepVillage, sweep: Sweep, known: set[str]
 ) -> list[dict[str, object]]:
     """The registry's school-age children living in the village, not yet on the sheet; the guardian as 户主."""
-    oldest, youngest = sweep_age_range(sweep.reference_date)
+    oldest, youngest = sweep_age_range(sweep.reference_date, get_settings().school_age)
     guardian = (  # the first guardian, else the first family member
         select(
             FamilyMember.student_id,
@@ -399,7 +401,7 @@ def village_sheet(session: Session, *, actor: Actor, sweep_village_id: int, reas
         .limit(1)
     )
     if previous is not None:
-        oldest, youngest = sweep_age_range(sweep.reference_date)
+        oldest, youngest = sweep_age_range(sweep.reference_date, get_settings().school_age)
         for row in _sweep_rows(session, previous, with_visit=False):
             born = row.get("birth_date")
             grown_out = born and not oldest <= date.fromisoformat(str(born)) <= youngest
