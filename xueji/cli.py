@@ -7,7 +7,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +27,19 @@ from xueji.config import PROJECT_ROOT, SettingsError, get_settings
 from xueji.db import current_revision, get_engine, head_revision, migrate, session_scope
 from xueji.demo import DemoSpec, load_demo
 from xueji.demo.build import DemoError
+from xueji.excel import dept_templates
 from xueji.excel.account_template import passwords_workbook
 from xueji.excel.registry_template import TemplateError, blank_template, error_workbook
 from xueji.excel.row_problems import RowProblem
 from xueji.excel.setup_template import blank_template as setup_blank_template
 from xueji.models import County, School, Student
+from xueji.rules.dept_lists import ListKind
 from xueji.rules.registry_record import CheckedRow
 from xueji.rules.status_changes import Document
 from xueji.rules.sweeps import reconciled_text
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.cases import handling, opening, visit_import
+from xueji.services.comparisons import list_import
 from xueji.services.home_teaching import records
 from xueji.services.home_teaching import visit_import as home_visit_import
 from xueji.services.registry import file_import, rollover, rosters, students
@@ -432,6 +435,51 @@ def cmd_import_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_list(args: argparse.Namespace) -> int:
+    """A department's list: every row checked, all written as the list's next version or none."""
+    kind, path = ListKind(args.list_kind), Path(args.file)
+    data = path.read_bytes()
+    with session_scope() as session:
+        actor = _acting(session, args)
+        sheet = list_import.check_list(session, actor=actor, kind=kind, data=data, file_name=path.name)
+        print(f"检查结果:{kind.label}可导入 {len(sheet.people)} 人,有错误 {len(sheet.bad_rows)} 行")
+        if sheet.problems:
+            return _refused(sheet.problems, list_import.error_workbook(sheet), args, "人")
+        on = args.list_date or today()
+        refusal = list_import.date_problem(on, sheet.current)
+        if refusal:
+            print(f"错误:{refusal}", file=sys.stderr)
+            return 1
+        replaces = (
+            f",取代第{sheet.current.version}版({sheet.current.list_date:%Y-%m-%d})" if sheet.current else ""
+        )
+        if args.dry_run:
+            print(f"仅检查(--dry-run),未写入。导入后将为名单日期 {on:%Y-%m-%d} 的新版本{replaces}。")
+            return 0
+        version = list_import.commit_list(
+            session, actor=actor, kind=kind, data=data, file_name=path.name, list_date=on
+        )
+    print(
+        f"已导入{kind.label}第{version.version}版(名单日期 {on:%Y-%m-%d}){version.row_count} 人{replaces},"
+        "已重新运行三比对,已记入审计日志。"
+    )
+    return 0
+
+
+def cmd_export_list_template(args: argparse.Namespace) -> int:
+    kind = ListKind(args.kind)
+    Path(args.output).write_bytes(dept_templates.blank_template(kind))
+    print(f"已写出{kind.label}空白模板 {args.output}(黄色表头为必填列,含下拉列表和填写说明)")
+    return 0
+
+
+def _list_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"名单日期应写成 YYYY-MM-DD,如 2026-11-20,而不是“{text}”") from None
+
+
 def cmd_sweep_sheet(args: argparse.Namespace) -> int:
     with session_scope() as session:
         actor = _acting(session, args)
@@ -493,6 +541,18 @@ def cmd_open_lost(args: argparse.Namespace) -> int:
     with session_scope() as session:
         count = opening.open_lost_cases(session, actor=_acting(session, args))
     print(f"已为 {count} 名流生建立疑似辍学个案。" if count else "没有需要新建个案的流生。")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from xueji.rules.comparisons import Outcome
+    from xueji.services.comparisons import compare
+
+    with session_scope() as session:
+        counts = compare.run_comparison(session, actor=_acting(session, args))
+    print(f"三比对完成:适龄儿童 {counts.get('children', 0)} 人,待核实 {counts.get('to_verify', 0)} 人。")
+    for outcome in Outcome:
+        print(f"  {outcome.label}:{counts.get(outcome.value, 0)}")
     return 0
 
 
@@ -778,6 +838,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = export.add_parser("template", help="写出空白学籍导入模板 (write the blank import template)")
     p.add_argument("file", help="输出文件,如 学籍导入模板.xlsx")
     p.set_defaults(func=cmd_export_template)
+    p = export.add_parser(
+        "list-template",
+        help="写出部门名单(户籍、民政、残联、乡村振兴)的空白导入模板 (a list's blank template)",
+    )
+    p.add_argument("kind", choices=[k.value for k in ListKind], help="名单:residents 户籍,welfare 民政,"
+                   "disabled 残联,households 乡村振兴")  # fmt: skip
+    p.add_argument("-o", "--output", required=True, help="输出文件,如 户籍名单模板.xlsx")
+    p.set_defaults(func=cmd_export_list_template)
 
     imports = sub.add_parser("import", help="导入 (import)").add_subparsers(
         dest="import_command", metavar="子命令"
@@ -828,6 +896,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
     p.add_argument("--submit", action="store_true", help="导入后提交本村排查并运行三比对")
     p.set_defaults(func=cmd_import_sweep)
+
+    for kind in ListKind:
+        p = imports.add_parser(
+            kind.value,
+            help=f"导入{kind.label}(由{kind.department}提供)为新版本并重新运行三比对;"
+            "有错误行时不写入并返回非零 (import a department's list)",
+        )
+        p.add_argument(
+            "file", help=f"{kind.label} .xlsx(可先用 xueji export list-template {kind.value} 写出模板)"
+        )
+        p.add_argument(
+            "--list-date", type=_list_date, help="名单日期(部门出具名单的日期)YYYY-MM-DD;缺省为今天"
+        )
+        p.add_argument("--report", help="有错误行时,把错误行和原因写入此 xlsx")
+        p.add_argument("--dry-run", action="store_true", help="只检查,不写入")
+        p.set_defaults(func=cmd_import_list, list_kind=kind.value)
+
+    p = sub.add_parser(
+        "compare",
+        help="运行四查三比对:户籍名单与学籍比对,重建适龄儿童台账和核实任务,打印各结果人数 (run the comparison)",
+    )
+    p.set_defaults(func=cmd_compare)
 
     sweep_commands = sub.add_parser("sweep", help="拉网式排查 (household sweep)").add_subparsers(
         dest="sweep_command", metavar="子命令"
@@ -944,6 +1034,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handling.CaseError,
         fieldwork.SweepError,
         sheet_import.SweepImportBlocked,
+        list_import.ListImportBlocked,
         workbook_import.SetupImportBlocked,
         backup.BackupError,
         AnchorFileError,

@@ -54,8 +54,14 @@ risk = right.selectbox(
     "风险", [None, *RiskLevel], format_func=lambda r: "全部" if r is None else r.label, placeholder="请选择"
 )
 search = st.text_input("搜索", placeholder="姓名或身份证号后几位", key="ledger_search")
-missing = st.checkbox("只看缺少包保人的在办个案", key="ledger_missing")
-given = LedgerFilter(ledger, standing, category, risk, search, missing)
+left, right = st.columns(2)
+missing = left.checkbox("只看缺少包保人的在办个案", key="ledger_missing")
+priority = right.checkbox(
+    "只看重点(脱贫户/监测户)",
+    key="ledger_priority",
+    help="家庭在乡村振兴部门的脱贫户、防返贫监测户名单上的儿童",
+)
+given = LedgerFilter(ledger, standing, category, risk, search, missing, priority)
 
 offset = page_offset("ledger_page", page_size=PAGE_SIZE, reset_when=given)
 with reading() as session:

@@ -12,11 +12,13 @@ from xueji.ui.home_teaching import CHILD, child_label, dot, light_label, policy_
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
+from xueji.ui.verification import assessment_section
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.HOME_TEACHING_READ)
 st.title("送教看板")
 st.caption(policy_text())
+assessment_section(actor)  # the coordinator's 送教上门 assessments asked for by the 残联 list
 term = term_picker(key="board_term")
 if term is None:
     st.stop()

@@ -14,10 +14,12 @@ from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.cases import ledgers
 from xueji.services.common.calendar import school_year_on
 from xueji.services.common.exports import export_table
+from xueji.services.comparisons import views as comparison_views
 from xueji.services.dashboards import figures
 from xueji.services.home_teaching import board, records
 from xueji.services.registry import class_sizes
 from xueji.ui.dashboard import figure
+from xueji.ui.display import frame
 from xueji.ui.home_teaching import styled
 from xueji.ui.my_work import show_my_work
 from xueji.ui.overview import scoped_overview
@@ -82,6 +84,26 @@ def to_act_on() -> None:
     if approvals is not None and overdue:
         st.caption("学籍异动超过 7 个工作日未审批的学校:")
         show_table(approvals[approvals["已超期"] > 0], hide_index=True, width="stretch")
+    if actor.can(Action.COMPARE_READ):
+        school_age_children()
+
+
+def school_age_children() -> None:
+    """适龄儿童台账's headline and the special groups from the departments' lists (四查三比对)."""
+    with reading() as session:
+        head = comparison_views.headline(session, actor=actor)
+        groups = comparison_views.group_counts(session, actor=actor)
+    st.subheader("适龄儿童(四查三比对)")
+    cols = st.columns(4)
+    cols[0].metric(
+        "已知适龄儿童", f"{head.children:,}", help="户籍、学籍、排查和部门名单中的适龄儿童,每人一行"
+    )
+    cols[1].metric("待核实", head.to_verify, help="户籍在本地、学籍中查无此人,乡镇正在核实去向")
+    cols[2].metric("疑似辍学/辍学", head.out_of_school)
+    cols[3].metric("其中脱贫户/监测户", head.priority_out, help="乡村振兴名单上的家庭,重点劝返")
+    if len(groups):
+        st.caption("特殊群体(按部门名单):")
+        show_table(frame(groups), hide_index=True, width="stretch")
 
 
 def home_teaching_rows(session: Session) -> list[board.BoardRow]:

@@ -15,6 +15,7 @@ from xueji.demo import names
 from xueji.demo.accounts import DEMO_PASSWORD as DEMO_PASSWORD  # re-exported: the login page shows it
 from xueji.demo.accounts import import_accounts
 from xueji.demo.cases import load_cases, load_head_teachers, load_visits
+from xueji.demo.dept_lists import load_dept_lists
 from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec
 from xueji.demo.history import load_history
 from xueji.demo.home_teaching import load_home_teaching
@@ -344,7 +345,8 @@ def _mark_demo(session: Session, ctx: DemoContext) -> None:
     session.add(AppSetting(key=DEMO_SETTING_KEY, value=f"seed={ctx.spec.seed}"))
 
 
-# The parts of the demo, in order. Later features append theirs (cases, visits, sweeps, home teaching).
+# The parts of the demo, in order. Later features append theirs (cases, visits, sweeps, home teaching, the
+# departments' lists of 四查三比对, imported last: they compare with everything before them).
 PARTS: list[Callable[[Session, DemoContext], None]] = [
     _load_setup,
     _load_registry,
@@ -357,6 +359,7 @@ PARTS: list[Callable[[Session, DemoContext], None]] = [
     load_sweeps,
     load_home_teaching,
     load_history,
+    load_dept_lists,
     _mark_demo,
 ]
 

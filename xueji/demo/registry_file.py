@@ -90,21 +90,28 @@ def template_rows(
 
 
 def template_workbook(rows: Iterable[dict[str, str]], *, headers: Sequence[str] | None = None) -> bytes:
-    """An xlsx with the template's headers (or the ones given) and the rows, every cell an inline string.
+    """An xlsx with the template's headers (or the ones given) and the rows, every cell an inline string."""
+    keys = [c.key for c in COLUMNS]
+    return inline_workbook(
+        list(headers) if headers is not None else [c.header for c in COLUMNS],
+        ([row.get(k, "") for k in keys] for row in rows),
+    )
+
+
+def inline_workbook(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], *, sheet: str = "学生信息"
+) -> bytes:
+    """An xlsx of one sheet: the header row and the rows, every cell an inline string.
 
     Written directly rather than through openpyxl, which takes ~40 s for 100,000 rows; this takes ~2 s.
     """
-    keys = [c.key for c in COLUMNS]
-    lines = [
-        f'<row r="1">{_cells(list(headers) if headers is not None else [c.header for c in COLUMNS])}</row>'
-    ]
-    lines.extend(
-        f'<row r="{i}">{_cells([row.get(k, "") for k in keys])}</row>' for i, row in enumerate(rows, 2)
-    )
+    lines = [f'<row r="1">{_cells(headers)}</row>']
+    lines.extend(f'<row r="{i}">{_cells(row)}</row>' for i, row in enumerate(rows, 2))
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for name, part in _PARTS.items():
             z.writestr(name, part)
+        z.writestr("xl/workbook.xml", _WORKBOOK.format(sheet=escape(sheet, {'"': "&quot;"})))
         z.writestr("xl/worksheets/sheet1.xml", _SHEET_HEAD + "".join(lines) + "</sheetData></worksheet>")
     return buffer.getvalue()
 
@@ -118,6 +125,11 @@ _SHEET_HEAD = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     f'<worksheet xmlns="{_NS}/spreadsheetml/2006/main"><sheetData>'
 )
+_WORKBOOK = (
+    f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_NS}/spreadsheetml/2006/main" '
+    f'xmlns:r="{_NS}/officeDocument/2006/relationships"><sheets>'
+    '<sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
 _PARTS = {
     "[Content_Types].xml": f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{_NS}/package/2006/content-types">'
     '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -129,9 +141,6 @@ _PARTS = {
     "_rels/.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_NS}/package/2006/relationships">'
     f'<Relationship Id="rId1" Type="{_NS}/officeDocument/2006/relationships/officeDocument" '
     'Target="xl/workbook.xml"/></Relationships>',
-    "xl/workbook.xml": f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_NS}/spreadsheetml/2006/main" '
-    f'xmlns:r="{_NS}/officeDocument/2006/relationships"><sheets>'
-    '<sheet name="学生信息" sheetId="1" r:id="rId1"/></sheets></workbook>',
     "xl/_rels/workbook.xml.rels": f'<?xml version="1.0" encoding="UTF-8"?>'
     f'<Relationships xmlns="{_NS}/package/2006/relationships">'
     f'<Relationship Id="rId1" Type="{_NS}/officeDocument/2006/relationships/worksheet" '

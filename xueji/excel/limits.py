@@ -35,6 +35,10 @@ class ImportKind(Enum):
     HOLIDAYS = ("节假日安排导入", "lists")
     SETUP = ("上线设置导入", "records")  # a county's divisions, schools and terms: several sheets
     ACCOUNTS = ("账号导入", "records")  # a county's accounts and their classes: two sheets
+    RESIDENT_LIST = ("户籍名单导入", "registry")  # a county's register: 60,000 children and more
+    WELFARE_LIST = ("民政名单导入", "records")
+    DISABLED_LIST = ("残联名单导入", "records")
+    HOUSEHOLD_LIST = ("乡村振兴名单导入", "registry")  # every member of a county's households
 
     @property
     def label(self) -> str:

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from xueji.excel.tables import FORMULA_START
 
@@ -94,30 +95,49 @@ def sweep_workbook(
             ws[f"{letter}{r}"].number_format = "@"
     ws.freeze_panes = "C3"
 
-    options = wb.create_sheet("选项")
     lists = {"状况": statuses, "性别": ("男", "女"), "残疾类型": disability_types, "就读学校/去向": schools}
+    # the school list suggests; any text is still accepted there (a school elsewhere, where they went)
+    add_choices(wb, ws, headers, lists, rows=(3, last), suggest=("就读学校/去向",))
+    add_notes(wb, INSTRUCTIONS)
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def add_choices(
+    wb: Workbook,
+    ws: Worksheet,
+    headers: Sequence[str],
+    lists: Mapping[str, Sequence[str]],
+    *,
+    rows: tuple[int, int],
+    suggest: Sequence[str] = (),
+) -> None:
+    """Drop-down lists for these columns (header → the words offered) over rows (first, last), the words kept
+    in a hidden sheet 选项; a column in `suggest` offers its words but takes any text."""
+    options = wb.create_sheet("选项")
     for column, (header, values) in enumerate(lists.items(), start=1):
         options.cell(row=1, column=column, value=header)
         for r, value in enumerate(values, start=2):
             options.cell(row=r, column=column, value=value)
         letter = get_column_letter(column)
         source = f"{quote_sheetname(options.title)}!${letter}$2:${letter}${max(2, len(values) + 1)}"
-        # the school list suggests; any text is still accepted there (a school elsewhere, where they went)
-        strict = header != "就读学校/去向"
+        strict = header not in suggest
         check = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=strict)
         if strict:
             check.error = f"请从下拉列表中选择{header}"
         target = get_column_letter(headers.index(header) + 1)
-        check.add(f"{target}3:{target}{last}")
+        check.add(f"{target}{rows[0]}:{target}{rows[1]}")
         ws.add_data_validation(check)
     options.sheet_state = "hidden"
 
+
+def add_notes(wb: Workbook, lines: Sequence[str]) -> Worksheet:
+    """The sheet 填写说明: one line a row, wrapped."""
     notes = wb.create_sheet("填写说明")
-    for line in INSTRUCTIONS:
+    for line in lines:
         notes.append([line])
     notes.column_dimensions["A"].width = 120
     for cell in notes["A"]:
         cell.alignment = Alignment(wrap_text=True)
-    buffer = BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return notes

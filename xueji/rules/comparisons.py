@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 
 
@@ -120,3 +121,122 @@ class VerifyOutcome(StrEnum):
             "not_found": Standing.UNKNOWN,
             "out_of_school": Standing.SUSPECTED_DROPOUT,
         }[self.value]
+
+
+# ---- the comparison's decisions (pure; services.comparisons.compare mirrors them in SQL from these tables) ----
+
+# A registry record's status → the outcome of a listed child matched to it (enrolled or suspended: in school
+# here or 人户分离, by the township of the school against that of the household).
+MATCHED_OUTCOME: dict[str, Outcome] = {
+    "enrolled": Outcome.IN_SCHOOL,
+    "suspended": Outcome.IN_SCHOOL,
+    "dropped_out": Outcome.DROPPED_OUT,
+    "transferred_out": Outcome.LEFT_REGISTRY,
+    "graduated": Outcome.LEFT_REGISTRY,
+    "deceased": Outcome.LEFT_REGISTRY,
+}
+# A registry record's status → where the child stands by the registry alone.
+REGISTRY_STANDING: dict[str, Standing] = {
+    "enrolled": Standing.IN_SCHOOL,
+    "suspended": Standing.SUSPENDED,
+    "dropped_out": Standing.DROPOUT,
+    "transferred_out": Standing.LEFT,
+    "graduated": Standing.LEFT,
+    "deceased": Standing.DECEASED,
+}
+# The registry records the ledger holds of their own (besides the listed children matched to theirs).
+LEDGER_STATUSES: tuple[str, ...] = ("enrolled", "suspended", "dropped_out")
+# An open case of these categories says more than the registry: the strongest last (送教上门 over 辍学 over 疑似).
+CASE_STANDING: tuple[tuple[str, Standing], ...] = (
+    ("suspected_dropout", Standing.SUSPECTED_DROPOUT),
+    ("dropout", Standing.DROPOUT),
+    ("home_teaching", Standing.HOME_TEACHING),
+)
+# Where the household sweep found a child (rules.sweeps.FoundStatus) → standing, for a child known only by it.
+SWEEP_STANDING: dict[str, Standing] = {
+    "local_school": Standing.IN_SCHOOL,
+    "elsewhere": Standing.OTHER_COUNTY,
+    "not_enrolled": Standing.SUSPECTED_DROPOUT,
+    "dropped_out": Standing.DROPOUT,
+    "disabled_home": Standing.TO_VERIFY,  # at home, neither taught nor assessed: the assessment task says
+    "deceased": Standing.DECEASED,
+    "moved_away": Standing.MOVED_AWAY,
+}
+# The standings of a child out of school (三比对 (3): against the 脱贫户/监测户 list) and of one not learning at all
+OUT_OF_SCHOOL: tuple[Standing, ...] = (Standing.SUSPECTED_DROPOUT, Standing.DROPOUT)
+LEARNING: tuple[Standing, ...] = (Standing.IN_SCHOOL, Standing.SUSPENDED, Standing.HOME_TEACHING)
+# The order of a ledger row's sources (its 来源 column)
+SOURCES: tuple[str, ...] = ("residents", "registry", "sweep", "welfare", "disabled", "households")
+SOURCE_LABELS: dict[str, str] = {
+    "residents": "户籍",
+    "registry": "学籍",
+    "sweep": "排查",
+    "welfare": "民政",
+    "disabled": "残联",
+    "households": "乡村振兴",
+}
+
+
+def listed_outcome(
+    *, status: str | None, school_township: int | None, home_township: int | None, pending: bool = False
+) -> Outcome:
+    """户籍 vs 学籍 for a child on the register: matched to a record of this status at a school of that township
+    (status None: no record), or with a candidate record awaiting review."""
+    if status is None:
+        return Outcome.PENDING_REVIEW if pending else Outcome.NOT_ENROLLED
+    outcome = MATCHED_OUTCOME[status]
+    if outcome is Outcome.IN_SCHOOL and school_township != home_township:
+        return Outcome.SEPARATED
+    return outcome
+
+
+def unlisted_outcome(*, status: str, register: bool) -> Outcome | None:
+    """户籍 vs 学籍 for a registry record whose child is not on the register (随迁, when there is a register to
+    be absent from; a dropout stays a dropout)."""
+    if not register:
+        return None
+    return Outcome.DROPPED_OUT if status == "dropped_out" else Outcome.MIGRANT
+
+
+def standing_of(
+    *,
+    status: str | None,
+    open_cases: frozenset[str] | set[str] = frozenset(),
+    task_outcome: str | None = None,
+    sweep_status: str | None = None,
+) -> Standing:
+    """Where a school-age child stands now: the registry record's status; without one, the township's finding
+    (the latest task outcome), else what the sweep saw, else to be verified; an open 疑似辍学/辍学/送教上门 case
+    overrides either (it is the later, closer look)."""
+    if status is not None:
+        standing = REGISTRY_STANDING[status]
+    elif task_outcome is not None:
+        standing = VerifyOutcome(task_outcome).standing
+    elif sweep_status is not None:
+        standing = SWEEP_STANDING[sweep_status]
+    else:
+        standing = Standing.TO_VERIFY
+    for category, by_case in CASE_STANDING:
+        if category in open_cases:
+            standing = by_case
+    return standing
+
+
+def dedupe_key(
+    *, id_number: str | None, name: str, birth_date: date | None, village_id: int | None
+) -> tuple[str, ...]:
+    """One ledger row per child: the same ID number is the same child; without one, the same name, birth date
+    and village."""
+    if id_number:
+        return ("id", id_number.strip().upper())
+    return ("name", name.strip(), birth_date.isoformat() if birth_date else "", str(village_id or ""))
+
+
+def joined_sources(sources: set[str] | frozenset[str]) -> str:
+    """A ledger row's sources, comma-joined in the ledger's order."""
+    return ",".join(s for s in SOURCES if s in sources)
+
+
+def sources_label(joined: str) -> str:
+    """户籍、学籍、排查 … for a row's comma-joined sources."""
+    return "、".join(SOURCE_LABELS.get(s, s) for s in joined.split(",") if s)

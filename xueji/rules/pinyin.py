@@ -6,33 +6,65 @@ from functools import lru_cache
 
 from pypinyin.pinyin_dict import pinyin_dict
 
-# Surnames read differently from the character's first dictionary reading (曾 is céng first, zēng as a name).
-_SURNAME_INITIALS = {
-    "曾": "z",
-    "单": "s",
-    "解": "x",
-    "仇": "q",
-    "朴": "p",
-    "区": "o",
-    "查": "z",
-    "乐": "y",
-    "盖": "g",
-    "缪": "m",
-    "覃": "q",
-    "尉": "y",
-    "种": "c",
-    "翟": "z",
-    "召": "s",
-    "折": "s",
-    "秘": "b",
-    "隗": "w",
-    "员": "y",
-    "繁": "p",
-    "薄": "b",
-    "宿": "s",
-    "说": "y",
-    "冼": "x",
+# Surnames read differently from the character's first dictionary reading (曾 is céng first, zēng as a name): the
+# reading as a surname first, then any other a surname may take (尉 is yù in 尉迟, wèi alone).
+SURNAME_READINGS: dict[str, tuple[str, ...]] = {
+    "曾": ("zeng",),
+    "单": ("shan",),
+    "解": ("xie",),
+    "仇": ("qiu",),
+    "朴": ("piao",),
+    "区": ("ou",),
+    "查": ("zha",),
+    "乐": ("yue", "le"),
+    "盖": ("ge",),
+    "缪": ("miao",),
+    "覃": ("qin",),
+    "尉": ("yu", "wei"),
+    "种": ("chong",),
+    "翟": ("zhai",),
+    "召": ("shao",),
+    "折": ("she",),
+    "秘": ("bi",),
+    "隗": ("wei",),
+    "员": ("yun",),
+    "繁": ("po",),
+    "薄": ("bo",),
+    "宿": ("su",),
+    "说": ("yue",),
+    "冼": ("xian",),
 }
+# Two-character surnames, read as surnames (单于 is chán yú, 万俟 mò qí, 长孙 zhǎng sūn).
+COMPOUND_SURNAMES: dict[str, tuple[str, str]] = {
+    "欧阳": ("ou", "yang"),
+    "司马": ("si", "ma"),
+    "上官": ("shang", "guan"),
+    "诸葛": ("zhu", "ge"),
+    "东方": ("dong", "fang"),
+    "皇甫": ("huang", "fu"),
+    "尉迟": ("yu", "chi"),
+    "公孙": ("gong", "sun"),
+    "慕容": ("mu", "rong"),
+    "长孙": ("zhang", "sun"),
+    "宇文": ("yu", "wen"),
+    "司徒": ("si", "tu"),
+    "司空": ("si", "kong"),
+    "夏侯": ("xia", "hou"),
+    "令狐": ("ling", "hu"),
+    "端木": ("duan", "mu"),
+    "单于": ("chan", "yu"),
+    "万俟": ("mo", "qi"),
+    "澹台": ("tan", "tai"),
+    "轩辕": ("xuan", "yuan"),
+    "钟离": ("zhong", "li"),
+    "独孤": ("du", "gu"),
+    "南宫": ("nan", "gong"),
+    "西门": ("xi", "men"),
+    "呼延": ("hu", "yan"),
+    "赫连": ("he", "lian"),
+    "闻人": ("wen", "ren"),
+}
+_SURNAME_INITIALS = {char: readings[0][0] for char, readings in SURNAME_READINGS.items()}
 _TONE_MARKS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
 
 
@@ -44,6 +76,38 @@ def _initial(char: str) -> str:
     if not readings:
         return ""  # a separator such as · in a minority name, or a character with no reading
     return readings[0].translate(_TONE_MARKS)[0]
+
+
+@lru_cache(maxsize=8192)
+def char_readings(char: str) -> tuple[str, ...]:
+    """Every reading of a character without tones (ü as v), the dictionary's first reading first; a Latin
+    letter or digit reads as itself, a separator (the · of a minority name) as nothing."""
+    if char.isascii():
+        return (char.lower(),) if char.isalnum() else ()
+    readings = pinyin_dict.get(ord(char))
+    if not readings:
+        return ()
+    return tuple(dict.fromkeys(r.translate(_TONE_MARKS) for r in readings.split(",")))
+
+
+def name_readings(name: str) -> list[tuple[str, ...]]:
+    """The readings of each character of a name that has one, the surname (one or two characters) read as a
+    surname; separators and spaces are left out."""
+    text = "".join(name.split())
+    surname: list[tuple[str, ...]] = []
+    if text[:2] in COMPOUND_SURNAMES:
+        surname = [(reading,) for reading in COMPOUND_SURNAMES[text[:2]]]
+        text = text[2:]
+    elif text[:1] in SURNAME_READINGS:
+        surname = [SURNAME_READINGS[text[0]]]
+        text = text[1:]
+    return surname + [r for r in map(char_readings, text) if r]
+
+
+def full_pinyin(name: str) -> str:
+    """The pinyin of a name without tones, one syllable per character, the surname read as a surname:
+    曾小明 → zeng xiao ming."""
+    return " ".join(readings[0] for readings in name_readings(name))
 
 
 def name_initials(name: str) -> str:

@@ -560,3 +560,11 @@ def phone_problem(text: str) -> tuple[str | None, str | None]:
         return _phone(text), None
     except Invalid as problem:
         return text.strip(), str(problem)
+
+
+def name_problem(text: str) -> tuple[str, str | None]:
+    """Check a person's name as the import does; return it stripped with why it is invalid (None when valid)."""
+    try:
+        return _name(text), None
+    except Invalid as problem:
+        return text.strip(), str(problem)

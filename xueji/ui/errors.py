@@ -18,6 +18,9 @@ from xueji.services.cases.handling import CaseError
 from xueji.services.cases.visit_import import VisitImportBlocked
 from xueji.services.cases.visits import VisitError
 from xueji.services.common.text_bounds import TextTooLong
+from xueji.services.comparisons.list_import import ListImportBlocked
+from xueji.services.comparisons.match_review import MatchError
+from xueji.services.comparisons.tasks import VerificationError
 from xueji.services.home_teaching.records import HomeTeachingError
 from xueji.services.home_teaching.visit_import import HomeVisitImportBlocked
 from xueji.services.registry.assignments import AssignmentError
@@ -61,6 +64,9 @@ SHOWN = (
     DivisionError,
     TermError,
     SetupImportBlocked,
+    ListImportBlocked,
+    VerificationError,
+    MatchError,
 )
 
 

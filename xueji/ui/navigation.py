@@ -65,7 +65,7 @@ PAGES = (
         "四查三比对",
     ),
     PageSpec(
-        "pages/comparisons/review.py",
+        "pages/comparisons/match_review.py",
         "疑似同一人审核",
         ":material/join_inner:",
         Action.MATCH_REVIEW,

@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
-from xueji.models import AppUser, Case, Child, HomeVisit, School, Student, Township
+from xueji.models import AppUser, Case, Child, HomeVisit, School, SchoolAgeChild, Student, Township
 from xueji.rules.cases import CaseCategory, CaseSource, CaseStatus, CloseReason, RiskLevel
 from xueji.rules.masking import mask_id_number
 from xueji.services.common.access import child_condition, require, sees_full_identifiers
@@ -56,6 +56,7 @@ class LedgerFilter:
     risk: RiskLevel | None = None
     search: str = ""  # a name, or the tail of an ID number
     missing_responsible: bool = False  # only open cases lacking a person on either line
+    priority_only: bool = False  # only children of 脱贫户/监测户 (the 乡村振兴 list, via the 适龄儿童台账)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class LedgerRow:
     close_reason: str
     receiving_school: str
     close_evidence: str
+    priority: str = ""  # 重点: the household type on the 乡村振兴 list (脱贫户, 防返贫监测户 …)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,31 @@ def missing_government() -> ColumnElement[bool]:
     return and_(col(Case.government_user_id).is_(None), ~named)
 
 
+def _priority_of_child() -> ColumnElement:
+    """The child's household type on the 乡村振兴 list, from the 适龄儿童台账: by registry record, else by ID number
+    (a correlated expression over Child and Student)."""
+    by_student = (
+        select(func.max(SchoolAgeChild.priority))
+        .where(SchoolAgeChild.student_id == Child.student_id, col(SchoolAgeChild.priority).is_not(None))
+        .correlate(Child)
+        .scalar_subquery()
+    )
+    by_number = (
+        select(func.max(SchoolAgeChild.priority))
+        .where(SchoolAgeChild.id_number == Child.id_number, col(SchoolAgeChild.priority).is_not(None))
+        .correlate(Child)
+        .scalar_subquery()
+    )
+    return case((col(Child.student_id).is_not(None), by_student), else_=by_number)
+
+
+def _is_priority() -> ColumnElement[bool]:
+    """The child's household is on the 乡村振兴 list (set-based, for the filter)."""
+    listed = select(SchoolAgeChild.student_id).where(col(SchoolAgeChild.priority).is_not(None))
+    numbers = select(SchoolAgeChild.id_number).where(col(SchoolAgeChild.priority).is_not(None))
+    return or_(col(Child.student_id).in_(listed), col(Child.id_number).in_(numbers))
+
+
 def _conditions(actor: Actor, given: LedgerFilter) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = [child_condition(actor)]
     if given.ledger is not Ledger.ALL:
@@ -117,6 +144,8 @@ def _conditions(actor: Actor, given: LedgerFilter) -> list[ColumnElement[bool]]:
         found.append(Case.risk_level == given.risk.value)
     if given.missing_responsible:
         found += [col(Case.status) != CaseStatus.CLOSED.value, or_(missing_education(), missing_government())]
+    if given.priority_only:
+        found.append(_is_priority())
     text = given.search.strip()
     if text:
         if text.isdigit() or text[-1:] in "xX":
@@ -180,6 +209,7 @@ def ledger_page(
         Case.close_reason,
         Case.receiving_school,
         Case.close_evidence,
+        _priority_of_child(),
     ]
     query = (
         _joined(select(*columns))
@@ -213,6 +243,7 @@ def ledger_page(
             close_reason=CloseReason(r[18]).label if r[18] else "",
             receiving_school=r[19] or "",
             close_evidence=r[20] or "",
+            priority=r[21] or "",
         )
         for r in session.execute(query)
     ]
@@ -226,6 +257,7 @@ HEADERS = {
     "sex": "性别",
     "birth_date": "出生日期",
     "id_number": "身份证号",
+    "priority": "重点(脱贫户/监测户)",
     "category": "类别",
     "risk": "风险",
     "status": "状态",

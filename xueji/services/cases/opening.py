@@ -6,8 +6,10 @@ every case write shares: the timeline event, the audit entry, the closing."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import Select, exists, func, insert, literal, null, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, literal, null, select
 from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
@@ -25,9 +27,17 @@ from xueji.models import (
     TeacherAssignment,
     Village,
 )
-from xueji.rules.cases import FLAG_CATEGORIES, CaseCategory, CaseSource, CaseStatus, CloseReason, Closing
+from xueji.rules.cases import (
+    FLAG_CATEGORIES,
+    CaseCategory,
+    CaseSource,
+    CaseStatus,
+    CloseReason,
+    Closing,
+    age_on,
+)
 from xueji.rules.status_changes import ChangeKind
-from xueji.rules.vocab import StudentStatus
+from xueji.rules.vocab import SchoolKind, Stage, StudentStatus
 from xueji.services.common.access import require
 
 # The registry flag behind each automatically opened category.
@@ -102,6 +112,109 @@ def ensure_children(session: Session, student_ids: Select) -> None:
             _child_values(student_ids),
         )
     )
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What a list or a household told about a child with no registry record, for the Child a case hangs on."""
+
+    name: str
+    township_id: int
+    birth_date: date | None = None
+    sex: str | None = None
+    id_number: str | None = None
+    village_id: int | None = None
+    address: str | None = None
+    guardian_name: str | None = None
+    guardian_phone: str | None = None
+
+
+def follow_school(session: Session, township_id: int, born: date | None, reference: date) -> int | None:
+    """The school that follows a child with no record: one of the township's schools teaching the child's
+    stage (primary below 12, else junior; primary when the birth date is unknown), else any of its schools."""
+    stage = Stage.PRIMARY if born is None or age_on(born, reference) < 12 else Stage.JUNIOR
+    kinds = [k.value for k in SchoolKind if stage in k.stages]
+    schools = session.execute(
+        select(School.id, col(School.kind).in_(kinds))
+        .where(School.township_id == township_id, col(School.closed_on).is_(None))
+        .order_by(School.code)
+    ).all()
+    return next((sid for sid, fits in schools if fits), schools[0][0] if schools else None)
+
+
+def child_for_person(session: Session, person: PersonFacts, *, reference: date) -> Child:
+    """The Child a case of this person hangs on: the one already known (by ID number; or the registry record
+    of that ID number; or, with no ID number, by name, birth date and village among children with no record),
+    else a new one with what is known and the follow school (follow_school on the reference day)."""
+    condition: ColumnElement[bool]
+    if person.id_number:
+        condition = col(Child.id_number) == person.id_number
+        student = session.scalar(
+            select(Student.id).where(
+                Student.id_number == person.id_number, col(Student.merged_into_id).is_(None)
+            )
+        )
+        if student is not None:
+            ensure_children(session, select(literal(student)))
+            condition = Child.student_id == student
+    else:
+        condition = and_(
+            Child.name == person.name,
+            Child.birth_date == person.birth_date,
+            Child.village_id == person.village_id,
+            col(Child.student_id).is_(None),
+        )
+    child = session.scalar(select(Child).where(condition).order_by(Child.id).limit(1))
+    if child is not None:
+        return child
+    child = Child(
+        name=person.name,
+        sex=person.sex,
+        birth_date=person.birth_date,
+        id_number=person.id_number,
+        township_id=person.township_id,
+        village_id=person.village_id,
+        school_id=follow_school(session, person.township_id, person.birth_date, reference),
+        address=person.address or None,
+        guardian_name=person.guardian_name or None,
+        guardian_phone=person.guardian_phone or None,
+    )
+    session.add(child)
+    session.flush()
+    return child
+
+
+def open_child_case(
+    session: Session, actor: Actor, child: Child, category: CaseCategory, source: CaseSource, reason: str
+) -> tuple[Case, bool]:
+    """The child's open case of this category, opening it (with its timeline event) when there is none; the
+    education line defaults as for every case opened by the system. Returns (case, opened now); the caller
+    audits."""
+    case = session.scalar(
+        select(Case).where(
+            Case.child_id == child.id, Case.category == category.value, Case.status != CaseStatus.CLOSED.value
+        )
+    )
+    if case is not None:
+        return case, False
+    assert child.id is not None
+    case = Case(
+        child_id=child.id,
+        category=category.value,
+        risk_level=category.default_risk.value,
+        risk_reason=reason[:200],
+        source=source.value,
+        opened_on=today(),
+        opened_by=actor.user_id,
+    )
+    if child.student_id is not None:
+        case.education_user_id = session.scalar(
+            select(default_education_user()).where(Student.id == child.student_id)
+        )
+    session.add(case)
+    session.flush()
+    add_event(session, case.id, actor, "opened", f"{source.label}自动建档:{reason}")
+    return case, True
 
 
 def default_education_user() -> object:

@@ -21,6 +21,7 @@ from xueji.rules.status_changes import ChangeState
 from xueji.rules.vocab import Role
 from xueji.services.cases import visits
 from xueji.services.common.access import require, school_condition, township_condition
+from xueji.services.comparisons import tasks as verify_tasks
 from xueji.services.dashboards import figures
 from xueji.services.dashboards import work_items as w
 from xueji.services.dashboards.work_items import Urgency, WorkItem
@@ -59,6 +60,8 @@ def _registrar(session: Session, actor: Actor) -> list[WorkItem]:
 def _township(session: Session, actor: Actor) -> list[WorkItem]:
     parts: list[Part] = [
         w.sweep_items,
+        w.verification_items,
+        w.match_review_items,
         lambda s, a: w.case_items(s, a, line="government"),
         w.visit_follow_up_items,
         w.ledger_items,
@@ -67,7 +70,7 @@ def _township(session: Session, actor: Actor) -> list[WorkItem]:
 
 
 def _coordinator(session: Session, actor: Actor) -> list[WorkItem]:
-    return w.home_teaching_items(session, actor)
+    return w.home_teaching_items(session, actor) + w.assessment_task_items(session, actor)
 
 
 def _teacher(session: Session, actor: Actor) -> list[WorkItem]:
@@ -119,6 +122,7 @@ TOWNSHIP_COLUMNS = [
     "流生(人)",
     "新生注册逾期(校)",
     "人籍一致未完成(班)",
+    "核实逾期(人)",
 ]
 
 
@@ -159,6 +163,8 @@ def _county(session: Session, actor: Actor) -> MyWork:
         pass
     items += w.sweep_items(session, actor) + w.status_change_items(session, actor)
     items += w.account_approval_items(session, actor) + w.ledger_items(session, actor)
+    items += w.verification_overdue_items(session, actor)
+    items += w.match_review_items(session, actor)
     visits_late: Counter[str] = Counter()
     for load in loads:
         visits_late[load.township] += load.overdue
@@ -166,7 +172,8 @@ def _county(session: Session, actor: Actor) -> MyWork:
     villages_late = Counter(dict(zip(sweep["乡镇"], sweep["已逾期未提交"], strict=True)))
     late_schools = Counter(r.township for r in intake if r.state is RegistrationState.LATE)
     approvals = _approvals_by_township(session, actor)
-    columns = (visits_late, villages_late, approvals, lost, late_schools, short)
+    verify_late = verify_tasks.overdue_by_township(session, actor=actor)
+    columns = (visits_late, villages_late, approvals, lost, late_schools, short, verify_late)
     names = session.scalars(
         select(Township.name)
         .where(township_condition(actor), col(Township.closed_on).is_(None))

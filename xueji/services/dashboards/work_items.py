@@ -29,6 +29,8 @@ from xueji.rules.vocab import ScopeKind
 from xueji.services.cases import ledgers, visits
 from xueji.services.common.access import child_condition, require, sweep_village_condition
 from xueji.services.common.calendar import this_terms_sweeps
+from xueji.services.comparisons import matching
+from xueji.services.comparisons import tasks as verify_tasks
 from xueji.services.dashboards import accountability
 from xueji.services.home_teaching import board, records
 from xueji.services.registry import checks, registration, status_changes, suspensions, term_reports
@@ -51,6 +53,8 @@ SWEEP_PROGRESS = "pages/sweeps/progress.py"
 SWEEP_REVIEW = "pages/sweeps/review.py"
 SWEEP_ENTRY = "pages/sweeps/entry.py"
 HT_BOARD = "pages/home_teaching/board.py"
+VERIFY_TASKS = "pages/comparisons/tasks.py"
+MATCH_REVIEW = "pages/comparisons/match_review.py"
 HT_VISIT = "pages/home_teaching/visit.py"
 HT_CHILD = "pages/home_teaching/child.py"
 CHECKLIST = "pages/setup/checklist.py"
@@ -426,6 +430,63 @@ def sweep_items(session: Session, actor: Actor, *, page: str = SWEEP_PROGRESS) -
         if waiting:
             items.append(WorkItem("已提交待审核的村", waiting, "个村", Urgency.DUE, SWEEP_REVIEW))
     return items
+
+
+# ---- 适龄儿童核实 (四查三比对) ------------------------------------------------------------------------------------
+
+
+def verification_items(session: Session, actor: Actor) -> list[WorkItem]:
+    """The township's children of age to verify (户籍 with no registry record), how many overdue, the earliest due."""
+    if not actor.can(Action.VERIFY_RECORD):
+        return []
+    found = verify_tasks.backlog(session, actor=actor)
+    if not found.open:
+        return []
+    urgency = Urgency.OVERDUE if found.overdue else Urgency.DUE
+    detail = f"逾期 {found.overdue} 人" if found.overdue else "户籍在本地、查无学籍:逐一核实去向"
+    return [WorkItem("适龄儿童待核实", found.open, "人", urgency, VERIFY_TASKS, found.oldest_due, detail)]
+
+
+def verification_overdue_items(session: Session, actor: Actor) -> list[WorkItem]:
+    """The county's verification tasks past their due day (each township's in the table below)."""
+    if not actor.can(Action.COMPARE_READ):
+        return []
+    found = verify_tasks.backlog(session, actor=actor)
+    if not found.overdue:
+        return []
+    townships = len(verify_tasks.overdue_by_township(session, actor=actor))
+    return [
+        WorkItem(
+            "核实逾期",
+            found.overdue,
+            "人",
+            Urgency.OVERDUE,
+            VERIFY_TASKS,
+            found.oldest_due,
+            f"{townships} 个乡镇;适龄儿童核实超过期限未登记结果",
+        )
+    ]
+
+
+def match_review_items(session: Session, actor: Actor) -> list[WorkItem]:
+    """疑似同一人: pairs (listed child, registry record) waiting for the county's or the township's decision."""
+    count = matching.pending_count(session, actor=actor)
+    if not count:
+        return []
+    detail = "名单儿童与学籍记录姓名同音/相近或身份证号差一位:核对后判定是否同一人"
+    return [WorkItem("疑似同一人待审核", count, "对", Urgency.DUE, MATCH_REVIEW, None, detail)]
+
+
+def assessment_task_items(session: Session, actor: Actor) -> list[WorkItem]:
+    """The coordinator's 送教上门 assessments asked for by the 残联 list (and by 送教上门 verifications)."""
+    if not actor.can(Action.HOME_TEACHING_MANAGE):
+        return []
+    found = verify_tasks.backlog(session, actor=actor, kind=verify_tasks.TaskKind.ASSESSMENT)
+    if not found.open:
+        return []
+    urgency = Urgency.OVERDUE if found.overdue else Urgency.DUE
+    detail = f"逾期 {found.overdue} 人" if found.overdue else "残疾、适龄,不在校也未送教:组织评估"
+    return [WorkItem("待评估(残联名单)", found.open, "人", urgency, HT_BOARD, found.oldest_due, detail)]
 
 
 # ---- 送教上门 -----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
-from xueji.clock import now, today
+from xueji.clock import now
 from xueji.db import unit_of_work
 from xueji.models import (
     Case,
@@ -30,12 +30,18 @@ from xueji.models import (
     SweepVillage,
     Village,
 )
-from xueji.rules.cases import CaseCategory, CaseSource, CaseStatus, age_on
+from xueji.rules.cases import CaseCategory, CaseSource, CaseStatus
 from xueji.rules.masking import mask_id_number
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.sweeps import Finding, FoundStatus, MatchKind, RegistryMatch, reconcile
-from xueji.rules.vocab import Role, SchoolKind, ScopeKind, Stage, StudentStatus
-from xueji.services.cases.opening import add_event, audit_opened, open_for_students
+from xueji.rules.vocab import Role, ScopeKind, StudentStatus
+from xueji.services.cases.opening import (
+    PersonFacts,
+    audit_opened,
+    child_for_person,
+    open_child_case,
+    open_for_students,
+)
 from xueji.services.common.access import require, sweep_village_condition, sweep_village_in_scope
 from xueji.services.common.exports import export_table
 from xueji.sql import chunked
@@ -93,85 +99,28 @@ def _taught_at_home(session: Session, column: ColumnElement, values: list) -> se
     }
 
 
-def _follow_school(session: Session, township_id: int, born: date, reference: date) -> int | None:
-    """The school that follows a child with no record: one of the township's schools teaching the child's
-    stage (primary below 12, else junior), else any of its schools."""
-    stage = Stage.PRIMARY if age_on(born, reference) < 12 else Stage.JUNIOR
-    kinds = [k.value for k in _kinds_teaching(stage)]
-    schools = session.execute(
-        select(School.id, col(School.kind).in_(kinds))
-        .where(School.township_id == township_id, col(School.closed_on).is_(None))
-        .order_by(School.code)
-    ).all()
-    return next((sid for sid, fits in schools if fits), schools[0][0] if schools else None)
-
-
-def _kinds_teaching(stage: Stage) -> list[SchoolKind]:
-    return [k for k in SchoolKind if stage in k.stages]
-
-
-def _child_for(session: Session, sweep: Sweep, village: SweepVillage, found: SweepChild) -> Child:
-    """The Child a case of this unregistered sweep child hangs on: the one already known (by ID number, or by
-    name, birth date and village), else a new one with what the household told."""
-    condition: ColumnElement[bool]
-    if found.id_number:
-        condition = col(Child.id_number) == found.id_number
-    else:
-        condition = and_(
-            Child.name == found.name,
-            Child.birth_date == found.birth_date,
-            Child.village_id == village.village_id,
-            col(Child.student_id).is_(None),
-        )
-    child = session.scalar(select(Child).where(condition).limit(1))
-    if child is not None:
-        return child
+def _open_unregistered(
+    session: Session, actor: Actor, sweep: Sweep, village: SweepVillage, found: SweepChild, reason: str
+) -> int:
     household = session.get(Household, found.household_id)
     assert household is not None
-    child = Child(
+    person = PersonFacts(
         name=found.name,
-        sex=found.sex,
-        birth_date=found.birth_date,
-        id_number=found.id_number,
         township_id=sweep.township_id,
+        birth_date=found.birth_date,
+        sex=found.sex,
+        id_number=found.id_number,
         village_id=village.village_id,
-        school_id=_follow_school(session, sweep.township_id, found.birth_date, sweep.reference_date),
         address=" ".join(x for x in (household.group_name, household.address or "") if x) or None,
         guardian_name=household.head_name,
         guardian_phone=household.phone,
     )
-    session.add(child)
-    session.flush()
-    return child
-
-
-def _open_unregistered(
-    session: Session, actor: Actor, sweep: Sweep, village: SweepVillage, found: SweepChild, reason: str
-) -> int:
-    child = _child_for(session, sweep, village, found)
+    child = child_for_person(session, person, reference=sweep.reference_date)
     found.child_id = child.id
-    open_already = session.scalar(
-        select(Case.id).where(
-            Case.child_id == child.id,
-            Case.category == CaseCategory.SUSPECTED_DROPOUT.value,
-            Case.status != CaseStatus.CLOSED.value,
-        )
+    _, opened = open_child_case(
+        session, actor, child, CaseCategory.SUSPECTED_DROPOUT, CaseSource.SWEEP, reason
     )
-    if open_already:
-        return 0
-    case = Case(
-        child_id=child.id,
-        category=CaseCategory.SUSPECTED_DROPOUT.value,
-        risk_level=CaseCategory.SUSPECTED_DROPOUT.default_risk.value,
-        risk_reason=reason[:200],
-        source=CaseSource.SWEEP.value,
-        opened_on=today(),
-        opened_by=actor.user_id,
-    )
-    session.add(case)
-    session.flush()
-    add_event(session, case.id, actor, "opened", f"{CaseSource.SWEEP.label}自动建档:{reason}")
-    return 1
+    return int(opened)
 
 
 def reconcile_village(session: Session, actor: Actor, village: SweepVillage) -> dict[str, int]:

@@ -1,5 +1,0 @@
-"""Placeholder: being built."""
-
-import streamlit as st
-
-st.info("建设中")

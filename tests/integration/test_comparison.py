@@ -1,0 +1,396 @@
+"""三比对 on SQLite and PostgreSQL, on the demo county: each outcome of the register against the registry (人户分离
+and 随迁 too), a confirmed decision, a new version of the register replacing the last one's effect, the ledger's
+one row per child across sources, the special groups and their cases opened once, a township's scope, the run
+and the exports audited."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import delete, func, select
+from sqlmodel import Session, col
+
+from xueji.auth import Actor, PermissionDenied
+from xueji.db import session_scope
+from xueji.models import (
+    AuditLog,
+    Case,
+    ChildGroup,
+    ComparisonRun,
+    DeptList,
+    DeptPerson,
+    MatchCandidate,
+    MatchDecision,
+    School,
+    SchoolAgeChild,
+    Student,
+    Township,
+    VerificationTask,
+    Village,
+)
+from xueji.rules.comparisons import Outcome, Standing
+from xueji.rules.dept_lists import ListKind, person_key
+from xueji.services.comparisons import compare, views
+
+pytestmark = pytest.mark.usefixtures("fixed_today")
+SAC = SchoolAgeChild
+
+
+def without_lists(engine) -> None:
+    """The demo county as it was before any department's list: its lists, and what they made, taken away."""
+    with session_scope(engine) as session:
+        for model in (
+            MatchCandidate,
+            MatchDecision,
+            VerificationTask,
+            ChildGroup,
+            SAC,
+            ComparisonRun,
+            DeptPerson,
+            DeptList,
+        ):
+            session.execute(delete(model))
+        session.commit()
+
+
+def add_list(session: Session, county: int, kind: ListKind, people: list[dict], version: int = 1) -> int:
+    """A version of a department's list, as the import stores it."""
+    listed = DeptList(
+        county_id=county, kind=kind.value, version=version, list_date=date(2026, 11, 1), row_count=len(people)
+    )
+    session.add(listed)
+    session.flush()
+    for row, p in enumerate(people, start=2):
+        session.add(
+            DeptPerson(
+                list_id=listed.id,
+                row_number=row,
+                person_key=person_key(
+                    id_number=p.get("id_number"), name=p["name"], birth_date=p.get("birth_date")
+                ),
+                **p,
+            )
+        )
+    session.commit()
+    return int(listed.id or 0)
+
+
+def student(session: Session, township: int, n: int = 0) -> Student:
+    """The n-th enrolled student of age at a school of the township."""
+    return session.scalars(
+        select(Student)
+        .join(School, Student.school_id == School.id)
+        .where(
+            School.township_id == township, Student.status == "enrolled", col(Student.id_number).is_not(None)
+        )
+        .order_by(Student.id)
+        .offset(n)
+    ).first()
+
+
+def villages(session: Session, township: int) -> list[int]:
+    return list(
+        session.scalars(select(Village.id).where(Village.township_id == township).order_by(Village.code))
+    )
+
+
+def resident(s: Student, village: int, **changes: object) -> dict:
+    return {
+        "name": s.name,
+        "sex": s.sex,
+        "birth_date": s.birth_date,
+        "id_number": s.id_number,
+        "village_id": village,
+    } | changes
+
+
+@pytest.fixture
+def county(demo_engine, actors) -> dict:
+    """The demo county with a register: children matched in their township, in another (人户分离), not in the
+    registry, dropped out, transferred out, too old, and one with a mistyped ID number."""
+    without_lists(demo_engine)
+    with session_scope(demo_engine) as session:
+        gugang, shashi = session.scalars(select(Township.id).order_by(Township.id).limit(2)).all()
+        county_id = session.scalar(select(Township.county_id).where(Township.id == gugang))
+        here, away = student(session, gugang, 0), student(session, shashi, 0)
+        dropped, moved = student(session, gugang, 1), student(session, gugang, 2)
+        typo = student(session, gugang, 3)
+        dropped.status, moved.status = "dropped_out", "transferred_out"
+        v = villages(session, gugang)
+        unknown = {
+            "name": "未入学",
+            "sex": "男",
+            "birth_date": date(2018, 5, 1),
+            "id_number": "430181201805010011",
+            "village_id": v[0],
+        }
+        old = {
+            "name": "超龄",
+            "sex": "女",
+            "birth_date": date(2010, 8, 31),
+            "id_number": "430181201008310022",
+            "village_id": v[0],
+        }
+        people = [
+            resident(here, v[0]),
+            resident(away, v[1]),
+            unknown,
+            resident(dropped, v[0]),
+            resident(moved, v[0]),
+            old,
+            resident(typo, v[0], id_number=typo.id_number[:-2] + "99"),
+        ]
+        session.commit()
+        register = add_list(session, county_id, ListKind.RESIDENTS, people)
+        ids = {
+            k: s.id
+            for k, s in {"here": here, "away": away, "dropped": dropped, "moved": moved, "typo": typo}.items()
+        }
+        numbers = {k: s.id_number for k, s in {"here": here, "away": away, "typo": typo}.items()}
+    return {
+        "county": county_id,
+        "gugang": gugang,
+        "shashi": shashi,
+        "register": register,
+        "ids": ids,
+        "numbers": numbers,
+        "engine": demo_engine,
+        "villages": v,
+    }
+
+
+def run(engine, actor: Actor) -> dict[str, int]:
+    with session_scope(engine) as session:
+        return compare.run_comparison(session, actor=actor)
+
+
+def row_of(engine, **where) -> SchoolAgeChild:
+    with session_scope(engine) as session:
+        found = session.scalars(select(SAC).filter_by(**where)).all()
+        assert len(found) == 1, found
+        session.expunge_all()
+        return found[0]
+
+
+def test_each_outcome_of_the_register_against_the_registry(county, actors):
+    engine = county["engine"]
+    counts = run(engine, actors["demo_county"])
+    ids = county["ids"]
+    assert row_of(engine, student_id=ids["here"]).outcome == Outcome.IN_SCHOOL.value
+    away = row_of(engine, student_id=ids["away"])
+    assert (away.outcome, away.township_id) == (Outcome.SEPARATED.value, county["gugang"])  # lives in 古港
+    assert away.sources.startswith("residents,registry")  # (and the sweep, which found them too)
+    unknown = row_of(engine, id_number="430181201805010011")
+    assert (unknown.outcome, unknown.standing, unknown.student_id) == ("not_enrolled", "to_verify", None)
+    dropped = row_of(engine, student_id=ids["dropped"])
+    assert (dropped.outcome, dropped.standing) == (Outcome.DROPPED_OUT.value, Standing.DROPOUT.value)
+    assert row_of(engine, student_id=ids["moved"]).outcome == Outcome.LEFT_REGISTRY.value
+    with session_scope(engine) as session:
+        assert (
+            session.scalar(select(func.count()).where(SAC.id_number == "430181201008310022")) == 0
+        )  # 16 on 31 Aug
+        # the mistyped number: not matched, so the register's child is to verify and the record stays 随迁
+        enrolled = session.scalar(
+            select(func.count())
+            .select_from(Student)
+            .where(col(Student.status).in_(["enrolled", "suspended"]))
+        )
+        migrants = session.scalar(select(func.count()).where(SAC.outcome == "migrant"))
+        assert migrants == enrolled - 2  # all but the two matched at school (in school, 人户分离)
+        assert counts["migrant"] == migrants and counts["separated"] == 1 and counts["in_school"] == 1
+        assert counts["not_enrolled"] + counts["pending_review"] == 2  # 未入学 and the mistyped one
+        assert session.scalar(select(func.count()).select_from(ComparisonRun)) == 1
+        entry = session.scalars(select(AuditLog).where(AuditLog.action == "compare")).one()
+        assert entry.after["migrant"] == migrants
+
+
+def test_a_confirmed_decision_matches_the_child_and_refresh_recomputes_only_them(county, actors):
+    engine = county["engine"]
+    run(engine, actors["demo_county"])
+    typo_key = county["numbers"]["typo"][:-2] + "99"
+    with session_scope(engine) as session:
+        session.add(
+            MatchDecision(
+                county_id=county["county"],
+                person_key=typo_key,
+                student_id=county["ids"]["typo"],
+                confirmed=True,
+            )
+        )
+        compare.refresh_person(
+            session, actor=actors["demo_county"], county_id=county["county"], person_key=typo_key
+        )
+        session.commit()
+    row = row_of(engine, person_key=typo_key)
+    assert (row.student_id, row.outcome) == (county["ids"]["typo"], "in_school")
+    assert row.sources.startswith("residents,registry")
+    with session_scope(engine) as session:  # the record is no longer a 随迁 row of its own
+        assert session.scalar(select(func.count()).where(SAC.student_id == county["ids"]["typo"])) == 1
+
+
+def test_without_a_register_the_registry_is_in_the_ledger_with_nothing_to_compare(demo_engine, actors):
+    without_lists(demo_engine)
+    counts = run(demo_engine, actors["demo_county"])
+    with session_scope(demo_engine) as session:
+        students = session.scalar(select(func.count()).select_from(Student))
+        assert counts["children"] >= students and counts["migrant"] == 0 and counts["not_enrolled"] == 0
+        assert session.scalar(select(func.count()).where(col(SAC.outcome).is_not(None))) == 0
+    with session_scope(demo_engine) as session:
+        assert not views.state(session, actor=actors["demo_county"]).has_register
+
+
+def test_a_new_version_of_the_register_replaces_the_last_ones_effect(county, actors):
+    engine = county["engine"]
+    run(engine, actors["demo_county"])
+    with session_scope(engine) as session:
+        newcomer = {
+            "name": "新来的",
+            "sex": "女",
+            "birth_date": date(2017, 1, 2),
+            "id_number": "430181201701020027",
+            "village_id": county["villages"][2],
+        }
+        add_list(session, county["county"], ListKind.RESIDENTS, [newcomer], version=2)
+    counts = run(engine, actors["demo_county"])
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).where(SAC.id_number == "430181201805010011")) == 0
+        assert session.scalar(select(func.count()).where(SAC.id_number == "430181201701020027")) == 1
+        assert counts["not_enrolled"] + counts["pending_review"] == 1 and counts["in_school"] == 0
+        # the child in school last time is 随迁 now: no longer on the register
+        assert session.scalar(select(SAC.outcome).where(SAC.student_id == county["ids"]["here"])) == "migrant"
+
+
+def test_one_row_per_child_across_the_register_registry_sweep_and_lists(county, actors):
+    engine = county["engine"]
+    here = county["numbers"]["here"]
+    loner = {"name": "单列", "birth_date": date(2016, 6, 6), "id_number": "430181201606060035"}
+    with session_scope(engine) as session:
+        add_list(
+            session,
+            county["county"],
+            ListKind.WELFARE,
+            [{"name": "x", "id_number": here, "category": "孤儿"}, loner | {"category": "困境儿童"}],
+        )
+        add_list(
+            session,
+            county["county"],
+            ListKind.DISABLED,
+            [loner | {"category": "肢体", "detail": {"grade": "二级"}}],
+        )
+        add_list(
+            session,
+            county["county"],
+            ListKind.HOUSEHOLDS,
+            [{"name": "y", "id_number": here, "category": "脱贫户"}],
+        )
+    run(engine, actors["demo_county"])
+    row = row_of(engine, id_number=here)
+    assert (row.groups, row.priority) == ("orphan", "脱贫户")
+    assert row.sources.replace(",sweep", "") == "residents,registry,welfare,households"  # the demo swept them
+    alone = row_of(engine, id_number=loner["id_number"])
+    assert (alone.sources, alone.groups, alone.standing) == (
+        "welfare,disabled",
+        "disabled,hardship",
+        "unknown",
+    )
+    with session_scope(engine) as session:
+        twice = session.execute(
+            select(SAC.id_number)
+            .where(col(SAC.id_number).is_not(None))
+            .group_by(SAC.id_number)
+            .having(func.count() > 1)
+        ).all()
+        assert twice == []
+        swept = session.scalar(select(func.count()).where(col(SAC.sources).contains("sweep")))
+        assert swept > 0  # the demo's sweep children are in the ledger, once each
+
+
+def test_groups_and_their_cases_open_once_and_a_person_placed_nowhere_is_listed(county, actors):
+    engine = county["engine"]
+    here = county["numbers"]["here"]
+    with session_scope(engine) as session:
+        add_list(
+            session,
+            county["county"],
+            ListKind.WELFARE,
+            [
+                {"name": "在籍", "id_number": here, "category": "事实无人抚养儿童"},
+                {"name": "未入学", "id_number": "430181201805010011", "category": "困境儿童"},
+                {
+                    "name": "无处",
+                    "birth_date": date(2015, 1, 1),
+                    "id_number": "430181201501010048",
+                    "category": "孤儿",
+                },
+            ],
+        )
+    with session_scope(engine) as session:
+        before = session.scalar(select(func.count()).select_from(Case).where(Case.source == "welfare"))
+    first = run(engine, actors["demo_county"])
+    second = run(engine, actors["demo_county"])
+    assert first["group_grouped"] == second["group_grouped"] == 2
+    assert first["group_opened"] == 2 and second["group_opened"] == 0
+    assert first["group_unplaced"] == 1
+    with session_scope(engine) as session:
+        assert (
+            session.scalar(select(func.count()).select_from(Case).where(Case.source == "welfare"))
+            == before + 2
+        )
+        assert session.scalar(select(func.count()).select_from(ChildGroup)) == 2
+        groups = views.group_counts(session, actor=actors["demo_county"])
+        assert set(groups["特殊群体"]) == {"孤儿/事实无人抚养", "家庭经济困难"}
+        nowhere = views.unplaced(session, actor=actors["demo_county"])
+        assert list(nowhere["姓名"]) == ["无处"] and nowhere["身份证号"][0] != "430181201501010048"
+
+
+def test_a_township_sees_only_its_villages(county, actors):
+    engine = county["engine"]
+    run(engine, actors["demo_county"])
+    township = actors["demo_township"]
+    with session_scope(engine) as session:
+        mine = session.scalar(select(Township.id).where(Township.id == township.scope_id))
+        frame, total = views.ledger(session, actor=township, filters=views.LedgerFilter(), limit=None)
+        assert total == session.scalar(select(func.count()).where(SAC.township_id == mine)) == len(frame)
+        counts = views.place_counts(session, actor=township)
+        assert counts["适龄儿童"].sum() == total
+        other = session.scalar(select(Village.id).where(Village.township_id != mine).limit(1))
+    with session_scope(engine) as session, pytest.raises(PermissionDenied):
+        views.ledger(session, actor=township, filters=views.LedgerFilter(village_id=other))
+    with session_scope(engine) as session, pytest.raises(PermissionDenied):
+        compare.run_comparison(session, actor=township)
+    with session_scope(engine) as session:
+        assert (
+            session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "denied")) == 2
+        )
+
+
+def test_exports_are_audited_and_masked(county, actors):
+    engine = county["engine"]
+    run(engine, actors["demo_county"])
+    officer = actors["demo_county"]
+    filters = views.LedgerFilter(outcome=Outcome.SEPARATED)
+    with session_scope(engine) as session:
+        data = views.export_ledger(session, actor=officer, filters=filters, title="人户分离")
+        absent = views.export_absent(session, actor=officer)
+    sheet = load_workbook(io.BytesIO(data)).active
+    values = [c.value for c in sheet[2]]
+    assert county["numbers"]["away"] not in values and "人户分离(在本县其他乡镇就读)" in values
+    assert load_workbook(io.BytesIO(absent)).active["A1"].value == "来源"
+    with session_scope(engine) as session:
+        assert (
+            session.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "export")) == 2
+        )
+
+
+@pytest.mark.usefixtures("use_database")
+def test_the_command_line_runs_the_comparison_and_prints_the_counts(county, capsys):
+    from xueji.cli import main as xueji_main
+
+    assert xueji_main(["compare", "--as", "demo_county"]) == 0
+    printed = capsys.readouterr().out
+    assert "三比对完成" in printed and "人户分离(在本县其他乡镇就读):1" in printed
+    with session_scope(county["engine"]) as session:
+        assert session.scalar(select(AuditLog.username).where(AuditLog.action == "compare")) == "demo_county"
