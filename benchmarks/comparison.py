@@ -50,7 +50,8 @@ from xueji.models import (  # noqa: E402
     Village,
 )
 from xueji.services.comparisons import groups, matching, tasks  # noqa: E402
-from xueji.services.comparisons.compare import run_comparison_in, school_age_reference  # noqa: E402
+from xueji.services.comparisons.compare import run_comparison_in  # noqa: E402
+from xueji.services.comparisons.in_effect import school_age_reference  # noqa: E402
 from xueji.services.system.accounts import system_actor  # noqa: E402
 
 TOWNSHIPS, VILLAGES, SCHOOLS = 20, 20, 10  # townships; villages and schools per township

@@ -864,6 +864,8 @@ class SchoolAgeChild(SQLModel, table=True):
     __table_args__ = (
         Index("ix_school_age_child_place", "county_id", "township_id", "village_id"),
         Index("ix_school_age_child_outcome", "county_id", "outcome"),
+        Index("ix_school_age_child_id_number", "county_id", "id_number"),
+        Index("ix_school_age_child_person_key", "county_id", "person_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -189,6 +189,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("school_age_child", schema=None) as batch_op:
         batch_op.create_index("ix_school_age_child_outcome", ["county_id", "outcome"], unique=False)
+        batch_op.create_index("ix_school_age_child_id_number", ["county_id", "id_number"], unique=False)
+        batch_op.create_index("ix_school_age_child_person_key", ["county_id", "person_key"], unique=False)
         batch_op.create_index(
             "ix_school_age_child_place", ["county_id", "township_id", "village_id"], unique=False
         )
@@ -288,6 +290,8 @@ def downgrade() -> None:
     with op.batch_alter_table("school_age_child", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_school_age_child_student_id"))
         batch_op.drop_index("ix_school_age_child_place")
+        batch_op.drop_index("ix_school_age_child_person_key")
+        batch_op.drop_index("ix_school_age_child_id_number")
         batch_op.drop_index("ix_school_age_child_outcome")
 
     op.drop_table("school_age_child")

@@ -31,8 +31,6 @@ from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
-from xueji.clock import today
-from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.models import (
     Case,
@@ -66,41 +64,16 @@ from xueji.rules.comparisons import (
     standing_of,
 )
 from xueji.rules.dept_lists import WELFARE_CATEGORIES, ListKind, person_key
-from xueji.rules.school_age import birth_window, reference_day
 from xueji.rules.vocab import ScopeKind
 from xueji.services.common.access import deny, require
 from xueji.services.common.calendar import this_terms_sweeps
 from xueji.services.comparisons import groups, matching, tasks
+from xueji.services.comparisons.in_effect import lists_in_effect, school_age_reference
 from xueji.sql import chunked
 
 SAC = SchoolAgeChild
 _SAC = SchoolAgeChild.__table__  # type: ignore[attr-defined]  # Core updates with bound parameters (executemany)
 _OTHER_LISTS = (ListKind.WELFARE, ListKind.DISABLED, ListKind.HOUSEHOLDS)
-
-
-def school_age_reference(on: date | None = None) -> tuple[date, tuple[date, date]]:
-    """The day ages are counted on this school year, and the birth dates (earliest, latest) of age on it."""
-    settings = get_settings()
-    reference = reference_day(
-        on or today(), month_day=settings.sweep_age_date, start_month=settings.school_year_start_month
-    )
-    return reference, birth_window(reference, settings.school_age)
-
-
-def lists_in_effect(session: Session, county_id: int) -> dict[ListKind, DeptList]:
-    """The latest version of each of the county's lists."""
-    latest = (
-        select(DeptList.kind, func.max(DeptList.version).label("version"))
-        .where(DeptList.county_id == county_id)
-        .group_by(DeptList.kind)
-        .subquery()
-    )
-    rows = session.scalars(
-        select(DeptList)
-        .join(latest, and_(DeptList.kind == latest.c.kind, DeptList.version == latest.c.version))
-        .where(DeptList.county_id == county_id)
-    )
-    return {ListKind(d.kind): d for d in rows if d.kind in ListKind._value2member_map_}
 
 
 @dataclass

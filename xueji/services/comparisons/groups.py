@@ -25,6 +25,7 @@ from xueji.services.cases.opening import (
     open_for_students,
 )
 from xueji.services.comparisons import matching
+from xueji.services.comparisons.in_effect import school_age_reference
 from xueji.sql import chunked
 
 GROUP_LISTS: dict[ListKind, CaseSource] = {
@@ -206,8 +207,6 @@ def _resident_child(
     opened: Counter[CaseCategory],
 ) -> int:
     """The Child of a listed person found on the register only, with their case (opened once)."""
-    from xueji.services.comparisons.compare import school_age_reference
-
     resident = item.resident
     assert resident is not None and item.township_id is not None
     person = PersonFacts(

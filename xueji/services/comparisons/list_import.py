@@ -26,7 +26,7 @@ from xueji.rules.masking import mask_id_number, mask_phone
 from xueji.rules.vocab import ScopeKind
 from xueji.services.common.access import deny, require, sees_full_identifiers
 from xueji.services.common.uploads import record_file_refusal, refusals_audited
-from xueji.services.comparisons import versions
+from xueji.services.comparisons import compare, versions
 
 IMPORT_KINDS = {
     ListKind.RESIDENTS: ImportKind.RESIDENT_LIST,
@@ -129,9 +129,11 @@ def commit_list(
     data: bytes,
     file_name: str = "",
     list_date: date | None = None,
+    compare_now: bool = True,
 ) -> DeptList:
     """Check again under the write lock; write the list as its next version (all rows, or none if any row has
-    a problem), run the county's comparison again, audit both, commit."""
+    a problem), run the county's comparison again, audit both, commit. compare_now=False leaves the comparison
+    to the caller, who imports several lists and then compares once (the demo)."""
     lock_tail(session)
     sheet = check_list(session, actor=actor, kind=kind, data=data, file_name=file_name)
     county_id = sheet.county_id
@@ -189,9 +191,7 @@ def commit_list(
         ],
     )
     change = versions.change_counts(session, version)
-    from xueji.services.comparisons import compare  # late: the comparison reaches every service of its own
-
-    counts = compare.run_comparison_in(session, actor=actor, county_id=county_id)
+    counts = compare.run_comparison_in(session, actor=actor, county_id=county_id) if compare_now else {}
     record(
         session,
         actor=actor,

@@ -43,7 +43,8 @@ from xueji.rules.vocab import ScopeKind, StudentStatus
 from xueji.services.common.access import deny, require, school_condition, sees_full_identifiers
 from xueji.services.common.calendar import term_id, term_on, this_terms_sweeps
 from xueji.services.common.exports import export_table
-from xueji.services.comparisons.compare import lists_in_effect, school_age_reference
+from xueji.services.comparisons import groups
+from xueji.services.comparisons.in_effect import lists_in_effect, school_age_reference
 from xueji.services.sweeps.reconciliation import finding_condition
 
 SAC = SchoolAgeChild
@@ -463,8 +464,6 @@ def group_counts(session: Session, *, actor: Actor) -> pd.DataFrame:
 def unplaced(session: Session, *, actor: Actor) -> pd.DataFrame:
     """未能定位: persons of the 民政 and 残联 lists with no registry record and not on the register (the county's
     view only: they belong to no township yet)."""
-    from xueji.services.comparisons import groups
-
     require(session, actor, Action.COMPARE_READ)
     county = county_of(session, actor)
     if actor.scope_kind is not ScopeKind.COUNTY or county is None:
