@@ -324,6 +324,7 @@ def test_out_of_school_opens_exactly_one_suspected_dropout_case_in_the_childs_vi
         assert (child.township_id, child.village_id, child.id_number) == (township, village, key)
         assert child.guardian_name == "监护人" and child.school_id is not None  # the follow school
         assert "在家帮忙务农" in case.risk_reason
+        assert case.government_user_id == official.user_id  # who found the child answers on the government line
         assert session.scalar(select(SchoolAgeChild.standing).where(SchoolAgeChild.person_key == key)) == (
             "suspected_dropout"
         )

@@ -652,6 +652,8 @@ def record_outcome(
             session, actor, child, CaseCategory.SUSPECTED_DROPOUT, CaseSource.RESIDENTS, reason
         )
         task.child_id, task.case_id = child.id, case_row.id
+        if opened and case_row.government_user_id is None and actor.role is Role.TOWNSHIP_OFFICIAL:
+            case_row.government_user_id = actor.user_id  # who found the child answers on the government line
         if opened:
             after = {"child_id": child.id, "category": CaseCategory.SUSPECTED_DROPOUT.value}
             audit_case(
