@@ -903,6 +903,7 @@ class VerificationTask(SQLModel, table=True):
             postgresql_where=text("status = 'open'"),
         ),
         Index("ix_verification_task_place", "township_id", "village_id", "status"),
+        Index("ix_verification_task_person", "county_id", "person_key", "kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -265,6 +265,9 @@ def upgrade() -> None:
             "ix_verification_task_place", ["township_id", "village_id", "status"], unique=False
         )
         batch_op.create_index(
+            "ix_verification_task_person", ["county_id", "person_key", "kind"], unique=False
+        )
+        batch_op.create_index(
             "uq_verification_task_open",
             ["county_id", "kind", "person_key"],
             unique=True,
@@ -280,6 +283,7 @@ def downgrade() -> None:
             sqlite_where=sa.text("status = 'open'"),
             postgresql_where=sa.text("status = 'open'"),
         )
+        batch_op.drop_index("ix_verification_task_person")
         batch_op.drop_index("ix_verification_task_place")
 
     op.drop_table("verification_task")
