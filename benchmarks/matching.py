@@ -1,5 +1,6 @@
 """The name matcher on a county: a register of N children drawn from the county's registry, with planted typos
-(homophone names, one wrong character, one wrong ID digit, two swapped digits) and look-alikes (the same name and
+(homophone names, one wrong character, one wrong ID digit, two swapped digits: every number valid, its check digit
+recomputed, as both imports refuse one that fails it) and look-alikes (the same name and
 birthday, another child); prints the candidates' precision and recall against the planted truth, and the time of
 refresh_candidates against the bare blocking query it sends (a ratio).
 
@@ -25,6 +26,7 @@ from benchmarks.harness import build, fastest  # noqa: E402
 from xueji.db import make_engine  # noqa: E402
 from xueji.models import County, DeptList, DeptPerson, MatchCandidate, School, Student, Township  # noqa: E402
 from xueji.rules.dept_lists import ListKind, person_key  # noqa: E402
+from xueji.rules.id_number import check_digit  # noqa: E402
 from xueji.rules.pinyin import char_readings  # noqa: E402
 from xueji.services.comparisons import matching  # noqa: E402
 
@@ -39,8 +41,28 @@ def _homophone_of(chars: set[str]) -> dict[str, list[str]]:
     return {c: [o for o in by_reading[char_readings(c)[0]] if o != c] for c in chars if char_readings(c)}
 
 
+def _valid(first17: str) -> str:
+    return first17 + check_digit(first17)
+
+
 def _new_id(rng: random.Random, born: date) -> str:
-    return f"43018{rng.randint(1, 9)}{born:%Y%m%d}{rng.randint(500, 999)}{rng.choice('0123456789X')}"
+    """Another child's number: valid, as both imports require."""
+    return _valid(f"43018{rng.randint(1, 9)}{born:%Y%m%d}{rng.randint(500, 999)}")
+
+
+def _retyped(rng: random.Random, number: str, swap: bool, taken: set[str]) -> str:
+    """The realistic typing error: a digit of the sequence changed, or two adjacent ones swapped, the check digit
+    recomputed (a form re-keyed by a system that computes it); never another record's number."""
+    while True:
+        digits = list(number[:17])
+        j = rng.randrange(14, 16 if swap else 17)
+        if swap and digits[j] != digits[j + 1]:
+            digits[j], digits[j + 1] = digits[j + 1], digits[j]
+        else:
+            digits[j] = str((int(digits[j]) + rng.randint(1, 9)) % 10)
+        typed = _valid("".join(digits))
+        if typed not in taken:
+            return typed
 
 
 def plant(session: Session, n: int, seed: int) -> tuple[int, list[int], set[tuple[int, int]]]:
@@ -61,6 +83,7 @@ def plant(session: Session, n: int, seed: int) -> tuple[int, list[int], set[tupl
         .order_by(Student.id)
     ).all()
     chosen = rng.sample(records, min(n, len(records)))
+    taken = {r.id_number for r in records}
     sounds = _homophone_of({c for r in chosen for c in r.name})
     chars = sorted({c for r in chosen for c in r.name})
     listed = DeptList(county_id=county, kind=ListKind.RESIDENTS.value, version=1, list_date=date(2026, 9, 1))
@@ -83,15 +106,8 @@ def plant(session: Session, n: int, seed: int) -> tuple[int, list[int], set[tupl
             name = name[:j] + rng.choice([c for c in chars if c != name[j]]) + name[j + 1 :]
             temporary.append(r.id)
             number = _new_id(rng, r.birth_date)
-        elif kind == "one_digit":
-            j = rng.randrange(14, 17)
-            number = number[:j] + str((int(number[j]) + rng.randint(1, 9)) % 10) + number[j + 1 :]
-        elif kind == "swapped":
-            j = rng.randrange(14, 16)
-            if number[j] == number[j + 1]:
-                number = number[:j] + str((int(number[j]) + 1) % 10) + number[j + 1 :]  # one digit then
-            else:
-                number = number[:j] + number[j + 1] + number[j] + number[j + 2 :]
+        elif kind in ("one_digit", "swapped"):
+            number = _retyped(rng, number, kind == "swapped", taken)
         elif kind.startswith("lookalike"):
             number = _new_id(rng, r.birth_date)  # another child of the same name and birthday
             if kind == "lookalike_temporary":

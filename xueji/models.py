@@ -95,6 +95,9 @@ class Student(SQLModel, table=True):
     __table_args__ = (
         Index("ix_student_school_id_status", "school_id", "status"),
         Index("ix_student_school_id_class_id_name", "school_id", "class_id", "name"),
+        # 四查三比对's candidate search looks listed children up by birth date and by name (services.comparisons.matching)
+        Index("ix_student_birth_date", "birth_date"),
+        Index("ix_student_name", "name"),
         # partial: almost every record has no merged_into_id, and a full index would tempt SQLite's planner
         # into scanning it for "IS NULL" in every list query
         Index(

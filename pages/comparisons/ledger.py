@@ -33,10 +33,21 @@ st.caption(
     )
 )
 a, b, c, d = st.columns(4)
-a.metric("适龄儿童", head.children)
-b.metric("待核实", head.to_verify)
-c.metric("疑似辍学/辍学", head.out_of_school)
-d.metric("其中脱贫户/监测户", head.priority_out)
+a.metric(
+    "适龄儿童", head.children, help="台账上的全部儿童:任一来源(户籍、学籍、排查、部门名单)有记录的适龄儿童"
+)
+b.metric(
+    "待核实",
+    head.to_verify,
+    help="现状为“待核实”的儿童:户籍在本地而查无学籍(乡镇核实中,见“适龄儿童核实”)、疑似同一人待审核,"
+    "以及入户排查登记而无学籍、去向尚未查明的。因此多于“适龄儿童核实”中的待核实人数。",
+)
+c.metric("疑似辍学/辍学", head.out_of_school, help="现状为疑似辍学或辍学的儿童(控辍保学个案)")
+d.metric(
+    "其中脱贫户/监测户",
+    head.priority_out,
+    help="疑似辍学/辍学的儿童中,家庭在乡村振兴脱贫户/监测户名单上的(重点)",
+)
 
 left, middle, right = st.columns(3)
 if actor.scope_kind is ScopeKind.COUNTY:
@@ -45,6 +56,7 @@ if actor.scope_kind is ScopeKind.COUNTY:
         [None, *townships],
         format_func=lambda t: "全部乡镇" if t is None else t[1],
         key="ledger_township",
+        placeholder="请选择",
     )
 else:
     township = townships[0] if townships else None
@@ -57,9 +69,14 @@ if township is not None:
         [None, *places],
         format_func=lambda v: "全部村" if v is None else v[1],
         key="ledger_village",
+        placeholder="请选择",
     )
 standing = right.selectbox(
-    "现状", [None, *Standing], format_func=lambda s: "全部" if s is None else s.label, key="ledger_standing"
+    "现状",
+    [None, *Standing],
+    format_func=lambda s: "全部" if s is None else s.label,
+    key="ledger_standing",
+    placeholder="请选择",
 )
 left, middle, right = st.columns(3)
 source = left.selectbox(
@@ -67,8 +84,11 @@ source = left.selectbox(
     [None, *SOURCE_LABELS],
     format_func=lambda s: "全部来源" if s is None else SOURCE_LABELS[s],
     key="ledger_source",
+    placeholder="请选择",
 )
-priority = middle.selectbox("重点", list(PRIORITY), format_func=PRIORITY.__getitem__, key="ledger_priority")
+priority = middle.selectbox(
+    "重点", list(PRIORITY), format_func=PRIORITY.__getitem__, key="ledger_priority", placeholder="请选择"
+)
 search = right.text_input("搜索", placeholder="姓名或身份证号后 4 位", key="ledger_search")
 filters = views.LedgerFilter(
     township_id=township[0] if township and actor.scope_kind is ScopeKind.COUNTY else None,
@@ -83,7 +103,13 @@ offset = page_offset("ledger_page", page_size=PAGE_SIZE, reset_when=filters)
 with shown_as_error(), session_scope() as session:
     rows, total = views.ledger(session, actor=actor, filters=filters, offset=offset, limit=PAGE_SIZE)
 st.markdown(f"共 **{total}** 人")
-show_table(frame(rows), hide_index=True, width="stretch", empty="没有符合条件的儿童。")
+show_table(
+    frame(rows),
+    hide_index=True,
+    width="stretch",
+    empty="没有符合条件的儿童。",
+    column_config={"姓名": st.column_config.TextColumn(pinned=True)},  # in view when a phone scrolls sideways
+)
 pager(total, key="ledger_page", page_size=PAGE_SIZE)
 export_button(
     f"导出台账({total} 人,xlsx,已脱敏)",

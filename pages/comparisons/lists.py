@@ -17,7 +17,9 @@ from xueji.ui.errors import shown_as_error
 from xueji.ui.imports import checked_upload, problem_rows
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
-from xueji.ui.widgets import XLSX, confirmed_submit, export_button
+from xueji.ui.widgets import XLSX, confirmed_submit, export_button, page_offset, pager
+
+DIFF_PAGE = 50
 
 actor = require_actor(Action.LISTS_IMPORT)
 st.title("部门名单导入")
@@ -133,14 +135,25 @@ picked = show_table(
 chosen = picked.selection.rows if picked else []
 version = rows[chosen[0]] if chosen else rows[0]
 st.caption("点击行首的方框查看该版本与上一版本的变化;默认为现行版本。")
-with session_scope() as session:
-    diff = versions.difference(session, actor=actor, list_id=version.id)
-against = f"与第{diff.previous}版相比" if diff.previous else "首次导入,全部为新增"
+previous = next((r.version for r in rows if r.version < version.version), None)  # rows: newest first
+against = f"与第{previous}版相比" if previous else "首次导入,全部为新增"
 st.markdown(f"**第{version.version}版**({day(version.list_date, long=True)}){against}")
-tabs = st.tabs([f"新增 {len(diff.new)}", f"移出 {len(diff.left)}", f"信息变化 {len(diff.changed)}"])
-for tab, table in zip(tabs, (diff.new, diff.left, diff.changed), strict=True):
+st.caption(
+    "新增:本版有、上一版没有的人;移出:上一版有、本版没有的人;信息变化:两版都有,但所在村(社区)或类别变了。"
+)
+totals = changes[version.id].as_dict()
+tabs = st.tabs([f"{label} {totals[part]}" for part, label in versions.PARTS.items()])
+for tab, part in zip(tabs, versions.PARTS, strict=True):  # each part paged in SQL: a list holds 60,000
     with tab:
+        key = f"lists_{part}_page"
+        offset = page_offset(key, page_size=DIFF_PAGE, reset_when=version.id)
+        with shown_as_error(), session_scope() as session:
+            table = versions.difference_page(
+                session, actor=actor, list_id=version.id, part=part, offset=offset, limit=DIFF_PAGE
+            )
         show_table(frame(table), hide_index=True, width="stretch", empty="没有。")
+        if totals[part] > DIFF_PAGE:
+            pager(totals[part], key=key, page_size=DIFF_PAGE)
 export_button(
     "导出变化名单 (xlsx)",
     key=f"lists_diff_{version.id}",

@@ -114,6 +114,7 @@ if done and actor.role is Role.COUNTY_OFFICER:
                 "判定",
                 done,
                 format_func=lambda d: f"{d.listed} / {d.registered}:{'是' if d.confirmed else '不是'}同一人",
+                placeholder="请选择",
             )
             reason = st.text_input("撤销原因", max_chars=match_review.NOTE_MAX)
             if confirmed_submit("撤销", confirm="确认撤销该判定(该对将回到待审核)") and chosen is not None:

@@ -1,6 +1,7 @@
 """三比对结果 (county officer, township official): the lists in effect and the last run (重新比对 for the county),
 then the three comparisons — counts per township or village, the children of each result, search, export."""
 
+import pandas as pd
 import streamlit as st
 
 from xueji.auth import Action
@@ -8,7 +9,8 @@ from xueji.db import session_scope
 from xueji.rules.comparisons import Outcome
 from xueji.rules.vocab import ScopeKind
 from xueji.services.comparisons import compare, views
-from xueji.ui.display import clock, day, frame, text
+from xueji.ui.confirm import remember_saved, show_saved
+from xueji.ui.display import clock, day, frame, is_empty, text
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
@@ -25,14 +27,28 @@ ADVICE = {
 }
 ABSENT = "学籍在读但人不在校(名在人不在):学校核实后办理转学、休学或劝返,不得空挂学籍。"
 PRIORITY = "疑似辍学或辍学、且家庭在乡村振兴脱贫户/监测户名单上:列为重点,优先家访劝返并联系帮扶责任人。"
+SAVED = "results_saved"
+# columns left out of a list where no child of the page has them (学校 for children with no registry record, 核实
+# before any task): a column of — only widens the table
+WHEN_FILLED = ("学校", "重点", "特殊群体", "核实", "核实期限")
+NAME_PINNED = {"姓名": st.column_config.TextColumn(pinned=True)}  # kept in view when a phone scrolls sideways
+
+
+def shown(rows: pd.DataFrame, *, drop: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The list as the page shows it: without the columns the view makes redundant and the empty ones."""
+    empty = [c for c in WHEN_FILLED if c in rows and not rows[c].map(lambda v: not is_empty(v)).any()]
+    return frame(rows.drop(columns=[*drop, *empty], errors="ignore"))
+
 
 actor = require_actor(Action.COMPARE_READ)
 st.title("三比对结果")
+show_saved(SAVED)
 with session_scope() as session:
     now = views.state(session, actor=actor)
 low, high = now.ages
 st.caption(
-    f"适龄:{day(now.reference, long=True)}(当学年基准日)满 {low} 周岁至未满 {high + 1} 周岁(XUEJI_SCHOOL_AGE)。"
+    f"适龄:{day(now.reference, long=True)}(当学年基准日)满 {low} 周岁至未满 {high + 1} 周岁"
+    "(年龄范围由系统管理员按本地规定设置)。"
 )
 if now.lists:
     st.markdown(
@@ -48,8 +64,12 @@ left.caption(ran)
 if actor.can(Action.LISTS_IMPORT) and right.button("重新比对", type="primary"):
     with shown_as_error(), session_scope() as session:
         counts = compare.run_comparison(session, actor=actor)
-    st.success(f"比对完成:适龄儿童 {counts.get('children', 0)} 人,待核实 {counts.get('to_verify', 0)} 人。")
-    st.rerun()
+        remember_saved(
+            SAVED,
+            f"比对完成:适龄儿童 {counts.get('children', 0)} 人,其中适龄未入学/待核实 "
+            f"{counts.get('not_enrolled', 0)} 人,疑似同一人待审核 {counts.get('pending_review', 0)} 人。",
+        )
+        st.rerun()
 
 which = st.segmented_control(
     "比对",
@@ -58,6 +78,21 @@ which = st.segmented_control(
     key="results_which",
 )
 if which is None:
+    st.stop()
+
+if which == "学籍与在校":  # by school, across the actor's schools: no township choice
+    search = st.text_input("搜索", placeholder="姓名或身份证号后 4 位", key="results_search")
+    st.info(ABSENT)
+    with shown_as_error(), session_scope() as session:
+        table = views.absent(session, actor=actor, search=search)
+    st.markdown(f"共 **{len(table)}** 人")
+    show_table(frame(table), hide_index=True, width="stretch", column_config=NAME_PINNED)
+    export_button(
+        "导出名在人不在名单 (xlsx)",
+        key=f"export_absent_{search}",
+        file_name="学籍与在校比对.xlsx",
+        build=lambda session: views.export_absent(session, actor=actor, search=search),
+    )
     st.stop()
 
 township = None
@@ -69,23 +104,10 @@ if actor.scope_kind is ScopeKind.COUNTY:
         [None, *choices],
         format_func=lambda t: "全县(按乡镇)" if t is None else t[1],
         key="results_township",
+        placeholder="请选择",
     )
 township_id = township[0] if township else None
 search = st.text_input("搜索", placeholder="姓名或身份证号后 4 位", key="results_search")
-
-if which == "学籍与在校":
-    st.info(ABSENT)
-    with shown_as_error(), session_scope() as session:
-        table = views.absent(session, actor=actor, search=search)
-    st.markdown(f"共 **{len(table)}** 人")
-    show_table(frame(table), hide_index=True, width="stretch")
-    export_button(
-        "导出名在人不在名单 (xlsx)",
-        key=f"export_absent_{search}",
-        file_name="学籍与在校比对.xlsx",
-        build=lambda session: views.export_absent(session, actor=actor, search=search),
-    )
-    st.stop()
 
 if not now.has_register:
     st.warning(
@@ -121,7 +143,13 @@ offset = page_offset("results_page", page_size=PAGE_SIZE, reset_when=filters)
 with shown_as_error(), session_scope() as session:
     rows, total = views.ledger(session, actor=actor, filters=filters, offset=offset, limit=PAGE_SIZE)
 st.markdown(f"共 **{total}** 人")
-show_table(frame(rows), hide_index=True, width="stretch", empty="没有符合条件的儿童。")
+show_table(
+    shown(rows, drop=("比对结果",) if which == "户籍与学籍" else ()),  # there, the result chosen above
+    hide_index=True,
+    width="stretch",
+    empty="没有符合条件的儿童。",
+    column_config=NAME_PINNED,
+)
 pager(total, key="results_page", page_size=PAGE_SIZE)
 export_button(
     f"导出{title}名单 (xlsx)",

@@ -7,9 +7,10 @@ from xueji.auth import Action
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.rules.comparisons import TaskStatus, VerifyOutcome
+from xueji.rules.vocab import ScopeKind
 from xueji.services.comparisons import tasks
 from xueji.services.comparisons.tasks import TaskFilter
-from xueji.ui.display import day
+from xueji.ui.display import day, is_empty
 from xueji.ui.session import reading, require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.verification import saved_notice, styled, verify_form
@@ -32,6 +33,9 @@ OPEN_COLUMNS += ["核实结果", "核实情况", "乡镇"]
 DONE_COLUMNS = ["村", "姓名", "核实结果", "核实情况", "出生日期", "身份证号", "监护人", "乡镇", "下达日期"]
 CLOSED_COLUMNS = ["村", "姓名", "关闭原因", "出生日期", "身份证号", "乡镇", "下达日期"]
 SHOWN = {TaskStatus.OPEN: OPEN_COLUMNS, TaskStatus.DONE: DONE_COLUMNS, TaskStatus.CLOSED: CLOSED_COLUMNS}
+# left out when no row of the page has them (no child overdue, none 暂未找到 yet): a column of — only widens the
+# table, which on a phone pushes the village and the due date out of view
+WHEN_FILLED = ("逾期天数", "核实结果", "核实情况")
 MEANING = "  \n".join(
     f"**{o.label}**:"
     + {
@@ -44,6 +48,11 @@ MEANING = "  \n".join(
     }[o]
     for o in VerifyOutcome
 )
+
+
+def filled(value: object) -> bool:
+    return not is_empty(value) and value != 0
+
 
 actor = require_actor(Action.COMPARE_READ)
 recorder = actor.can(Action.VERIFY_RECORD)
@@ -83,7 +92,11 @@ offset = page_offset("verify_page", page_size=PAGE_SIZE, reset_when=given)
 with reading() as session:
     page = tasks.task_list(session, actor=actor, given=given, limit=PAGE_SIZE, offset=offset)
 st.caption(f"{status.label}:共 {page.total} 人" + ("(已逾期的在前)" if status is TaskStatus.OPEN else ""))
-frame = tasks.tasks_frame(page.rows)[SHOWN[status]]
+columns = SHOWN[status]
+if actor.scope_kind is ScopeKind.COUNTY:  # the county reads across townships: the township before the village
+    columns = ["乡镇", *(c for c in columns if c != "乡镇")]
+frame = tasks.tasks_frame(page.rows)[columns]
+frame = frame.drop(columns=[c for c in WHEN_FILLED if c in frame and not frame[c].map(filled).any()])
 show_table(
     styled(frame),
     hide_index=True,

@@ -59,18 +59,27 @@ def test_the_township_records_an_out_of_school_child_only_once_confirmed(demo_sq
     table = _tasks_table(at)
     assert table["姓名"].iloc[0] == _name(demo_sqlite, late)  # the overdue child first
     at.radio(key="verify_outcome").set_value(VerifyOutcome.OUT_OF_SCHOOL).run()
-    at.text_input(key="verify_situation").input("在家帮忙务农,从未入学")
+    child = at.selectbox(key="verify_task").value.id
+    at.text_input(key=f"verify_situation_{child}").input("在家帮忙务农,从未入学")
     _button(at, "保存核实结果").click().run()
     assert not at.exception
     assert any(e.value == "请先勾选确认" for e in at.error)
     assert _cases(demo_sqlite) == before  # not confirmed: nothing written
-    next(c for c in at.checkbox if c.label.startswith("确认:保存后将为该儿童建立")).check()
-    at.text_input(key="verify_situation").input("在家帮忙务农,从未入学")
+    assert (
+        at.text_input(key=f"verify_situation_{child}").value == "在家帮忙务农,从未入学"
+    )  # kept when refused
+    at.checkbox(key=f"verify_confirm_{child}").check()
     _button(at, "保存核实结果").click().run()
     assert not at.exception
     assert at.success[0].value.startswith("已登记") and "疑似辍学个案" in at.success[0].value
     assert _cases(demo_sqlite) == before + 1
     assert [m.value for m in at.metric][:3] == ["1", "0", "1"]
+    after = at.selectbox(
+        key="verify_task"
+    ).value.id  # the next child: nothing typed, nothing confirmed for them
+    assert after != child
+    assert at.text_input(key=f"verify_situation_{after}").value == ""
+    assert not at.checkbox(key=f"verify_confirm_{after}").value
 
 
 def test_the_county_sees_every_task_masked_and_cannot_record(demo_sqlite):

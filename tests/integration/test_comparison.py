@@ -18,6 +18,7 @@ from xueji.db import session_scope
 from xueji.models import (
     AuditLog,
     Case,
+    Child,
     ChildGroup,
     ComparisonRun,
     DeptList,
@@ -394,3 +395,237 @@ def test_the_command_line_runs_the_comparison_and_prints_the_counts(county, caps
     assert "三比对完成" in printed and "人户分离(在本县其他乡镇就读):1" in printed
     with session_scope(county["engine"]) as session:
         assert session.scalar(select(AuditLog.username).where(AuditLog.action == "compare")) == "demo_county"
+
+
+# ---- regressions of the review (issue 25) ----------------------------------------------------------------------
+
+
+def _cases_of_student(session: Session, student_id: int) -> list[tuple[str, str]]:
+    return list(
+        session.execute(
+            select(Case.category, Case.source)
+            .join(Child, Case.child_id == Child.id)
+            .where(Child.student_id == student_id)
+        ).all()
+    )
+
+
+def test_a_group_list_opens_no_case_for_a_record_gone_from_school_or_a_child_past_school_age(county, actors):
+    engine = county["engine"]
+    with session_scope(engine) as session:
+        graduated = student(session, county["gugang"], 5)
+        graduated.status = "graduated"
+        sid, number, born, name = graduated.id, graduated.id_number, graduated.birth_date, graduated.name
+        session.commit()
+        add_list(
+            session,
+            county["county"],
+            ListKind.DISABLED,
+            [
+                {"name": name, "id_number": number, "birth_date": born, "category": "肢体"},
+                # 超龄 is on the register, born 2010-08-31: 16 on the reference day
+                {
+                    "name": "超龄",
+                    "id_number": "430181201008310022",
+                    "birth_date": date(2010, 8, 31),
+                    "category": "视力",
+                },
+            ],
+        )
+    counts = run(engine, actors["demo_county"])
+    with session_scope(engine) as session:
+        assert ("disabled", "disabled_list") not in _cases_of_student(session, sid)
+        too_old = session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .join(Child, Case.child_id == Child.id)
+            .where(Child.id_number == "430181201008310022")
+        )
+        assert too_old == 0
+    assert counts["group_opened"] == 0 and counts["group_unplaced"] == 2
+
+
+def test_an_open_dropout_case_outweighs_an_earlier_finding_of_the_township(county, actors):
+    from xueji.rules.cases import CaseCategory, CaseSource
+    from xueji.rules.comparisons import VerifyOutcome
+    from xueji.rules.verification import Finding
+    from xueji.services.cases.opening import PersonFacts, child_for_person, open_child_case
+    from xueji.services.comparisons import tasks
+
+    engine = county["engine"]
+    run(engine, actors["demo_county"])
+    number = "430181201805010011"
+    with session_scope(engine) as session:
+        task = session.scalar(select(VerificationTask.id).where(VerificationTask.id_number == number))
+    with session_scope(engine) as session:
+        tasks.record_outcome(
+            session,
+            actor=actors["demo_township"],
+            task_id=task,
+            finding=Finding(VerifyOutcome.NOT_FOUND, date(2026, 11, 23), tried="上门两次"),
+        )
+    assert row_of(engine, id_number=number).standing == Standing.UNKNOWN.value
+    with session_scope(engine) as session:
+        facts = PersonFacts(
+            name="未入学",
+            township_id=county["gugang"],
+            birth_date=date(2018, 5, 1),
+            id_number=number,
+            village_id=county["villages"][0],
+        )
+        child = child_for_person(session, facts, reference=date(2026, 8, 31))
+        open_child_case(
+            session, actors["demo_township"], child, CaseCategory.DROPOUT, CaseSource.SWEEP, "辍学"
+        )
+        session.commit()
+    run(engine, actors["demo_county"])
+    assert row_of(engine, id_number=number).standing == Standing.DROPOUT.value
+
+
+def _confirm_the_typo(engine, county, actors) -> int:
+    from xueji.services.comparisons import match_review
+
+    run(engine, actors["demo_county"])
+    with session_scope(engine) as session:
+        candidate = session.scalar(
+            select(MatchCandidate.id).where(MatchCandidate.student_id == county["ids"]["typo"])
+        )
+    assert candidate is not None
+    with session_scope(engine) as session:
+        decision = match_review.decide(
+            session, actor=actors["demo_county"], candidate_id=candidate, confirmed=True, note="核对户口簿"
+        )
+        return int(decision.id or 0)
+
+
+def test_a_confirmed_child_is_one_row_with_the_sources_and_priority_the_true_number_brings(county, actors):
+    engine = county["engine"]
+    typo_id, good = county["ids"]["typo"], county["numbers"]["typo"]
+    with session_scope(engine) as session:
+        typo = session.get(Student, typo_id)
+        add_list(
+            session,
+            county["county"],
+            ListKind.HOUSEHOLDS,
+            [{"name": typo.name, "id_number": good, "birth_date": typo.birth_date, "category": "脱贫户"}],
+        )
+    _confirm_the_typo(engine, county, actors)
+    for _ in range(2):  # after the decision (refresh_person), and after a whole run
+        row = row_of(engine, student_id=typo_id)
+        assert (row.id_number, row.priority, row.outcome) == (good, "脱贫户", "in_school")
+        assert "households" in row.sources.split(",") and row.sources.startswith("residents,registry")
+        with session_scope(engine) as session:
+            assert session.scalar(select(func.count()).where(SAC.id_number == good)) == 1
+        run(engine, actors["demo_county"])
+
+
+def test_undoing_a_confirmation_puts_the_record_back_in_the_ledger_at_once(county, actors):
+    from xueji.services.comparisons import match_review
+
+    engine = county["engine"]
+    decision = _confirm_the_typo(engine, county, actors)
+    typo_key = county["numbers"]["typo"][:-2] + "99"
+    with session_scope(engine) as session:
+        match_review.undo_decision(
+            session, actor=actors["demo_county"], decision_id=decision, reason="判错了"
+        )
+    record = row_of(engine, student_id=county["ids"]["typo"])
+    assert (record.person_key, record.outcome) == (county["numbers"]["typo"], Outcome.MIGRANT.value)
+    listed = row_of(engine, person_key=typo_key)
+    assert (listed.student_id, listed.outcome) == (None, Outcome.PENDING_REVIEW.value)
+
+
+def test_a_welfare_child_with_a_mistyped_number_reaches_the_review_queue(county, actors):
+    engine = county["engine"]
+    here = county["numbers"]["here"]
+    with session_scope(engine) as session:
+        s = session.get(Student, county["ids"]["here"])
+        typed = here[:-2] + "99"
+        welfare = add_list(
+            session,
+            county["county"],
+            ListKind.WELFARE,
+            [{"name": s.name, "id_number": typed, "birth_date": s.birth_date, "category": "孤儿"}],
+        )
+    run(engine, actors["demo_county"])
+    with session_scope(engine) as session:
+        found = session.execute(
+            select(MatchCandidate.student_id)
+            .join(DeptPerson, MatchCandidate.person_id == DeptPerson.id)
+            .where(DeptPerson.list_id == welfare)
+        ).all()
+        assert found == [(county["ids"]["here"],)]
+
+
+def test_a_disabled_child_on_the_register_only_gets_the_grade_and_the_type_of_disability(county, actors):
+    engine = county["engine"]
+    with session_scope(engine) as session:
+        add_list(
+            session,
+            county["county"],
+            ListKind.DISABLED,
+            [
+                {
+                    "name": "未入学",
+                    "id_number": "430181201805010011",
+                    "birth_date": date(2018, 5, 1),
+                    "category": "肢体",
+                    "detail": {"残疾等级": "二级"},
+                }
+            ],
+        )
+    run(engine, actors["demo_county"])
+    with session_scope(engine) as session:
+        group = session.scalars(select(ChildGroup)).one()
+        assert group.detail == "肢体二级"
+        case = session.scalars(select(Case).where(Case.child_id == group.child_id)).one()
+        assert (case.category, case.disability_type) == ("disabled", "肢体")
+
+
+def test_a_record_is_counted_in_the_township_of_its_home_village(county, actors):
+    engine = county["engine"]
+    with session_scope(engine) as session:
+        s = student(session, county["gugang"], 6)
+        s.home_village_id = villages(session, county["shashi"])[0]
+        sid = s.id
+        session.commit()
+    run(engine, actors["demo_county"])
+    assert row_of(engine, student_id=sid).township_id == county["shashi"]
+
+
+def test_a_case_in_one_county_never_hangs_on_a_record_of_another(county):
+    from xueji.models import County
+    from xueji.services.cases.opening import PersonFacts, child_for_person
+
+    engine = county["engine"]
+    number = "430181201805010011"
+    with session_scope(engine) as session:
+        other = County(code="430182000000", name="邻县")
+        session.add(other)
+        session.flush()
+        township = Township(county_id=other.id, code="430182001000", name="邻镇")
+        session.add(township)
+        session.flush()
+        school = School(township_id=township.id, code="2199990001", name="邻县小学", kind="primary")
+        session.add(school)
+        session.flush()
+        session.add(
+            Student(
+                school_id=school.id,
+                name="未入学",
+                sex="男",
+                birth_date=date(2018, 5, 1),
+                id_number=number,
+                entry_month="202409",
+            )  # fmt: skip
+        )
+        session.flush()
+        facts = PersonFacts(
+            name="未入学",
+            township_id=county["gugang"],
+            birth_date=date(2018, 5, 1),
+            id_number=number,
+            village_id=county["villages"][0],
+        )
+        child = child_for_person(session, facts, reference=date(2026, 8, 31))
+        assert (child.student_id, child.township_id) == (None, county["gugang"])

@@ -179,6 +179,16 @@ def test_versions_and_what_changed_between_them(demo_engine, actors):
         assert list(diff.left["身份证号"]) == [numbers[0][:6] + "********" + numbers[0][-4:]]  # masked
         assert "村(社区)" in diff.changed["变化"].iloc[0]
         data = versions.export_difference(session, actor=officer, list_id=second.id)
+        # the page reads each part a page at a time in SQL: the same rows as the whole difference
+        pages = {
+            part: versions.difference_page(session, actor=officer, list_id=second.id, part=part, limit=1)
+            for part in versions.PARTS
+        }
+        assert [len(p) for p in pages.values()] == [1, 1, 1]
+        assert pages["changed"].equals(diff.changed) and pages["left"].equals(diff.left)
+        assert versions.difference_page(
+            session, actor=officer, list_id=second.id, part="new", offset=1, limit=1
+        ).empty
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["新增", "移出", "信息变化"]
     assert numbers[4] not in str(list(book["新增"].values)) and "*" in str(list(book["新增"].values))
@@ -244,3 +254,24 @@ def test_the_command_line_checks_with_dry_run_and_refuses_a_bad_file(
     book = load_workbook(template)
     assert [c.value for c in book.active[1]] == list(ListKind.HOUSEHOLDS.columns)
     assert book.active.data_validations.dataValidation  # the 户类型 drop-down
+
+
+def test_a_township_official_reads_neither_the_versions_nor_their_differences(demo_engine, actors):
+    data = workbook(ListKind.WELFARE, [{"姓名": "民政乙", "身份证号": ids(1, start=470)[0], "类别": "孤儿"}])
+    saved = commit(demo_engine, actors[COUNTY], ListKind.WELFARE, data)
+    township = actors["demo_township"]
+    denied = count(demo_engine, AuditLog, AuditLog.outcome == "denied")
+    reads = (
+        lambda session: versions.current_versions(session, actor=township),
+        lambda session: versions.list_versions(session, actor=township),
+        lambda session: versions.difference(session, actor=township, list_id=saved.id),
+        lambda session: versions.difference_page(session, actor=township, list_id=saved.id, part="new"),
+        lambda session: versions.export_difference(session, actor=township, list_id=saved.id),
+    )
+    for read in reads:
+        with session_scope(demo_engine) as session, pytest.raises(PermissionDenied):
+            read(session)
+    assert count(demo_engine, AuditLog, AuditLog.outcome == "denied") == denied + len(reads)
+    assert (
+        count(demo_engine, AuditLog, AuditLog.action == "export", AuditLog.user_id == township.user_id) == 0
+    )

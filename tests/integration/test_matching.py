@@ -253,3 +253,18 @@ def test_the_county_undoes_a_decision_and_the_pair_is_asked_again_the_township_m
             == 1
         )
     assert "王小明" in [q.listed.name for q in _queue(demo_engine, actors["demo_county"])]
+
+
+def test_another_surname_with_the_same_birthday_is_no_candidate(demo_engine, actors, fixed_today):
+    """王伟 / 张伟 born the same day are two children (the finding of the review: no longer one character apart)."""
+    with session_scope(demo_engine) as session:
+        county_id = session.scalars(select(County.id)).one()
+        s = _student(session, GUGANG, skip=2)
+        s.name = "王伟"
+        session.commit()
+        person = {"name": "张伟", "sex": s.sex, "birth_date": s.birth_date, "id_number": "430181201401010010",
+                  "village_id": _village(session, GUGANG)}  # fmt: skip
+        list_id, ids = _list(session, county_id, [person])
+        found = matching.refresh_candidates(session, county_id=county_id, list_id=list_id, person_ids=ids)
+        session.commit()
+    assert found == set()

@@ -215,16 +215,66 @@ def test_sync_closes_open_tasks_with_the_reason_and_never_reopens_a_done_one(dem
         assert reasons == ["已在学籍中找到", "已确认与学籍为同一人", "不在新版户籍名单中"]
         assert _task(session, keys[3]).status == "done"
         assert session.scalar(select(func.count()).select_from(VerificationTask)) == 4
-        # the rebuilt ledger row keeps the recorded outcome's standing
-        row = session.scalar(select(SchoolAgeChild).where(SchoolAgeChild.person_key == keys[3]))
-        row.standing = Standing.TO_VERIFY.value
-        session.commit()
-    assert _sync(demo_engine, actors["demo_county"])["standings"] == 1
+
+
+def test_a_child_who_ages_out_has_the_task_closed_as_past_school_age(demo_engine, actors):
     with session_scope(demo_engine) as session:
-        assert (
-            session.scalar(select(SchoolAgeChild.standing).where(SchoolAgeChild.person_key == keys[3]))
-            == "deceased"
+        key = _child(session, 5)
+        session.commit()
+    _sync(demo_engine, actors["demo_county"])
+    with session_scope(demo_engine) as session:  # a school year later: born too early, off the rebuilt ledger
+        _task(session, key).birth_date = date(2009, 3, 1)
+        session.execute(delete(SchoolAgeChild).where(SchoolAgeChild.person_key == key))
+        session.commit()
+    assert _sync(demo_engine, actors["demo_county"])["closed"] == 1
+    with session_scope(demo_engine) as session:
+        task = _task(session, key)
+        assert (task.status, task.closed_reason) == ("closed", "已超出义务教育年龄")
+
+
+def _open_case(session: Session, actor, task_id: int, category: CaseCategory) -> None:
+    from xueji.services.cases.opening import child_for_person, open_child_case
+    from xueji.services.comparisons.in_effect import school_age_reference
+
+    task = session.get(VerificationTask, task_id)
+    child = child_for_person(session, tasks._person(task), reference=school_age_reference()[0])
+    open_child_case(session, actor, child, category, CaseSource.RESIDENTS, "测试:辍学")
+    session.commit()
+
+
+def test_a_finding_does_not_overwrite_the_standing_an_open_dropout_case_gives(demo_engine, actors):
+    township = actors["demo_township"]
+    with session_scope(demo_engine) as session:
+        keys = [_child(session, n) for n in (6, 7)]
+        session.commit()
+    _sync(demo_engine, actors["demo_county"])
+    with session_scope(demo_engine) as session:
+        first, second = (_task(session, k).id for k in keys)
+    with session_scope(demo_engine) as session:  # 暂未找到, then the township opens a 辍学 case
+        tasks.record_outcome(
+            session,
+            actor=township,
+            task_id=first,
+            finding=_finding(VerifyOutcome.NOT_FOUND, tried="走访邻居"),
         )
+    with session_scope(demo_engine) as session:
+        _open_case(session, township, first, CaseCategory.DROPOUT)
+        row = session.scalar(select(SchoolAgeChild).where(SchoolAgeChild.person_key == keys[0]))
+        row.standing = Standing.DROPOUT.value  # as the comparison's rebuild leaves it (the case outranks)
+        session.commit()
+    _sync(demo_engine, actors["demo_county"])  # the sync leaves the standing to the comparison
+    with session_scope(demo_engine) as session:  # a case first, then 暂未找到: the case still outranks
+        _open_case(session, township, second, CaseCategory.DROPOUT)
+    with session_scope(demo_engine) as session:
+        tasks.record_outcome(
+            session,
+            actor=township,
+            task_id=second,
+            finding=_finding(VerifyOutcome.NOT_FOUND, tried="电话不通"),
+        )
+    with session_scope(demo_engine) as session:
+        standings = dict(session.execute(select(SchoolAgeChild.person_key, SchoolAgeChild.standing)).all())
+        assert [standings[k] for k in keys] == ["dropout", "dropout"]
 
 
 @pytest.mark.parametrize(
@@ -324,7 +374,9 @@ def test_out_of_school_opens_exactly_one_suspected_dropout_case_in_the_childs_vi
         assert (child.township_id, child.village_id, child.id_number) == (township, village, key)
         assert child.guardian_name == "监护人" and child.school_id is not None  # the follow school
         assert "在家帮忙务农" in case.risk_reason
-        assert case.government_user_id == official.user_id  # who found the child answers on the government line
+        assert (
+            case.government_user_id == official.user_id
+        )  # who found the child answers on the government line
         assert session.scalar(select(SchoolAgeChild.standing).where(SchoolAgeChild.person_key == key)) == (
             "suspected_dropout"
         )
@@ -381,7 +433,8 @@ def test_overdue_tasks_come_first_with_their_days_and_are_counted_per_village(de
     with session_scope(demo_engine) as session:
         page = tasks.task_list(session, actor=official)
         assert [r.name for r in page.rows][0] == late.name and page.rows[0].overdue_days == 5
-        assert page.rows[0].id_number == keys[1]  # the township sees the full number at the door
+        assert page.rows[0].id_number == keys[1]  # field work: checked at the door, the guardian phoned
+        assert "*" not in page.rows[0].guardian_phone
         county_view = tasks.task_list(session, actor=actors["demo_county"])
         assert "*" in county_view.rows[0].id_number and "*" in county_view.rows[0].guardian_phone
         assert tasks.task_list(session, actor=official, given=TaskFilter(overdue_only=True)).total == 1
@@ -496,3 +549,38 @@ def test_the_case_ledgers_flag_and_filter_children_of_poor_and_monitored_househo
         )
         assert {r.child_id for r in flagged.rows} == {child.id} and flagged.rows[0].priority == "脱贫户"
         assert "重点(脱贫户/监测户)" in ledgers.ledger_frame(flagged.rows).columns
+
+
+def test_assessment_tasks_are_the_coordinators_not_the_teachers_or_registrars_nor_a_schools(
+    demo_engine, actors
+):
+    from xueji.auth import Actor
+    from xueji.models import School
+    from xueji.rules.vocab import Role, ScopeKind
+
+    with session_scope(demo_engine) as session:
+        _child(session, 23, outcome=None, standing="unknown", groups="disabled", sources="disabled")
+        session.commit()
+    _sync(demo_engine, actors["demo_county"])
+    coordinator = actors["demo_coordinator"]
+    with session_scope(demo_engine) as session:
+        school = session.scalar(select(School.id).where(School.township_id == _place(session)[1]))
+    at_school = Actor(coordinator.user_id, coordinator.username, Role.COORDINATOR, ScopeKind.SCHOOL, school)
+    given = TaskFilter(kind=TaskKind.ASSESSMENT)
+    reads = (
+        lambda session, actor: tasks.task_list(session, actor=actor, given=given),
+        lambda session, actor: tasks.task_counts(session, actor=actor, kind=TaskKind.ASSESSMENT),
+        lambda session, actor: tasks.backlog(session, actor=actor, kind=TaskKind.ASSESSMENT),
+        lambda session, actor: tasks.export_tasks(session, actor=actor, given=given),
+    )
+    for actor in (actors["demo_teacher"], actors["demo_registrar"], at_school):
+        assert not tasks.reads_tasks(actor, TaskKind.ASSESSMENT)
+        for read in reads:
+            with session_scope(demo_engine) as session, pytest.raises(PermissionDenied) as refused:
+                read(session, actor)
+            if actor is at_school:
+                assert "学校账号" in str(refused.value)
+    with session_scope(demo_engine) as session:
+        assert tasks.task_list(session, actor=coordinator, given=given).total == 1
+        denied = session.scalars(select(AuditLog).where(AuditLog.outcome == "denied")).all()
+        assert len([d for d in denied if "home_teaching.manage" in d.detail]) == 12

@@ -209,3 +209,16 @@ def test_households_a_member_in_two_households_and_a_head_with_two_types():
 def test_households_the_head_id_is_checked_like_any_id():
     found = reasons(ListKind.HOUSEHOLDS, member(head_id_number=HEAD[:17] + "Y"))
     assert [(c, "字符" in r) for _, c, r in found] == [("户主身份证号", True)]
+
+
+def test_households_two_heads_of_one_name_without_head_ids_are_two_households():
+    wang = {"head_name": "王伟", "head_id_number": ""}
+    people, problems = check(
+        ListKind.HOUSEHOLDS,
+        member(**wang),
+        member(**wang, name="刘芳", id_number=GIRL, category="防返贫监测户"),
+    )
+    assert not problems and [p.category for p in people] == ["脱贫户", "防返贫监测户"]
+    found = reasons(ListKind.HOUSEHOLDS, member(**wang), member(**wang))  # one member twice is still refused
+    assert [(row, column) for row, column, _ in found] == [(3, "成员身份证号")]
+    assert "户主为王伟的户" in found[0][2]

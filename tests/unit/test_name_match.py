@@ -4,7 +4,10 @@ from datetime import date
 
 import pytest
 
+from xueji.rules.id_number import check_digit
 from xueji.rules.name_match import (
+    ID_POINTS,
+    ID_POINTS_VALID,
     Facts,
     IdRelation,
     NameRelation,
@@ -15,11 +18,17 @@ from xueji.rules.name_match import (
     id_difference,
     id_relation,
     name_relation,
+    passes_check,
 )
-from xueji.rules.pinyin import full_pinyin
+from xueji.rules.pinyin import name_readings
+
+
+def full_pinyin(name: str) -> str:
+    return " ".join(readings[0] for readings in name_readings(name))
+
 
 BORN = date(2015, 3, 8)
-ID = "430181201503081234"  # 18 characters; the check digit does not matter to the matcher
+ID = "430181201503081234"  # 18 characters, its check digit wrong (a record keyed before numbers were checked)
 
 
 def listed(**changes: object) -> Facts:
@@ -53,7 +62,7 @@ def registered(**changes: object) -> Facts:
         ("欧阳娜娜", "ou yang na na"),
     ],
 )
-def test_full_pinyin_reads_a_surname_as_a_surname_without_tones(name, pinyin):
+def test_a_name_is_read_without_tones_the_surname_as_a_surname(name, pinyin):
     assert full_pinyin(name) == pinyin
 
 
@@ -78,6 +87,11 @@ def test_one_wrong_character_is_one_character_apart():
     assert name_relation("刘志", "刘忠") is NameRelation.ONE_CHAR
     assert name_relation("刘志", "刘志明") is NameRelation.ONE_CHAR  # one added
     assert name_relation("刘志", "王忠") is NameRelation.OTHER
+
+
+def test_another_surname_is_never_one_character_apart():
+    assert name_relation("王伟", "张伟") is NameRelation.OTHER  # two children, not a typing error
+    assert candidate(listed(name="王伟"), registered(name="张伟")) is None
 
 
 def test_a_one_character_name_is_never_one_character_apart():
@@ -128,6 +142,31 @@ def test_an_id_one_digit_wrong_with_the_same_name_is_a_candidate_even_with_anoth
     found = candidate(listed(), registered(id_number=ID[:14] + "1244", birth_date=date(2015, 3, 9)))
     assert found is not None
     assert found[1].startswith("身份证号相差一位")
+
+
+def _valid(first17: str) -> str:
+    return first17 + check_digit(first17)
+
+
+def test_two_valid_ids_one_digit_apart_weigh_little_a_number_failing_its_check_weighs_more():
+    mine, near = _valid("43018120150308123"), _valid("43018120150308125")
+    keyed = near[:17] + (
+        "0" if near[17] != "0" else "1"
+    )  # a record keyed before the registry checked numbers
+    assert passes_check(mine) and passes_check(near) and not passes_check(keyed) and not passes_check(ID)
+    other_day = date(2015, 3, 9)
+    both_valid = candidate(listed(id_number=mine), registered(id_number=near, birth_date=other_day))
+    one_keyed = candidate(listed(id_number=mine), registered(id_number=keyed, birth_date=other_day))
+    assert both_valid and one_keyed
+    assert round(one_keyed[0] - both_valid[0], 2) == (ID_POINTS - ID_POINTS_VALID) / 100
+    # a name one character apart and two valid numbers one digit apart: two children born the same week
+    assert (
+        candidate(
+            listed(id_number=mine),
+            registered(name="刘忠", id_number=near, birth_date=other_day, village_id=2),
+        )
+        is None
+    )
 
 
 def test_swapped_digits_with_a_homophone_name_are_a_candidate():

@@ -1,5 +1,6 @@
 """rules.verification: what each outcome needs, the check day, due and overdue, what opens and closes a task."""
 
+import functools
 from datetime import date
 
 from xueji.rules import verification as rules
@@ -52,7 +53,7 @@ def test_the_detail_names_the_fields_and_the_day_and_attempts_come_newest_first(
 def test_a_task_is_overdue_only_when_open_and_past_its_due_day():
     due = rules.due_on(date(2026, 10, 1), 30)
     assert due == date(2026, 10, 31)
-    assert rules.days_overdue("open", due, TODAY) == 23 and rules.is_overdue("open", due, TODAY)
+    assert rules.days_overdue("open", due, TODAY) == 23
     assert rules.days_overdue("open", TODAY, TODAY) == 0
     assert rules.days_overdue("done", due, TODAY) == 0
 
@@ -64,12 +65,20 @@ def test_only_a_child_of_age_with_no_registry_record_needs_verifying():
 
 
 def test_an_open_verification_closes_when_the_child_is_found_or_left_the_register():
-    close = rules.verify_close_reason
+    close = functools.partial(rules.verify_close_reason, of_age=True)
     assert close(on_register=False, outcome=None, confirmed_match=False) == "不在新版户籍名单中"
     assert close(on_register=True, outcome="in_school", confirmed_match=False) == "已在学籍中找到"
     assert close(on_register=True, outcome="separated", confirmed_match=True) == "已确认与学籍为同一人"
     assert close(on_register=True, outcome="not_enrolled", confirmed_match=False) is None
     assert close(on_register=True, outcome="pending_review", confirmed_match=False) is None
+
+
+def test_a_child_who_ages_out_has_the_task_closed_as_past_school_age_not_as_gone_from_the_register():
+    close = rules.verify_close_reason
+    for on_register in (True, False):
+        reason = close(on_register=on_register, outcome=None, confirmed_match=False, of_age=False)
+        assert reason == "已超出义务教育年龄"
+    assert close(on_register=False, outcome=None, confirmed_match=False, of_age=True) == "不在新版户籍名单中"
 
 
 def test_a_disabled_child_needs_an_assessment_unless_provided_for_or_taught_at_home():

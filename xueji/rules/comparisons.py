@@ -162,9 +162,8 @@ SWEEP_STANDING: dict[str, Standing] = {
     "deceased": Standing.DECEASED,
     "moved_away": Standing.MOVED_AWAY,
 }
-# The standings of a child out of school (三比对 (3): against the 脱贫户/监测户 list) and of one not learning at all
+# The standings of a child out of school (三比对 (3): against the 脱贫户/监测户 list)
 OUT_OF_SCHOOL: tuple[Standing, ...] = (Standing.SUSPECTED_DROPOUT, Standing.DROPOUT)
-LEARNING: tuple[Standing, ...] = (Standing.IN_SCHOOL, Standing.SUSPENDED, Standing.HOME_TEACHING)
 # The order of a ledger row's sources (its 来源 column)
 SOURCES: tuple[str, ...] = ("residents", "registry", "sweep", "welfare", "disabled", "households")
 SOURCE_LABELS: dict[str, str] = {
@@ -188,14 +187,6 @@ def listed_outcome(
     if outcome is Outcome.IN_SCHOOL and school_township != home_township:
         return Outcome.SEPARATED
     return outcome
-
-
-def unlisted_outcome(*, status: str, register: bool) -> Outcome | None:
-    """户籍 vs 学籍 for a registry record whose child is not on the register (随迁, when there is a register to
-    be absent from; a dropout stays a dropout)."""
-    if not register:
-        return None
-    return Outcome.DROPPED_OUT if status == "dropped_out" else Outcome.MIGRANT
 
 
 def standing_of(

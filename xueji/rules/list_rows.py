@@ -240,8 +240,8 @@ def check_rows(
     people: list[ListPerson] = []
     problems: list[ListProblem] = []
     first_of: dict[str, int] = {}
-    households: dict[str, tuple[int, str, str | None]] = {}  # head → (first row, head's name, 户类型)
-    member_of: dict[str, tuple[int, str]] = {}  # member's ID → (row, head)
+    households: dict[str, tuple[int, str, str | None]] = {}  # head's ID → (first row, head's name, 户类型)
+    member_of: dict[str, tuple[int, str, str]] = {}  # member's key → (row, head's ID or "", head's name)
     shape = _Shape.of(kind)
     for number, cells in rows:
         row = _Row(shape, number, cells)
@@ -310,18 +310,19 @@ def _household_duplicates(
     row: _Row,
     person: ListPerson,
     households: dict[str, tuple[int, str, str | None]],
-    member_of: dict[str, tuple[int, str]],
+    member_of: dict[str, tuple[int, str, str]],
 ) -> None:
-    """乡村振兴: one household (by the head's ID, else name) has one 户类型; a member is in one household."""
-    head = person.detail.get("户主身份证号") or person.detail.get("户主姓名", "")
-    first, head_name, kind = households.setdefault(
-        head, (row.number, person.detail["户主姓名"], person.category)
-    )
-    if kind != person.category:
-        row.problem("category", f"同一户主({head_name})在第{first}行的户类型为“{kind}”,两行不一致")
+    """乡村振兴: one household (known by the head's ID; rows without it are not claimed to be one household,
+    since two heads may share a name) has one 户类型; a member is in one household."""
+    head_id = person.detail.get("户主身份证号", "")
+    head_name = person.detail.get("户主姓名", "")
+    if head_id:
+        first, first_name, kind = households.setdefault(head_id, (row.number, head_name, person.category))
+        if kind != person.category:
+            row.problem("category", f"同一户主({first_name})在第{first}行的户类型为“{kind}”,两行不一致")
     if person.person_key in member_of:
-        at, other = member_of[person.person_key]
-        where = "本户" if other == head else f"户主为{households[other][1]}的户"
+        at, other_id, other_name = member_of[person.person_key]
+        where = "本户" if head_id and other_id == head_id else f"户主为{other_name}的户"
         row.problem("id_number", f"该成员已在第{at}行{where}中出现:一人只能在名单中出现一次")
     else:
-        member_of[person.person_key] = (row.number, head)
+        member_of[person.person_key] = (row.number, head_id, head_name)

@@ -1,7 +1,14 @@
 """Whether a child on a department's list may be a registry record's child although their ID numbers are not the
-same: names compared by pinyin (homophones: 刘志/刘智) and by characters (one wrong: 刘志/刘忠), ID numbers one
-digit apart or with two adjacent digits swapped. A candidate is never a match: someone confirms it (only an
-identical ID number matches without a person, and that join is the comparison's, not this module's)."""
+same: names compared by pinyin (homophones: 刘志/刘智) and by characters (one wrong, the surname kept: 刘志/刘忠),
+ID numbers one digit apart or with two adjacent digits swapped. A candidate is never a match: someone confirms it
+(only an identical ID number matches without a person, and that join is the comparison's, not this module's).
+
+On ID numbers: the GB 11643 check digit catches one wrong digit and one swap of adjacent digits, and both imports
+(the registry's and the departments' lists) refuse a number that fails it. So two numbers one digit or one swap
+apart that BOTH pass their check are seldom a typing error (a form re-keyed by a system that computes the check
+digit) and far more often two children born the same day in the same county: that adds little (ID_POINTS_VALID).
+The full weight (ID_POINTS) is left for a number that fails its check, which can only be a registry record keyed
+before the registry checked numbers."""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 
+from xueji.rules.id_number import check_digit
 from xueji.rules.pinyin import name_readings
 
 # The separators a minority name is written with (阿依古丽·买买提), and the look-alikes typed for the middle dot.
@@ -19,7 +27,8 @@ SEPARATORS = "·•‧・･.．-— "
 # Evidence points (out of 100); the score is their sum, capped below 1 (a candidate is never certain).
 NAME_POINTS = {"same": 50, "homophone": 40, "one_char": 30}
 BIRTH_POINTS = 30
-ID_POINTS = 25
+ID_POINTS = 25  # one side's number fails its check digit: a typing error is likely
+ID_POINTS_VALID = 10  # both numbers pass their check: more often two children than one typing error
 VILLAGE_POINTS = 10
 SEX_PENALTY = 30
 THRESHOLD = 50  # below this a pair is not put to anyone
@@ -29,7 +38,7 @@ CAP = 99
 class NameRelation(StrEnum):
     SAME = "same"  # the same characters (separators and spaces aside)
     HOMOPHONE = "homophone"  # other characters, the same pinyin: 刘志 / 刘智
-    ONE_CHAR = "one_char"  # one character different, added or left out: 刘志 / 刘忠
+    ONE_CHAR = "one_char"  # one character different, added or left out, the surname kept: 刘志 / 刘忠
     OTHER = "other"
 
     @property
@@ -113,8 +122,9 @@ def name_relation(a: str, b: str) -> NameRelation:
         return NameRelation.SAME
     if homophones(x, y):
         return NameRelation.HOMOPHONE
-    # one character apart, in names of two characters or more on both sides (王 / 王明 is not a typing error)
-    if min(len(x), len(y)) >= 2 and abs(len(x) - len(y)) <= 1 and edit_distance(x, y) == 1:
+    # one character apart, in names of two characters or more on both sides (王 / 王明 is not a typing error),
+    # the surname the same (王伟 / 张伟 are two children, not a typing error)
+    if min(len(x), len(y)) >= 2 and x[0] == y[0] and abs(len(x) - len(y)) <= 1 and edit_distance(x, y) == 1:
         return NameRelation.ONE_CHAR
     return NameRelation.OTHER
 
@@ -137,6 +147,12 @@ def id_relation(a: str | None, b: str | None) -> IdRelation:
     if len(differ) == 2 and j == i + 1 and x[i] == y[j] and x[j] == y[i]:
         return IdRelation.SWAPPED
     return IdRelation.OTHER
+
+
+def passes_check(number: str | None) -> bool:
+    """Whether an 18-character ID number's last character is the check digit of its first 17."""
+    text = (number or "").strip().upper()
+    return len(text) == 18 and text[:17].isdigit() and check_digit(text[:17]) == text[17]
 
 
 def id_difference(a: str | None, b: str | None) -> str:
@@ -163,7 +179,8 @@ def candidate(listed: Facts, registered: Facts) -> tuple[float, str] | None:
     """Whether a registry record may be the listed child, with a score in (0, 1) and the reason in Chinese.
 
     A candidate needs names alike (the same, read alike, or one character apart) and either the same birth
-    date or ID numbers one digit or one swap apart. Two different ID numbers are two people (一人一号): no
+    date or ID numbers one digit or one swap apart (which weighs little when both pass their check digit: see
+    the module). Two different ID numbers are two people (一人一号): no
     candidate. The same village adds to the score; a different sex takes from it, so that with a different sex
     only an identical name and birth date remain a candidate. Identical ID numbers are a match, not a
     candidate: None."""
@@ -179,7 +196,8 @@ def candidate(listed: Facts, registered: Facts) -> tuple[float, str] | None:
     points = NAME_POINTS[names.value]
     words = [_name_words(names, listed.name.strip(), registered.name.strip())]
     if ids.close:
-        points += ID_POINTS
+        both_valid = passes_check(listed.id_number) and passes_check(registered.id_number)
+        points += ID_POINTS_VALID if both_valid else ID_POINTS
         words.insert(0, "身份证号相差一位" if ids is IdRelation.ONE_DIGIT else "身份证号相邻两位颠倒")
     if same_birth:
         points += BIRTH_POINTS

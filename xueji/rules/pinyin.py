@@ -104,12 +104,6 @@ def name_readings(name: str) -> list[tuple[str, ...]]:
     return surname + [r for r in map(char_readings, text) if r]
 
 
-def full_pinyin(name: str) -> str:
-    """The pinyin of a name without tones, one syllable per character, the surname read as a surname:
-    曾小明 → zeng xiao ming."""
-    return " ".join(readings[0] for readings in name_readings(name))
-
-
 def name_initials(name: str) -> str:
     """The first letter of each character's pinyin, lower case; the surname read as a surname."""
     text = name.strip()

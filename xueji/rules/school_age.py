@@ -30,9 +30,3 @@ def birth_window(reference: date, ages: tuple[int, int]) -> tuple[date, date]:
     latest = _years_before(reference, youngest)
     earliest = date.fromordinal(_years_before(reference, oldest + 1).toordinal() + 1)
     return earliest, latest
-
-
-def is_of_age(birth: date, reference: date, ages: tuple[int, int]) -> bool:
-    """Tell whether a child born on `birth` is of compulsory-school age on the reference day."""
-    earliest, latest = birth_window(reference, ages)
-    return earliest <= birth <= latest

@@ -46,6 +46,7 @@ ASSESSMENT_DETAIL_MAX = 200
 # The comparison's reasons for closing an open task (verification_task.closed_reason)
 FOUND_IN_REGISTRY = "已在学籍中找到"
 LEFT_REGISTER = "不在新版户籍名单中"
+AGED_OUT = "已超出义务教育年龄"
 CONFIRMED_MATCH = "已确认与学籍为同一人"
 LEFT_LEDGER = "不在新版名单中"
 HOME_TEACHING_OPEN = "已纳入送教上门"
@@ -153,10 +154,6 @@ def days_overdue(status: str, due: date, today: date) -> int:
     return (today - due).days
 
 
-def is_overdue(status: str, due: date, today: date) -> bool:
-    return days_overdue(status, due, today) > 0
-
-
 # ---- what the comparison opens and closes -----------------------------------------------------------------------
 
 
@@ -165,9 +162,14 @@ def needs_verifying(outcome: str | None) -> bool:
     return outcome is not None and Outcome(outcome).needs_verifying
 
 
-def verify_close_reason(*, on_register: bool, outcome: str | None, confirmed_match: bool) -> str | None:
-    """Why an open verification task closes after a comparison, or None when the child still needs it: gone
-    from the register's new version; found in the registry (by a confirmed match, or by ID number)."""
+def verify_close_reason(
+    *, on_register: bool, outcome: str | None, confirmed_match: bool, of_age: bool
+) -> str | None:
+    """Why an open verification task closes after a comparison, or None when the child still needs it: past
+    school age (born before the window of this school year); gone from the register's new version; found in
+    the registry (by a confirmed match, or by ID number)."""
+    if not of_age:
+        return AGED_OUT
     if not on_register:
         return LEFT_REGISTER
     if outcome is None or needs_verifying(outcome) or outcome == Outcome.PENDING_REVIEW.value:

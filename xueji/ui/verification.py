@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from xueji.auth import Action, Actor
+from xueji.auth import Actor
 from xueji.clock import today
 from xueji.db import session_scope
 from xueji.rules import verification as rules
@@ -18,16 +18,19 @@ from xueji.rules.home_teaching import Conclusion
 from xueji.services.comparisons import tasks
 from xueji.services.comparisons.tasks import TaskRow
 from xueji.ui import display
+from xueji.ui.confirm import remember_saved, show_saved
 from xueji.ui.errors import shown_as_error
 from xueji.ui.style import required, required_note
 from xueji.ui.tables import show_table
 from xueji.ui.widgets import confirmed_submit
 
-SAVED = "verification_saved"  # the last save's message, shown once after the rerun
+SAVED = (
+    "verification_saved"  # the last save's message, shown once after the rerun (a toast and a sticky note)
+)
 RED = "color: #c62828; font-weight: 600"
 PLACEHOLDERS = {
     "school": "如:长沙市雨花区某某小学",
-    "proof": "如:学籍证明、在校证明(" + "、".join(rules.PROOFS) + ")",
+    "proof": "如:" + "、".join(rules.PROOFS),
     "place": "如:广东省东莞市长安镇(随父母务工)",
     "tried": "如:上门两次无人,邻居称外出;电话未接通",
     "situation": "如:在家帮忙务农,从未入学",
@@ -50,6 +53,10 @@ def _late(value: object) -> bool:
     return isinstance(value, int | float) and value == value and value > 0  # NaN is not equal to itself
 
 
+def _filled(value: object) -> bool:
+    return not display.is_empty(value) and value != 0
+
+
 def _label(row: TaskRow) -> str:
     born = display.day(row.birth_date) if row.birth_date else "出生日期不详"
     late = f" · 逾期 {row.overdue_days} 天" if row.overdue_days else ""
@@ -57,9 +64,8 @@ def _label(row: TaskRow) -> str:
 
 
 def saved_notice() -> None:
-    message = st.session_state.pop(SAVED, None)
-    if message:
-        st.success(message)
+    """The last save's confirmation, once: a toast and a note that stay in view on a phone scrolled to the form."""
+    show_saved(SAVED)
 
 
 def verify_form(actor: Actor, rows: Sequence[TaskRow]) -> None:
@@ -74,7 +80,8 @@ def verify_form(actor: Actor, rows: Sequence[TaskRow]) -> None:
     )
     if outcome is None:
         return
-    with st.form("verify_form", clear_on_submit=True):
+    # not cleared on submit: a refused save (the box not ticked, a field missing) keeps what was typed
+    with st.form("verify_form"):
         visited = st.date_input(
             required("核实日期"), value=today(), max_value=today(), format="YYYY-MM-DD", key="verify_day"
         )
@@ -88,13 +95,14 @@ def verify_form(actor: Actor, rows: Sequence[TaskRow]) -> None:
                 label,
                 max_chars=rules.FIELD_MAX[field],
                 placeholder=PLACEHOLDERS[field],
-                key=f"verify_{field}",
+                key=f"verify_{field}_{row.id}",  # each child's own: the next child's form starts empty
             )
         if outcome is VerifyOutcome.OUT_OF_SCHOOL:
             pressed = confirmed_submit(
                 "保存核实结果",
                 confirm="确认:保存后将为该儿童建立“疑似辍学”个案(来源:户籍比对核实),进入控辍保学台账",
                 primary=True,
+                key=f"verify_confirm_{row.id}",
             )
         else:
             pressed = st.form_submit_button("保存核实结果", type="primary")
@@ -105,12 +113,14 @@ def verify_form(actor: Actor, rows: Sequence[TaskRow]) -> None:
         task = tasks.record_outcome(session, actor=actor, task_id=row.id, finding=finding)
         message = f"已登记 {row.name}:{outcome.label}。"
         if outcome is VerifyOutcome.OUT_OF_SCHOOL and task.case_id:
-            message += "已建立疑似辍学个案,请在“控辍保学台账”中指定双线包保人并尽快家访劝返。"
+            message += "已建立疑似辍学个案,您是政府线包保人;请尽快家访劝返(个案在“控辍保学台账”)。"
         elif outcome is VerifyOutcome.NOT_FOUND:
             message += "任务仍在待核实中,请继续查找。"
         elif outcome is VerifyOutcome.HOME_TEACHING:
             message += "还没有送教上门个案的,已交送教上门协调员评估。"
-        st.session_state[SAVED] = message
+        remember_saved(SAVED, message)
+        for field in values:  # the same child again (暂未找到) starts empty too
+            st.session_state.pop(f"verify_{field}_{row.id}", None)
         st.rerun()
 
 
@@ -120,7 +130,7 @@ def assessment_form(actor: Actor, rows: Sequence[TaskRow]) -> None:
     row = st.selectbox("儿童", rows, format_func=_label, key="assess_task", placeholder="请选择")
     if row is None:
         return
-    with st.form("assess_form", clear_on_submit=True):
+    with st.form("assess_form"):  # a refused save keeps what was typed
         conclusion = st.radio(
             required("评估结论"),
             list(Conclusion),
@@ -148,14 +158,16 @@ def assessment_form(actor: Actor, rows: Sequence[TaskRow]) -> None:
         message = f"已登记 {row.name} 的评估结论。"
         if conclusion is Conclusion.HOME_TEACHING:
             message += "已建立送教上门个案:请在“送教档案”中为其制定送教方案。"
-        st.session_state[SAVED] = message
+        remember_saved(SAVED, message)
+        for key in ("assess_conclusion", "assess_detail"):
+            st.session_state.pop(key, None)
         st.rerun()
 
 
 def assessment_section(actor: Actor) -> None:
     """For the coordinator (送教看板): the children the 残联 list (or a 送教上门 verification) asks to assess, overdue
     first, and the form that records the conclusion. Nothing when there are none."""
-    if not actor.can(Action.HOME_TEACHING_MANAGE):
+    if not tasks.reads_tasks(actor, TaskKind.ASSESSMENT):
         return
     given = tasks.TaskFilter(kind=TaskKind.ASSESSMENT)
     with session_scope() as session:
@@ -171,5 +183,7 @@ def assessment_section(actor: Actor) -> None:
             "组织评估,登记结论。结论为送教上门的,自动建立送教上门个案,再在“送教档案”中制定方案。"
         )
         columns = ["村", "姓名", "逾期天数", "核实期限", "出生日期", "身份证号", "监护人", "乡镇"]
-        show_table(styled(tasks.tasks_frame(page.rows)[columns]), hide_index=True, width="stretch")
+        table = tasks.tasks_frame(page.rows)[columns]
+        empty = [c for c in ("逾期天数", "监护人") if not table[c].map(_filled).any()]  # a column of — only
+        show_table(styled(table.drop(columns=empty)), hide_index=True, width="stretch")
         assessment_form(actor, page.rows)

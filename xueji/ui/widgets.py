@@ -98,10 +98,11 @@ def picked(
     return row if go.button(button, key=key) else None
 
 
-def confirmed_submit(label: str, *, confirm: str, primary: bool = False) -> bool:
+def confirmed_submit(label: str, *, confirm: str, primary: bool = False, key: str | None = None) -> bool:
     """Inside a form: a confirmation tick box and the submit button of a destructive action. True only when
-    the button was pressed with the box ticked; pressed without it, says so and returns False."""
-    ticked = st.checkbox(confirm)
+    the button was pressed with the box ticked; pressed without it, says so and returns False. A key naming
+    what is confirmed (the child) gives each its own box, never one left ticked for the next."""
+    ticked = st.checkbox(confirm, key=key)
     pressed = st.form_submit_button(label, type="primary" if primary else "secondary")
     if pressed and not ticked:
         st.error("请先勾选确认")

@@ -4,7 +4,8 @@ dept_list / dept_person: each version of a county's 户籍, 民政, 残联 and �
 match_candidate / match_decision: registry records that may be a listed child, and the decisions on them,
 remembered by person_key across versions. comparison_run / school_age_child: each run of the comparison and the
 ledger of all school-age children it rebuilds. verification_task: children to verify (or assess for 送教上门).
-child_group: the special groups a child belongs to by a department's list.
+child_group: the special groups a child belongs to by a department's list. student gains indexes on birth_date
+and name, which the candidate search looks records up by.
 On SQLite each bounded text column carries its length CHECK in its CREATE TABLE (as 0017); PostgreSQL bounds
 VARCHAR(n) itself.
 
@@ -39,6 +40,10 @@ def _create(table: str, *items: sa.schema.SchemaItem) -> None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("student", schema=None) as batch_op:  # the candidate search's lookups
+        batch_op.create_index("ix_student_birth_date", ["birth_date"], unique=False)
+        batch_op.create_index("ix_student_name", ["name"], unique=False)
+
     _create(
         "comparison_run",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -277,6 +282,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("student", schema=None) as batch_op:
+        batch_op.drop_index("ix_student_name")
+        batch_op.drop_index("ix_student_birth_date")
+
     with op.batch_alter_table("verification_task", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_verification_task_open",

@@ -25,6 +25,7 @@ from xueji.models import (
     StatusChange,
     Student,
     TeacherAssignment,
+    Township,
     Village,
 )
 from xueji.rules.cases import (
@@ -144,14 +145,22 @@ def follow_school(session: Session, township_id: int, born: date | None, referen
 
 def child_for_person(session: Session, person: PersonFacts, *, reference: date) -> Child:
     """The Child a case of this person hangs on: the one already known (by ID number; or the registry record
-    of that ID number; or, with no ID number, by name, birth date and village among children with no record),
+    of that ID number at a school of the person's county; or, with no ID number, by name, birth date and village among children with no record),
     else a new one with what is known and the follow school (follow_school on the reference day)."""
     condition: ColumnElement[bool]
     if person.id_number:
         condition = col(Child.id_number) == person.id_number
+        county = select(Township.county_id).where(Township.id == person.township_id).scalar_subquery()
+        schools = (
+            select(School.id)
+            .join(Township, School.township_id == Township.id)
+            .where(Township.county_id == county)
+        )
         student = session.scalar(
             select(Student.id).where(
-                Student.id_number == person.id_number, col(Student.merged_into_id).is_(None)
+                Student.id_number == person.id_number,
+                col(Student.merged_into_id).is_(None),
+                col(Student.school_id).in_(schools),
             )
         )
         if student is not None:
@@ -185,11 +194,18 @@ def child_for_person(session: Session, person: PersonFacts, *, reference: date) 
 
 
 def open_child_case(
-    session: Session, actor: Actor, child: Child, category: CaseCategory, source: CaseSource, reason: str
+    session: Session,
+    actor: Actor,
+    child: Child,
+    category: CaseCategory,
+    source: CaseSource,
+    reason: str,
+    *,
+    disability_type: str | None = None,
 ) -> tuple[Case, bool]:
     """The child's open case of this category, opening it (with its timeline event) when there is none; the
-    education line defaults as for every case opened by the system. Returns (case, opened now); the caller
-    audits."""
+    education line defaults as for every case opened by the system; a 残疾 case takes the disability type given
+    (the 残联 list's 类别). Returns (case, opened now); the caller audits."""
     case = session.scalar(
         select(Case).where(
             Case.child_id == child.id, Case.category == category.value, Case.status != CaseStatus.CLOSED.value
@@ -201,6 +217,7 @@ def open_child_case(
     case = Case(
         child_id=child.id,
         category=category.value,
+        disability_type=(disability_type or "")[:20] or None if category is CaseCategory.DISABLED else None,
         risk_level=category.default_risk.value,
         risk_reason=reason[:200],
         source=source.value,

@@ -143,9 +143,29 @@ def school_in_scope(session: Session, actor: Actor, school_id: int, action: Acti
     return _found_or_denied(session, actor, action, query, "学校", "school", school_id)
 
 
+def actor_county_id(session: Session, actor: Actor) -> int | None:
+    """The county an account works in: a county account's own (the operator's too), a township account's
+    county; None for a school's accounts, whom a county-wide service refuses or shows nothing."""
+    if actor.scope_kind is ScopeKind.COUNTY:
+        return actor.scope_id
+    if actor.scope_kind is ScopeKind.TOWNSHIP:
+        return session.scalar(select(Township.county_id).where(Township.id == actor.scope_id))
+    return None
+
+
 def sees_full_identifiers(actor: Actor) -> bool:
     """Tell whether the actor sees unmasked ID and phone numbers of the students in their scope."""
     return actor.role in FULL_VIEW_ROLES
+
+
+# Field work: the sweep's lists and the children to verify door to door are acted on by the township (and the
+# registrar for their school), who check an ID number at the door and phone a guardian.
+FIELDWORK_ROLES = frozenset({Role.TOWNSHIP_OFFICIAL, Role.REGISTRAR, Role.SYSTEM})
+
+
+def sees_fieldwork_identifiers(actor: Actor) -> bool:
+    """Tell whether the field-work lists (sweep findings, children to verify) show this actor full numbers."""
+    return actor.role in FIELDWORK_ROLES
 
 
 def class_in_scope(session: Session, actor: Actor, class_id: int, action: Action) -> SchoolClass:

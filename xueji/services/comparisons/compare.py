@@ -5,6 +5,7 @@ rules.comparisons'; the set-based statements here mirror them from the same tabl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -68,7 +69,7 @@ from xueji.rules.vocab import ScopeKind
 from xueji.services.common.access import deny, require
 from xueji.services.common.calendar import this_terms_sweeps
 from xueji.services.comparisons import groups, matching, tasks
-from xueji.services.comparisons.in_effect import lists_in_effect, school_age_reference
+from xueji.services.comparisons.in_effect import county_schools, lists_in_effect, school_age_reference
 from xueji.sql import chunked
 
 SAC = SchoolAgeChild
@@ -89,14 +90,6 @@ class _Run:
 
     def of_age(self, column: object) -> ColumnElement[bool]:
         return col(column).between(*self.window)
-
-
-def _county_schools(county_id: int):  # noqa: ANN202 - a select of ids
-    return (
-        select(School.id)
-        .join(Township, School.township_id == Township.id)
-        .where(Township.county_id == county_id)
-    )
 
 
 def _registry_standing() -> ColumnElement[str]:
@@ -167,7 +160,7 @@ def _insert_register(session: Session, run: _Run, register: DeptList) -> None:
             and_(
                 Student.id_number == DeptPerson.id_number,
                 col(Student.merged_into_id).is_(None),
-                col(Student.school_id).in_(_county_schools(run.county_id)),
+                col(Student.school_id).in_(county_schools(run.county_id)),
             ),
         )
         .outerjoin(School, Student.school_id == School.id)
@@ -177,8 +170,9 @@ def _insert_register(session: Session, run: _Run, register: DeptList) -> None:
 
 
 def _settle_unmatched(session: Session, actor: Actor, run: _Run, register: DeptList) -> None:
-    """The register's children with no exact match: a confirmed decision gives their record; otherwise a
-    candidate record awaits review (pending); otherwise they stay not enrolled."""
+    """The register's children with no exact match: a confirmed decision gives their record (and the record's ID
+    number, so that the other lists and the sweep, which carry the true number, attach to this one row);
+    otherwise a candidate record awaits review (pending); otherwise they stay not enrolled."""
     unmatched = session.execute(
         select(SAC.id, SAC.person_key, DeptPerson.id, Village.township_id)
         .join(DeptPerson, and_(DeptPerson.list_id == register.id, DeptPerson.person_key == SAC.person_key))
@@ -190,10 +184,10 @@ def _settle_unmatched(session: Session, actor: Actor, run: _Run, register: DeptL
     confirmed = matching.confirmed_pairs(session, county_id=run.county_id)
     chosen = {key: confirmed[key] for _, key, _, _ in unmatched if key in confirmed}
     facts = {
-        sid: (status, school, township)
+        sid: (status, school, township, number)
         for part in chunked(set(chosen.values()))
-        for sid, status, school, township in session.execute(
-            select(Student.id, Student.status, Student.school_id, School.township_id)
+        for sid, status, school, township, number in session.execute(
+            select(Student.id, Student.status, Student.school_id, School.township_id, Student.id_number)
             .join(School, Student.school_id == School.id)
             .where(col(Student.id).in_(part), col(Student.merged_into_id).is_(None))
         )
@@ -202,11 +196,12 @@ def _settle_unmatched(session: Session, actor: Actor, run: _Run, register: DeptL
     for row_id, key, _, home in unmatched:
         sid = chosen.get(key)
         if sid in facts:
-            status, school, township = facts[sid]
+            status, school, township, number = facts[sid]
             settled.append(
                 {
                     "row": row_id,
                     "student_id": sid,
+                    "id_number": number,
                     "school_id": school,
                     "sources": "residents,registry",
                     "standing": standing_of(status=status).value,
@@ -221,6 +216,7 @@ def _settle_unmatched(session: Session, actor: Actor, run: _Run, register: DeptL
             .where(_SAC.c.id == bindparam("row"))
             .values(
                 student_id=bindparam("student_id"),
+                id_number=func.coalesce(bindparam("id_number", type_=String), _SAC.c.id_number),
                 school_id=bindparam("school_id"),
                 sources=bindparam("sources"),
                 standing=bindparam("standing"),
@@ -239,7 +235,9 @@ def _settle_unmatched(session: Session, actor: Actor, run: _Run, register: DeptL
 
 
 def _insert_registry(session: Session, run: _Run, register: bool) -> None:
-    """The county's registry children of age the register did not bring (随迁 when there is a register)."""
+    """The county's registry children of age the register did not bring (随迁 when there is a register), in the
+    township of their home village when the county knows it, else of their school."""
+    townships = select(Township.id).where(Township.county_id == run.county_id)
     key = case(
         (col(Student.id_number).is_not(None), func.upper(Student.id_number)),
         else_=Student.name + literal("|") + cast(Student.birth_date, String),
@@ -254,7 +252,7 @@ def _insert_registry(session: Session, run: _Run, register: bool) -> None:
     rows = (
         select(
             literal(run.county_id),
-            School.township_id,
+            func.coalesce(Village.township_id, School.township_id),
             Student.home_village_id,
             key,
             Student.name,
@@ -270,8 +268,11 @@ def _insert_registry(session: Session, run: _Run, register: bool) -> None:
             literal(""),
         )
         .join(School, Student.school_id == School.id)
+        .outerjoin(
+            Village, and_(Student.home_village_id == Village.id, col(Village.township_id).in_(townships))
+        )
         .where(
-            col(School.township_id).in_(select(Township.id).where(Township.county_id == run.county_id)),
+            col(School.township_id).in_(townships),
             col(Student.merged_into_id).is_(None),
             col(Student.status).in_(LEDGER_STATUSES),
             run.of_age(Student.birth_date),
@@ -588,6 +589,33 @@ def _rebuild(session: Session, actor: Actor, run: _Run) -> None:
     _mark_sources(session, run)
 
 
+def _search_group_lists(session: Session, run: _Run) -> None:
+    """The children of age on the 民政 and 残联 lists whom no registry record of the county carries by ID number:
+    their candidates go to the review queue, as the register's do (a confirmed decision places them)."""
+    for kind in (ListKind.WELFARE, ListKind.DISABLED):
+        listed = run.lists.get(kind)
+        if listed is None:
+            continue
+        open_persons = list(
+            session.scalars(
+                select(DeptPerson.id).where(
+                    DeptPerson.list_id == listed.id,
+                    run.of_age(DeptPerson.birth_date),
+                    ~exists(
+                        select(Student.id).where(
+                            Student.id_number == DeptPerson.id_number,
+                            col(Student.merged_into_id).is_(None),
+                            col(Student.school_id).in_(county_schools(run.county_id)),
+                        )
+                    ),
+                )
+            )
+        )
+        matching.refresh_candidates(
+            session, county_id=run.county_id, list_id=int(listed.id or 0), person_ids=open_persons
+        )
+
+
 def _counts(session: Session, county_id: int) -> dict[str, int]:
     """The ledger's children, each outcome, and those to verify: one pass."""
     counts = {o.value: 0 for o in Outcome} | {"children": 0, "to_verify": 0}
@@ -612,6 +640,7 @@ def run_comparison_in(session: Session, *, actor: Actor, county_id: int) -> dict
     run = _Run(county_id, window, lists, true(), true(), true())
     session.execute(delete(SAC).where(SAC.county_id == county_id))
     _rebuild(session, actor, run)
+    _search_group_lists(session, run)
     _insert_others(session, run)
     _set_priority_and_groups(session, run)
     _set_standing(session, run)
@@ -638,11 +667,20 @@ def run_comparison_in(session: Session, *, actor: Actor, county_id: int) -> dict
     return counts
 
 
-def refresh_person(session: Session, *, actor: Actor, county_id: int, person_key: str) -> None:
-    """Recompute one listed child's ledger rows and tasks after a match decision; the caller commits."""
+def refresh_person(
+    session: Session,
+    *,
+    actor: Actor,
+    county_id: int,
+    person_key: str,
+    student_ids: Iterable[int] = (),
+) -> None:
+    """Recompute one listed child's ledger rows and tasks after a match decision; the caller commits. The
+    records of the person's decisions are recomputed with them, and `student_ids` too (the record of a decision
+    just undone, which goes back into the ledger as a row of its own)."""
     _, window = school_age_reference()
     lists = lists_in_effect(session, county_id)
-    students = set(
+    students = set(student_ids) | set(
         session.scalars(
             select(MatchDecision.student_id).where(
                 MatchDecision.county_id == county_id, MatchDecision.person_key == person_key
@@ -650,9 +688,9 @@ def refresh_person(session: Session, *, actor: Actor, county_id: int, person_key
         )
     )
     touched = or_(SAC.person_key == person_key, col(SAC.student_id).in_(students))
-    numbers = [
+    numbers = {
         n for n in session.scalars(select(SAC.id_number).where(SAC.county_id == county_id, touched)) if n
-    ]
+    } | {n for n in session.scalars(select(Student.id_number).where(col(Student.id).in_(students))) if n}
     session.execute(delete(SAC).where(SAC.county_id == county_id, touched))
     rows = or_(touched, col(SAC.id_number).in_(numbers)) if numbers else touched
     run = _Run(

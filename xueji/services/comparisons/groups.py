@@ -14,7 +14,7 @@ from sqlalchemy import and_, delete, exists, insert, literal, select
 from sqlmodel import Session, col
 
 from xueji.auth import Actor
-from xueji.models import Case, Child, ChildGroup, DeptList, DeptPerson, School, Student, Township, Village
+from xueji.models import Case, Child, ChildGroup, DeptList, DeptPerson, Student, Township, Village
 from xueji.rules.cases import CaseCategory, CaseSource, CaseStatus
 from xueji.rules.dept_lists import WELFARE_CATEGORIES, ListKind
 from xueji.services.cases.opening import (
@@ -25,7 +25,7 @@ from xueji.services.cases.opening import (
     open_for_students,
 )
 from xueji.services.comparisons import matching
-from xueji.services.comparisons.in_effect import school_age_reference
+from xueji.services.comparisons.in_effect import county_children, school_age_reference
 from xueji.sql import chunked
 
 GROUP_LISTS: dict[ListKind, CaseSource] = {
@@ -43,8 +43,8 @@ def category_of(kind: ListKind, words: str | None) -> CaseCategory | None:
 
 
 def _words(person: DeptPerson) -> str:
-    """What the list says of the child: 事实无人抚养儿童, 肢体二级."""
-    grade = str((person.detail or {}).get("grade") or "")
+    """What the list says of the child: 事实无人抚养儿童, 肢体二级 (the import keeps the grade as 残疾等级)."""
+    grade = str((person.detail or {}).get("残疾等级") or "")
     return f"{person.category or ''}{grade}"[:100]
 
 
@@ -59,15 +59,6 @@ class Placed:
     township_id: int | None
 
 
-def _county_students(county_id: int):  # noqa: ANN202 - a select of ids
-    return (
-        select(Student.id)
-        .join(School, Student.school_id == School.id)
-        .join(Township, School.township_id == Township.id)
-        .where(Township.county_id == county_id, col(Student.merged_into_id).is_(None))
-    )
-
-
 def place(
     session: Session, *, county_id: int, kind: ListKind, listed: DeptList, register: DeptList | None
 ) -> list[Placed]:
@@ -79,6 +70,7 @@ def place(
         )
         if (c := category_of(kind, p.category)) is not None
     ]
+    window = school_age_reference()[1]
     numbers = [p.id_number for p, _ in persons if p.id_number]
     by_number: dict[str, int] = {}
     residents: dict[str, tuple[DeptPerson, int]] = {}
@@ -86,7 +78,7 @@ def place(
         by_number.update(
             session.execute(
                 select(Student.id_number, Student.id).where(
-                    col(Student.id_number).in_(part), col(Student.id).in_(_county_students(county_id))
+                    col(Student.id_number).in_(part), col(Student.id).in_(county_children(county_id, window))
                 )
             ).all()
         )
@@ -94,16 +86,32 @@ def place(
             for resident, township in session.execute(
                 select(DeptPerson, Village.township_id)
                 .join(Village, DeptPerson.village_id == Village.id)
-                .where(DeptPerson.list_id == register.id, col(DeptPerson.id_number).in_(part))
+                .where(
+                    DeptPerson.list_id == register.id,
+                    col(DeptPerson.id_number).in_(part),
+                    col(DeptPerson.birth_date).between(*window),
+                )
             ):
                 residents[resident.id_number or ""] = (resident, township)
     confirmed = matching.confirmed_pairs(session, county_id=county_id)
+    counted = _counted(session, county_id, window, set(confirmed.values()))
     placed = []
     for person, category in persons:
-        student = by_number.get(person.id_number or "") or confirmed.get(person.person_key)
+        chosen = confirmed.get(person.person_key)
+        student = by_number.get(person.id_number or "") or (chosen if chosen in counted else None)
         resident, township = residents.get(person.id_number or "", (None, None))
         placed.append(Placed(person, category, student, resident if student is None else None, township))
     return placed
+
+
+def _counted(session: Session, county_id: int, window: tuple[date, date], students: set[int]) -> set[int]:
+    """Those of these records the ledger counts (see in_effect.county_children)."""
+    children = county_children(county_id, window)
+    return {
+        sid
+        for part in chunked(students)
+        for sid in session.scalars(children.where(col(Student.id).in_(part)))
+    }
 
 
 def _closed_since(category: CaseCategory, source: CaseSource, since: date):  # noqa: ANN202 - EXISTS on Child
@@ -227,7 +235,13 @@ def _resident_child(
     )
     if not closed:
         _, now_opened = open_child_case(
-            session, actor, child, item.category, source, f"{source.label}:{item.category.label}"
+            session,
+            actor,
+            child,
+            item.category,
+            source,
+            f"{source.label}:{item.category.label}",
+            disability_type=item.person.category,
         )
         opened[item.category] += int(now_opened)
     return child.id

@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from xueji.audit import lock_tail, record
-from xueji.auth import Action, Actor
+from xueji.auth import Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
 from xueji.excel import row_problems
@@ -23,8 +23,7 @@ from xueji.models import County, DeptList, DeptPerson, Township, Village
 from xueji.rules.dept_lists import ListKind
 from xueji.rules.list_rows import ListPerson, Places, check_rows
 from xueji.rules.masking import mask_id_number, mask_phone
-from xueji.rules.vocab import ScopeKind
-from xueji.services.common.access import deny, require, sees_full_identifiers
+from xueji.services.common.access import sees_full_identifiers
 from xueji.services.common.uploads import record_file_refusal, refusals_audited
 from xueji.services.comparisons import compare, versions
 
@@ -59,14 +58,6 @@ class ListSheet:
         return self.people
 
 
-def county_of(session: Session, actor: Actor, action: Action) -> int:
-    """The county the actor imports for: a county officer's own (anyone else is refused, audited)."""
-    require(session, actor, action)
-    if actor.scope_kind is not ScopeKind.COUNTY or actor.scope_id is None:
-        deny(session, actor, action.value, "部门名单只能由县级账号为本县导入")
-    return actor.scope_id
-
-
 def places(session: Session, county_id: int) -> Places:
     """The county's code and its village codes → the village in use now (a merged one: the village it went into)."""
     code = session.scalar(select(County.code).where(County.id == county_id)) or ""
@@ -91,7 +82,7 @@ def check_list(
     session: Session, *, actor: Actor, kind: ListKind, data: bytes, file_name: str = ""
 ) -> ListSheet:
     """Read and check every row of a list; nothing is written. A file refused before its rows is audited."""
-    county_id = county_of(session, actor, Action.LISTS_IMPORT)
+    county_id = versions.officer_county(session, actor)
     import_kind = IMPORT_KINDS[kind]
     with refusals_audited(session, actor=actor, kind=import_kind, data=data, file_name=file_name):
         rows = read_table(data, kind.columns, required=kind.required, kind=import_kind)

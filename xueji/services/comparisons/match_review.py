@@ -324,7 +324,7 @@ def undo_decision(session: Session, *, actor: Actor, decision_id: int, reason: s
         "decided_by": decision.decided_by,
         "decided_at": decision.decided_at,
     }
-    county, key = decision.county_id, decision.person_key
+    county, key, undone = decision.county_id, decision.person_key, decision.student_id
     session.delete(decision)
     session.flush()
     record(
@@ -337,7 +337,7 @@ def undo_decision(session: Session, *, actor: Actor, decision_id: int, reason: s
         detail=f"撤销疑似同一人判定:{reason}",
     )
     _search_again(session, county, key)
-    compare.refresh_person(session, actor=actor, county_id=county, person_key=key)
+    compare.refresh_person(session, actor=actor, county_id=county, person_key=key, student_ids=[undone])
     session.commit()
 
 

@@ -24,15 +24,8 @@ from xueji.models import (
 )
 from xueji.rules.name_match import Facts, candidate
 from xueji.rules.vocab import ScopeKind
+from xueji.services.comparisons.in_effect import county_schools
 from xueji.sql import chunked
-
-
-def _county_schools(county_id: int):  # noqa: ANN202 - a select of ids
-    return (
-        select(School.id)
-        .join(Township, School.township_id == Township.id)
-        .where(Township.county_id == county_id)
-    )
 
 
 def confirmed_pairs(session: Session, *, county_id: int) -> dict[str, int]:
@@ -64,25 +57,33 @@ def blocking_query(county_id: int, list_id: int, person_ids: list[int]):  # noqa
     )
     where = (
         col(person.id).in_(person_ids),
-        col(student.school_id).in_(_county_schools(county_id)),
+        col(student.school_id).in_(county_schools(county_id)),
         col(student.merged_into_id).is_(None),
         or_(col(student.id_number).is_(None), student.id_number != person.id_number),
         ~exists(select(others.id).where(others.list_id == list_id, others.id_number == student.id_number)),
     )
     # the persons by a bare IN on an expression, not on their key: SQLite would otherwise probe the person index
-    # once per ID in the list for every record it scans, instead of looking each record's birth date up once
+    # once per ID in the list for every record it scans, instead of looking each record's birth date (or name:
+    # an automatic index) up once
     in_list = (col(person.id) + 0).in_(person_ids)
     by_birth = (
         select(*columns).join(student, student.birth_date == person.birth_date).where(in_list, *where[1:])
     )
-    by_name = select(*columns).join(student, student.name == person.name).where(*where)
+    by_name = select(*columns).join(student, student.name == person.name).where(in_list, *where[1:])
+    # the county's schools as an expression here: SQLite would otherwise scan the county's records through the
+    # school index for each person instead of seeking the ID number's range in its unique index
     by_number = (
         select(*columns)
         .join(
             student,
             and_(col(student.id_number) >= prefix, col(student.id_number) < prefix + literal(":")),
         )
-        .where(*where, col(person.id_number).is_not(None))
+        .where(
+            where[0],
+            (col(student.school_id) + 0).in_(county_schools(county_id)),
+            *where[2:],
+            col(person.id_number).is_not(None),
+        )
     )
     return union(by_birth, by_name, by_number)
 
@@ -109,7 +110,7 @@ def _exactly_matched(session: Session, county_id: int, persons: dict[int, DeptPe
                 select(Student.id_number).where(
                     col(Student.id_number).in_(part),
                     col(Student.merged_into_id).is_(None),
-                    col(Student.school_id).in_(_county_schools(county_id)),
+                    col(Student.school_id).in_(county_schools(county_id)),
                 )
             )
             if n is not None

@@ -35,21 +35,22 @@ from xueji.models import (
 )
 from xueji.rules import verification as rules
 from xueji.rules.cases import CaseCategory, CaseSource, CaseStatus
-from xueji.rules.comparisons import Outcome, TaskKind, TaskStatus, VerifyOutcome
+from xueji.rules.comparisons import Outcome, TaskKind, TaskStatus, VerifyOutcome, standing_of
 from xueji.rules.dept_lists import ListKind
 from xueji.rules.home_teaching import Conclusion
 from xueji.rules.masking import mask_id_number, mask_phone
-from xueji.rules.school_age import reference_day
-from xueji.rules.vocab import Role
+from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.cases.opening import PersonFacts, audit_case, child_for_person, open_child_case
-from xueji.services.common.access import deny, require, township_condition
+from xueji.services.common.access import deny, require, sees_fieldwork_identifiers, township_condition
 from xueji.services.common.exports import export_table
 from xueji.services.common.refusals import audit_refusal
+from xueji.services.comparisons.in_effect import school_age_reference
 from xueji.sql import chunked
 
 ENTITY = "verification_task"
 SOURCE = {TaskKind.VERIFY: ListKind.RESIDENTS, TaskKind.ASSESSMENT: ListKind.DISABLED}
-READ = {TaskKind.VERIFY: Action.COMPARE_READ, TaskKind.ASSESSMENT: Action.HOME_TEACHING_READ}
+READ = {TaskKind.VERIFY: Action.COMPARE_READ, TaskKind.ASSESSMENT: Action.HOME_TEACHING_MANAGE}
+SCHOOL_REFUSED = "送教上门评估任务按乡镇下达,由县级和乡镇的送教上门协调员处理:学校账号不能查看或登记"
 WRITE = {TaskKind.VERIFY: Action.VERIFY_RECORD, TaskKind.ASSESSMENT: Action.HOME_TEACHING_MANAGE}
 
 
@@ -121,9 +122,9 @@ def _new_task(
 
 def sync_tasks(session: Session, *, actor: Actor, county_id: int) -> dict[str, int]:
     """Open a task for each ledger child that needs one and has no open or done task of that kind, close the
-    open ones whose child no longer needs one (with the reason), keep the open ones' place and list row current,
-    and put each recorded outcome back on the rebuilt ledger (standing); audited when anything changed; the
-    caller holds the audit lock and commits. Returns the counts."""
+    open ones whose child no longer needs one (with the reason), keep the open ones' place and list row current;
+    audited when anything changed; the caller holds the audit lock and commits (the recorded outcomes are put
+    back on the rebuilt ledger by compare._set_standing, before the open cases). Returns the counts."""
     ledger: dict[str, SchoolAgeChild] = {}
     tasked = select(VerificationTask.person_key).where(
         VerificationTask.county_id == county_id,
@@ -162,6 +163,7 @@ def sync_tasks(session: Session, *, actor: Actor, county_id: int) -> dict[str, i
         )
     }
     numbers, students, children = _taught_at_home(session, county_id)
+    _, window = school_age_reference()
     latest = {kind: _latest_rows(session, county_id, SOURCE[kind], keys) for kind in TaskKind}
     counts: Counter[str] = Counter()
     has: set[tuple[str, str]] = set()
@@ -173,6 +175,7 @@ def sync_tasks(session: Session, *, actor: Actor, county_id: int) -> dict[str, i
         if task.kind == TaskKind.VERIFY.value:
             reason = rules.verify_close_reason(
                 on_register=row is not None and ListKind.RESIDENTS.value in row.sources.split(","),
+                of_age=task.birth_date is None or window[0] <= task.birth_date <= window[1],
                 outcome=row.outcome if row else None,
                 confirmed_match=task.person_key in confirmed,
             )
@@ -207,9 +210,8 @@ def sync_tasks(session: Session, *, actor: Actor, county_id: int) -> dict[str, i
                 session.add(_new_task(kind, county_id, entry, latest[kind].get(entry.person_key)))
                 has.add((kind.value, entry.person_key))
                 counts[f"opened_{kind.value}"] += 1
-    counts["standings"] = _standings_from_outcomes(session, county_id, ledger, tasks)
     session.flush()
-    result = {k: counts[k] for k in ("opened_verify", "opened_assessment", "closed", "updated", "standings")}
+    result = {k: counts[k] for k in ("opened_verify", "opened_assessment", "closed", "updated")}
     if any(result.values()):
         record(
             session,
@@ -223,25 +225,6 @@ def sync_tasks(session: Session, *, actor: Actor, county_id: int) -> dict[str, i
     return result
 
 
-def _standings_from_outcomes(
-    session: Session, county_id: int, ledger: dict[str, SchoolAgeChild], tasks: list[VerificationTask]
-) -> int:
-    """Put what the townships found back on the rebuilt ledger: each child still unexplained by the lists whose
-    verification has an outcome (done, or 暂未找到 while open) stands where it was found."""
-    changed = 0
-    for task in tasks:  # oldest first: the latest outcome of a person wins
-        row = ledger.get(task.person_key)
-        if task.kind != TaskKind.VERIFY.value or not task.outcome or row is None:
-            continue
-        if not rules.needs_verifying(row.outcome) or task.status == TaskStatus.CLOSED.value:
-            continue
-        standing = VerifyOutcome(task.outcome).standing.value
-        if row.standing != standing:
-            row.standing = standing
-            changed += 1
-    return changed
-
-
 # ---- the lists --------------------------------------------------------------------------------------------------
 
 
@@ -252,10 +235,21 @@ def task_condition(actor: Actor) -> ColumnElement[bool]:
     return col(VerificationTask.township_id).in_(select(Township.id).where(township_condition(actor)))
 
 
-def sees_full_numbers(actor: Actor) -> bool:
-    """The township verifies at the door: it sees the list's full ID and phone numbers (as on the sweep's lists);
-    the county and the coordinator see them masked."""
-    return actor.role in (Role.TOWNSHIP_OFFICIAL, Role.SYSTEM)
+def reads_tasks(actor: Actor, kind: TaskKind) -> bool:
+    """Whether the actor may read this kind's tasks: verification, the county and the townships (COMPARE_READ);
+    assessment, the county's and the townships' 送教上门 coordinators (a task belongs to a township, not to a
+    school, so a school's account is not given its township's tasks)."""
+    return actor.can(READ[kind]) and not (
+        kind is TaskKind.ASSESSMENT and actor.scope_kind is ScopeKind.SCHOOL
+    )
+
+
+def require_reading(session: Session, actor: Actor, kind: TaskKind, action: Action | None = None) -> None:
+    """Refuse (audited) an actor who may not read (or, given the action, write) this kind's tasks."""
+    action = action or READ[kind]
+    require(session, actor, action)
+    if not reads_tasks(actor, kind):
+        deny(session, actor, action.value, SCHOOL_REFUSED, entity_type=ENTITY)
 
 
 @dataclass(frozen=True)
@@ -312,7 +306,7 @@ def _conditions(actor: Actor, given: TaskFilter) -> list[ColumnElement[bool]]:
         found += [VerificationTask.status == TaskStatus.OPEN.value, VerificationTask.due_on < today()]
     for word in given.search.split():
         if word.isascii() and word.upper().rstrip("X").isdigit():
-            too_long = not sees_full_numbers(actor) and len(word) > VISIBLE_TAIL
+            too_long = not sees_fieldwork_identifiers(actor) and len(word) > VISIBLE_TAIL
             tail = col(VerificationTask.id_number).endswith(word.upper(), autoescape=True)
             found.append(false() if too_long else tail)
         else:
@@ -343,9 +337,9 @@ def task_list(
     masked: bool = False,
 ) -> TaskPage:
     """One page of the tasks in scope: open first, the most overdue first, then by village and name (paged in
-    SQL); ID and phone numbers masked unless the role verifies at the door (and always when masked is asked)."""
+    SQL); ID and phone numbers masked unless the role sees them (and always when masked is asked)."""
     given = given or TaskFilter()
-    require(session, actor, READ[given.kind])
+    require_reading(session, actor, given.kind)
     where = _conditions(actor, given)
     total = session.scalar(_from(select(func.count())).where(*where)) or 0
     is_open = case((VerificationTask.status == TaskStatus.OPEN.value, 0), else_=1)
@@ -363,7 +357,7 @@ def task_list(
         .limit(limit)
         .offset(offset)
     )
-    full = sees_full_numbers(actor) and not masked
+    full = sees_fieldwork_identifiers(actor) and not masked
     day = today()
     return TaskPage(
         total, [_row(t, township, village, full, day) for t, township, village in session.execute(query)]
@@ -471,7 +465,7 @@ COUNT_COLUMNS = ["乡镇", "村", "待核实", "其中逾期", "已核实", "已
 
 def task_counts(session: Session, *, actor: Actor, kind: TaskKind = TaskKind.VERIFY) -> pd.DataFrame:
     """Per township and village in scope (GROUP BY): open, of which overdue, done, closed."""
-    require(session, actor, READ[kind])
+    require_reading(session, actor, kind)
     open_ = VerificationTask.status == TaskStatus.OPEN.value
     rows = session.execute(
         _from(
@@ -502,7 +496,7 @@ class Backlog:
 
 def backlog(session: Session, *, actor: Actor, kind: TaskKind = TaskKind.VERIFY) -> Backlog:
     """The open tasks in scope, how many overdue, and the earliest due day (我的待办)."""
-    require(session, actor, READ[kind])
+    require_reading(session, actor, kind)
     late = case((VerificationTask.due_on < today(), 1), else_=0)
     n, overdue, oldest = session.execute(
         select(func.count(), func.sum(late), func.min(VerificationTask.due_on)).where(
@@ -539,7 +533,7 @@ def overdue_by_township(session: Session, *, actor: Actor) -> Counter[str]:
 
 def _task_in_scope(session: Session, actor: Actor, task_id: int, kind: TaskKind) -> VerificationTask:
     action = WRITE[kind]
-    require(session, actor, action)
+    require_reading(session, actor, kind, action)
     task = session.scalar(
         select(VerificationTask).where(
             VerificationTask.id == task_id, VerificationTask.kind == kind.value, task_condition(actor)
@@ -584,10 +578,18 @@ def _person(task: VerificationTask) -> PersonFacts:
     )
 
 
-def _reference() -> date:
-    settings = get_settings()
-    return reference_day(
-        today(), month_day=settings.sweep_age_date, start_month=settings.school_year_start_month
+def _open_case_categories(session: Session, row: SchoolAgeChild) -> set[str]:
+    """The categories of the open cases of a ledger row's child (by registry record or ID number)."""
+    same_child = [Child.student_id == row.student_id] if row.student_id else []
+    same_child += [Child.id_number == row.id_number] if row.id_number else []
+    if not same_child:
+        return set()
+    return set(
+        session.scalars(
+            select(Case.category)
+            .join(Child, Case.child_id == Child.id)
+            .where(or_(*same_child), Case.status != CaseStatus.CLOSED.value)
+        )
     )
 
 
@@ -642,11 +644,12 @@ def record_outcome(
         select(SchoolAgeChild).where(
             SchoolAgeChild.county_id == task.county_id, SchoolAgeChild.person_key == task.person_key
         )
-    ):
-        row.standing = outcome.standing.value
+    ):  # an open 疑似辍学/辍学/送教上门 case of the child outranks the finding, as in the comparison
+        cases = _open_case_categories(session, row)
+        row.standing = standing_of(status=None, open_cases=cases, task_outcome=outcome.value).value
     note = ""
     if outcome is VerifyOutcome.OUT_OF_SCHOOL:
-        child = child_for_person(session, _person(task), reference=_reference())
+        child = child_for_person(session, _person(task), reference=school_age_reference()[0])
         reason = f"户籍比对核实:适龄未入学,{finding.value('situation')}"
         case_row, opened = open_child_case(
             session, actor, child, CaseCategory.SUSPECTED_DROPOUT, CaseSource.RESIDENTS, reason
@@ -661,7 +664,7 @@ def record_outcome(
             )
         note = ";已建立疑似辍学个案" if opened else ";已有在办的疑似辍学个案"
     elif outcome is VerifyOutcome.HOME_TEACHING:
-        child = child_for_person(session, _person(task), reference=_reference())
+        child = child_for_person(session, _person(task), reference=school_age_reference()[0])
         task.child_id = child.id
         if not _has_home_teaching_case(session, child.id) and _leave_assessment(session, task, child.id):
             note = ";已交送教上门协调员评估"
@@ -741,7 +744,7 @@ def record_assessment(
     task.status, task.outcome = TaskStatus.DONE.value, conclusion.value
     task.outcome_detail = f"{words};{assessed_on:%Y-%m-%d}评估"[:300]
     task.recorded_by, task.recorded_at = actor.user_id, now()
-    child = child_for_person(session, _person(task), reference=_reference())
+    child = child_for_person(session, _person(task), reference=school_age_reference()[0])
     task.child_id = child.id
     if conclusion is Conclusion.HOME_TEACHING:
         reason = f"送教上门评估:{words}"

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
@@ -20,7 +19,7 @@ from xueji.models import AppUser, DeptList, DeptPerson, Township, Village
 from xueji.rules.dept_lists import ListKind
 from xueji.rules.masking import mask_id_number
 from xueji.rules.vocab import ScopeKind
-from xueji.services.common.access import deny, require, sees_full_identifiers
+from xueji.services.common.access import actor_county_id, deny, require, sees_full_identifiers
 from xueji.services.common.exports import export_tables
 
 
@@ -56,16 +55,14 @@ class VersionRow:
     imported_at: datetime
 
 
-def reading_county(session: Session, actor: Actor) -> int:
-    """The county whose lists the actor may read: a county account's own, a township's county."""
-    require(session, actor, Action.COMPARE_READ)
-    if actor.scope_kind is ScopeKind.COUNTY and actor.scope_id is not None:
-        return actor.scope_id
-    if actor.scope_kind is ScopeKind.TOWNSHIP:
-        county = session.scalar(select(Township.county_id).where(Township.id == actor.scope_id))
-        if county is not None:
-            return county
-    deny(session, actor, Action.COMPARE_READ.value, "部门名单只对县级和乡镇账号开放")
+def officer_county(session: Session, actor: Actor) -> int:
+    """The county whose lists the actor imports and reads (their versions and differences hold every listed
+    child of the county): a county officer's own (LISTS_IMPORT); anyone else is refused, audited."""
+    require(session, actor, Action.LISTS_IMPORT)
+    county = actor_county_id(session, actor) if actor.scope_kind is ScopeKind.COUNTY else None
+    if county is None:
+        deny(session, actor, Action.LISTS_IMPORT.value, "部门名单只能由县级账号为本县导入和查看")
+    return county
 
 
 def _rows(session: Session, *where: ColumnElement[bool]) -> list[VersionRow]:
@@ -105,13 +102,13 @@ def in_effect(session: Session, *, county_id: int, kind: ListKind) -> VersionRow
 
 def current_versions(session: Session, *, actor: Actor) -> dict[ListKind, VersionRow | None]:
     """Each kind's version in effect in the actor's county (None: never imported)."""
-    county_id = reading_county(session, actor)
+    county_id = officer_county(session, actor)
     return {kind: in_effect(session, county_id=county_id, kind=kind) for kind in ListKind}
 
 
 def list_versions(session: Session, *, actor: Actor, kind: ListKind | None = None) -> list[VersionRow]:
     """The versions of the actor's county's lists (of one kind, or all), newest first within each kind."""
-    county_id = reading_county(session, actor)
+    county_id = officer_county(session, actor)
     where = [DeptList.county_id == county_id]
     if kind is not None:
         where.append(DeptList.kind == kind.value)
@@ -161,7 +158,7 @@ def change_counts(session: Session, version: DeptList) -> ChangeCounts:
 
 def counts_of(session: Session, *, actor: Actor, rows: list[VersionRow]) -> dict[int, ChangeCounts]:
     """Each listed version's changes against the one before it."""
-    reading_county(session, actor)
+    officer_county(session, actor)
     found = {}
     for row in rows:
         version = session.get(DeptList, row.id)
@@ -208,80 +205,104 @@ def _shown_columns(kind: ListKind) -> list[str]:
     return [c for c in _PERSON if c not in absent]
 
 
-def _people(session: Session, list_id: int | None) -> dict[str, dict[str, object]]:
-    if list_id is None:
-        return {}
-    columns: tuple[Any, ...] = (
-        DeptPerson.person_key,
-        DeptPerson.name,
-        DeptPerson.id_number,
-        DeptPerson.sex,
-        DeptPerson.birth_date,
-        col(Township.name).label("township"),
-        col(Village.name).label("village"),
-        DeptPerson.category,
-        DeptPerson.village_id,
-    )
+PARTS = {"new": "新增", "left": "移出", "changed": "信息变化"}
+
+
+def _part_query(version: DeptList, previous_id: int | None, part: str) -> Select:
+    """The persons of one part of the difference, in the list's row order: new (on this version, not on the one
+    before), left (on the one before, not on this) or changed (on both, another village or category)."""
+    a, b = aliased(DeptPerson), aliased(DeptPerson)
+    village, township, old_village = aliased(Village), aliased(Township), aliased(Village)
+    here, there = (previous_id, version.id) if part == "left" else (version.id, previous_id)
     query = (
-        select(*columns)
-        .outerjoin(Village, DeptPerson.village_id == Village.id)
-        .outerjoin(Township, Village.township_id == Township.id)
-        .where(DeptPerson.list_id == list_id)
-        .order_by(DeptPerson.row_number)
+        select(
+            a.name,
+            a.id_number,
+            a.sex,
+            a.birth_date,
+            col(township.name).label("township"),
+            col(village.name).label("village"),
+            a.category,
+        )
+        .outerjoin(village, a.village_id == village.id)
+        .outerjoin(township, village.township_id == township.id)
+        .where(a.list_id == here if here is not None else false())
+        .order_by(a.row_number, a.id)
     )
-    return {
-        r.person_key: {
+    if part != "changed":
+        return query.where(~exists().where(b.list_id == there, b.person_key == a.person_key))
+    return (
+        query.add_columns(
+            col(a.village_id).is_distinct_from(b.village_id).label("moved"),
+            col(old_village.name).label("old_village"),
+            col(b.category).label("old_category"),
+        )
+        .join(b, and_(b.list_id == there, b.person_key == a.person_key))
+        .outerjoin(old_village, b.village_id == old_village.id)
+        .where(
+            or_(
+                col(a.village_id).is_distinct_from(b.village_id),
+                col(a.category).is_distinct_from(b.category),
+            )
+        )
+    )
+
+
+def _part_frame(
+    session: Session, actor: Actor, version: DeptList, part: str, offset: int, limit: int | None
+) -> pd.DataFrame:
+    full = sees_full_identifiers(actor)
+    columns = _shown_columns(ListKind(version.kind))
+    found = []
+    for r in session.execute(
+        _part_query(version, _previous(session, version), part).offset(offset).limit(limit)
+    ):
+        person = {
             "姓名": r.name,
-            "身份证号": r.id_number,
+            "身份证号": r.id_number if full else mask_id_number(r.id_number),
             "性别": r.sex,
             "出生日期": r.birth_date,
             "乡镇": r.township,
             "村(社区)": r.village,
             "类别": r.category,
-            "village_id": r.village_id,
         }
-        for r in session.execute(query)
-    }
+        shown = {k: person[k] for k in columns}
+        if part == "changed":
+            what = [f"村(社区):{r.old_village or '无'} → {r.village or '无'}"] if r.moved else []
+            if r.old_category != r.category:
+                what.append(f"类别:{r.old_category or '无'} → {r.category or '无'}")
+            shown["变化"] = ";".join(what)
+        found.append(shown)
+    return pd.DataFrame(found, columns=[*columns, "变化"] if part == "changed" else columns)
 
 
-def difference(session: Session, *, actor: Actor, list_id: int) -> Difference:
-    """Who is new on this version, who left since the one before, and whose village or category changed."""
-    county_id = reading_county(session, actor)
+def _version_in_scope(session: Session, actor: Actor, list_id: int) -> DeptList:
+    county_id = officer_county(session, actor)
     version = session.get(DeptList, list_id)
     if version is None or version.county_id != county_id:
         deny(
-            session, actor, Action.COMPARE_READ.value, "该名单版本不在您的管辖范围内", entity_type="dept_list"
+            session, actor, Action.LISTS_IMPORT.value, "该名单版本不在您的管辖范围内", entity_type="dept_list"
         )
+    return version
+
+
+def difference_page(
+    session: Session, *, actor: Actor, list_id: int, part: str, offset: int = 0, limit: int | None = 50
+) -> pd.DataFrame:
+    """One page of one part of a version's difference (new, left or changed: PARTS), paged in SQL; the
+    counts are change_counts'."""
+    return _part_frame(session, actor, _version_in_scope(session, actor, list_id), part, offset, limit)
+
+
+def difference(session: Session, *, actor: Actor, list_id: int) -> Difference:
+    """Who is new on this version, who left since the one before, and whose village or category changed
+    (every row: for the export)."""
+    version = _version_in_scope(session, actor, list_id)
     previous_id = _previous(session, version)
     previous = session.get(DeptList, previous_id) if previous_id else None
-    now, before = _people(session, version.id), _people(session, previous_id)
-    full = sees_full_identifiers(actor)
-    columns = _shown_columns(ListKind(version.kind))
-
-    def shown(person: dict[str, object]) -> dict[str, object]:
-        number = person["身份证号"]
-        return {k: person[k] for k in columns} | {"身份证号": number if full else mask_id_number(str(number))}
-
-    changed = []
-    for key, person in now.items():
-        old = before.get(key)
-        if old is None:
-            continue
-        what = []
-        if old["village_id"] != person["village_id"]:
-            what.append(f"村(社区):{old['村(社区)'] or '无'} → {person['村(社区)'] or '无'}")
-        if old["类别"] != person["类别"]:
-            what.append(f"类别:{old['类别'] or '无'} → {person['类别'] or '无'}")
-        if what:
-            changed.append(shown(person) | {"变化": ";".join(what)})
     (row,) = _rows(session, DeptList.id == list_id)
-    return Difference(
-        row,
-        previous.version if previous else None,
-        pd.DataFrame([shown(p) for k, p in now.items() if k not in before], columns=columns),
-        pd.DataFrame([shown(p) for k, p in before.items() if k not in now], columns=columns),
-        pd.DataFrame(changed, columns=[*columns, "变化"]),
-    )
+    parts = [_part_frame(session, actor, version, part, 0, None) for part in PARTS]
+    return Difference(row, previous.version if previous else None, *parts)
 
 
 def export_difference(session: Session, *, actor: Actor, list_id: int) -> bytes:
@@ -292,7 +313,7 @@ def export_difference(session: Session, *, actor: Actor, list_id: int) -> bytes:
     return export_tables(
         session,
         actor=actor,
-        action=Action.COMPARE_READ,
+        action=Action.LISTS_IMPORT,
         sheets={"新增": found.new, "移出": found.left, "信息变化": found.changed},
         title=f"{v.kind.label}第{v.version}版({v.list_date:%Y-%m-%d})变化名单",
         detail=against + ("" if sees_full_identifiers(actor) else ";身份证号已脱敏"),

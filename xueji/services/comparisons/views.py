@@ -40,7 +40,13 @@ from xueji.rules.masking import mask_id_number
 from xueji.rules.registry_check import FindingKind
 from xueji.rules.sweeps import Finding
 from xueji.rules.vocab import ScopeKind, StudentStatus
-from xueji.services.common.access import deny, require, school_condition, sees_full_identifiers
+from xueji.services.common.access import (
+    actor_county_id,
+    deny,
+    require,
+    school_condition,
+    sees_full_identifiers,
+)
 from xueji.services.common.calendar import term_id, term_on, this_terms_sweeps
 from xueji.services.common.exports import export_table
 from xueji.services.comparisons import groups
@@ -54,15 +60,6 @@ REGISTER_OUTCOMES = (Outcome.NOT_ENROLLED, Outcome.SEPARATED, Outcome.MIGRANT, O
 
 
 # ---- scope ------------------------------------------------------------------------------------------------------
-
-
-def county_of(session: Session, actor: Actor) -> int | None:
-    """The county the actor reads: their own, or their township's."""
-    if actor.scope_kind is ScopeKind.COUNTY:
-        return actor.scope_id
-    if actor.scope_kind is ScopeKind.TOWNSHIP:
-        return session.scalar(select(Township.county_id).where(Township.id == actor.scope_id))
-    return None
 
 
 def row_condition(actor: Actor) -> ColumnElement[bool]:
@@ -165,7 +162,7 @@ class State:
 def state(session: Session, *, actor: Actor) -> State:
     """The reference day, the lists in effect and the county's last run."""
     require(session, actor, Action.COMPARE_READ)
-    county = county_of(session, actor)
+    county = actor_county_id(session, actor)
     reference, _ = school_age_reference()
     lists = lists_in_effect(session, county) if county else {}
     last = session.execute(
@@ -465,7 +462,7 @@ def unplaced(session: Session, *, actor: Actor) -> pd.DataFrame:
     """未能定位: persons of the 民政 and 残联 lists with no registry record and not on the register (the county's
     view only: they belong to no township yet)."""
     require(session, actor, Action.COMPARE_READ)
-    county = county_of(session, actor)
+    county = actor_county_id(session, actor)
     if actor.scope_kind is not ScopeKind.COUNTY or county is None:
         return pd.DataFrame(columns=["名单", "姓名", "身份证号", "类别"])
     lists = lists_in_effect(session, county)

@@ -479,7 +479,7 @@ def match_review_items(session: Session, actor: Actor) -> list[WorkItem]:
 
 def assessment_task_items(session: Session, actor: Actor) -> list[WorkItem]:
     """The coordinator's 送教上门 assessments asked for by the 残联 list (and by 送教上门 verifications)."""
-    if not actor.can(Action.HOME_TEACHING_MANAGE):
+    if not verify_tasks.reads_tasks(actor, verify_tasks.TaskKind.ASSESSMENT):
         return []
     found = verify_tasks.backlog(session, actor=actor, kind=verify_tasks.TaskKind.ASSESSMENT)
     if not found.open:

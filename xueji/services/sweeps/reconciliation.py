@@ -42,7 +42,12 @@ from xueji.services.cases.opening import (
     open_child_case,
     open_for_students,
 )
-from xueji.services.common.access import require, sweep_village_condition, sweep_village_in_scope
+from xueji.services.common.access import (
+    require,
+    sees_fieldwork_identifiers,
+    sweep_village_condition,
+    sweep_village_in_scope,
+)
 from xueji.services.common.exports import export_table
 from xueji.sql import chunked
 
@@ -289,7 +294,7 @@ def findings(
     and except for the roles that act on them (the township, the registrar); narrowed by a search (name,
     village, household, ID number tail: search_condition)."""
     require(session, actor, Action.SWEEP_READ)
-    full = not masked and sees_full_numbers(actor)
+    full = not masked and sees_fieldwork_identifiers(actor)
     query = (
         select(SweepFinding, SweepChild, Household.group_name, Household.head_name, Village.name, School.name)
         .join(SweepChild, SweepFinding.sweep_child_id == SweepChild.id)
@@ -306,7 +311,7 @@ def findings(
     if sweep_village_id is not None:
         query = query.where(SweepFinding.sweep_village_id == sweep_village_id)
     if search.strip():
-        query = query.where(search_condition(search, full_numbers=sees_full_numbers(actor)))
+        query = query.where(search_condition(search, full_numbers=sees_fieldwork_identifiers(actor)))
     return [
         FindingRow(
             Finding(f.kind),
@@ -324,11 +329,6 @@ def findings(
         )
         for f, c, group, head, village, school in session.execute(query)
     ]
-
-
-def sees_full_numbers(actor: Actor) -> bool:
-    """Whether the lists show this actor full ID numbers: the roles that act on them (township, registrar)."""
-    return actor.role in (Role.TOWNSHIP_OFFICIAL, Role.REGISTRAR, Role.SYSTEM)
 
 
 FINDING_COLUMNS = [
