@@ -123,6 +123,13 @@ def test_ids_one_digit_apart_or_swapped_are_close_others_are_two_people():
     assert id_difference(ID, swapped) == "身份证号第15、16位颠倒"
 
 
+def test_where_two_valid_numbers_differ_the_check_digit_is_said_to_differ_with_them():
+    first17, typo17 = "43018120150308123", "43018120150308183"
+    valid, typo = first17 + check_digit(first17), typo17 + check_digit(typo17)
+    assert valid[17] != typo[17]
+    assert id_difference(valid, typo) == "身份证号第16位不同,第18位校验码随之不同"
+
+
 def test_homophone_name_and_the_same_birthday_make_a_candidate():
     score, reason = candidate(listed(), registered(name="刘智")) or (0, "")
     assert reason == "姓名同音(liu zhi),出生日期相同,同村"

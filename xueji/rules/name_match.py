@@ -162,9 +162,11 @@ def id_difference(a: str | None, b: str | None) -> str:
         return ""
     x, y = a.upper(), b.upper()
     differ = [i + 1 for i in range(17) if x[i] != y[i]] or [18]
+    # the 18th character is the check digit: computed from the first 17, it differs along with them
+    check = ",第18位校验码随之不同" if differ != [18] and x[17] != y[17] else ""
     if relation is IdRelation.SWAPPED:
-        return f"身份证号第{differ[0]}、{differ[1]}位颠倒"
-    return f"身份证号第{differ[0]}位不同"
+        return f"身份证号第{differ[0]}、{differ[1]}位颠倒{check}"
+    return f"身份证号第{differ[0]}位不同{check}"
 
 
 def _name_words(relation: NameRelation, listed: str, registered: str) -> str:
