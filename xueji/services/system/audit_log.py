@@ -20,6 +20,8 @@ from xueji.auth import Action, Actor
 from xueji.clock import china_time, county_zone, zone_name
 from xueji.db import unit_of_work
 from xueji.models import AuditLog, County, School, Township
+from xueji.rules.comparisons import Outcome, Standing, VerifyOutcome
+from xueji.rules.dept_lists import ListKind
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.common.access import require
 from xueji.services.common.exports import export_table
@@ -103,6 +105,13 @@ ACTIONS = {
     "audit_seal": "启用密钥签名",
     "division_merge": "撤并(乡镇、村、学校)",
     "division_close": "关闭(乡镇、村、学校)",
+    "compare": "四查三比对",
+    "sync": "核实任务更新",
+    "verify": "登记核实结果",
+    "assess": "登记评估结论",
+    "match.confirm": "确认为同一人",
+    "match.reject": "判定不是同一人",
+    "match.undo": "撤销同一人判定",
 }
 OUTCOMES = {
     "": "全部",
@@ -140,6 +149,11 @@ ENTITIES = {
     "county": "县区",
     "term": "学期",
     "setup": "上线设置导入",
+    "dept_list": "部门名单",
+    "match_candidate": "疑似同一人",
+    "match_decision": "同一人判定",
+    "school_age_child": "适龄儿童台账",
+    "verification_task": "核实任务",
 }
 ROLES = {r.value: r.label for r in Role}
 
@@ -153,15 +167,58 @@ KEYS = {
     "new": "新增",
     "changed": "更改",
     "unchanged": "未变",
+    # 四查三比对: a list's import, a comparison's counts, a task or a decision
+    "kind": "名单",
+    "version": "版本",
+    "list_date": "名单日期",
+    "rows": "人数",
+    "changes": "与上一版相比",
+    "left": "移出",
+    "comparison": "比对结果",
+    "children": "适龄儿童",
+    "to_verify": "待核实",
+    "group_grouped": "特殊群体",
+    "group_opened": "特殊群体建档",
+    "group_unplaced": "未能定位",
+    "task_opened_verify": "新核实任务",
+    "task_opened_assessment": "新评估任务",
+    "task_closed": "关闭的任务",
+    "task_updated": "更新的任务",
+    "opened_verify": "新核实任务",
+    "opened_assessment": "新评估任务",
+    "closed": "关闭的任务",
+    "updated": "更新的任务",
+    "listed": "名单",
+    "registry": "学籍",
+    "score": "相似度",
+    "reason": "依据",
+    "outcome": "结果",
+    "outcome_detail": "核实情况",
+    "standing": "现状",
+    "status": "状态",
+    "closed_reason": "关闭原因",
+    "due_on": "核实期限",
+    "opened_on": "下达日期",
+    **{o.value: o.label for o in Outcome},
+}
+# The codes of 四查三比对 stored as values, in words, by the key they are under (the same code means other things
+# under other keys: "disabled" is a case's category and the 残联 list's kind).
+VALUES = {
+    "kind": {k.value: k.short for k in ListKind},
+    "list": {k.value: k.short for k in ListKind},
+    "outcome": {o.value: o.label for o in VerifyOutcome},
+    "standing": {s.value: s.label for s in Standing},
 }
 
 
-def _readable(value: object) -> object:
-    """A before/after as the auditor reads it: known keys in words, an empty value as —, not null."""
+def _readable(value: object, key: str = "") -> object:
+    """A before/after as the auditor reads it: known keys and codes in words, an empty value as —, not null."""
     if isinstance(value, dict):
-        return {KEYS.get(k, k): _readable(v) for k, v in value.items()}
+        return {KEYS.get(k, k): _readable(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_readable(v) for v in value]
+    if isinstance(value, str):
+        return VALUES.get(key, {}).get(value, value)
     return "—" if value is None else value
 
 
