@@ -78,7 +78,9 @@ def card(item: QueueItem) -> None:
                     session, actor=actor, candidate_id=item.candidate_id, confirmed=bool(same), note=note
                 )
                 said = "是同一人" if same else "不是同一人"
-                remember_saved(SAVED, f"已判定:{item.listed.name} 与学籍记录 {item.registered.name} {said}")
+                remember_saved(
+                    SAVED, f"已判定:{md(item.listed.name)} 与学籍记录 {md(item.registered.name)} {said}"
+                )
                 st.rerun()
 
 
@@ -122,5 +124,5 @@ if done and actor.role is Role.COUNTY_OFFICER:
                     match_review.undo_decision(
                         session, actor=actor, decision_id=chosen.decision_id, reason=reason
                     )
-                    remember_saved(SAVED, f"已撤销判定:{chosen.listed} / {chosen.registered}")
+                    remember_saved(SAVED, f"已撤销判定:{md(chosen.listed)} / {md(chosen.registered)}")
                     st.rerun()

@@ -22,6 +22,7 @@ from xueji.ui.confirm import remember_saved, show_saved
 from xueji.ui.errors import shown_as_error
 from xueji.ui.style import required, required_note
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import confirmed_submit
 
 SAVED = (
@@ -111,7 +112,7 @@ def verify_form(actor: Actor, rows: Sequence[TaskRow]) -> None:
     finding = rules.Finding(outcome, visited, **values)
     with shown_as_error(), session_scope() as session:
         task = tasks.record_outcome(session, actor=actor, task_id=row.id, finding=finding)
-        message = f"已登记 {row.name}:{outcome.label}。"
+        message = f"已登记 {md(row.name)}:{outcome.label}。"
         if outcome is VerifyOutcome.OUT_OF_SCHOOL and task.case_id:
             message += "已建立疑似辍学个案,您是政府线包保人;请尽快家访劝返(个案在“控辍保学台账”)。"
         elif outcome is VerifyOutcome.NOT_FOUND:
@@ -155,7 +156,7 @@ def assessment_form(actor: Actor, rows: Sequence[TaskRow]) -> None:
         tasks.record_assessment(
             session, actor=actor, task_id=row.id, conclusion=conclusion, detail=detail, assessed_on=assessed
         )
-        message = f"已登记 {row.name} 的评估结论。"
+        message = f"已登记 {md(row.name)} 的评估结论。"
         if conclusion is Conclusion.HOME_TEACHING:
             message += "已建立送教上门个案:请在“送教档案”中为其制定送教方案。"
         remember_saved(SAVED, message)
