@@ -65,10 +65,9 @@ from xueji.rules.comparisons import (
     standing_of,
 )
 from xueji.rules.dept_lists import WELFARE_CATEGORIES, ListKind, person_key
-from xueji.rules.vocab import ScopeKind
-from xueji.services.common.access import deny, require
+from xueji.services.common.access import require
 from xueji.services.common.calendar import this_terms_sweeps
-from xueji.services.comparisons import groups, matching, tasks
+from xueji.services.comparisons import groups, matching, tasks, versions
 from xueji.services.comparisons.in_effect import county_schools, lists_in_effect, school_age_reference
 from xueji.sql import chunked
 
@@ -708,19 +707,12 @@ def refresh_person(
     session.flush()
 
 
-def county_of(session: Session, actor: Actor) -> int:
-    """The county a county-wide account (the county officer, the command line's operator) acts for."""
-    if actor.scope_kind is not ScopeKind.COUNTY or actor.scope_id is None:
-        deny(session, actor, Action.LISTS_IMPORT.value, "比对须由县教育局账号运行")
-    return int(actor.scope_id)
-
-
 @unit_of_work
 def run_comparison(session: Session, *, actor: Actor) -> dict[str, int]:
     """Run the county's comparison now (重新比对, `xueji compare`); audited with its counts."""
     require(session, actor, Action.LISTS_IMPORT)
     lock_tail(session)
-    county_id = county_of(session, actor)
+    county_id = versions.officer_county(session, actor)
     counts = run_comparison_in(session, actor=actor, county_id=county_id)
     record(
         session,
