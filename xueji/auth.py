@@ -80,6 +80,14 @@ class Action(StrEnum):
     COMPARE_READ = "compare.read"
     MATCH_REVIEW = "match.review"
     VERIFY_RECORD = "verify.record"
+    LADDER_ORDER = "ladder.order"
+    LADDER_COUNTY = "ladder.county"
+    CLOSURE_APPROVE = "closure.approve"
+    NOTICE_ISSUE = "notice.issue"
+    REPORT_READ = "report.read"
+    REPORT_SUBMIT = "report.submit"
+    REPORT_REVIEW = "report.review"
+    ROBOT_MANAGE = "robot.manage"
 
     @property
     def label(self) -> str:
@@ -117,6 +125,14 @@ class Action(StrEnum):
             "compare.read": "查看四查三比对结果和适龄儿童台账",
             "match.review": "审核疑似同一人(名单与学籍)",
             "verify.record": "登记适龄儿童核实结果",
+            "ladder.order": "送达限期入学/复学通知书(乡镇)",
+            "ladder.county": "登记县级行政措施或司法支持",
+            "closure.approve": "审批个案销号",
+            "notice.issue": "生成通知书和个案档案(文号)",
+            "report.read": "查看学校月报",
+            "report.submit": "提交和更正本校月报",
+            "report.review": "查看各校月报报送情况和季度汇总",
+            "robot.manage": "设置企业微信/钉钉群机器人",
         }[self.value]
 
 
@@ -132,7 +148,13 @@ _READ_STUDENTS = {
 # The one permission table (role × action). Scope is checked separately, in services.common.access.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(
-        {Action.USER_MANAGE, Action.CALENDAR_MANAGE, Action.SETUP_READ, Action.SETUP_MANAGE}
+        {
+            Action.USER_MANAGE,
+            Action.CALENDAR_MANAGE,
+            Action.SETUP_READ,
+            Action.SETUP_MANAGE,
+            Action.ROBOT_MANAGE,
+        }
     ),
     Role.AUDITOR: frozenset({Action.AUDIT_READ, Action.AUDIT_EXPORT}),
     Role.COUNTY_OFFICER: frozenset(
@@ -147,6 +169,11 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.LISTS_IMPORT,
             Action.COMPARE_READ,
             Action.MATCH_REVIEW,
+            Action.LADDER_COUNTY,
+            Action.CLOSURE_APPROVE,  # where XUEJI_CLOSURE_APPROVER is county (services check)
+            Action.NOTICE_ISSUE,  # the case file (个案档案); the orders are the township's
+            Action.REPORT_READ,
+            Action.REPORT_REVIEW,
         }
     ),
     Role.TOWNSHIP_OFFICIAL: frozenset(
@@ -162,6 +189,11 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.COMPARE_READ,
             Action.MATCH_REVIEW,
             Action.VERIFY_RECORD,
+            Action.LADDER_ORDER,
+            Action.CLOSURE_APPROVE,  # where XUEJI_CLOSURE_APPROVER is township (services check)
+            Action.NOTICE_ISSUE,
+            Action.REPORT_READ,
+            Action.REPORT_REVIEW,
         }
     ),
     Role.REGISTRAR: frozenset(
@@ -177,6 +209,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
             Action.STATUS_CHANGE_SUBMIT,
             Action.STATUS_CHANGE_APPROVE,  # only as the sending school of a transfer (services check)
             Action.GRANT_APPROVE,  # only teacher accounts of their own school (services.system.role_grants)
+            Action.NOTICE_ISSUE,  # 劝返复学告知书 and the case file of their own school's cases
+            Action.REPORT_READ,
+            Action.REPORT_SUBMIT,
         }
     ),
     Role.TEACHER: frozenset(

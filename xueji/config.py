@@ -14,11 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from xueji.excel.limits import UploadPolicy
 from xueji.rules.home_teaching_policy import HomeTeachingPolicy, parse_every, parse_share, parse_skip_months
+from xueji.rules.ladder import DayKind, LadderPolicy, parse_follow_ups
 from xueji.rules.registration import RegistrationDeadlines, parse_month_day
 from xueji.rules.status_changes import Document
 from xueji.rules.suspensions import SuspensionPolicy
 from xueji.rules.transfers import WindowPolicy, parse_proofs
 from xueji.rules.visits import VisitPolicy, parse_visit_days
+from xueji.rules.vocab import Role
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
@@ -53,6 +55,19 @@ class Settings:
     verify_days: (
         int  # XUEJI_VERIFY_DAYS: days a township has to verify a child of age with no registry record
     )
+    ladder: (
+        LadderPolicy  # 劝返复学: attempts, each step's days, follow-ups, who approves 销号 (XUEJI_LADDER_*)
+    )
+    report_due_day: (
+        int  # XUEJI_REPORT_DUE_DAY: a school's 月报 for a month is due by this day of the next month
+    )
+    notice_templates: (
+        Path | None
+    )  # XUEJI_NOTICE_TEMPLATES: the county's own .docx templates, replacing the built-in
+    notice_number: str  # XUEJI_NOTICE_NUMBER: the 文号's pattern ({township} {year} {seq})
+    notify_per_minute: int  # XUEJI_NOTIFY_PER_MINUTE: messages a minute to one robot (WeCom allows 20)
+    notify_retries: int  # XUEJI_NOTIFY_RETRIES: attempts after the first before a sending is reported failed
+    app_url: str  # XUEJI_APP_URL: the address users open, for the links in the digests ("" = none)
     home_teaching: HomeTeachingPolicy  # 送教上门: visits and class hours a term, how often, stubs, months off
     class_hour_minutes: tuple[int, int]  # the length of a class hour (课时) in primary and in junior school
     uploads: UploadPolicy  # what an uploaded workbook may be (XUEJI_IMPORT_*)
@@ -251,6 +266,43 @@ def _audit_key(env: dict[str, str]) -> str | None:
     )
 
 
+def _ladder(env: dict[str, str]) -> LadderPolicy:
+    try:
+        follow_ups = parse_follow_ups(env.get("XUEJI_LADDER_FOLLOW_UPS") or "7,30,term_end")
+    except ValueError as exc:
+        raise SettingsError(f"环境变量 XUEJI_LADDER_FOLLOW_UPS 有误:{exc}") from exc
+    approvers = {"township": Role.TOWNSHIP_OFFICIAL, "county": Role.COUNTY_OFFICER}
+    return LadderPolicy(
+        attempts=_int(env, "XUEJI_LADDER_ATTEMPTS", 2),
+        school_days=_int(env, "XUEJI_LADDER_SCHOOL_DAYS", 10),
+        township_days=_int(env, "XUEJI_LADDER_TOWNSHIP_DAYS", 10),
+        order_days=_int(env, "XUEJI_LADDER_ORDER_DAYS", 15),
+        county_days=_int(env, "XUEJI_LADDER_COUNTY_DAYS", 20),
+        day_kind=DayKind(_choice(env, "XUEJI_LADDER_DAYS", tuple(k.value for k in DayKind))),
+        follow_ups=follow_ups,
+        closure_approver=approvers[_choice(env, "XUEJI_CLOSURE_APPROVER", tuple(approvers))],
+        closure_days=_int(env, "XUEJI_CLOSURE_DAYS", 5),
+    )
+
+
+def _report_due_day(env: dict[str, str]) -> int:
+    day = _int(env, "XUEJI_REPORT_DUE_DAY", 5)
+    if day > 28:
+        raise SettingsError(f"环境变量 XUEJI_REPORT_DUE_DAY 应为 1–28,实际为 {day}")
+    return day
+
+
+def _notice_number(env: dict[str, str]) -> str:
+    raw = env.get("XUEJI_NOTICE_NUMBER") or "{township}控辍〔{year}〕{seq}号"
+    try:
+        raw.format(township="古港镇", year=2026, seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise SettingsError(
+            f"环境变量 XUEJI_NOTICE_NUMBER 只能使用 {{township}}、{{year}}、{{seq}},实际为 {raw!r}"
+        ) from exc
+    return raw
+
+
 def default_database_url() -> str:
     return f"sqlite:///{DEFAULT_DATA_DIR / 'xueji.db'}"
 
@@ -294,6 +346,13 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         sweep_days=_int(env, "XUEJI_SWEEP_DAYS", 30),
         school_age=_school_age(env),
         verify_days=_int(env, "XUEJI_VERIFY_DAYS", 30),
+        ladder=_ladder(env),
+        report_due_day=_report_due_day(env),
+        notice_templates=Path(env["XUEJI_NOTICE_TEMPLATES"]) if env.get("XUEJI_NOTICE_TEMPLATES") else None,
+        notice_number=_notice_number(env),
+        notify_per_minute=_int(env, "XUEJI_NOTIFY_PER_MINUTE", 20),
+        notify_retries=_int(env, "XUEJI_NOTIFY_RETRIES", 3, minimum=0),
+        app_url=(env.get("XUEJI_APP_URL") or "").strip().rstrip("/"),
         home_teaching=_home_teaching(env),
         class_hour_minutes=(
             _int(env, "XUEJI_CLASS_HOUR_MINUTES_PRIMARY", 40),

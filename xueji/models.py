@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from xueji.clock import now
@@ -949,3 +949,123 @@ class ChildGroup(SQLModel, table=True):
     source: str = Field(max_length=20)  # rules.dept_lists.ListKind
     list_id: int = Field(foreign_key="dept_list.id")
     detail: str = Field(default="", max_length=100)  # the list's own words: 事实无人抚养儿童, 肢体二级
+
+
+class LadderStep(SQLModel, table=True):
+    """劝返复学: one step of an out-of-school case's return ladder (rules.ladder.Step) with its owner's deadline:
+    the school and family (至少 N 次劝返), the township's written order (served on, to whom, the time limit given),
+    the county's measures (administrative, or a referral to the court / judicial support), the return (linked to
+    the registry's status change), each follow-up after it, and the 销号 request with its decision. A step ends
+    done, skipped (with the reason) or escalated (its deadline passed: the next owner's step opens). One open
+    step per case at a time."""
+
+    __tablename__ = "ladder_step"
+    __table_args__ = (
+        Index(
+            "uq_ladder_step_open",
+            "case_id",
+            unique=True,
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+        Index("ix_ladder_step_state_due_on", "state", "due_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="child_case.id", index=True)
+    step: str = Field(max_length=20)  # rules.ladder.Step
+    seq: int = (
+        1  # the follow-up's number (1st, 2nd, …); for the other steps, the round (a child who left again)
+    )
+    opened_on: date
+    due_on: date
+    state: str = Field(default="open", max_length=20)  # rules.ladder.StepState
+    ended_on: date | None = None
+    ended_by: int | None = Field(default=None, foreign_key="app_user.id")
+    reason: str | None = Field(default=None, max_length=300)  # why skipped, escalated or a 销号 rejected
+    served_on: date | None = None  # the township's order: the day it was served
+    served_to: str | None = Field(default=None, max_length=50)  # to whom (the guardian, and the relation)
+    comply_by: date | None = None  # the time limit the order gave
+    measure: str | None = Field(default=None, max_length=20)  # the county: rules.ladder.CountyMeasure
+    detail: str | None = Field(default=None, max_length=500)  # what was done or found
+    in_school: bool | None = None  # a follow-up: the child was found in school
+    status_change_id: int | None = Field(
+        default=None, foreign_key="status_change.id"
+    )  # the return: 复学 / 劝返复学
+    close_reason: str | None = Field(default=None, max_length=30)  # a 销号 request: rules.cases.CloseReason
+    requested_by: int | None = Field(default=None, foreign_key="app_user.id")  # a 销号 request: who asked
+
+
+class Notice(SQLModel, table=True):
+    """A document generated for a case (rules.notices.NoticeKind): 限期入学/复学通知书, 劝返复学告知书 or the 个案档案,
+    with its 文号 (the township's sequence for the year; a case file has none), the template it came from, the
+    file exactly as generated, who generated it and when."""
+
+    __tablename__ = "notice"
+    __table_args__ = (UniqueConstraint("township_id", "year", "seq", name="uq_notice_township_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="child_case.id", index=True)
+    step_id: int | None = Field(default=None, foreign_key="ladder_step.id")
+    kind: str = Field(max_length=20)  # rules.notices.NoticeKind
+    township_id: int = Field(foreign_key="township.id")
+    year: int
+    seq: int | None = None
+    number: str | None = Field(default=None, max_length=60)  # the 文号 as printed
+    issued_on: date
+    issued_by: int | None = Field(default=None, foreign_key="app_user.id")
+    template: str = Field(max_length=200)  # the template file's name (built-in or the county's own)
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    issued_at: datetime = _timestamp()
+
+
+class MonthlyReport(SQLModel, table=True):
+    """四个一 月报: one school's report for one month as submitted, a frozen copy of its figures; a correction is a
+    new version with its reason, never an edit."""
+
+    __tablename__ = "monthly_report"
+    __table_args__ = (UniqueConstraint("school_id", "month", "version", name="uq_monthly_report_school_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int = Field(foreign_key="school.id")
+    month: str = Field(max_length=7)  # YYYY-MM
+    version: int = 1
+    figures: dict = Field(sa_column=Column(JSON, nullable=False))  # rules.monthly_report: figure key → value
+    note: str = Field(default="", max_length=300)  # the school's remarks
+    correction_reason: str | None = Field(default=None, max_length=300)  # version 2 and later: why
+    submitted_by: int | None = Field(default=None, foreign_key="app_user.id")
+    submitted_at: datetime = _timestamp()
+
+
+class RobotHook(SQLModel, table=True):
+    """A group robot (企业微信 or 钉钉) that receives one school's or one township's digest of waiting work; the
+    webhook address and DingTalk's signing secret are kept here and never shown whole."""
+
+    __tablename__ = "robot_hook"
+    __table_args__ = (
+        CheckConstraint("(school_id IS NULL) <> (township_id IS NULL)", name="one_scope"),
+        Index("ix_robot_hook_school_id_township_id", "school_id", "township_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: int | None = Field(default=None, foreign_key="school.id")
+    township_id: int | None = Field(default=None, foreign_key="township.id")
+    platform: str = Field(max_length=20)  # rules.notify.Platform: wecom, dingtalk
+    webhook: str = Field(max_length=500)
+    secret: str | None = Field(default=None, max_length=200)  # DingTalk 加签 secret (SEC…)
+    enabled: bool = True
+    created_by: int | None = Field(default=None, foreign_key="app_user.id")
+    created_at: datetime = _timestamp()
+    last_sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    last_result: str | None = Field(default=None, max_length=200)  # 成功, or the failure in words
+
+
+class JobLease(SQLModel, table=True):
+    """Who runs a scheduled job (xueji notify) now, until when: one sender even with several replicas."""
+
+    __tablename__ = "job_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=100)
+    until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

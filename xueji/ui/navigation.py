@@ -40,6 +40,7 @@ PAGES = (
     PageSpec(
         "pages/cases/case_detail.py", "个案详情", ":material/folder_shared:", Action.CASE_READ, "控辍保学"
     ),
+    PageSpec("pages/cases/ladder.py", "劝返复学", ":material/stairs:", Action.CASE_READ, "控辍保学"),
     PageSpec(
         "pages/cases/supervision.py",
         "包保督办",
@@ -84,6 +85,16 @@ PAGES = (
         ":material/upload_file:",
         Action.LISTS_IMPORT,
         "四查三比对",
+    ),
+    PageSpec(
+        "pages/reports/monthly.py", "学校月报", ":material/summarize:", Action.REPORT_READ, "四个一报告"
+    ),
+    PageSpec(
+        "pages/reports/review.py",
+        "月报报送与季报",
+        ":material/inventory:",
+        Action.REPORT_REVIEW,
+        "四个一报告",
     ),
     PageSpec("pages/sweeps/entry.py", "入户登记", ":material/home_work:", Action.SWEEP_RECORD, "拉网式排查"),
     PageSpec(
@@ -187,6 +198,7 @@ PAGES = (
         "pages/system/approvals.py", "账号审批", ":material/verified_user:", Action.GRANT_APPROVE, "系统"
     ),
     PageSpec("pages/system/holidays.py", "节假日安排", ":material/event:", Action.CALENDAR_MANAGE, "系统"),
+    PageSpec("pages/system/robots.py", "群机器人提醒", ":material/smart_toy:", Action.ROBOT_MANAGE, "系统"),
     PageSpec("pages/system/audit_log.py", "审计日志", ":material/policy:", Action.AUDIT_READ, "系统"),
 )
 
