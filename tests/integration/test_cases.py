@@ -17,8 +17,9 @@ from xueji.db import session_scope
 from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.models import AppUser, AuditLog, Case, Child, School, Student
 from xueji.rules.cases import CaseCategory, CaseStatus, CloseReason, Closing, RiskLevel
+from xueji.rules.ladder import Step
 from xueji.rules.status_changes import ChangeKind
-from xueji.services.cases import handling, ledgers, opening
+from xueji.services.cases import handling, ladder, ledgers, opening
 from xueji.services.cases.ledgers import Ledger, LedgerFilter, Standing
 from xueji.services.registry import file_import
 from xueji.services.registry.status_changes import ChangeRequest, decide_change, submit_change
@@ -162,7 +163,7 @@ def _decide(engine, actor, change_id) -> None:
         decide_change(session, actor=actor, change_id=change_id, approve=True)
 
 
-def test_an_approved_dropout_moves_the_child_to_the_dropout_ledger_and_a_return_closes_it(
+def test_an_approved_dropout_moves_the_child_to_the_dropout_ledger_and_a_return_starts_the_follow_ups(
     demo_engine, actors
 ):
     registrar, county = actors["demo_registrar"], actors["demo_county"]
@@ -198,12 +199,21 @@ def test_an_approved_dropout_moves_the_child_to_the_dropout_ledger_and_a_return_
         to_class_id=class_id,
     )
     _decide(demo_engine, county, back)
-    assert "dropout" not in open_cases(demo_engine, student_id)
+    # back in school: the case stays open (已返校/稳定) for the follow-ups until its 销号 is approved
+    assert "dropout" in open_cases(demo_engine, student_id)
     with session_scope(demo_engine) as session:
         dropout = session.scalars(
             select(Case).join(Child).where(Child.student_id == student_id, Case.category == "dropout")
         ).one()
-    assert (dropout.close_reason, dropout.close_evidence) == ("returned", f"劝返复学申请 #{back} 已批准")
+        assert dropout.status == CaseStatus.STABLE.value
+        steps = ladder.case_ladder(session, actor=county, case_id=dropout.id).steps
+    # the suspected case's school step went on in the dropout case, then the return and the first follow-up
+    assert [(s.step.value, s.state.value) for s in steps] == [
+        ("school", "done"),
+        ("returned", "done"),
+        ("follow_up", "open"),
+    ]
+    assert steps[1].status_change_id == back
 
 
 def test_a_case_is_never_opened_twice_by_hand(demo_engine, actors):
@@ -235,21 +245,36 @@ def test_closing_takes_the_case_off_the_open_ledger_and_reopening_puts_it_back(d
             )
         return case_id in {r.case_id for r in page.rows}
 
-    with session_scope(demo_engine) as session, pytest.raises(handling.CaseError, match="须写明接收学校"):
+    township = actors["demo_township"]
+    # an out-of-school case is struck off only through the ladder's 销号 request and its approval
+    with session_scope(demo_engine) as session, pytest.raises(handling.CaseError, match="劝返复学"):
         handling.close_case(
             session,
             actor=registrar,
             case_id=case_id,
-            closing=Closing(CloseReason.ENROLLED_ELSEWHERE, "电话确认"),
+            closing=Closing(CloseReason.ENROLLED_ELSEWHERE, "电话确认", "外省某校"),
+        )
+    with session_scope(demo_engine) as session, pytest.raises(ladder.LadderError, match="须写明接收学校"):
+        ladder.request_closure(
+            session,
+            actor=registrar,
+            case_id=case_id,
+            reason=CloseReason.ENROLLED_ELSEWHERE,
+            evidence="电话确认",
         )
     assert on_ledger(Standing.OPEN)
     with session_scope(demo_engine) as session:
-        handling.close_case(
+        ladder.request_closure(
             session,
             actor=registrar,
             case_id=case_id,
-            closing=Closing(CloseReason.RETURNED, "11月20日返校报到"),
+            reason=CloseReason.ENROLLED_ELSEWHERE,
+            evidence="接收学校回执",
+            receiving_school="广东省东莞市某小学",
         )
+    assert on_ledger(Standing.OPEN)
+    with session_scope(demo_engine) as session:
+        ladder.decide_closure(session, actor=township, case_id=case_id, approve=True, note="")
     assert not on_ledger(Standing.OPEN) and on_ledger(Standing.CLOSED)
     with session_scope(
         demo_engine
@@ -258,19 +283,24 @@ def test_closing_takes_the_case_off_the_open_ledger_and_reopening_puts_it_back(d
     with session_scope(demo_engine) as session, pytest.raises(handling.CaseError, match="已有一个在办的"):
         handling.reopen_case(session, actor=registrar, case_id=case_id, reason="再次未到校")
     with session_scope(demo_engine) as session:
-        handling.close_case(
-            session,
-            actor=registrar,
-            case_id=second.id,
-            closing=Closing(CloseReason.DUPLICATE, "与原个案重复"),
+        ladder.request_closure(
+            session, actor=registrar, case_id=second.id, reason=CloseReason.DUPLICATE, evidence="与原个案重复"
         )
+        ladder.decide_closure(session, actor=township, case_id=second.id, approve=True, note="")
         handling.reopen_case(session, actor=registrar, case_id=case_id, reason="再次未到校")
     assert on_ledger(Standing.OPEN)
     with session_scope(demo_engine) as session:
         actions = session.scalars(
-            select(AuditLog.action).where(AuditLog.entity_type == "case", AuditLog.entity_id == str(case_id))
+            select(AuditLog.action).where(
+                AuditLog.entity_type == "case",
+                AuditLog.entity_id == str(case_id),
+                AuditLog.outcome == "success",
+            )
         ).all()
-    assert actions == ["create", "close", "reopen"]
+        reopened = ladder.case_ladder(session, actor=registrar, case_id=case_id)
+    assert actions == ["create", "ladder.closure_request", "ladder.closure_decide", "close", "reopen"]
+    # reopened: the school's step opens anew, the next round
+    assert reopened.current is not None and (reopened.current.step, reopened.current.seq) == (Step.SCHOOL, 2)
 
 
 def test_a_child_without_a_registry_record_is_followed_and_not_duplicated(demo_engine, actors):

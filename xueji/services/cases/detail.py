@@ -75,7 +75,7 @@ class CaseCard:
 class TimelineEntry:
     day: date
     at: datetime
-    kind: str  # 个案 / 家访 / 劝返 / 学籍异动
+    kind: str  # 个案 / 劝返复学 (the ladder's steps) / 家访 / 劝返 / 学籍异动
     what: str
     by: str
 
@@ -210,8 +210,8 @@ def _timeline(session: Session, child: Child, cases: list[Case]) -> list[Timelin
             TimelineEntry(
                 e.at.date(),
                 e.at,
-                "个案",
-                f"[{labels[e.case_id]}] {e.detail}",
+                "劝返复学" if e.kind == "ladder" else "个案",
+                f"[{labels[e.case_id]}] {e.detail.removeprefix('劝返复学:')}",
                 people.get(e.user_id or 0, "系统"),
             )
         )

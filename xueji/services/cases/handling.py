@@ -53,6 +53,7 @@ from xueji.services.common.access import (
     student_in_scope,
     township_condition,
 )
+from xueji.services.common.refusals import audit_refusal
 
 
 class CaseError(ValueError):
@@ -201,6 +202,10 @@ def open_case(
         after={"child_id": child.id, "category": category.value, "risk_level": risk.value},
         detail=f"{child.name}:{category.label}",
     )
+    if category.out_of_school:
+        from xueji.services.cases.ladder_flow import start_in  # the ladder builds on the case services
+
+        start_in(session, actor=actor, case=case)
     session.commit()
     session.refresh(case)
     return case
@@ -342,10 +347,15 @@ def assign_responsibility(
 
 @unit_of_work
 def close_case(session: Session, *, actor: Actor, case_id: int, closing: Closing) -> None:
-    """销号: close a case with a reason from the fixed list and the evidence noted."""
+    """销号: close a case with a reason from the fixed list and the evidence noted. An out-of-school case is
+    closed only through the ladder's 销号 request and its approval (services.cases.ladder)."""
     case, _ = _case(session, actor, case_id, Action.CASE_MANAGE)
     if case.status == CaseStatus.CLOSED.value:
         raise CaseError("该个案已销号")
+    if CaseCategory(case.category).out_of_school:
+        message = "疑似辍学、辍学个案的销号须经审批:请在“劝返复学”中申请销号"
+        audit_refusal(session, actor, action="close", entity_type="case", entity_id=case_id, message=message)
+        raise CaseError(message)
     problems = closing_problems(CaseCategory(case.category), closing, opened_on=case.opened_on, today=today())
     if problems:
         raise CaseError(";".join(problems))
@@ -368,6 +378,10 @@ def reopen_case(session: Session, *, actor: Actor, case_id: int, reason: str) ->
     detail = f"重新开启:{reason.strip()}"
     add_event(session, case_id, actor, "reopened", detail)
     audit_case(session, actor, case, "reopen", before, {"status": case.status}, detail)
+    if CaseCategory(case.category).out_of_school:
+        from xueji.services.cases.ladder_flow import start_in  # the ladder builds on the case services
+
+        start_in(session, actor=actor, case=case)
     try:
         session.commit()
     except IntegrityError:  # another open case of the category was opened meanwhile: the unique index says no

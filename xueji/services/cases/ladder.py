@@ -1,23 +1,74 @@
 """劝返复学: each out-of-school case's return ladder (rules.ladder), read and moved by its owners. Every write is
 checked (permission, scope, the step's owner), audited, and leaves an event on the case's timeline.
 
-CONTRACT (issue 26; helper A implements, the pages call it as written)."""
+The reads are here; the writes are in ladder_steps (by hand) and ladder_flow (called by other services, and the
+nightly advance), importable from here under the names of the contract (issue 26)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlmodel import Session, col
 
-from xueji.auth import Actor
-from xueji.models import Case
-from xueji.rules.cases import CloseReason
-from xueji.rules.ladder import CountyMeasure, Step, StepState
+from xueji.auth import Action, Actor
+from xueji.clock import today
+from xueji.models import AppUser, Case, Child, LadderStep, Notice, School, Township, Village
+from xueji.rules.cases import CaseCategory, CaseStatus, CloseReason
+from xueji.rules.ladder import (
+    EDUCATION_LINE,
+    SKIPPABLE,
+    CountyMeasure,
+    Step,
+    StepState,
+    is_overdue,
+    owned_steps,
+    owner_label,
+    owner_roles,
+)
+from xueji.rules.notices import NoticeKind
+from xueji.rules.vocab import Role
+from xueji.services.cases.ladder_base import LadderError, attempts_since, policy, steps_of
+from xueji.services.cases.ladder_flow import advance, moved_in, returned_in, since_return, start_in
+from xueji.services.cases.ladder_steps import (
+    closure_parts,
+    decide_closure,
+    hand_up,
+    record_follow_up,
+    record_measure,
+    record_return,
+    request_closure,
+    serve_order,
+    skip_step,
+)
+from xueji.services.common.access import child_condition, child_in_scope, require
+from xueji.services.common.exports import export_table
 
-
-class LadderError(ValueError):
-    """The step cannot be moved as asked; the message says why, in Chinese."""
+__all__ = [
+    "CaseLadder",
+    "LadderError",
+    "LadderRow",
+    "StepView",
+    "advance",
+    "case_ladder",
+    "decide_closure",
+    "export_ladder",
+    "hand_up",
+    "ladder_counts",
+    "ladder_rows",
+    "moved_in",
+    "policy",
+    "record_follow_up",
+    "record_measure",
+    "record_return",
+    "request_closure",
+    "returned_in",
+    "serve_order",
+    "skip_step",
+    "start_in",
+]
 
 
 @dataclass(frozen=True)
@@ -75,9 +126,120 @@ class LadderRow:
     overdue: bool
 
 
+def _view(row: LadderStep, names: dict[int, str], notices: dict[int, list[tuple[int, str, str]]]) -> StepView:
+    step = Step(row.step)
+    detail = row.detail
+    if step is Step.CLOSURE:
+        evidence, school = closure_parts(row.detail)
+        detail = evidence + (f"(接收学校:{school})" if school else "")
+    return StepView(
+        id=int(row.id or 0),
+        step=step,
+        seq=row.seq,
+        state=StepState(row.state),
+        owner=owner_label(step, policy()),
+        opened_on=row.opened_on,
+        due_on=row.due_on,
+        overdue=is_overdue(step, StepState(row.state), row.due_on, today(), measure=row.measure),
+        ended_on=row.ended_on,
+        ended_by=names.get(row.ended_by) if row.ended_by else None,
+        reason=row.reason,
+        served_on=row.served_on,
+        served_to=row.served_to,
+        comply_by=row.comply_by,
+        measure=CountyMeasure(row.measure) if row.measure else None,
+        detail=detail,
+        in_school=row.in_school,
+        close_reason=CloseReason(row.close_reason) if row.close_reason else None,
+        status_change_id=row.status_change_id,
+        notices=tuple(notices.get(int(row.id or 0), [])),
+    )
+
+
+def _allowed(actor: Actor, case: Case, current: LadderStep | None, returned: bool) -> frozenset[str]:
+    """What this actor may do on the case now (the services check again when it is done)."""
+    if case.status == CaseStatus.CLOSED.value:
+        return frozenset()
+    role, system = actor.role, actor.role is Role.SYSTEM
+    step = Step(current.step) if current else None
+    education = (role in EDUCATION_LINE or system) and actor.can(Action.VISIT_LOG)
+    allowed = set()
+    if step is Step.SCHOOL and education:
+        allowed.add("hand_up")
+    if step in SKIPPABLE and (role in owner_roles(step, policy()) or role is Role.COUNTY_OFFICER or system):
+        allowed.add("skip")
+    if step is Step.TOWNSHIP and actor.can(Action.LADDER_ORDER) and current and current.served_on is None:
+        allowed.add("serve")
+    if step is Step.COUNTY and actor.can(Action.LADDER_COUNTY):
+        allowed.add("measure")
+    if not returned and step in (None, Step.SCHOOL, Step.TOWNSHIP, Step.COUNTY):
+        if actor.can(Action.VISIT_LOG) or actor.can(Action.CASE_MANAGE):
+            allowed.add("return")
+    if step is Step.FOLLOW_UP and education:
+        allowed.add("follow_up")
+    if step is not Step.CLOSURE and education:
+        allowed.add("request_closure")
+    approver = policy().closure_approver
+    if step is Step.CLOSURE and actor.can(Action.CLOSURE_APPROVE) and (role is approver or system):
+        allowed.add("decide_closure")
+    return frozenset(allowed)
+
+
 def case_ladder(session: Session, *, actor: Actor, case_id: int) -> CaseLadder:
     """The ladder of one case in the actor's scope (CASE_READ)."""
-    raise NotImplementedError
+    require(session, actor, Action.CASE_READ)
+    case = session.get(Case, case_id)
+    if case is None:
+        raise LadderError("没有找到该个案")
+    child = child_in_scope(session, actor, case.child_id, Action.CASE_READ)
+    rows = steps_of(session, case_id)
+    users = {r.ended_by for r in rows if r.ended_by} | {r.requested_by for r in rows if r.requested_by}
+    names: dict[int, str] = (
+        dict(
+            session.execute(select(AppUser.id, AppUser.display_name).where(col(AppUser.id).in_(users))).all()
+        )
+        if users
+        else {}
+    )
+    notices: dict[int, list[tuple[int, str, str]]] = {}
+    for nid, step_id, kind, number in session.execute(
+        select(Notice.id, Notice.step_id, Notice.kind, Notice.number)
+        .where(col(Notice.step_id).in_([r.id for r in rows]))
+        .order_by(col(Notice.id))
+    ):
+        notices.setdefault(step_id, []).append((nid, NoticeKind(kind).label, number or ""))
+    views = tuple(_view(r, names, notices) for r in rows)
+    current_row = next((r for r in rows if r.state == StepState.OPEN.value), None)
+    current = next((v for v in views if v.state is StepState.OPEN), None)
+    school = next((r for r in reversed(rows) if r.step == Step.SCHOOL.value), None)
+    returned, _ = since_return(rows)
+    assert child.id is not None
+    attempts = attempts_since(session, child.id, school.opened_on) if school else 0
+    if not CaseCategory(case.category).out_of_school:
+        return CaseLadder(case_id, (), None, 0, policy().attempts)
+    return CaseLadder(
+        case_id=case_id,
+        steps=views,
+        current=current,
+        attempts=attempts,
+        attempts_needed=policy().attempts,
+        allowed=_allowed(actor, case, current_row, returned is not None),
+    )
+
+
+def _overdue() -> ColumnElement[bool]:
+    return and_(
+        col(LadderStep.due_on) < today(),
+        or_(LadderStep.step != Step.COUNTY.value, col(LadderStep.measure).is_(None)),
+    )
+
+
+def _open_in_scope(actor: Actor) -> list[ColumnElement[bool]]:
+    return [
+        col(LadderStep.state) == StepState.OPEN.value,
+        col(Case.status) != CaseStatus.CLOSED.value,
+        child_condition(actor),
+    ]
 
 
 def ladder_rows(
@@ -92,102 +254,110 @@ def ladder_rows(
     limit: int = 50,
 ) -> tuple[list[LadderRow], int]:
     """Open steps in scope, overdue first then by deadline, paged in SQL; and how many in all."""
-    raise NotImplementedError
+    require(session, actor, Action.CASE_READ)
+    where = _open_in_scope(actor)
+    if step is not None:
+        where.append(LadderStep.step == step.value)
+    if overdue_only:
+        where.append(_overdue())
+    if mine_only:
+        where.append(col(LadderStep.step).in_([s.value for s in owned_steps(actor.role, policy())]))
+    if search.strip():
+        where.append(col(Child.name).contains(search.strip()))
+    base = (
+        select(
+            LadderStep.case_id,
+            Child.name,
+            School.name,
+            Township.name,
+            Village.name,
+            Case.category,
+            LadderStep.step,
+            LadderStep.seq,
+            LadderStep.opened_on,
+            LadderStep.due_on,
+            LadderStep.measure,
+        )
+        .join(Case, LadderStep.case_id == Case.id)
+        .join(Child, Case.child_id == Child.id)
+        .outerjoin(School, Child.school_id == School.id)
+        .join(Township, Child.township_id == Township.id)
+        .outerjoin(Village, Child.village_id == Village.id)
+        .where(*where)
+    )
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    ordered = base.order_by(case((_overdue(), 0), else_=1), LadderStep.due_on, LadderStep.id)
+    rows = [
+        LadderRow(
+            case_id=case_id,
+            child=child,
+            school=school or "",
+            township=township or "",
+            village=village or "",
+            category=CaseCategory(category).label,
+            step=Step(step_code),
+            seq=seq,
+            owner=owner_label(Step(step_code), policy()),
+            opened_on=opened_on,
+            due_on=due_on,
+            overdue=is_overdue(Step(step_code), StepState.OPEN, due_on, today(), measure=measure),
+        )
+        for case_id, child, school, township, village, category, step_code, seq, opened_on, due_on, measure in (
+            session.execute(ordered.offset(offset).limit(limit))
+        )
+    ]
+    return rows, int(total)
 
 
 def ladder_counts(session: Session, *, actor: Actor) -> dict[Step, tuple[int, int]]:
     """Per step, (open, overdue) in the actor's scope, counted in SQL, for 我的待办 and the robots' digests."""
-    raise NotImplementedError
+    require(session, actor, Action.CASE_READ)
+    query = (
+        select(LadderStep.step, func.count(), func.sum(case((_overdue(), 1), else_=0)))
+        .join(Case, LadderStep.case_id == Case.id)
+        .join(Child, Case.child_id == Child.id)
+        .where(*_open_in_scope(actor))
+        .group_by(LadderStep.step)
+    )
+    return {Step(code): (int(n), int(late or 0)) for code, n, late in session.execute(query)}
 
 
 def export_ladder(
     session: Session, *, actor: Actor, step: Step | None = None, overdue_only: bool = False
 ) -> bytes:
-    """The list as xlsx (audited export)."""
-    raise NotImplementedError
-
-
-# ---- writes (each @unit_of_work, audited, with a case event) -------------------------------------------------
-
-
-def hand_up(session: Session, *, actor: Actor, case_id: int, note: str) -> None:
-    """The school's step is done after at least N recorded return attempts: the township's step opens."""
-    raise NotImplementedError
-
-
-def skip_step(session: Session, *, actor: Actor, case_id: int, reason: str) -> None:
-    """Pass over the open step (the school's, the township's, a follow-up) with a reason; the next opens."""
-    raise NotImplementedError
-
-
-def serve_order(
-    session: Session, *, actor: Actor, case_id: int, served_on: date, served_to: str, comply_by: date
-) -> None:
-    """The township's written order was served (LADDER_ORDER): needs the order notice generated for this step."""
-    raise NotImplementedError
-
-
-def record_measure(
-    session: Session, *, actor: Actor, case_id: int, measure: CountyMeasure, detail: str, on: date
-) -> None:
-    """The county's measures (LADDER_COUNTY)."""
-    raise NotImplementedError
-
-
-def record_return(session: Session, *, actor: Actor, case_id: int, on: date) -> None:
-    """Back in school, recorded by hand: the child's registry record must be 在籍 (linked by ID number when the
-    child had none); the first follow-up opens."""
-    raise NotImplementedError
-
-
-def record_follow_up(
-    session: Session, *, actor: Actor, case_id: int, on: date, in_school: bool, detail: str
-) -> None:
-    """A follow-up after the return: still in school (the next follow-up opens), or gone again (the school's step
-    opens anew)."""
-    raise NotImplementedError
-
-
-def request_closure(
-    session: Session,
-    *,
-    actor: Actor,
-    case_id: int,
-    reason: CloseReason,
-    evidence: str,
-    receiving_school: str = "",
-) -> None:
-    """Ask for 销号; for 已返校就读 every follow-up must be done (or skipped with a reason)."""
-    raise NotImplementedError
-
-
-def decide_closure(session: Session, *, actor: Actor, case_id: int, approve: bool, note: str) -> None:
-    """The approver (XUEJI_CLOSURE_APPROVER's role, CLOSURE_APPROVE, in scope) approves (the case closes) or
-    refuses with a reason."""
-    raise NotImplementedError
-
-
-def advance(session: Session, *, actor: Actor) -> dict[str, int]:
-    """The nightly pass (xueji ladder advance; also run by xueji notify): open the first step of out-of-school
-    cases that have none, escalate steps past their deadline. Idempotent; audited in one entry."""
-    raise NotImplementedError
-
-
-# ---- called inside other services' transactions --------------------------------------------------------------
-
-
-def start_in(session: Session, *, actor: Actor, case: Case) -> None:
-    """An out-of-school case opened: its school step opens."""
-    raise NotImplementedError
-
-
-def returned_in(
-    session: Session, *, actor: Actor, case: Case, on: date, status_change_id: int | None
-) -> None:
-    """The registry's 复学/劝返复学 was approved: the return is recorded and the first follow-up opens."""
-    raise NotImplementedError
-
-
-def moved_in(session: Session, *, old_case_id: int, new_case_id: int) -> None:
-    """A suspected dropout confirmed: the ladder goes on in the dropout case."""
-    raise NotImplementedError
+    """The list as xlsx (audited export). It carries no ID or phone numbers."""
+    rows, _ = ladder_rows(session, actor=actor, step=step, overdue_only=overdue_only, limit=100_000)
+    frame = pd.DataFrame(
+        [
+            {
+                "儿童": r.child,
+                "学校": r.school,
+                "乡镇": r.township,
+                "村(社区)": r.village,
+                "类别": r.category,
+                "当前步骤": r.step.label if r.step is not Step.FOLLOW_UP else f"第 {r.seq} 次{r.step.label}",
+                "负责": r.owner,
+                "开始日期": r.opened_on,
+                "期限": r.due_on,
+                "是否逾期": "逾期" if r.overdue else "",
+            }
+            for r in rows
+        ],
+        columns=[
+            "儿童",
+            "学校",
+            "乡镇",
+            "村(社区)",
+            "类别",
+            "当前步骤",
+            "负责",
+            "开始日期",
+            "期限",
+            "是否逾期",
+        ],
+    )
+    what = (step.label if step else "全部步骤") + (",仅逾期" if overdue_only else "")
+    return export_table(
+        session, actor=actor, action=Action.CASE_READ, frame=frame, sheet="劝返复学", detail=what,
+        entity_type="case",
+    )  # fmt: skip

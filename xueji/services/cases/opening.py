@@ -231,6 +231,10 @@ def open_child_case(
     session.add(case)
     session.flush()
     add_event(session, case.id, actor, "opened", f"{source.label}自动建档:{reason}")
+    if category.out_of_school:
+        from xueji.services.cases.ladder_flow import start_in  # the ladder builds on this module
+
+        start_in(session, actor=actor, case=case)
     return case, True
 
 
@@ -315,6 +319,10 @@ def open_for_students(
                 ).where(col(Case.id) > before),
             )
         )
+        if category.out_of_school:
+            from xueji.services.cases.ladder_flow import start_many  # the ladder builds on this module
+
+            start_many(session, actor=actor, case_ids=select(Case.id).where(col(Case.id) > before))
     return opened
 
 
@@ -390,7 +398,8 @@ def _close_open(
 
 def apply_status_change(session: Session, *, actor: Actor, change: StatusChange, student: Student) -> None:
     """Bring the child's cases in line with an approved status change (the caller commits): a dropout opens a
-    dropout case (a suspected one moves to the dropout ledger); a return closes it as back at school; a death
+    dropout case (a suspected one moves to the dropout ledger, its return ladder with it); a return records the
+    return on the out-of-school cases' ladders (they stay open, 已返校/稳定, for the follow-ups until 销号); a death
     or a transfer out of the system closes every open case; a change that moved the record to another school
     (转入, 升学, 外县转入, a return there) hands the cases to it, whose teachers must take over the education
     line."""
@@ -404,7 +413,25 @@ def apply_status_change(session: Session, *, actor: Actor, change: StatusChange,
     child = session.scalar(select(Child).where(Child.student_id == student.id))
     if child is None or child.id is None:
         return
+    from xueji.services.cases import ladder_flow  # the ladder builds on this module
+
     if kind is ChangeKind.DROPOUT:
+        dropout = session.scalar(
+            select(Case.id).where(
+                Case.child_id == child.id,
+                Case.category == CaseCategory.DROPOUT.value,
+                Case.status != CaseStatus.CLOSED.value,
+            )
+        )
+        for old in session.scalars(
+            select(Case.id).where(
+                Case.child_id == child.id,
+                Case.category == CaseCategory.SUSPECTED_DROPOUT.value,
+                Case.status != CaseStatus.CLOSED.value,
+            )
+        ).all():
+            if dropout is not None:
+                ladder_flow.moved_in(session, old_case_id=old, new_case_id=dropout, actor=actor)
         _close_open(
             session,
             actor,
@@ -414,8 +441,15 @@ def apply_status_change(session: Session, *, actor: Actor, change: StatusChange,
             evidence,
         )
     elif kind in (ChangeKind.RETURN, ChangeKind.RESUMPTION):
-        out = (CaseCategory.SUSPECTED_DROPOUT, CaseCategory.DROPOUT)
-        _close_open(session, actor, child.id, out, CloseReason.RETURNED, evidence)
+        # back in school: the case stays open (已返校/稳定) for the follow-ups, until its 销号 is approved
+        on = min(change.effective_date, today())
+        out = [CaseCategory.SUSPECTED_DROPOUT.value, CaseCategory.DROPOUT.value]
+        for case in session.scalars(
+            select(Case).where(
+                Case.child_id == child.id, col(Case.category).in_(out), Case.status != CaseStatus.CLOSED.value
+            )
+        ).all():
+            ladder_flow.returned_in(session, actor=actor, case=case, on=on, status_change_id=change.id)
     elif kind is ChangeKind.DEATH:
         _close_open(session, actor, child.id, None, CloseReason.DEATH, evidence)
     elif kind is ChangeKind.TRANSFER_OUT:
@@ -453,6 +487,10 @@ def set_closed(session: Session, actor: Actor, case: Case, closing: Closing) -> 
     case.close_evidence = closing.evidence.strip()[:300]
     case.receiving_school = closing.receiving_school.strip()[:100] or None
     case.closed_by = actor.user_id
+    if CaseCategory(case.category).out_of_school:
+        from xueji.services.cases.ladder_flow import end_open  # the ladder builds on this module
+
+        end_open(session, actor=actor, case=case, reason=f"个案销号:{closing.reason.label}")
     where = f",接收学校:{closing.receiving_school.strip()}" if closing.receiving_school.strip() else ""
     detail = f"销号:{closing.reason.label}{where}(依据:{closing.evidence.strip()})"
     add_event(session, case.id, actor, "closed", detail)
