@@ -41,7 +41,7 @@ else:
     sections: dict[str, list] = {}
     for spec in specs:
         sections.setdefault(spec.section, []).append(
-            st.Page(spec.path, title=title_for(spec, actor), icon=spec.icon)
+            st.Page(spec.path, title=title_for(spec, actor), icon=spec.icon, url_path=spec.url_path)
         )
     password = st.Page(change_password_page, title="修改密码", icon=":material/lock:", url_path="password")
     # the set-up checklist while the county is not ready, else the menu's first

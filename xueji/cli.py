@@ -34,6 +34,7 @@ from xueji.excel.row_problems import RowProblem
 from xueji.excel.setup_template import blank_template as setup_blank_template
 from xueji.models import County, School, Student
 from xueji.rules.dept_lists import ListKind
+from xueji.rules.notify import NotifyError
 from xueji.rules.registry_record import CheckedRow
 from xueji.rules.status_changes import Document
 from xueji.rules.sweeps import reconciled_text
@@ -282,6 +283,56 @@ def cmd_report_ledger(args: argparse.Namespace) -> int:
         )
     Path(args.output).write_bytes(data)
     print(f"已导出{title}到 {args.output},已记入审计日志。")
+    return 0
+
+
+def cmd_report_monthly(args: argparse.Namespace) -> int:
+    from xueji.rules.monthly_report import parse_month
+    from xueji.services.reports import submission, workbook
+
+    try:
+        month = parse_month(args.month)
+    except ValueError as exc:
+        print(f"错误:{exc}", file=sys.stderr)
+        return 1
+    with session_scope() as session:
+        school = session.scalar(select(School).where(School.code == args.school))
+        if school is None:
+            print(f"错误:没有学校标识码为 {args.school} 的学校", file=sys.stderr)
+            return 1
+        actor = _acting(session, args)
+        school_id = int(school.id or 0)
+        if args.submit:
+            try:
+                report = submission.submit(session, actor=actor, school_id=school_id, month=month, note="")
+            except submission.ReportError as exc:
+                print(f"错误:{exc}", file=sys.stderr)
+                return 1
+            print(f"已报送{school.name}{month.label}月报(第 {report.version} 版),已记入审计日志。")
+        data = workbook.monthly_xlsx(session, actor=actor, school_id=school_id, month=month)
+    Path(args.output).write_bytes(data)
+    print(f"已导出{school.name}{month.label}月报到 {args.output},已记入审计日志。")
+    return 0
+
+
+def cmd_report_quarterly(args: argparse.Namespace) -> int:
+    from xueji.rules.monthly_report import Quarter
+    from xueji.services.reports import quarterly
+
+    try:
+        quarter = Quarter.parse(args.quarter)
+    except ValueError as exc:
+        print(f"错误:{exc}", file=sys.stderr)
+        return 1
+    suffix = Path(args.output).suffix.lower()
+    if suffix not in (".xlsx", ".docx"):
+        print("错误:输出文件须以 .xlsx(数据表)或 .docx(文字报告)结尾", file=sys.stderr)
+        return 1
+    export = quarterly.export_docx if suffix == ".docx" else quarterly.export_xlsx
+    with session_scope() as session:
+        data = export(session, actor=_acting(session, args), quarter=quarter)
+    Path(args.output).write_bytes(data)
+    print(f"已导出{quarter.label}季报到 {args.output}(以各校已报送的最新版本为准),已记入审计日志。")
     return 0
 
 
@@ -556,6 +607,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ladder_advance(args: argparse.Namespace) -> int:
+    from xueji.services.cases import ladder
+
+    with session_scope() as session:
+        counts = ladder.advance(session, actor=_acting(session, args))
+    print(
+        f"劝返复学已推进:新开始 {counts['started']} 件,升级至乡镇 {counts['to_township']} 件,"
+        f"升级至县教育局 {counts['to_county']} 件。已记入审计日志。"
+    )
+    return 0
+
+
 def cmd_export_roster(args: argparse.Namespace) -> int:
     with session_scope() as session:
         data = rosters.export_roster(
@@ -615,6 +678,22 @@ def cmd_audit_anchor(args: argparse.Namespace) -> int:
         anchor = audit_log.anchor_head(session, actor=_acting(session, args))
     print(anchor.line())
     return 0
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    from xueji.services.notify import sender
+
+    with session_scope() as session:
+        result = sender.run(session, actor=_acting(session, args), dry_run=args.dry_run, only=args.only)
+    if result.held_by is None:
+        done = "预览完毕,未发送" if args.dry_run else f"已发送 {result.sent} 个群"
+        print(f"{done};共 {len(result.outcomes)} 个机器人。")
+    for failed in (o for o in result.outcomes if o.result in {"failed", "refused"}):
+        print(
+            f"发送失败:{failed.place}({failed.platform.label}机器人 {failed.hook_id}):{failed.message}",
+            file=sys.stderr,
+        )
+    return result.exit_code
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -919,6 +998,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_compare)
 
+    ladder_commands = sub.add_parser("ladder", help="劝返复学 (the return ladder)").add_subparsers(
+        dest="ladder_command", metavar="子命令"
+    )
+    p = ladder_commands.add_parser(
+        "advance",
+        help="每日推进:为尚无步骤的疑似辍学、辍学个案开始学校劝返,把逾期的步骤升级到下一级;可重复运行 "
+        "(open first steps, escalate overdue steps; idempotent)",
+    )
+    p.set_defaults(func=cmd_ladder_advance)
+
     sweep_commands = sub.add_parser("sweep", help="拉网式排查 (household sweep)").add_subparsers(
         dest="sweep_command", metavar="子命令"
     )
@@ -982,6 +1071,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--school", help="只导出该校(10位学校标识码)")
     p.add_argument("-o", "--output", required=True, help="输出文件,如 台账_2026-10.xlsx")
     p.set_defaults(func=cmd_report_ledger)
+    p = report.add_parser(
+        "monthly", help="导出(并可报送)某校某月的四个一月报 xlsx (a school's monthly report)"
+    )
+    p.add_argument("--school", required=True, help="学校标识码(10位)")
+    p.add_argument("--month", required=True, help="月份 YYYY-MM,如 2026-10")
+    p.add_argument("-o", "--output", required=True, help="输出文件,如 月报_2026-10.xlsx")
+    p.add_argument("--submit", action="store_true", help="同时报送(须以本校学籍管理员账号 --as 执行)")
+    p.set_defaults(func=cmd_report_monthly)
+    p = report.add_parser(
+        "quarterly", help="导出县级季报:.xlsx 数据表或 .docx 文字报告 (the county's quarterly pack)"
+    )
+    p.add_argument("--quarter", required=True, help="季度 YYYY-Qn,如 2026-Q4")
+    p.add_argument("-o", "--output", required=True, help="输出文件,以 .xlsx 或 .docx 结尾")
+    p.set_defaults(func=cmd_report_quarterly)
+
+    p = sub.add_parser(
+        "notify",
+        help="给各学校、乡镇的企业微信/钉钉群发送待办提醒(只有件数) (send each group robot its digest)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="只打印每个群将收到的消息,不发送")
+    p.add_argument("--only", help="只处理一个群:school:学校标识码 或 township:乡镇代码")
+    p.set_defaults(func=cmd_notify)
 
     p = sub.add_parser("backup", help="在线备份整个数据库到文件(可在应用运行时执行) (back up the database)")
     p.add_argument("file", help="备份文件;SQLite 为数据库副本,PostgreSQL 为 pg_dump 自定义格式")
@@ -1039,6 +1150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         backup.BackupError,
         AnchorFileError,
         audit_log.AnchorRefused,
+        NotifyError,
     ) as exc:
         print(f"错误:{exc}", file=sys.stderr)
         return 1

@@ -32,6 +32,11 @@ def today() -> date:
     return fixed if fixed is not None else now().astimezone(CHINA_TZ).date()
 
 
+def china_day(at: datetime) -> date:
+    """The day in China of a stored time (UTC; naive means UTC)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(CHINA_TZ).date()
+
+
 def county_zone() -> ZoneInfo:
     """The county's clock (XUEJI_TIME_ZONE, Asia/Shanghai by default): the zone times are shown in."""
     return _zone(get_settings().time_zone)

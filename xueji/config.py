@@ -61,13 +61,14 @@ class Settings:
     report_due_day: (
         int  # XUEJI_REPORT_DUE_DAY: a school's 月报 for a month is due by this day of the next month
     )
-    notice_templates: (
-        Path | None
-    )  # XUEJI_NOTICE_TEMPLATES: the county's own .docx templates, replacing the built-in
+    notice_templates: Path | None  # XUEJI_NOTICE_TEMPLATES: the county's own .docx templates, if any
     notice_number: str  # XUEJI_NOTICE_NUMBER: the 文号's pattern ({township} {year} {seq})
     notify_per_minute: int  # XUEJI_NOTIFY_PER_MINUTE: messages a minute to one robot (WeCom allows 20)
     notify_retries: int  # XUEJI_NOTIFY_RETRIES: attempts after the first before a sending is reported failed
     app_url: str  # XUEJI_APP_URL: the address users open, for the links in the digests ("" = none)
+    # XUEJI_NOTIFY_ALLOW_HOSTS: hosts a robot webhook may name besides WeCom's and DingTalk's (a relay inside the
+    # network, a test's receiver); http is allowed only to these
+    notify_allow_hosts: tuple[str, ...]
     home_teaching: HomeTeachingPolicy  # 送教上门: visits and class hours a term, how often, stubs, months off
     class_hour_minutes: tuple[int, int]  # the length of a class hour (课时) in primary and in junior school
     uploads: UploadPolicy  # what an uploaded workbook may be (XUEJI_IMPORT_*)
@@ -353,6 +354,9 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         notify_per_minute=_int(env, "XUEJI_NOTIFY_PER_MINUTE", 20),
         notify_retries=_int(env, "XUEJI_NOTIFY_RETRIES", 3, minimum=0),
         app_url=(env.get("XUEJI_APP_URL") or "").strip().rstrip("/"),
+        notify_allow_hosts=tuple(
+            h.strip().lower() for h in (env.get("XUEJI_NOTIFY_ALLOW_HOSTS") or "").split(",") if h.strip()
+        ),
         home_teaching=_home_teaching(env),
         class_hour_minutes=(
             _int(env, "XUEJI_CLASS_HOUR_MINUTES_PRIMARY", 40),

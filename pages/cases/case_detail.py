@@ -13,6 +13,7 @@ from xueji.services.cases import detail as case_detail
 from xueji.services.cases import handling, ledgers
 from xueji.services.cases.ledgers import LedgerFilter, Standing
 from xueji.ui.errors import shown_as_error
+from xueji.ui.ladder import ladder_section
 from xueji.ui.session import require_actor
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
@@ -198,40 +199,51 @@ if actor.can(Action.CASE_MANAGE) and detail.cases:
                             handling.set_risk(session, actor=actor, case_id=case.id, risk=risk, reason=note)
                         done = "已保存"
         with close_tab:
-            with st.form("close"):
-                reason = st.selectbox(
-                    "销号原因",
-                    closing_reasons(case.category),
-                    format_func=lambda r: r.label,
-                    key="close_reason",
-                    placeholder="请选择",
-                )
-                receiving = st.text_input(
-                    "接收学校(迁出并在外地入学时必填)",
-                    key="close_school",
-                    max_chars=max_length("child_case.receiving_school"),
-                )
-                evidence = st.text_area(
-                    "销号依据",
-                    placeholder="如:接收学校回执、返校报到记录、死亡证明",
-                    key="close_evidence",
-                    max_chars=max_length("child_case.close_evidence"),
-                )
-                on = st.date_input(
-                    "销号日期", value=today(), max_value=today(), key="close_on", format="YYYY-MM-DD"
-                )
-                confirm = st.checkbox("确认销号(销号后离开在册台账,可重新开启)", key="close_confirm")
-                if st.form_submit_button("销号"):
-                    if not confirm:
-                        st.error("请先勾选确认")
-                    else:
-                        with shown_as_error(), session_scope() as session:
-                            closing = Closing(CloseReason(reason), evidence, receiving, on)
-                            handling.close_case(session, actor=actor, case_id=case.id, closing=closing)
-                            done = "已销号"
+            if case.category.out_of_school:  # struck off through the ladder: a request, then its approval
+                st.info("疑似辍学、辍学个案的销号须经审批:请在下方“劝返复学”中申请销号。")
+            else:
+                with st.form("close"):
+                    reason = st.selectbox(
+                        "销号原因",
+                        closing_reasons(case.category),
+                        format_func=lambda r: r.label,
+                        key="close_reason",
+                        placeholder="请选择",
+                    )
+                    receiving = st.text_input(
+                        "接收学校(迁出并在外地入学时必填)",
+                        key="close_school",
+                        max_chars=max_length("child_case.receiving_school"),
+                    )
+                    evidence = st.text_area(
+                        "销号依据",
+                        placeholder="如:接收学校回执、返校报到记录、死亡证明",
+                        key="close_evidence",
+                        max_chars=max_length("child_case.close_evidence"),
+                    )
+                    on = st.date_input(
+                        "销号日期", value=today(), max_value=today(), key="close_on", format="YYYY-MM-DD"
+                    )
+                    confirm = st.checkbox("确认销号(销号后离开在册台账,可重新开启)", key="close_confirm")
+                    if st.form_submit_button("销号"):
+                        if not confirm:
+                            st.error("请先勾选确认")
+                        else:
+                            with shown_as_error(), session_scope() as session:
+                                closing = Closing(CloseReason(reason), evidence, receiving, on)
+                                handling.close_case(session, actor=actor, case_id=case.id, closing=closing)
+                                done = "已销号"
     if done:
         st.session_state["case_done"] = done
         st.rerun()
+
+out_of_school = [c for c in detail.cases if c.category.out_of_school]
+for c in (c for c in out_of_school if c.status is not CaseStatus.CLOSED):
+    st.subheader(f"劝返复学({c.label})")
+    ladder_section(actor, c.id, key="detail_ladder")
+for c in (c for c in out_of_school if c.status is CaseStatus.CLOSED):
+    with st.expander(f"劝返复学记录({c.label},已销号)"):
+        ladder_section(actor, c.id, key="detail_ladder")
 
 st.subheader("时间线")
 if not detail.timeline:

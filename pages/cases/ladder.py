@@ -1,6 +1,88 @@
-"""劝返复学 (placeholder: being built for issue 26)."""
+"""劝返复学 (every role that reads cases): the out-of-school cases on the return ladder — the steps waiting for this
+user, all steps in progress, or those past their deadline — searched, filtered by step, paged and exported; a case
+chosen (here or by ?case=) shows its ladder and the forms this user may use on it (xueji.ui.ladder)."""
 
 import streamlit as st
 
+from xueji.auth import Action
+from xueji.clock import today
+from xueji.config import get_settings
+from xueji.rules.ladder import Step
+from xueji.services.cases import ladder
+from xueji.ui.confirm import show_saved
+from xueji.ui.ladder import COLUMNS, SAVED, case_label, ladder_frame, ladder_section, styled
+from xueji.ui.session import reading, require_actor
+from xueji.ui.tables import show_table
+from xueji.ui.text import md
+from xueji.ui.widgets import export_button, page_offset, pager
+
+PAGE_SIZE = 30
+VIEWS = {"mine": "待我处理", "all": "全部在办", "overdue": "已逾期"}
+STEPS = [s for s in Step if s is not Step.RETURNED]  # 已复学 is a record, never a step waiting for work
+
+actor = require_actor(Action.CASE_READ)
+policy = get_settings().ladder
 st.title("劝返复学")
-st.info("此页面正在建设中。")
+show_saved(SAVED)  # first: after a step moves on, the case may have left this list
+st.caption(
+    f"学校和家庭劝返(至少 {policy.attempts} 次)→ 乡镇书面限期通知 → 县级行政措施 → 复学 → 返校跟踪 → 销号审批。"
+    f"每步都有期限({policy.day_kind.label}),逾期自动升级到下一责任方。"
+)
+
+view = st.segmented_control(
+    "范围", list(VIEWS), format_func=VIEWS.__getitem__, default="mine", key="ladder_view"
+)
+view = view or "mine"
+left, right = st.columns([1, 2])
+step = left.selectbox(
+    "步骤",
+    [None, *STEPS],
+    format_func=lambda s: "全部步骤" if s is None else s.label,
+    key="ladder_step",
+    placeholder="全部步骤",
+)
+search = right.text_input("搜索", placeholder="儿童姓名", key="ladder_search")
+given = {"step": step, "overdue_only": view == "overdue", "mine_only": view == "mine", "search": search}
+
+offset = page_offset("ladder_page", page_size=PAGE_SIZE, reset_when=(view, step, search))
+with reading() as session:
+    rows, total = ladder.ladder_rows(session, actor=actor, offset=offset, limit=PAGE_SIZE, **given)
+words = " ".join(search.split())
+st.markdown(f"{VIEWS[view]}:共 **{total}** 件" + (f"(搜索“{md(words)}”)" if words else ""))
+empty = {
+    "mine": "目前没有等您处理的劝返步骤。",
+    "all": "没有在办的劝返步骤。",
+    "overdue": "没有逾期的劝返步骤。",
+}
+frame = ladder_frame(rows)
+show_table(styled(frame) if rows else frame, empty=empty[view], hide_index=True, width="stretch",
+           column_config=COLUMNS, key="ladder_table")  # fmt: skip
+if total > PAGE_SIZE:
+    pager(total, key="ladder_page", page_size=PAGE_SIZE)
+if rows:
+    export_button(
+        f"导出{VIEWS[view]}名单 (xlsx)",
+        key=f"export_ladder_{view}_{step}",
+        file_name=f"劝返复学_{VIEWS[view]}_{today():%Y%m%d}.xlsx",
+        build=lambda session: ladder.export_ladder(
+            session, actor=actor, step=step, overdue_only=view == "overdue"
+        ),
+    )
+
+asked = st.query_params.get("case")
+chosen = st.selectbox(
+    "查看个案的劝返步骤",
+    rows,
+    index=None,
+    format_func=case_label,
+    key="ladder_case",
+    placeholder="请选择本页的个案",
+)
+case_id = chosen.case_id if chosen else (int(asked) if asked and asked.isdigit() else None)
+if case_id is None:
+    st.stop()
+st.divider()
+if chosen:
+    st.subheader(f"{md(chosen.child)}({md(chosen.category)})")
+    st.caption(md(" · ".join(x for x in (chosen.school, chosen.township, chosen.village) if x)))
+ladder_section(actor, case_id, key="ladder")

@@ -13,10 +13,11 @@ from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.models import Case, Child, HomeVisit
 from xueji.rules.cases import CaseCategory, CaseStatus
+from xueji.rules.ladder import Step
 from xueji.rules.registration import RegistrationState
 from xueji.rules.visits import VisitState, visit_due
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services.cases import visits
+from xueji.services.cases import ladder, visits
 from xueji.services.common.access import child_condition
 from xueji.services.dashboards import my_work as mw
 from xueji.services.dashboards import work_items as w
@@ -167,3 +168,39 @@ def test_the_auditor_is_told_when_the_anchor_is_missing_or_stale(demo_engine, ac
 def test_nobody_with_nothing_to_do_gets_a_line(engine):
     for role in (Role.TEACHER, Role.COORDINATOR, Role.TOWNSHIP_OFFICIAL):
         assert _work(engine, Actor(999, "nobody", role, ScopeKind.SCHOOL, 999)).items == ()
+
+
+def test_each_role_is_given_the_ladder_steps_it_owns_counted_as_the_ladder_page_counts(demo_engine, actors):
+    township, county, registrar = actors["demo_township"], actors["demo_county"], actors["demo_registrar"]
+    with session_scope(demo_engine) as session:
+        counts = {a: ladder.ladder_counts(session, actor=a) for a in (township, county, registrar)}
+        late_rows, _ = ladder.ladder_rows(session, actor=township, overdue_only=True)
+        county_late = ladder.ladder_rows(session, actor=county, overdue_only=True)[1]
+    mine = _by_what(_work(demo_engine, township))
+    opened, overdue = counts[township][Step.TOWNSHIP]
+    assert overdue and opened > overdue  # the demo: one order past its deadline, one handed up today
+    late = mine["限期通知逾期未送达"]
+    first = next(r.due_on for r in late_rows if r.step is Step.TOWNSHIP)
+    assert (late.count, late.urgency, late.due, late.page) == (overdue, Urgency.OVERDUE, first, w.LADDER)
+    assert mine["限期通知待送达"].count == opened - overdue
+    assert mine["销号待审批"].count == counts[township][Step.CLOSURE][0]  # the township approves by default
+    assert not [i for i in mine.values() if i.what.startswith(("县级措施", "学校劝返进行中", "返校跟踪"))]
+    theirs = _by_what(_work(demo_engine, county))
+    measures = sum(theirs[k].count for k in ("县级措施待登记", "县级措施已逾期") if k in theirs)
+    assert measures == counts[county][Step.COUNTY][0] > 0
+    assert "销号待审批" not in theirs and "限期通知待送达" not in theirs
+    assert _work(demo_engine, county).townships["劝返逾期(件)"].sum() == county_late > 0
+    school = {what: item.count for what, item in _by_what(_work(demo_engine, registrar)).items()}
+    for step, (waiting, late_line, _) in w.LADDER_LINES.items():
+        mine_too = step in (Step.SCHOOL, Step.FOLLOW_UP)
+        expected = counts[registrar].get(step, (0, 0)) if mine_too else (0, 0)
+        assert (school.get(waiting, 0) + school.get(late_line, 0), school.get(late_line, 0)) == expected
+
+
+def test_the_county_is_given_the_closures_when_it_approves_them(demo_engine, actors, monkeypatch):
+    monkeypatch.setenv("XUEJI_CLOSURE_APPROVER", "county")
+    get_settings.cache_clear()
+    with session_scope(demo_engine) as session:
+        waiting = ladder.ladder_counts(session, actor=actors["demo_county"])[Step.CLOSURE][0]
+    assert _by_what(_work(demo_engine, actors["demo_county"]))["销号待审批"].count == waiting > 0
+    assert "销号待审批" not in _by_what(_work(demo_engine, actors["demo_township"]))

@@ -19,6 +19,9 @@ from xueji.demo.dept_lists import load_dept_lists
 from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec
 from xueji.demo.history import load_history
 from xueji.demo.home_teaching import load_home_teaching
+from xueji.demo.ladder import load_ladder
+from xueji.demo.notices import load_notices
+from xueji.demo.reports import load_reports
 from xueji.demo.sweeps import load_sweeps
 from xueji.demo.term_start import load_intake_gaps, load_term_start
 from xueji.excel.account_template import AccountLine, ClassLine
@@ -360,6 +363,9 @@ PARTS: list[Callable[[Session, DemoContext], None]] = [
     load_home_teaching,
     load_history,
     load_dept_lists,
+    load_ladder,
+    load_notices,
+    load_reports,  # last: each school's report counts everything above
     _mark_demo,
 ]
 

@@ -14,7 +14,10 @@ from streamlit import config as streamlit_config
 
 from xueji.auth import PermissionDenied
 from xueji.excel.registry_template import TemplateError
+from xueji.rules.notify import NotifyError
 from xueji.services.cases.handling import CaseError
+from xueji.services.cases.ladder import LadderError
+from xueji.services.cases.notices import NoticeError
 from xueji.services.cases.visit_import import VisitImportBlocked
 from xueji.services.cases.visits import VisitError
 from xueji.services.common.text_bounds import TextTooLong
@@ -31,6 +34,7 @@ from xueji.services.registry.status_changes import StatusChangeError
 from xueji.services.registry.student_record import StudentRecordError
 from xueji.services.registry.term_reports import TermReportError
 from xueji.services.registry.transfer_lookup import TransferLookupError
+from xueji.services.reports.submission import ReportError
 from xueji.services.setup.divisions import DivisionError
 from xueji.services.setup.terms import TermError
 from xueji.services.setup.workbook_import import SetupImportBlocked
@@ -54,6 +58,9 @@ SHOWN = (
     TermReportError,
     RegistryCheckError,
     CaseError,
+    LadderError,
+    NoticeError,
+    ReportError,
     VisitError,
     VisitImportBlocked,
     SweepError,
@@ -67,6 +74,7 @@ SHOWN = (
     ListImportBlocked,
     VerificationError,
     MatchError,
+    NotifyError,
 )
 
 

@@ -21,6 +21,7 @@ class PageSpec:
     icon: str
     action: Action
     section: str
+    url_path: str | None = None  # when the file's name is another page's too (reports/review, sweeps/review)
 
 
 PAGES = (
@@ -95,6 +96,7 @@ PAGES = (
         ":material/inventory:",
         Action.REPORT_REVIEW,
         "四个一报告",
+        "report-review",
     ),
     PageSpec("pages/sweeps/entry.py", "入户登记", ":material/home_work:", Action.SWEEP_RECORD, "拉网式排查"),
     PageSpec(

@@ -37,7 +37,9 @@ def page_offset(key: str, *, page_size: int, reset_when: object) -> int:
     return (int(st.session_state.get(key, 1)) - 1) * page_size
 
 
-def export_button(label: str, *, key: str, file_name: str, build: Callable[[Session], bytes]) -> None:
+def export_button(
+    label: str, *, key: str, file_name: str, build: Callable[[Session], bytes], mime: str = XLSX
+) -> None:
     """Build the file only when asked, in a session of its own (the service checks and audits the export),
     then offer it for download."""
     if st.button(label, key=f"{key}_build"):
@@ -48,7 +50,7 @@ def export_button(label: str, *, key: str, file_name: str, build: Callable[[Sess
             f"下载 {md(file_name)}",
             data=st.session_state[key],
             file_name=file_name,
-            mime=XLSX,
+            mime=mime,
             key=f"{key}_download",
             type="primary",
         )

@@ -19,7 +19,7 @@ from xueji.models import School, StatusChange, Township
 from xueji.rules.registration import RegistrationState
 from xueji.rules.status_changes import ChangeState
 from xueji.rules.vocab import Role
-from xueji.services.cases import visits
+from xueji.services.cases import ladder, visits
 from xueji.services.common.access import require, school_condition, township_condition
 from xueji.services.comparisons import tasks as verify_tasks
 from xueji.services.dashboards import figures
@@ -52,6 +52,8 @@ def _registrar(session: Session, actor: Actor) -> list[WorkItem]:
         w.status_change_items,
         w.account_approval_items,
         lambda s, a: w.case_items(s, a, line="education"),
+        w.my_ladder_items,
+        w.report_items,
         w.ledger_items,
     ]
     return [item for part in parts for item in part(session, actor)]
@@ -63,7 +65,9 @@ def _township(session: Session, actor: Actor) -> list[WorkItem]:
         w.verification_items,
         w.match_review_items,
         lambda s, a: w.case_items(s, a, line="government"),
+        w.my_ladder_items,
         w.visit_follow_up_items,
+        w.report_items,
         w.ledger_items,
     ]
     return [item for part in parts for item in part(session, actor)]
@@ -76,6 +80,7 @@ def _coordinator(session: Session, actor: Actor) -> list[WorkItem]:
 def _teacher(session: Session, actor: Actor) -> list[WorkItem]:
     parts: list[Part] = [
         w.teacher_visit_items,
+        w.my_ladder_items,
         w.teacher_home_teaching_items,
         lambda s, a: w.sweep_items(s, a, page=w.SWEEP_ENTRY),
     ]
@@ -123,6 +128,7 @@ TOWNSHIP_COLUMNS = [
     "新生注册逾期(校)",
     "人籍一致未完成(班)",
     "核实逾期(人)",
+    "劝返逾期(件)",
 ]
 
 
@@ -140,6 +146,15 @@ def _approvals_by_township(session: Session, actor: Actor) -> Counter[str]:
         .group_by(Township.name)
     )
     return Counter({name: int(n) for name, n in rows})
+
+
+LADDER_ROWS = 5_000  # overdue ladder steps read for the per-township column (a county has far fewer)
+
+
+def _ladder_overdue_by_township(session: Session, actor: Actor) -> Counter[str]:
+    """Overdue ladder steps per township (the ladder service's own list, so "overdue" means what it means there)."""
+    rows, _ = ladder.ladder_rows(session, actor=actor, overdue_only=True, limit=LADDER_ROWS)
+    return Counter(r.township for r in rows)
 
 
 def _county(session: Session, actor: Actor) -> MyWork:
@@ -165,6 +180,7 @@ def _county(session: Session, actor: Actor) -> MyWork:
     items += w.account_approval_items(session, actor) + w.ledger_items(session, actor)
     items += w.verification_overdue_items(session, actor)
     items += w.match_review_items(session, actor)
+    items += w.my_ladder_items(session, actor) + w.report_items(session, actor)
     visits_late: Counter[str] = Counter()
     for load in loads:
         visits_late[load.township] += load.overdue
@@ -173,7 +189,8 @@ def _county(session: Session, actor: Actor) -> MyWork:
     late_schools = Counter(r.township for r in intake if r.state is RegistrationState.LATE)
     approvals = _approvals_by_township(session, actor)
     verify_late = verify_tasks.overdue_by_township(session, actor=actor)
-    columns = (visits_late, villages_late, approvals, lost, late_schools, short, verify_late)
+    ladder_late = _ladder_overdue_by_township(session, actor)
+    columns = (visits_late, villages_late, approvals, lost, late_schools, short, verify_late, ladder_late)
     names = session.scalars(
         select(Township.name)
         .where(township_condition(actor), col(Township.closed_on).is_(None))

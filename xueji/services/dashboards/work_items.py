@@ -14,19 +14,20 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from xueji.auth import Action, Actor
-from xueji.clock import now, today
+from xueji.clock import china_day, now, today
 from xueji.config import get_settings
 from xueji.models import AuditLog, Case, Child, RoleGrant, Sweep, SweepVillage
 from xueji.rules.accountability import LedgerMonth
 from xueji.rules.cases import CaseCategory, CaseStatus
 from xueji.rules.home_teaching import ComplianceState, due_this_month
+from xueji.rules.ladder import Step, owned_steps
 from xueji.rules.registration import RegistrationState
 from xueji.rules.suspensions import LeaveLevel, SuspensionState
 from xueji.rules.sweeps import VillageStatus
 from xueji.rules.terms import TermDates
 from xueji.rules.visits import VisitState
-from xueji.rules.vocab import ScopeKind
-from xueji.services.cases import ledgers, visits
+from xueji.rules.vocab import Role, ScopeKind
+from xueji.services.cases import ladder, ledgers, visits
 from xueji.services.common.access import child_condition, require, sweep_village_condition
 from xueji.services.common.calendar import this_terms_sweeps
 from xueji.services.comparisons import matching
@@ -49,6 +50,7 @@ LEDGER = "pages/dashboards/accountability.py"
 CASE_LEDGERS = "pages/cases/ledgers.py"
 SUPERVISION = "pages/cases/supervision.py"
 VISITS = "pages/cases/visits.py"
+LADDER = "pages/cases/ladder.py"
 SWEEP_PROGRESS = "pages/sweeps/progress.py"
 SWEEP_REVIEW = "pages/sweeps/review.py"
 SWEEP_ENTRY = "pages/sweeps/entry.py"
@@ -279,7 +281,7 @@ def account_approval_items(session: Session, actor: Actor) -> list[WorkItem]:
     if not mine:
         return []
     oldest = min(g.requested_at for g in mine)
-    return [WorkItem("账号申请待您审批", len(mine), "条", Urgency.DUE, APPROVALS, oldest.date())]
+    return [WorkItem("账号申请待您审批", len(mine), "条", Urgency.DUE, APPROVALS, china_day(oldest))]
 
 
 def ledger_items(session: Session, actor: Actor) -> list[WorkItem]:
@@ -384,6 +386,82 @@ def teacher_visit_items(session: Session, actor: Actor) -> list[WorkItem]:
                 WorkItem(what, len(found), "人", urgency, VISITS, _oldest(r.due for r in found), names)
             )
     return items
+
+
+# ---- 劝返复学 (the return ladder) ------------------------------------------------------------------------------
+
+# Per step: (what is waiting while the deadline is ahead, what is overdue, what the line advises)
+LADDER_LINES: dict[Step, tuple[str, str, str]] = {
+    Step.SCHOOL: ("学校劝返进行中", "学校劝返已逾期", "劝返满规定次数后提请乡镇"),
+    Step.TOWNSHIP: ("限期通知待送达", "限期通知逾期未送达", "生成限期入学/复学通知书并登记送达"),
+    Step.COUNTY: ("县级措施待登记", "县级措施已逾期", "登记行政措施或提请司法支持"),
+    Step.FOLLOW_UP: ("返校跟踪待登记", "返校跟踪已逾期", "核实儿童是否仍在校"),
+    Step.CLOSURE: ("销号待审批", "销号审批已逾期", "核对销号依据后同意或退回"),
+}
+
+
+def _first_due(session: Session, actor: Actor, step: Step, *, skip: int) -> date | None:
+    """The deadline of the list's row after the first `skip` (the list runs overdue first, then by deadline: skip
+    0 gives the earliest overdue, skip = the overdue count the earliest still ahead)."""
+    rows, _ = ladder.ladder_rows(session, actor=actor, step=step, offset=skip, limit=1)
+    return rows[0].due_on if rows else None
+
+
+def ladder_items(
+    session: Session,
+    actor: Actor,
+    *,
+    steps: Iterable[Step],
+    counts: dict[Step, tuple[int, int]] | None = None,
+) -> list[WorkItem]:
+    """The ladder's steps of these kinds open in scope: overdue, then waiting (counted in SQL)."""
+    counts = ladder.ladder_counts(session, actor=actor) if counts is None else counts
+    items = []
+    for step in steps:
+        opened, overdue = counts.get(step, (0, 0))
+        waiting, late, advice = LADDER_LINES[step]
+        if overdue:
+            first = _first_due(session, actor, step, skip=0)
+            items.append(WorkItem(late, overdue, "件", Urgency.OVERDUE, LADDER, first, advice))
+        if opened > overdue:
+            first = _first_due(session, actor, step, skip=overdue)
+            items.append(WorkItem(waiting, opened - overdue, "件", Urgency.DUE, LADDER, first, advice))
+    return items
+
+
+def my_ladder_items(session: Session, actor: Actor) -> list[WorkItem]:
+    """The steps this actor's role answers for (rules.ladder.owned_steps): the school's 劝返 and 返校跟踪 for the
+    teacher and registrar, the written orders for the township, the measures for the county, and the 销号 to
+    decide for whoever XUEJI_CLOSURE_APPROVER names; for the township also the schools' steps past their deadline
+    (to know about: the nightly pass hands them to the township)."""
+    counts = ladder.ladder_counts(session, actor=actor)
+    items = ladder_items(session, actor, steps=owned_steps(actor.role, get_settings().ladder), counts=counts)
+    _, late = counts.get(Step.SCHOOL, (0, 0))
+    if late and actor.role is Role.TOWNSHIP_OFFICIAL:
+        items.append(
+            WorkItem(
+                "学校劝返逾期(将升级到乡镇)",
+                late,
+                "件",
+                Urgency.NOTE,
+                LADDER,
+                _first_due(session, actor, Step.SCHOOL, skip=0),
+                "学校步骤超过期限,每晚自动升级为乡镇书面限期通知",
+            )
+        )
+    return items
+
+
+# ---- 四个一 月报 (helper C's service; none until it exists) ----------------------------------------------------
+
+
+def report_items(session: Session, actor: Actor) -> list[WorkItem]:
+    """Monthly reports due or missing (services.reports.missing), for the registrar, the township and the county."""
+    try:
+        from xueji.services.reports.missing import report_work_items  # noqa: PLC0415 - optional until present
+    except ImportError:
+        return []
+    return list(report_work_items(session, actor))
 
 
 # ---- 拉网式排查 ---------------------------------------------------------------------------------------------
@@ -577,7 +655,7 @@ def filed_request_items(session: Session, actor: Actor) -> list[WorkItem]:
             "条",
             Urgency.NOTE,
             USERS,
-            oldest.date() if oldest else None,
+            china_day(oldest) if oldest else None,
             "由县教育局或学籍管理员审批后生效",
         )
     ]

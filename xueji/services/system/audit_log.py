@@ -20,8 +20,11 @@ from xueji.auth import Action, Actor
 from xueji.clock import china_time, county_zone, zone_name
 from xueji.db import unit_of_work
 from xueji.models import AuditLog, County, School, Township
+from xueji.rules.cases import CloseReason
 from xueji.rules.comparisons import Outcome, Standing, VerifyOutcome
 from xueji.rules.dept_lists import ListKind
+from xueji.rules.ladder import CountyMeasure, Step
+from xueji.rules.notify import Platform
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.common.access import require
 from xueji.services.common.exports import export_table
@@ -112,6 +115,21 @@ ACTIONS = {
     "match.confirm": "确认为同一人",
     "match.reject": "判定不是同一人",
     "match.undo": "撤销同一人判定",
+    "ladder.hand_up": "劝返复学:提请乡镇",
+    "ladder.escalate": "劝返复学:逾期升级",
+    "ladder.serve": "劝返复学:限期通知送达",
+    "ladder.measure": "劝返复学:县级措施",
+    "ladder.return": "劝返复学:登记复学",
+    "ladder.follow_up": "劝返复学:返校跟踪",
+    "ladder.skip": "劝返复学:跳过步骤",
+    "ladder.closure_request": "劝返复学:申请销号",
+    "ladder.closure_decide": "劝返复学:销号审批",
+    "ladder.advance": "劝返复学:每日推进",
+    "delete": "删除",
+    "notify.send": "群机器人发送",
+    "notify.dry_run": "群机器人提醒预览(未发送)",
+    "report.submit": "报送月报",
+    "report.correct": "更正月报",
 }
 OUTCOMES = {
     "": "全部",
@@ -123,6 +141,7 @@ OUTCOMES = {
     "not_found": "未找到",
 }
 ENTITIES = {
+    "monthly_report": "四个一月报",
     "user": "账号",
     "role_grant": "账号申请",
     "student": "学籍",
@@ -154,6 +173,7 @@ ENTITIES = {
     "match_decision": "同一人判定",
     "school_age_child": "适龄儿童台账",
     "verification_task": "核实任务",
+    "robot_hook": "群机器人",
 }
 ROLES = {r.value: r.label for r in Role}
 
@@ -192,6 +212,7 @@ KEYS = {
     "registry": "学籍",
     "score": "相似度",
     "reason": "依据",
+    "month": "月份",
     "outcome": "结果",
     "outcome_detail": "核实情况",
     "standing": "现状",
@@ -200,6 +221,38 @@ KEYS = {
     "due_on": "核实期限",
     "opened_on": "下达日期",
     **{o.value: o.label for o in Outcome},
+    # 劝返复学: a move on the ladder, the nightly pass's counts
+    "step": "步骤",
+    "return_attempts": "劝返次数",
+    "served_on": "送达日期",
+    "comply_by": "限期",
+    "measure": "措施",
+    "on": "日期",
+    "returned_on": "复学日期",
+    "status_change_id": "学籍异动编号",
+    "seq": "第几次",
+    "found_in_school": "跟踪时在校",
+    "close_reason": "销号原因",
+    "approve": "批准",
+    "started": "新开始",
+    "to_township": "升级至乡镇",
+    "to_county": "升级至县教育局",
+    # 群机器人: a robot kept or a sending (counts only, never the message)
+    "scope": "群",
+    "platform": "平台",
+    "webhook": "Webhook",
+    "secret": "加签密钥",
+    "enabled": "启用",
+    "message": "消息",
+    "items": "待办事项",
+    "overdue": "已逾期(件数)",
+    "due": "待办(件数)",
+    "note": "留意(件数)",
+    "attempts": "尝试次数",
+    "result": "发送结果",
+    "robots": "机器人",
+    "messages": "消息",
+    "refused": "拒绝发送",
 }
 # The codes of 四查三比对 stored as values, in words, by the key they are under (the same code means other things
 # under other keys: "disabled" is a case's category and the 残联 list's kind).
@@ -208,6 +261,11 @@ VALUES = {
     "list": {k.value: k.short for k in ListKind},
     "outcome": {o.value: o.label for o in VerifyOutcome},
     "standing": {s.value: s.label for s in Standing},
+    "step": {s.value: s.label for s in Step},
+    "measure": {m.value: m.label for m in CountyMeasure},
+    "close_reason": {r.value: r.label for r in CloseReason},
+    "platform": {p.value: p.label for p in Platform},
+    "message": {"digest": "待办提醒", "test": "测试消息"},
 }
 
 

@@ -9,12 +9,12 @@ due dates (a sweep's 排查期限) are counted in calendar days from the term, n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from xueji.clock import CHINA_TZ
+from xueji.clock import china_day
 from xueji.config import get_settings
 from xueji.models import AppSetting, CalendarDay, StatusChange
 from xueji.rules.status_changes import ChangeState
@@ -42,12 +42,7 @@ def _open_deadlines(session: Session) -> list[tuple[int, date, date, bool]]:
         .where(StatusChange.state == ChangeState.SUBMITTED)
         .order_by(StatusChange.id)
     )
-    return [(int(i or 0), _china_day(at), due, bool(guessed)) for i, at, due, guessed in rows]
-
-
-def _china_day(at: datetime) -> date:
-    """The day in China of a stored timestamp (UTC; naive means UTC): the day the deadline was counted from."""
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(CHINA_TZ).date()
+    return [(int(i or 0), china_day(at), due, bool(guessed)) for i, at, due, guessed in rows]
 
 
 @dataclass(frozen=True)
