@@ -20,6 +20,7 @@ from xueji.models import (
     Case,
     Child,
     Household,
+    LadderStep,
     Student,
     Sweep,
     SweepChild,
@@ -201,6 +202,14 @@ def test_a_submitted_village_is_reconciled_into_lists_and_cases(demo_engine, act
             .order_by(SweepFinding.kind)
         ).all()
         assert all("弱匹配" in r for r in reasons) and len(reasons) == 2
+        # each child found out of school starts on the return ladder: the school's step, open, with a deadline
+        steps = session.execute(
+            select(LadderStep.step, LadderStep.state)
+            .join(Case, LadderStep.case_id == Case.id)
+            .join(SweepChild, SweepChild.child_id == Case.child_id)
+            .where(SweepChild.sweep_village_id == village, Case.source == "sweep")
+        ).all()
+        assert sorted(steps) == [("school", "open")] * 3
     with session_scope(
         demo_engine
     ) as session:  # reconciling again replaces the lists and opens nothing twice

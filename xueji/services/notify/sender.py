@@ -1,7 +1,7 @@
 """The run of `xueji notify`: one sender at a time (a lease in the database, so several replicas' timers send once),
-the ladder's nightly pass first, then each enabled robot's digest sent at the robots' pace (a limit a minute per
-robot and per platform), retried on network errors, server errors and rate limits, each sending audited and kept
-on the robot as its last result. The clock and the HTTP post are parameters, so tests run without waiting."""
+the ladder's nightly pass first, then each enabled robot's digest sent at the robot's pace (the platforms' limit a
+minute per robot), retried on network errors, server errors and rate limits, each sending audited and kept on the
+robot as its last result. The clock and the HTTP post are parameters, so tests run without waiting."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ class RealClock:
 
 @dataclass
 class Pacer:
-    """At most `per_minute` sends in any minute to one robot address and to one platform."""
+    """At most `per_minute` sends in any minute to one robot address."""
 
     per_minute: int
     windows: dict[str, Window] = field(default_factory=dict)
@@ -136,7 +136,7 @@ def deliver(
     platform = hook.platform
     payload = json.dumps(body(platform, title, text), ensure_ascii=False).encode("utf-8")
     for attempt in range(retries + 1):
-        pacer.pass_through([f"robot:{hook.webhook}", f"platform:{platform.value}"], clock)
+        pacer.pass_through([f"robot:{hook.webhook}"], clock)
         url = signed_url(hook.webhook, hook.secret, clock.epoch_ms()) if hook.secret else hook.webhook
         try:
             reply = parse_reply(platform, *post(url, payload, TIMEOUT_SECONDS))
@@ -247,6 +247,12 @@ def _targets(session: Session, actor: Actor, only: str | None) -> list[Target]:
     return hooks
 
 
+def _place_of_only(session: Session, kind: ScopeKind, found_id: int) -> digests.Place:
+    if kind is ScopeKind.SCHOOL:
+        return digests.place_of(session, school_id=found_id, township_id=None)
+    return digests.place_of(session, school_id=None, township_id=found_id)
+
+
 def _place(session: Session, hook: Target | RobotHook) -> digests.Place:
     return digests.place_of(session, school_id=hook.school_id, township_id=hook.township_id)
 
@@ -339,6 +345,11 @@ def run(
             )
             if not dry_run:
                 take_lease(session, holder=holder)  # a long run keeps its lease
+        if dry_run and only and not outcomes:  # a group with no robot yet: what it would receive
+            kind, found_id = parse_only(session, only)
+            place = _place_of_only(session, kind, found_id)
+            shown = digests.build(session, place, on=today())
+            say(f"=== {place.name}(未设置机器人)\n{shown.text or '暂无待办,不发送。'}\n")
         if dry_run:
             _record_dry_run(session, actor=actor, outcomes=outcomes)
         return RunReport(tuple(outcomes))
