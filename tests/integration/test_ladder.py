@@ -174,11 +174,15 @@ def test_serving_the_order_needs_the_notice_then_the_time_limit_counts(
             on=date(2027, 1, 20),
         )
         seen = ladder.case_ladder(session, actor=township, case_id=case_id)
+        mine, _ = ladder.ladder_rows(session, actor=actors["demo_county"], mine_only=True)
     assert (
         seen.current.step is Step.COUNTY
         and not seen.current.overdue
         and seen.current.measure is CountyMeasure.COURT
     )
+    assert case_id not in {
+        r.case_id for r in mine
+    }  # measured: waiting for the return, no longer the county's to do
 
 
 def test_advance_escalates_the_school_step_once_and_lists_it(demo_engine, actors, case, monkeypatch):
@@ -254,10 +258,29 @@ def test_return_follow_ups_and_closure(demo_engine, actors, case, monkeypatch):
         ladder.skip_step(session, actor=registrar, case_id=case_id, reason="已转入寄宿班,由宿管每日核实")
         nxt = ladder.case_ladder(session, actor=teacher, case_id=case_id).current
     assert (nxt.step, nxt.seq) == (Step.FOLLOW_UP, 3)  # the term's end
-    with session_scope(demo_engine) as session:
-        ladder.record_follow_up(
+    with (
+        session_scope(demo_engine) as session,
+        pytest.raises(ladder.LadderError, match="最早可在 2027-01-18"),
+    ):
+        ladder.record_follow_up(  # not weeks before its date
             session, actor=teacher, case_id=case_id, on=date(2026, 11, 30), in_school=True, detail="在校"
         )
+    assert refused(demo_engine, case_id, "follow_up") == 1
+    on_day(monkeypatch, "2027-01-18")
+    with session_scope(demo_engine) as session:
+        ladder.record_follow_up(
+            session, actor=teacher, case_id=case_id, on=date(2027, 1, 18), in_school=True, detail="在校"
+        )
+        ready, _ = ladder.ladder_rows(session, actor=registrar, step=Step.READY, limit=500)
+        mine, _ = ladder.ladder_rows(session, actor=teacher, mine_only=True, limit=500)
+        counted = ladder.ladder_counts(session, actor=registrar)[Step.READY]
+        assert "request_closure" in ladder.case_ladder(session, actor=teacher, case_id=case_id).allowed
+    assert [(r.step, r.owner, r.overdue) for r in ready if r.case_id == case_id] == [
+        (Step.READY, "学校(教育线)", False)
+    ]
+    assert case_id in {r.case_id for r in mine if r.step is Step.READY}
+    assert counted.open >= 1 and counted.overdue == 0 and counted.earliest_waiting <= date(2027, 1, 18)
+    with session_scope(demo_engine) as session:
         ladder.request_closure(
             session, actor=teacher, case_id=case_id, reason=CloseReason.RETURNED, evidence="三次跟踪均在校"
         )
@@ -272,6 +295,8 @@ def test_return_follow_ups_and_closure(demo_engine, actors, case, monkeypatch):
     with session_scope(demo_engine) as session:
         ladder.decide_closure(session, actor=township, case_id=case_id, approve=False, note="回执不全")
         assert ladder.case_ladder(session, actor=township, case_id=case_id).current is None
+        ready, _ = ladder.ladder_rows(session, actor=teacher, step=Step.READY, limit=500)
+        assert case_id in {r.case_id for r in ready}  # refused: listed again as 可申请销号
         ladder.request_closure(
             session, actor=teacher, case_id=case_id, reason=CloseReason.RETURNED, evidence="补齐回执"
         )

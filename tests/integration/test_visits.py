@@ -17,7 +17,7 @@ from xueji.auth import PermissionDenied
 from xueji.cli import main as xueji_main
 from xueji.config import get_settings
 from xueji.db import session_scope
-from xueji.models import AppUser, AuditLog, Case, Child, HomeVisit, School, SchoolClass, Student
+from xueji.models import AppUser, AuditLog, Case, Child, HomeVisit, LadderStep, School, SchoolClass, Student
 from xueji.rules.cases import CaseCategory, RiskLevel
 from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, visit_due
 from xueji.services.cases import handling, visit_import, visits
@@ -116,6 +116,13 @@ def test_a_child_back_at_school_after_a_return_attempt_is_stable(demo_engine, ac
     with session_scope(demo_engine) as session:
         visits.log_visit(session, actor=actors["demo_teacher"], facts=returned, student_id=mine)
         assert session.get(Case, case.id).status == "stable"
+        # the return is the ladder's: recorded, the first follow-up open; the case closes only by 销号 approval
+        steps = session.execute(
+            select(LadderStep.step, LadderStep.state)
+            .where(LadderStep.case_id == case.id)
+            .order_by(LadderStep.id)
+        ).all()
+        assert [tuple(s) for s in steps] == [("school", "done"), ("returned", "done"), ("follow_up", "open")]
 
 
 def test_overdue_counts_per_teacher_match_the_rule_case_by_case(demo_engine, actors):

@@ -17,6 +17,7 @@ from xueji.rules.ladder import (
     default_comply_by,
     escalation,
     follow_up_due,
+    follow_up_problem,
     follow_ups_remaining,
     hand_up_problems,
     is_overdue,
@@ -46,7 +47,7 @@ def test_owners_in_words_and_roles():
     assert owner_roles(Step.TOWNSHIP, POLICY) == {Role.TOWNSHIP_OFFICIAL}
     assert owner_roles(Step.COUNTY, POLICY) == {Role.COUNTY_OFFICER}
     assert owner_roles(Step.CLOSURE, county_approves) == {Role.COUNTY_OFFICER}
-    assert owned_steps(Role.TEACHER, POLICY) == (Step.SCHOOL, Step.FOLLOW_UP)
+    assert owned_steps(Role.TEACHER, POLICY) == (Step.SCHOOL, Step.FOLLOW_UP, Step.READY)
     assert owned_steps(Role.TOWNSHIP_OFFICIAL, POLICY) == (Step.TOWNSHIP, Step.CLOSURE)
     assert owned_steps(Role.COUNTY_OFFICER, POLICY) == (Step.COUNTY,)
     assert owned_steps(Role.COUNTY_OFFICER, county_approves) == (Step.COUNTY, Step.CLOSURE)
@@ -195,3 +196,13 @@ def test_closure_conditions():
     assert closure_problems(
         CloseReason.DEATH, returned=False, follow_ups=[], policy=POLICY, pending=True
     ) == ["该个案已有销号申请在审批中"]
+
+
+def test_a_follow_up_in_school_is_not_recorded_long_before_its_date():
+    due = date(2026, 11, 30)
+    assert follow_up_problem(date(2026, 11, 28), due, 1, in_school=True) is None  # two days early: fine
+    assert follow_up_problem(date(2026, 12, 3), due, 1, in_school=True) is None
+    too_early = follow_up_problem(date(2026, 11, 27), due, 1, in_school=True)
+    assert too_early is not None and "2026-11-28" in too_early
+    assert follow_up_problem(date(2026, 11, 23), due, 1, in_school=False) is None  # gone again: any day
+    assert Step.READY.label == "可申请销号" and owner_label(Step.READY, POLICY) == "学校(教育线)"

@@ -127,6 +127,7 @@ def load_ladder(session: Session, ctx: DemoContext) -> None:
         case_id = back[1].id
         ladder.record_return(session, actor=township, case_id=case_id, on=max(back[1].opened_on, day))
         for n in range(len(ladder.policy().follow_ups)):
+            _backdate(session, case_id, day, day)  # demo history: each follow-up due today
             ladder.record_follow_up(
                 session,
                 actor=township,
@@ -135,9 +136,9 @@ def load_ladder(session: Session, ctx: DemoContext) -> None:
                 in_school=True,
                 detail=f"第 {n + 1} 次回访:按时到校,情绪稳定",
             )
-        ladder.request_closure(
+        ladder.request_closure(  # asked by the school's side: the township cannot approve its own request
             session,
-            actor=township,
+            actor=system_actor(session),
             case_id=case_id,
             reason=CloseReason.RETURNED,
             evidence="复学后各次返校跟踪均在校",

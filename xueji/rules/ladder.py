@@ -27,6 +27,7 @@ class Step(StrEnum):
     RETURNED = "returned"  # 复学: back in school (the registry's 复学/劝返复学), a record, not a task
     FOLLOW_UP = "follow_up"  # 返校跟踪: is the child still in school, after 1 week, 1 month, at term end …
     CLOSURE = "closure"  # 销号审批: the township's or the county's approval to strike the case off
+    READY = "ready"  # 可申请销号: a pseudo-step, never stored: no step open (returned, follow-ups settled)
 
     @property
     def label(self) -> str:
@@ -37,6 +38,7 @@ class Step(StrEnum):
             "returned": "已复学",
             "follow_up": "返校跟踪",
             "closure": "销号审批",
+            "ready": "可申请销号",
         }[self.value]
 
 
@@ -159,7 +161,7 @@ def owned_steps(role: Role, policy: LadderPolicy) -> tuple[Step, ...]:
     """The open steps a role answers for (its to-do list: 我的待办, the 'mine only' filter)."""
     steps: list[Step] = []
     if role in (Role.REGISTRAR, Role.TEACHER):
-        steps += [Step.SCHOOL, Step.FOLLOW_UP]
+        steps += [Step.SCHOOL, Step.FOLLOW_UP, Step.READY]
     if role is Role.TOWNSHIP_OFFICIAL:
         steps.append(Step.TOWNSHIP)
     if role is Role.COUNTY_OFFICER:
@@ -167,6 +169,22 @@ def owned_steps(role: Role, policy: LadderPolicy) -> tuple[Step, ...]:
     if role is policy.closure_approver:
         steps.append(Step.CLOSURE)
     return tuple(steps)
+
+
+# The steps a township official answers for only for children living in the official's township (the child's
+# township, not the school's): the written order and the 销号 decision.
+OWN_TOWNSHIP_STEPS = (Step.TOWNSHIP, Step.CLOSURE)
+
+# Where each step stands on the ladder (a later step is further along).
+POSITION = {
+    Step.SCHOOL: 1,
+    Step.TOWNSHIP: 2,
+    Step.COUNTY: 3,
+    Step.RETURNED: 4,
+    Step.FOLLOW_UP: 5,
+    Step.READY: 6,
+    Step.CLOSURE: 7,
+}
 
 
 def next_step(step: Step) -> Step | None:
@@ -322,6 +340,21 @@ def serve_problems(
 def default_comply_by(served_on: date, policy: LadderPolicy) -> date:
     """The time limit the page offers: served_on + order_days (calendar days, as printed on the order)."""
     return served_on + timedelta(days=policy.order_days)
+
+
+FOLLOW_UP_EARLY_DAYS = 2  # a follow-up found in school may be recorded at most this many days before its date
+
+
+def follow_up_problem(on: date, due_on: date, seq: int, *, in_school: bool) -> str | None:
+    """Why a follow-up cannot be recorded in school on this day: too early (before its date minus
+    FOLLOW_UP_EARLY_DAYS). A child found out of school again may be recorded any day."""
+    earliest = due_on - timedelta(days=FOLLOW_UP_EARLY_DAYS)
+    if in_school and on < earliest:
+        return (
+            f"第 {seq} 次返校跟踪的日期为 {due_on:%Y-%m-%d},最早可在 {earliest:%Y-%m-%d} 登记在校"
+            "(儿童再次离校可随时登记)"
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -231,6 +231,10 @@ def set_status(session: Session, *, actor: Actor, case_id: int, status: CaseStat
     problem = status_problem(current, status)
     if problem:
         raise CaseError(problem)
+    if status is CaseStatus.STABLE and current is not status and CaseCategory(case.category).out_of_school:
+        message = "疑似辍学、辍学个案须在“劝返复学”中登记复学(劝返复学 → 登记复学)后才转为已返校/稳定"
+        audit_refusal(session, actor, action="update", entity_type="case", entity_id=case_id, message=message)
+        raise CaseError(message)
     if status is current:
         session.rollback()
         return

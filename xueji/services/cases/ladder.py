@@ -8,9 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    String,
+    Subquery,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
@@ -19,6 +35,7 @@ from xueji.models import AppUser, Case, Child, LadderStep, Notice, School, Towns
 from xueji.rules.cases import CaseCategory, CaseStatus, CloseReason
 from xueji.rules.ladder import (
     EDUCATION_LINE,
+    OWN_TOWNSHIP_STEPS,
     SKIPPABLE,
     CountyMeasure,
     Step,
@@ -30,12 +47,20 @@ from xueji.rules.ladder import (
 )
 from xueji.rules.notices import NoticeKind
 from xueji.rules.vocab import Role
-from xueji.services.cases.ladder_base import LadderError, attempts_since, policy, steps_of
-from xueji.services.cases.ladder_flow import advance, moved_in, returned_in, since_return, start_in
+from xueji.services.cases.ladder_base import LadderError, attempts_since, policy, round_start, steps_of
+from xueji.services.cases.ladder_flow import (
+    advance,
+    carry_ladder,
+    dropped_again,
+    returned_in,
+    since_return,
+    start_in,
+)
 from xueji.services.cases.ladder_steps import (
     closure_parts,
     decide_closure,
     hand_up,
+    owns_township_step,
     record_follow_up,
     record_measure,
     record_return,
@@ -46,19 +71,24 @@ from xueji.services.cases.ladder_steps import (
 from xueji.services.common.access import child_condition, child_in_scope, require
 from xueji.services.common.exports import export_table
 
+_OUT = [c.value for c in CaseCategory if c.out_of_school]
+
 __all__ = [
     "CaseLadder",
+    "LadderCount",
     "LadderError",
     "LadderRow",
     "StepView",
     "advance",
+    "carry_ladder",
     "case_ladder",
     "decide_closure",
+    "dropped_again",
     "export_ladder",
     "hand_up",
     "ladder_counts",
     "ladder_rows",
-    "moved_in",
+    "overdue_by_township",
     "policy",
     "record_follow_up",
     "record_measure",
@@ -102,10 +132,11 @@ class CaseLadder:
     case_id: int
     steps: tuple[StepView, ...]  # oldest first
     current: StepView | None  # the open step, if any
-    attempts: int  # return attempts (劝返) recorded since the school's step opened
+    attempts: int  # return attempts (劝返) recorded in this round (ladder_base.round_start)
     attempts_needed: int  # the setting (XUEJI_LADDER_ATTEMPTS)
     allowed: frozenset[str] = field(default_factory=frozenset)  # what this actor may do now: "hand_up",
     # "skip", "serve", "measure", "return", "follow_up", "request_closure", "decide_closure"
+    attempts_from: date | None = None  # the day the attempts count from
 
 
 @dataclass(frozen=True)
@@ -156,19 +187,33 @@ def _view(row: LadderStep, names: dict[int, str], notices: dict[int, list[tuple[
     )
 
 
-def _allowed(actor: Actor, case: Case, current: LadderStep | None, returned: bool) -> frozenset[str]:
+def _allowed(
+    actor: Actor, case: Case, child: Child, current: LadderStep | None, returned: bool
+) -> frozenset[str]:
     """What this actor may do on the case now (the services check again when it is done)."""
     if case.status == CaseStatus.CLOSED.value:
         return frozenset()
     role, system = actor.role, actor.role is Role.SYSTEM
     step = Step(current.step) if current else None
+    if step is not None and not owns_township_step(actor, step, child):
+        step_owned = False
+    else:
+        step_owned = True
     education = (role in EDUCATION_LINE or system) and actor.can(Action.VISIT_LOG)
     allowed = set()
     if step is Step.SCHOOL and education:
         allowed.add("hand_up")
-    if step in SKIPPABLE and (role in owner_roles(step, policy()) or role is Role.COUNTY_OFFICER or system):
+    if step in SKIPPABLE and (
+        (role in owner_roles(step, policy()) and step_owned) or role is Role.COUNTY_OFFICER or system
+    ):
         allowed.add("skip")
-    if step is Step.TOWNSHIP and actor.can(Action.LADDER_ORDER) and current and current.served_on is None:
+    if (
+        step is Step.TOWNSHIP
+        and step_owned
+        and actor.can(Action.LADDER_ORDER)
+        and current
+        and current.served_on is None
+    ):
         allowed.add("serve")
     if step is Step.COUNTY and actor.can(Action.LADDER_COUNTY):
         allowed.add("measure")
@@ -180,7 +225,14 @@ def _allowed(actor: Actor, case: Case, current: LadderStep | None, returned: boo
     if step is not Step.CLOSURE and education:
         allowed.add("request_closure")
     approver = policy().closure_approver
-    if step is Step.CLOSURE and actor.can(Action.CLOSURE_APPROVE) and (role is approver or system):
+    requester = current is not None and current.requested_by == actor.user_id and not system
+    if (
+        step is Step.CLOSURE
+        and step_owned
+        and not requester
+        and actor.can(Action.CLOSURE_APPROVE)
+        and (role is approver or system)
+    ):
         allowed.add("decide_closure")
     return frozenset(allowed)
 
@@ -214,7 +266,8 @@ def case_ladder(session: Session, *, actor: Actor, case_id: int) -> CaseLadder:
     school = next((r for r in reversed(rows) if r.step == Step.SCHOOL.value), None)
     returned, _ = since_return(rows)
     assert child.id is not None
-    attempts = attempts_since(session, child.id, school.opened_on) if school else 0
+    since = round_start(case.opened_on, school) if school else None
+    attempts = attempts_since(session, child.id, since) if since else 0
     if not CaseCategory(case.category).out_of_school:
         return CaseLadder(case_id, (), None, 0, policy().attempts)
     return CaseLadder(
@@ -223,7 +276,8 @@ def case_ladder(session: Session, *, actor: Actor, case_id: int) -> CaseLadder:
         current=current,
         attempts=attempts,
         attempts_needed=policy().attempts,
-        allowed=_allowed(actor, case, current_row, returned is not None),
+        allowed=_allowed(actor, case, child, current_row, returned is not None),
+        attempts_from=since,
     )
 
 
@@ -234,12 +288,112 @@ def _overdue() -> ColumnElement[bool]:
     )
 
 
+def _case_in_scope(actor: Actor) -> list[ColumnElement[bool]]:
+    return [col(Case.status) != CaseStatus.CLOSED.value, child_condition(actor)]
+
+
 def _open_in_scope(actor: Actor) -> list[ColumnElement[bool]]:
+    return [col(LadderStep.state) == StepState.OPEN.value, *_case_in_scope(actor)]
+
+
+def _owned(actor: Actor) -> list[ColumnElement[bool]]:
+    """Work still to do by its owner: a county step whose measure is recorded waits for the return, it is no
+    longer the county's to do; and a township official answers for the written order and the 销号 decision of the
+    children living in the township only (not of another township's children at its schools)."""
+    waiting = or_(LadderStep.step != Step.COUNTY.value, col(LadderStep.measure).is_(None))
+    if actor.role is not Role.TOWNSHIP_OFFICIAL:
+        return [waiting]
     return [
-        col(LadderStep.state) == StepState.OPEN.value,
-        col(Case.status) != CaseStatus.CLOSED.value,
-        child_condition(actor),
+        waiting,
+        or_(
+            col(LadderStep.step).not_in([s.value for s in OWN_TOWNSHIP_STEPS]),
+            Child.township_id == actor.scope_id,
+        ),
     ]
+
+
+def _ready() -> Subquery:
+    """可申请销号: the cases with ladder steps and none open (returned, follow-ups settled, or a refused request
+    after them), with the day the last step ended."""
+    is_open = case((LadderStep.state == StepState.OPEN.value, 1), else_=0)
+    return (
+        select(col(LadderStep.case_id).label("case_id"), func.max(LadderStep.ended_on).label("since"))
+        .group_by(LadderStep.case_id)
+        .having(func.sum(is_open) == 0)
+        .subquery()
+    )
+
+
+def _places(query: Select) -> Select:
+    return (
+        query.join(Child, Case.child_id == Child.id)
+        .outerjoin(School, Child.school_id == School.id)
+        .join(Township, Child.township_id == Township.id)
+        .outerjoin(Village, Child.village_id == Village.id)
+    )
+
+
+def _listed(actor: Actor, *, step: Step | None, overdue_only: bool, mine_only: bool, search: str) -> Subquery:
+    """The list's rows: the open steps, and the cases 可申请销号 as a pseudo-step (never overdue)."""
+    where = _open_in_scope(actor)
+    if step is not None:
+        where.append(LadderStep.step == step.value)
+    if overdue_only:
+        where.append(_overdue())
+    mine = owned_steps(actor.role, policy())
+    if mine_only:
+        where.append(col(LadderStep.step).in_([s.value for s in mine]))
+        where += _owned(actor)
+    if search.strip():
+        where.append(col(Child.name).contains(search.strip()))
+    steps = _places(
+        select(
+            col(LadderStep.case_id).label("case_id"),
+            col(Child.name).label("child"),
+            col(School.name).label("school"),
+            col(Township.name).label("township"),
+            col(Village.name).label("village"),
+            col(Case.category).label("category"),
+            col(LadderStep.step).label("step"),
+            col(LadderStep.seq).label("seq"),
+            col(LadderStep.opened_on).label("opened_on"),
+            col(LadderStep.due_on).label("due_on"),
+            col(LadderStep.measure).label("measure"),
+            case((_overdue(), 0), else_=1).label("rank"),
+            col(LadderStep.id).label("row_id"),
+        )
+        .select_from(LadderStep)
+        .join(Case, LadderStep.case_id == Case.id)
+    ).where(*where)
+    wanted = (step in (None, Step.READY)) and not overdue_only and (not mine_only or Step.READY in mine)
+    if not wanted:
+        return steps.subquery()
+    ready = _ready()
+    ready_where = [*_case_in_scope(actor), col(Case.category).in_(_OUT)]
+    if search.strip():
+        ready_where.append(col(Child.name).contains(search.strip()))
+    ready_rows = _places(
+        select(
+            ready.c.case_id.label("case_id"),
+            col(Child.name).label("child"),
+            col(School.name).label("school"),
+            col(Township.name).label("township"),
+            col(Village.name).label("village"),
+            col(Case.category).label("category"),
+            literal(Step.READY.value).label("step"),
+            literal(0).label("seq"),
+            ready.c.since.label("opened_on"),
+            ready.c.since.label("due_on"),
+            cast(null(), String).label("measure"),
+            literal(1).label("rank"),
+            literal(0).label("row_id"),
+        )
+        .select_from(ready)
+        .join(Case, ready.c.case_id == Case.id)
+    ).where(*ready_where)
+    if step is Step.READY:
+        return ready_rows.subquery()
+    return union_all(steps, ready_rows).subquery()
 
 
 def ladder_rows(
@@ -253,40 +407,12 @@ def ladder_rows(
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[LadderRow], int]:
-    """Open steps in scope, overdue first then by deadline, paged in SQL; and how many in all."""
+    """Open steps in scope, and the cases 可申请销号 (Step.READY), overdue first then by deadline, paged in SQL;
+    and how many in all."""
     require(session, actor, Action.CASE_READ)
-    where = _open_in_scope(actor)
-    if step is not None:
-        where.append(LadderStep.step == step.value)
-    if overdue_only:
-        where.append(_overdue())
-    if mine_only:
-        where.append(col(LadderStep.step).in_([s.value for s in owned_steps(actor.role, policy())]))
-    if search.strip():
-        where.append(col(Child.name).contains(search.strip()))
-    base = (
-        select(
-            LadderStep.case_id,
-            Child.name,
-            School.name,
-            Township.name,
-            Village.name,
-            Case.category,
-            LadderStep.step,
-            LadderStep.seq,
-            LadderStep.opened_on,
-            LadderStep.due_on,
-            LadderStep.measure,
-        )
-        .join(Case, LadderStep.case_id == Case.id)
-        .join(Child, Case.child_id == Child.id)
-        .outerjoin(School, Child.school_id == School.id)
-        .join(Township, Child.township_id == Township.id)
-        .outerjoin(Village, Child.village_id == Village.id)
-        .where(*where)
-    )
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    ordered = base.order_by(case((_overdue(), 0), else_=1), LadderStep.due_on, LadderStep.id)
+    listed = _listed(actor, step=step, overdue_only=overdue_only, mine_only=mine_only, search=search)
+    total = session.scalar(select(func.count()).select_from(listed)) or 0
+    ordered = select(listed).order_by(listed.c.rank, listed.c.due_on, listed.c.row_id, listed.c.case_id)
     rows = [
         LadderRow(
             case_id=case_id,
@@ -300,33 +426,101 @@ def ladder_rows(
             owner=owner_label(Step(step_code), policy()),
             opened_on=opened_on,
             due_on=due_on,
-            overdue=is_overdue(Step(step_code), StepState.OPEN, due_on, today(), measure=measure),
+            overdue=is_overdue(Step(step_code), StepState.OPEN, due_on, today(), measure=measure)
+            and step_code != Step.READY.value,
         )
-        for case_id, child, school, township, village, category, step_code, seq, opened_on, due_on, measure in (
+        for case_id, child, school, township, village, category, step_code, seq, opened_on, due_on, measure, *_ in (
             session.execute(ordered.offset(offset).limit(limit))
         )
     ]
     return rows, int(total)
 
 
-def ladder_counts(session: Session, *, actor: Actor) -> dict[Step, tuple[int, int]]:
-    """Per step, (open, overdue) in the actor's scope, counted in SQL, for 我的待办 and the robots' digests."""
+class LadderCount(NamedTuple):
+    """One step's figures in scope: how many open, how many past their deadline, the earliest deadline of the
+    overdue ones and of the others (None when there are none)."""
+
+    open: int
+    overdue: int
+    earliest_due: date | None  # of the overdue steps
+    earliest_waiting: date | None  # of the steps still within their deadline
+
+
+def ladder_counts(session: Session, *, actor: Actor) -> dict[Step, LadderCount]:
+    """Per step, (open, overdue, earliest overdue deadline, earliest deadline ahead) in the actor's scope, in one
+    SQL query, for 我的待办 and the robots' digests; Step.READY counts the cases 可申请销号 (their day: when the last
+    step ended). A township official's written orders and 销号 decisions count only for its own township's
+    children."""
     require(session, actor, Action.CASE_READ)
-    query = (
-        select(LadderStep.step, func.count(), func.sum(case((_overdue(), 1), else_=0)))
+    late = _overdue()
+    steps: Select = (
+        select(
+            col(LadderStep.step).label("step"),
+            func.count().label("n"),
+            func.sum(case((late, 1), else_=0)).label("late"),
+            func.min(case((late, LadderStep.due_on), else_=None)).label("first_late"),
+            func.min(case((late, None), else_=LadderStep.due_on)).label("first_waiting"),
+        )
         .join(Case, LadderStep.case_id == Case.id)
         .join(Child, Case.child_id == Child.id)
-        .where(*_open_in_scope(actor))
+        .where(*_open_in_scope(actor), *_owned(actor))
         .group_by(LadderStep.step)
     )
-    return {Step(code): (int(n), int(late or 0)) for code, n, late in session.execute(query)}
+    ready = _ready()
+    ready_count: Select = (
+        select(
+            literal(Step.READY.value),
+            func.count(),
+            literal(0),
+            cast(null(), Date),
+            func.min(ready.c.since),
+        )
+        .select_from(ready)
+        .join(Case, ready.c.case_id == Case.id)
+        .join(Child, Case.child_id == Child.id)
+        .where(*_case_in_scope(actor), col(Case.category).in_(_OUT))
+    )
+    return {
+        Step(code): LadderCount(int(n), int(overdue or 0), first_late, first_waiting)
+        for code, n, overdue, first_late, first_waiting in session.execute(union_all(steps, ready_count))
+        if n
+    }
+
+
+def overdue_by_township(session: Session, *, actor: Actor) -> dict[str, int]:
+    """Overdue open steps per township (the child's), counted in SQL with GROUP BY: the county's 我的待办 column."""
+    require(session, actor, Action.CASE_READ)
+    query = (
+        select(Township.name, func.count())
+        .select_from(LadderStep)
+        .join(Case, LadderStep.case_id == Case.id)
+        .join(Child, Case.child_id == Child.id)
+        .join(Township, Child.township_id == Township.id)
+        .where(*_open_in_scope(actor), _overdue())
+        .group_by(Township.name)
+    )
+    return {name: int(n) for name, n in session.execute(query)}
 
 
 def export_ladder(
-    session: Session, *, actor: Actor, step: Step | None = None, overdue_only: bool = False
+    session: Session,
+    *,
+    actor: Actor,
+    step: Step | None = None,
+    overdue_only: bool = False,
+    mine_only: bool = False,
+    search: str = "",
 ) -> bytes:
-    """The list as xlsx (audited export). It carries no ID or phone numbers."""
-    rows, _ = ladder_rows(session, actor=actor, step=step, overdue_only=overdue_only, limit=100_000)
+    """The list as xlsx, with the page's filters (audited export). It carries no ID or phone numbers."""
+    rows, _ = ladder_rows(
+        session,
+        actor=actor,
+        step=step,
+        overdue_only=overdue_only,
+        mine_only=mine_only,
+        search=search,
+        limit=100_000,
+    )
     frame = pd.DataFrame(
         [
             {
@@ -356,7 +550,12 @@ def export_ladder(
             "是否逾期",
         ],
     )
-    what = (step.label if step else "全部步骤") + (",仅逾期" if overdue_only else "")
+    what = (
+        (step.label if step else "全部步骤")
+        + (",仅逾期" if overdue_only else "")
+        + (",待我处理" if mine_only else "")
+        + (f",搜索“{search.strip()}”" if search.strip() else "")
+    )
     return export_table(
         session, actor=actor, action=Action.CASE_READ, frame=frame, sheet="劝返复学", detail=what,
         entity_type="case",

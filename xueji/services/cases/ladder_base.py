@@ -135,6 +135,12 @@ def day_problem(on: date, not_before: date, what: str) -> str | None:
     return None
 
 
+def round_start(case_opened_on: date, school: LadderStep) -> date:
+    """Where a school step's return attempts count from: the case's opening for the first round (attempts logged
+    before a step was opened for an older case count), the step's own start for a later round."""
+    return min(case_opened_on, school.opened_on) if school.seq == 1 else school.opened_on
+
+
 def attempts_since(session: Session, child_id: int, since: date) -> int:
     """Return attempts (劝返) recorded for the child on or after a day."""
     from xueji.models import HomeVisit

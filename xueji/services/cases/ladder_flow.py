@@ -1,6 +1,6 @@
 """The ladder moved by other services and by the nightly pass: a case opens (its school step opens), the
 registry's 复学 is approved (the return, then the follow-ups), a suspected dropout is confirmed (the ladder goes on
-in the dropout case), a case is closed by the system (its open step ends), and advance() (the first step of cases
+in the dropout case; a child who had returned starts a new round), a case is closed by the system (its open step ends), and advance() (the first step of cases
 with none, escalation of steps past their deadline)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
-from sqlalchemy import Select, exists, func, insert, literal, select, update
+from sqlalchemy import Select, delete, exists, func, insert, literal, select, update
 from sqlmodel import Session, col
 
 from xueji.audit import Entry, lock_tail, record, record_many
@@ -17,7 +17,7 @@ from xueji.clock import now, today
 from xueji.db import unit_of_work
 from xueji.models import Case, CaseEvent, Child, LadderStep, Notice
 from xueji.rules.cases import CaseCategory, CaseStatus
-from xueji.rules.ladder import Step, StepState, escalation, follow_up_due
+from xueji.rules.ladder import POSITION, Step, StepState, escalation, follow_up_due
 from xueji.rules.working_days import WorkCalendar
 from xueji.services.cases.ladder_base import (
     EVENT,
@@ -106,6 +106,9 @@ def open_follow_up(session: Session, case_id: int, returned_on: date, number: in
     return add_step(session, case_id, Step.FOLLOW_UP, seq=number, opened_on=today(), due_on=due)
 
 
+CLOSURE_WITHDRAWN = "复学后撤回,须重新申请"
+
+
 def returned_in(
     session: Session, *, actor: Actor, case: Case, on: date, status_change_id: int | None
 ) -> None:
@@ -122,7 +125,12 @@ def returned_in(
             returned.status_change_id = status_change_id
         return
     current = open_step(session, case.id)
-    if current is not None:
+    withdrawn = ""
+    if current is not None and Step(current.step) is Step.CLOSURE:
+        # a 销号 request never ends done without a decision: withdrawn, to be asked again after the follow-ups
+        end_step(session, current, StepState.REJECTED, actor, reason=CLOSURE_WITHDRAWN)
+        withdrawn = f";待审批的销号申请{CLOSURE_WITHDRAWN}"
+    elif current is not None:
         end_step(session, current, StepState.DONE, actor, reason="已复学")
     rounds = sum(1 for s in steps if s.step == Step.RETURNED.value) + 1
     add_step(
@@ -141,7 +149,7 @@ def returned_in(
     case.status = CaseStatus.STABLE.value
     how = f"学籍异动 #{status_change_id} 已批准" if status_change_id else "人工登记"
     then = f",第 1 次返校跟踪期限 {follow.due_on:%Y-%m-%d}" if follow else ""
-    detail = f"劝返复学:{on:%Y-%m-%d} 已复学({how}){then}"
+    detail = f"劝返复学:{on:%Y-%m-%d} 已复学({how}){then}{withdrawn}"
     event(session, case.id, actor, detail)
     record(
         session,
@@ -154,28 +162,81 @@ def returned_in(
     )
 
 
-def moved_in(session: Session, *, old_case_id: int, new_case_id: int, actor: Actor | None = None) -> None:
+def carry_ladder(session: Session, *, old_case_id: int, new_case_id: int, actor: Actor | None = None) -> None:
     """A suspected dropout confirmed: the ladder goes on in the dropout case (its rows re-pointed in one
-    UPDATE). The school step the new case was just given is dropped when the old case has a ladder; if the new
-    case had a ladder of its own, the old case's open step ends and its history joins the new case's."""
+    UPDATE; audited as ladder.carry). When both cases have an open step, the one further along the ladder
+    stays open and the other ends; the dropout case's own first school step, with no history and no notice, is
+    removed with its start event rather than ended. A follow-up after a return does not go on: see
+    dropped_again."""
     if old_case_id == new_case_id or not steps_of(session, old_case_id):
         return
-    fresh = steps_of(session, new_case_id)
-    if len(fresh) == 1 and fresh[0].step == Step.SCHOOL.value and fresh[0].opened_on == today():
-        has_notice = session.scalar(select(Notice.id).where(Notice.step_id == fresh[0].id))
-        if has_notice is None:
-            session.delete(fresh[0])
+    old_open, new_open = open_step(session, old_case_id), open_step(session, new_case_id)
+    if old_open is not None and new_open is not None:
+        keep_old = POSITION[Step(old_open.step)] >= POSITION[Step(new_open.step)]
+        drop = new_open if keep_old else old_open
+        fresh = steps_of(session, new_case_id) == [new_open] and new_open.step == Step.SCHOOL.value
+        has_notice = session.scalar(select(Notice.id).where(Notice.step_id == drop.id))
+        if drop is new_open and fresh and has_notice is None:
+            session.execute(
+                delete(CaseEvent).where(
+                    col(CaseEvent.case_id) == new_case_id,
+                    col(CaseEvent.kind) == EVENT,
+                    col(CaseEvent.detail).startswith(f"劝返复学:{Step.SCHOOL.label}开始"),
+                )
+            )
+            session.delete(new_open)
             session.flush()
-            fresh = []
-    if fresh and (old_open := open_step(session, old_case_id)) is not None:
-        if open_step(session, new_case_id) is not None:
-            end_step(session, old_open, StepState.DONE, actor, reason="确认辍学,转入辍学个案")
+        else:
+            end_step(session, drop, StepState.DONE, actor, reason="确认辍学,劝返复学步骤并入辍学个案")
     session.execute(
         update(LadderStep).where(col(LadderStep.case_id) == old_case_id).values(case_id=new_case_id)
     )
     session.execute(update(Notice).where(col(Notice.case_id) == old_case_id).values(case_id=new_case_id))
-    event(session, old_case_id, actor, f"劝返复学:确认辍学,劝返复学步骤转入辍学个案 #{new_case_id}")
-    event(session, new_case_id, actor, f"劝返复学:由疑似辍学个案 #{old_case_id} 转入,劝返复学步骤继续")
+    event(session, old_case_id, actor, f"劝返复学:确认辍学,劝返复学步骤并入辍学个案 #{new_case_id}")
+    event(session, new_case_id, actor, f"劝返复学:由疑似辍学个案 #{old_case_id} 并入,劝返复学步骤继续")
+    if actor is not None:
+        record(
+            session,
+            actor=actor,
+            action="ladder.carry",
+            entity_type="case",
+            entity_id=new_case_id,
+            before={"case_id": old_case_id},
+            after={"case_id": new_case_id},
+            detail=f"确认辍学:疑似辍学个案 #{old_case_id} 的劝返复学步骤并入辍学个案 #{new_case_id}",
+        )
+
+
+def dropped_again(session: Session, *, actor: Actor, case: Case) -> None:
+    """A dropout approved in the registry for a child who had returned in this round (a follow-up open, the
+    follow-ups settled or a 销号 request waiting): the follow-up ends not in school (a waiting request ends
+    refused) and a new round of the school's step opens; the case is followed again."""
+    assert case.id is not None
+    if not CaseCategory(case.category).out_of_school or case.status == CaseStatus.CLOSED.value:
+        return
+    returned, _ = since_return(steps_of(session, case.id))
+    if returned is None:
+        return
+    current = open_step(session, case.id)
+    if current is not None and Step(current.step) is Step.FOLLOW_UP:
+        current.in_school = False
+        end_step(session, current, StepState.DONE, actor, reason="学籍异动确认辍学")
+    elif current is not None:
+        end_step(session, current, StepState.REJECTED, actor, reason="学籍异动确认辍学,须重新劝返")
+    case.status = CaseStatus.FOLLOWING.value
+    due = due_for(session, Step.SCHOOL, today())
+    add_step(session, case.id, Step.SCHOOL, seq=next_round(session, case.id), opened_on=today(), due_on=due)
+    detail = f"劝返复学:复学后经学籍异动确认辍学,重新开始{Step.SCHOOL.label},期限 {due:%Y-%m-%d}"
+    event(session, case.id, actor, detail)
+    record(
+        session,
+        actor=actor,
+        action="ladder.dropped_again",
+        entity_type="case",
+        entity_id=case.id,
+        after={"step": Step.SCHOOL.value},
+        detail=detail,
+    )
 
 
 def end_open(session: Session, *, actor: Actor, case: Case, reason: str) -> None:

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session
 
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
@@ -17,11 +18,13 @@ from xueji.models import Case, Child, LadderStep, Notice, Student
 from xueji.rules.cases import CaseCategory, CaseStatus, CloseReason, Closing, closing_problems
 from xueji.rules.ladder import (
     EDUCATION_LINE,
+    OWN_TOWNSHIP_STEPS,
     CountyMeasure,
     FollowUpDone,
     Step,
     StepState,
     closure_problems,
+    follow_up_problem,
     hand_up_problems,
     next_step,
     owner_label,
@@ -45,10 +48,12 @@ from xueji.services.cases.ladder_base import (
     open_step,
     policy,
     refuse,
+    round_start,
     steps_of,
 )
 from xueji.services.cases.ladder_flow import open_follow_up, returned_in, since_return
 from xueji.services.cases.opening import set_closed
+from xueji.services.common.access import student_in_scope
 
 CLOSURE_SEPARATOR = ";接收学校:"
 
@@ -60,8 +65,10 @@ def _case(session: Session, actor: Actor, case_id: int, action: Action, what: st
         refuse(session, actor, what, case_id, str(exc))
 
 
-def _current(session: Session, actor: Actor, case: Case, what: str, *steps: Step) -> LadderStep:
-    """The open step, which must be one of these; and the actor must own it (the county officer may skip)."""
+def _current(session: Session, actor: Actor, case: Case, child: Child, what: str, *steps: Step) -> LadderStep:
+    """The open step, which must be one of these; and the actor must own it (the county officer may skip). A
+    township official owns the written order and the 销号 decision only for children living in the township
+    (a child of another township attending one of its schools is in its scope, but not its step)."""
     assert case.id is not None
     row = open_step(session, case.id)
     if row is None or Step(row.step) not in steps:
@@ -74,7 +81,16 @@ def _current(session: Session, actor: Actor, case: Case, what: str, *steps: Step
         allowed |= {Role.COUNTY_OFFICER}
     if actor.role not in allowed:
         refuse(session, actor, what, case.id, f"“{step.label}”由{owner_label(step, policy())}办理")
+    if not owns_township_step(actor, step, child):
+        refuse(session, actor, what, case.id, f"“{step.label}”由该儿童户籍所在乡镇办理")
     return row
+
+
+def owns_township_step(actor: Actor, step: Step, child: Child) -> bool:
+    """False for a township official on another township's child's written order or 销号 decision."""
+    if actor.role is not Role.TOWNSHIP_OFFICIAL or step not in OWN_TOWNSHIP_STEPS:
+        return True
+    return child.township_id == actor.scope_id
 
 
 def _open_next(session: Session, actor: Actor, case_id: int, step: Step, seq: int) -> LadderStep:
@@ -86,9 +102,9 @@ def _open_next(session: Session, actor: Actor, case_id: int, step: Step, seq: in
 def hand_up(session: Session, *, actor: Actor, case_id: int, note: str) -> None:
     """The school's step is done after at least N recorded return attempts: the township's step opens."""
     case, child = _case(session, actor, case_id, Action.VISIT_LOG, "hand_up")
-    row = _current(session, actor, case, "hand_up", Step.SCHOOL)
+    row = _current(session, actor, case, child, "hand_up", Step.SCHOOL)
     assert child.id is not None
-    attempts = attempts_since(session, child.id, row.opened_on)
+    attempts = attempts_since(session, child.id, round_start(case.opened_on, row))
     problems = hand_up_problems(attempts, policy(), note)
     if problems:
         refuse(session, actor, "hand_up", case_id, ";".join(problems))
@@ -106,8 +122,8 @@ def hand_up(session: Session, *, actor: Actor, case_id: int, note: str) -> None:
 @unit_of_work
 def skip_step(session: Session, *, actor: Actor, case_id: int, reason: str) -> None:
     """Pass over the open step (the school's, the township's, a follow-up) with a reason; the next opens."""
-    case, _ = _case(session, actor, case_id, Action.CASE_READ, "skip")
-    row = _current(session, actor, case, "skip", *Step)
+    case, child = _case(session, actor, case_id, Action.CASE_READ, "skip")
+    row = _current(session, actor, case, child, "skip", *Step)
     step = Step(row.step)
     problems = skip_problems(
         step,
@@ -143,8 +159,8 @@ def serve_order(
 ) -> None:
     """The township's written order was served (LADDER_ORDER): needs the order notice generated for this step.
     The step's deadline becomes the time limit the order gave."""
-    case, _ = _case(session, actor, case_id, Action.LADDER_ORDER, "serve")
-    row = _current(session, actor, case, "serve", Step.TOWNSHIP)
+    case, child = _case(session, actor, case_id, Action.LADDER_ORDER, "serve")
+    row = _current(session, actor, case, child, "serve", Step.TOWNSHIP)
     notice = session.scalar(
         select(Notice.number).where(Notice.step_id == row.id, Notice.kind == NoticeKind.ORDER.value)
     )
@@ -186,8 +202,8 @@ def record_measure(
     session: Session, *, actor: Actor, case_id: int, measure: CountyMeasure, detail: str, on: date
 ) -> None:
     """The county's measures (LADDER_COUNTY): the step stays open until the child returns, no longer overdue."""
-    case, _ = _case(session, actor, case_id, Action.LADDER_COUNTY, "measure")
-    row = _current(session, actor, case, "measure", Step.COUNTY)
+    case, child = _case(session, actor, case_id, Action.LADDER_COUNTY, "measure")
+    row = _current(session, actor, case, child, "measure", Step.COUNTY)
     problems = [p for p in [day_problem(on, row.opened_on, "措施日期")] if p]
     if not detail.strip():
         problems.append("请写明采取的措施")
@@ -204,19 +220,20 @@ def record_measure(
     session.commit()
 
 
-def _link_student(session: Session, actor: Actor, case_id: int, child: Child) -> None:
+def _link_student(session: Session, actor: Actor, case_id: int, child: Child, action: Action) -> None:
     """The child's registry record must be 在籍; a child with none is linked to the enrolled record of the same
-    ID number."""
+    ID number, which must be in the actor's scope (the link audited, before and after)."""
     student = session.get(Student, child.student_id) if child.student_id else None
     if student is None and child.id_number:
-        student = session.scalar(
-            select(Student).where(
+        found = session.scalar(
+            select(Student.id).where(
                 Student.id_number == child.id_number,
                 Student.status == StudentStatus.ENROLLED.value,
                 Student.merged_into_id == None,  # noqa: E711
             )
         )
-        if student is not None:
+        if found is not None:
+            student = student_in_scope(session, actor, found, action)  # audited and refused outside it
             other = session.scalar(select(Child.id).where(Child.student_id == student.id))
             if other is not None and other != child.id:
                 refuse(
@@ -226,8 +243,19 @@ def _link_student(session: Session, actor: Actor, case_id: int, child: Child) ->
                     case_id,
                     "该身份证号的学籍已关联另一名儿童,请在该儿童的个案中登记",
                 )
+            before = {"student_id": child.student_id, "school_id": child.school_id}
             child.student_id = student.id
             child.school_id = student.school_id
+            record(
+                session,
+                actor=actor,
+                action="ladder.link_student",
+                entity_type="child",
+                entity_id=child.id,
+                before=before,
+                after={"student_id": student.id, "school_id": student.school_id},
+                detail=f"登记复学:按身份证号关联在籍学籍 #{student.id}",
+            )
     if student is None or student.status != StudentStatus.ENROLLED.value:
         refuse(session, actor, "return", case_id, "该儿童尚无在籍学籍:请先办理入学/复学")
 
@@ -246,7 +274,7 @@ def record_return(session: Session, *, actor: Actor, case_id: int, on: date) -> 
     problem = day_problem(on, case.opened_on, "复学日期")
     if problem:
         refuse(session, actor, "return", case_id, problem)
-    _link_student(session, actor, case_id, child)
+    _link_student(session, actor, case_id, child, action)
     returned_in(session, actor=actor, case=case, on=on, status_change_id=None)
     session.commit()
 
@@ -257,12 +285,15 @@ def record_follow_up(
 ) -> None:
     """A follow-up after the return: still in school (the next follow-up opens), or gone again (the case is
     followed again and the school's step opens anew)."""
-    case, _ = _case(session, actor, case_id, Action.VISIT_LOG, "follow_up")
-    row = _current(session, actor, case, "follow_up", Step.FOLLOW_UP)
+    case, child = _case(session, actor, case_id, Action.VISIT_LOG, "follow_up")
+    row = _current(session, actor, case, child, "follow_up", Step.FOLLOW_UP)
     returned, _ = since_return(steps_of(session, case_id))
     problems = [
         p for p in [day_problem(on, returned.opened_on if returned else row.opened_on, "跟踪日期")] if p
     ]
+    early = follow_up_problem(on, row.due_on, row.seq, in_school=in_school)
+    if early:
+        problems.append(early)
     if not detail.strip():
         problems.append("请写明跟踪情况")
     elif len(detail.strip()) > 500:
@@ -332,7 +363,7 @@ def request_closure(
     if problems:
         refuse(session, actor, "closure_request", case_id, ";".join(problems))
     if current is not None:
-        end_step(session, current, StepState.DONE, actor, reason=f"申请销号:{reason.label}")
+        end_step(session, current, StepState.DONE, actor, reason=f"{REQUEST_ENDED}{reason.label}")
     school = receiving_school.strip()
     row = _open_next(session, actor, case_id, Step.CLOSURE, 1)
     row.close_reason, row.requested_by = reason.value, actor.user_id
@@ -350,15 +381,56 @@ def closure_parts(detail: str | None) -> tuple[str, str]:
     return evidence, school
 
 
+REQUEST_ENDED = "申请销号:"  # the reason a 销号 request gives the step it ends
+
+
+def _reopen_after_rejection(session: Session, actor: Actor, case: Case, closure: LadderStep) -> str:
+    """A refused 销号 request: the step it had ended opens again (same kind and round, a fresh deadline; a
+    served order and the county's measures kept); with none, a returned child whose follow-ups are settled
+    waits as 可申请销号, and a child who had not returned starts a new round of the school's step. Returns the
+    words for the case's timeline."""
+    assert case.id is not None
+    steps = steps_of(session, case.id)
+    before = [s for s in steps if (s.id or 0) < (closure.id or 0)]
+    ended = before[-1] if before else None
+    if (
+        ended is not None
+        and (ended.reason or "").startswith(REQUEST_ENDED)
+        and ended.step != Step.CLOSURE.value
+    ):
+        step = Step(ended.step)
+        if step is Step.FOLLOW_UP:
+            returned, _ = since_return(steps)
+            row = open_follow_up(session, case.id, returned.opened_on, ended.seq) if returned else None
+            if row is not None:
+                return f";第 {row.seq} 次{step.label}重新开始,期限 {row.due_on:%Y-%m-%d}"
+        else:
+            row = _open_next(session, actor, case.id, step, ended.seq)
+            row.opened_on = ended.opened_on  # the attempts and the order counted in this step still count
+            row.served_on, row.served_to, row.comply_by = ended.served_on, ended.served_to, ended.comply_by
+            row.measure, row.detail = ended.measure, ended.detail
+            if step is Step.TOWNSHIP and ended.comply_by is not None:
+                row.due_on = max(ended.comply_by, today())
+            return f";{step.label}重新开始,期限 {row.due_on:%Y-%m-%d}"
+    returned, _ = since_return(steps)
+    if returned is not None:
+        return ";可重新申请销号"
+    case.status = CaseStatus.FOLLOWING.value
+    school = _open_next(session, actor, case.id, Step.SCHOOL, next_round(session, case.id))
+    return f";尚未复学,重新开始{Step.SCHOOL.label},期限 {school.due_on:%Y-%m-%d}"
+
+
 @unit_of_work
 def decide_closure(session: Session, *, actor: Actor, case_id: int, approve: bool, note: str) -> None:
     """The approver (XUEJI_CLOSURE_APPROVER's role, CLOSURE_APPROVE, in scope) approves (the case closes) or
     refuses with a reason (nothing else opens; the requester may ask again)."""
-    case, _ = _case(session, actor, case_id, Action.CLOSURE_APPROVE, "closure_decide")
+    case, child = _case(session, actor, case_id, Action.CLOSURE_APPROVE, "closure_decide")
     approver = policy().closure_approver
     if actor.role not in (approver, Role.SYSTEM):
         refuse(session, actor, "closure_decide", case_id, f"销号由{approver.label}审批")
-    row = _current(session, actor, case, "closure_decide", Step.CLOSURE)
+    row = _current(session, actor, case, child, "closure_decide", Step.CLOSURE)
+    if row.requested_by is not None and row.requested_by == actor.user_id and actor.role is not Role.SYSTEM:
+        refuse(session, actor, "closure_decide", case_id, "销号申请人不能审批自己的申请")
     if not approve and not note.strip():
         refuse(session, actor, "closure_decide", case_id, "不批准须写明原因")
     if len(note.strip()) > 300:
@@ -375,7 +447,9 @@ def decide_closure(session: Session, *, actor: Actor, case_id: int, approve: boo
         set_closed(session, actor, case, Closing(reason, evidence, school))
     else:
         end_step(session, row, StepState.REJECTED, actor, reason=note)
-        said = f"劝返复学:销号申请未批准(原因:{note.strip()})"
+        said = f"劝返复学:销号申请未批准(原因:{note.strip()})" + _reopen_after_rejection(
+            session, actor, case, row
+        )
         event(session, case_id, actor, said)
         audit(session, actor, "closure_decide", case_id, said, {"approve": False})
     session.commit()

@@ -431,7 +431,7 @@ def apply_status_change(session: Session, *, actor: Actor, change: StatusChange,
             )
         ).all():
             if dropout is not None:
-                ladder_flow.moved_in(session, old_case_id=old, new_case_id=dropout, actor=actor)
+                ladder_flow.carry_ladder(session, old_case_id=old, new_case_id=dropout, actor=actor)
         _close_open(
             session,
             actor,
@@ -440,6 +440,10 @@ def apply_status_change(session: Session, *, actor: Actor, change: StatusChange,
             CloseReason.CONFIRMED_DROPOUT,
             evidence,
         )
+        if dropout is not None:  # a child who had returned is out again: a new round, not a follow-up
+            dropout_case = session.get(Case, dropout)
+            assert dropout_case is not None
+            ladder_flow.dropped_again(session, actor=actor, case=dropout_case)
     elif kind in (ChangeKind.RETURN, ChangeKind.RESUMPTION):
         # back in school: the case stays open (已返校/稳定) for the follow-ups, until its 销号 is approved
         on = min(change.effective_date, today())

@@ -30,6 +30,8 @@ from xueji.rules.visits import (
     visit_problems,
     visit_state,
 )
+from xueji.rules.vocab import StudentStatus
+from xueji.services.cases import ladder_flow
 from xueji.services.cases.opening import ensure_children
 from xueji.services.common.access import (
     child_condition,
@@ -174,9 +176,18 @@ def same_day_question(name: str, day: date, earlier: HomeVisit) -> str:
     return f"{when}已为{name}记录过一次{kind}({at},{VisitMethod(earlier.method).label}),仍要再记一次吗?"
 
 
+def _enrolled(session: Session, child_id: int) -> bool:
+    """The child's registry record is 在籍 (a suspected dropout never left it; a dropout's was restored)."""
+    status = session.scalar(
+        select(Student.status).join(Child, Child.student_id == Student.id).where(Child.id == child_id)
+    )
+    return status == StudentStatus.ENROLLED.value
+
+
 def carry_to_cases(session: Session, actor: Actor, child_id: int, visit: HomeVisit) -> None:
     """A visit moves the child's open cases on: new ones to 跟进中, the risk to what the visit found, and a
-    child back at school after a return attempt to 已返校/稳定 (the case is closed separately, with evidence)."""
+    child back at school after a return attempt onto the ladder's return (已返校/稳定, the follow-ups, then 销号
+    by approval) when their registry record is 在籍; otherwise the case says the return must be registered."""
     risk = RiskLevel(visit.risk_after)
     returned = visit.outcome == ReturnOutcome.RETURNED.value
     for each in session.scalars(
@@ -187,8 +198,12 @@ def carry_to_cases(session: Session, actor: Actor, child_id: int, visit: HomeVis
             each.status = CaseStatus.FOLLOWING.value
             changes.append(f"状态:新建→{CaseStatus.FOLLOWING.label}")
         if returned and CaseCategory(each.category).out_of_school and each.status != CaseStatus.STABLE.value:
-            changes.append(f"状态:{CaseStatus(each.status).label}→{CaseStatus.STABLE.label}(劝返后已返校)")
-            each.status = CaseStatus.STABLE.value
+            if _enrolled(session, child_id):  # back at the school that holds the record: the ladder's return
+                ladder_flow.returned_in(
+                    session, actor=actor, case=each, on=visit.visit_date, status_change_id=None
+                )
+            else:
+                changes.append("劝返结果为已返校:孩子尚无在籍学籍,请办理入学或复学后在“劝返复学”中登记复学")
         if each.risk_level != risk.value:
             changes.append(f"风险:{RiskLevel(each.risk_level).label}→{risk.label}(家访后评估)")
             each.risk_level, each.risk_reason = risk.value, f"{visit.visit_date:%Y-%m-%d} 家访后评估"
