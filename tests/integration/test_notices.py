@@ -20,7 +20,16 @@ from xueji.notices.fonts import add_text
 from xueji.rules.cases import CaseStatus
 from xueji.rules.notices import NoticeKind
 from xueji.rules.vocab import Role, ScopeKind
-from xueji.services.cases.notices import NoticeError, case_notices, issuable, issue_notice, notice_file
+from xueji.services.cases.notices import (
+    NoticeError,
+    _draft,
+    _keep,
+    case_notices,
+    issuable,
+    issue_notice,
+    notice_file,
+)
+from xueji.services.common.access import child_condition
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 OUT = ("suspected_dropout", "dropout")
@@ -99,7 +108,8 @@ def test_the_township_orders_the_guardian_and_the_notice_reads_back(
         assert notice.step_id == step_id and notice.template == "内置 order.docx"
         text = _text(notice.content)
         assert student.name in text and notice.number in text
-        assert "限期复学通知书" in text and "15日内" in text and "2026年12月8日" in text
+        assert "限期复学通知书" in text and "自接到本通知之日起15日内," in text
+        assert "2026年12月8日" not in text  # the limit runs from service (the ladder's comply_by): no date
         assert student.id_number in text  # the township's order carries the full number
         assert "{{" not in text
         events = session.scalars(
@@ -114,9 +124,11 @@ def test_the_township_orders_the_guardian_and_the_notice_reads_back(
         name_out, data = notice_file(session, actor=township, notice_id=int(notice.id or 0))
         assert name_out == f"限期复学通知书_{notice.number}.docx" and data == notice.content
         exported = session.scalar(
-            select(AuditLog).where(AuditLog.action == "export", AuditLog.entity_type == "notice")
+            select(AuditLog).where(AuditLog.action == "reveal", AuditLog.entity_type == "notice")
+        )  # the order carries the full ID number: its download is a reveal
+        assert (
+            exported is not None and notice.number in exported.detail and "含完整身份证号" in exported.detail
         )
-        assert exported is not None and notice.number in exported.detail
         row = case_notices(session, actor=actors["demo_county"], case_id=case_id)[0]  # the newest first
         assert (row.title, row.number, row.issued_by) == ("限期复学通知书", notice.number, "刘专干")
 
@@ -219,6 +231,7 @@ def test_the_registrars_notice_masks_and_the_case_file_holds_everything(
         ):
             assert words in text
         assert notice.number in text and student.id_number not in text  # the county's copy masks
+        assert "内置模板" in text and "persuasion.docx" not in text  # the template in words
         name, _ = notice_file(session, actor=county, notice_id=int(dossier.id or 0))
         assert name == f"个案档案_{student.name}_20261123.docx"
 
@@ -229,7 +242,7 @@ def _own_template(folder, body: list[str]) -> None:
     paragraph = document.add_paragraph()
     for piece in body:
         add_text(paragraph, piece)
-    document.sections[0].header.paragraphs[0].text = "本县教育局抬头 {{县}}"
+    document.sections[0].header.paragraphs[0].text = "本县教育局抬头 {{县}} {{文号}}"
     document.save(folder / "order.docx")
 
 
@@ -252,12 +265,143 @@ def test_a_county_template_replaces_the_built_in_and_an_unknown_placeholder_is_r
         assert _outcomes(session, "refused") == refused + 2
         assert _notices(session) == issued
 
-        _own_template(tmp_path, ["致 {{监", "护人}}:请送 {{儿童", "姓名}} 于", "{{期限日期}}前", "到校。"])
+        _own_template(tmp_path, ["致 {{监", "护人}}:请送 {{儿童", "姓名}} 于", "{{期限日期}}", "到校。"])
         notice = issue_notice(session, actor=township, case_id=case_id, kind=NoticeKind.ORDER)
         assert notice.template == "本县 order.docx"
         document = Document(io.BytesIO(notice.content))
         name = session.scalar(select(Student.name).join(Child).join(Case).where(Case.id == case_id))
-        assert f"请送 {name} 于2026年12月8日前到校。" in document.paragraphs[-1].text
-        assert "{{" not in document.sections[0].header.paragraphs[0].text
+        assert f"请送 {name} 于自接到本通知之日起15日内到校。" in document.paragraphs[-1].text
+        header = document.sections[0].header.paragraphs[0].text
+        assert "{{" not in header and header.endswith(notice.number or "?")
         with pytest.raises(NoticeError, match="已生成限期通知书"):
             issue_notice(session, actor=township, case_id=case_id, kind=NoticeKind.ORDER)
+
+
+def test_a_township_numbers_only_its_own_childrens_notices_the_school_still_tells_the_family(
+    demo_engine: Engine, actors: dict[str, Actor]
+) -> None:
+    """A township official also sees the children of other townships at its schools: their 文号 is not theirs."""
+    township, registrar = actors["demo_township"], actors["demo_registrar"]
+    with session_scope(demo_engine) as session:
+        school = session.get(School, registrar.scope_id)
+        assert school.township_id == township.scope_id, "the demo registrar's school is in the demo township"
+        case_id = _case(session, registrar)
+        other = session.scalar(
+            select(Township.id).where(Township.id != township.scope_id).order_by(Township.id)
+        )
+        child_id = session.scalar(select(Case.child_id).where(Case.id == case_id))
+        session.execute(update(Child).where(Child.id == child_id).values(township_id=other))
+        session.commit()
+        _at_township_step(session, case_id)
+        assert issuable(session, actor=township, case_id=case_id) == [NoticeKind.CASE_FILE]
+        denied = _outcomes(session, "denied")
+        for kind in (NoticeKind.ORDER, NoticeKind.PERSUASION):
+            with pytest.raises(PermissionDenied, match="由儿童所在乡镇生成"):
+                issue_notice(session, actor=township, case_id=case_id, kind=kind)
+        assert _outcomes(session, "denied") == denied + 2
+        base = _last_seq(session, other)
+        told = issue_notice(session, actor=registrar, case_id=case_id, kind=NoticeKind.PERSUASION)
+        assert told.township_id == other and told.seq == base + 1  # the child's township's sequence
+        elsewhere = Actor(None, "tw_other", Role.TOWNSHIP_OFFICIAL, ScopeKind.TOWNSHIP, other)
+        assert NoticeKind.ORDER in issuable(session, actor=elsewhere, case_id=case_id)
+
+
+def test_a_file_with_full_numbers_goes_only_to_who_may_see_them_and_is_audited_as_a_reveal(
+    demo_engine: Engine, actors: dict[str, Actor]
+) -> None:
+    teacher, registrar, county = actors["demo_teacher"], actors["demo_registrar"], actors["demo_county"]
+    with session_scope(demo_engine) as session:
+        case_id = session.scalar(
+            select(Case.id)
+            .join(Child, Case.child_id == Child.id)
+            .where(child_condition(teacher), child_condition(registrar), Child.student_id.is_not(None))  # type: ignore[union-attr]
+            .order_by(Case.id)
+        )
+        assert case_id is not None, "the demo teacher follows a case of the registrar's school"
+        number = session.scalar(select(Student.id_number).join(Child).join(Case).where(Case.id == case_id))
+        full = issue_notice(session, actor=registrar, case_id=case_id, kind=NoticeKind.CASE_FILE)
+        masked = issue_notice(session, actor=county, case_id=case_id, kind=NoticeKind.CASE_FILE)
+        assert number in _text(full.content) and number not in _text(masked.content)
+
+        rows = {r.id: r for r in case_notices(session, actor=teacher, case_id=case_id)}
+        assert (rows[full.id].full_numbers, rows[full.id].downloadable) == (True, False)
+        assert (rows[masked.id].full_numbers, rows[masked.id].downloadable) == (False, True)
+        denied = _outcomes(session, "denied")
+        with pytest.raises(PermissionDenied, match="印有完整身份证号"):
+            notice_file(session, actor=teacher, notice_id=int(full.id or 0))
+        assert _outcomes(session, "denied") == denied + 1
+        _, data = notice_file(session, actor=teacher, notice_id=int(masked.id or 0))
+        assert data == masked.content
+
+        _, data = notice_file(session, actor=county, notice_id=int(full.id or 0))  # the county may reveal
+        assert data == full.content
+        entry = session.scalar(
+            select(AuditLog).where(AuditLog.entity_type == "notice").order_by(AuditLog.id.desc()).limit(1)
+        )
+        assert (entry.action, entry.entity_id, entry.username) == ("reveal", str(full.id), "demo_county")
+        assert "含完整身份证号" in entry.detail
+
+
+def test_a_control_character_in_the_childs_record_is_left_out_of_the_document(
+    demo_engine: Engine, actors: dict[str, Actor]
+) -> None:
+    township = actors["demo_township"]
+    with session_scope(demo_engine) as session:
+        case_id = _case(session, township)
+        _at_township_step(session, case_id)
+        student_id = session.scalar(select(Child.student_id).join(Case).where(Case.id == case_id))
+        session.execute(
+            update(Student).where(Student.id == student_id).values(home_address="竹林\x0b村\x0c3组")
+        )
+        session.commit()
+        order = issue_notice(session, actor=township, case_id=case_id, kind=NoticeKind.ORDER)  # filled in
+        dossier = issue_notice(session, actor=township, case_id=case_id, kind=NoticeKind.CASE_FILE)  # tables
+        for notice in (order, dossier):
+            assert "竹林村3组" in _text(notice.content)
+
+
+def test_a_numbered_template_without_a_number_and_a_missing_folder_are_refused(
+    demo_engine: Engine, actors: dict[str, Actor], monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    township = actors["demo_township"]
+    with session_scope(demo_engine) as session:
+        case_id = _case(session, township)
+        _at_township_step(session, case_id)
+        refused, issued = _outcomes(session, "refused"), _notices(session)
+        monkeypatch.setenv("XUEJI_NOTICE_TEMPLATES", str(tmp_path / "absent"))
+        get_settings.cache_clear()
+        with pytest.raises(NoticeError, match="不存在"):
+            issue_notice(session, actor=township, case_id=case_id, kind=NoticeKind.CASE_FILE)
+        monkeypatch.setenv("XUEJI_NOTICE_TEMPLATES", str(tmp_path))
+        get_settings.cache_clear()
+        document = new_document()
+        add_text(document.add_paragraph(), "{{监护人}}:请送{{儿童姓名}}到校。")
+        document.save(tmp_path / "persuasion.docx")
+        with pytest.raises(NoticeError, match=r"缺少 \{\{文号\}\}"):
+            issue_notice(session, actor=township, case_id=case_id, kind=NoticeKind.PERSUASION)
+        assert _outcomes(session, "refused") == refused + 2 and _notices(session) == issued
+        document.save(tmp_path / "case_file.docx")  # the case file has no number: the same text will do
+        assert (
+            issue_notice(session, actor=township, case_id=case_id, kind=NoticeKind.CASE_FILE).number is None
+        )
+
+
+def test_the_case_is_checked_again_when_the_number_is_taken(
+    demo_engine: Engine, actors: dict[str, Actor]
+) -> None:
+    """Two orders built at once for one step (the document is built before the lock): the second is refused
+    when its number would be taken, and the first carries its number in the document."""
+    township = actors["demo_township"]
+    with session_scope(demo_engine) as session:
+        case_id = _case(session, township)
+        _at_township_step(session, case_id)
+        first = _draft(session, actor=township, case_id=case_id, kind=NoticeKind.ORDER)
+        second = _draft(session, actor=township, case_id=case_id, kind=NoticeKind.ORDER)
+        assert "{{文号}}" in _text(first.data)  # filled last, under the lock
+        session.commit()
+        kept = _keep(session, actor=township, case_id=case_id, draft=first)
+        assert kept.number and kept.number in _text(kept.content) and "{{" not in _text(kept.content)
+        refused, issued = _outcomes(session, "refused"), _notices(session)
+        with pytest.raises(NoticeError, match="已生成限期通知书"):
+            _keep(session, actor=township, case_id=case_id, draft=second)
+        assert _outcomes(session, "refused") == refused + 1 and _notices(session) == issued

@@ -2,6 +2,10 @@
 
 from datetime import date
 
+import pytest
+
+from xueji.config import SettingsError, settings_from_env
+from xueji.notices.xml_text import printable
 from xueji.rules.notices import (
     PLACEHOLDERS,
     NoticeKind,
@@ -14,6 +18,8 @@ from xueji.rules.notices import (
     placeholder_spans,
     placeholders_in,
     shows_full_id,
+    template_words,
+    time_limit,
     unknown_placeholders,
 )
 from xueji.rules.vocab import Role
@@ -111,3 +117,22 @@ def test_file_names_carry_the_number_or_the_child_and_day():
     assert file_name("个案档案", number=None, child="张/三", issued_on=date(2026, 11, 23)) == (
         "个案档案_张_三_20261123.docx"
     )
+
+
+def test_the_printed_limit_runs_from_service_as_the_ladder_counts_it_so_it_names_no_date():
+    assert time_limit(15) == "自接到本通知之日起15日内"
+
+
+def test_the_case_file_names_the_template_in_words():
+    assert template_words("内置 order.docx") == "内置模板"
+    assert template_words("本县 persuasion.docx") == "本县模板"
+
+
+@pytest.mark.parametrize("pattern", ["{township.name}控辍〔{year}〕{seq}号", "{year[0]}", "{x}", "{seq:q}"])
+def test_a_number_pattern_the_notices_cannot_fill_is_refused_at_startup(pattern):
+    with pytest.raises(SettingsError, match="XUEJI_NOTICE_NUMBER"):
+        settings_from_env({"XUEJI_NOTICE_NUMBER": pattern})
+
+
+def test_characters_xml_cannot_hold_are_left_out_and_the_rest_kept():
+    assert printable("竹林\x0b村\x00\x0c3组\t\n\ud800") == "竹林村3组\t\n"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from xueji.auth import Actor
 from xueji.demo.ladder import township_overdue_case
@@ -31,12 +31,14 @@ def _actor(session: Session, username: str) -> Actor | None:
 def _open_case(
     session: Session, *, school_id: int | None, township_id: int | None, but: int | None
 ) -> int | None:
-    """An open out-of-school case (the school's own, or the township's), other than `but`, with no document."""
+    """An out-of-school case still being persuaded (the school's own, or the township's), other than `but`, with no
+    document."""
     query = (
         select(Case.id)
         .join(Child, Case.child_id == Child.id)
-        .where(Case.category.in_(OUT_OF_SCHOOL), Case.status != CaseStatus.CLOSED.value)  # type: ignore[attr-defined]
-        .where(Case.id != (but or 0), ~Case.id.in_(select(Notice.case_id)))  # type: ignore[union-attr]
+        .where(col(Case.category).in_(OUT_OF_SCHOOL))
+        .where(col(Case.status).in_((CaseStatus.OPEN.value, CaseStatus.FOLLOWING.value)))
+        .where(Case.id != (but or 0), ~col(Case.id).in_(select(Notice.case_id)))
         .order_by(Case.id)
         .limit(1)
     )

@@ -18,7 +18,9 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
 
+from xueji.notices.xml_text import printable
 from xueji.rules.notices import (
+    NUMBER,
     PLACEHOLDERS,
     NoticeKind,
     placeholder_spans,
@@ -46,10 +48,16 @@ class Template:
 
 def template_for(kind: NoticeKind, folder: Path | None) -> Template:
     """The county's file of this name in the folder if there is one (read here, checked by open_template), else
-    the built-in one."""
+    the built-in one. A folder that is set but missing (a share not mounted, a typing error) is refused rather
+    than passed over: the county would otherwise issue on the built-in wording without knowing it."""
     if folder is not None:
         own = folder / kind.template
         try:
+            if not folder.is_dir():
+                raise NoticeTemplateError(
+                    f"设置 XUEJI_NOTICE_TEMPLATES 指定的模板文件夹 {folder} 不存在或不是文件夹,暂不能生成文书:"
+                    "请系统管理员改正设置(不用本县模板时不要设置此项)"
+                )
             if own.is_file():
                 size = own.stat().st_size
                 if size > MAX_TEMPLATE_BYTES:
@@ -80,19 +88,24 @@ def open_template(template: Template) -> DocumentObject:
         raise NoticeTemplateError(
             f"模板 {where} 不是能打开的 Word 文档(.docx),请用 Word 另存为 .docx"
         ) from exc
-    unknown = unknown_placeholders(
-        name for _, text in _paragraphs(document) for name in placeholders_in(text)
-    )
+    used = [name for _, text in _paragraphs(document) for name in placeholders_in(text)]
+    unknown = unknown_placeholders(used)
     if unknown:
         names = "、".join("{{" + n + "}}" for n in unknown)
         raise NoticeTemplateError(
             f"模板 {where} 含有不认识的占位符 {names};可用的占位符:{'、'.join(PLACEHOLDERS)}"
         )
+    if template.kind.numbered and NUMBER not in used:
+        raise NoticeTemplateError(
+            f"模板 {where} 缺少 {{{{{NUMBER}}}}}:{template.kind.label}要印文号,请在文号的位置写上 {{{{{NUMBER}}}}}"
+        )
     return document
 
 
 def fill(document: DocumentObject, values: dict[str, str]) -> None:
-    """Replace every placeholder in the document (body, tables, text boxes, headers, footers) with its value."""
+    """Replace every placeholder named in values in the document (body, tables, text boxes, headers, footers)
+    with its value (without the characters XML cannot hold); a placeholder not named stays for a later fill."""
+    values = {name: printable(value) for name, value in values.items()}
     for texts, whole in _paragraphs(document):
         if "{{" in whole:
             _replace(texts, values)

@@ -10,6 +10,8 @@ from docx.styles.style import CharacterStyle, ParagraphStyle
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from xueji.notices.xml_text import printable
+
 BODY = "仿宋_GB2312"  # 公文 body text
 TITLE = "方正小标宋简体"  # 公文 titles; Word substitutes a bold Song where it is not installed
 HEADING = "黑体"
@@ -28,8 +30,8 @@ def set_font(target: Run | ParagraphStyle | CharacterStyle, name: str, size: flo
 def add_text(
     paragraph: Paragraph, text: str, font: str = BODY, size: float = 16, *, bold: bool = False
 ) -> Run:
-    """Append a run with its CJK font set."""
-    run = paragraph.add_run(text)
+    """Append a run with its CJK font set (the text without the characters XML cannot hold)."""
+    run = paragraph.add_run(printable(text))
     set_font(run, font, size)
     if bold:
         run.bold = True

@@ -19,7 +19,7 @@ The placeholders (written {{name}} in a template; xueji.notices fills them):
 | 年级         | the class (小学2020级(01)班), empty for a child without a registry record       |
 | 入学复学     | 入学 for a child who never had a registry record, else 复学                    |
 | 期限天数     | XUEJI_LADDER_ORDER_DAYS (the time limit the order gives, calendar days)       |
-| 期限日期     | the issue date plus that many days                                            |
+| 期限日期     | 自接到本通知之日起15日内: the limit runs from service, unknown when printed, so no date |
 | 发文日期     | 2026年11月26日                                                                |
 | 签发单位     | 古港镇人民政府 for a township account; the school's name for a registrar; 县教育局 for the county |
 """
@@ -101,10 +101,25 @@ PLACEHOLDERS: dict[str, str] = {
     "年级": "班级,如 小学2020级(01)班",
     "入学复学": "“入学”(从未有学籍)或“复学”",
     "期限天数": "限期天数(XUEJI_LADDER_ORDER_DAYS)",
-    "期限日期": "发文日期加限期天数",
+    "期限日期": "限期的写法“自接到本通知之日起15日内”(限期从送达之日起算,不印具体日期)",
     "发文日期": "发文日期,如 2026年11月26日",
     "签发单位": "签发单位,如 古港镇人民政府",
 }
+
+NUMBER = "文号"  # the placeholder a numbered kind's template must hold: a number taken must be printed
+
+
+def time_limit(days: int) -> str:
+    """The order's time limit as printed: it runs from the day the order is served (the ladder's comply_by is
+    the served date plus the days), unknown when the order is generated, so no date is computed."""
+    return f"自接到本通知之日起{days}日内"
+
+
+def template_words(recorded: str) -> str:
+    """The template a notice was generated from, as the case file names it: 内置模板 or 本县模板 (the notice
+    records 内置 order.docx or 本县 order.docx)."""
+    return "本县模板" if recorded.startswith("本县") else "内置模板"
+
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 

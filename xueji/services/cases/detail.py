@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
-from xueji.clock import today
+from xueji.clock import china_day, today
 from xueji.models import (
     AppUser,
     Case,
@@ -87,7 +87,8 @@ class ChildDetail:
     timeline: list[TimelineEntry]
 
 
-def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
+def user_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """The accounts' display names by id (None and unknown ids left out)."""
     wanted = [i for i in ids if i is not None]
     if not wanted:
         return {}
@@ -96,7 +97,8 @@ def _names(session: Session, ids: set[int | None]) -> dict[int, str]:
     )
 
 
-def _card(session: Session, child: Child, full: bool) -> ChildCard:
+def child_card(session: Session, child: Child, full: bool) -> ChildCard:
+    """Who the child is (the registry record if there is one, else the child's own); numbers masked unless full."""
     student = session.get(Student, child.student_id) if child.student_id else None
     school = (
         session.get(School, student.school_id if student else child.school_id)
@@ -157,7 +159,7 @@ def child_detail(session: Session, *, actor: Actor, child_id: int) -> ChildDetai
     cases = list(
         session.scalars(select(Case).where(Case.child_id == child_id).order_by(Case.opened_on, Case.id))
     )
-    people = _names(session, {c.education_user_id for c in cases} | {c.government_user_id for c in cases})
+    people = user_names(session, {c.education_user_id for c in cases} | {c.government_user_id for c in cases})
     full = sees_full_identifiers(actor) or (
         actor.role is Role.TOWNSHIP_OFFICIAL
         and any(c.government_user_id == actor.user_id and c.status != CaseStatus.CLOSED.value for c in cases)
@@ -188,7 +190,7 @@ def child_detail(session: Session, *, actor: Actor, child_id: int) -> ChildDetai
         )
         for c in cases
     ]
-    return ChildDetail(_card(session, child, full), cards, _timeline(session, child, cases))
+    return ChildDetail(child_card(session, child, full), cards, _timeline(session, child, cases))
 
 
 def _timeline(session: Session, child: Child, cases: list[Case]) -> list[TimelineEntry]:
@@ -201,14 +203,14 @@ def _timeline(session: Session, child: Child, cases: list[Case]) -> list[Timelin
         if child.student_id
         else []
     )
-    people = _names(
+    people = user_names(
         session,
         {e.user_id for e in events} | {v.recorded_by for v in visits} | {c.submitted_by for c in changes},
     )
     for e in events:
         entries.append(
             TimelineEntry(
-                e.at.date(),
+                china_day(e.at),
                 e.at,
                 "劝返复学" if e.kind == "ladder" else "个案",
                 f"[{labels[e.case_id]}] {e.detail.removeprefix('劝返复学:')}",
@@ -236,7 +238,11 @@ def _timeline(session: Session, child: Child, cases: list[Case]) -> list[Timelin
         )
         entries.append(
             TimelineEntry(
-                c.submitted_at.date(), c.submitted_at, "学籍异动", what, people.get(c.submitted_by or 0, "")
+                china_day(c.submitted_at),
+                c.submitted_at,
+                "学籍异动",
+                what,
+                people.get(c.submitted_by or 0, ""),
             )
         )
     return sorted(entries, key=lambda t: (t.day, t.at.isoformat()), reverse=True)

@@ -1,17 +1,23 @@
 """通知书和个案档案: generate a case's documents (.docx) from the templates (xueji.notices), number them in the
 township's sequence for the year (文号), keep the file exactly as generated, and hand it out again (audited).
 
-Who issues what (rules.notices.ISSUERS): 限期入学/复学通知书 — the child's township, while the case's ladder
+Who issues what (rules.notices.ISSUERS): 限期入学/复学通知书 — the child's own township, while the case's ladder
 stands at the township's step (the notice is tied to that step); 劝返复学告知书 — the school's registrar (their
-own school's case) or the township, on an open out-of-school case; 个案档案 — any NOTICE_ISSUE role, any case in
-scope. Every refusal is audited."""
+own school's case) or the child's own township (a township official also sees the children of other townships
+at its schools, but a 文号 is the child's township's), on an open out-of-school case; 个案档案 — any NOTICE_ISSUE
+role, any case in scope. Every refusal is audited.
+
+A document printed with full ID numbers (the order and the case file of a township or school account) is handed
+out again only to a role that sees such numbers (field work) or may reveal them (STUDENT_REVEAL), audited as a
+reveal; a teacher, say, is refused."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from typing import NoReturn
 
 from docx import Document
 from sqlalchemy import func, select
@@ -19,7 +25,7 @@ from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
-from xueji.clock import today
+from xueji.clock import china_time, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.models import (
@@ -40,6 +46,7 @@ from xueji.rules.cases import CaseCategory, CaseStatus, CloseReason, RiskLevel
 from xueji.rules.ladder import CountyMeasure, Step, StepState
 from xueji.rules.masking import mask_id_number, mask_phone
 from xueji.rules.notices import (
+    NUMBER,
     NoticeKind,
     admission_word,
     chinese_date,
@@ -48,12 +55,15 @@ from xueji.rules.notices import (
     may_issue,
     notice_number,
     shows_full_id,
+    template_words,
+    time_limit,
 )
 from xueji.rules.visits import ReturnOutcome, VisitKind, VisitMethod
 from xueji.rules.vocab import Role
-from xueji.services.cases.detail import ChildCard, _card
+from xueji.services.cases.detail import ChildCard, child_card, user_names
+from xueji.services.cases.ladder_base import open_step
 from xueji.services.cases.opening import add_event
-from xueji.services.common.access import child_condition, deny, require, sees_fieldwork_identifiers
+from xueji.services.common.access import FIELDWORK_ROLES, child_condition, deny, require
 from xueji.services.common.refusals import audit_refusal
 
 EVENT = "notice"  # the case timeline's kind
@@ -71,20 +81,18 @@ class NoticeRow:
     number: str  # the 文号; "" for a case file
     issued_on: date
     issued_by: str
-    template: str  # 内置 order.docx / 本县 order.docx
+    template: str  # 内置模板 / 本县模板
+    full_numbers: bool = False  # printed with full ID numbers (and phones, in a case file)
+    downloadable: bool = True  # by this user (a full-number file only by one who may see the numbers)
 
 
 # ---- who may issue what, now ----------------------------------------------------------------------------------
 
 
-def _open_township_step(session: Session, case_id: int) -> LadderStep | None:
-    return session.scalar(
-        select(LadderStep).where(
-            LadderStep.case_id == case_id,
-            LadderStep.state == StepState.OPEN.value,
-            LadderStep.step == Step.TOWNSHIP.value,
-        )
-    )
+def _township_step(session: Session, case_id: int) -> LadderStep | None:
+    """The case's open ladder step if it is the township's (the step an order belongs to)."""
+    step = open_step(session, case_id)
+    return step if step is not None and step.step == Step.TOWNSHIP.value else None
 
 
 def _why_not(
@@ -96,18 +104,17 @@ def _why_not(
         return f"您的角色({actor.role.label})不能生成{kind.label}", True
     if kind is NoticeKind.CASE_FILE:
         return None
-    if (
-        kind is NoticeKind.ORDER
-        and actor.role is Role.TOWNSHIP_OFFICIAL
-        and actor.scope_id != child.township_id
-    ):
-        return "限期入学/复学通知书由儿童所在乡镇签发", True
+    if kind.numbered and actor.role is Role.TOWNSHIP_OFFICIAL and actor.scope_id != child.township_id:
+        return (
+            f"{kind.label}由儿童所在乡镇生成(文号是该乡镇的);该儿童不住在本乡镇,请由其所在乡镇或就读学校生成",
+            True,
+        )
     if not CaseCategory(case.category).out_of_school:
         return f"只有疑似辍学、辍学个案才能生成{kind.label}", False
     if case.status == CaseStatus.CLOSED.value:
         return f"该个案已销号,不能再生成{kind.label}", False
     if kind is NoticeKind.ORDER:
-        step = _open_township_step(session, case.id)
+        step = _township_step(session, case.id)
         if step is None:
             return "该个案的劝返复学当前不在“乡镇书面限期通知”这一步,不能生成限期通知书", False
         issued = session.scalar(
@@ -118,122 +125,190 @@ def _why_not(
     return None
 
 
-def _case_in_scope(session: Session, actor: Actor, case_id: int, action: Action) -> tuple[Case, Child]:
-    require(session, actor, action)
+def _found(session: Session, actor: Actor, case_id: int) -> tuple[Case, Child] | None:
+    """The case and its child if the case lies in the actor's scope."""
     found = session.execute(
         select(Case, Child)
         .join(Child, Case.child_id == Child.id)
         .where(Case.id == case_id, child_condition(actor))
     ).first()
+    return (found[0], found[1]) if found else None
+
+
+def _case_in_scope(session: Session, actor: Actor, case_id: int, action: Action) -> tuple[Case, Child]:
+    require(session, actor, action)
+    found = _found(session, actor, case_id)
     if found is None:
         deny(session, actor, action.value, "该个案不在您的管辖范围内", entity_type="case", entity_id=case_id)
-    return found[0], found[1]
+    return found
+
+
+def _refuse(
+    session: Session, actor: Actor, case_id: int, kind: NoticeKind, problem: tuple[str, bool]
+) -> NoReturn:
+    """Audit the refusal (a denial if it is a matter of permission) and raise it."""
+    message, permission = problem
+    if permission:
+        deny(session, actor, Action.NOTICE_ISSUE.value, message, entity_type="case", entity_id=case_id)
+    audit_refusal(
+        session, actor, action="notice.issue", entity_type="case", entity_id=case_id, message=message,
+        after={"notice": kind.value},
+    )  # fmt: skip
+    raise NoticeError(message)
 
 
 def issuable(session: Session, *, actor: Actor, case_id: int) -> list[NoticeKind]:
     """The kinds this actor may generate on this case now (for the buttons); [] outside their scope."""
     if not actor.can(Action.NOTICE_ISSUE):
         return []
-    found = session.execute(
-        select(Case, Child)
-        .join(Child, Case.child_id == Child.id)
-        .where(Case.id == case_id, child_condition(actor))
-    ).first()
+    found = _found(session, actor, case_id)
     if found is None:
         return []
     return [k for k in NoticeKind if _why_not(session, actor, found[0], found[1], k) is None]
 
 
+# ---- full numbers ---------------------------------------------------------------------------------------------
+
+
+def prints_full_numbers(kind: NoticeKind, issuer: Role) -> bool:
+    """Whether a document of this kind generated by an account of this role prints full ID numbers (and the
+    case file full phones): as generation decides, for the field-work roles, never on the 告知书."""
+    return shows_full_id(kind, sees_fieldwork=issuer in FIELDWORK_ROLES)
+
+
+def may_take_full_numbers(actor: Actor) -> bool:
+    """Whether the actor may take a document printed with full numbers: a role that sees them in field work, or
+    one that may reveal them (the county, the township, the coordinator)."""
+    return actor.role in FIELDWORK_ROLES or actor.can(Action.STUDENT_REVEAL)
+
+
+def _issuer_role(value: str | None) -> Role:
+    """The issuing account's role (the server's batch run when none)."""
+    return Role(value) if value else Role.SYSTEM
+
+
 # ---- issuing --------------------------------------------------------------------------------------------------
 
 
-@unit_of_work
+@dataclass(frozen=True)
+class _Draft:
+    """A document built and checked but not yet numbered: its {{文号}} is still to fill."""
+
+    kind: NoticeKind
+    title: str
+    issued_on: date
+    template: str
+    data: bytes
+
+
 def issue_notice(session: Session, *, actor: Actor, case_id: int, kind: NoticeKind) -> Notice:
     """Generate the document, give it the township's next 文号 for the year (numbered kinds), keep it on the
-    case, put it on the timeline and in the audit log."""
-    lock_tail(session)  # serialises writers: the next 文号 is read and taken in one go
+    case, put it on the timeline and in the audit log.
+
+    The document is built first, without holding the audit tail's lock: reading the case file's tables and
+    building the .docx would otherwise hold up every writer. The lock is taken afterwards, only to check the case
+    again, take the 文号, fill it into the document's {{文号}} (left unfilled by the build) and keep the notice.
+    The reading transaction is ended (committed, as the write would commit it) before the write begins."""
+    draft = _draft(session, actor=actor, case_id=case_id, kind=kind)
+    session.commit()  # this service wrote nothing yet; the write begins afresh (on SQLite: BEGIN IMMEDIATE)
+    return _keep(session, actor=actor, case_id=case_id, draft=draft)
+
+
+def _draft(session: Session, *, actor: Actor, case_id: int, kind: NoticeKind) -> _Draft:
     case, child = _case_in_scope(session, actor, case_id, Action.NOTICE_ISSUE)
     problem = _why_not(session, actor, case, child, kind)
     if problem is not None:
-        message, permission = problem
-        if permission:
-            deny(session, actor, Action.NOTICE_ISSUE.value, message, entity_type="case", entity_id=case_id)
-        audit_refusal(
-            session, actor, action="notice.issue", entity_type="case", entity_id=case_id, message=message,
-            after={"notice": kind.value},
-        )  # fmt: skip
-        raise NoticeError(message)
+        _refuse(session, actor, case_id, kind, problem)
     settings = get_settings()
     issued_on = today()
     township = session.get(Township, child.township_id)
     assert township is not None  # a child's township is a foreign key
     county = session.get(County, township.county_id)
-    seq = number = None
-    if kind.numbered:
-        last = session.scalar(
-            select(func.max(Notice.seq)).where(
-                Notice.township_id == township.id, Notice.year == issued_on.year
-            )
-        )
-        seq = (last or 0) + 1
-        number = notice_number(settings.notice_number, township=township.name, year=issued_on.year, seq=seq)
-    card = _card(session, child, True)
-    full = shows_full_id(kind, sees_fieldwork=sees_fieldwork_identifiers(actor))
+    card = child_card(session, child, True)
+    full = prints_full_numbers(kind, actor.role)
     enrolled_before = child.student_id is not None
     title = kind.heading(enrolled_before=enrolled_before)
-    days = settings.ladder.order_days
     values = {
-        "文号": number or "",
         "乡镇": township.name,
         "县": county.name if county else "",
         "学校": card.school or ("户籍所在地学校" if kind is NoticeKind.ORDER else ""),
         "儿童姓名": card.name,
         "性别": card.sex,
         "出生日期": chinese_date(card.birth_date),
-        "身份证号": (card.id_number if full else mask_id_number(card.id_number)) or "",
+        "身份证号": (card.id_number if full else mask_id_number(card.id_number)) or "未登记",
         "监护人": card.guardian,
         "住址": card.address,
         "年级": card.class_name,
         "入学复学": admission_word(enrolled_before=enrolled_before),
-        "期限天数": str(days),
-        "期限日期": chinese_date(issued_on + timedelta(days=days)),
+        "期限天数": str(settings.ladder.order_days),
+        # the limit runs from the day the order is served (the ladder's comply_by), unknown now: no date
+        "期限日期": time_limit(settings.ladder.order_days),
         "发文日期": chinese_date(issued_on),
         "签发单位": issuing_unit(
             actor.role, township=township.name, school=card.school, county=county.name if county else ""
         ),
     }
-    template = template_for(kind, settings.notice_templates)
+    if not kind.numbered:
+        values[NUMBER] = ""
     try:
+        template = template_for(kind, settings.notice_templates)
         document = open_template(template)
     except NoticeTemplateError as exc:
-        audit_refusal(
-            session, actor, action="notice.issue", entity_type="case", entity_id=case_id, message=str(exc),
-            after={"notice": kind.value},
-        )  # fmt: skip
-        raise NoticeError(str(exc)) from exc
+        _refuse(session, actor, case_id, kind, (str(exc), False))
     fill(document, values)
     if kind is NoticeKind.CASE_FILE:
         append_case_file(document, _case_file(session, case, child, card, full))
     document.core_properties.title = title
-    content = to_bytes(document)
-    step = _open_township_step(session, case.id) if kind is NoticeKind.ORDER else None
+    return _Draft(kind, title, issued_on, template.name, to_bytes(document))
+
+
+def _numbered(data: bytes, number: str) -> bytes:
+    """The built document with its {{文号}} filled in."""
+    document = Document(io.BytesIO(data))
+    fill(document, {NUMBER: number})
+    return to_bytes(document)
+
+
+@unit_of_work
+def _keep(session: Session, *, actor: Actor, case_id: int, draft: _Draft) -> Notice:
+    lock_tail(session)  # serialises writers: the case checked again, the next 文号 read and taken in one go
+    kind = draft.kind
+    case, child = _case_in_scope(session, actor, case_id, Action.NOTICE_ISSUE)
+    problem = _why_not(session, actor, case, child, kind)
+    if problem is not None:  # the case moved on while the document was built
+        _refuse(session, actor, case_id, kind, problem)
+    seq = number = None
+    content = draft.data
+    if kind.numbered:
+        last = session.scalar(
+            select(func.max(Notice.seq)).where(
+                Notice.township_id == child.township_id, Notice.year == draft.issued_on.year
+            )
+        )
+        seq = (last or 0) + 1
+        township = session.get(Township, child.township_id)
+        assert township is not None
+        pattern = get_settings().notice_number
+        number = notice_number(pattern, township=township.name, year=draft.issued_on.year, seq=seq)
+        content = _numbered(draft.data, number)
+    step = _township_step(session, case.id) if kind is NoticeKind.ORDER else None
     notice = Notice(
         case_id=case.id,
         step_id=step.id if step else None,
         kind=kind.value,
-        township_id=township.id,
-        year=issued_on.year,
+        township_id=child.township_id,
+        year=draft.issued_on.year,
         seq=seq,
         number=number,
-        issued_on=issued_on,
+        issued_on=draft.issued_on,
         issued_by=actor.user_id,
-        template=template.name,
+        template=draft.template,
         sha256=hashlib.sha256(content).hexdigest(),
         content=content,
     )
     session.add(notice)
     session.flush()
-    words = f"生成{title}" + (f" {number}" if number else "")
+    words = f"生成{draft.title}" + (f" {number}" if number else "")
     add_event(session, case.id, actor, EVENT, words)
     record(
         session,
@@ -264,21 +339,34 @@ def case_notices(session: Session, *, actor: Actor, case_id: int) -> list[Notice
     """The documents generated for a case in the actor's scope (CASE_READ), newest first."""
     _case_in_scope(session, actor, case_id, Action.CASE_READ)
     found = session.execute(
-        select(Notice, AppUser.display_name)
+        select(Notice, AppUser.display_name, AppUser.role)
         .outerjoin(AppUser, Notice.issued_by == AppUser.id)
         .where(Notice.case_id == case_id)
         .order_by(col(Notice.issued_at).desc(), col(Notice.id).desc())
     ).all()
-    return [
-        NoticeRow(n.id, NoticeKind(n.kind), _title(n), n.number or "", n.issued_on, who or "系统", n.template)
-        for n, who in found
-    ]
+    rows = []
+    for n, who, role in found:
+        full = prints_full_numbers(NoticeKind(n.kind), _issuer_role(role))
+        rows.append(
+            NoticeRow(
+                n.id,
+                NoticeKind(n.kind),
+                _title(n),
+                n.number or "",
+                n.issued_on,
+                who or "系统",
+                template_words(n.template),
+                full,
+                not full or may_take_full_numbers(actor),
+            )  # fmt: skip
+        )
+    return rows
 
 
 @unit_of_work
 def notice_file(session: Session, *, actor: Actor, notice_id: int) -> tuple[str, bytes]:
     """The file as generated, with a name like 限期复学通知书_古港镇控辍〔2026〕3号.docx (CASE_READ, audited as an
-    export)."""
+    export; a file printed with full numbers only for a role that may see them, audited as a reveal)."""
     require(session, actor, Action.CASE_READ)
     notice = session.get(Notice, notice_id)
     if notice is None:
@@ -292,29 +380,32 @@ def notice_file(session: Session, *, actor: Actor, notice_id: int) -> tuple[str,
         )
     case, child = _case_in_scope(session, actor, notice.case_id, Action.CASE_READ)
     title = _title(notice)
+    what = title + (f" {notice.number}" if notice.number else "")
+    issuer = session.scalar(select(AppUser.role).where(AppUser.id == notice.issued_by))
+    full = prints_full_numbers(NoticeKind(notice.kind), _issuer_role(issuer))
+    if full and not may_take_full_numbers(actor):
+        deny(
+            session,
+            actor,
+            "notice.read",
+            f"{what}印有完整身份证号,您的角色({actor.role.label})不能下载;需要时请向乡镇或学校索取",
+            entity_type="notice",
+            entity_id=notice.id,
+        )
     name = file_name(title, number=notice.number, child=child.name, issued_on=notice.issued_on)
     record(
         session,
         actor=actor,
-        action="export",
+        action="reveal" if full else "export",
         entity_type="notice",
         entity_id=notice.id,
-        detail=f"下载{title}" + (f" {notice.number}" if notice.number else "") + f"(个案 {case.id})",
+        detail=f"下载{what}(个案 {case.id})" + (",含完整身份证号" if full else ""),
     )
     session.commit()
     return name, notice.content
 
 
 # ---- the case file's tables -------------------------------------------------------------------------------------
-
-
-def _people(session: Session, ids: set[int | None]) -> dict[int, str]:
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    return dict(
-        session.execute(select(AppUser.id, AppUser.display_name).where(col(AppUser.id).in_(wanted))).all()
-    )
 
 
 def _day(value: date | None) -> str:
@@ -343,7 +434,7 @@ def _case_file(session: Session, case: Case, child: Child, card: ChildCard, full
         )
     )
     notices = list(session.scalars(select(Notice).where(Notice.case_id == case.id).order_by(Notice.id)))
-    people = _people(
+    people = user_names(
         session,
         {case.education_user_id, case.government_user_id}
         | {e.user_id for e in events}
@@ -360,7 +451,7 @@ def _case_file(session: Session, case: Case, child: Child, card: ChildCard, full
         ("姓名", card.name),
         ("性别", card.sex),
         ("出生日期", chinese_date(card.birth_date)),
-        ("身份证号", (card.id_number if full else mask_id_number(card.id_number)) or ""),
+        ("身份证号", (card.id_number if full else mask_id_number(card.id_number)) or "未登记"),
         ("学校、班级", f"{card.school} {card.class_name}".strip()),
         ("学籍状态", card.registry_status),
         ("乡镇、村(社区)", f"{card.township} {card.village}".strip()),
@@ -413,10 +504,16 @@ def _case_file(session: Session, case: Case, child: Child, card: ChildCard, full
         for s in steps
     ]
     notice_rows = [
-        [_title(n), n.number or "", _day(n.issued_on), people.get(n.issued_by or 0, "系统"), n.template]
+        [
+            _title(n),
+            n.number or "",
+            _day(n.issued_on),
+            people.get(n.issued_by or 0, "系统"),
+            template_words(n.template),
+        ]
         for n in notices
     ]
-    event_rows = [[f"{e.at:%Y-%m-%d %H:%M}", people.get(e.user_id or 0, "系统"), e.detail] for e in events]
+    event_rows = [[china_time(e.at), people.get(e.user_id or 0, "系统"), e.detail] for e in events]
     return CaseFile(
         facts,
         (
