@@ -4,7 +4,7 @@ downloaded as xlsx, submitted as a frozen copy, corrected only by a new version 
 import streamlit as st
 
 from xueji.auth import Action
-from xueji.clock import china_time, today
+from xueji.clock import china_day, china_time, today
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.monthly_report import (
@@ -15,13 +15,22 @@ from xueji.rules.monthly_report import (
     submission_state,
 )
 from xueji.services.reports import submission, workbook
-from xueji.services.reports.missing import local_day
-from xueji.ui.confirm import remember_saved, show_saved
+from xueji.ui.confirm import empty_fields, remember_saved, show_saved
 from xueji.ui.errors import shown_as_error
 from xueji.ui.session import require_actor
+from xueji.ui.style import required
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
 from xueji.ui.widgets import confirmed_submit, export_button
+
+SUBMIT_FIELDS = ("report_note", "report_confirm")
+CORRECT_FIELDS = ("report_reason", "report_correct_note", "report_correct_confirm")
+
+
+def forget_ticks() -> None:
+    """Another school or month: its report is not the one checked, so the tick (and what was typed) goes."""
+    empty_fields((*SUBMIT_FIELDS, *CORRECT_FIELDS))
+
 
 actor = require_actor(Action.REPORT_READ)
 st.title("学校月报")
@@ -39,7 +48,12 @@ if not schools:
 names = dict(schools)
 left, right = st.columns(2)
 school_id = left.selectbox(
-    "学校", list(names), format_func=names.__getitem__, key="report_school", placeholder="请选择学校"
+    "学校",
+    list(names),
+    format_func=names.__getitem__,
+    key="report_school",
+    placeholder="请选择学校",
+    on_change=forget_ticks,
 )
 months = submission.month_choices(today())
 month = right.selectbox(
@@ -49,6 +63,7 @@ month = right.selectbox(
     format_func=lambda m: m.label,
     key="report_month",
     placeholder="请选择月份",
+    on_change=forget_ticks,
 )
 if school_id is None or month is None:
     st.stop()
@@ -70,15 +85,34 @@ if latest is None:
 else:
     first = view.versions[0]
     stand = submission_state(
-        month, first_submitted=local_day(first.submitted_at), today=today(), due_day=due_day
+        month, first_submitted=china_day(first.submitted_at), today=today(), due_day=due_day
     )
-    st.success(
-        f"{month.label}月报已报送:第 {latest.version} 版,{md(latest.submitted_by or '—')} "
-        f"于 {china_time(latest.submitted_at)} 报送({stand.label})。"
-    )
+    said = f"{md(first.submitted_by or '—')} 于 {china_time(first.submitted_at)} 报送({stand.label})"
+    if latest.version > 1:  # on time or late is the first version's; the correction has its own day
+        said += (
+            f";现为第 {latest.version} 版(更正),{md(latest.submitted_by or '—')} "
+            f"于 {china_time(latest.submitted_at)} 提交"
+        )
+    st.success(f"{month.label}月报已报送:{said}。")
     if view.changed:
         st.warning(f"报送后有 {len(view.changed)} 项数据发生变化(表中标为“已变化”);如需修改,请提交更正。")
-show_table(workbook.figures_frame(view), hide_index=True, width="stretch", key="report_figures")
+figures = workbook.figures_frame(view)
+figures = figures.rename(
+    columns=lambda c: "已报送" if c.startswith("已报送") else c
+)  # the version is said above
+for n, (group, part) in enumerate(
+    figures.groupby("类别", sort=False)
+):  # a table per group: narrow enough for a
+    st.markdown(
+        f"**{md(group)}**"
+    )  # phone to show the figures, read whole (no inner scroll) before submitting
+    show_table(
+        part.drop(columns="类别"),
+        hide_index=True,
+        width="stretch",
+        height="content",
+        key=f"report_figures_{n}",
+    )
 export_button(
     "导出月报 (xlsx)",
     key=f"report_xlsx_{school_id}_{month.key}",
@@ -100,13 +134,17 @@ if submission.may_submit(actor, school_id) and state is MonthState.ENDED:
                     report = submission.submit(
                         session, actor=actor, school_id=school_id, month=month, note=note
                     )
-                    remember_saved("report_saved", f"已报送{month.label}月报(第 {report.version} 版)")
+                    remember_saved(
+                        "report_saved",
+                        f"已报送{month.label}月报(第 {report.version} 版)",
+                        clear=SUBMIT_FIELDS,
+                    )
                     st.rerun()
     else:
         with st.form("report_correct"):
             st.subheader("提交更正")
             st.caption("更正以今日重新计算的数据生成新版本,原版本保留;须写明更正原因(至少 4 个字)。")
-            reason = st.text_area("更正原因", max_chars=300, key="report_reason")
+            reason = st.text_area(required("更正原因"), max_chars=300, key="report_reason")
             note = st.text_area("备注(选填)", max_chars=300, key="report_correct_note")
             if confirmed_submit(
                 "提交更正", confirm="确认以今日数据提交更正版本", key="report_correct_confirm"
@@ -115,7 +153,11 @@ if submission.may_submit(actor, school_id) and state is MonthState.ENDED:
                     report = submission.correct(
                         session, actor=actor, school_id=school_id, month=month, reason=reason, note=note
                     )
-                    remember_saved("report_saved", f"已提交{month.label}月报更正(第 {report.version} 版)")
+                    remember_saved(
+                        "report_saved",
+                        f"已提交{month.label}月报更正(第 {report.version} 版)",
+                        clear=CORRECT_FIELDS,
+                    )
                     st.rerun()
 if view.versions:
     st.subheader("版本记录")

@@ -15,6 +15,7 @@ from xueji.ui.tables import show_table
 from xueji.ui.widgets import export_button
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FIRST = ["学校", "报送情况", "首次报送"]  # what a phone shows without scrolling
 
 actor = require_actor(Action.REPORT_REVIEW)
 st.title("月报报送与季报")
@@ -43,7 +44,14 @@ def _red(row):  # noqa: ANN001, ANN202 - a pandas row
     return ["color: #c62828; font-weight: 600" if late else "" for _ in row]
 
 
-show_table(frame.style.apply(_red, axis=1), hide_index=True, width="stretch", key="review_table")
+show_table(
+    frame.style.apply(_red, axis=1),
+    hide_index=True,
+    width="stretch",
+    key="review_table",
+    column_order=FIRST + [c for c in frame.columns if c not in FIRST],  # on a phone: the school and its state
+    column_config={"学校": st.column_config.TextColumn(pinned=True)},
+)
 export_button(
     f"导出{month.label}报送情况 (xlsx)",
     key=f"review_export_{month.key}",
@@ -56,11 +64,17 @@ if actor.scope_kind is ScopeKind.COUNTY:
     st.subheader("县级季报")
     st.caption(
         f"{quarterly.BASIS}:季报汇总各校每月已报送的最新版本,未报送的学校不计入合计,另列“未报送”表。"
-        "本月事项(转入、转出、辍学、家访等)按三个月相加;在籍、在册、在办等取季末一月之数。"
+        "本月事项(转入、转出、辍学、家访等)按三个月相加;在籍、在册、在办等只取季度内最后一个已结束月份的报表,"
+        "该月未报送的学校不计入这些数。没有学校跟进的儿童按乡镇另列“未随校儿童”一行(实时计算)。"
     )
-    quarters = recent_quarters(today())
+    quarters = recent_quarters(today())  # this quarter first: not over yet, so the last ended one is chosen
     quarter = st.selectbox(
-        "季度", quarters, format_func=lambda q: q.label, key="review_quarter", placeholder="请选择季度"
+        "季度",
+        quarters,
+        index=1,
+        format_func=lambda q: q.label + ("(本季度尚未结束)" if q == quarters[0] else ""),
+        key="review_quarter",
+        placeholder="请选择季度",
     )
     if quarter is not None:
         left, right = st.columns(2)

@@ -10,7 +10,14 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.factories import DEMO_SCHOOL, class_of, new_registrar, visit_facts
-from tests.integration.test_status_changes import decide, student_in, submit, submit_dropout
+from tests.integration.test_status_changes import (
+    NEIGHBOUR,
+    PROOFS,
+    decide,
+    student_in,
+    submit,
+    submit_dropout,
+)
 from xueji.auth import PermissionDenied
 from xueji.cli import main as xueji_main
 from xueji.config import get_settings
@@ -18,10 +25,12 @@ from xueji.db import session_scope
 from xueji.models import AuditLog, Child, MonthlyReport, School
 from xueji.rules.accountability import LedgerMonth
 from xueji.rules.monthly_report import SubmissionState
-from xueji.rules.status_changes import ChangeKind
+from xueji.rules.status_changes import ChangeKind, Document
 from xueji.rules.visits import ReturnOutcome, VisitKind
+from xueji.rules.vocab import SchoolKind
 from xueji.services.cases.visits import log_visit
 from xueji.services.reports import figures, missing, submission
+from xueji.services.setup.school_merge import add_school
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 TODAY = date(2026, 11, 23)
@@ -180,6 +189,60 @@ def test_the_missing_list_shows_who_has_not_submitted_and_who_was_late_or_correc
         assert {r.state for r in missing.month_status(session, actor=county, month=NOVEMBER)} == {
             SubmissionState.NOT_DUE
         }
+
+
+def test_a_childs_visits_stay_in_the_month_of_the_school_they_were_at_when_they_move_later(
+    demo_engine, actors
+):
+    """A correction of October recounts October: a visit in October to a child who moved to another school in
+    November stays in the first school's October (the school on October's last day), not the new one's."""
+    registrar, county = actors["demo_registrar"], actors["demo_county"]
+    child = student_in(demo_engine, DEMO_SCHOOL, grade=3)
+    with session_scope(demo_engine) as session:
+        log_visit(
+            session, actor=registrar, facts=visit_facts(visit_date=date(2026, 10, 20)), student_id=child.id
+        )
+    before, theirs = count(demo_engine, county, OCTOBER), count(demo_engine, county, OCTOBER, NEIGHBOUR)
+    with session_scope(demo_engine) as session:
+        neighbour = new_registrar(session, actors["demo_admin"], "reg_meitian", NEIGHBOUR)
+    moved = submit(
+        demo_engine,
+        neighbour,
+        student_id=child.id,
+        kind=ChangeKind.TRANSFER_IN,
+        effective_date=TODAY,
+        reason="随父母迁居",
+        documents=PROOFS | {Document.TRANSFER_CERTIFICATE},
+        to_class_id=class_of(demo_engine, NEIGHBOUR, 3),
+        override_reason="父母工作调动",
+    )
+    decide(demo_engine, county, moved)  # outside the transfer window: the county approves
+    with session_scope(demo_engine) as session:
+        assert session.scalar(select(Child.school_id).where(Child.student_id == child.id)) == school_id(
+            demo_engine, NEIGHBOUR
+        )
+    assert count(demo_engine, county, OCTOBER)["visits.visit"] == before["visits.visit"]
+    assert count(demo_engine, county, OCTOBER, NEIGHBOUR)["visits.visit"] == theirs["visits.visit"]
+    assert count(demo_engine, county, NOVEMBER, NEIGHBOUR)["enrolled"] > 0
+
+
+def test_a_school_added_in_november_is_not_missing_for_october(demo_engine, actors):
+    county, admin = actors["demo_county"], actors["demo_admin"]
+    with session_scope(demo_engine) as session:
+        township = session.scalar(select(School.township_id).where(School.code == DEMO_SCHOOL))
+        added = add_school(
+            session,
+            actor=admin,
+            code="2143099990",
+            name="新建测试小学",
+            kind=SchoolKind.PRIMARY,
+            township_id=township,
+        )
+        october = [r.school_id for r in missing.month_status(session, actor=county, month=OCTOBER)]
+        november = [r.school_id for r in missing.month_status(session, actor=county, month=NOVEMBER)]
+        items = missing.report_work_items(session, county)
+    assert added.id not in october and added.id in november
+    assert [i.count for i in items] == [2]  # still the demo's two, not the new school
 
 
 def test_xueji_report_monthly_writes_a_readable_xlsx_and_submits_as_the_registrar(

@@ -3,6 +3,7 @@ totals equal to the dashboards' figures for the same month, the schools missing 
 
 from __future__ import annotations
 
+from datetime import date
 from io import BytesIO
 
 import pytest
@@ -11,12 +12,13 @@ from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from tests.factories import DEMO_SCHOOL, new_registrar
+from tests.factories import DEMO_SCHOOL, new_registrar, visit_facts
 from xueji.config import get_settings
 from xueji.db import session_scope
-from xueji.models import AuditLog, Child, HomeVisit, School
+from xueji.models import AuditLog, Child, School
 from xueji.rules.accountability import LedgerMonth
 from xueji.rules.monthly_report import HEADINGS, Quarter
+from xueji.services.cases.visits import log_visit
 from xueji.services.dashboards import figures as dashboards
 from xueji.services.overview import counts
 from xueji.services.reports import quarterly, submission
@@ -43,32 +45,59 @@ def november_submitted(demo_engine, actors, monkeypatch):
     get_settings.cache_clear()
 
 
+def unfollowed_child_visited(engine, actors, day: date) -> None:
+    """A child of 古港镇 whom no school follows (no registry record, no school named), visited on the day."""
+    township = actors["demo_township"]
+    with session_scope(engine) as session:
+        child = Child(name="未随校测试", township_id=township.scope_id, school_id=None)
+        session.add(child)
+        session.commit()
+        log_visit(session, actor=township, facts=visit_facts(visit_date=day), child_id=child.id)
+
+
 def test_the_packs_november_totals_equal_the_dashboards_for_november(november_submitted, actors):
     county = actors["demo_county"]
+    unfollowed_child_visited(november_submitted, actors, date(2026, 11, 20))
     with session_scope(november_submitted) as session:
         pack = quarterly.build(session, actor=county, quarter=Q4)
-        month = dict(zip(*_sheet(quarterly.sheets(pack)[NOVEMBER.label]), strict=True))
+        frame = quarterly.sheets(pack)[NOVEMBER.label]
+        month = dict(zip(*_sheet(frame), strict=True))
         enrolled = counts.county_totals(session, actor=county).enrolled
         changes = dashboards.dropouts_by_month(session, actor=county, school_year=2026)
         visits = dashboards.visits_by_month(session, actor=county, school_year=2026)
-        without_school = session.scalar(  # visits of children no school follows: in no school's report
-            select(func.count())
-            .select_from(HomeVisit)
-            .join(Child, HomeVisit.child_id == Child.id)
-            .where(Child.school_id.is_(None), HomeVisit.visit_date >= NOVEMBER.first)
-        )
     row = lambda frame: frame[frame["月份"] == NOVEMBER.label].iloc[0]  # noqa: E731
     assert month[HEADINGS["enrolled"]] == enrolled > 0
     assert month[HEADINGS["dropouts"]] == row(changes)["辍学"]
     assert month[HEADINGS["returns"]] == row(changes)["劝返复学"]
-    assert month[HEADINGS["visits.visit"]] + without_school >= row(visits)["家访"] > 0
-    assert month[HEADINGS["visits.visit"]] + month[HEADINGS["visits.return_attempt"]] + without_school == (
-        row(visits)["家访"] + row(visits)["劝返"]
-    )
+    # 家访 and 劝返 of the month (1st to 30th) exactly: the schools' and the township rows of 未随校儿童
+    assert month[HEADINGS["visits.visit"]] == row(visits)["家访"] > 0
+    assert month[HEADINGS["visits.return_attempt"]] == row(visits)["劝返"]
+    unfollowed = frame[frame["学校"] == quarterly.UNFOLLOWED]
+    assert "古港镇" in set(unfollowed["乡镇"]) and unfollowed[HEADINGS["visits.visit"]].sum() >= 1
     # the quarter: October's two missing schools listed, November complete
     missing = [(m, s.school) for m, s in pack.missing]
     assert len(missing) == 2 and {m for m, _ in missing} == {"2026年10月"}
     assert pack.county_total()["enrolled"] == enrolled  # the quarter's end counts are November's
+
+
+def test_month_end_counts_come_only_from_the_quarters_last_ended_month(demo_engine, actors, monkeypatch):
+    """On 2 December nobody has submitted November: October's 在籍 is not the quarter's, and every school is
+    listed as missing November."""
+    monkeypatch.setenv("XUEJI_TODAY", "2026-12-02")
+    get_settings.cache_clear()
+    with session_scope(demo_engine) as session:
+        pack = quarterly.build(session, actor=actors["demo_county"], quarter=Q4)
+        frame = quarterly.sheets(pack)["季度合计(学校)"]
+    get_settings.cache_clear()
+    per_school = pack.school_totals()
+    assert per_school  # the schools that submitted October
+    assert all("enrolled" not in f and "suspected_open" not in f for f in per_school.values())
+    assert pack.county_total()["enrolled"] == 0
+    assert {s.school_id for m, s in pack.missing if m == NOVEMBER.label} == {
+        s.school_id for s in pack.schools
+    }
+    schools = frame[frame["学校"] != quarterly.UNFOLLOWED]
+    assert set(schools["备注"]) == {"2026年11月未报送,月末数未计入"}
 
 
 def _sheet(frame):

@@ -9,6 +9,7 @@ from xueji.rules.monthly_report import (
     FIGURES,
     HEADINGS,
     KEYS,
+    STOCKS,
     MonthState,
     Quarter,
     SubmissionState,
@@ -19,6 +20,7 @@ from xueji.rules.monthly_report import (
     note_problem,
     ordered,
     over_months,
+    owes_report,
     parse_month,
     reason_problem,
     recent_quarters,
@@ -89,6 +91,21 @@ def test_over_a_quarter_events_are_summed_and_month_end_counts_come_from_the_las
     quarter = over_months(months)
     assert quarter["enrolled"] == 98 and quarter["dropouts"] == 3
     assert totals(months)["enrolled"] == 198  # schools are summed as they are
+
+
+def test_month_end_counts_are_left_out_when_the_quarters_last_ended_month_was_not_submitted():
+    october, november = ordered({"enrolled": 100, "dropouts": 1}), ordered({"enrolled": 98, "dropouts": 2})
+    quarter = over_months([october, november, None])  # December ended but was not submitted
+    assert quarter["dropouts"] == 3
+    assert not STOCKS & quarter.keys()  # never October's or November's 在籍 as the quarter's end
+    assert totals([quarter, over_months([november])])["enrolled"] == 98  # the school left out of 在籍
+    assert over_months([None, november])["enrolled"] == 98
+
+
+def test_a_school_owes_no_report_for_a_month_before_it_opened():
+    assert owes_report(OCTOBER, date(2026, 10, 31)) and owes_report(OCTOBER, date(2018, 9, 1))
+    assert not owes_report(OCTOBER, date(2026, 11, 1))
+    assert not owes_report(OCTOBER, None)  # no sign of having opened
 
 
 def test_a_quarter_is_read_from_yyyy_qn_and_knows_its_months():

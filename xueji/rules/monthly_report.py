@@ -5,7 +5,7 @@ submission stands, and the county's quarters. Pure functions: no database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -61,6 +61,14 @@ KEYS = tuple(f.key for f in FIGURES)
 LABELS = {f.key: f.label for f in FIGURES}
 GROUPS = tuple(dict.fromkeys(f.group for f in FIGURES))
 STOCKS = frozenset(f.key for f in FIGURES if f.stock)
+# The figures counted per child (个案, 疑似辍学, 家访, 劝返复学进度), which a child no school follows has too; the
+# others (在籍, 学籍变动, 送教上门, 人籍核查) belong to a school.
+CHILD_KEYS = tuple(
+    k
+    for k in KEYS
+    if k.startswith(("cases_opened.", "cases_closed.", "visits.", "ladder."))
+    or k in ("suspected_opened", "suspected_open")
+)
 _SHORT = {
     "学籍变动(本月)": "异动",
     "个案(本月新建)": "新建个案",
@@ -91,12 +99,22 @@ def totals(reports: Iterable[Mapping[str, int]]) -> dict[str, int]:
     return summed
 
 
-def over_months(months: list[Mapping[str, int]]) -> dict[str, int]:
-    """One school's figures over consecutive months, oldest first: events summed, counts at a month's end
-    taken from the last month given."""
-    summed = totals(months)
-    last = months[-1] if months else {}
+def over_months(months: Sequence[Mapping[str, int] | None]) -> dict[str, int]:
+    """One school's figures over a quarter's ended months, oldest first (None for a month not submitted):
+    events summed over the months submitted; counts at a month's end (在籍, 在册, 在办) only from the last month
+    given, the quarter's last ended one. When that month was not submitted those counts are left out (absent
+    from the result), never taken from an earlier month."""
+    summed = totals(m for m in months if m is not None)
+    last = months[-1] if months else None
+    if last is None:
+        return {key: summed[key] for key in KEYS if key not in STOCKS}
     return {key: int(last.get(key, 0)) if key in STOCKS else summed[key] for key in KEYS}
+
+
+def owes_report(month: LedgerMonth, opened_on: date | None) -> bool:
+    """Whether a school owes the month's report: it had opened by the month's last day (opened_on None: no
+    sign of the school having opened yet, so it owes nothing)."""
+    return opened_on is not None and opened_on <= month.last
 
 
 def changed_keys(frozen: Mapping[str, int], fresh: Mapping[str, int]) -> list[str]:

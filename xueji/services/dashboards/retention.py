@@ -46,7 +46,7 @@ def scope_schools(actor: Actor, scope: RetentionScope) -> Select:
     return query
 
 
-def _first_change_after(day: date):  # noqa: ANN202 - a subquery
+def first_change_after(day: date):  # noqa: ANN202 - a subquery
     """Per student, the first approved status change effective after `day`: its kind and the school it was
     submitted from."""
     ranked = select(
@@ -64,7 +64,7 @@ def _first_change_after(day: date):  # noqa: ANN202 - a subquery
     return select(inner.c.student_id, inner.c.kind, inner.c.school_id).where(inner.c.n == 1).subquery()
 
 
-def _first_school_change_after(day: date):  # noqa: ANN202 - a subquery
+def first_school_change_after(day: date):  # noqa: ANN202 - a subquery
     """Per student, the first event effective after `day` that changed their school, with the school it left:
     an approved change that moved the record to another school (转入, 升学, 外县转入 or 劝返复学 at another school:
     to_school_id set and not the school it was submitted from) or a school merge (services.setup.school_merge)."""
@@ -102,7 +102,7 @@ def _first_school_change_after(day: date):  # noqa: ANN202 - a subquery
     return select(ranked.c.student_id, ranked.c.school_id).where(ranked.c.n == 1).subquery()
 
 
-def _status_on(first, school_year: int) -> ColumnElement[str]:  # noqa: ANN001 - a subquery of _first_change_after
+def status_on(first, school_year: int) -> ColumnElement[str]:  # noqa: ANN001 - a subquery of first_change_after
     """The student's status at the end of a day of the school year: before the first change after it, else the
     current one — except that a graduate was still 在读 while their class was in its stage's last grade or
     below (graduation is the rollover after that year, not a status change). That holds for a graduate read back
@@ -122,7 +122,7 @@ def _status_on(first, school_year: int) -> ColumnElement[str]:  # noqa: ANN001 -
     )
 
 
-def _school_on(moved) -> ColumnElement[int]:  # noqa: ANN001 - a subquery of _first_school_change_after
+def school_on(moved) -> ColumnElement[int]:  # noqa: ANN001 - a subquery of first_school_change_after
     """The student's school at the end of the day: the school a later move or merge took them from, else the
     current one."""
     return func.coalesce(moved.c.school_id, Student.school_id)
@@ -139,12 +139,12 @@ def movements(session: Session, *, schools: Select, school_year: int) -> list[Mo
     counted, counted by grade, school then and now, status now, and whether brought back during the year (after
     the first day)."""
     first, counted = year_days(session, school_year)
-    start_change, end_change = _first_change_after(first), _first_change_after(counted)
-    start_moved, end_moved = _first_school_change_after(first), _first_school_change_after(counted)
-    start_school, end_school = _school_on(start_moved), _school_on(end_moved)
+    start_change, end_change = first_change_after(first), first_change_after(counted)
+    start_moved, end_moved = first_school_change_after(first), first_school_change_after(counted)
+    start_school, end_school = school_on(start_moved), school_on(end_moved)
     active = [s.value for s in ACTIVE]
-    start_school_active = case((_status_on(start_change, school_year).in_(active), start_school), else_=None)
-    end_status = _status_on(end_change, school_year)
+    start_school_active = case((status_on(start_change, school_year).in_(active), start_school), else_=None)
+    end_status = status_on(end_change, school_year)
     returned = case(
         (
             exists(

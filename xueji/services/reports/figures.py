@@ -1,12 +1,18 @@
 """One school's month counted in SQL, figure by figure (rules.monthly_report.FIGURES), on the same terms as the
 dashboards: enrolled at the month's end read back as 巩固率 reads it (services.dashboards.retention), 辍学 and
 劝返复学 by the school the change was submitted from as services.dashboards.figures.dropouts_by_month counts
-them, 家访 by the child's school as visits_by_month counts a school's own, 送教上门 by the board's own judgement
-(services.home_teaching.board) for the term of the month. A month still running is counted up to today."""
+them, 个案, 家访 and 劝返复学进度 by the child's school on the month's last day (a registry record's school read back
+as 巩固率 reads it; a child without a record by the school following them now), 送教上门 by the board's own
+judgement (services.home_teaching.board) for the term of the month. A month still running is counted up to today.
+The children no school follows (未随校儿童) are counted per township (unfollowed_children), so that a county's
+schools and townships together give the dashboards' figures."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select
+from datetime import date
+
+from sqlalchemy import Select, Subquery, and_, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
@@ -22,10 +28,10 @@ from xueji.rules.transfers import TRANSFER_IN_KINDS
 from xueji.rules.vocab import StudentStatus
 from xueji.services.common.access import require, school_in_scope
 from xueji.services.dashboards.retention import (
-    _first_change_after,
-    _first_school_change_after,
-    _school_on,
-    _status_on,
+    first_change_after,
+    first_school_change_after,
+    school_on,
+    status_on,
 )
 from xueji.services.home_teaching import board, records
 from xueji.sql import class_grade
@@ -44,8 +50,7 @@ def compute(session: Session, *, actor: Actor, school_id: int, month: LedgerMont
     figures: dict[str, int] = {}
     figures.update(enrolled(session, school_id=school_id, day=cut))
     figures.update(changes(session, school_id=school_id, first=first, cut=cut))
-    figures.update(cases(session, school_id=school_id, first=first, cut=cut))
-    figures.update(visits(session, school_id=school_id, first=first, cut=cut))
+    figures.update(child_figures(session, children=school_children(school_id, cut), first=first, cut=cut))
     figures.update(home_teaching(session, actor=actor, school_id=school_id, cut=cut))
     figures["registry_checks"] = int(
         session.scalar(
@@ -57,7 +62,6 @@ def compute(session: Session, *, actor: Actor, school_id: int, month: LedgerMont
         )
         or 0
     )
-    figures.update(ladder(session, school_id=school_id, cut=cut))
     return ordered(figures)
 
 
@@ -66,7 +70,7 @@ def enrolled(session: Session, *, school_id: int, day) -> dict[str, int]:  # noq
     approved change (or merge) after the day, as 巩固率 reads them. With nothing changed since, this is the
     overview's count of enrolled records (services.overview.counts)."""
     year = school_year_start(day, start_month=get_settings().school_year_start_month)
-    change, moved = _first_change_after(day), _first_school_change_after(day)
+    change, moved = first_change_after(day), first_school_change_after(day)
     grade = class_grade(year)
     rows = session.execute(
         select(grade, func.count())
@@ -74,7 +78,7 @@ def enrolled(session: Session, *, school_id: int, day) -> dict[str, int]:  # noq
         .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
         .outerjoin(change, change.c.student_id == Student.id)
         .outerjoin(moved, moved.c.student_id == Student.id)
-        .where(_school_on(moved) == school_id, _status_on(change, year) == StudentStatus.ENROLLED.value)
+        .where(school_on(moved) == school_id, status_on(change, year) == StudentStatus.ENROLLED.value)
         .group_by(grade)
     ).all()
     figures = {"enrolled": sum(int(n) for _, n in rows)}
@@ -121,19 +125,55 @@ def changes(session: Session, *, school_id: int, first, cut) -> dict[str, int]: 
     }
 
 
-def _school_children(school_id: int):  # noqa: ANN202 - a select
-    return select(Child.id).where(Child.school_id == school_id)
+def child_school_on(day: date) -> tuple[Subquery, ColumnElement[int]]:
+    """A child's school at the end of the day: for a child with a registry record, the record's school then
+    (read back from later moves as 巩固率 reads it); for a child without one, the school that follows them now
+    (child.school_id keeps no history); NULL for a child no school follows (未随校儿童). The subquery is joined
+    by children_on()."""
+    moved = first_school_change_after(day)
+    return moved, func.coalesce(moved.c.school_id, Student.school_id, Child.school_id)
 
 
-def cases(session: Session, *, school_id: int, first, cut) -> dict[str, int]:  # noqa: ANN001 - dates
-    """个案 of the school's children opened and closed in the month by category; 疑似辍学 opened in it and open at
-    its end."""
-    children = col(Case.child_id).in_(_school_children(school_id))
+def children_on(day: date, condition) -> Select:  # noqa: ANN001 - a WHERE clause over (Child, school on day)
+    """The ids of the children whose school at the end of the day meets the condition (a function of the
+    school-on-day column)."""
+    moved, school = child_school_on(day)
+    return (
+        select(Child.id)
+        .outerjoin(Student, Child.student_id == Student.id)
+        .outerjoin(moved, moved.c.student_id == Student.id)
+        .where(condition(school))
+    )
+
+
+def school_children(school_id: int, day: date) -> Select:
+    """The children counted in the school's report for a month ending on the day: those at it on that day."""
+    return children_on(day, lambda school: school == school_id)
+
+
+def unfollowed_children(township_id: int, day: date) -> Select:
+    """The children of the township that no school followed on the day (未随校儿童): in no school's report."""
+    return children_on(day, lambda school: and_(school.is_(None), Child.township_id == township_id))
+
+
+def child_figures(session: Session, *, children: Select, first, cut) -> dict[str, int]:  # noqa: ANN001 - dates
+    """The figures counted per child (个案, 家访, 劝返复学进度) for a set of children."""
+    return {
+        **cases(session, children=children, first=first, cut=cut),
+        **visits(session, children=children, first=first, cut=cut),
+        **ladder(session, children=children, cut=cut),
+    }
+
+
+def cases(session: Session, *, children: Select, first, cut) -> dict[str, int]:  # noqa: ANN001 - dates
+    """个案 of the children opened and closed in the month by category; 疑似辍学 opened in it and open at its
+    end."""
+    mine = col(Case.child_id).in_(children)
     figures: dict[str, int] = {}
     for column, prefix in ((Case.opened_on, "cases_opened"), (Case.closed_on, "cases_closed")):
         for category, n in session.execute(
             select(Case.category, func.count())
-            .where(children, column >= first, column <= cut)
+            .where(mine, column >= first, column <= cut)
             .group_by(Case.category)
         ):
             figures[f"{prefix}.{category}"] = int(n)
@@ -142,7 +182,7 @@ def cases(session: Session, *, school_id: int, first, cut) -> dict[str, int]:  #
     figures["suspected_open"] = int(
         session.scalar(
             select(func.count()).where(
-                children,
+                mine,
                 Case.category == suspected,
                 Case.opened_on <= cut,
                 or_(col(Case.closed_on).is_(None), col(Case.closed_on) > cut),
@@ -153,12 +193,13 @@ def cases(session: Session, *, school_id: int, first, cut) -> dict[str, int]:  #
     return figures
 
 
-def visits(session: Session, *, school_id: int, first, cut) -> dict[str, int]:  # noqa: ANN001 - dates
-    """家访 and 劝返 recorded for the school's children in the month (visits_by_month's count, for one school)."""
+def visits(session: Session, *, children: Select, first, cut) -> dict[str, int]:  # noqa: ANN001 - dates
+    """家访 and 劝返 recorded for the children in the month (visits_by_month's count, for these children)."""
     rows = session.execute(
         select(HomeVisit.kind, func.count())
-        .join(Child, HomeVisit.child_id == Child.id)
-        .where(Child.school_id == school_id, HomeVisit.visit_date >= first, HomeVisit.visit_date <= cut)
+        .where(
+            col(HomeVisit.child_id).in_(children), HomeVisit.visit_date >= first, HomeVisit.visit_date <= cut
+        )
         .group_by(HomeVisit.kind)
     ).all()
     return {f"visits.{kind}": int(n) for kind, n in rows}
@@ -177,13 +218,13 @@ def home_teaching(session: Session, *, actor: Actor, school_id: int, cut) -> dic
     return figures
 
 
-def ladder(session: Session, *, school_id: int, cut) -> dict[str, int]:  # noqa: ANN001 - a date
-    """The return ladder's steps open at the month's end for the school's children's cases, by step."""
+def ladder(session: Session, *, children: Select, cut) -> dict[str, int]:  # noqa: ANN001 - a date
+    """The return ladder's steps open at the month's end for the children's cases, by step."""
     rows = session.execute(
         select(LadderStep.step, func.count())
         .join(Case, LadderStep.case_id == Case.id)
         .where(
-            col(Case.child_id).in_(_school_children(school_id)),
+            col(Case.child_id).in_(children),
             col(LadderStep.step).in_([s.value for s in LADDER_STEPS]),
             LadderStep.opened_on <= cut,
             or_(col(LadderStep.ended_on).is_(None), col(LadderStep.ended_on) > cut),

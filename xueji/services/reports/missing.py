@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from xueji.auth import Action, Actor
-from xueji.clock import CHINA_TZ, china_time, today
+from xueji.clock import china_day, china_time, today
 from xueji.config import get_settings
 from xueji.models import MonthlyReport, School, Township
 from xueji.rules.accountability import LedgerMonth
@@ -22,11 +22,13 @@ from xueji.rules.monthly_report import (
     due_on,
     last_month,
     month_state,
+    owes_report,
     submission_state,
 )
 from xueji.rules.vocab import ScopeKind
 from xueji.services.common.access import require, school_condition
 from xueji.services.common.exports import export_table
+from xueji.services.reports.opening import opening_days
 
 if TYPE_CHECKING:  # 我的待办 imports this module: its types are taken when the function runs
     from xueji.services.dashboards.work_items import WorkItem
@@ -52,12 +54,9 @@ class SchoolMonth:
         return self.versions > 1
 
 
-def local_day(at: datetime) -> date:
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(CHINA_TZ).date()
-
-
 def school_months(session: Session, actor: Actor, month: LedgerMonth) -> list[SchoolMonth]:
-    """Every school in the actor's scope (open during the month) with how its report for the month stands."""
+    """Every school in the actor's scope that owes the month's report (opened by the month's end, per
+    services.reports.opening, and not closed before it) with how its report for the month stands."""
     submitted = (
         select(
             MonthlyReport.school_id,
@@ -86,6 +85,8 @@ def school_months(session: Session, actor: Actor, month: LedgerMonth) -> list[Sc
         )
         .order_by(Township.code, School.code)
     ).all()
+    opened = opening_days(session, (int(r[0]) for r in rows))
+    rows = [r for r in rows if owes_report(month, opened[int(r[0])])]
     due_day, day = get_settings().report_due_day, today()
     return [
         SchoolMonth(
@@ -95,7 +96,7 @@ def school_months(session: Session, actor: Actor, month: LedgerMonth) -> list[Sc
             name,
             due_on(month, due_day),
             submission_state(
-                month, first_submitted=local_day(first) if first else None, today=day, due_day=due_day
+                month, first_submitted=china_day(first) if first else None, today=day, due_day=due_day
             ),
             first,
             latest,

@@ -6,7 +6,7 @@ exports are audited."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import BytesIO
 
 import pandas as pd
@@ -20,8 +20,10 @@ from sqlmodel import Session, col
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
-from xueji.models import MonthlyReport, School
+from xueji.models import MonthlyReport, School, Township
+from xueji.rules.accountability import LedgerMonth
 from xueji.rules.monthly_report import (
+    CHILD_KEYS,
     HEADINGS,
     KEYS,
     MonthState,
@@ -31,8 +33,9 @@ from xueji.rules.monthly_report import (
     over_months,
     totals,
 )
-from xueji.services.common.access import require, school_condition
+from xueji.services.common.access import require, school_condition, township_condition
 from xueji.services.common.exports import export_tables, record_export
+from xueji.services.reports import figures as counting
 from xueji.services.reports.missing import SchoolMonth, school_months
 
 BASIS = "以各校已报送的最新版本为准"
@@ -51,36 +54,75 @@ BRIEF = (
 )
 
 
+UNFOLLOWED = "未随校儿童"
+
+
 @dataclass(frozen=True)
 class Pack:
     quarter: Quarter
     schools: list[SchoolMonth]  # every school in scope (from the quarter's first month's list), in order
     reports: dict[str, dict[int, tuple[int, dict[str, int]]]]  # month key → school id → (version, figures)
     missing: list[tuple[str, SchoolMonth]]  # (month label, school) not submitted
+    # month key → township → the figures of the township's children no school followed at the month's end,
+    # counted when the pack is built (no school reports them); the quarter's ended months only
+    unfollowed: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+
+    @property
+    def ended(self) -> list[LedgerMonth]:
+        """The quarter's months that had ended when the pack was built; the last gives the month-end counts."""
+        return [m for m in self.quarter.months if month_state(m, today()) is MonthState.ENDED]
 
     def school_totals(self) -> dict[int, dict[str, int]]:
-        """Each school's quarter over the months it submitted: events summed, month-end counts from the last."""
+        """Each school's quarter: events summed over the months it submitted; month-end counts (在籍, 在册,
+        在办) from the quarter's last ended month only, absent when the school has not submitted that month."""
         found: dict[int, dict[str, int]] = {}
         for school in self.schools:
-            months = [
-                self.reports[m.key][school.school_id][1]
-                for m in self.quarter.months
-                if school.school_id in self.reports.get(m.key, {})
-            ]
-            if months:
-                found[school.school_id] = over_months(months)
+            months = [self.reports.get(m.key, {}).get(school.school_id) for m in self.ended]
+            if any(m is not None for m in months):
+                found[school.school_id] = over_months([m[1] if m else None for m in months])
         return found
 
+    def unfollowed_totals(self) -> dict[str, dict[str, int]]:
+        """Each township's children no school followed, over the quarter's ended months (only the per-child
+        figures: the others are a school's)."""
+        townships = dict.fromkeys(t for m in self.ended for t in self.unfollowed.get(m.key, {}))
+        return {
+            t: {
+                k: v
+                for k, v in over_months(
+                    [self.unfollowed.get(m.key, {}).get(t, {}) for m in self.ended]
+                ).items()
+                if k in CHILD_KEYS
+            }
+            for t in townships
+        }
+
     def township_totals(self) -> dict[str, dict[str, int]]:
+        """Each township's quarter: its schools' totals and its children no school followed."""
         by_township: dict[str, list[dict[str, int]]] = defaultdict(list)
         per_school = self.school_totals()
         for school in self.schools:
             if school.school_id in per_school:
                 by_township[school.township].append(per_school[school.school_id])
+        for township, figures in self.unfollowed_totals().items():
+            by_township[township].append(figures)
         return {t: totals(rows) for t, rows in by_township.items()}
 
     def county_total(self) -> dict[str, int]:
-        return totals(self.school_totals().values())
+        return totals([*self.school_totals().values(), *self.unfollowed_totals().values()])
+
+
+def _unfollowed(session: Session, actor: Actor, month: LedgerMonth) -> dict[str, dict[str, int]]:
+    """The month's figures of each township's children no school followed at its end (nonzero ones only)."""
+    found = {}
+    for township_id, name in session.execute(
+        select(Township.id, Township.name).where(township_condition(actor)).order_by(Township.code)
+    ):
+        children = counting.unfollowed_children(int(township_id), month.last)
+        figures = counting.child_figures(session, children=children, first=month.first, cut=month.last)
+        if any(figures.values()):
+            found[name] = {k: figures.get(k, 0) for k in CHILD_KEYS}
+    return found
 
 
 def build(session: Session, *, actor: Actor, quarter: Quarter) -> Pack:
@@ -116,33 +158,51 @@ def build(session: Session, *, actor: Actor, quarter: Quarter) -> Pack:
             schools.setdefault(row.school_id, row)
             if ended and not row.state.submitted:
                 missing.append((month.label, row))
-    return Pack(quarter, list(schools.values()), dict(reports), missing)
+    unfollowed = {
+        m.key: _unfollowed(session, actor, m)
+        for m in quarter.months
+        if month_state(m, today()) is MonthState.ENDED
+    }
+    return Pack(quarter, list(schools.values()), dict(reports), missing, unfollowed)
 
 
 def _table(rows: list[tuple[str, str, str, dict[str, int]]], first: list[str]) -> pd.DataFrame:
+    """One row per school (or township) and one column per figure; a figure a row does not have is blank."""
     return pd.DataFrame(
-        [[*lead, *(figures[k] for k in KEYS)] for *lead, figures in rows],
+        [[*lead, *(figures.get(k, "") for k in KEYS)] for *lead, figures in rows],
         columns=[*first, *(HEADINGS[k] for k in KEYS)],
     )
+
+
+NOTES = (
+    ("口径", BASIS + ";未报送的学校不计入合计,见“未报送”表"),
+    (
+        "季度合计",
+        "本月事项(转入、转出、辍学、家访等)为已报送各月之和;在籍、在册、在办等月末数只取季度内最后一个已结束"
+        "月份的报表,该月未报送的学校不计入这些数(备注中注明)",
+    ),
+    (
+        UNFOLLOWED,
+        "没有学校跟进的儿童(无学籍且未指定跟进学校)的个案、家访、劝返复学进度不在任何学校的月报中,按乡镇另列"
+        "一行“未随校儿童”,于生成季报时实时计算,计入乡镇和全县合计",
+    ),
+    (
+        "儿童所属学校",
+        "个案、家访、劝返复学进度按月末当天儿童所在学校计:有学籍的儿童按当天的学籍学校(其后的转学、撤并回溯);"
+        "无学籍的儿童没有历史记录,按现在的跟进学校计",
+    ),
+)
 
 
 def sheets(pack: Pack) -> dict[str, pd.DataFrame]:
     """The pack's tables: notes, a sheet per month, totals per school and per township, the schools missing."""
     names = {s.school_id: s for s in pack.schools}
-    out: dict[str, pd.DataFrame] = {
-        "说明": pd.DataFrame(
-            [
-                ("季度", pack.quarter.label),
-                ("口径", BASIS + ";未报送的学校不计入合计,见“未报送”表"),
-                ("报送期限", f"每月报表于次月 {get_settings().report_due_day} 日前报送"),
-                (
-                    "季度合计",
-                    "本月事项(转入、转出、辍学、家访等)为三个月之和;在籍、在册、在办等为季末一月之数",
-                ),
-            ],
-            columns=["项目", "内容"],
-        )
-    }
+    notes = [
+        ("季度", pack.quarter.label),
+        ("报送期限", f"每月报表于次月 {get_settings().report_due_day} 日前报送"),
+        *NOTES,
+    ]
+    out: dict[str, pd.DataFrame] = {"说明": pd.DataFrame(notes, columns=["项目", "内容"])}
     for month in pack.quarter.months:
         submitted = pack.reports.get(month.key, {})
         rows = [
@@ -150,11 +210,24 @@ def sheets(pack: Pack) -> dict[str, pd.DataFrame]:
             for sid in names
             if sid in submitted
         ]
+        rows += [(t, UNFOLLOWED, "实时计算", f) for t, f in pack.unfollowed.get(month.key, {}).items()]
         rows.append(("合计", "", "", totals(r[3] for r in rows)))
         out[month.label] = _table(rows, ["乡镇", "学校", "版本"])
     per_school = pack.school_totals()
+    last = pack.ended[-1] if pack.ended else None
     out["季度合计(学校)"] = _table(
-        [(names[sid].township, names[sid].school, "", f) for sid, f in per_school.items()],
+        [
+            (
+                names[sid].township,
+                names[sid].school,
+                ""
+                if last is None or sid in pack.reports.get(last.key, {})
+                else f"{last.label}未报送,月末数未计入",
+                f,
+            )
+            for sid, f in per_school.items()
+        ]
+        + [(t, UNFOLLOWED, "实时计算", f) for t, f in pack.unfollowed_totals().items()],
         ["乡镇", "学校", "备注"],
     )
     townships = pack.township_totals()
@@ -215,18 +288,22 @@ def docx_bytes(pack: Pack) -> bytes:
         + _sentence(pack.county_total())
     )
     document.add_heading("二、各乡镇情况", level=1)
+    document.add_paragraph("".join(f"{name}:{text}。" for name, text in NOTES[1:]))
     names = {s.school_id: s for s in pack.schools}
+    unfollowed = pack.unfollowed_totals()
     for township, figures in pack.township_totals().items():
         document.add_heading(township, level=2)
         document.add_paragraph(_sentence(figures))
         rows = [(names[sid].school, f) for sid, f in per_school.items() if names[sid].township == township]
+        if township in unfollowed:
+            rows.append((UNFOLLOWED, unfollowed[township]))
         table = document.add_table(rows=1, cols=1 + len(BRIEF))
         table.style = "Table Grid"
         for cell, text in zip(table.rows[0].cells, ["学校", *(HEADINGS[k] for k in BRIEF)], strict=True):
             cell.text = text
         for school, f in [*rows, ("合计", figures)]:
             cells = table.add_row().cells
-            for cell, text in zip(cells, [school, *(str(f[k]) for k in BRIEF)], strict=True):
+            for cell, text in zip(cells, [school, *(str(f.get(k, "—")) for k in BRIEF)], strict=True):
                 cell.text = text
     document.add_heading("三、未报送月报的学校", level=1)
     if pack.missing:

@@ -103,29 +103,41 @@ def _version_count(session: Session, school_id: int, month: LedgerMonth) -> int:
 def submit(
     session: Session, *, actor: Actor, school_id: int, month: LedgerMonth, note: str = ""
 ) -> MonthlyReport:
-    """Freeze the month's figures as version 1, with the note, the submitter and the time."""
+    """Freeze the month's figures as version 1, with the note, the submitter and the time. The figures are
+    counted before the write lock is taken; under it only the version is checked again and the row written."""
     _own_school(session, actor, school_id, "报送")
-    lock_tail(session)  # write lock first: two submissions of one month cannot both be version 1
     if problem := submit_problem(month, today()) or note_problem(note):
         raise _refuse(session, actor, school_id, month, problem)
     if _version_count(session, school_id, month):
-        raise _refuse(session, actor, school_id, month, f"{month.label}的月报已报送;如需修改,请提交更正")
-    return _write(session, actor, school_id, month, version=1, note=note, reason=None)
+        raise _refuse(session, actor, school_id, month, _already(month))
+    figures = counting.compute(session, actor=actor, school_id=school_id, month=month)
+    lock_tail(session)  # two submissions of one month cannot both be version 1
+    if _version_count(session, school_id, month):
+        raise _refuse(session, actor, school_id, month, _already(month))
+    return _write(session, actor, school_id, month, figures, version=1, note=note, reason=None)
+
+
+def _already(month: LedgerMonth) -> str:
+    return f"{month.label}的月报已报送;如需修改,请提交更正"
 
 
 @unit_of_work
 def correct(
     session: Session, *, actor: Actor, school_id: int, month: LedgerMonth, reason: str, note: str = ""
 ) -> MonthlyReport:
-    """A new version with the reason and the figures counted today; the earlier versions stay as they were."""
+    """A new version with the reason and the figures counted today; the earlier versions stay as they were.
+    The figures are counted first; the version number is taken under the write lock."""
     _own_school(session, actor, school_id, "更正")
-    lock_tail(session)
     if problem := submit_problem(month, today()) or reason_problem(reason) or note_problem(note):
         raise _refuse(session, actor, school_id, month, problem)
-    count = _version_count(session, school_id, month)
-    if not count:
+    if not _version_count(session, school_id, month):
         raise _refuse(session, actor, school_id, month, f"{month.label}的月报尚未报送,请先报送")
-    return _write(session, actor, school_id, month, version=count + 1, note=note, reason=reason.strip())
+    figures = counting.compute(session, actor=actor, school_id=school_id, month=month)
+    lock_tail(session)
+    count = _version_count(session, school_id, month)  # read again: another correction may have come first
+    return _write(
+        session, actor, school_id, month, figures, version=count + 1, note=note, reason=reason.strip()
+    )
 
 
 def _write(
@@ -133,12 +145,13 @@ def _write(
     actor: Actor,
     school_id: int,
     month: LedgerMonth,
+    figures: dict[str, int],
     *,
     version: int,
     note: str,
     reason: str | None,
 ) -> MonthlyReport:
-    figures = counting.compute(session, actor=actor, school_id=school_id, month=month)
+    """Insert the version and audit it; the caller holds the write lock (lock_tail)."""
     report = MonthlyReport(
         school_id=school_id,
         month=month.key,
