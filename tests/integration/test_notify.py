@@ -1,24 +1,26 @@
 """`xueji notify` against a local receiver playing WeCom and DingTalk (started here, on 127.0.0.1): the bodies, the
 signature checked with the secret, the pace (a fake clock: nothing sleeps), retries then a report, the audit, the
-lease (two runs at once: one sends), and no message of the demo county carrying a name, an ID number or a phone."""
+lease (two runs at once: one sends; a run that loses it stops; its times the database's clock), the nightly pass
+failing without stopping the digests, one robot per address in a group, --only kept to the scope, and no message of the demo county carrying a name, an ID number or a phone."""
 
 import json
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from tests.notify_receiver import SECRET, FakeClock, Receiver
-from xueji.auth import PermissionDenied
+from xueji.auth import Actor, PermissionDenied
 from xueji.cli import main
 from xueji.config import get_settings
 from xueji.db import session_scope
-from xueji.models import AuditLog, Child, JobLease, RobotHook, School, Student
+from xueji.models import AuditLog, Child, JobLease, RobotHook, School, Student, Township
 from xueji.rules.notify import NotifyError, Platform, leaks
-from xueji.rules.vocab import ScopeKind
-from xueji.services.notify import digest, hooks, sender
+from xueji.rules.vocab import Role, ScopeKind
+from xueji.services.notify import delivery, digest, hooks, lease, sender
 from xueji.services.system import accounts
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
@@ -153,18 +155,18 @@ def test_twenty_five_messages_to_one_robot_keep_to_twenty_a_minute_and_another_r
 
     def post(url, data, timeout):
         at.append((url, clock.time()))
-        return sender.http_post(url, data, timeout)
+        return delivery.http_post(url, data, timeout)
 
-    pacer = sender.Pacer(20)
-    one = sender.Target(1, 1, None, Platform.WECOM, receiver.wecom("one"), None)
+    pacer = delivery.Pacer(20)
+    one = delivery.Target(1, 1, None, Platform.WECOM, receiver.wecom("one"), None)
     for _ in range(25):
-        assert sender.deliver(one, "t", "家访 3 人", pacer=pacer, clock=clock, retries=0, post=post).ok
+        assert delivery.deliver(one, "t", "家访 3 人", pacer=pacer, clock=clock, retries=0, post=post).ok
     times = [t for _, t in at]
     assert times.count(0.0) == 20 and all(60.0 <= t < 120.0 for t in times[20:])
     assert max(sum(1 for t in times if s <= t < s + 60) for s in times) == 20
     # the limit is the robot's (WeCom and DingTalk document it per robot): another group's robot goes at once
-    other = sender.Target(2, 2, None, Platform.WECOM, receiver.wecom("other"), None)
-    sender.deliver(other, "t", "家访 3 人", pacer=pacer, clock=clock, retries=0, post=post)
+    other = delivery.Target(2, 2, None, Platform.WECOM, receiver.wecom("other"), None)
+    delivery.deliver(other, "t", "家访 3 人", pacer=pacer, clock=clock, retries=0, post=post)
     assert at[-1][1] == at[-2][1] and len(receiver.got) == 26
 
 
@@ -193,7 +195,7 @@ def test_two_runs_at_once_send_once(demo_engine, receiver):
     def slow_post(url, data, timeout):
         sending.set()
         release.wait(10)
-        return sender.http_post(url, data, timeout)
+        return delivery.http_post(url, data, timeout)
 
     def run_first():
         first.append(_run(demo_engine, post=slow_post, holder="host-a:1"))
@@ -207,8 +209,8 @@ def test_two_runs_at_once_send_once(demo_engine, receiver):
     assert second.held_by is not None and second.held_by.startswith("host-a:1") and second.outcomes == ()
     assert first[0].sent == 1 and len(receiver.got) == 1
     with session_scope(demo_engine) as session:
-        lease = session.get(JobLease, sender.LEASE)
-        assert lease.holder == "host-a:1"
+        held = session.get(JobLease, lease.LEASE)
+        assert held.holder == "host-a:1"
     assert _run(demo_engine, holder="host-b:2").sent == 1  # released at the end: the next run sends
 
 
@@ -271,3 +273,103 @@ def test_only_the_administrator_keeps_robots_and_a_foreign_webhook_is_refused_an
         assert _run(demo_engine).outcomes == ()  # a disabled robot is not sent to
         hooks.delete_hook(session, actor=admin, hook_id=hook.id)
         assert hooks.hooks(session, actor=admin) == []
+
+
+def test_a_run_that_loses_its_lease_stops_sending_and_says_so(demo_engine, receiver):
+    a, b = _busy(demo_engine, ScopeKind.SCHOOL)[:2]
+    _robots(
+        demo_engine,
+        [
+            (a.key, Platform.WECOM, receiver.wecom("first"), None),
+            (b.key, Platform.WECOM, receiver.wecom("second"), None),
+        ],
+    )
+
+    def post_then_lose_the_lease(
+        url, data, timeout
+    ):  # the run stalls past its lease; another sender takes it
+        with session_scope(demo_engine) as session:
+            found = session.get(JobLease, lease.LEASE)
+            found.holder, found.until = "host-b:1:later", datetime.now(UTC) + timedelta(hours=1)
+            session.commit()
+        return delivery.http_post(url, data, timeout)
+
+    report = _run(demo_engine, post=post_then_lose_the_lease, holder="host-a:1:first")
+    assert [g["robot"] for g in receiver.got] == ["first"]
+    assert report.sent == 1 and report.lost_to.startswith("host-b:1:later") and report.exit_code == 1
+    with session_scope(demo_engine) as session:  # the other holder's lease is left alone
+        assert session.get(JobLease, lease.LEASE).holder == "host-b:1:later"
+
+
+def test_each_run_has_its_own_name_on_the_lease_even_with_the_same_host_and_pid():
+    one, other = lease.holder_name(), lease.holder_name()
+    assert one != other and one.rsplit(":", 1)[0] == other.rsplit(":", 1)[0]
+
+
+@pytest.mark.parametrize("days", [30, -30])
+def test_the_lease_is_timed_by_the_databases_clock_not_the_apps(engine, monkeypatch, days):
+    """XUEJI_TODAY (or a machine's wrong clock) moves the app's time by days; the lease still holds 10 minutes."""
+    real = datetime.now(UTC)
+    monkeypatch.setenv("XUEJI_TODAY", (real + timedelta(days=days)).date().isoformat())
+    get_settings.cache_clear()
+    with session_scope(engine) as session:
+        session.add(JobLease(name=lease.LEASE, holder="elsewhere", until=real + timedelta(minutes=10)))
+        session.commit()
+        held = lease.take_lease(session, holder="here")
+        assert held is not None and held.startswith("elsewhere")
+        found = session.get(JobLease, lease.LEASE)
+        found.until = real - timedelta(minutes=1)
+        session.commit()
+        assert lease.take_lease(session, holder="here") is None  # expired by the database's clock: taken
+        assert session.get(JobLease, lease.LEASE, populate_existing=True).holder == "here"
+    get_settings.cache_clear()
+
+
+def test_a_failing_nightly_pass_is_reported_and_the_digests_still_go(demo_engine, receiver, actors):
+    school = _busy(demo_engine, ScopeKind.SCHOOL)[0]
+    _robots(demo_engine, [(school.key, Platform.WECOM, receiver.wecom("after-pass"), None)])
+    said: list[str] = []
+    with session_scope(demo_engine) as session:  # the administrator may send, but not run the ladder's pass
+        report = sender.run(session, actor=actors["demo_admin"], clock=FakeClock(), say=said.append)
+    assert report.advance_error.startswith("劝返复学每日推进失败") and report.sent == 1
+    assert report.exit_code == 1 and len(receiver.got) == 1
+
+
+def test_the_same_webhook_twice_in_one_group_is_refused_and_audited(demo_engine):
+    first, second = [p for p in _places(demo_engine) if p.kind is ScopeKind.SCHOOL][:2]
+    url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7e1c-4bc4-97a0-0ec2sifa5aaa"
+    with session_scope(demo_engine) as session:
+        actor = accounts.system_actor(session)
+        hooks.add_hook(session, actor=actor, place=first, platform=Platform.WECOM, webhook=url)
+        with pytest.raises(NotifyError, match="已有这个机器人"):
+            hooks.add_hook(session, actor=actor, place=first, platform=Platform.WECOM, webhook=f" {url} ")
+        hooks.add_hook(
+            session, actor=actor, place=second, platform=Platform.WECOM, webhook=url
+        )  # another group
+        hooks.add_hook(session, actor=actor, place=first, platform=Platform.WECOM, webhook=url[:-4] + "bbbb")
+        refused = session.scalars(
+            select(AuditLog).where(AuditLog.entity_type == "robot_hook", AuditLog.outcome == "refused")
+        ).all()
+        assert len(refused) == 1 and len(hooks.hooks(session, actor=actor)) == 3
+
+
+def test_only_a_group_in_the_actors_scope_can_be_previewed_or_sent(demo_engine):
+    with session_scope(demo_engine) as session:
+        mine, other = session.scalars(select(Township.id).order_by(Township.code)).all()[:2]
+        foreign = session.scalar(select(School.code).where(School.township_id == other).order_by(School.code))
+        actor = Actor(None, "admin_of_one_township", Role.ADMIN, ScopeKind.TOWNSHIP, mine)
+        for dry_run in (True, False):
+            with pytest.raises(PermissionDenied, match="不在您的管辖范围内"):
+                sender.run(
+                    session, actor=actor, dry_run=dry_run, only=f"school:{foreign}", say=lambda s: None
+                )
+
+
+def test_a_childs_name_that_is_part_of_the_schools_name_does_not_stop_its_digest(demo_engine):
+    school = _busy(demo_engine, ScopeKind.SCHOOL)[0]
+    with session_scope(demo_engine) as session:
+        student = session.scalar(select(Student).where(Student.school_id == school.id).order_by(Student.id))
+        student.name = school.name[:2]
+        session.commit()
+        built = digest.build(session, school, on=get_settings().today)
+    assert built.text is not None and f"【xueji 待办】{school.name}" in built.text

@@ -5,10 +5,12 @@ import base64
 import hashlib
 import hmac
 from datetime import date
+from pathlib import Path
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import pytest
 
+from xueji.config import PROJECT_ROOT, SettingsError, settings_from_env
 from xueji.rules.notify import (
     DigestLine,
     NotifyError,
@@ -23,6 +25,7 @@ from xueji.rules.notify import (
     mask_secret,
     mask_webhook,
     parse_reply,
+    same_webhook,
     signed_url,
 )
 
@@ -179,3 +182,47 @@ def test_a_digest_links_each_page_at_the_address_the_router_serves_it():
     assert page_link("pages/cases/supervision.py", "https://x.cn") == "https://x.cn/supervision"
     assert page_link("pages/reports/review.py", "https://x.cn") == "https://x.cn/report-review"
     assert page_link("pages/cases/supervision.py", "") == ""
+
+
+def test_a_childs_name_inside_the_groups_own_name_is_no_leak_but_anywhere_else_it_is():
+    text = digest_text("金桥小学", TODAY, [_line("家访", 3)])
+    assert guard(text, {"金桥"}, place="金桥小学") == text
+    with pytest.raises(NotifyError, match="姓名"):
+        guard(text, {"金桥"})  # without the group's name set aside, as before
+    with pytest.raises(NotifyError, match="姓名"):
+        guard(text + "\n· 金桥 家访", {"金桥"}, place="金桥小学")
+    assert leaks("金桥小学桥小", {"桥小"}, place="金桥小学") == ["姓名"]
+
+
+def test_the_same_robot_is_the_same_host_path_and_key():
+    assert same_webhook(WECOM, f" {WECOM} ", Platform.WECOM)
+    assert same_webhook(WECOM, WECOM.replace("qyapi.weixin", "QYAPI.weixin"), Platform.WECOM)
+    assert not same_webhook(WECOM, WECOM[:-4] + "bbbb", Platform.WECOM)
+    assert not same_webhook(DING, DING.replace("/robot/send", "/robot/other"), Platform.DINGTALK)
+
+
+def test_more_than_twenty_messages_a_minute_is_refused_at_start():
+    assert settings_from_env({"XUEJI_NOTIFY_PER_MINUTE": "20"}).notify_per_minute == 20
+    with pytest.raises(SettingsError, match="XUEJI_NOTIFY_PER_MINUTE 不能大于 20"):
+        settings_from_env({"XUEJI_NOTIFY_PER_MINUTE": "21"})
+
+
+def test_the_ladders_pass_has_its_own_daily_timer_and_cron_line_weekends_included():
+    deploy = Path(PROJECT_ROOT) / "deploy"
+    service = (deploy / "systemd/xueji-ladder.service").read_text()
+    timer = (deploy / "systemd/xueji-ladder.timer").read_text()
+    assert "ExecStart=/srv/xueji/.venv/bin/xueji ladder advance\n" in service
+    assert "OnCalendar=*-*-* 06:30:00 Asia/Shanghai\n" in timer  # every day, not Mon..Fri
+    lines = [line.split() for line in (deploy / "cron/xueji-notify").read_text().splitlines()]
+    ladder = [line for line in lines if line[-4:-2] == ["ladder", "advance"]]
+    assert len(ladder) == 1 and ladder[0][2:5] == ["*", "*", "*"]
+
+
+def test_a_network_failure_is_said_in_chinese_never_in_pythons_english():
+    from xueji.rules.notify import network_failure
+
+    assert (
+        network_failure("[Errno -2] Name or service not known") == "服务器连不上群机器人的网址(域名解析失败)"
+    )
+    assert network_failure("[Errno 111] Connection refused").endswith("(连接被拒绝)")
+    assert network_failure("something new") == "服务器连不上群机器人的网址(网络错误)"

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from urllib.parse import parse_qs, quote_plus, urlsplit
+from urllib.parse import SplitResult, parse_qs, quote_plus, urlsplit
 
 
 class NotifyError(ValueError):
@@ -87,6 +87,21 @@ def check_secret(secret: str | None, platform: Platform) -> str | None:
     if not value.startswith("SEC") or len(value) < 10 or not value.isascii() or " " in value:
         raise NotifyError("钉钉加签密钥应以 SEC 开头(在机器人“安全设置—加签”处复制)")
     return value
+
+
+def same_webhook(a: str, b: str, platform: Platform) -> bool:
+    """Whether two webhook addresses reach the same robot: the same host, path and key."""
+    one, other = urlsplit(a.strip()), urlsplit(b.strip())
+
+    def key(parts: SplitResult) -> str:
+        return parse_qs(parts.query).get(platform.token, [""])[0]
+
+    return (
+        (one.hostname or "").lower() == (other.hostname or "").lower()
+        and one.port == other.port
+        and one.path.rstrip("/") == other.path.rstrip("/")
+        and key(one) == key(other)
+    )
 
 
 def _tail(value: str, keep: int = 4) -> str:
@@ -187,21 +202,25 @@ ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
 
 
-def leaks(text: str, names: Iterable[str] = ()) -> list[str]:
-    """What the text carries that no group message may: ID numbers, mobile phones, any of the names given."""
+def leaks(text: str, names: Iterable[str] = (), *, place: str = "") -> list[str]:
+    """What the text carries that no group message may: ID numbers, mobile phones, any of the names given. The
+    group's own name is taken out before the names are looked for (a child called 金桥 is no leak in 金桥小学's
+    title, but is on any other line)."""
     found = []
     if ID_NUMBER.search(text):
         found.append("身份证号")
     if PHONE.search(text):
         found.append("手机号")
-    if any(len(n) >= 2 and n in text for n in {n.strip() for n in names}):
+    rest = text.replace(place, "\n") if place.strip() else text
+    if any(len(n) >= 2 and n in rest for n in {n.strip() for n in names}):
         found.append("姓名")
     return found
 
 
-def guard(text: str, names: Iterable[str] = ()) -> str:
-    """The text unchanged, or NotifyError when it carries an ID number, a phone or a name."""
-    found = leaks(text, names)
+def guard(text: str, names: Iterable[str] = (), *, place: str = "") -> str:
+    """The text unchanged, or NotifyError when it carries an ID number, a phone or a name (the group's own name,
+    `place`, aside)."""
+    found = leaks(text, names, place=place)
     if found:
         raise NotifyError(f"消息中含有{'、'.join(found)},已拒绝发送")
     return text
@@ -258,3 +277,22 @@ class Window:
 
     def note(self, at: float) -> None:
         self.sent.append(at)
+
+
+# What the server's network said (Python's English), in words an administrator can act on.
+NETWORK = {
+    "Name or service not known": "域名解析失败",
+    "Temporary failure in name resolution": "域名解析失败",
+    "No address associated with hostname": "域名解析失败",
+    "Connection refused": "连接被拒绝",
+    "Network is unreachable": "网络不通",
+    "timed out": "连接超时",
+    "No route to host": "网络不通",
+    "CERTIFICATE_VERIFY_FAILED": "证书校验失败,可能被代理或防火墙拦截",
+}
+
+
+def network_failure(reason: str) -> str:
+    """服务器连不上群机器人的网址(域名解析失败), never Python's English."""
+    why = next((words for english, words in NETWORK.items() if english in reason), "网络错误")
+    return f"服务器连不上群机器人的网址({why})"

@@ -111,12 +111,12 @@ def names_in(session: Session, place: Place) -> set[str]:
 
 def build(session: Session, place: Place, *, on: date) -> Digest:
     """The group's digest on a day, checked by the guard (NotifyError if it would carry a name, ID number or
-    phone)."""
+    phone; the group's own name aside, which a child's name may be part of)."""
     items = work_of(session, place)
     text = digest_text(place.name, on, lines(items, get_settings().app_url))
     counts = {"items": sum(1 for i in items if i.count)}
     for urgency in Urgency:
         counts[urgency.value] = sum(i.count for i in items if i.urgency is urgency)
     if text is not None:
-        guard(text, names_in(session, place))
+        guard(text, names_in(session, place), place=place.name)
     return Digest(place, digest_title(place.name, on), text, counts)

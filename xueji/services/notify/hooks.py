@@ -15,7 +15,15 @@ from xueji.auth import Action, Actor
 from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.models import RobotHook, School, Township
-from xueji.rules.notify import NotifyError, Platform, check_secret, check_webhook, mask_secret, mask_webhook
+from xueji.rules.notify import (
+    NotifyError,
+    Platform,
+    check_secret,
+    check_webhook,
+    mask_secret,
+    mask_webhook,
+    same_webhook,
+)
 from xueji.rules.vocab import ScopeKind
 from xueji.services.common.access import deny, require, school_condition, township_condition
 from xueji.services.common.refusals import audit_refusal
@@ -56,11 +64,34 @@ def places(session: Session, *, actor: Actor) -> list[Place]:
     ]
 
 
-def _in_scope(session: Session, actor: Actor, place: Place) -> Place:
-    found = next((p for p in places(session, actor=actor) if p.key == place.key), None)
+def _scoped(
+    session: Session, actor: Actor, key: str | None, message: str, *, entity_type: str | None = None
+) -> Place:
+    """The one check that a group is in the actor's scope: its place (name fresh), or PermissionDenied, audited."""
+    found = next((p for p in places(session, actor=actor) if p.key == key), None)
     if found is None:
-        deny(session, actor, Action.ROBOT_MANAGE.value, f"该{place.kind_label}不在您的管辖范围内")
+        deny(session, actor, Action.ROBOT_MANAGE.value, message, entity_type=entity_type)
     return found
+
+
+def in_scope(session: Session, *, actor: Actor, place: Place) -> Place:
+    """The group as the actor's scope has it, or PermissionDenied (audited)."""
+    return _scoped(session, actor, place.key, f"该{place.kind_label}不在您的管辖范围内")
+
+
+def robot(session: Session, *, actor: Actor, hook_id: int) -> RobotHook:
+    """A robot of the actor's scope, or PermissionDenied (audited): a robot elsewhere is told as missing."""
+    require(session, actor, Action.ROBOT_MANAGE)
+    hook = session.get(RobotHook, hook_id)
+    _scoped(
+        session,
+        actor,
+        None if hook is None else scope_key(hook),
+        "该机器人不存在或不在您的管辖范围内",
+        entity_type=ENTITY,
+    )
+    assert hook is not None  # noqa: S101 - _scoped refused a missing robot
+    return hook
 
 
 def hooks(session: Session, *, actor: Actor) -> list[HookRow]:
@@ -122,6 +153,11 @@ def _shown(hook: RobotHook) -> dict:
     }
 
 
+def _robots_of(session: Session, place: Place) -> list[RobotHook]:
+    column = RobotHook.school_id if place.kind is ScopeKind.SCHOOL else RobotHook.township_id
+    return list(session.scalars(select(RobotHook).where(column == place.id)))
+
+
 @unit_of_work
 def add_hook(
     session: Session,
@@ -134,10 +170,12 @@ def add_hook(
 ) -> RobotHook:
     """Add a robot to a school's or township's group; a refused address is audited and told in words."""
     require(session, actor, Action.ROBOT_MANAGE)
-    place = _in_scope(session, actor, place)
+    place = in_scope(session, actor=actor, place=place)
     try:
         url = check_webhook(webhook, platform, allow_hosts=get_settings().notify_allow_hosts)
         key = check_secret(secret, platform)
+        if any(same_webhook(url, h.webhook, platform) for h in _robots_of(session, place)):
+            raise NotifyError(f"{place.name}的群已有这个机器人(同一 Webhook 地址),不必重复添加")
     except NotifyError as exc:
         audit_refusal(
             session,
@@ -165,26 +203,11 @@ def add_hook(
     return hook
 
 
-def _hook(session: Session, actor: Actor, hook_id: int) -> RobotHook:
-    require(session, actor, Action.ROBOT_MANAGE)
-    hook = session.get(RobotHook, hook_id)
-    keys = {p.key for p in places(session, actor=actor)}
-    if hook is None or scope_key(hook) not in keys:
-        deny(
-            session,
-            actor,
-            Action.ROBOT_MANAGE.value,
-            "该机器人不存在或不在您的管辖范围内",
-            entity_type=ENTITY,
-        )
-    return hook
-
-
 @unit_of_work
 def set_enabled(session: Session, *, actor: Actor, hook_id: int, enabled: bool) -> None:
     """Disable a robot (kept, not sent to) or enable it again."""
     lock_tail(session)
-    hook = _hook(session, actor, hook_id)
+    hook = robot(session, actor=actor, hook_id=hook_id)
     before = _shown(hook)
     hook.enabled = enabled
     session.add(hook)
@@ -204,7 +227,7 @@ def set_enabled(session: Session, *, actor: Actor, hook_id: int, enabled: bool) 
 def delete_hook(session: Session, *, actor: Actor, hook_id: int) -> None:
     """Delete a robot; the audit log keeps what it was (masked)."""
     lock_tail(session)
-    hook = _hook(session, actor, hook_id)
+    hook = robot(session, actor=actor, hook_id=hook_id)
     before = _shown(hook)
     session.delete(hook)
     record(session, actor=actor, action="delete", entity_type=ENTITY, entity_id=hook_id, before=before)

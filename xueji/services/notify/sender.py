@@ -1,197 +1,33 @@
-"""The run of `xueji notify`: one sender at a time (a lease in the database, so several replicas' timers send once),
-the ladder's nightly pass first, then each enabled robot's digest sent at the robot's pace (the platforms' limit a
-minute per robot), retried on network errors, server errors and rate limits, each sending audited and kept on the
-robot as its last result. The clock and the HTTP post are parameters, so tests run without waiting."""
+"""The run of `xueji notify`: one sender at a time (services.notify.lease), the ladder's nightly pass first, then
+each enabled robot's digest sent at the robot's pace and retried (services.notify.delivery), each sending audited
+and kept on the robot as its last result. The clock and the HTTP post are parameters, so tests run without
+waiting."""
 
 from __future__ import annotations
 
-import http.client
-import json
-import os
-import socket
-import time
-import urllib.error
-import urllib.request
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlmodel import Session
 
 from xueji.audit import lock_tail, record
-from xueji.auth import Action, Actor
-from xueji.clock import china_time, now, today
+from xueji.auth import Action, Actor, PermissionDenied
+from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
-from xueji.models import JobLease, RobotHook, School, Township
-from xueji.rules.notify import (
-    NotifyError,
-    Platform,
-    Reply,
-    Window,
-    body,
-    guard,
-    hello_text,
-    parse_reply,
-    signed_url,
-)
+from xueji.models import RobotHook, School, Township
+from xueji.rules.notify import NotifyError, Platform, guard, hello_text
 from xueji.rules.vocab import ScopeKind
-from xueji.services.common.access import deny, require
+from xueji.services.common.access import require
 from xueji.services.notify import digest as digests
-from xueji.services.notify.hooks import ENTITY, places, scope_key
+from xueji.services.notify.delivery import Clock, Pacer, Post, RealClock, Sent, Target, deliver, http_post
+from xueji.services.notify.hooks import ENTITY, in_scope, places, robot, scope_key
+from xueji.services.notify.lease import holder_name, release_lease, take_lease
 
-LEASE = "notify"
-LEASE_MINUTES = 15
-TIMEOUT_SECONDS = 10
-RATE_LIMIT_PAUSE = 60.0  # the robots count a minute: after a rate-limit answer, wait for the next one
-
-Post = Callable[[str, bytes, float], tuple[int, bytes]]
-
-
-def http_post(url: str, data: bytes, timeout: float) -> tuple[int, bytes]:
-    """POST the JSON body; the status and the start of the answer (an HTTP error status is an answer too)."""
-    request = urllib.request.Request(  # noqa: S310 - the address passed rules.notify.check_webhook
-        url, data=data, headers={"Content-Type": "application/json; charset=utf-8"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
-            return answer.status, answer.read(65536)
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(65536)
-
-
-class Clock(Protocol):
-    def time(self) -> float: ...  # seconds, only differences count
-    def sleep(self, seconds: float) -> None: ...
-    def epoch_ms(self) -> int: ...  # the real time, for DingTalk's signature
-
-
-class RealClock:
-    def time(self) -> float:
-        return time.monotonic()
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
-
-    def epoch_ms(self) -> int:
-        return int(time.time() * 1000)
-
-
-@dataclass
-class Pacer:
-    """At most `per_minute` sends in any minute to one robot address."""
-
-    per_minute: int
-    windows: dict[str, Window] = field(default_factory=dict)
-
-    def pass_through(self, keys: list[str], clock: Clock) -> None:
-        found = [self.windows.setdefault(k, Window(self.per_minute)) for k in keys]
-        wait = max(w.wait(clock.time()) for w in found)
-        if wait > 0:
-            clock.sleep(wait)
-        at = clock.time()
-        for w in found:
-            w.note(at)
-
-
-@dataclass(frozen=True)
-class Target:
-    """A robot as the sender needs it, read before the network (no ORM object across a send)."""
-
-    id: int
-    school_id: int | None
-    township_id: int | None
-    platform: Platform
-    webhook: str
-    secret: str | None
-
-    @classmethod
-    def of(cls, hook: RobotHook) -> Target:
-        return cls(
-            hook.id or 0, hook.school_id, hook.township_id, Platform(hook.platform), hook.webhook, hook.secret
-        )
-
-
-@dataclass(frozen=True)
-class Sent:
-    ok: bool
-    attempts: int
-    message: str  # 成功, or the failure in words
-
-
-def deliver(
-    hook: Target,
-    title: str,
-    text: str,
-    *,
-    pacer: Pacer,
-    clock: Clock,
-    retries: int,
-    post: Post = http_post,
-) -> Sent:
-    """Send one message to one robot, retrying network errors, server errors and rate limits with backoff."""
-    platform = hook.platform
-    payload = json.dumps(body(platform, title, text), ensure_ascii=False).encode("utf-8")
-    for attempt in range(retries + 1):
-        pacer.pass_through([f"robot:{hook.webhook}"], clock)
-        url = signed_url(hook.webhook, hook.secret, clock.epoch_ms()) if hook.secret else hook.webhook
-        try:
-            reply = parse_reply(platform, *post(url, payload, TIMEOUT_SECONDS))
-        except TimeoutError:
-            reply = Reply(False, True, f"网络超时({TIMEOUT_SECONDS} 秒无答复)")
-        except urllib.error.URLError as exc:
-            reply = Reply(False, True, f"网络错误:{str(exc.reason)[:80]}")
-        except (OSError, http.client.HTTPException) as exc:
-            reply = Reply(False, True, f"网络错误:{type(exc).__name__}")
-        if reply.ok or not reply.retry or attempt == retries:
-            return Sent(reply.ok, attempt + 1, reply.message)
-        clock.sleep(RATE_LIMIT_PAUSE if reply.rate_limited else 2.0 ** (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-# ---- the lease: one sender at a time -------------------------------------------------------------------------------
-
-
-def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
-
-
-@unit_of_work
-def take_lease(session: Session, *, holder: str, minutes: int = LEASE_MINUTES) -> str | None:
-    """Take (or renew) the lease; None when this holder has it now, else who holds it and until when."""
-    at = now()
-    until = at + timedelta(minutes=minutes)
-    taken = session.execute(
-        update(JobLease)
-        .where(JobLease.name == LEASE, or_(JobLease.until < at, JobLease.holder == holder))
-        .values(holder=holder, until=until)
-    ).rowcount  # type: ignore[attr-defined]
-    if not taken and session.get(JobLease, LEASE) is None:
-        try:
-            with session.begin_nested():
-                session.add(JobLease(name=LEASE, holder=holder, until=until))
-            taken = 1
-        except IntegrityError:  # another sender inserted it first
-            pass
-    lease = None if taken else session.get(JobLease, LEASE, populate_existing=True)
-    session.commit()
-    if lease is None:
-        return None
-    return f"{lease.holder}(至 {china_time(lease.until)})"
-
-
-@unit_of_work
-def release_lease(session: Session, *, holder: str) -> None:
-    session.execute(
-        update(JobLease).where(JobLease.name == LEASE, JobLease.holder == holder).values(until=now())
-    )
-    session.commit()
-
-
-# ---- the run -------------------------------------------------------------------------------------------------------
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -207,6 +43,8 @@ class Outcome:
 class RunReport:
     outcomes: tuple[Outcome, ...] = ()
     held_by: str | None = None  # another sender held the lease: nothing done
+    lost_to: str | None = None  # another sender took the lease during the run: the rest left to it
+    advance_error: str | None = None  # the ladder's nightly pass failed (the digests were still sent)
 
     @property
     def failed(self) -> int:
@@ -218,7 +56,7 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.lost_to or self.advance_error else 0
 
 
 def parse_only(session: Session, only: str) -> tuple[ScopeKind, int]:
@@ -234,23 +72,24 @@ def parse_only(session: Session, only: str) -> tuple[ScopeKind, int]:
     return ScopeKind(kind), found
 
 
-def _targets(session: Session, actor: Actor, only: str | None) -> list[Target]:
-    keys = {p.key for p in places(session, actor=actor)}
-    hooks = [
+def _only_place(session: Session, actor: Actor, only: str) -> digests.Place:
+    """The group named by --only, if the actor's scope has it (PermissionDenied, audited, if not)."""
+    kind, found_id = parse_only(session, only)
+    named = digests.place_of(
+        session,
+        school_id=found_id if kind is ScopeKind.SCHOOL else None,
+        township_id=found_id if kind is ScopeKind.TOWNSHIP else None,
+    )
+    return in_scope(session, actor=actor, place=named)
+
+
+def _targets(session: Session, actor: Actor, only: digests.Place | None) -> list[Target]:
+    keys = {only.key} if only else {p.key for p in places(session, actor=actor)}
+    return [
         Target.of(h)
         for h in session.scalars(select(RobotHook).where(RobotHook.enabled).order_by(RobotHook.id))
         if scope_key(h) in keys
     ]
-    if only:
-        kind, found = parse_only(session, only)
-        hooks = [h for h in hooks if (h.school_id if kind is ScopeKind.SCHOOL else h.township_id) == found]
-    return hooks
-
-
-def _place_of_only(session: Session, kind: ScopeKind, found_id: int) -> digests.Place:
-    if kind is ScopeKind.SCHOOL:
-        return digests.place_of(session, school_id=found_id, township_id=None)
-    return digests.place_of(session, school_id=None, township_id=found_id)
 
 
 def _place(session: Session, hook: Target | RobotHook) -> digests.Place:
@@ -291,18 +130,23 @@ def _record_sending(
     session.commit()
 
 
-def _advance(session: Session, actor: Actor, say: Callable[[str], None]) -> None:
-    """The ladder's nightly pass, when it exists (open first steps, escalate late ones)."""
+def _advance(session: Session, actor: Actor, say: Callable[[str], None]) -> str | None:
+    """The ladder's nightly pass (open first steps, escalate late ones); its failure in words, or None. A failure
+    does not stop the digests: it is reported in the run's output and exit code."""
     from xueji.services.cases import ladder
 
     try:
         counts = ladder.advance(session, actor=actor)
-    except NotImplementedError:
-        say("劝返复学的每日推进尚未启用,跳过。")
-        return
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the groups still get their digests
+        session.rollback()
+        if not isinstance(exc, PermissionDenied | ValueError):
+            log.exception("the ladder's nightly pass failed")
+        reason = str(exc) if isinstance(exc, PermissionDenied | ValueError) else type(exc).__name__
+        return f"劝返复学每日推进失败:{reason[:200]}(各群的待办提醒照常发送)"
     words = {"started": "新开始", "to_township": "升级至乡镇", "to_county": "升级至县教育局"}
     shown = ",".join(f"{words.get(k, k)} {v} 件" for k, v in counts.items() if v)
     say(f"劝返复学每日推进:{shown or '无变化'}。")
+    return None
 
 
 def run(
@@ -327,12 +171,18 @@ def run(
             say(f"另一个发送进程 {held} 正在发送,本次不发送。")
             return RunReport(held_by=held)
     try:
+        group = _only_place(session, actor, only) if only else None
+        failed_pass = None
         if not dry_run and not only:  # the nightly pass is the county's, not one group's
-            _advance(session, actor, say)
+            failed_pass = _advance(session, actor, say)
         pacer = Pacer(settings.notify_per_minute)
-        outcomes = []
+        outcomes: list[Outcome] = []
         built: dict[str, digests.Digest | NotifyError] = {}
-        for hook in _targets(session, actor, only):
+        for hook in _targets(session, actor, group):
+            lost = None if dry_run else take_lease(session, holder=holder)  # renewed: a long run keeps it
+            if lost is not None:
+                say(f"发送租约已被另一个发送进程 {lost} 取得,本次停止发送,其余的群由它发送。")
+                return RunReport(tuple(outcomes), lost_to=lost, advance_error=failed_pass)
             place = _place(session, hook)
             if place.key not in built:
                 try:
@@ -343,16 +193,12 @@ def run(
             outcomes.append(
                 _one(session, actor, hook, place, built[place.key], dry_run, pacer, clock, post, say)
             )
-            if not dry_run:
-                take_lease(session, holder=holder)  # a long run keeps its lease
-        if dry_run and only and not outcomes:  # a group with no robot yet: what it would receive
-            kind, found_id = parse_only(session, only)
-            place = _place_of_only(session, kind, found_id)
-            shown = digests.build(session, place, on=today())
-            say(f"=== {place.name}(未设置机器人)\n{shown.text or '暂无待办,不发送。'}\n")
+        if dry_run and group and not outcomes:  # a group with no robot yet: what it would receive
+            shown = digests.build(session, group, on=today())
+            say(f"=== {group.name}(未设置机器人)\n{shown.text or '暂无待办,不发送。'}\n")
         if dry_run:
             _record_dry_run(session, actor=actor, outcomes=outcomes)
-        return RunReport(tuple(outcomes))
+        return RunReport(tuple(outcomes), advance_error=failed_pass)
     finally:
         if not dry_run:
             release_lease(session, holder=holder)
@@ -426,26 +272,14 @@ def preview(
 ) -> digests.Digest:
     """A group's digest as `xueji notify --dry-run` prints it (the admin page's preview; nothing sent)."""
     require(session, actor, Action.ROBOT_MANAGE)
-    if place.key not in {p.key for p in places(session, actor=actor)}:
-        deny(session, actor, Action.ROBOT_MANAGE.value, f"该{place.kind_label}不在您的管辖范围内")
-    return digests.build(session, place, on=on or today())
+    return digests.build(session, in_scope(session, actor=actor, place=place), on=on or today())
 
 
 def send_test(
     session: Session, *, actor: Actor, hook_id: int, clock: Clock | None = None, post: Post = http_post
 ) -> Sent:
     """Send a robot the harmless test message (no work, no names), audited like every sending."""
-    require(session, actor, Action.ROBOT_MANAGE)
-    found = session.get(RobotHook, hook_id)
-    if found is None or scope_key(found) not in {p.key for p in places(session, actor=actor)}:
-        deny(
-            session,
-            actor,
-            Action.ROBOT_MANAGE.value,
-            "该机器人不存在或不在您的管辖范围内",
-            entity_type=ENTITY,
-        )
-    hook = Target.of(found)
+    hook = Target.of(robot(session, actor=actor, hook_id=hook_id))
     place = _place(session, hook)
     text = guard(hello_text(place.name, hook.platform, today()))
     session.rollback()
