@@ -693,6 +693,10 @@ def cmd_notify(args: argparse.Namespace) -> int:
             f"发送失败:{failed.place}({failed.platform.label}机器人 {failed.hook_id}):{failed.message}",
             file=sys.stderr,
         )
+    if result.advance_error:
+        print(result.advance_error, file=sys.stderr)
+    if result.lost_to:
+        print(f"发送租约中途被 {result.lost_to} 取得,本次未发完", file=sys.stderr)
     return result.exit_code
 
 

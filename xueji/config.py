@@ -24,6 +24,7 @@ from xueji.rules.vocab import Role
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+NOTIFY_PER_MINUTE_MAX = 20  # WeCom's and DingTalk's group robots take at most 20 messages a minute
 
 
 class SettingsError(ValueError):
@@ -63,7 +64,7 @@ class Settings:
     )
     notice_templates: Path | None  # XUEJI_NOTICE_TEMPLATES: the county's own .docx templates, if any
     notice_number: str  # XUEJI_NOTICE_NUMBER: the 文号's pattern ({township} {year} {seq})
-    notify_per_minute: int  # XUEJI_NOTIFY_PER_MINUTE: messages a minute to one robot (WeCom allows 20)
+    notify_per_minute: int  # XUEJI_NOTIFY_PER_MINUTE: messages a minute to one robot (the robots' 20 at most)
     notify_retries: int  # XUEJI_NOTIFY_RETRIES: attempts after the first before a sending is reported failed
     app_url: str  # XUEJI_APP_URL: the address users open, for the links in the digests ("" = none)
     # XUEJI_NOTIFY_ALLOW_HOSTS: hosts a robot webhook may name besides WeCom's and DingTalk's (a relay inside the
@@ -89,7 +90,9 @@ class Settings:
     admin_password: str | None
 
 
-def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+def _int(
+    env: dict[str, str], name: str, default: int, *, minimum: int = 1, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -99,6 +102,8 @@ def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 1) -> i
         raise SettingsError(f"环境变量 {name} 应为整数,实际为 {raw!r}") from exc
     if value < minimum:
         raise SettingsError(f"环境变量 {name} 不能小于 {minimum},实际为 {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"环境变量 {name} 不能大于 {maximum},实际为 {value}")
     return value
 
 
@@ -297,7 +302,8 @@ def _notice_number(env: dict[str, str]) -> str:
     raw = env.get("XUEJI_NOTICE_NUMBER") or "{township}控辍〔{year}〕{seq}号"
     try:
         raw.format(township="古港镇", year=2026, seq=1)
-    except (KeyError, IndexError, ValueError) as exc:
+    # {x}, {0}, {seq:q}, {township.a}, {year[0]}
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
         raise SettingsError(
             f"环境变量 XUEJI_NOTICE_NUMBER 只能使用 {{township}}、{{year}}、{{seq}},实际为 {raw!r}"
         ) from exc
@@ -351,7 +357,7 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         report_due_day=_report_due_day(env),
         notice_templates=Path(env["XUEJI_NOTICE_TEMPLATES"]) if env.get("XUEJI_NOTICE_TEMPLATES") else None,
         notice_number=_notice_number(env),
-        notify_per_minute=_int(env, "XUEJI_NOTIFY_PER_MINUTE", 20),
+        notify_per_minute=_int(env, "XUEJI_NOTIFY_PER_MINUTE", 20, maximum=NOTIFY_PER_MINUTE_MAX),
         notify_retries=_int(env, "XUEJI_NOTIFY_RETRIES", 3, minimum=0),
         app_url=(env.get("XUEJI_APP_URL") or "").strip().rstrip("/"),
         notify_allow_hosts=tuple(

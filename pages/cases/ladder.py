@@ -9,6 +9,7 @@ from xueji.clock import today
 from xueji.config import get_settings
 from xueji.rules.ladder import Step
 from xueji.services.cases import ladder
+from xueji.services.cases.ladder import LadderRow
 from xueji.ui.confirm import show_saved
 from xueji.ui.ladder import COLUMNS, SAVED, case_label, ladder_frame, ladder_section, styled
 from xueji.ui.session import reading, require_actor
@@ -19,6 +20,19 @@ from xueji.ui.widgets import export_button, page_offset, pager
 PAGE_SIZE = 30
 VIEWS = {"mine": "待我处理", "all": "全部在办", "overdue": "已逾期"}
 STEPS = [s for s in Step if s is not Step.RETURNED]  # 已复学 is a record, never a step waiting for work
+# The case opened below, as (id, heading, place): it stays open after a save changes its row or moves it off the list.
+SHOWN = "ladder_shown"
+
+
+def heading(row: LadderRow) -> tuple[int, str, str]:
+    place = " · ".join(x for x in (row.school, row.township, row.village) if x)
+    return row.case_id, f"{row.child}({row.category})", place
+
+
+def forget_shown() -> None:
+    """Another case, view, step or search chosen: the case opened below is no longer the one wanted."""
+    st.session_state.pop(SHOWN, None)
+
 
 actor = require_actor(Action.CASE_READ)
 policy = get_settings().ladder
@@ -30,7 +44,12 @@ st.caption(
 )
 
 view = st.segmented_control(
-    "范围", list(VIEWS), format_func=VIEWS.__getitem__, default="mine", key="ladder_view"
+    "范围",
+    list(VIEWS),
+    format_func=VIEWS.__getitem__,
+    default="mine",
+    key="ladder_view",
+    on_change=forget_shown,
 )
 view = view or "mine"
 left, right = st.columns([1, 2])
@@ -40,8 +59,9 @@ step = left.selectbox(
     format_func=lambda s: "全部步骤" if s is None else s.label,
     key="ladder_step",
     placeholder="全部步骤",
+    on_change=forget_shown,
 )
-search = right.text_input("搜索", placeholder="儿童姓名", key="ladder_search")
+search = right.text_input("搜索", placeholder="儿童姓名", key="ladder_search", on_change=forget_shown)
 given = {"step": step, "overdue_only": view == "overdue", "mine_only": view == "mine", "search": search}
 
 offset = page_offset("ladder_page", page_size=PAGE_SIZE, reset_when=(view, step, search))
@@ -64,25 +84,29 @@ if rows:
         f"导出{VIEWS[view]}名单 (xlsx)",
         key=f"export_ladder_{view}_{step}",
         file_name=f"劝返复学_{VIEWS[view]}_{today():%Y%m%d}.xlsx",
-        build=lambda session: ladder.export_ladder(
-            session, actor=actor, step=step, overdue_only=view == "overdue"
-        ),
+        build=lambda session: ladder.export_ladder(session, actor=actor, **given),
     )
 
 asked = st.query_params.get("case")
+shown = st.session_state.get(SHOWN)
 chosen = st.selectbox(
     "查看个案的劝返步骤",
     rows,
-    index=None,
+    index=next((i for i, r in enumerate(rows) if shown and r.case_id == shown[0]), None),
     format_func=case_label,
     key="ladder_case",
     placeholder="请选择本页的个案",
+    on_change=forget_shown,
 )
-case_id = chosen.case_id if chosen else (int(asked) if asked and asked.isdigit() else None)
+if chosen:
+    shown = st.session_state[SHOWN] = heading(chosen)
+elif shown is None and asked and asked.isdigit():  # ?case=: named when it is on this page
+    shown = next((heading(r) for r in rows if r.case_id == int(asked)), None)
+case_id = shown[0] if shown else (int(asked) if asked and asked.isdigit() else None)
 if case_id is None:
     st.stop()
 st.divider()
-if chosen:
-    st.subheader(f"{md(chosen.child)}({md(chosen.category)})")
-    st.caption(md(" · ".join(x for x in (chosen.school, chosen.township, chosen.village) if x)))
+if shown:
+    st.subheader(md(shown[1]))
+    st.caption(md(shown[2]))
 ladder_section(actor, case_id, key="ladder")

@@ -21,6 +21,7 @@ from xueji.ui.confirm import remember_saved, show_saved
 from xueji.ui.display import day
 from xueji.ui.errors import shown_as_error
 from xueji.ui.home_teaching import CHILD, dot, home_teaching_due
+from xueji.ui.my_work import show_lines_for
 from xueji.ui.session import require_actor
 from xueji.ui.text import md
 from xueji.ui.widgets import picked, student_search
@@ -230,6 +231,7 @@ if chosen:
             st.rerun()
     st.divider()
 
+show_lines_for(actor, "pages/cases/ladder.py", title="劝返复学待办")
 government = actor.role is Role.TOWNSHIP_OFFICIAL
 with session_scope() as session:
     due = visits.due_visits(session, actor=actor, government=government)

@@ -92,6 +92,8 @@ def test_the_registrar_sees_the_schools_steps_and_only_the_schools_forms(demo_sq
 )
 def test_each_official_sees_the_form_of_the_step_they_own(demo_sqlite, username, step, form, absent):
     at = _open(username)
+    # the demo's county case has its measure recorded: waiting for the return, it is under 全部在办, not 待我处理
+    at.segmented_control(key="ladder_view").set_value("all").run()
     frame = at.dataframe[0].value
     assert step.label in set(frame["当前步骤"])
     _choose(at, step)
@@ -179,3 +181,12 @@ def test_the_case_detail_shows_the_ladder_of_an_out_of_school_case(demo_sqlite):
     text = "\n".join(m.value for m in at.markdown)
     assert Step.SCHOOL.label in text and Step.COUNTY.label in text and "县级措施:行政措施" in text
     assert "登记县级措施" in _forms(at)
+
+
+def test_the_visits_home_lists_the_ladder_work_done_on_the_ladder_page(demo_sqlite):
+    at = sign_in("demo_registrar")
+    at.switch_page("pages/cases/visits.py").run()
+    assert not at.exception
+    assert "劝返复学待办" in [s.value for s in at.subheader]
+    links = [link.label for link in at.get("page_link")]
+    assert any("学校劝返" in label for label in links), links

@@ -81,6 +81,9 @@ def vocabulary() -> frozenset[str]:
     return frozenset(c for c in codes if re.fullmatch(r"[a-z][a-z0-9_.]*", c))
 
 
+ADDRESS = re.compile(r"https?://[^\s…]+")
+
+
 def offences(texts: list[str], placeholders: list[str], codes: frozenset[str]) -> list[str]:
     """What on a page no user should read: each offending string once, with a little of its context."""
     found: dict[str, str] = {}
@@ -93,6 +96,8 @@ def offences(texts: list[str], placeholders: list[str], codes: frozenset[str]) -
         + r")(?![A-Za-z0-9_])"
     )  # fmt: skip
     english = re.compile("|".join(map(re.escape, STREAMLIT_ENGLISH)))
+    # a web address is data the user typed or must type (a robot's webhook), not a code: oapi.dingtalk.com
+    texts, placeholders = [ADDRESS.sub("", t) for t in texts], [ADDRESS.sub("", t) for t in placeholders]
     for text in [*texts, *placeholders]:
         for pattern in (whole, english, TRACEBACK):
             for m in pattern.finditer(text):

@@ -4,7 +4,6 @@ CaseLadder.allowed). Drawn by pages/cases/ladder.py and by 个案详情 for out-
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from xueji.services.cases.ladder import CaseLadder, LadderRow, StepView
 from xueji.ui import display
 from xueji.ui.confirm import remember_saved, show_saved
 from xueji.ui.errors import shown_as_error
+from xueji.ui.notices import notices_section
 from xueji.ui.style import required, required_note
 from xueji.ui.text import md
 from xueji.ui.widgets import confirmed_submit
@@ -49,6 +49,13 @@ def due_words(due_on: date, overdue: bool, on: date | None = None) -> str:
     return "今天到期" if days == 0 else f"还剩 {days} 天"
 
 
+def row_words(row: LadderRow) -> str:
+    """The list's time-left words; a case 可申请销号 has no deadline (its day is when the last step ended)."""
+    if row.step is Step.READY:
+        return "待申请销号"
+    return due_words(row.due_on, row.overdue)
+
+
 def ladder_frame(rows: list[LadderRow]) -> pd.DataFrame:
     """The ladder list as the screen shows it: what a phone shows first (the child, the step, the time left)
     leftmost."""
@@ -57,7 +64,7 @@ def ladder_frame(rows: list[LadderRow]) -> pd.DataFrame:
             (
                 r.child,
                 r.step.label,
-                due_words(r.due_on, r.overdue),
+                row_words(r),
                 r.due_on,
                 r.owner,
                 r.school,
@@ -82,7 +89,7 @@ def styled(frame: pd.DataFrame) -> Any:
 
 
 def case_label(row: LadderRow) -> str:
-    return f"{row.child} · {row.step.label} · {row.school or row.township} · {due_words(row.due_on, row.overdue)}"
+    return f"{row.child} · {row.step.label} · {row.school or row.township} · {row_words(row)}"
 
 
 # ---- one case's ladder ------------------------------------------------------------------------------------------
@@ -99,6 +106,8 @@ def _step_title(view: StepView) -> str:
         state = (
             due_words(view.comply_by or view.due_on, view.overdue) if view.step is not Step.RETURNED else ""
         )
+        if view.step is Step.COUNTY and view.measure and not view.overdue:
+            state = "已登记措施,等待复学"  # no longer counted late (README): the days left would mislead
     tail = f" · {state}" if state else ""
     return f"{MARKS[view.state]} **{view.step.label}{number}**{tail}"
 
@@ -148,24 +157,20 @@ def show_steps(found: CaseLadder) -> None:
 
 
 def _notices(actor: Actor, found: CaseLadder, key: str) -> None:
-    """The notices of the open step (generated and listed by xueji.ui.notices, when it is installed)."""
-    try:  # another part of issue 26, drawn when present
-        notices = importlib.import_module("xueji.ui.notices")
-    except ImportError:
-        return
-    draw = getattr(notices, "notices_section", None)
-    if draw is not None:
-        draw(actor, case_id=found.case_id, step=found.current, key=f"{key}_notices")
+    """The case's notices (generated and listed by xueji.ui.notices)."""
+    notices_section(actor, case_id=found.case_id, step=found.current, key=f"{key}_notices")
 
 
-def _act(key: str, message: str, write: Callable[[Any], None]) -> None:
-    """Run one write in its own transaction; on success keep the message for the next run and rerun."""
+def _act(key: str, message: str, write: Callable[[Any], None], clear: tuple[str, ...] = ()) -> None:
+    """Run one write in its own transaction; on success keep the message for the next run and rerun, the form's
+    text and tick boxes (clear) emptied so that a second tap does not record the same again. On a refusal the
+    form keeps what was typed."""
     done = False
     with shown_as_error(), session_scope() as session:
         write(session)
         done = True
     if done:
-        remember_saved(SAVED, message)
+        remember_saved(SAVED, message, clear=clear)
         st.rerun()
 
 
@@ -179,9 +184,10 @@ def ladder_section(actor: Actor, case_id: int, *, key: str) -> CaseLadder | None
         return None
     show_steps(found)
     _notices(actor, found, key)
-    if found.current is None or not found.allowed:
+    if not found.allowed:
         return found
-    st.markdown(f"**当前步骤:{found.current.step.label}**")
+    now = found.current.step.label if found.current else (Step.READY.label if found.steps else "尚未开始")
+    st.markdown(f"**当前步骤:{now}**")
     required_note()
     forms = {
         "hand_up": ("提请乡镇", _hand_up),
@@ -206,6 +212,8 @@ def ladder_section(actor: Actor, case_id: int, *, key: str) -> CaseLadder | None
 def _hand_up(actor: Actor, found: CaseLadder, key: str) -> None:
     enough = found.attempts >= found.attempts_needed
     tally = f"已劝返 {found.attempts} 次/需 {found.attempts_needed} 次"
+    if found.attempts_from is not None:  # 劝返 before this round do not count: say from when
+        tally += f"(自 {display.day(found.attempts_from)} 起计)"
     (st.caption if enough else st.warning)(
         tally + ("" if enough else ":劝返次数不足,请先在“家访”中登记劝返(类型选“劝返”)。")
     )
@@ -220,7 +228,10 @@ def _hand_up(actor: Actor, found: CaseLadder, key: str) -> None:
             "提请乡镇", confirm="确认学校劝返未果,提请乡镇书面限期通知", primary=True, key=f"{key}_hand_up_ok"
         ):
             _act(
-                key, "已提请乡镇", lambda s: ladder.hand_up(s, actor=actor, case_id=found.case_id, note=note)
+                key,
+                "已提请乡镇",
+                lambda s: ladder.hand_up(s, actor=actor, case_id=found.case_id, note=note),
+                clear=(f"{key}_hand_up_note", f"{key}_hand_up_ok"),
             )
 
 
@@ -240,6 +251,7 @@ def _skip(actor: Actor, found: CaseLadder, key: str) -> None:
                 key,
                 "已跳过此步",
                 lambda s: ladder.skip_step(s, actor=actor, case_id=found.case_id, reason=reason),
+                clear=(f"{key}_skip_reason", f"{key}_skip_ok"),
             )
 
 
@@ -275,6 +287,7 @@ def _serve(actor: Actor, found: CaseLadder, key: str) -> None:
                     served_to=served_to,
                     comply_by=limit,
                 ),  # fmt: skip
+                clear=(f"{key}_served_to",),
             )
 
 
@@ -309,6 +322,7 @@ def _measure(actor: Actor, found: CaseLadder, key: str) -> None:
                     detail=detail,
                     on=on,
                 ),
+                clear=(f"{key}_measure_detail",),
             )
 
 
@@ -351,6 +365,7 @@ def _follow_up(actor: Actor, found: CaseLadder, key: str) -> None:
                 lambda s: ladder.record_follow_up(
                     s, actor=actor, case_id=found.case_id, on=on, in_school=in_school, detail=detail
                 ),
+                clear=(f"{key}_fu_detail",),
             )
 
 
@@ -388,6 +403,7 @@ def _request_closure(actor: Actor, found: CaseLadder, key: str) -> None:
                     evidence=evidence,
                     receiving_school=receiving,
                 ),  # fmt: skip
+                clear=(f"{key}_close_school", f"{key}_close_evidence"),
             )
 
 
@@ -411,4 +427,5 @@ def _decide_closure(actor: Actor, found: CaseLadder, key: str) -> None:
                 lambda s: ladder.decide_closure(
                     s, actor=actor, case_id=found.case_id, approve=approve, note=note
                 ),
+                clear=(f"{key}_decide_note", f"{key}_decide_confirm"),
             )

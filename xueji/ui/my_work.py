@@ -34,6 +34,11 @@ def _work(database_url: str, day_iso: str, user_key: str, _actor: Actor) -> tupl
         return my_work(session, actor=_actor), clock(now())
 
 
+def _counted(actor: Actor) -> tuple[MyWork, str]:
+    key = f"{actor.user_id}|{actor.role.value}|{actor.scope_label}"
+    return _work(get_settings().database_url, today().isoformat(), key, actor)
+
+
 def line_label(item: WorkItem) -> str:
     """The link: 新生注册逾期未完成 **3 人**, the count red when overdue, orange when to do, blue to know about."""
     return f"{md(item.what)} {COLOURS[item.urgency]}[**{item.count} {item.unit}**]"
@@ -59,8 +64,7 @@ def line_note(item: WorkItem) -> str:
 
 def show_my_work(actor: Actor, *, title: str = "我的待办") -> MyWork:
     """Draw the user's own work (only lines whose page this user may open) and return it."""
-    key = f"{actor.user_id}|{actor.role.value}|{actor.scope_label}"
-    work, counted = _work(get_settings().database_url, today().isoformat(), key, actor)
+    work, counted = _counted(actor)
     openable = {spec.path for spec in pages_for(actor)}
     items = [i for i in work.items if i.page in openable]
     head, refresh = st.columns([5, 1], vertical_alignment="bottom")
@@ -71,12 +75,33 @@ def show_my_work(actor: Actor, *, title: str = "我的待办") -> MyWork:
     if not items:
         st.success(EMPTY, icon=":material/task_alt:")
     with st.container(key="my_work_list"):
-        for item in items:
-            st.page_link(item.page, label=line_label(item), icon=ICONS[item.urgency])
-            if note := line_note(item):
-                st.caption(note)
+        _draw(items)
     if len(work.townships):
         st.caption("各乡镇逾期事项(点上面各行进入办理页面,按乡镇、学校查看明细):")
-        show_table(work.townships, hide_index=True, width="stretch", key="my_work_townships")
+        show_table(
+            work.townships,
+            hide_index=True,
+            width="stretch",
+            key="my_work_townships",
+            column_config={"乡镇": st.column_config.TextColumn(pinned=True)},  # in view while a phone scrolls
+        )
     st.caption(f"统计于 {counted}。已逾期的在前,其次是待办和需要留意的事项。")
     return work
+
+
+def show_lines_for(actor: Actor, page: str, *, title: str) -> None:
+    """Only the lines of 我的待办 done on one page (the teacher's 家访 home: the 劝返复学 work), nothing when none."""
+    work, _ = _counted(actor)
+    items = [i for i in work.items if i.page == page]
+    if not items:
+        return
+    st.subheader(title)
+    _draw(items)
+
+
+def _draw(items: list[WorkItem]) -> None:
+    """One link a line to the page where the work is done, the deadline and detail under it."""
+    for item in items:
+        st.page_link(item.page, label=line_label(item), icon=ICONS[item.urgency])
+        if note := line_note(item):
+            st.caption(note)

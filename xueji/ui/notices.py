@@ -37,7 +37,10 @@ def notices_section(actor: Actor, *, case_id: int, step: object = None, key: str
             md(f"{row.title} {row.number}".strip())
             + f"  \n:gray[{display.day(row.issued_on, long=True)} · {md(row.issued_by)}]"
         )
-        _download(actor, row.id, right, f"{key}_get_{row.id}")
+        if row.downloadable:
+            _download(actor, row.id, right, f"{key}_get_{row.id}")
+        else:
+            right.caption("含完整身份证号,您不能下载")
     if kinds:
         _issue(actor, case_id, kinds, key)
 

@@ -148,15 +148,6 @@ def _approvals_by_township(session: Session, actor: Actor) -> Counter[str]:
     return Counter({name: int(n) for name, n in rows})
 
 
-LADDER_ROWS = 5_000  # overdue ladder steps read for the per-township column (a county has far fewer)
-
-
-def _ladder_overdue_by_township(session: Session, actor: Actor) -> Counter[str]:
-    """Overdue ladder steps per township (the ladder service's own list, so "overdue" means what it means there)."""
-    rows, _ = ladder.ladder_rows(session, actor=actor, overdue_only=True, limit=LADDER_ROWS)
-    return Counter(r.township for r in rows)
-
-
 def _county(session: Session, actor: Actor) -> MyWork:
     require(session, actor, Action.OVERVIEW_READ)
     intake = registration.intake_progress(session, actor=actor)
@@ -189,7 +180,7 @@ def _county(session: Session, actor: Actor) -> MyWork:
     late_schools = Counter(r.township for r in intake if r.state is RegistrationState.LATE)
     approvals = _approvals_by_township(session, actor)
     verify_late = verify_tasks.overdue_by_township(session, actor=actor)
-    ladder_late = _ladder_overdue_by_township(session, actor)
+    ladder_late = Counter(ladder.overdue_by_township(session, actor=actor))
     columns = (visits_late, villages_late, approvals, lost, late_schools, short, verify_late, ladder_late)
     names = session.scalars(
         select(Township.name)

@@ -35,6 +35,7 @@ from xueji.services.comparisons import tasks as verify_tasks
 from xueji.services.dashboards import accountability
 from xueji.services.home_teaching import board, records
 from xueji.services.registry import checks, registration, status_changes, suspensions, term_reports
+from xueji.services.reports import missing
 from xueji.services.setup import checklist
 from xueji.services.system import role_grants
 from xueji.sql import visit_base, visit_deadline_passed
@@ -397,14 +398,9 @@ LADDER_LINES: dict[Step, tuple[str, str, str]] = {
     Step.COUNTY: ("县级措施待登记", "县级措施已逾期", "登记行政措施或提请司法支持"),
     Step.FOLLOW_UP: ("返校跟踪待登记", "返校跟踪已逾期", "核实儿童是否仍在校"),
     Step.CLOSURE: ("销号待审批", "销号审批已逾期", "核对销号依据后同意或退回"),
+    Step.READY: ("可申请销号", "可申请销号", "返校跟踪已完成:提交销号申请"),  # never overdue
 }
-
-
-def _first_due(session: Session, actor: Actor, step: Step, *, skip: int) -> date | None:
-    """The deadline of the list's row after the first `skip` (the list runs overdue first, then by deadline: skip
-    0 gives the earliest overdue, skip = the overdue count the earliest still ahead)."""
-    rows, _ = ladder.ladder_rows(session, actor=actor, step=step, offset=skip, limit=1)
-    return rows[0].due_on if rows else None
+NO_LADDER = ladder.LadderCount(0, 0, None, None)
 
 
 def ladder_items(
@@ -412,20 +408,30 @@ def ladder_items(
     actor: Actor,
     *,
     steps: Iterable[Step],
-    counts: dict[Step, tuple[int, int]] | None = None,
+    counts: dict[Step, ladder.LadderCount] | None = None,
 ) -> list[WorkItem]:
-    """The ladder's steps of these kinds open in scope: overdue, then waiting (counted in SQL)."""
+    """The ladder's steps of these kinds open in scope: overdue, then waiting (counted in SQL, one query)."""
     counts = ladder.ladder_counts(session, actor=actor) if counts is None else counts
     items = []
     for step in steps:
-        opened, overdue = counts.get(step, (0, 0))
+        found = counts.get(step, NO_LADDER)
         waiting, late, advice = LADDER_LINES[step]
-        if overdue:
-            first = _first_due(session, actor, step, skip=0)
-            items.append(WorkItem(late, overdue, "件", Urgency.OVERDUE, LADDER, first, advice))
-        if opened > overdue:
-            first = _first_due(session, actor, step, skip=overdue)
-            items.append(WorkItem(waiting, opened - overdue, "件", Urgency.DUE, LADDER, first, advice))
+        if found.overdue:
+            items.append(
+                WorkItem(late, found.overdue, "件", Urgency.OVERDUE, LADDER, found.earliest_due, advice)
+            )
+        if found.open > found.overdue:
+            items.append(
+                WorkItem(
+                    waiting,
+                    found.open - found.overdue,
+                    "件",
+                    Urgency.DUE,
+                    LADDER,
+                    found.earliest_waiting,
+                    advice,
+                )
+            )
     return items
 
 
@@ -436,16 +442,16 @@ def my_ladder_items(session: Session, actor: Actor) -> list[WorkItem]:
     (to know about: the nightly pass hands them to the township)."""
     counts = ladder.ladder_counts(session, actor=actor)
     items = ladder_items(session, actor, steps=owned_steps(actor.role, get_settings().ladder), counts=counts)
-    _, late = counts.get(Step.SCHOOL, (0, 0))
-    if late and actor.role is Role.TOWNSHIP_OFFICIAL:
+    school = counts.get(Step.SCHOOL, NO_LADDER)
+    if school.overdue and actor.role is Role.TOWNSHIP_OFFICIAL:
         items.append(
             WorkItem(
                 "学校劝返逾期(将升级到乡镇)",
-                late,
+                school.overdue,
                 "件",
                 Urgency.NOTE,
                 LADDER,
-                _first_due(session, actor, Step.SCHOOL, skip=0),
+                school.earliest_due,
                 "学校步骤超过期限,每晚自动升级为乡镇书面限期通知",
             )
         )
@@ -457,11 +463,7 @@ def my_ladder_items(session: Session, actor: Actor) -> list[WorkItem]:
 
 def report_items(session: Session, actor: Actor) -> list[WorkItem]:
     """Monthly reports due or missing (services.reports.missing), for the registrar, the township and the county."""
-    try:
-        from xueji.services.reports.missing import report_work_items  # noqa: PLC0415 - optional until present
-    except ImportError:
-        return []
-    return list(report_work_items(session, actor))
+    return list(missing.report_work_items(session, actor))
 
 
 # ---- 拉网式排查 ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from xueji.rules.cases import CloseReason
 from xueji.rules.comparisons import Outcome, Standing, VerifyOutcome
 from xueji.rules.dept_lists import ListKind
 from xueji.rules.ladder import CountyMeasure, Step
+from xueji.rules.notices import NoticeKind
 from xueji.rules.notify import Platform
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.common.access import require
@@ -125,11 +126,15 @@ ACTIONS = {
     "ladder.closure_request": "劝返复学:申请销号",
     "ladder.closure_decide": "劝返复学:销号审批",
     "ladder.advance": "劝返复学:每日推进",
+    "ladder.carry": "劝返复学:并入辍学个案",
+    "ladder.dropped_again": "劝返复学:复学后再次辍学",
+    "ladder.link_student": "劝返复学:关联学籍",
     "delete": "删除",
     "notify.send": "群机器人发送",
     "notify.dry_run": "群机器人提醒预览(未发送)",
     "report.submit": "报送月报",
     "report.correct": "更正月报",
+    "notice.issue": "生成通知书、个案档案",
 }
 OUTCOMES = {
     "": "全部",
@@ -174,6 +179,7 @@ ENTITIES = {
     "school_age_child": "适龄儿童台账",
     "verification_task": "核实任务",
     "robot_hook": "群机器人",
+    "notice": "通知书、个案档案",
 }
 ROLES = {r.value: r.label for r in Role}
 
@@ -253,6 +259,11 @@ KEYS = {
     "robots": "机器人",
     "messages": "消息",
     "refused": "拒绝发送",
+    # 通知书和个案档案: a document generated
+    "notice": "文书",
+    "number": "文号",
+    "notice_id": "文书编号",
+    "sha256": "SHA-256",
 }
 # The codes of 四查三比对 stored as values, in words, by the key they are under (the same code means other things
 # under other keys: "disabled" is a case's category and the 残联 list's kind).
@@ -266,6 +277,7 @@ VALUES = {
     "close_reason": {r.value: r.label for r in CloseReason},
     "platform": {p.value: p.label for p in Platform},
     "message": {"digest": "待办提醒", "test": "测试消息"},
+    "notice": {k.value: k.label for k in NoticeKind},
 }
 
 
