@@ -21,6 +21,7 @@ from xueji.models import (
     Case,
     Child,
     County,
+    LadderStep,
     School,
     SchoolClass,
     SchoolYear,
@@ -28,7 +29,8 @@ from xueji.models import (
     Student,
     Township,
 )
-from xueji.rules.cases import CaseCategory, CaseSource, CaseStatus, CloseReason, RiskLevel
+from xueji.rules.cases import CaseCategory, CaseSource, CaseStatus, RiskLevel
+from xueji.rules.ladder import Step
 from xueji.rules.retention import GradeFlow
 from xueji.rules.status_changes import ChangeKind, ChangeState, Document
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
@@ -294,9 +296,18 @@ def test_the_import_moves_each_record_keeps_its_number_and_records_an_approved_c
             ids[PRIMARY2],
             TODAY,
         )
-        # the returned child's dropout case is closed as back at school, and the child now belongs to J
+        # the returned child's dropout case is back at school on the return ladder (follow-ups, then 销号 by
+        # approval), the return linked to the approved change; and the child now belongs to J
         case = session.scalar(select(Case))
-        assert (case.status, case.close_reason) == (CaseStatus.CLOSED.value, CloseReason.RETURNED.value)
+        assert (case.status, case.close_reason) == (CaseStatus.STABLE.value, None)
+        assert (
+            session.scalar(
+                select(LadderStep.status_change_id).where(
+                    LadderStep.case_id == case.id, LadderStep.step == Step.RETURNED.value
+                )
+            )
+            == returned.id
+        )
         assert session.scalar(select(Child.school_id)) == ids[JUNIOR]
         outside = [c for c in changes.values() if c.source_county]
         assert [(c.source_county, c.source_school, c.documents, c.effective_date) for c in outside] == [

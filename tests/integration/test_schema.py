@@ -33,10 +33,15 @@ from xueji.models import (
     HomeTeachingVisit,
     HomeVisit,
     Household,
+    JobLease,
+    LadderStep,
     MatchCandidate,
     MatchDecision,
+    MonthlyReport,
+    Notice,
     RecordMove,
     RegistryCheck,
+    RobotHook,
     RoleGrant,
     Rollover,
     School,
@@ -402,8 +407,48 @@ def _one_of_each(session):
         ChildGroup(child_id=child.id, category="orphan", source="welfare", list_id=listed.id, detail="孤儿"),
     ]
     session.add_all(compared)
+    session.flush()
+    step = LadderStep(
+        case_id=case.id,
+        step="township",
+        opened_on=date(2026, 11, 23),
+        due_on=date(2026, 12, 7),
+        served_on=date(2026, 11, 25),
+        served_to="母亲 王小红",
+        comply_by=date(2026, 12, 10),
+    )
+    session.add(step)
+    session.flush()
+    ladder = [
+        step,
+        Notice(
+            case_id=case.id,
+            step_id=step.id,
+            kind="order",
+            township_id=township.id,
+            year=2026,
+            seq=1,
+            number="古港镇控辍〔2026〕1号",
+            issued_on=date(2026, 11, 24),
+            issued_by=user.id,
+            template="内置 order.docx",
+            sha256="b" * 64,
+            content=b"PK\x03\x04 docx",
+        ),
+        MonthlyReport(school_id=school.id, month="2026-10", figures={"enrolled": 1284}, submitted_by=user.id),
+        RobotHook(
+            school_id=school.id,
+            platform="dingtalk",
+            webhook="https://oapi.dingtalk.com/robot/send?access_token=abc",
+            secret="SEC0123",
+        ),
+        JobLease(name="notify", holder="host:1:abc", until=datetime(2026, 11, 23, 1, 0, tzinfo=UTC)),
+    ]
+    session.add_all(ladder[1:])
     session.commit()
-    return rows + extra + teaching + [grant, taught, moved, signed_in, draft, listed, person, *compared]
+    return (
+        rows + extra + teaching + [grant, taught, moved, signed_in, draft, listed, person, *compared, *ladder]
+    )
 
 
 def test_every_table_round_trips(engine):
