@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
-from xueji.clock import now, today
+from xueji.clock import china_day, now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.models import School, SchoolClass, StatusChange, Student, Township
@@ -407,7 +407,7 @@ def list_changes(session: Session, *, actor: Actor, open_only: bool = False) -> 
                 school=school,
                 kind=kind.label,
                 state=ChangeState(change.state).label,
-                submitted_at=change.submitted_at.date(),
+                submitted_at=china_day(change.submitted_at),
                 due_date=change.due_date,
                 days_left=working_days_left(day, change.due_date, calendar) if open_ else None,
                 due_guessed=change.due_guessed,

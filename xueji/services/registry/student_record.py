@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from xueji.audit import lock_tail, record
 from xueji.auth import Action, Actor
-from xueji.clock import now, today
+from xueji.clock import china_day, now, today
 from xueji.db import unit_of_work
 from xueji.models import AuditLog, FamilyMember, School, SchoolClass, StatusChange, Student, TeacherAssignment
 from xueji.rules.masking import mask_id_number, mask_identifiers, mask_phone
@@ -133,12 +133,12 @@ def student_detail(session: Session, *, actor: Actor, student_id: int) -> Studen
     ids = [student_id, *(sid for sid, _ in merged)]
     history = [
         HistoryRow(
-            c.submitted_at.date(),
+            china_day(c.submitted_at),
             ChangeKind(c.kind).label,
             ChangeState(c.state).label,
             c.effective_date,
             c.reason,
-            c.decided_at.date() if c.decided_at else None,
+            china_day(c.decided_at) if c.decided_at else None,
             c.decision_reason,
         )
         for c in session.scalars(
