@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 
@@ -88,6 +88,7 @@ class Action(StrEnum):
     REPORT_SUBMIT = "report.submit"
     REPORT_REVIEW = "report.review"
     ROBOT_MANAGE = "robot.manage"
+    SUPERVISE_READ = "supervise.read"
 
     @property
     def label(self) -> str:
@@ -133,6 +134,7 @@ class Action(StrEnum):
             "report.submit": "提交和更正本校月报",
             "report.review": "查看各校月报报送情况和季度汇总",
             "robot.manage": "设置企业微信/钉钉群机器人",
+            "supervise.read": "查看所辖各县区的对比和督导(市、省)",
         }[self.value]
 
 
@@ -143,6 +145,18 @@ _READ_STUDENTS = {
     Action.CASE_READ,
     Action.SWEEP_READ,
     Action.HOME_TEACHING_READ,
+}
+
+_SUPERVISE = {
+    Action.SUPERVISE_READ,
+    Action.OVERVIEW_READ,
+    Action.CASE_READ,
+    Action.SWEEP_READ,
+    Action.HOME_TEACHING_READ,
+    Action.STATUS_CHANGE_READ,
+    Action.COMPARE_READ,
+    Action.REPORT_READ,
+    Action.REPORT_REVIEW,
 }
 
 # The one permission table (role × action). Scope is checked separately, in services.common.access.
@@ -229,6 +243,9 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.COORDINATOR: frozenset(
         _READ_STUDENTS | {Action.STUDENT_REVEAL, Action.HOME_TEACHING_MANAGE, Action.HOME_TEACHING_VISIT}
     ),
+    # 市、省: read and supervise their counties (a county's pages once they pick one), never write
+    Role.CITY_OFFICER: frozenset(_SUPERVISE),
+    Role.PROVINCE_OFFICER: frozenset(_SUPERVISE),
     Role.SYSTEM: frozenset(Action),
 }
 
@@ -241,6 +258,8 @@ ROLE_SCOPES: dict[Role, frozenset[ScopeKind]] = {
     Role.REGISTRAR: frozenset({ScopeKind.SCHOOL}),
     Role.TEACHER: frozenset({ScopeKind.SCHOOL}),
     Role.COORDINATOR: frozenset({ScopeKind.COUNTY, ScopeKind.TOWNSHIP, ScopeKind.SCHOOL}),
+    Role.CITY_OFFICER: frozenset({ScopeKind.CITY}),
+    Role.PROVINCE_OFFICER: frozenset({ScopeKind.PROVINCE}),
     Role.SYSTEM: frozenset({ScopeKind.COUNTY}),
 }
 
@@ -256,7 +275,8 @@ GRANT_APPROVERS: dict[Role, frozenset[Role]] = {
     Role.REGISTRAR: frozenset({Role.COUNTY_OFFICER}),
     Role.TEACHER: frozenset({Role.REGISTRAR, Role.COUNTY_OFFICER}),
 }
-COMMAND_LINE_ROLES = frozenset({Role.ADMIN, Role.AUDITOR})
+# City and province officers too: a county's administrator and officer cannot make an account above their county.
+COMMAND_LINE_ROLES = frozenset({Role.ADMIN, Role.AUDITOR, Role.CITY_OFFICER, Role.PROVINCE_OFFICER})
 
 
 class PermissionDenied(Exception):
@@ -272,10 +292,20 @@ class Actor:
     role: Role
     scope_kind: ScopeKind
     scope_id: int | None
+    # A city's or province's officer looking at one of their counties (services.common.supervision.as_county):
+    # their own scope, while scope_kind/scope_id are the county's. None for everyone else.
+    via: tuple[ScopeKind, int | None] | None = None
 
     @property
     def scope_label(self) -> str:
-        return f"{self.scope_kind.value}:{self.scope_id}"
+        here = f"{self.scope_kind.value}:{self.scope_id}"
+        return f"{self.via[0].value}:{self.via[1]}>{here}" if self.via else here
+
+    def at_home(self) -> Actor:
+        """The actor in their own scope (a supervising officer's city or province), not the county they picked."""
+        if self.via is None:
+            return self
+        return replace(self, scope_kind=self.via[0], scope_id=self.via[1], via=None)
 
     def can(self, action: Action) -> bool:
         return action in PERMISSIONS[self.role]

@@ -26,10 +26,28 @@ def _timestamp() -> datetime:
     return Field(default_factory=now, sa_column=Column(DateTime(timezone=True), nullable=False, default=now))
 
 
-class County(SQLModel, table=True):
-    """A county (县/县级市): the top of the tree one deployment covers."""
+class Province(SQLModel, table=True):
+    """省(自治区、直辖市): the top of a province's deployment; its 12-digit code ends in ten zeros."""
 
     id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=12, unique=True)
+    name: str = Field(max_length=50)
+
+
+class City(SQLModel, table=True):
+    """市(州): supervises its counties; its 12-digit code ends in eight zeros."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    province_id: int | None = Field(default=None, foreign_key="province.id", index=True)
+    code: str = Field(max_length=12, unique=True)
+    name: str = Field(max_length=50)
+
+
+class County(SQLModel, table=True):
+    """A county (县/县级市): the unit that runs 控辍保学; a deployment holds one, or a city's or province's."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    city_id: int | None = Field(default=None, foreign_key="city.id", index=True)  # None: a lone county
     code: str = Field(max_length=12, unique=True)
     name: str = Field(max_length=50)
 
@@ -192,7 +210,7 @@ class Term(SQLModel, table=True):
 
 
 class AppUser(SQLModel, table=True):
-    """An account: personal, one role, one scope (the county, a township or a school)."""
+    """An account: personal, one role, one scope (the province, a city, the county, a township or a school)."""
 
     __tablename__ = "app_user"
 
@@ -201,6 +219,8 @@ class AppUser(SQLModel, table=True):
     display_name: str = Field(max_length=50)
     role: str = Field(max_length=30)  # rules.vocab.Role
     scope_kind: str = Field(max_length=20)  # rules.vocab.ScopeKind
+    province_id: int | None = Field(default=None, foreign_key="province.id")
+    city_id: int | None = Field(default=None, foreign_key="city.id")
     county_id: int | None = Field(default=None, foreign_key="county.id")
     township_id: int | None = Field(default=None, foreign_key="township.id")
     school_id: int | None = Field(default=None, foreign_key="school.id")
@@ -1069,3 +1089,16 @@ class JobLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(max_length=100)
     until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CountyFigure(SQLModel, table=True):
+    """One figure of one county for the city's and province's pages (services.overview.summaries): refreshed on
+    a schedule from the county's own rows, so that a city or province page reads a few rows per county."""
+
+    __tablename__ = "county_figure"
+
+    county_id: int = Field(foreign_key="county.id", primary_key=True)
+    figure: str = Field(max_length=40, primary_key=True)  # services.overview.summaries' figure names
+    part: str = Field(default="", max_length=40, primary_key=True)  # a breakdown (grade, kind), "" for none
+    value: int = 0
+    refreshed_at: datetime = _timestamp()

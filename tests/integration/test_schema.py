@@ -20,8 +20,10 @@ from xueji.models import (
     CaseEvent,
     Child,
     ChildGroup,
+    City,
     ComparisonRun,
     County,
+    CountyFigure,
     DeptList,
     DeptPerson,
     FamilyMember,
@@ -39,6 +41,7 @@ from xueji.models import (
     MatchDecision,
     MonthlyReport,
     Notice,
+    Province,
     RecordMove,
     RegistryCheck,
     RobotHook,
@@ -445,9 +448,22 @@ def _one_of_each(session):
         JobLease(name="notify", holder="host:1:abc", until=datetime(2026, 11, 23, 1, 0, tzinfo=UTC)),
     ]
     session.add_all(ladder[1:])
+    province = Province(code="430000000000", name="湖南省")
+    session.add(province)
+    session.flush()
+    city = City(code="430100000000", name="长沙市", province_id=province.id)
+    session.add(city)
+    session.flush()
+    county = session.get(County, township.county_id)
+    county.city_id = city.id
+    supervision = [province, city, CountyFigure(county_id=county.id, figure="enrolled", value=1284)]
+    session.add(supervision[2])
     session.commit()
     return (
-        rows + extra + teaching + [grant, taught, moved, signed_in, draft, listed, person, *compared, *ladder]
+        rows
+        + extra
+        + teaching
+        + [grant, taught, moved, signed_in, draft, listed, person, *compared, *ladder, *supervision]
     )
 
 

@@ -70,10 +70,11 @@ def test_no_role_that_reads_children_is_granted_without_an_approver():
     assert set(GRANT_APPROVERS) | COMMAND_LINE_ROLES | {Role.SYSTEM} == set(Role)
 
 
-def test_the_admin_and_the_auditor_approve_nothing_and_are_made_on_the_command_line_only():
+def test_the_admin_the_auditor_and_the_supervisors_approve_nothing_and_are_made_on_the_command_line_only():
     approvers = set().union(*GRANT_APPROVERS.values())
-    assert not approvers & {Role.ADMIN, Role.AUDITOR}
-    assert {Role.ADMIN, Role.AUDITOR} == COMMAND_LINE_ROLES
+    above = {Role.ADMIN, Role.AUDITOR, Role.CITY_OFFICER, Role.PROVINCE_OFFICER}
+    assert not approvers & above
+    assert above == COMMAND_LINE_ROLES
     assert all(Action.GRANT_APPROVE in PERMISSIONS[a] for a in approvers)
     assert Action.GRANT_APPROVE not in PERMISSIONS[Role.ADMIN]
 

@@ -104,6 +104,8 @@ class Role(StrEnum):
     REGISTRAR = "registrar"
     TEACHER = "teacher"
     COORDINATOR = "coordinator"
+    CITY_OFFICER = "city_officer"  # 市(州)教育局: supervises its counties, reads only
+    PROVINCE_OFFICER = "province_officer"  # 省教育厅: supervises every county of the province, reads only
     SYSTEM = "system"  # the built-in operator batch commands act as when no account is named
 
     @property
@@ -117,17 +119,23 @@ class Role(StrEnum):
             "registrar": "学籍管理员",
             "teacher": "班主任/教师",
             "coordinator": "送教上门协调员",
+            "city_officer": "市教育局",
+            "province_officer": "省教育厅",
         }[self.value]
 
 
 class ScopeKind(StrEnum):
+    PROVINCE = "province"
+    CITY = "city"
     COUNTY = "county"
     TOWNSHIP = "township"
     SCHOOL = "school"
 
     @property
     def label(self) -> str:
-        return {"county": "县区", "township": "乡镇", "school": "学校"}[self.value]
+        return {"province": "省", "city": "市(州)", "county": "县区", "township": "乡镇", "school": "学校"}[
+            self.value
+        ]
 
 
 GRADE_LABELS = {

@@ -25,6 +25,9 @@ class PageSpec:
 
 
 PAGES = (
+    PageSpec(
+        "pages/overview/counties.py", "各县区对比", ":material/compare_arrows:", Action.SUPERVISE_READ, "概况"
+    ),
     PageSpec("pages/overview/home.py", "概况", ":material/dashboard:", Action.OVERVIEW_READ, "概况"),
     PageSpec(
         "pages/dashboards/retention.py", "巩固率", ":material/trending_up:", Action.OVERVIEW_READ, "概况"

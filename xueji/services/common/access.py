@@ -13,6 +13,8 @@ from xueji.auth import Action, Actor, PermissionDenied
 from xueji.models import (
     Case,
     Child,
+    City,
+    County,
     HomePlan,
     HomePlanTeacher,
     School,
@@ -81,8 +83,37 @@ def _found_or_denied(
     return found
 
 
+def county_condition(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause on County: the counties inside (or holding) the actor's scope."""
+    if actor.scope_kind is ScopeKind.PROVINCE:
+        return col(County.city_id).in_(select(City.id).where(City.province_id == actor.scope_id))
+    if actor.scope_kind is ScopeKind.CITY:
+        return County.city_id == actor.scope_id
+    if actor.scope_kind is ScopeKind.COUNTY:
+        return County.id == actor.scope_id
+    if actor.scope_kind is ScopeKind.TOWNSHIP:
+        return col(County.id).in_(select(Township.county_id).where(Township.id == actor.scope_id))
+    if actor.scope_kind is ScopeKind.SCHOOL:
+        return col(County.id).in_(
+            select(Township.county_id)
+            .join(School, School.township_id == Township.id)
+            .where(School.id == actor.scope_id)
+        )
+    return false()
+
+
+def _above_county(actor: Actor) -> bool:
+    return actor.scope_kind in (ScopeKind.CITY, ScopeKind.PROVINCE)
+
+
 def school_condition(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on School: the schools inside the actor's scope."""
+    if _above_county(actor):
+        return col(School.township_id).in_(
+            select(Township.id).where(
+                col(Township.county_id).in_(select(County.id).where(county_condition(actor)))
+            )
+        )
     if actor.scope_kind is ScopeKind.COUNTY:
         return col(School.township_id).in_(select(Township.id).where(Township.county_id == actor.scope_id))
     if actor.scope_kind is ScopeKind.TOWNSHIP:
@@ -94,6 +125,8 @@ def school_condition(actor: Actor) -> ColumnElement[bool]:
 
 def township_condition(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on Township: the townships inside (or holding) the actor's scope."""
+    if _above_county(actor):
+        return col(Township.county_id).in_(select(County.id).where(county_condition(actor)))
     if actor.scope_kind is ScopeKind.COUNTY:
         return Township.county_id == actor.scope_id
     if actor.scope_kind is ScopeKind.TOWNSHIP:

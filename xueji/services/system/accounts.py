@@ -63,6 +63,8 @@ def _aware(at: datetime | None) -> datetime | None:
 
 def _scope_id(user: AppUser) -> int | None:
     return {
+        ScopeKind.PROVINCE.value: user.province_id,
+        ScopeKind.CITY.value: user.city_id,
         ScopeKind.COUNTY.value: user.county_id,
         ScopeKind.TOWNSHIP.value: user.township_id,
         ScopeKind.SCHOOL.value: user.school_id,
