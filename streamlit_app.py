@@ -13,6 +13,7 @@ from xueji.ui.navigation import pages_for, title_for
 from xueji.ui.origin import bind as bind_origin
 from xueji.ui.session import approvals_waiting, current_user, sign_out, watch_deadlines
 from xueji.ui.style import apply_style
+from xueji.ui.supervision import sidebar_picker
 from xueji.ui.text import md
 
 st.set_page_config(page_title="学籍 · 控辍保学", page_icon="🏫", layout="wide")
@@ -58,6 +59,7 @@ else:
     nav = st.navigation(sections, expanded=True)  # every page the role may open, none behind "View more"
     with st.sidebar:
         st.caption(f"当前用户:{md(actor.username)}({actor.role.label})")
+        sidebar_picker(actor)  # a city's or province's officer: which county they are looking at
         if waiting := approvals_waiting(actor):
             st.warning(f"有 {waiting} 条账号申请待您审批(系统 › 账号审批)")
         if st.button("退出登录", key="logout"):

@@ -7,6 +7,8 @@ import streamlit as st
 from starlette.middleware import Middleware
 from streamlit.runtime.pages_manager import PagesManager
 
+from xueji.audit.sealer import start_background
+from xueji.config import SettingsError
 from xueji.web.signin import SignInGate, routes
 
 # The app's pages are all registered by st.navigation (streamlit_app.py). Streamlit learns that only when the first
@@ -15,3 +17,10 @@ from xueji.web.signin import SignInGate, routes
 PagesManager.uses_pages_directory = False
 
 app = st.App("streamlit_app.py", routes=routes(), middleware=[Middleware(SignInGate)])
+
+# On PostgreSQL this server process also seals the audit log's new entries into their chains, every
+# XUEJI_AUDIT_SEAL_SECONDS (xueji.audit.sealer; one sealer at a time across replicas). SQLite seals inline.
+try:
+    start_background()
+except SettingsError:
+    pass  # the pages say what is wrong with the settings

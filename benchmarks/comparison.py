@@ -34,8 +34,8 @@ from harness import fastest  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from xueji.audit import lock_tail  # noqa: E402
 from xueji.db import make_engine, migrate  # noqa: E402
+from xueji.locks import write_lock  # noqa: E402
 from xueji.models import (  # noqa: E402
     County,
     DeptList,
@@ -329,7 +329,7 @@ def report(name: str, url: str, repeat: int, parts: Parts) -> bool:
         session.rollback()
 
         def whole() -> dict[str, int]:
-            lock_tail(session)
+            write_lock(session, f"county:{county}:compare")  # as run_comparison does
             counts = run_comparison_in(session, actor=actor, county_id=county)
             session.rollback()
             return counts

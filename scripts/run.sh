@@ -19,10 +19,11 @@ export XUEJI_AUDIT_ANCHOR_FILE="${XUEJI_DEMO_AUDIT_ANCHOR_FILE:-$demo/audit-anch
 # administrator's password.
 unset XUEJI_AUDIT_KEY XUEJI_READ_DATABASE_URL XUEJI_ADMIN_PASSWORD
 if [ -n "$dry_run" ]; then
-  echo "将运行:xueji demo --if-empty(演示库为空时载入演示县区)"
+  echo "将运行:xueji demo --if-empty --city(演示库为空时载入演示市州:长沙市的三个县区,含演示县区浏阳市)"
   exec .venv/bin/xueji serve --demo --dry-run -- "$@"
 fi
 # On an empty demo database the demo goes in first, so that its accounts exist (and no first administrator with a
-# one-time password is needed); `xueji serve --demo` then upgrades the schema and starts the app.
-.venv/bin/xueji demo --if-empty
+# one-time password is needed); `xueji serve --demo` then upgrades the schema and starts the app. The demo city
+# (浏阳市 as `xueji demo` builds it, two small counties, demo_city and demo_province) shows supervision too.
+.venv/bin/xueji demo --if-empty --city
 exec .venv/bin/xueji serve --demo -- "$@"

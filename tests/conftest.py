@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
@@ -96,28 +99,31 @@ def use_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 @pytest.fixture
 def engine(database_url: str) -> Engine:
-    """The test database, migrated to head."""
-    eng = make_engine(database_url)
-    migrate(eng)
-    return eng
+    """The test database, migrated to head (a copy of a database migrated once: see migrated_into)."""
+    return migrated_into(database_url)
 
 
 SMALL_DEMO = DemoSpec(seed=7, scale=0.3)
 
 
-# The small demo county is built once per database kind and settings, then copied into each test's database: a
-# copy is 20–50 ms where a build is 1.2 s (SQLite) and 2.4 s (PostgreSQL), for some 500 tests.
-_DEMO_TEMPLATES: dict[tuple, str] = {}
+# A database migrated to head, and one with the small demo county, are each built once per database kind and
+# settings, then copied into each test's database: a copy is 20–50 ms where migrating an empty database is
+# 0.7–1.5 s (SQLite) and 1.2–2.5 s (PostgreSQL), and building the demo 1.2 s and 2.4 s more, for some 1,100 tests.
+# A template is a file under a temporary folder (SQLite, copied with the backup API) or a database on the test
+# server (PostgreSQL, copied by CREATE DATABASE … TEMPLATE); all are removed when the session (or the process, for
+# a benchmark that uses tests.e2e.servers.demo_database) ends.
+_TEMPLATES: dict[tuple, str] = {}
 _NOT_SETTINGS = ("XUEJI_AUDIT_ANCHOR_FILE", "XUEJI_DATABASE_URL", PG_ENV)
+_template_folder: list[Path] = []
 
 
-def _template_key(database_url: str) -> tuple:
-    """The database kind and every XUEJI_ setting in force: a test that changes a setting the build reads gets
-    its own template."""
+def _template_key(what: str, database_url: str) -> tuple:
+    """What the template holds, the database kind and every XUEJI_ setting in force: a test that changes a
+    setting the migrations or the build read gets its own template."""
     settings = sorted(
         (k, v) for k, v in os.environ.items() if k.startswith("XUEJI_") and k not in _NOT_SETTINGS
     )
-    return (make_url(database_url).get_backend_name(), tuple(settings))
+    return (what, make_url(database_url).get_backend_name(), tuple(settings))
 
 
 def _sqlite_copy(source: str, target: str) -> None:
@@ -135,16 +141,19 @@ def _pg_clone(admin_url: str, source: str, target: str, *, replace: bool) -> Non
     admin.dispose()
 
 
-def _keep_template(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+def _keep_template(key: tuple, engine: Engine, database_url: str) -> None:
     engine.dispose()
     url = make_url(database_url)
+    if not _template_folder:
+        _template_folder.append(Path(tempfile.mkdtemp(prefix="xueji-test-templates-")))
+        atexit.register(drop_templates)
     if url.get_backend_name() == "sqlite":
-        template = str(tmp_path_factory.mktemp("demo-template") / "demo.db")
+        template = str(_template_folder[0] / f"{uuid.uuid4().hex[:12]}.db")
         _sqlite_copy(str(url.database), template)
-        return template
-    template = f"xueji_demo_{uuid.uuid4().hex[:12]}"
-    _pg_clone(os.environ[PG_ENV], str(url.database), template, replace=False)
-    return template
+    else:
+        template = f"xueji_template_{uuid.uuid4().hex[:12]}"
+        _pg_clone(os.environ[PG_ENV], str(url.database), template, replace=False)
+    _TEMPLATES[key] = template
 
 
 def _restore_template(engine: Engine, database_url: str, template: str) -> None:
@@ -156,36 +165,72 @@ def _restore_template(engine: Engine, database_url: str, template: str) -> None:
         _pg_clone(os.environ[PG_ENV], template, str(url.database), replace=True)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _drop_demo_templates() -> Iterator[None]:
-    yield
+def drop_templates() -> None:
+    """Remove every template (the PostgreSQL databases and the folder of SQLite files); safe to call twice."""
     admin_url = os.environ.get(PG_ENV)
-    pg = [name for (kind, _), name in _DEMO_TEMPLATES.items() if kind == "postgresql"]
+    pg = [name for (_, kind, _), name in _TEMPLATES.items() if kind == "postgresql"]
+    _TEMPLATES.clear()
     if admin_url and pg:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for name in pg:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+    while _template_folder:
+        shutil.rmtree(_template_folder.pop(), ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates() -> Iterator[None]:
+    yield
+    drop_templates()
+
+
+def migrated_into(database_url: str) -> Engine:
+    """The database at database_url (empty, or a SQLite file not there yet) migrated to head: a copy of the
+    template migrated the first time it is asked for with these settings."""
+    engine = make_engine(database_url)
+    key = _template_key("migrated", database_url)
+    template = _TEMPLATES.get(key)
+    if template is not None:
+        _restore_template(engine, database_url, template)
+        return engine
+    migrate(engine)
+    _keep_template(key, engine, database_url)
+    return engine
 
 
 @pytest.fixture
-def demo_engine(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def demo_engine(engine: Engine, database_url: str) -> Engine:
     """The test database with a small demo county (one class per grade per school)."""
-    return demo_into(engine, database_url, tmp_path_factory)
+    return demo_into(engine, database_url)
 
 
-def demo_into(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+def demo_into(
+    engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory | None = None
+) -> Engine:
     """Fill this migrated, empty database with the small demo county: a copy of its template, built the first
-    time it is asked for with these settings."""
-    key = _template_key(database_url)
-    template = _DEMO_TEMPLATES.get(key)
+    time it is asked for with these settings. (tmp_path_factory is no longer needed: kept for callers.)"""
+    key = _template_key("demo", database_url)
+    template = _TEMPLATES.get(key)
     if template is not None:
         _restore_template(engine, database_url, template)
         return engine
     with session_scope(engine) as session:
         load_demo(session, SMALL_DEMO)
-    _DEMO_TEMPLATES[key] = _keep_template(engine, database_url, tmp_path_factory)
+    _keep_template(key, engine, database_url)
+    return engine
+
+
+def demo_database(database_url: str) -> Engine:
+    """The database at database_url (empty, or a SQLite file not there yet) migrated, with the small demo county:
+    a copy of the demo's template when there is one, without migrating first."""
+    key = _template_key("demo", database_url)
+    template = _TEMPLATES.get(key)
+    if template is None:
+        return demo_into(migrated_into(database_url), database_url)
+    engine = make_engine(database_url)
+    _restore_template(engine, database_url, template)
     return engine
 
 

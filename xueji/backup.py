@@ -3,7 +3,7 @@
 SQLite: the online backup API copies a consistent snapshot of the file page by page (writers carry on under
 WAL); the backup is itself a SQLite database. PostgreSQL: pg_dump's custom format, restored with pg_restore in
 one transaction. Each backup is recorded in the audit log first (so the copy holds its own entry); a restore
-appends its entry to the restored log, then verifies the signed chain. The audit key is not in the database,
+appends its entry to the restored log, seals what waited in the copy, then verifies the signed chains. The audit key is not in the database,
 so not in a backup either: restoring needs the deployment's key (kept and backed up separately), and the
 append-only triggers come back with the schema.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect
 from sqlmodel import Session
 
-from xueji.audit import ChainCheck, record, verify_chain
+from xueji.audit import ChainCheck, record, seal_all, verify_chain
 from xueji.audit.key import require_key
 from xueji.auth import Actor
 from xueji.config import get_settings
@@ -80,6 +80,7 @@ def backup(engine: Engine, target: Path, *, actor: Actor) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     with session_scope(engine) as session:
         _record(session, actor=actor, action="backup", detail=f"备份到 {target}")
+        seal_all(session)  # PostgreSQL: the copy holds its entries sealed (later ones wait in the copy)
     if engine.dialect.name == "sqlite":
         partial = target.with_name(target.name + ".part")
         wait = get_settings().sqlite_busy_timeout_ms / 1000
@@ -118,5 +119,6 @@ def restore(url: str, source: Path) -> Restored:
         )  # fmt: skip
     with session_scope(engine) as session:
         _record(session, actor=system_actor(session), action="restore", detail=f"从 {source} 恢复")
+        seal_all(session)  # the entries that were still waiting in the copy, and the restore's own
         chain = verify_chain(session)
     return Restored(len(inspect(engine).get_table_names()), chain)

@@ -178,3 +178,28 @@ def sweep_by_township(df: pd.DataFrame) -> go.Figure:
         title="本学期拉网式排查进度(按乡镇)",
     )
     return _style(fig)
+
+
+def retention_by_county(df: pd.DataFrame) -> go.Figure:
+    """Each county's retention rate this year (services.overview.summaries.figures_frame, the 合计 row left out)."""
+    shown = df[df["巩固率(%)"].notna()]
+    fig = px.bar(shown, x="县区", y="巩固率(%)", text="巩固率(%)", title="各县区巩固率(%)")
+    low = float(shown["巩固率(%)"].min()) if len(shown) else 90.0
+    fig.update_yaxes(range=[min(90.0, low - 1), 100.5])
+    return _style(fig)
+
+
+def open_work_by_county(df: pd.DataFrame) -> go.Figure:
+    """Each county's open cases and overdue work side by side (services.overview.summaries.figures_frame)."""
+    series = ["在办个案", "劝返逾期", "家访逾期"]
+    long = df.melt(id_vars="县区", value_vars=series, var_name="类别", value_name="数量")
+    fig = px.bar(
+        long,
+        x="县区",
+        y="数量",
+        color="类别",
+        barmode="group",
+        color_discrete_map={"在办个案": "#1f77b4", "劝返逾期": "#d62728", "家访逾期": "#ff7f0e"},
+        title="各县区在办个案与逾期",
+    )
+    return _style(fig)

@@ -336,12 +336,15 @@ def cmd_report_quarterly(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_problems(rows: Sequence[CheckedRow], limit: int = 20) -> None:
+def _print_problems(rows: Sequence[CheckedRow], limit: int = 20, total: int | None = None) -> None:
+    """The first rows' problems; `total`: how many rows have errors (the list may hold only the first ones)."""
     for row in rows[:limit]:
         for problem in row.errors:
             print(f"  第{row.row}行 [{problem.column}] “{problem.value}”:{problem.reason}", file=sys.stderr)
-    if len(rows) > limit:
-        print(f"  ……另有 {len(rows) - limit} 行有错误,见错误报告", file=sys.stderr)
+    total = len(rows) if total is None else total
+    if total > limit:
+        kept = f"(错误报告含前 {len(rows):,} 行)" if total > len(rows) else ""
+        print(f"  ……另有 {total - limit} 行有错误,见错误报告{kept}", file=sys.stderr)
 
 
 def cmd_import_students(args: argparse.Namespace) -> int:
@@ -377,23 +380,25 @@ def cmd_import_students(args: argparse.Namespace) -> int:
                     raise
                 plan = blocked.plan
                 print(
-                    f"未导入任何数据:有 {len(plan.rejected)} 行有错误。改好后重新导入,或加 --commit-valid 只导入无误的行。",
+                    f"未导入任何数据:有 {plan.totals['有错误']} 行有错误。改好后重新导入,或加 --commit-valid 只导入无误的行。",
                     file=sys.stderr,
                 )
     for notice in plan.notices:
         print(f"提示:{notice}")
     counts = ",".join(f"{k} {v}" for k, v in plan.counts.items())
     print(f"检查结果:{counts}" + (f";临时学籍 {plan.temporary}" if plan.temporary else ""))
-    if plan.arrivals:
-        print(f"学籍迁入与外县来源 {len(plan.arrivals)} 人:{plan.sources_text}。")
-        for arrival in plan.arrivals:
+    if plan.arrival_count:
+        print(f"学籍迁入与外县来源 {plan.arrival_count} 人:{plan.sources_text}。")
+        for arrival in plan.arrivals:  # the first KEEP of them
             print(f"  第{arrival.row.row}行 {arrival.row.cell('name')}:{arrival.sentence}")
+        if plan.arrival_count > len(plan.arrivals):
+            print(f"  ……另有 {plan.arrival_count - len(plan.arrivals)} 人")
     if result is not None:
         print(f"已导入:{result.summary}。已记入审计日志。")
     elif args.dry_run:
         print("仅检查(--dry-run),未写入。")
     if plan.rejected:
-        _print_problems(plan.rejected)
+        _print_problems(plan.rejected, total=plan.totals["有错误"])
         if args.report:
             Path(args.report).write_bytes(error_workbook(plan.rejected))
             print(f"错误报告已写入 {args.report}", file=sys.stderr)
@@ -545,7 +550,7 @@ def cmd_sweep_sheet(args: argparse.Namespace) -> int:
 
 
 def cmd_setup_template(args: argparse.Namespace) -> int:
-    Path(args.file).write_bytes(setup_blank_template())
+    Path(args.file).write_bytes(setup_blank_template(cities=args.city))
     print(f"已写出上线设置导入模板 {args.file}(县区、乡镇、村社区、学校、学期,每表有填写说明和一行示例)")
     return 0
 
@@ -605,6 +610,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for outcome in Outcome:
         print(f"  {outcome.label}:{counts.get(outcome.value, 0)}")
     return 0
+
+
+def cmd_summaries_refresh(args: argparse.Namespace) -> int:
+    from xueji.services.overview import summaries
+
+    with session_scope() as session:
+        report = summaries.refresh_all(session, codes=[args.county] if args.county else None)
+    if args.county and not report.seconds and not report.failed:
+        print(f"没有代码为 {args.county} 的县区。", file=sys.stderr)
+        return 1
+    for code, seconds in report.seconds.items():
+        print(f"{code}: 已汇总,用时 {seconds:.1f} 秒")
+    for code, error in report.failed.items():
+        print(f"{code}: 汇总失败:{error}", file=sys.stderr)
+    print(f"共 {len(report.seconds)} 个县区,用时 {report.total:.1f} 秒。")
+    return 1 if report.failed else 0
 
 
 def cmd_ladder_advance(args: argparse.Namespace) -> int:
@@ -668,9 +689,25 @@ def cmd_rollover(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     with session_scope() as session:
-        check = audit_log.check_chain(session, actor=_acting(session, args))
+        try:
+            chain = audit_log.county_chain(session, args.county) if args.county else None
+        except LookupError as exc:
+            print(f"错误:{exc}", file=sys.stderr)
+            return 1
+        check = audit_log.check_chain(session, actor=_acting(session, args), chain=chain)
     print("\n".join(audit_log.report(check)), file=sys.stdout if check.ok else sys.stderr)
     return 0 if check.ok else 1
+
+
+def cmd_audit_seal(args: argparse.Namespace) -> int:
+    from xueji.audit import seal_all
+
+    with session_scope() as session:
+        sealed = seal_all(session, batch=args.batch)
+        queue = audit_log.seal_queue(session, actor=_acting(session, args))
+    waiting = f";仍有 {queue.pending} 条待封存(另一个封存进程正在处理)" if queue.pending else ""
+    print(f"已封存 {sealed} 条审计记录{waiting}。")
+    return 0
 
 
 def cmd_audit_anchor(args: argparse.Namespace) -> int:
@@ -741,14 +778,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _audit_key_ready(engine)
     with session_scope(engine) as session:
         try:
-            summary = load_demo(session, spec)
+            if args.city:
+                from xueji.demo.city import load_demo_city
+
+                built = load_demo_city(session, spec)
+            else:
+                built = {"": load_demo(session, spec)}
         except DemoError as exc:
             print(f"错误:{exc}", file=sys.stderr)
             return 1
-    print(
-        f"已载入演示县区:{summary.townships} 个乡镇,{summary.villages} 个村/社区,{summary.schools} 所学校,"
-        f"{summary.classes} 个班级,{summary.students} 名学生,{summary.family_members} 名家庭成员。"
-    )
+    if args.city:
+        print("已载入演示市州:湖南省 › 长沙市,3 个县区。")
+    for name, summary in built.items():
+        print(
+            f"已载入演示县区{name}:{summary.townships} 个乡镇,{summary.villages} 个村/社区,{summary.schools} 所学校,"
+            f"{summary.classes} 个班级,{summary.students} 名学生,{summary.family_members} 名家庭成员。"
+        )
     _anchor(engine)
     return 0
 
@@ -828,6 +873,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=1.0, help="规模系数,1.0 约 8000 名学生 (default 1.0)")
     p.add_argument("--if-empty", action="store_true", help="数据库已有数据时跳过 (skip if data exists)")
     p.add_argument(
+        "--city",
+        action="store_true",
+        help="载入演示市州:湖南省 › 长沙市,含浏阳市(同默认演示县区)和两个小县区,以及市、省教育局账号 "
+        "(load a demo city of three counties)",
+    )
+    p.add_argument(
         "--into-default",
         action="store_true",
         help="允许载入正式部署的默认库 data/xueji.db(通常不需要:make run 用 data/demo/xueji.db)",
@@ -862,7 +913,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="角色: " + ", ".join(f"{r.value}={r.label}" for r in Role if r is not Role.SYSTEM),
     )
     p.add_argument("--scope-kind", required=True, choices=[k.value for k in ScopeKind], help="范围类型")
-    p.add_argument("--scope", required=True, help="范围代码:县区/乡镇为12位区划代码,学校为10位标识码")
+    p.add_argument(
+        "--scope",
+        required=True,
+        help="范围代码:省/市州/县区/乡镇为12位区划代码(如省 430000000000、市州 430100000000),学校为10位标识码",
+    )
     p.set_defaults(func=cmd_user_add)
     p = user.add_parser("list", help="列出账号 (list accounts)")
     p.set_defaults(func=cmd_user_list)
@@ -1012,6 +1067,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_ladder_advance)
 
+    summary_commands = sub.add_parser(
+        "summaries", help="各县区对比的汇总数 (the county figures of the city and province pages)"
+    ).add_subparsers(dest="summaries_command", metavar="子命令")
+    p = summary_commands.add_parser(
+        "refresh",
+        help="重新汇总各县区的数字(定时任务每 XUEJI_SUMMARY_MINUTES 分钟运行一次) (refresh the county figures)",
+    )
+    p.add_argument("--county", help="只汇总一个县区(县区代码)")
+    p.set_defaults(func=cmd_summaries_refresh)
+
     sweep_commands = sub.add_parser("sweep", help="拉网式排查 (household sweep)").add_subparsers(
         dest="sweep_command", metavar="子命令"
     )
@@ -1040,6 +1105,9 @@ def build_parser() -> argparse.ArgumentParser:
         "template", help="写出空白上线设置导入模板 (write the blank set-up workbook)"
     )
     p.add_argument("file", help="输出文件,如 上线设置模板.xlsx")
+    p.add_argument(
+        "--city", action="store_true", help="市、省一级部署的模板,含“市州”表 (with the 市州 sheet)"
+    )
     p.set_defaults(func=cmd_setup_template)
     p = setup_commands.add_parser(
         "import",
@@ -1061,7 +1129,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="audit_command", metavar="子命令"
     )
     p = audit.add_parser("verify", help="校验审计日志的签名链和全部锚点 (verify the chain and the anchors)")
+    p.add_argument("--county", help="只校验该县区的链(12位行政区划代码):各县区的链相互独立")
     p.set_defaults(func=cmd_audit_verify)
+    p = audit.add_parser(
+        "seal", help="封存待封存的审计记录,直到队列为空 (seal the queued entries into their chains)"
+    )
+    p.add_argument("--batch", type=int, default=2000, help="每个事务封存的条数(默认 2000)")
+    p.set_defaults(func=cmd_audit_seal)
     p = audit.add_parser(
         "anchor", help="校验后把日志末条的哈希、条数和时间追加到锚点文件并打印 (anchor the log's head)"
     )

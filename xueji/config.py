@@ -62,6 +62,9 @@ class Settings:
     report_due_day: (
         int  # XUEJI_REPORT_DUE_DAY: a school's 月报 for a month is due by this day of the next month
     )
+    summary_minutes: (
+        int  # XUEJI_SUMMARY_MINUTES: how often the county figures of the city/province pages refresh
+    )
     notice_templates: Path | None  # XUEJI_NOTICE_TEMPLATES: the county's own .docx templates, if any
     notice_number: str  # XUEJI_NOTICE_NUMBER: the 文号's pattern ({township} {year} {seq})
     notify_per_minute: int  # XUEJI_NOTIFY_PER_MINUTE: messages a minute to one robot (the robots' 20 at most)
@@ -77,6 +80,8 @@ class Settings:
     sqlite_synchronous: str  # FULL (the default): a committed write survives a power cut; NORMAL relaxes it
     read_database_url: str | None  # a streaming-replication standby for the read-heavy pages, if any
     read_wait_ms: int  # how long a page waits for the standby to replay the user's own last write
+    audit_seal_seconds: int  # XUEJI_AUDIT_SEAL_SECONDS: a PostgreSQL server's sealer's interval (0: none)
+    audit_seal_max_age: int  # XUEJI_AUDIT_SEAL_MAX_AGE: seconds an entry may wait unsealed (verify)
     audit_key_file: Path  # where the audit chain's key lives (XUEJI_AUDIT_KEY_FILE), outside the database
     audit_anchor_file: Path  # the append-only file of the audit log's anchors (XUEJI_AUDIT_ANCHOR_FILE)
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...]  # peers whose X-Forwarded-For is believed
@@ -258,6 +263,17 @@ def _trusted_proxies(env: dict[str, str]) -> tuple[IPv4Network | IPv6Network, ..
         raise SettingsError(f"XUEJI_TRUSTED_PROXIES 应为逗号分隔的 IP 地址或网段,实际为 {raw!r}") from exc
 
 
+def _seal_max_age(env: dict[str, str], seal_seconds: int) -> int:
+    """Seconds an audit entry may wait for the sealer: at least 10, and more than twice the sealer's interval."""
+    age = _int(env, "XUEJI_AUDIT_SEAL_MAX_AGE", 300, minimum=10, maximum=7 * 24 * 3600)
+    if age <= 2 * seal_seconds:
+        raise SettingsError(
+            f"XUEJI_AUDIT_SEAL_MAX_AGE({age} 秒)应大于 XUEJI_AUDIT_SEAL_SECONDS({seal_seconds} 秒)的两倍,"
+            "否则封存器按时运行时校验也会失败"
+        )
+    return age
+
+
 def _audit_key(env: dict[str, str]) -> str | None:
     raw = (env.get("XUEJI_AUDIT_KEY") or "").strip()
     if not raw:
@@ -355,6 +371,7 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         verify_days=_int(env, "XUEJI_VERIFY_DAYS", 30),
         ladder=_ladder(env),
         report_due_day=_report_due_day(env),
+        summary_minutes=_int(env, "XUEJI_SUMMARY_MINUTES", 10, maximum=24 * 60),
         notice_templates=Path(env["XUEJI_NOTICE_TEMPLATES"]) if env.get("XUEJI_NOTICE_TEMPLATES") else None,
         notice_number=_notice_number(env),
         notify_per_minute=_int(env, "XUEJI_NOTIFY_PER_MINUTE", 20, maximum=NOTIFY_PER_MINUTE_MAX),
@@ -373,6 +390,8 @@ def settings_from_env(env: dict[str, str]) -> Settings:
         sqlite_synchronous=_sqlite_synchronous(env),
         read_database_url=_read_database_url(env, url),
         read_wait_ms=_int(env, "XUEJI_READ_WAIT_MS", 2000, minimum=0),
+        audit_seal_seconds=(seal_seconds := _int(env, "XUEJI_AUDIT_SEAL_SECONDS", 1, minimum=0, maximum=300)),
+        audit_seal_max_age=_seal_max_age(env, seal_seconds),
         audit_key_file=Path(env.get("XUEJI_AUDIT_KEY_FILE") or DEFAULT_DATA_DIR / "audit.key"),
         audit_anchor_file=Path(env.get("XUEJI_AUDIT_ANCHOR_FILE") or DEFAULT_DATA_DIR / "audit-anchors.log"),
         trusted_proxies=_trusted_proxies(env),

@@ -57,6 +57,13 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) ->
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
 
 
+# Connections per server process (SQLite files and PostgreSQL): Streamlit runs each browser session in its own
+# thread, and 50 users writing at once in one process (benchmarks/load.py) waited past the pool's 30 s timeout
+# with SQLAlchemy's 5 + 10. 20 stay open, up to 30 more while a peak lasts: 50 a process, so 4 PostgreSQL
+# replicas need max_connections above 200.
+POOL_SIZE, POOL_OVERFLOW = 20, 30
+
+
 @lru_cache(maxsize=8)
 def make_engine(url: str) -> Engine:
     """Return the engine for a database URL, created once per URL."""
@@ -65,11 +72,13 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+        )
         settings = get_settings()
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms, settings.sqlite_synchronous)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
 
 
 def get_engine() -> Engine:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, LargeBinary, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from xueji.clock import now
@@ -334,7 +345,9 @@ class TeacherAssignment(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
-    """审计日志: append-only (triggers refuse UPDATE and DELETE), each entry HMAC-chained to the one before."""
+    """审计日志: append-only (triggers refuse every UPDATE but sealing, and every DELETE). A writer inserts an
+    entry with its keyed HMAC (mac) and no hash; the sealer (xueji.audit.sealer) then chains it into its county's
+    chain (seq, prev_hash, hash). Entries from before migration 0021 have no mac: the old global chain."""
 
     __tablename__ = "audit_log"
 
@@ -352,10 +365,35 @@ class AuditLog(SQLModel, table=True):
     after: dict | None = Field(default=None, sa_column=Column(JSON))
     detail: str | None = Field(default=None, max_length=500)
     prev_hash: str | None = Field(default=None, max_length=64)
-    hash: str = Field(max_length=64)
+    hash: str | None = Field(default=None, max_length=64)  # None until sealed
     key_id: str | None = Field(default=None, max_length=16)  # None: an entry of the unkeyed SHA-256 chain
     channel: str | None = Field(default=None, max_length=10)  # web (browser) or cli (command line)
     client_addr: str | None = Field(default=None, max_length=45)  # the browser's address (or ssh client's)
+    # the chain it is sealed into: its county's id, or 0 (no county: the operator, a city's or province's officer)
+    chain: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    mac: str | None = Field(default=None, max_length=64)  # the writer's HMAC of the content; None before 0021
+    seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))  # place in its chain
+    sealed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+    __table_args__ = (
+        UniqueConstraint("chain", "seq", name="uq_audit_log_chain_seq"),
+        Index(  # the sealer's queue
+            "ix_audit_log_unsealed",
+            "id",
+            sqlite_where=text("hash IS NULL"),
+            postgresql_where=text("hash IS NULL"),
+        ),
+    )
+
+
+class AuditChain(SQLModel, table=True):
+    """Each audit chain's head (chain 0: the deployment's own; else a county's), written by the sealer only."""
+
+    __tablename__ = "audit_chain"
+
+    chain: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    hash: str = Field(max_length=64)
 
 
 class AppSetting(SQLModel, table=True):

@@ -31,6 +31,13 @@ st.download_button(
     mime=XLSX,
     key="setup_template",
 )
+st.download_button(
+    "下载市、省一级模板(另含“市州”表,一个系统管理多个县区时用)",
+    blank_template(cities=True),
+    file_name="上线设置导入模板(市州).xlsx",
+    mime=XLSX,
+    key="setup_template_city",
+)
 
 checked = checked_upload(
     "选择填好的上线设置工作簿",

@@ -17,10 +17,23 @@ actor = require_actor(Action.AUDIT_READ)
 st.title("审计日志")
 st.caption(
     "记录每一次登录、退出、锁定、增删改(含修改前后)、导入、导出、查看完整信息和越权尝试,以及操作来自浏览器还是"
-    "服务器命令行、客户端地址。日志只增不改(数据库拒绝修改和删除),逐条以服务器上单独保存的密钥签名并链接;"
+    "服务器命令行、客户端地址。日志只增不改(数据库拒绝修改和删除),逐条以服务器上单独保存的密钥签名,"
+    "随后封存进所在县区的哈希链(每个县区一条,可单独校验);"
     "校验时还核对保存在数据库以外的锚点,末尾被截断或整个日志被清空也能发现。"
 )
 show_my_work(actor)  # the log's health first: stale anchors, refused operations of the week
+
+with session_scope() as session:
+    queue = audit_log.seal_queue(session, actor=actor)
+if queue.pending and (queue.oldest_seconds or 0) > queue.max_age:
+    st.warning(
+        f"有 {queue.pending} 条记录待封存,最早的已等待 {queue.oldest_seconds or 0:.0f} 秒(上限 {queue.max_age} 秒):"
+        "封存器可能没有运行,请运维检查服务器进程或运行 xueji audit seal。"
+    )
+elif queue.pending:
+    st.caption(f"待封存 {queue.pending} 条(已签名,数秒内封存进哈希链)。")
+else:
+    st.caption("全部记录均已封存进哈希链。")
 
 c1, c2, c3, c4, c5 = st.columns(5)
 start = c1.date_input("起始日期", value=today() - timedelta(days=30), key="audit_start", format="YYYY-MM-DD")

@@ -3,9 +3,8 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import APP, demo_into
+from tests.conftest import APP, demo_into, migrated_into
 from xueji.config import get_settings
-from xueji.db import make_engine, migrate
 from xueji.demo.build import DEMO_PASSWORD
 from xueji.ui.session import TOKEN
 from xueji.web.signin import open_signed_session
@@ -18,15 +17,13 @@ def app_sqlite(tmp_path, monkeypatch):
     monkeypatch.setenv("XUEJI_DATABASE_URL", url)
     monkeypatch.setenv("XUEJI_TODAY", "2026-11-23")
     get_settings.cache_clear()
-    engine = make_engine(url)
-    migrate(engine)
-    yield engine
+    yield migrated_into(url)
     get_settings.cache_clear()
 
 
 @pytest.fixture
-def demo_sqlite(app_sqlite, tmp_path_factory):
-    return demo_into(app_sqlite, app_sqlite.url.render_as_string(hide_password=False), tmp_path_factory)
+def demo_sqlite(app_sqlite):
+    return demo_into(app_sqlite, app_sqlite.url.render_as_string(hide_password=False))
 
 
 def signed_session(username: str, password: str = DEMO_PASSWORD) -> str:

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.conftest import SMALL_DEMO, require
-from xueji.db import make_engine, migrate, session_scope
-from xueji.demo import load_demo
+from tests.conftest import demo_database as copy_of_demo
+from tests.conftest import require
 from xueji.demo.build import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,12 +34,8 @@ CHROMIUM_ARGS = [
 
 
 def demo_database(url: str) -> Engine:
-    """The database at url, migrated, with the small demo county."""
-    engine = make_engine(url)
-    migrate(engine)
-    with session_scope(engine) as session:
-        load_demo(session, SMALL_DEMO)
-    return engine
+    """The database at url, migrated, with the small demo county (a copy of the tests' demo template)."""
+    return copy_of_demo(url)
 
 
 def free_port() -> int:

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from xueji.audit import context as audit_context
-from xueji.audit import digest, verify_chain
+from xueji.audit import entry_mac, verify_chain
 from xueji.audit.key import load_key
 from xueji.cli import main as xueji_main
 from xueji.db import session_scope
@@ -124,9 +124,9 @@ def test_the_origin_is_part_of_what_is_signed(demo_engine, actors):
         entry = _last(session)
         assert (entry.channel, entry.client_addr) == ("web", "203.0.113.5")
         values = {c.name: getattr(entry, c.name) for c in AuditLog.__table__.columns}
-        assert digest(values, load_key()) == entry.hash
-        assert digest({**values, "client_addr": "10.0.0.1"}, load_key()) != entry.hash
-        assert digest({**values, "channel": "cli"}, load_key()) != entry.hash
+        assert entry_mac(values, load_key()) == entry.mac
+        assert entry_mac({**values, "client_addr": "10.0.0.1"}, load_key()) != entry.mac
+        assert entry_mac({**values, "channel": "cli"}, load_key()) != entry.mac
 
 
 def actors_admin(session):

@@ -291,11 +291,13 @@ def test_closing_takes_the_case_off_the_open_ledger_and_reopening_puts_it_back(d
     assert on_ledger(Standing.OPEN)
     with session_scope(demo_engine) as session:
         actions = session.scalars(
-            select(AuditLog.action).where(
+            select(AuditLog.action)
+            .where(
                 AuditLog.entity_type == "case",
                 AuditLog.entity_id == str(case_id),
                 AuditLog.outcome == "success",
             )
+            .order_by(AuditLog.id)
         ).all()
         reopened = ladder.case_ladder(session, actor=registrar, case_id=case_id)
     assert actions == ["create", "ladder.closure_request", "ladder.closure_decide", "close", "reopen"]

@@ -14,12 +14,13 @@ from pathlib import Path
 from sqlalchemy import Engine, select, text
 
 from tests.conftest import ROOT
-from xueji.audit import verify_chain
+from xueji.audit import seal_all, verify_chain
 from xueji.db import session_scope
 from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.models import School
 
-TABLES = ("student", "family_member", "school_class", "audit_log", "app_setting")
+TABLES = ("student", "family_member", "school_class", "audit_log", "app_setting", "audit_chain")
+KEYS = {"app_setting": "key", "audit_chain": "chain"}
 
 
 def snapshot(engine: Engine) -> dict[str, str]:
@@ -27,10 +28,14 @@ def snapshot(engine: Engine) -> dict[str, str]:
     result = {}
     with engine.connect() as conn:
         for table in TABLES:
-            key = "key" if table == "app_setting" else "id"
+            key = KEYS.get(table, "id")
             values = conn.execute(text(f"SELECT {key} FROM {table} ORDER BY {key}")).scalars().all()  # noqa: S608
             result[table] = f"{len(values)}:{hashlib.sha256(repr(values).encode()).hexdigest()[:16]}"
         result["tail"] = conn.execute(text("SELECT value FROM app_setting WHERE key = 'audit_tail'")).scalar()
+        result["heads"] = repr(
+            conn.execute(text("SELECT chain, seq, hash FROM audit_chain ORDER BY chain")).all()
+        )
+        result["unsealed"] = conn.execute(text("SELECT count(*) FROM audit_log WHERE hash IS NULL")).scalar()
     return result
 
 
@@ -71,6 +76,7 @@ def test_killing_the_import_mid_write_leaves_the_database_as_before(demo_engine,
                 assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     with session_scope(demo_engine) as session:
         assert verify_chain(session).ok
+        assert seal_all(session) == 0  # nothing of a killed import waits to be sealed either
     # The database is not left locked or half-recovered: the same import now runs to the end.
     finished = start_import(database_url, path)
     _, errors = finished.communicate(timeout=300)

@@ -1,13 +1,14 @@
 """我的待办 per role on the demo county: each line is the count of the service that does that work's page, the
 oldest deadline is the rule's, overdue comes first, and a role sees only its own kinds of work."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlmodel import col
 
-from xueji.audit.anchor import append, current_head
+from xueji.audit import record
 from xueji.auth import Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
@@ -24,7 +25,7 @@ from xueji.services.dashboards import my_work as mw
 from xueji.services.dashboards import work_items as w
 from xueji.services.dashboards.work_items import Urgency
 from xueji.services.registry import registration, term_reports
-from xueji.services.system import role_grants
+from xueji.services.system import audit_log, role_grants
 
 pytestmark = pytest.mark.usefixtures("fixed_today")
 
@@ -157,10 +158,12 @@ def test_the_auditor_is_told_when_the_anchor_is_missing_or_stale(demo_engine, ac
     auditor = actors["demo_auditor"]
     assert "审计日志还没有锚点" in _by_what(_work(demo_engine, auditor))
     with session_scope(demo_engine) as session:
-        head = current_head(session)
-    append(head)
+        head = audit_log.anchor_head(session, actor=auditor)
     assert not [i for i in _work(demo_engine, auditor).items if i.urgency is Urgency.OVERDUE]
-    stale = type(head)(head.at - timedelta(hours=3), head.count - 1, head.last_id, head.head, head.key_id)
+    stale = replace(head, at=head.at - timedelta(hours=3))
+    with session_scope(demo_engine) as session:  # one entry written after the anchor
+        record(session, actor=auditor, action="audit.view", detail="锚点之后的一条记录")
+        session.commit()
     audit_anchor_file.write_text(stale.line() + "\n")
     assert "锚点超过 2 小时未更新" in _by_what(_work(demo_engine, auditor))
     assert now() > stale.at

@@ -423,3 +423,90 @@ def test_the_roster_command_writes_one_sheet_per_class(demo_engine, use_database
             .where(School.code == DEMO_SCHOOL, Student.status == "enrolled")
         )
     assert len(load_workbook(io.BytesIO(target.read_bytes())).sheetnames) == classes
+
+
+# -- streaming (issue 27): chunks, bounded lists, the one-pass write and its undoing -----------------------
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 4 rows and lists of 5, so that a file of a few dozen rows crosses every boundary."""
+    import xueji.excel.registry_template as registry_template
+    import xueji.services.registry.import_plan as import_plan
+
+    monkeypatch.setattr(registry_template, "CHUNK", 4)
+    monkeypatch.setattr(import_plan, "KEEP", 5)
+
+
+def test_duplicates_across_chunks_are_found_and_the_lists_are_bounded_with_full_counts(
+    demo_engine, actors, small_chunks
+):
+    data = rows(30)
+    for key in ("id_number", "birth_date", "sex"):  # the same child in rows 4 and 22: chunks 1 and 6
+        data[20][key] = data[2][key]
+    for n in (5, 9, 13, 17, 25, 27):
+        data[n]["name"] = "王 五"
+    plan = plan_of(demo_engine, actors["demo_registrar"], template_workbook(data))
+    assert plan.counts == {"新增": 22, "更新": 0, "无变化": 0, "有错误": 8}
+    assert [r.row for r in plan.rejected] == [4, 7, 11, 15, 19]  # the first five, in row order
+    assert not plan.complete and len(plan.new) == 5
+    assert plan.reason_counts() == [
+        ("姓名", "姓名中间不能有空格", 6),
+        ("身份证件号", "与第22行的身份证件号重复(同一学生出现多次)", 1),
+        ("身份证件号", "与第4行的身份证件号重复(同一学生出现多次)", 1),
+    ]
+    assert sum(new for _, _, new, *_ in plan.class_counts()) == 22
+
+
+def test_a_chunked_commit_writes_every_row_and_audits_the_ids_as_one_list(demo_engine, actors, small_chunks):
+    import hashlib
+
+    data = rows(23)
+    result = run_import(demo_engine, actors["demo_registrar"], template_workbook(data), file_name="块.xlsx")
+    assert result.created == 23
+    with session_scope(demo_engine) as session:
+        entry = session.scalar(
+            select(AuditLog).where(AuditLog.action == "import").order_by(AuditLog.id.desc())
+        )
+        ids = sorted(
+            session.scalars(select(Student.id).where(Student.id_number.in_([r["id_number"] for r in data])))
+        )
+        assert entry.after["created_ids"] == [ids[0], ids[-1]]
+        assert (
+            entry.after["created_ids_sha256"] == hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()
+        )
+        assert verify_chain(session).ok
+
+
+def test_a_bad_row_in_a_later_chunk_undoes_what_the_pass_wrote(demo_engine, actors, small_chunks):
+    data = rows(20)
+    data[17]["name"] = "王 五"  # the fifth chunk: four chunks were written before it
+    students, members, classes = (count(demo_engine, m) for m in (Student, FamilyMember, SchoolClass))
+    with pytest.raises(ImportBlocked, match="有 1 行有错误,未导入任何数据"):
+        run_import(demo_engine, actors["demo_registrar"], template_workbook(data))
+    assert (
+        count(demo_engine, Student),
+        count(demo_engine, FamilyMember),
+        count(demo_engine, SchoolClass),
+    ) == (
+        students,
+        members,
+        classes,
+    )
+
+
+def test_a_class_found_too_large_at_the_end_is_refused_whole_and_the_rest_commits(
+    demo_engine, actors, small_chunks
+):
+    data = rows(61)
+    for row in data[:56]:
+        row.update(class_code="2026188", entry_month="202609")
+    students, classes = count(demo_engine, Student), count(demo_engine, SchoolClass)
+    with pytest.raises(ImportBlocked, match="有 56 行有错误"):
+        run_import(demo_engine, actors["demo_registrar"], template_workbook(data))
+    assert (count(demo_engine, Student), count(demo_engine, SchoolClass)) == (students, classes)
+    result = run_import(demo_engine, actors["demo_registrar"], template_workbook(data), only_valid=True)
+    assert result.created == 5 and result.plan.counts["有错误"] == 56
+    assert count(demo_engine, Student) == students + 5
+    with session_scope(demo_engine) as session:  # the class of the refused rows was not created
+        assert session.scalar(select(SchoolClass.id).where(SchoolClass.code == "2026188")) is None

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from xueji.audit import lock_tail
 from xueji.auth import PermissionDenied
 from xueji.db import session_scope
+from xueji.locks import write_lock
 from xueji.models import (
     AuditLog,
     Case,
@@ -139,7 +139,7 @@ def _child(
 def _sync(engine, actor) -> dict[str, int]:
     with session_scope(engine) as session:
         county = session.scalar(select(County.id))
-        lock_tail(session)
+        write_lock(session, f"county:{county}:compare")  # as run_comparison does
         counts = tasks.sync_tasks(session, actor=actor, county_id=county)
         session.commit()
         return counts

@@ -33,3 +33,14 @@ def test_the_cohort_of_a_grade_is_in_that_grade(grade):
     entry_year, stage = cohort_in_grade(grade, 2026)
     assert grade_in_school_year(entry_year, stage, 2026) == grade
     assert stage is (Stage.PRIMARY if grade <= 6 else Stage.JUNIOR)
+
+
+def test_the_shipped_initials_table_is_pypinyins_first_readings():
+    """rules/pinyin_initials.txt spares the import pypinyin's 56 MB dictionary; if pypinyin is upgraded and
+    this fails, write the table again: python -c "from xueji.rules.pinyin import initials_table_text as t;
+    open('xueji/rules/pinyin_initials.txt', 'w', encoding='ascii').write(t())"."""
+    from importlib.resources import files
+
+    from xueji.rules.pinyin import INITIALS_FILE, initials_table_text
+
+    assert files("xueji.rules").joinpath(INITIALS_FILE).read_text(encoding="ascii") == initials_table_text()

@@ -1,29 +1,35 @@
-"""Anchors: the audit log's head (hash, entry count, last id, time) written outside the database.
+"""Anchors: the audit log's heads (each chain's last sealed entry, and the old global chain's end) written
+outside the database.
 
 `xueji audit anchor` appends one line per run to an append-only file (and prints it, for paper); `xueji audit
-verify` then requires every anchored entry to be still there with the same hash and the same number of entries
-up to it, so a log cut short (its tail pointer moved back) or wiped no longer verifies.
+verify` then requires every anchored entry to be still there with the same hash (and, for the old global chain,
+the same number of entries up to it), so a chain cut short (its head moved back) or a log wiped no longer
+verifies. v2 lines (migration 0021 on) hold every chain's head; v1 lines, written before, still verify against
+the old global chain.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
-from sqlmodel import Session, col
-
 from xueji.clock import CHINA_TZ, now
 from xueji.config import get_settings
-from xueji.models import AuditLog
 
 PREFIX = "xueji-audit-anchor v1"
+PREFIX2 = "xueji-audit-anchor v2"
 _LINE = re.compile(
     rf"^{re.escape(PREFIX)} at=(?P<at>\S+) count=(?P<count>\d+) last_id=(?P<last_id>\d+) "
     r"head=(?P<head>[0-9a-f]{64}|-) key=(?P<key>[0-9a-f]{16}|-)$"
+)
+_LINE2 = re.compile(
+    rf"^{re.escape(PREFIX2)} at=(?P<at>\S+) count=(?P<count>\d+) "
+    r"legacy=(?P<legacy>\d+):(?P<last_id>\d+):(?P<head>[0-9a-f]{64}|-) key=(?P<key>[0-9a-f]{16}|-) "
+    r"chains=(?P<chains>-|\d+:\d+:[0-9a-f]{64}(?:,\d+:\d+:[0-9a-f]{64})*)$"
 )
 
 
@@ -32,18 +38,38 @@ class AnchorFileError(Exception):
 
 
 @dataclass(frozen=True)
+class ChainHead:
+    chain: int  # a county's id, or 0
+    seq: int  # the position of the chain's last sealed entry
+    hash: str
+
+
+@dataclass(frozen=True)
 class Anchor:
     at: datetime
-    count: int  # entries with an id up to last_id; append-only, so it can never change
-    last_id: int  # 0 for an empty log
+    count: int  # v1: entries with an id up to last_id; v2: every entry covered (the old chain's and the seqs)
+    last_id: int  # the last entry of the old global chain (0: none)
     head: str | None  # the hash of entry last_id
     key_id: str | None  # the key that signed it (None: an unkeyed entry)
     line_no: int = 0
+    heads: tuple[ChainHead, ...] | None = None  # v2: every chain's head; None in a v1 line
+    legacy: int | None = None  # v2: the entries of the old global chain (v1: count)
+
+    @property
+    def legacy_count(self) -> int:
+        return self.count if self.legacy is None else self.legacy
 
     def line(self) -> str:
+        at = self.at.astimezone(CHINA_TZ).isoformat(timespec="seconds")
+        if self.heads is None:
+            return (
+                f"{PREFIX} at={at} count={self.count} "
+                f"last_id={self.last_id} head={self.head or '-'} key={self.key_id or '-'}"
+            )
+        chains = ",".join(f"{h.chain}:{h.seq}:{h.hash}" for h in self.heads) or "-"
         return (
-            f"{PREFIX} at={self.at.astimezone(CHINA_TZ).isoformat(timespec='seconds')} count={self.count} "
-            f"last_id={self.last_id} head={self.head or '-'} key={self.key_id or '-'}"
+            f"{PREFIX2} at={at} count={self.count} legacy={self.legacy_count}:{self.last_id}:{self.head or '-'} "
+            f"key={self.key_id or '-'} chains={chains}"
         )
 
     @property
@@ -56,7 +82,7 @@ def anchor_file() -> Path:
 
 
 def parse(line: str, line_no: int) -> Anchor:
-    found = _LINE.match(line.strip())
+    found = _LINE.match(line.strip()) or _LINE2.match(line.strip())
     if not found:
         raise AnchorFileError(
             f"锚点文件 {anchor_file()} 第 {line_no} 行不是锚点记录(文件被改动?):{line[:80]!r}"
@@ -66,10 +92,24 @@ def parse(line: str, line_no: int) -> Anchor:
     except ValueError as exc:
         raise AnchorFileError(f"锚点文件 {anchor_file()} 第 {line_no} 行的时间无法识别") from exc
     head, key = found["head"], found["key"]
-    return Anchor(
+    anchor = Anchor(
         at, int(found["count"]), int(found["last_id"]), None if head == "-" else head,
         None if key == "-" else key, line_no,
     )  # fmt: skip
+    if "chains" not in found.groupdict():
+        return anchor
+    heads = tuple(
+        ChainHead(int(c), int(s), h)
+        for c, s, h in (part.split(":") for part in found["chains"].split(",") if part != "-")
+    )
+    legacy = int(found["legacy"])
+    if (
+        len({h.chain for h in heads}) != len(heads)
+        or any(h.seq < 1 for h in heads)
+        or anchor.count != legacy + sum(h.seq for h in heads)
+    ):
+        raise AnchorFileError(f"锚点文件 {anchor_file()} 第 {line_no} 行的条数或链头不一致(文件被改动?)")
+    return replace(anchor, heads=heads, legacy=legacy)
 
 
 def read_anchors(path: Path | None = None) -> list[Anchor]:
@@ -84,15 +124,12 @@ def read_anchors(path: Path | None = None) -> list[Anchor]:
     return [parse(line, n) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
 
 
-def current_head(session: Session) -> Anchor:
-    """The log's head now, read in one statement so that the count and the last id agree."""
-    count, last_id = session.execute(select(func.count(), func.max(AuditLog.id))).one()
-    head = key_id = None
-    if last_id is not None:
-        head, key_id = session.execute(
-            select(col(AuditLog.hash), col(AuditLog.key_id)).where(col(AuditLog.id) == last_id)
-        ).one()
-    return Anchor(now(), int(count), int(last_id or 0), head, key_id)
+def of_heads(
+    legacy: int, last_id: int, head: str | None, key_id: str | None, heads: Iterable[ChainHead]
+) -> Anchor:
+    """A v2 anchor, now, of the old global chain's end and these chains' heads (as verify found them)."""
+    ordered = tuple(sorted(heads, key=lambda h: h.chain))
+    return Anchor(now(), legacy + sum(h.seq for h in ordered), last_id, head, key_id, 0, ordered, legacy)
 
 
 def append(anchor: Anchor, path: Path | None = None) -> Anchor:
@@ -108,4 +145,4 @@ def append(anchor: Anchor, path: Path | None = None) -> Anchor:
             os.fsync(out.fileno())
     except OSError as exc:
         raise AnchorFileError(f"无法写入锚点文件 {path}:{exc.strerror or exc}") from exc
-    return Anchor(anchor.at, anchor.count, anchor.last_id, anchor.head, anchor.key_id, lines + 1)
+    return replace(anchor, line_no=lines + 1)

@@ -10,13 +10,14 @@ from datetime import date, timedelta
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
+from xueji.audit import seal_all
 from xueji.db import refresh_statistics
 from xueji.demo import names
 from xueji.demo.accounts import DEMO_PASSWORD as DEMO_PASSWORD  # re-exported: the login page shows it
 from xueji.demo.accounts import import_accounts
 from xueji.demo.cases import load_cases, load_head_teachers, load_visits
 from xueji.demo.dept_lists import load_dept_lists
-from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec
+from xueji.demo.geography import COUNTY, SCHOOLS, TOWNSHIPS, SchoolSpec, TownshipSpec
 from xueji.demo.history import load_history
 from xueji.demo.home_teaching import load_home_teaching
 from xueji.demo.ladder import load_ladder
@@ -97,6 +98,10 @@ class DemoContext:
     township_ids: dict[str, int] = field(default_factory=dict)
     school_ids: dict[str, int] = field(default_factory=dict)
     used_id_numbers: set[str] = field(default_factory=set)
+    # the county the registry is built for: the demo county, or another county of the demo city (demo.city)
+    county: tuple[str, str] = COUNTY
+    townships: tuple[TownshipSpec, ...] = TOWNSHIPS
+    schools: tuple[SchoolSpec, ...] = SCHOOLS
 
 
 def setup_workbook(ctx: DemoContext) -> bytes:
@@ -216,20 +221,20 @@ def _student_row(
     ctx: DemoContext, school: SchoolSpec, class_id: int, grade: int, entry_year: int
 ) -> tuple[dict, list[dict]]:
     rng = ctx.rng
-    township = next(t for t in TOWNSHIPS if t.code == school.township_code)
+    township = next(t for t in ctx.townships if t.code == school.township_code)
     home_code = school.village_code if rng.random() < 0.5 else rng.choice(township.villages)[0]
     home_name = dict(township.villages)[home_code]
     male = rng.random() < 0.52
     surname = rng.choice(names.SURNAMES)
     birth = _birth_date(rng, grade, ctx.school_year)
     migrant = rng.random() < 0.06
-    region, native = rng.choice(MIGRANT_ORIGINS) if migrant else ("430181", "湖南浏阳")
+    region, native = rng.choice(MIGRANT_ORIGINS) if migrant else (ctx.county[0][:6], _native(ctx.county[1]))
     temporary = rng.random() < 0.002
     id_number = None if temporary else _id_number(ctx, region, birth, male)
     orphan = rng.random() < 0.003
     left_behind = not migrant and not orphan and rng.random() < 0.22
     disabled = rng.random() < 0.012
-    address = f"湖南省浏阳市{township.name}{home_name}{rng.randint(1, 15)}组"
+    address = f"湖南省{ctx.county[1]}{township.name}{home_name}{rng.randint(1, 15)}组"
     name = surname + names.person_name(rng, male=male)[1:]
     student = {
         "registry_number": f"G{id_number}" if id_number else None,
@@ -260,6 +265,11 @@ def _student_row(
     return student, _family(rng, surname, student["household_code"], left_behind=left_behind, orphan=orphan)
 
 
+def _native(county_name: str) -> str:
+    """籍贯 as the registry writes it: 湖南浏阳 for 浏阳市, 湖南长沙 for 长沙县."""
+    return "湖南" + (county_name[:-1] if len(county_name) > 2 else county_name)
+
+
 def _campus(spec: SchoolSpec, copy: int) -> SchoolSpec:
     """The copy-th campus of a demo school: its own code (digits 5–6 count campuses) and name."""
     if copy == 0:
@@ -271,7 +281,7 @@ def _campus(spec: SchoolSpec, copy: int) -> SchoolSpec:
 
 def _load_registry(session: Session, ctx: DemoContext) -> None:
     rng = ctx.rng
-    for spec in (_campus(s, copy) for copy in range(ctx.spec.copies) for s in SCHOOLS):
+    for spec in (_campus(s, copy) for copy in range(ctx.spec.copies) for s in ctx.schools):
         school_id = ctx.school_ids[spec.code]
         per_grade = max(1, round(spec.classes_per_grade * ctx.spec.scale))
         students: list[dict] = []
@@ -305,7 +315,10 @@ def _load_registry(session: Session, ctx: DemoContext) -> None:
         session.execute(insert(FamilyMember), members)
         ctx.summary.students += len(students)
         ctx.summary.family_members += len(members)
-    ctx.summary.schools = len(SCHOOLS) * ctx.spec.copies
+    ctx.summary.schools = len(ctx.schools) * ctx.spec.copies
+
+
+load_registry = _load_registry  # the demo city builds its other counties' registries with it (demo.city)
 
 
 # (username, name, role, scope kind, scope code): one account per role.
@@ -379,5 +392,8 @@ def load_demo(session: Session, spec: DemoSpec | None = None) -> DemoSummary:
     for part in PARTS:
         part(session, ctx)
     session.commit()
+    seal_all(
+        session
+    )  # PostgreSQL: the demo's audit entries sealed now, not when a server's sealer first runs
     refresh_statistics(session)
     return ctx.summary

@@ -4,19 +4,15 @@ write back the rows that were refused, with their reasons."""
 from __future__ import annotations
 
 import unicodedata
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 
-import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from xueji.excel.limits import ImportKind, TemplateError
 from xueji.excel.sandbox import read_sheet
-from xueji.excel.tables import tables_to_xlsx
+from xueji.excel.spill import CHUNK, SpilledRows
 from xueji.rules.registry_record import COLUMNS, CheckedRow, Column, example_cells
 
 __all__ = [
@@ -33,10 +29,13 @@ _HEADER_SCAN_ROWS = 10  # a title line or two may sit above the header row
 
 @dataclass
 class RegistrySheet:
-    """What was read: the rows (not yet checked) and notices about the file as a whole."""
+    """What was read: the rows, kept on disk in chunks (excel.spill: iterate them, or .chunks(), as often as
+    needed; never all in memory), notices about the file as a whole, and the rows that share a student with
+    another row of the file (row number → the other rows), when the rows were checked as they were read."""
 
-    rows: list[CheckedRow]
+    rows: SpilledRows[CheckedRow]
     notices: list[str] = field(default_factory=list)
+    duplicates: dict[int, list[int]] = field(default_factory=dict)
 
 
 def _header_key(text: object) -> str:
@@ -51,31 +50,76 @@ for _column in COLUMNS:
         _BY_HEADER[_header_key(_name)] = _column
 
 
-def read_registry(data: bytes) -> RegistrySheet:
+def read_registry(data: bytes, check: Callable[[CheckedRow], object] | None = None) -> RegistrySheet:
     """Read the first sheet of a template file into rows; refuse unsafe files and missing columns. The file
-    is checked and parsed in the reading process (excel.sandbox), every cell arriving as text."""
+    is checked and parsed in the reading process (excel.sandbox), every cell arriving as text, a batch at a
+    time; `check` (rules.registry_record.check_row) runs on each row as it arrives, and the rows go to disk
+    in chunks, so memory does not grow with the file. With `check`, the rows that passed it are also
+    compared by who they are (查重 within the file), keeping a hash and a row number each."""
     sheet = read_sheet(data, ImportKind.REGISTRY)
     notices = []
     if sheet.has_formulas:
         notices.append("文件中有公式:公式按其文本读取,不计算;含公式的单元格将被拒绝,请粘贴为数值后再导入")
     rows = sheet.rows
-    result = []
+    spilled: SpilledRows[CheckedRow] = SpilledRows()
+    keys = _Keys()
     try:
         header_at, sources, unknown = _find_header(rows)
         if unknown:
             notices.append(f"以下列不属于导入模板,已忽略:{'、'.join(unknown)}")
         needed = max(sources) + 1
+        chunk: list[CheckedRow] = []
         for number, cells in enumerate(rows, start=header_at + 1):
             padded = [*cells, *([""] * (needed - len(cells)))] if len(cells) < needed else list(cells)
             padded.append("")  # what index -1, a template column the file lacks, reads
             texts = tuple(map(padded.__getitem__, sources))
             if "".join(texts).strip():
-                result.append(CheckedRow(number, texts))
+                row = CheckedRow(number, texts)
+                if check is not None:
+                    check(row)
+                    if row.ok:
+                        keys.add(row)
+                chunk.append(row)
+                if len(chunk) == CHUNK:
+                    spilled.add(chunk)
+                    chunk = []
+        spilled.add(chunk)
     finally:
         rows.close()  # a refusal of the header ends the reading process at once
-    if not result:
+    if not len(spilled):
         notices.append("文件中没有学生数据行")
-    return RegistrySheet(result, notices)
+    return RegistrySheet(spilled, notices, keys.duplicates(spilled))
+
+
+class _Keys:
+    """Who each checked row is (rules.registry_record.CheckedRow.match_key), as a 64-bit hash and a row number:
+    16 bytes a row. Rows whose hashes meet are compared by their keys in one more pass over those rows."""
+
+    def __init__(self) -> None:
+        self.hashes = array("q")
+        self.rows = array("q")
+
+    def add(self, row: CheckedRow) -> None:
+        self.hashes.append(hash(row.match_key()))
+        self.rows.append(row.row)
+
+    def duplicates(self, spilled: SpilledRows[CheckedRow]) -> dict[int, list[int]]:
+        ordered = array("q", sorted(self.hashes))  # a moment's list of the hashes, then packed again
+        shared = {a for a, b in zip(ordered, ordered[1:], strict=False) if a == b}
+        del ordered
+        if not shared:
+            return {}
+        candidates = {row for h, row in zip(self.hashes, self.rows, strict=True) if h in shared}
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for row in spilled:
+            if row.row in candidates and row.ok:
+                groups[row.match_key()].append(row.row)
+        return {
+            number: [n for n in group if n != number]
+            for group in groups.values()
+            if len(group) > 1
+            for number in group
+        }
 
 
 def _find_header(rows: Iterator[Sequence[object]]) -> tuple[int, list[int], list[str]]:
@@ -101,22 +145,25 @@ def _find_header(rows: Iterator[Sequence[object]]) -> tuple[int, list[int], list
     )
 
 
-_RED = Font(color="C00000", bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="FFF2CC")
 _TEXT_FORMAT = "@"
 
 
 def blank_template() -> bytes:
     """A blank template: the headers (required ones in red), one example row, and a sheet of instructions."""
+    from openpyxl import Workbook  # the spreadsheet libraries load when a file is made, not with the import
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    red, head_fill = Font(color="C00000", bold=True), PatternFill("solid", fgColor="FFF2CC")
     wb = Workbook()
     ws = wb.active
     ws.title = "学生信息"
     example = example_cells()
     for i, column in enumerate(COLUMNS, start=1):
         head = ws.cell(row=1, column=i, value=column.header)
-        head.fill = _HEAD_FILL
+        head.fill = head_fill
         if column.required:
-            head.font = _RED
+            head.font = red
         cell = ws.cell(row=2, column=i, value=example[column.key] or None)
         cell.number_format = _TEXT_FORMAT
         letter = get_column_letter(i)
@@ -159,6 +206,10 @@ COLUMN_RULES = {
 
 def error_workbook(rows: Iterable[CheckedRow]) -> bytes:
     """The refused rows as read, each with its spreadsheet row number and its reasons, to fix and re-import."""
+    import pandas as pd
+
+    from xueji.excel.tables import tables_to_xlsx
+
     records = []
     for row in rows:
         record: dict[str, object] = {"原行号": row.row}

@@ -37,6 +37,8 @@ class WorkbookScan:
     inflated_bytes: int
     has_formulas: bool
     sheets: list[str] = field(default_factory=list)  # the sheet names, in the workbook's order
+    # the zip member of each part a reader needs: "sheet:<name>", "sharedStrings", "styles", "workbook"
+    parts: dict[str, str] = field(default_factory=dict)
 
 
 def check_container(data: bytes, limits: SheetLimits) -> zipfile.ZipFile:
@@ -69,12 +71,17 @@ def scan_parts(archive: zipfile.ZipFile, limits: SheetLimits) -> WorkbookScan:
     names, roles = _structure(archive, limits)
     total = 0
     formulas = False
+    parts: dict[str, str] = {}
     try:
         for info in archive.infolist():
             part = info.filename.lower()
             role = roles.get(
                 part, "sheet" if part.startswith("xl/worksheets/") and part.endswith(".xml") else ""
             )
+            if role.startswith("sheet:") or role in ("sharedStrings", "styles"):
+                parts.setdefault(role, info.filename)
+            elif part == "xl/workbook.xml":
+                parts["workbook"] = info.filename
             remaining = limits.max_inflated_bytes - total
             if role in ("sharedStrings", "styles"):
                 total += _plain_xml(archive, info, remaining, limits, role)
@@ -94,7 +101,7 @@ def scan_parts(archive: zipfile.ZipFile, limits: SheetLimits) -> WorkbookScan:
         RuntimeError,
     ) as error:
         raise UnsafeWorkbook(f"文件已损坏,无法作为 xlsx 打开:{error}") from None
-    return WorkbookScan(total, formulas, names)
+    return WorkbookScan(total, formulas, names, parts)
 
 
 def _structure(archive: zipfile.ZipFile, limits: SheetLimits) -> tuple[list[str], dict[str, str]]:

@@ -1,6 +1,7 @@
 """The reading process: `python -m xueji.excel.worker LIMITS` reads an uploaded workbook from standard input,
-caps its own memory and CPU time first, checks the file (xueji.excel.safety) and only then lets a parser
-read the first sheet (or the sheets asked for by name), every cell as text.
+caps its own memory and CPU time first, checks the file (xueji.excel.safety) and only then reads the first
+sheet (or the sheets asked for by name) as a stream (xueji.excel.sheet_stream; openpyxl for a file with
+formulas), every cell as text.
 
 Nothing a file does here reaches the server: a parser that crashes, a Rust allocation that aborts, a file
 that runs away ends this process only, and the server turns that into a refusal (xueji.excel.sandbox).
@@ -19,6 +20,7 @@ import pickle
 import resource
 import struct
 import sys
+import zipfile
 from collections.abc import Iterator, Sequence
 from io import BytesIO
 from sys import intern
@@ -26,7 +28,8 @@ from typing import BinaryIO
 
 from xueji.excel.cells import cell_text
 from xueji.excel.limits import MB, SheetLimits, UnsafeWorkbook
-from xueji.excel.safety import check_container, scan_parts
+from xueji.excel.safety import WorkbookScan, check_container, scan_parts
+from xueji.excel.sheet_stream import FastSheet, Irregular, date_styles, shared_strings, uses_1904
 
 BATCH = 5000  # rows a frame
 Rows = list[list[str]]
@@ -63,7 +66,7 @@ def first_sheet(data: bytes, limits: SheetLimits) -> tuple[str, bool, Iterator[t
     archive = check_container(data, limits)
     scan = scan_parts(archive, limits)
     name = scan.sheets[0] if scan.sheets else ""
-    rows = _openpyxl_rows(data) if scan.has_formulas else _calamine_rows(data)
+    rows = _openpyxl_rows(data) if scan.has_formulas else _streamed_rows(data, archive, scan, name)
     return name, scan.has_formulas, _batches(rows)
 
 
@@ -78,21 +81,38 @@ def named_sheets(
         if name not in scan.sheets:
             yield name, scan.has_formulas, None
             continue
-        rows = _openpyxl_rows(data, name) if scan.has_formulas else _calamine_rows(data, name)
+        rows = _openpyxl_rows(data, name) if scan.has_formulas else _streamed_rows(data, archive, scan, name)
         yield name, scan.has_formulas, _batches(rows)
 
 
-def _calamine_rows(data: bytes, name: str | None = None) -> Iterator[tuple[int, Sequence[object]]]:
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_filelike(BytesIO(data))
-    sheet = book.get_sheet_by_index(0) if name is None else book.get_sheet_by_name(name)
-    top, left = sheet.start or (0, 0)  # calamine starts at the first filled cell: keep row numbers true
-    padding = [""] * left
-    for row in range(top):
-        yield row, ()
-    for row, values in enumerate(sheet.iter_rows(), start=top):
-        yield row, [*padding, *values] if left else values
+def _streamed_rows(
+    data: bytes, archive: zipfile.ZipFile, scan: WorkbookScan, name: str
+) -> Iterator[tuple[int, Sequence[object]]]:
+    """The sheet's rows read as a stream (excel.sheet_stream), in bounded memory; what the fast reading cannot
+    vouch for is read on by openpyxl's streaming reader from the first row not yet given out."""
+    member = scan.parts.get(f"sheet:{name}")
+    if member is None:  # a sheet its relationships do not lead to: the exact reader finds it by name
+        yield from _openpyxl_rows(data, name)
+        return
+    try:
+        strings = shared_strings(archive, scan.parts.get("sharedStrings"))
+        sheet = FastSheet(
+            archive,
+            member,
+            strings,
+            date_styles(archive, scan.parts.get("styles")),
+            uses_1904(archive, scan.parts.get("workbook")),
+        )
+    except Irregular:
+        yield from _openpyxl_rows(data, name)
+        return
+    try:
+        yield from sheet.rows()
+    except Irregular:
+        del strings, sheet.strings
+        for row, values in _openpyxl_rows(data, name):
+            if row >= sheet.given:
+                yield row, values
 
 
 def _openpyxl_rows(data: bytes, name: str | None = None) -> Iterator[tuple[int, Sequence[object]]]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from pypinyin.pinyin_dict import pinyin_dict
+from functools import cache, lru_cache
+from importlib.resources import files
 
 # Surnames read differently from the character's first dictionary reading (曾 is céng first, zēng as a name): the
 # reading as a surname first, then any other a surname may take (尉 is yù in 尉迟, wèi alone).
@@ -68,14 +67,52 @@ _SURNAME_INITIALS = {char: readings[0][0] for char, readings in SURNAME_READINGS
 _TONE_MARKS = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ", "aaaaeeeeiiiioooouuuuvvvvvnnnm")
 
 
+INITIALS_FILE = "pinyin_initials.txt"
+
+
+@cache
+def _pinyin_dict() -> dict[int, str]:
+    """pypinyin's dictionary of every character's readings: about 56 MB once loaded, so only loaded for what
+    needs the readings themselves (name matching), not for initials."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    return pinyin_dict
+
+
+def initials_table_text() -> str:
+    """The first letter of each character's first reading, from pypinyin: runs of consecutive code points,
+    one a line, "start in hex:letters". Shipped as pinyin_initials.txt (tests/unit/test_pinyin.py checks it
+    against the installed pypinyin)."""
+    letters = {cp: readings[0].translate(_TONE_MARKS)[0] for cp, readings in _pinyin_dict().items() if readings}
+    lines, start, run = [], -2, ""
+    for cp in sorted(letters):
+        if cp != start + len(run):
+            if run:
+                lines.append(f"{start:x}:{run}")
+            start, run = cp, ""
+        run += letters[cp]
+    if run:
+        lines.append(f"{start:x}:{run}")
+    return "\n".join(lines) + "\n"
+
+
+@cache
+def _initials() -> dict[int, str]:
+    """Code point → the initial letter of its first reading (about 3 MB, against pypinyin's 56 MB)."""
+    table: dict[int, str] = {}
+    for line in files("xueji.rules").joinpath(INITIALS_FILE).read_text(encoding="ascii").splitlines():
+        start, _, run = line.partition(":")
+        first = int(start, 16)
+        table.update(zip(range(first, first + len(run)), run, strict=True))
+    return table
+
+
 @lru_cache(maxsize=8192)
 def _initial(char: str) -> str:
     if char.isascii():
         return char.lower() if char.isalnum() else ""
-    readings = pinyin_dict.get(ord(char))
-    if not readings:
-        return ""  # a separator such as · in a minority name, or a character with no reading
-    return readings[0].translate(_TONE_MARKS)[0]
+    # "": a separator such as · in a minority name, or a character with no reading
+    return _initials().get(ord(char), "")
 
 
 @lru_cache(maxsize=8192)
@@ -84,7 +121,7 @@ def char_readings(char: str) -> tuple[str, ...]:
     letter or digit reads as itself, a separator (the · of a minority name) as nothing."""
     if char.isascii():
         return (char.lower(),) if char.isalnum() else ()
-    readings = pinyin_dict.get(ord(char))
+    readings = _pinyin_dict().get(ord(char))
     if not readings:
         return ()
     return tuple(dict.fromkeys(r.translate(_TONE_MARKS) for r in readings.split(",")))

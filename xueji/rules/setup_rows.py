@@ -1,6 +1,7 @@
-"""The set-up workbook's rows (县区, 乡镇, 村社区, 学校), checked without a database: codes' shape and level,
-the hierarchy (a township inside the county, a village's township and a school's township in the workbook or
-already known), names present and bounded, nothing twice. What the database holds comes in as plain data
+"""The set-up workbook's rows (市州, 县区, 乡镇, 村社区, 学校), checked without a database: codes' shape and level,
+the hierarchy (a county inside a city, a township inside a county, a village's township and a school's township
+in the workbook or already known), names present and bounded, nothing twice. Without a 市州 sheet and with no city
+in the database a deployment holds one county, as before; with cities it holds several, each inside its city. What the database holds comes in as plain data
 (`Existing`), so every problem is found here, as (sheet, row, column, value, reason) in Chinese."""
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from xueji.rules.division import DivisionCode, DivisionCodeError, DivisionLevel, parse_division_code
+from xueji.rules.provinces import province_name
 from xueji.rules.text_limits import length_problem
 from xueji.rules.vocab import SchoolKind
 
 SheetRow = tuple[int, Mapping[str, str]]  # (the spreadsheet's row number, column key → text)
 
-COUNTY_SHEET, TOWNSHIP_SHEET, VILLAGE_SHEET, SCHOOL_SHEET, TERM_SHEET = (
+CITY_SHEET, COUNTY_SHEET, TOWNSHIP_SHEET, VILLAGE_SHEET, SCHOOL_SHEET, TERM_SHEET = (
+    "市州",
     "县区",
     "乡镇",
     "村社区",
@@ -22,6 +25,7 @@ COUNTY_SHEET, TOWNSHIP_SHEET, VILLAGE_SHEET, SCHOOL_SHEET, TERM_SHEET = (
     "学期",
 )
 # Each sheet's headers (as the issue and the template name them) → the keys the checks read, in sheet order.
+# A lone county's sheets; a city's or province's deployment adds the 市州 sheet (CITY_COLUMNS), before them.
 COLUMNS: dict[str, dict[str, str]] = {
     COUNTY_SHEET: {"行政区划代码": "code", "名称": "name"},
     TOWNSHIP_SHEET: {"行政区划代码": "code", "名称": "name"},
@@ -35,7 +39,10 @@ COLUMNS: dict[str, dict[str, str]] = {
     TERM_SHEET: {"学年": "school_year", "学期": "term", "开学日期": "start", "结束日期": "end"},
 }
 SHEETS = tuple(COLUMNS)
-HEADER = {sheet: {key: header for header, key in columns.items()} for sheet, columns in COLUMNS.items()}
+CITY_COLUMNS = {"行政区划代码": "code", "名称": "name"}
+ALL_COLUMNS: dict[str, dict[str, str]] = {CITY_SHEET: CITY_COLUMNS, **COLUMNS}
+ALL_SHEETS = tuple(ALL_COLUMNS)  # in the order they are read, checked and reported
+HEADER = {sheet: {key: header for header, key in columns.items()} for sheet, columns in ALL_COLUMNS.items()}
 EXAMPLE_MARK = "示例"  # the template's example row starts with it; such a row is never imported
 
 _KIND_ALIASES = {
@@ -49,6 +56,7 @@ _KIND_ALIASES = {
 # Kinds of the national list that teach no compulsory stage: named, so the refusal says why.
 _NOT_COMPULSORY = ("高级中学", "高中", "幼儿园", "中等职业学校", "中职", "职业高中", "技工学校")
 _LEVEL_WORDS = {
+    DivisionLevel.CITY: ("市(州)级", "第5–12位为0", "430100000000"),
     DivisionLevel.COUNTY: ("县级", "第7–12位为0", "430181000000"),
     DivisionLevel.TOWNSHIP: ("乡镇级", "第7–9位不全为0、第10–12位为0", "430181108000"),
     DivisionLevel.VILLAGE: ("村(社区)级", "第10–12位不全为0", "430181108201"),
@@ -72,7 +80,8 @@ class DivisionRow:
     row: int
     code: str
     name: str
-    parent: str  # the county's code for a township, the township's for a village
+    parent: str  # the province's code for a city, the city's for a county ("": none), the county's for a
+    # township, the township's for a village
 
 
 @dataclass(frozen=True)
@@ -98,15 +107,25 @@ class Known:
 class Existing:
     """What the database holds, by code, for the rows to be checked against."""
 
-    county: tuple[str, str] | None = None  # (code, name)
+    county: tuple[str, str] | None = None  # (code, name) of the first county: a lone county's
+    counties: Mapping[str, Known] = field(default_factory=dict)  # every county; parent: its city's code or ""
+    cities: Mapping[str, Known] = field(default_factory=dict)  # parent: the province's code
     townships: Mapping[str, Known] = field(default_factory=dict)
     villages: Mapping[str, Known] = field(default_factory=dict)
     schools: Mapping[str, Known] = field(default_factory=dict)
 
+    def all_counties(self) -> Mapping[str, Known]:
+        """Every county the database holds (the lone county's when only `county` is given)."""
+        if self.counties or self.county is None:
+            return self.counties
+        return {self.county[0]: Known(self.county[1], "")}
+
 
 @dataclass
 class CheckedRows:
-    county: DivisionRow | None = None
+    county: DivisionRow | None = None  # the first county row (a lone county's only one)
+    counties: list[DivisionRow] = field(default_factory=list)  # every good county row
+    cities: list[DivisionRow] = field(default_factory=list)
     townships: list[DivisionRow] = field(default_factory=list)
     villages: list[DivisionRow] = field(default_factory=list)
     schools: list[SchoolRow] = field(default_factory=list)
@@ -189,11 +208,20 @@ def check_setup_rows(sheets: Mapping[str, Sequence[SheetRow] | None], existing: 
     """Check the rows of the 县区, 乡镇, 村社区 and 学校 sheets (a sheet may be absent: None or missing) against
     each other and what the database holds; return the rows without problems and every problem."""
     found = CheckedRows()
-    county_code = _check_county(_rows(sheets, COUNTY_SHEET), existing, found)
+    city_rows = _rows(sheets, CITY_SHEET)
+    if city_rows or existing.cities:  # a city's or province's deployment: several counties, each in its city
+        _check_cities(city_rows, existing, found)
+        file_cities = {cells.get("code", "").strip() for _, cells in city_rows}
+        counties = _check_counties(_rows(sheets, COUNTY_SHEET), existing, file_cities, found)
+        county_code = None
+    else:
+        county_code = _check_county(_rows(sheets, COUNTY_SHEET), existing, found)
+        found.counties = [found.county] if found.county else []
+        counties = {county_code} if county_code else set()
     file_townships = {
         cells.get("code", "").strip() for _, cells in _rows(sheets, TOWNSHIP_SHEET)
     }  # a village or school may name a township of the workbook, checked on its own sheet
-    _check_townships(_rows(sheets, TOWNSHIP_SHEET), existing, county_code, found)
+    _check_townships(_rows(sheets, TOWNSHIP_SHEET), existing, county_code, counties, found)
     _check_villages(_rows(sheets, VILLAGE_SHEET), existing, file_townships, found)
     _check_schools(_rows(sheets, SCHOOL_SHEET), existing, file_townships, found)
     return found
@@ -236,9 +264,69 @@ def _check_county(rows: list[SheetRow], existing: Existing, found: CheckedRows) 
     return county_code
 
 
+def _check_cities(rows: list[SheetRow], existing: Existing, found: CheckedRows) -> None:
+    """The cities (市州) of a city's or province's deployment; the province follows from the first two digits."""
+    sheet = _Sheet(CITY_SHEET, found)
+    checked: list[DivisionRow] = []
+    for number, cells in rows:
+        text = cells.get("code", "").strip()
+        code, reason = _division(text, DivisionLevel.CITY)
+        if reason:
+            sheet.problem(number, "code", text, reason)
+        elif code is not None and province_name(code.code) is None:
+            sheet.problem(number, "code", text, f"前2位 {code.province} 不是任何一个省级行政区的代码")
+            code = None
+        name, name_reason = _name(cells, "name", "city.name")
+        if name_reason:
+            sheet.problem(number, "name", name, name_reason)
+        if code is None or sheet.repeated(number, code.code):
+            continue
+        checked.append(DivisionRow(number, code.code, name, code.province + "0" * 10))
+    _same_names(sheet, checked, existing.cities, "市州", "同一省内")
+    found.cities = [r for r in checked if r.row not in sheet.bad]
+
+
+def _check_counties(
+    rows: list[SheetRow], existing: Existing, file_cities: set[str], found: CheckedRows
+) -> set[str]:
+    """The counties of a city's or province's deployment, each inside a city of the workbook or the database
+    (its first 4 digits); return every county code the townships may lie in (the workbook's and the database's)."""
+    sheet = _Sheet(COUNTY_SHEET, found)
+    checked: list[DivisionRow] = []
+    known = existing.all_counties()
+    for number, cells in rows:
+        text = cells.get("code", "").strip()
+        code, reason = _division(text, DivisionLevel.COUNTY)
+        if reason:
+            sheet.problem(number, "code", text, reason)
+        name, name_reason = _name(cells, "name", "county.name")
+        if name_reason:
+            sheet.problem(number, "name", name, name_reason)
+        if code is None or sheet.repeated(number, code.code):
+            continue
+        city = code.code[:4] + "0" * 8
+        if city not in file_cities and city not in existing.cities:
+            sheet.problem(
+                number,
+                "code",
+                text,
+                f"所属市州 {city} 不在“市州”表中,系统中也没有:县区代码的前4位应为其所属市州代码的前4位",
+            )
+        checked.append(DivisionRow(number, code.code, name, city))
+    _same_names(sheet, checked, known, "县区", "同一市州内")
+    found.counties = [r for r in checked if r.row not in sheet.bad]
+    found.county = found.counties[0] if found.counties else None
+    return set(known) | {r.code for r in checked}
+
+
 def _check_townships(
-    rows: list[SheetRow], existing: Existing, county_code: str | None, found: CheckedRows
+    rows: list[SheetRow],
+    existing: Existing,
+    county_code: str | None,
+    counties: set[str],
+    found: CheckedRows,
 ) -> None:
+    """A lone county's townships must lie in it (county_code); a city's deployment's in one of its counties."""
     sheet = _Sheet(TOWNSHIP_SHEET, found)
     checked: list[DivisionRow] = []
     for number, cells in rows:
@@ -246,17 +334,24 @@ def _check_townships(
         code, reason = _division(text, DivisionLevel.TOWNSHIP)
         if reason:
             sheet.problem(number, "code", text, reason)
-        elif code is not None and county_code is None:
+        elif code is not None and not counties:
             sheet.problem(number, "code", text, "尚未设置县区:请在“县区”表中填写本县区")
         elif code is not None and county_code is not None and code.county_code != county_code:
             sheet.problem(number, "code", text, f"不在本县区内:前6位应为 {county_code[:6]}")
+        elif code is not None and code.county_code not in counties:
+            sheet.problem(
+                number,
+                "code",
+                text,
+                f"所属县区 {code.county_code} 不在“县区”表中,系统中也没有:乡镇代码的前6位应为其所属县区代码的前6位",
+            )
         name, name_reason = _name(cells, "name", "township.name")
         if name_reason:
             sheet.problem(number, "name", name, name_reason)
         if code is None or sheet.repeated(number, code.code):
             continue
         sheet.closed(number, code.code, existing.townships)
-        checked.append(DivisionRow(number, code.code, name, county_code or ""))
+        checked.append(DivisionRow(number, code.code, name, code.county_code))
     _same_names(sheet, checked, existing.townships, "乡镇", "本县区")
     found.townships = [r for r in checked if r.row not in sheet.bad]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xueji.auth import Action, Actor
-from xueji.rules.vocab import Role
+from xueji.rules.vocab import Role, ScopeKind
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,9 @@ class PageSpec:
     action: Action
     section: str
     url_path: str | None = None  # when the file's name is another page's too (reports/review, sweeps/review)
+    also: Action | None = (
+        None  # a second action the page's lists need (a city's officer reads no student lists)
+    )
 
 
 PAGES = (
@@ -167,7 +170,12 @@ PAGES = (
     ),
     PageSpec("pages/registry/class_sizes.py", "班额", ":material/table_rows:", Action.OVERVIEW_READ, "学籍"),
     PageSpec(
-        "pages/registry/registration.py", "新生注册", ":material/how_to_reg:", Action.OVERVIEW_READ, "学籍"
+        "pages/registry/registration.py",
+        "新生注册",
+        ":material/how_to_reg:",
+        Action.OVERVIEW_READ,
+        "学籍",
+        also=Action.STUDENT_READ,  # its lists name the children not yet registered
     ),
     PageSpec(
         "pages/registry/term_reports.py",
@@ -175,6 +183,7 @@ PAGES = (
         ":material/fact_check:",
         Action.OVERVIEW_READ,
         "学籍",
+        also=Action.STUDENT_READ,  # the lost students by name
     ),
     PageSpec(
         "pages/registry/registry_checks.py", "人籍一致", ":material/rule:", Action.OVERVIEW_READ, "学籍"
@@ -208,9 +217,18 @@ PAGES = (
 )
 
 
+SUPERVISING_SCOPES = frozenset({ScopeKind.CITY, ScopeKind.PROVINCE})
+
+
 def pages_for(actor: Actor) -> list[PageSpec]:
-    """The pages this actor may open, in menu order."""
-    return [p for p in PAGES if actor.can(p.action) and actor.role is not Role.SYSTEM]
+    """The pages this actor may open, in menu order. A city's or province's officer in their own scope sees only
+    the supervision pages (各县区对比); once they pick one of their counties (ui.supervision) the actor is narrowed to
+    it and they see that county's pages their role may read as well."""
+    if actor.role is Role.SYSTEM:
+        return []
+    if actor.via is None and actor.scope_kind in SUPERVISING_SCOPES:
+        return [p for p in PAGES if p.action is Action.SUPERVISE_READ and actor.can(p.action)]
+    return [p for p in PAGES if actor.can(p.action) and (p.also is None or actor.can(p.also))]
 
 
 def title_for(page: PageSpec, actor: Actor) -> str:

@@ -15,6 +15,7 @@ from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.services.system import role_grants, web_sessions
 from xueji.standby import on_write, read_scope
+from xueji.ui.supervision import narrowed
 
 TOKEN = "auth_session_token"  # noqa: S105 (a session-state key) "" once this Streamlit session signed out: the cookie it came with is dead
 NOTICE = "auth_notice"
@@ -60,7 +61,8 @@ def sign_out(reason: str = web_sessions.SIGNED_OUT) -> None:
 
 
 def current_user(*, active: bool = True) -> tuple[Actor, bool] | None:
-    """Return (actor, must change password) for this browser's live session, or None.
+    """Return (actor, must change password) for this browser's live session, or None. A city's or province's
+    officer who picked one of their counties (ui.supervision) gets the actor narrowed to it.
 
     The session lives in the database (services.system.web_sessions): a reload or a new tab finds it through the
     cookie; a sign-out or timeout in any tab ends it here too, at this run. A timer's run is not activity."""
@@ -75,7 +77,8 @@ def current_user(*, active: bool = True) -> tuple[Actor, bool] | None:
         if resumed is not None:
             st.session_state[NOTICE] = resumed
         return None
-    return resumed.actor, resumed.must_change_password
+    # a city's or province's officer looking at one of their counties: the county's actor, checked every run
+    return narrowed(resumed.actor), resumed.must_change_password
 
 
 def watch_deadlines() -> None:

@@ -58,10 +58,12 @@ def _rules() -> list[str]:
 
 def _page(*, next_path: str, error: str | None = None, username: str = "") -> str:
     from xueji.demo.build import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from xueji.demo.city import city_accounts
 
     with session_scope() as session:
         demo = deployment.holds_demo(session)
-    shown = (DEMO_PASSWORD, [(a[0], a[1], a[2].label) for a in DEMO_ACCOUNTS]) if demo else None
+        city = city_accounts(session) if demo else []  # the demo city's (xueji demo --city)
+    shown = (DEMO_PASSWORD, [(a[0], a[1], a[2].label) for a in DEMO_ACCOUNTS] + city) if demo else None
     return render(next_path=next_path, rules=_rules(), error=error, username=username, demo=shown)
 
 

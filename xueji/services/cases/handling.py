@@ -11,11 +11,12 @@ from sqlalchemy import literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     AppUser,
     Case,
@@ -46,6 +47,7 @@ from xueji.services.cases.opening import (
     open_categories,
     set_closed,
 )
+from xueji.services.common import lock_keys
 from xueji.services.common.access import (
     child_in_scope,
     require,
@@ -147,7 +149,13 @@ def open_case(
 ) -> Case:
     """Open a case by hand for a registry student, a child already followed, or a child with no record."""
     require(session, actor, Action.CASE_MANAGE)
-    lock_tail(session)
+    # The person's write lock (one open case of a category, their Child row made once); a child with no record
+    # yet: their ID number's (查重 of the new child), else their township's.
+    if student_id is not None or child_id is not None:
+        write_lock(session, lock_keys.person(session, child_id=child_id, student_id=student_id))
+    elif new_child is not None:
+        number = new_child.id_number.strip().upper()
+        write_lock(session, f"id_number:{number}" if number else f"township:{new_child.township_id}:children")
     if student_id is not None:
         child = _child_of_student(session, actor, student_id)
     elif child_id is not None:
@@ -216,7 +224,7 @@ def open_case(
 
 def _case(session: Session, actor: Actor, case_id: int, action: Action) -> tuple[Case, Child]:
     require(session, actor, action)
-    lock_tail(session)
+    write_lock(session, lock_keys.person_of_case(session, case_id))  # the person the case is about
     case = session.get(Case, case_id)
     if case is None:
         raise CaseError("没有找到该个案")

@@ -9,15 +9,17 @@ from typing import NoReturn
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
+from xueji.locks import write_lock
 from xueji.models import Case, Child, LadderStep
 from xueji.rules.cases import CaseCategory, CaseStatus
 from xueji.rules.ladder import LadderPolicy, Step, StepState, step_due
 from xueji.rules.working_days import WorkCalendar
 from xueji.services.cases.opening import add_event
+from xueji.services.common import lock_keys
 from xueji.services.common.access import child_in_scope, require
 from xueji.services.common.refusals import audit_refusal
 from xueji.services.system.deadlines import work_calendar
@@ -112,10 +114,10 @@ def refuse(session: Session, actor: Actor, action: str, case_id: int, message: s
 
 
 def load_case(session: Session, actor: Actor, case_id: int, action: Action) -> tuple[Case, Child]:
-    """The case (out of school, not closed) and its child, in the actor's scope for the action; the audit tail
-    locked (the caller writes)."""
+    """The case (out of school, not closed) and its child, in the actor's scope for the action; the write lock of
+    the person it is about taken first (the nightly escalation takes it too, for each step it moves)."""
     require(session, actor, action)
-    lock_tail(session)
+    write_lock(session, lock_keys.person_of_case(session, case_id))
     case = session.get(Case, case_id)
     if case is None:
         raise LadderError("没有找到该个案")

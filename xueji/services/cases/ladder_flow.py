@@ -11,10 +11,11 @@ from datetime import date
 from sqlalchemy import Select, delete, exists, func, insert, literal, select, update
 from sqlmodel import Session, col
 
-from xueji.audit import Entry, lock_tail, record, record_many
+from xueji.audit import Entry, record, record_many
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import Case, CaseEvent, Child, LadderStep, Notice
 from xueji.rules.cases import CaseCategory, CaseStatus
 from xueji.rules.ladder import POSITION, Step, StepState, escalation, follow_up_due
@@ -30,6 +31,7 @@ from xueji.services.cases.ladder_base import (
     policy,
     steps_of,
 )
+from xueji.services.common import lock_keys
 from xueji.services.common.access import child_condition, require
 from xueji.services.common.calendar import term_on
 from xueji.services.system.deadlines import work_calendar
@@ -287,18 +289,34 @@ def advance(session: Session, *, actor: Actor) -> dict[str, int]:
     cases that have none, escalate steps past their deadline. Idempotent; every escalation audited, and the
     pass in one entry with its counts."""
     require(session, actor, Action.LADDER_COUNTY)
-    lock_tail(session)
+    lock_keys.sqlite_first(session)
     scope = _in_scope(actor)
+    overdue = (
+        LadderStep.state == StepState.OPEN.value,
+        col(LadderStep.step).in_([Step.SCHOOL.value, Step.TOWNSHIP.value]),
+        col(LadderStep.due_on) < today(),
+        col(LadderStep.case_id).in_(scope),
+    )
+    # The write lock of each overdue step's person, as every ladder action by hand takes it: an escalation and a
+    # user's step never cross. (A case with no step yet is started here; nobody acts on its ladder before.)
+    people = session.execute(
+        select(Child.id, Child.student_id)
+        .join(Case, Case.child_id == Child.id)
+        .join(LadderStep, LadderStep.case_id == Case.id)
+        .where(*overdue)
+    ).all()
+    if people:
+        write_lock(session, *{f"student:{s}" if s is not None else f"child:{c}" for c, s in people})
     started = start_many(session, actor=actor, case_ids=scope)
     calendar = work_calendar(session)
     late = list(
         session.scalars(
             select(LadderStep)
             .where(
-                LadderStep.state == StepState.OPEN.value,
-                col(LadderStep.step).in_([Step.SCHOOL.value, Step.TOWNSHIP.value]),
-                col(LadderStep.due_on) < today(),
-                col(LadderStep.case_id).in_(scope),
+                *overdue,
+                col(LadderStep.case_id).in_(
+                    select(Case.id).where(col(Case.child_id).in_([c for c, _ in people]))
+                ),
             )
             .order_by(col(LadderStep.id))
         )

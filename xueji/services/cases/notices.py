@@ -23,11 +23,12 @@ from docx import Document
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import china_time, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     AppUser,
     Case,
@@ -63,6 +64,7 @@ from xueji.rules.vocab import Role
 from xueji.services.cases.detail import ChildCard, child_card, user_names
 from xueji.services.cases.ladder_base import open_step
 from xueji.services.cases.opening import add_event
+from xueji.services.common import lock_keys
 from xueji.services.common.access import FIELDWORK_ROLES, child_condition, deny, require
 from xueji.services.common.refusals import audit_refusal
 
@@ -271,8 +273,15 @@ def _numbered(data: bytes, number: str) -> bytes:
 
 @unit_of_work
 def _keep(session: Session, *, actor: Actor, case_id: int, draft: _Draft) -> Notice:
-    lock_tail(session)  # serialises writers: the case checked again, the next 文号 read and taken in one go
+    # The person's write lock (the case checked again), then the township's 文号 of the year (the next one read
+    # and taken in one go).
+    write_lock(session, lock_keys.person_of_case(session, case_id))
     kind = draft.kind
+    if kind.numbered:  # (on SQLite person_of_case took the database write lock before reading)
+        township_id = session.scalar(
+            select(Child.township_id).join(Case, Case.child_id == Child.id).where(Case.id == case_id)
+        )
+        write_lock(session, f"notice:{township_id}:{draft.issued_on.year}")
     case, child = _case_in_scope(session, actor, case_id, Action.NOTICE_ISSUE)
     problem = _why_not(session, actor, case, child, kind)
     if problem is not None:  # the case moved on while the document was built

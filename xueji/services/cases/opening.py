@@ -12,10 +12,11 @@ from datetime import date
 from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, literal, null, select
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     Case,
     CaseEvent,
@@ -39,6 +40,7 @@ from xueji.rules.cases import (
 )
 from xueji.rules.status_changes import ChangeKind
 from xueji.rules.vocab import SchoolKind, Stage, StudentStatus
+from xueji.services.common import lock_keys
 from xueji.services.common.access import require
 
 # The registry flag behind each automatically opened category.
@@ -369,7 +371,9 @@ def open_lost_cases(session: Session, *, actor: Actor) -> int:
     lost = lost_student_ids(session, actor=actor)
     if lost is None:
         return 0
-    lock_tail(session)
+    write_lock(
+        session, lock_keys.county(session, actor, "lost_cases")
+    )  # two passes never open one case twice
     reason = "开学一周后未报到,无转学、休学手续"
     count = open_for_students(session, actor, CaseCategory.SUSPECTED_DROPOUT, lost, CaseSource.LOST, reason)
     audit_opened(session, actor, CaseSource.LOST, Counter({CaseCategory.SUSPECTED_DROPOUT: count}))

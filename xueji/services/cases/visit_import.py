@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import select, tuple_
 from sqlmodel import Session, col
 
-from xueji.audit import Entry, lock_tail, record_many
+from xueji.audit import Entry, record_many
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
@@ -26,6 +26,7 @@ from xueji.rules.cases import RiskLevel
 from xueji.rules.visits import ReturnOutcome, VisitFacts, VisitKind, VisitMethod, parse_day, visit_problems
 from xueji.services.cases.opening import ensure_children
 from xueji.services.cases.visits import carry_to_cases, earliest_visit_day, visit_row
+from xueji.services.common import lock_keys
 from xueji.services.common.access import child_condition, require, student_condition
 from xueji.services.common.uploads import record_file_refusal, refusals_audited
 
@@ -199,8 +200,14 @@ def _already_logged(session: Session, sheet: VisitSheet) -> None:
 def commit_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> int:
     """Check again under the write lock, then write every row, or none if any row has a problem."""
     require(session, actor, Action.VISIT_LOG)
-    lock_tail(session)
-    sheet = check_visits(session, actor=actor, data=data, file_name=file_name)
+    sheet = lock_keys.check_under_lock(  # the write locks of the sheet's children, then checked again
+        session,
+        lambda: check_visits(session, actor=actor, data=data, file_name=file_name),
+        lambda sheet: [
+            f"student:{g.student_id}" if g.student_id is not None else f"child:{g.child_id}"
+            for g in sheet.good
+        ],
+    )
     if sheet.problems:
         message = f"有 {len(sheet.bad_rows)} 行有错误,未导入任何家访记录。请改好后重新导入。"
         record_file_refusal(

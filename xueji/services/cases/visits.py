@@ -10,11 +10,12 @@ import pandas as pd
 from sqlalchemy import Select, and_, case, distinct, func, literal, select
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import china_time, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import AppUser, Case, CaseEvent, Child, HomeVisit, School, SchoolClass, Student, Township
 from xueji.rules.cases import CaseCategory, CaseStatus, RiskLevel
 from xueji.rules.child_label import child_label, class_short
@@ -33,6 +34,7 @@ from xueji.rules.visits import (
 from xueji.rules.vocab import StudentStatus
 from xueji.services.cases import ladder_flow
 from xueji.services.cases.opening import ensure_children
+from xueji.services.common import lock_keys
 from xueji.services.common.access import (
     child_condition,
     child_in_scope,
@@ -245,7 +247,8 @@ def log_visit(
     about, SameDayVisit asks first, so a double tap never makes two records and the second of one day is saved
     only when asked for. Other callers (an import, a script) pass no `known` and are not asked."""
     require(session, actor, Action.VISIT_LOG)
-    lock_tail(session)
+    # The person's write lock: their Child row made once, the same-day question and their cases not raced.
+    write_lock(session, lock_keys.person(session, child_id=child_id, student_id=student_id))
     child = child_for_visit(session, actor=actor, child_id=child_id, student_id=student_id)
     assert child.id is not None
     problems = visit_problems(facts, today=today(), earliest=earliest_visit_day(session))

@@ -177,8 +177,10 @@ def school_in_scope(session: Session, actor: Actor, school_id: int, action: Acti
 
 
 def actor_county_id(session: Session, actor: Actor) -> int | None:
-    """The county an account works in: a county account's own (the operator's too), a township account's
-    county; None for a school's accounts, whom a county-wide service refuses or shows nothing."""
+    """The county an account works in: a county account's own (the operator's too, and a city's or province's
+    officer narrowed to one of their counties by supervision.as_county), a township account's county; None for a
+    school's accounts and for a city's or province's officer in their own scope, whom a county-wide service
+    refuses or shows nothing (never every county's rows)."""
     if actor.scope_kind is ScopeKind.COUNTY:
         return actor.scope_id
     if actor.scope_kind is ScopeKind.TOWNSHIP:

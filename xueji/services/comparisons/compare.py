@@ -30,9 +30,10 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     Case,
     Child,
@@ -65,6 +66,7 @@ from xueji.rules.comparisons import (
     standing_of,
 )
 from xueji.rules.dept_lists import WELFARE_CATEGORIES, ListKind, person_key
+from xueji.services.common import lock_keys
 from xueji.services.common.access import require
 from xueji.services.common.calendar import this_terms_sweeps
 from xueji.services.comparisons import groups, matching, tasks, versions
@@ -711,8 +713,9 @@ def refresh_person(
 def run_comparison(session: Session, *, actor: Actor) -> dict[str, int]:
     """Run the county's comparison now (重新比对, `xueji compare`); audited with its counts."""
     require(session, actor, Action.LISTS_IMPORT)
-    lock_tail(session)
+    lock_keys.sqlite_first(session)
     county_id = versions.officer_county(session, actor)
+    write_lock(session, f"county:{county_id}:compare")  # the county's comparison, its decisions and tasks
     counts = run_comparison_in(session, actor=actor, county_id=county_id)
     record(
         session,

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
@@ -19,10 +19,12 @@ from xueji.excel import row_problems
 from xueji.excel.limits import ImportKind
 from xueji.excel.row_problems import RowProblem
 from xueji.excel.simple_table import TableRow, read_table
+from xueji.locks import write_lock
 from xueji.models import County, DeptList, DeptPerson, Township, Village
 from xueji.rules.dept_lists import ListKind
 from xueji.rules.list_rows import ListPerson, Places, check_rows
 from xueji.rules.masking import mask_id_number, mask_phone
+from xueji.services.common import lock_keys
 from xueji.services.common.access import sees_full_identifiers
 from xueji.services.common.uploads import record_file_refusal, refusals_audited
 from xueji.services.comparisons import compare, versions
@@ -125,7 +127,9 @@ def commit_list(
     """Check again under the write lock; write the list as its next version (all rows, or none if any row has
     a problem), run the county's comparison again, audit both, commit. compare_now=False leaves the comparison
     to the caller, who imports several lists and then compares once (the demo)."""
-    lock_tail(session)
+    # The county's comparison lock (its list versions, then the comparison run again), before the check.
+    lock_keys.sqlite_first(session)
+    write_lock(session, f"county:{versions.officer_county(session, actor)}:compare")
     sheet = check_list(session, actor=actor, kind=kind, data=data, file_name=file_name)
     county_id = sheet.county_id
     on = list_date or today()

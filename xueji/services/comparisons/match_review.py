@@ -11,10 +11,11 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import china_time, now
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     AppUser,
     DeptList,
@@ -31,6 +32,7 @@ from xueji.rules.dept_lists import ListKind
 from xueji.rules.masking import mask_id_number
 from xueji.rules.name_match import Facts, differences
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
+from xueji.services.common import lock_keys
 from xueji.services.common.access import deny, require, sees_full_identifiers
 from xueji.services.common.refusals import audit_refusal
 from xueji.services.comparisons import compare
@@ -211,8 +213,10 @@ def decide(
     confirmation needs a note saying what was checked, since it takes the child off the verification list; it
     also closes the person's other candidates. Audited with both sides; the child's ledger row and tasks are
     recomputed in the same transaction."""
-    lock_tail(session)
     require(session, actor, Action.MATCH_REVIEW)
+    write_lock(
+        session, lock_keys.county(session, actor, "compare")
+    )  # the county's decisions, ledger and tasks
     action = "match.confirm" if confirmed else "match.reject"
     found = session.execute(
         candidates()
@@ -302,8 +306,10 @@ def decide(
 def undo_decision(session: Session, *, actor: Actor, decision_id: int, reason: str) -> None:
     """Take back a decision (the county officer only, with the reason): the pair goes back to the queue, and the
     child's ledger row and tasks are recomputed. Audited with what was decided."""
-    lock_tail(session)
     require(session, actor, Action.MATCH_REVIEW)
+    lock_keys.sqlite_first(session)
+    county = session.scalar(select(MatchDecision.county_id).where(MatchDecision.id == decision_id))
+    write_lock(session, f"county:{county}:compare")
     decision = session.get(MatchDecision, decision_id)
     if actor.role is not Role.COUNTY_OFFICER and actor.role is not Role.SYSTEM:
         deny(session, actor, "match.undo", "只有县教育局可以撤销疑似同一人的判定", entity_type="match_decision",

@@ -213,6 +213,7 @@ def candidate_condition(actor: Actor) -> ColumnElement[bool]:
                 and_(col(DeptPerson.village_id).is_(None), col(Student.school_id).in_(schools)),
             ),
         )
+    return false()  # a school, or a city's or province's officer not narrowed to a county: nothing
     return false()
 
 

@@ -16,11 +16,12 @@ from sqlalchemy import and_, case, false, func, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     Case,
     Child,
@@ -41,6 +42,7 @@ from xueji.rules.home_teaching import Conclusion
 from xueji.rules.masking import mask_id_number, mask_phone
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.cases.opening import PersonFacts, audit_case, child_for_person, open_child_case
+from xueji.services.common import lock_keys
 from xueji.services.common.access import deny, require, sees_fieldwork_identifiers, township_condition
 from xueji.services.common.exports import export_table
 from xueji.services.common.refusals import audit_refusal
@@ -531,6 +533,13 @@ def overdue_by_township(session: Session, *, actor: Actor) -> Counter[str]:
 # ---- recording what was found -----------------------------------------------------------------------------------
 
 
+def _lock_county(session: Session, task_id: int) -> None:
+    """The write lock of the task's county comparison (a comparison run rewrites the county's tasks)."""
+    lock_keys.sqlite_first(session)
+    county = session.scalar(select(VerificationTask.county_id).where(VerificationTask.id == task_id))
+    write_lock(session, f"county:{county}:compare")
+
+
 def _task_in_scope(session: Session, actor: Actor, task_id: int, kind: TaskKind) -> VerificationTask:
     action = WRITE[kind]
     require_reading(session, actor, kind, action)
@@ -625,7 +634,7 @@ def record_outcome(
     is done (暂未找到 keeps it open with the attempt), the ledger row stands where the child was found, 失学/辍学
     opens a suspected-dropout case (source 户籍比对核实; never a second open one) and 送教上门 with no 送教上门 case
     leaves an assessment task for the coordinator. Audited with before and after; a refusal is audited too."""
-    lock_tail(session)
+    _lock_county(session, task_id)
     task = _task_in_scope(session, actor, task_id, TaskKind.VERIFY)
     _check_open(session, actor, task)
     problems = rules.finding_problems(finding, today=today(), opened_on=task.opened_on)
@@ -733,7 +742,7 @@ def record_assessment(
     """Record an assessment task's outcome (HOME_TEACHING_MANAGE, in scope): the conclusion (随班就读, 特殊教育学校,
     送教上门, 暂缓) and who assessed; 送教上门 opens the child's 送教上门 case (never a second) so that the plan is
     written in 送教档案. Audited with before and after; a refusal is audited too."""
-    lock_tail(session)
+    _lock_county(session, task_id)
     task = _task_in_scope(session, actor, task_id, TaskKind.ASSESSMENT)
     _check_open(session, actor, task)
     problems = rules.assessment_problems(conclusion, detail, assessed_on, today=today())

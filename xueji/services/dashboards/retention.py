@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union, union_all
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -46,9 +46,25 @@ def scope_schools(actor: Actor, scope: RetentionScope) -> Select:
     return query
 
 
-def first_change_after(day: date):  # noqa: ANN202 - a subquery
-    """Per student, the first approved status change effective after `day`: its kind and the school it was
-    submitted from."""
+def candidates(schools: Select) -> Select:
+    """The ids of the students who can have been at one of these schools on any day: those there now, and those
+    a status change or a record move names one of them for (the school left or joined), so that a county's
+    retention reads its own students, not a province's. Every student counted by `movements` is among them:
+    their school on a day is the current one or the one a later change or move took them from. A union of
+    indexed lookups (an OR of them would scan every student of the database)."""
+    ids = union(
+        select(Student.id).where(col(Student.school_id).in_(schools)),
+        select(StatusChange.student_id).where(col(StatusChange.school_id).in_(schools)),
+        select(StatusChange.student_id).where(col(StatusChange.to_school_id).in_(schools)),
+        select(RecordMove.student_id).where(col(RecordMove.from_school_id).in_(schools)),
+        select(RecordMove.student_id).where(col(RecordMove.to_school_id).in_(schools)),
+    ).subquery()
+    return select(ids.c[0]).where(ids.c[0].is_not(None))
+
+
+def first_change_after(day: date, students: Select | None = None):  # noqa: ANN202 - a subquery
+    """Per student (of `students`, when given), the first approved status change effective after `day`: its
+    kind and the school it was submitted from."""
     ranked = select(
         StatusChange.student_id,
         StatusChange.kind,
@@ -60,14 +76,19 @@ def first_change_after(day: date):  # noqa: ANN202 - a subquery
         )
         .label("n"),
     ).where(StatusChange.state == ChangeState.APPROVED.value, StatusChange.effective_date > day)
+    if students is not None:
+        ranked = ranked.where(col(StatusChange.student_id).in_(students))
     inner = ranked.subquery()
     return select(inner.c.student_id, inner.c.kind, inner.c.school_id).where(inner.c.n == 1).subquery()
 
 
-def first_school_change_after(day: date):  # noqa: ANN202 - a subquery
-    """Per student, the first event effective after `day` that changed their school, with the school it left:
-    an approved change that moved the record to another school (转入, 升学, 外县转入 or 劝返复学 at another school:
-    to_school_id set and not the school it was submitted from) or a school merge (services.setup.school_merge)."""
+def first_school_change_after(day: date, students: Select | None = None):  # noqa: ANN202 - a subquery
+    """Per student (of `students`, when given), the first event effective after `day` that changed their school,
+    with the school it left: an approved change that moved the record to another school (转入, 升学, 外县转入 or
+    劝返复学 at another school: to_school_id set and not the school it was submitted from) or a school merge
+    (services.setup.school_merge)."""
+    mine_changed = [col(StatusChange.student_id).in_(students)] if students is not None else []
+    mine_moved = [col(RecordMove.student_id).in_(students)] if students is not None else []
     events = union_all(
         select(
             StatusChange.student_id,
@@ -80,6 +101,7 @@ def first_school_change_after(day: date):  # noqa: ANN202 - a subquery
             col(StatusChange.to_school_id).is_not(None),
             StatusChange.to_school_id != StatusChange.school_id,
             StatusChange.effective_date > day,
+            *mine_changed,
         ),
         select(
             RecordMove.student_id,
@@ -91,6 +113,7 @@ def first_school_change_after(day: date):  # noqa: ANN202 - a subquery
             RecordMove.kind == MoveKind.SCHOOL_MERGE.value,
             col(RecordMove.student_id).is_not(None),
             RecordMove.moved_on > day,
+            *mine_moved,
         ),
     ).subquery()
     order = (events.c.day, events.c.source, events.c.seq)
@@ -139,8 +162,9 @@ def movements(session: Session, *, schools: Select, school_year: int) -> list[Mo
     counted, counted by grade, school then and now, status now, and whether brought back during the year (after
     the first day)."""
     first, counted = year_days(session, school_year)
-    start_change, end_change = first_change_after(first), first_change_after(counted)
-    start_moved, end_moved = first_school_change_after(first), first_school_change_after(counted)
+    mine = candidates(schools)
+    start_change, end_change = first_change_after(first, mine), first_change_after(counted, mine)
+    start_moved, end_moved = first_school_change_after(first, mine), first_school_change_after(counted, mine)
     start_school, end_school = school_on(start_moved), school_on(end_moved)
     active = [s.value for s in ACTIVE]
     start_school_active = case((status_on(start_change, school_year).in_(active), start_school), else_=None)
@@ -169,7 +193,11 @@ def movements(session: Session, *, schools: Select, school_year: int) -> list[Mo
         .outerjoin(end_change, end_change.c.student_id == Student.id)
         .outerjoin(start_moved, start_moved.c.student_id == Student.id)
         .outerjoin(end_moved, end_moved.c.student_id == Student.id)
-        .where(or_(start_school.in_(schools), end_school.in_(schools)), grade.between(1, 9))
+        .where(
+            col(Student.id).in_(mine),
+            or_(start_school.in_(schools), end_school.in_(schools)),
+            grade.between(1, 9),
+        )
         .group_by(*keys)
     ).all()
     return [

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     AppUser,
     Case,
@@ -47,6 +48,7 @@ from xueji.rules.registry_record import DISABILITY_TYPES
 from xueji.rules.terms import TermDates
 from xueji.rules.vocab import Role, SchoolKind, Stage
 from xueji.services.cases.opening import add_event, audit_case
+from xueji.services.common import lock_keys
 from xueji.services.common.access import (
     deny,
     home_child_condition,
@@ -188,7 +190,7 @@ def record_assessment(
 ) -> HomeAssessment:
     """Save an assessment; a conclusion of 送教上门 opens the child's 送教上门 case when none is open."""
     require(session, actor, Action.HOME_TEACHING_MANAGE)
-    lock_tail(session)
+    write_lock(session, lock_keys.person(session, child_id=child_id))  # the child's cases (one 送教上门 open)
     child = home_child_in_scope(session, actor, child_id, Action.HOME_TEACHING_MANAGE)
     _refuse_if(assessment_problems(facts, today=today(), disability_types=DISABILITY_TYPES))
     assessment = HomeAssessment(
@@ -350,7 +352,7 @@ def save_plan(session: Session, *, actor: Actor, child_id: int, term: int, facts
     """Create or update the child's plan for the term. The school that teaches is the one holding the
     record; its teachers only may be assigned."""
     require(session, actor, Action.HOME_TEACHING_MANAGE)
-    lock_tail(session)
+    write_lock(session, lock_keys.person(session, child_id=child_id))  # the child's plan of the term
     child = home_child_in_scope(session, actor, child_id, Action.HOME_TEACHING_MANAGE)
     ref = term_of(session, term)
     _refuse_if(plan_problems(facts, term_start=ref.dates.start, term_end=ref.dates.end))
@@ -504,7 +506,7 @@ def log_home_visit(
 ) -> HomeTeachingVisit:
     """Save a home-teaching visit on the plan: a teacher on the plan, or a coordinator in scope."""
     require(session, actor, Action.HOME_TEACHING_VISIT)
-    lock_tail(session)
+    write_lock(session, f"home_plan:{plan_id}")  # the plan's logged days, checked, then one added
     plan = home_plan_in_scope(session, actor, plan_id, Action.HOME_TEACHING_VISIT)
     term = term_of(session, plan.term_id)
     child = session.get(Child, plan.child_id)

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from xueji.audit import Entry, lock_tail, record_many
+from xueji.audit import Entry, record_many
 from xueji.auth import Action, Actor
 from xueji.db import unit_of_work
 from xueji.excel import row_problems
@@ -22,6 +22,7 @@ from xueji.excel.tables import table_to_xlsx
 from xueji.models import Child, HomePlan, HomeTeachingVisit, Student
 from xueji.rules.home_teaching import GoalArea, HomeVisitFacts
 from xueji.rules.visits import parse_day
+from xueji.services.common import lock_keys
 from xueji.services.common.access import home_plan_condition, require
 from xueji.services.common.uploads import record_file_refusal, refusals_audited
 from xueji.services.home_teaching.records import TermRef, logged_days, term_of, visit_problems_for, visit_row
@@ -169,8 +170,11 @@ def check_home_visits(session: Session, *, actor: Actor, data: bytes, file_name:
 def commit_home_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> int:
     """Check again under the write lock, then write every row, or none if any row has a problem."""
     require(session, actor, Action.HOME_TEACHING_VISIT)
-    lock_tail(session)
-    sheet = check_home_visits(session, actor=actor, data=data, file_name=file_name)
+    sheet = lock_keys.check_under_lock(  # the write locks of the plans it adds to, then checked again
+        session,
+        lambda: check_home_visits(session, actor=actor, data=data, file_name=file_name),
+        lambda sheet: [f"home_plan:{g.plan.id}" for g in sheet.good],
+    )
     if sheet.problems:
         message = f"有 {len(sheet.bad_rows)} 行有错误,未导入任何送教记录。请改好后重新导入。"
         record_file_refusal(

@@ -10,10 +10,11 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import RobotHook, School, Township
 from xueji.rules.notify import (
     NotifyError,
@@ -171,6 +172,7 @@ def add_hook(
     """Add a robot to a school's or township's group; a refused address is audited and told in words."""
     require(session, actor, Action.ROBOT_MANAGE)
     place = in_scope(session, actor=actor, place=place)
+    write_lock(session, f"robots:{place.key}")  # the group's robots, checked for this address, then added
     try:
         url = check_webhook(webhook, platform, allow_hosts=get_settings().notify_allow_hosts)
         key = check_secret(secret, platform)
@@ -187,7 +189,6 @@ def add_hook(
             after={"scope": place.key, "platform": platform.value},
         )
         raise
-    lock_tail(session)
     hook = RobotHook(
         school_id=place.id if place.kind is ScopeKind.SCHOOL else None,
         township_id=place.id if place.kind is ScopeKind.TOWNSHIP else None,
@@ -206,7 +207,7 @@ def add_hook(
 @unit_of_work
 def set_enabled(session: Session, *, actor: Actor, hook_id: int, enabled: bool) -> None:
     """Disable a robot (kept, not sent to) or enable it again."""
-    lock_tail(session)
+    write_lock(session, f"robot_hook:{hook_id}")
     hook = robot(session, actor=actor, hook_id=hook_id)
     before = _shown(hook)
     hook.enabled = enabled
@@ -226,7 +227,7 @@ def set_enabled(session: Session, *, actor: Actor, hook_id: int, enabled: bool) 
 @unit_of_work
 def delete_hook(session: Session, *, actor: Actor, hook_id: int) -> None:
     """Delete a robot; the audit log keeps what it was (masked)."""
-    lock_tail(session)
+    write_lock(session, f"robot_hook:{hook_id}")
     hook = robot(session, actor=actor, hook_id=hook_id)
     before = _shown(hook)
     session.delete(hook)

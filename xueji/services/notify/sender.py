@@ -13,11 +13,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor, PermissionDenied
 from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import RobotHook, School, Township
 from xueji.rules.notify import NotifyError, Platform, guard, hello_text
 from xueji.rules.vocab import ScopeKind
@@ -101,7 +102,7 @@ def _record_sending(
     session: Session, *, actor: Actor, hook_id: int, place: digests.Place, counts: dict, sent: Sent, what: str
 ) -> None:
     """The sending in the audit log (scope, platform, counts, result: never the text) and on the robot."""
-    lock_tail(session)
+    write_lock(session, f"robot_hook:{hook_id}")  # the robot's last sending set while nobody deletes it
     hook = session.get(RobotHook, hook_id)
     if hook is None:  # deleted meanwhile: the audit still says what was sent
         platform = ""
@@ -252,7 +253,8 @@ def _one(
 
 @unit_of_work
 def _record_dry_run(session: Session, *, actor: Actor, outcomes: list[Outcome]) -> None:
-    lock_tail(session)
+    # Only an audit entry: nothing read and checked, so no write lock (on SQLite the unit of work's BEGIN
+    # IMMEDIATE is the database's).
     record(
         session,
         actor=actor,

@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
@@ -19,6 +19,7 @@ from xueji.db import unit_of_work
 from xueji.excel.limits import ImportKind, TemplateError
 from xueji.excel.simple_table import read_table
 from xueji.excel.tables import table_to_xlsx
+from xueji.locks import write_lock
 from xueji.models import RegistryCheck, School, SchoolClass, Student, Township
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.masking import mask_id_number
@@ -186,7 +187,7 @@ def record_check(
     term = current_term(session)
     if not term.contains(day) or day > today():
         raise RegistryCheckError(f"核查日期 {day:%Y-%m-%d} 应在本学期({term.name})内且不晚于今天")
-    lock_tail(session)
+    write_lock(session, f"class:{class_id}")  # the class's registry read and its check kept in one go
     registry = _registry(session, class_id)
     findings = reconcile(registry, present)
     counts = {kind: sum(f.kind is kind for f in findings) for kind in FindingKind}

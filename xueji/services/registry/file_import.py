@@ -1,9 +1,12 @@
 """Import the national registry template: check every row, plan (new, updated, unchanged, rejected),
 then write the accepted rows in one transaction with their audit entries.
 
-The file is read and its rows checked once (check_file); import_plan adds what only the database knows;
-commit_import takes the write lock, plans again inside that transaction (so what is written always agrees
-with the database at that moment) and hands the plan to import_write.
+The file is read and its rows checked once (check_file), as a stream: the checked rows go to an anonymous
+temporary file in chunks (excel.spill) and only small keys stay in memory (查重 within the file); import_plan
+adds what only the database knows, a chunk at a time; commit_import takes the write lock, plans again inside
+that transaction (so what is written always agrees with the database at that moment) and hands the plan to
+import_write, which writes chunk by chunk in that one transaction (all or nothing). Memory does not grow with
+the file: benchmarks/import_students.py measures it.
 """
 
 from __future__ import annotations
@@ -11,17 +14,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
 from xueji.excel.limits import ImportKind
 from xueji.excel.registry_template import RegistrySheet, read_registry
-from xueji.models import Student
+from xueji.locks import write_lock
+from xueji.models import School, Student, Township
 from xueji.perf import collector_paused
 from xueji.rules.registry_record import check_row
 from xueji.rules.status_changes import Document
@@ -36,8 +40,9 @@ from xueji.services.registry.import_plan import (
     plan_import,
     problems_frame,
     schools_for_import,
+    schools_in_scope,
 )
-from xueji.services.registry.import_write import write_plan
+from xueji.services.registry.import_write import plan_and_write, write_plan
 
 __all__ = [
     "ImportBlocked",
@@ -70,11 +75,11 @@ class ImportResult:
     @property
     def summary(self) -> str:
         p = self.plan
-        text = f"新增 {self.created} 人,更新 {len(p.updates)} 人,无变化 {len(p.unchanged)} 人"
-        if p.arrivals:
-            text += f";学籍迁入与外县来源 {len(p.arrivals)} 人:{p.sources_text}"
-        if p.rejected:
-            text += f",跳过有错误的 {len(p.rejected)} 行"
+        text = f"新增 {self.created} 人,更新 {p.totals['更新']} 人,无变化 {p.totals['无变化']} 人"
+        if p.arrival_count:
+            text += f";学籍迁入与外县来源 {p.arrival_count} 人:{p.sources_text}"
+        if p.totals["有错误"]:
+            text += f",跳过有错误的 {p.totals['有错误']} 行"
         if p.new_classes:
             text += f";新建班级 {len(p.new_classes)} 个"
         return text
@@ -88,10 +93,7 @@ def check_file(session: Session, *, actor: Actor, data: bytes, file_name: str = 
     year = school_year_on(session, day)
     audited = refusals_audited(session, actor=actor, kind=ImportKind.REGISTRY, data=data, file_name=file_name)
     with audited, collector_paused():
-        sheet = read_registry(data)
-        for row in sheet.rows:
-            check_row(row, today=day, school_year=year)
-    return sheet
+        return read_registry(data, check=partial(check_row, today=day, school_year=year))
 
 
 @unit_of_work
@@ -108,18 +110,47 @@ def commit_import(
     on_write: Callable[[], None] | None = None,
     proofs: Collection[Document] = (),
 ) -> ImportResult:
-    """Plan again under the write lock, then write every accepted row and its audit entries, all or nothing.
-    The schools are checked against the actor's scope again here (plan_import), whoever calls; a refused
-    import is audited. `proofs`: the documents the registrar checked for this import's transfers in from
+    """Plan again under the write lock and write every accepted row and its audit entries, all or nothing: one
+    pass sorts and writes each chunk of rows in turn (import_write.plan_and_write), and a refused row (without
+    only_valid) or a class taken past the limit undoes it (the latter is planned and written again in two
+    passes). The schools are checked against the actor's scope again here, whoever calls; a refused import is
+    audited. `proofs`: the documents the registrar checked for this import's transfers in from
     another county (recorded on each 外县转入; a missing one is allowed and counted by the monthly ledger)."""
     require(session, actor, Action.STUDENT_IMPORT)
-    lock_tail(session)  # take the write lock before reading, so the plan cannot go stale before the write
-    plan = plan_import(session, actor=actor, sheet=sheet, schools=schools, only_school=only_school)
-    if plan.rejected and not only_valid:
-        message = (
-            f"有 {len(plan.rejected)} 行有错误,未导入任何数据。请修改后重新导入,或选择“仅导入无误的行”。"
+    # the write lock before reading, so the plan cannot go stale before the write: the counties of the
+    # schools (查重 and arrivals reach across a county's schools; its set-up and rollover take it too)
+    keys = _county_keys(session, schools)
+    write_lock(session, *keys)
+    schools = schools_in_scope(session, actor=actor, schools=schools)
+    if on_write is not None:
+        on_write()
+    with collector_paused():
+        # one pass: each chunk sorted and written at once (all or nothing: one transaction)
+        plan, created = plan_and_write(
+            session,
+            actor,
+            sheet,
+            schools,
+            only_school=only_school,
+            only_valid=only_valid,
+            file_name=file_name,
+            file_digest=file_digest,
+            proofs=proofs,
         )
-        record_refusal(
+    if created is None and plan.over:
+        # a class would go past the limit: its rows are refused, which a second pass over the rows must know
+        # from the start; what the first pass wrote is undone, and the import planned and written again
+        session.rollback()
+        write_lock(session, *keys)
+        plan = plan_import(session, actor=actor, sheet=sheet, schools=schools, only_school=only_school)
+        if not plan.totals["有错误"] or only_valid:
+            with collector_paused():
+                created = write_plan(session, actor, plan, sheet, file_name, file_digest, proofs)
+    if created is None:
+        message = (
+            f"有 {plan.totals['有错误']} 行有错误,未导入任何数据。请修改后重新导入,或选择“仅导入无误的行”。"
+        )
+        record_refusal(  # rolls back what the pass wrote before the first refused row
             session,
             actor=actor,
             kind=ImportKind.REGISTRY,
@@ -128,10 +159,7 @@ def commit_import(
             digest=file_digest,
         )
         raise ImportBlocked(message, plan)
-    if on_write is not None:
-        on_write()
     with collector_paused():
-        created = write_plan(session, actor, plan, file_name, file_digest, proofs)
         # the flags of new and updated records call for cases (留守, 随迁, 残疾, 困难, 孤儿)
         open_registry_cases(
             session,
@@ -142,6 +170,18 @@ def commit_import(
         )
     session.commit()
     return ImportResult(plan, created)
+
+
+def _county_keys(session: Session, schools: Sequence[SchoolRef]) -> list[str]:
+    """The write-lock keys of an import: county:<id> of each county the schools are in (plain column reads,
+    before the lock)."""
+    query = (
+        select(Township.county_id)
+        .join(School, School.township_id == Township.id)
+        .where(col(School.id).in_([s.id for s in schools]))
+        .distinct()
+    )
+    return [f"county:{county}" for county in session.scalars(query)]
 
 
 def import_file(

@@ -5,7 +5,7 @@ does, and the cases' school); one audit entry per moved record and per new recor
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from sqlmodel import Session
@@ -18,26 +18,26 @@ from xueji.rules import intake
 from xueji.rules.masking import mask_identifiers
 from xueji.rules.status_changes import ChangeKind, ChangeState, Document
 from xueji.services.cases.opening import apply_status_change
-from xueji.services.registry.import_plan import Arrival, ImportPlan
+from xueji.services.registry.import_plan import Arrival
 
 
 def record_arrivals(
     session: Session,
     actor: Actor,
-    plan: ImportPlan,
+    arrivals: Sequence[Arrival],
     *,
     created: Mapping[int, int],
     class_ids: Mapping[tuple[int, str], int],
     proofs: Collection[Document],
     stamp: datetime,
 ) -> list[Entry]:
-    """The status changes of the plan's arrivals (records already moved or created; `created`: row number →
-    new student id), the cases brought in line, and their audit entries."""
-    if not plan.arrivals:
+    """The status changes of these arrivals (one chunk of an import's; records already moved or created;
+    `created`: row number → new student id), the cases brought in line, and their audit entries."""
+    if not arrivals:
         return []
     documents = ",".join(sorted(d.value for d in proofs))
     changes = []
-    for arrival in plan.arrivals:
+    for arrival in arrivals:
         student_id = arrival.update.student_id if arrival.update else created[arrival.row.row]
         changes.append((arrival, _change(arrival, student_id, class_ids, actor, documents, stamp)))
     session.add_all([change for _, change in changes])

@@ -14,16 +14,18 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import Rollover, School, SchoolClass, SchoolYear, Student, Term, Township
 from xueji.rules.rollover import RolloverTiming, early_problem, last_term
 from xueji.rules.terms import TermDates, default_terms, school_year_bounds
 from xueji.rules.text_limits import length_problem
 from xueji.rules.vocab import ScopeKind, Stage, StudentStatus
+from xueji.services.common import lock_keys
 from xueji.services.common.access import deny, require
 from xueji.services.common.refusals import audit_refusal
 from xueji.sql import class_grade, class_stage
@@ -119,7 +121,10 @@ def run_rollover(session: Session, *, actor: Actor, school_year: int, reason: st
     """Start the school year: graduate the last grades, add the year and its terms; one audit entry. Before the
     last term of the year that ends is over, only with a reason (refused and audited without one)."""
     county_id = _county(session, actor)
-    lock_tail(session)
+    # The county's write lock (its rollovers, its students' classes), then the calendar's (the school year and
+    # its terms are made once for every county).
+    write_lock(session, f"county:{county_id}")
+    write_lock(session, lock_keys.CALENDAR)
     done = _active(session, county_id)
     if any(r.school_year >= school_year for r in done):
         raise RolloverError(f"{school_year}学年已经升级过(或已升级到更晚的学年);如需重做,请先撤销")
@@ -188,7 +193,7 @@ def undo_rollover(session: Session, *, actor: Actor, rollover_id: int) -> int:
     """Undo the county's latest rollover: its graduates still graduated are enrolled again. Returns how many.
     A child whose status changed since (e.g. a transfer) keeps the newer status."""
     county_id = _county(session, actor)
-    lock_tail(session)
+    write_lock(session, f"county:{county_id}")
     done = _active(session, county_id)
     if not done or done[0].id != rollover_id:
         raise RolloverError("只能撤销本县最近一次、尚未撤销的学年升级")

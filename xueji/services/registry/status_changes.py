@@ -13,11 +13,12 @@ from datetime import date
 from sqlalchemy import case, func, or_, select, update
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import china_day, now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import School, SchoolClass, StatusChange, Student, Township
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.status_changes import (
@@ -31,6 +32,7 @@ from xueji.rules.transfers import missing_proofs
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
 from xueji.rules.working_days import WorkCalendar, add_working_days, working_days_left
 from xueji.services.cases.opening import apply_status_change
+from xueji.services.common import lock_keys
 from xueji.services.common.access import deny, require, school_condition, student_in_scope
 from xueji.services.common.calendar import school_year_on
 from xueji.services.registry import suspensions
@@ -79,7 +81,8 @@ def _grade(session: Session, class_id: int | None) -> int | None:
 def submit_change(session: Session, *, actor: Actor, request: ChangeRequest) -> StatusChange:
     """Check the request against the rules, give it its deadline, record it; the student is not changed yet."""
     require(session, actor, Action.STATUS_CHANGE_SUBMIT)
-    lock_tail(session)  # write lock first: the one-open-request check cannot race another submission
+    # The student's write lock first: the one-open-request check cannot race another submission.
+    write_lock(session, f"student:{request.student_id}")
     kind = request.kind
     if kind is ChangeKind.TRANSFER_IN:
         student = _transfer_in_student(session, actor, request)
@@ -232,7 +235,15 @@ def decide_change(
 ) -> StatusChange:
     """Approve (and apply) or reject a submitted request; of two deciders at once exactly one wins."""
     require(session, actor, Action.STATUS_CHANGE_APPROVE)
-    lock_tail(session)  # write lock before reading: on SQLite a stale read snapshot could not then write
+    # The student's write lock before reading the request (of two deciders one waits, then sees it decided),
+    # then the class it places the child in (its size is checked again): on SQLite the database write lock.
+    lock_keys.sqlite_first(session)
+    target = session.execute(
+        select(StatusChange.student_id, StatusChange.to_class_id).where(StatusChange.id == change_id)
+    ).first()
+    write_lock(session, f"student:{target.student_id if target else 0}")
+    if target is not None and target.to_class_id is not None and approve:
+        write_lock(session, f"class:{target.to_class_id}")
     change = session.get(StatusChange, change_id)
     if change is None:
         raise StatusChangeError("没有找到该申请")

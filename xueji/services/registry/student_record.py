@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import literal, or_, select, update
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import china_day, now, today
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import AuditLog, FamilyMember, School, SchoolClass, StatusChange, Student, TeacherAssignment
 from xueji.rules.masking import mask_id_number, mask_identifiers, mask_phone
 from xueji.rules.pinyin import name_initials
@@ -173,7 +174,7 @@ def student_detail(session: Session, *, actor: Actor, student_id: int) -> Studen
 
 
 def _editable(session: Session, actor: Actor, student_id: int) -> Student:
-    lock_tail(session)  # write lock first: 查重 and class sizes below cannot race another writer
+    write_lock(session, f"student:{student_id}")  # the record's write lock first (查重 and class: see below)
     student = student_in_scope(session, actor, student_id, Action.STUDENT_EDIT)
     if student.merged_into_id is not None:
         raise StudentRecordError("该记录已合并到另一条学籍,请在保留的记录上操作")
@@ -225,6 +226,7 @@ def _check_correction(
         listing = ";".join(f"{p.column}“{p.value}”:{p.reason}" for p in row.errors)
         raise StudentRecordError(f"修改未保存:{listing}", row.errors)
     if values["id_number"]:
+        write_lock(session, f"id_number:{values['id_number']}")  # 查重 cannot race another record given it
         _check_duplicate(session, actor, student, values["id_number"])
     code = values["class_code"]
     class_id = session.scalar(
@@ -233,6 +235,7 @@ def _check_correction(
     if class_id is None:
         raise StudentRecordError(f"本校没有班号为 {code} 的班级,请先通过学籍导入建班")
     if class_id != student.class_id and student.status == StudentStatus.ENROLLED:
+        write_lock(session, f"class:{class_id}")  # the size cannot race another child joining the class
         problem = class_size_problem(session, class_id)
         if problem:
             raise StudentRecordError(problem)
@@ -336,6 +339,7 @@ def merge_students(session: Session, *, actor: Actor, keep_id: int, duplicate_id
     kept record's; teacher assignments move over. Both must be in the actor's scope."""
     if keep_id == duplicate_id:
         raise StudentRecordError("不能将学籍与自身合并")
+    write_lock(session, f"student:{keep_id}", f"student:{duplicate_id}")  # both at once, in order
     keep = _editable(session, actor, keep_id)
     duplicate = _editable(session, actor, duplicate_id)
     if not reason.strip():

@@ -13,11 +13,12 @@ from sqlalchemy import Select, and_, case, delete, exists, func, literal, or_, s
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import FamilyMember, School, SchoolClass, StatusChange, Student, TermReport, Township
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.masking import mask_id_number, mask_phone
@@ -193,7 +194,7 @@ def record_reports(
     neither. A new or changed leave needs its dates; an old undated one may stay as it is. Unchanged rows keep
     their date; one audit entry lists what changed."""
     school_class = class_in_scope(session, actor, class_id, Action.ATTENDANCE_RECORD)
-    lock_tail(session)
+    write_lock(session, f"class:{class_id}")  # the class's reports are read and set in one go
     term = current_term(session)
     tid = term_id(session, term)
     query = select(Student.id, Student.name).where(Student.class_id == class_id, _enrolled(actor))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, Subquery, and_, func, or_, select
+from sqlalchemy import Select, Subquery, and_, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -28,6 +28,7 @@ from xueji.rules.transfers import TRANSFER_IN_KINDS
 from xueji.rules.vocab import StudentStatus
 from xueji.services.common.access import require, school_in_scope
 from xueji.services.dashboards.retention import (
+    candidates,
     first_change_after,
     first_school_change_after,
     school_on,
@@ -70,7 +71,8 @@ def enrolled(session: Session, *, school_id: int, day) -> dict[str, int]:  # noq
     approved change (or merge) after the day, as 巩固率 reads them. With nothing changed since, this is the
     overview's count of enrolled records (services.overview.counts)."""
     year = school_year_start(day, start_month=get_settings().school_year_start_month)
-    change, moved = first_change_after(day), first_school_change_after(day)
+    mine = candidates(select(literal(school_id)))  # the school's students then and now, not the province's
+    change, moved = first_change_after(day, mine), first_school_change_after(day, mine)
     grade = class_grade(year)
     rows = session.execute(
         select(grade, func.count())
@@ -78,7 +80,11 @@ def enrolled(session: Session, *, school_id: int, day) -> dict[str, int]:  # noq
         .outerjoin(SchoolClass, Student.class_id == SchoolClass.id)
         .outerjoin(change, change.c.student_id == Student.id)
         .outerjoin(moved, moved.c.student_id == Student.id)
-        .where(school_on(moved) == school_id, status_on(change, year) == StudentStatus.ENROLLED.value)
+        .where(
+            col(Student.id).in_(mine),
+            school_on(moved) == school_id,
+            status_on(change, year) == StudentStatus.ENROLLED.value,
+        )
         .group_by(grade)
     ).all()
     figures = {"enrolled": sum(int(n) for _, n in rows)}

@@ -10,10 +10,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import AppUser, MonthlyReport, School, Township
 from xueji.rules.accountability import LedgerMonth
 from xueji.rules.monthly_report import (
@@ -111,10 +112,15 @@ def submit(
     if _version_count(session, school_id, month):
         raise _refuse(session, actor, school_id, month, _already(month))
     figures = counting.compute(session, actor=actor, school_id=school_id, month=month)
-    lock_tail(session)  # two submissions of one month cannot both be version 1
+    write_lock(session, _key(school_id, month))  # two submissions of one month cannot both be version 1
     if _version_count(session, school_id, month):
         raise _refuse(session, actor, school_id, month, _already(month))
     return _write(session, actor, school_id, month, figures, version=1, note=note, reason=None)
+
+
+def _key(school_id: int, month: LedgerMonth) -> str:
+    """The write lock of one school's report of one month: its versions are numbered under it."""
+    return f"report:{school_id}:{month.year}-{month.month:02d}"
 
 
 def _already(month: LedgerMonth) -> str:
@@ -133,7 +139,7 @@ def correct(
     if not _version_count(session, school_id, month):
         raise _refuse(session, actor, school_id, month, f"{month.label}的月报尚未报送,请先报送")
     figures = counting.compute(session, actor=actor, school_id=school_id, month=month)
-    lock_tail(session)
+    write_lock(session, _key(school_id, month))
     count = _version_count(session, school_id, month)  # read again: another correction may have come first
     return _write(
         session, actor, school_id, month, figures, version=count + 1, note=note, reason=reason.strip()
@@ -151,7 +157,7 @@ def _write(
     note: str,
     reason: str | None,
 ) -> MonthlyReport:
-    """Insert the version and audit it; the caller holds the write lock (lock_tail)."""
+    """Insert the version and audit it; the caller holds the write lock of the school's month (_key)."""
     report = MonthlyReport(
         school_id=school_id,
         month=month.key,

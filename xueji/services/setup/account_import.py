@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlmodel import Session
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.db import unit_of_work
 from xueji.excel import account_template
@@ -23,6 +23,7 @@ from xueji.excel.account_template import ACCOUNT_SHEET, CLASS_SHEET, PasswordLin
 from xueji.excel.fill_in import is_example
 from xueji.excel.limits import ImportKind, TemplateError
 from xueji.excel.simple_table import read_tables
+from xueji.locks import write_lock
 from xueji.models import AppUser
 from xueji.rules.class_code import parse_class_code
 from xueji.rules.masking import mask_phone
@@ -73,7 +74,7 @@ def check_accounts(
 def recheck(session: Session, actor: Actor, sheet: AccountSheet, *, what: str) -> AccountSheet:
     """Check the sheet's rows again under the write lock (the database may have changed since the preview);
     refuse, audited, when a row has a problem now."""
-    lock_tail(session)
+    write_lock(session, "accounts")  # every account writer's: usernames are unique across the deployment
     again = check_rows(
         session,
         actor=actor,

@@ -120,6 +120,16 @@ def _role(text: str, *, command_line_roles: bool) -> Role:
         if command_line_roles:
             return Role.ADMIN if text.strip() == Role.ADMIN.label else Role.AUDITOR
         raise ValueError(f"{text.strip()}账号不能导入:只能由运维在服务器命令行上逐个创建(xueji user add)")
+    above = {
+        Role.CITY_OFFICER.label: ("city_officer", "city", "市州"),
+        Role.PROVINCE_OFFICER.label: ("province_officer", "province", "省"),
+    }
+    if text.strip() in above:
+        wanted, kind, what = above[text.strip()]
+        raise ValueError(
+            f"{text.strip()}账号不能导入:管辖多个县区的账号只能由运维在服务器命令行上逐个创建"
+            f"(xueji user add 账号 --name 姓名 --role {wanted} --scope-kind {kind} --scope {what}的12位区划代码)"
+        )
     raise ValueError("角色应为" + "、".join(r.label for r in ROLE_CHOICES))
 
 

@@ -14,10 +14,11 @@ from datetime import date
 from sqlalchemy import Select, func, select, update
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     AppUser,
     Case,
@@ -37,6 +38,7 @@ from xueji.rules.division import DivisionCodeError, DivisionLevel, parse_divisio
 from xueji.rules.sweeps import VillageStatus
 from xueji.rules.text_limits import length_problem, too_long
 from xueji.rules.vocab import Role, ScopeKind, StudentStatus
+from xueji.services.common import lock_keys
 from xueji.services.common.access import deny, require, township_condition
 from xueji.services.common.refusals import audit_refusal
 from xueji.services.setup.moves import MoveKind, write_moves
@@ -275,7 +277,7 @@ def add_township(session: Session, *, actor: Actor, code: str, name: str) -> Tow
     """Add a township of the actor's county: a 12-digit township code of the county, not used before."""
     require(session, actor, Action.SETUP_MANAGE)
     with refusals_audited(session, actor=actor, action="create", entity_type="township", entity_id=code[:40]):
-        lock_tail(session)
+        write_lock(session, lock_keys.county(session, actor))  # the county's set-up
         county = county_of(session, actor)
         code = _check_code(session, county, code, DivisionLevel.TOWNSHIP, "乡镇")
         name = checked_name(name, "township.name", "乡镇名称")
@@ -301,7 +303,7 @@ def add_village(session: Session, *, actor: Actor, code: str, name: str) -> Vill
     """Add a village: its township is its code's first 9 digits + 000 (or the township that took that one over)."""
     require(session, actor, Action.SETUP_MANAGE)
     with refusals_audited(session, actor=actor, action="create", entity_type="village", entity_id=code[:40]):
-        lock_tail(session)
+        write_lock(session, lock_keys.county(session, actor))  # the county's set-up
         county = county_of(session, actor)
         code = _check_code(session, county, code, DivisionLevel.VILLAGE, "村(社区)")
         name = checked_name(name, "village.name", "村(社区)名称")
@@ -358,7 +360,7 @@ def rename_township(session: Session, *, actor: Actor, township_id: int, name: s
     with refusals_audited(
         session, actor=actor, action="update", entity_type="township", entity_id=township_id
     ):
-        lock_tail(session)
+        write_lock(session, lock_keys.county(session, actor))  # the county's set-up
         changed = renamed(
             session, actor, township_for(session, actor, township_id, Action.SETUP_MANAGE), name, "乡镇"
         )
@@ -370,7 +372,7 @@ def rename_township(session: Session, *, actor: Actor, township_id: int, name: s
 def rename_village(session: Session, *, actor: Actor, village_id: int, name: str) -> bool:
     """Rename a village in use (its code stays); False when the name did not change."""
     with refusals_audited(session, actor=actor, action="update", entity_type="village", entity_id=village_id):
-        lock_tail(session)
+        write_lock(session, lock_keys.county(session, actor))  # the county's set-up
         changed = renamed(
             session, actor, village_for(session, actor, village_id, Action.SETUP_MANAGE), name, "村(社区)"
         )
@@ -436,7 +438,7 @@ def change_village(
     other's; students' home village and cases' children follow, each student's move recorded."""
     action = "division_merge" if into_id else "division_close"
     with refusals_audited(session, actor=actor, action=action, entity_type="village", entity_id=village_id):
-        lock_tail(session)
+        write_lock(session, lock_keys.county(session, actor))  # the county's set-up
         village, into = _village_pair(session, actor, village_id, into_id)
         on, reason = checked_change(on, reason)
         plan = _village_plan(session, village, into)
@@ -557,7 +559,7 @@ def change_township(
     children living there move to the other, each village's and school's move recorded."""
     action = "division_merge" if into_id else "division_close"
     with refusals_audited(session, actor=actor, action=action, entity_type="township", entity_id=township_id):
-        lock_tail(session)
+        write_lock(session, lock_keys.county(session, actor))  # the county's set-up
         township, into = _township_pair(session, actor, township_id, into_id)
         on, reason = checked_change(on, reason)
         plan = _township_plan(session, township, into)

@@ -16,11 +16,12 @@ from datetime import date
 from sqlalchemy import func, insert, or_, select, update
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     Case,
     Child,
@@ -37,6 +38,7 @@ from xueji.rules.class_code import parse_class_code
 from xueji.rules.status_changes import ChangeKind, ChangeState
 from xueji.rules.vocab import SchoolKind, ScopeKind, StudentStatus
 from xueji.services.cases.opening import add_event
+from xueji.services.common import lock_keys
 from xueji.services.common.access import deny, require, school_condition
 from xueji.services.setup.divisions import (
     CURRENT,
@@ -101,7 +103,7 @@ def add_school(
     """Add a school: a 10-digit school code never used before, in a township in use of the actor's county."""
     require(session, actor, Action.SETUP_MANAGE)
     with refusals_audited(session, actor=actor, action="create", entity_type="school", entity_id=code[:40]):
-        lock_tail(session)
+        write_lock(session, lock_keys.county(session, actor))  # the county's set-up
         county_of(session, actor)  # refuses when there is no county yet
         code = _check_code(session, code)
         name = checked_name(name, "school.name", "学校名称")
@@ -161,7 +163,7 @@ def update_school(
     """Rename a school in use and/or change its kind (None: keep it; a new kind must teach the stages of its
     current classes); returns what changed (名称, 办学类型)."""
     with refusals_audited(session, actor=actor, action="update", entity_type="school", entity_id=school_id):
-        lock_tail(session)
+        write_lock(session, lock_keys.county(session, actor))  # the county's set-up
         school = school_for(session, actor, school_id, Action.SETUP_MANAGE)
         changed = []
         if " ".join(name.split()) != school.name:
@@ -428,7 +430,7 @@ def change_school(
     record, on its own. Refused (and audited) while status changes or account requests concerning it wait."""
     action = "division_merge" if into_id else "division_close"
     with refusals_audited(session, actor=actor, action=action, entity_type="school", entity_id=school_id):
-        lock_tail(session)
+        write_lock(session, lock_keys.county(session, actor))  # the county's set-up
         school, into = _school_pair(session, actor, school_id, into_id)
         on, reason = checked_change(on, reason)
         plan = _school_plan(session, school, into, on)

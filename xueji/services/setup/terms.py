@@ -12,11 +12,12 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from xueji.audit import Entry, lock_tail, record_many
+from xueji.audit import Entry, record_many
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     CalendarDay,
     HomePlan,
@@ -33,6 +34,7 @@ from xueji.rules.sweeps import VillageStatus
 from xueji.rules.term_calendar import HolidayName, holiday_namer, proposed_terms, term_label, term_problems
 from xueji.rules.terms import TermDates, school_year_bounds, school_year_start
 from xueji.services.common.access import require
+from xueji.services.common.lock_keys import CALENDAR
 from xueji.services.common.refusals import audit_refusal
 
 # What follows a term's dates, for the page and the results (read from the Term table, nothing to recompute).
@@ -297,7 +299,7 @@ def add_school_year(
 ) -> list[TermSaved]:
     """Set a school year's two terms (a year whose terms are set is changed term by term). Audited."""
     require(session, actor, Action.SETUP_MANAGE)
-    lock_tail(session)
+    write_lock(session, CALENDAR)  # the terms are every county's; they move open deadlines and sweeps
     year = first.school_year_start
     if (first.seq, second.seq) != (1, 2) or second.school_year_start != year:
         raise _refused(session, actor, year, "应为同一学年的第一学期和第二学期")
@@ -317,7 +319,7 @@ def change_term(
     """Change a term's dates, with the same checks as when it was set; refused while records of the term would
     fall outside its new dates. Open sweeps' due dates follow the start. Audited."""
     require(session, actor, Action.SETUP_MANAGE)
-    lock_tail(session)
+    write_lock(session, CALENDAR)
     dates = TermDates(school_year_start, seq, start, end)
     old = next(
         (

@@ -1,10 +1,11 @@
-"""基础数据导入: the set-up workbook (县区, 乡镇, 村社区, 学校, 学期; any of them) read in the reading process, every
+"""基础数据导入: the set-up workbook (市州, 县区, 乡镇, 村社区, 学校, 学期; any of them) read in the reading process, every
 row checked against the workbook and the database (rules.setup_rows, rules.term_calendar), a plan of what is new,
 what changes and what is unchanged per sheet, then all of it written in one unit of work, or nothing.
 
 Importing the same file again changes nothing; a newer file renames and adds; nothing is ever deleted (closing
 and merging are done on the 区划与学校 page, and a closed one is never reopened by an import). One county per
-deployment. Each created or changed row has its audit entry (before/after), and the import one entry with the
+deployment, or, with a 市州 sheet (a city's or province's deployment), several counties each inside its city; a
+city's province follows from its code (rules.provinces). Each created or changed row has its audit entry (before/after), and the import one entry with the
 file's SHA-256 and the counts per sheet."""
 
 from __future__ import annotations
@@ -18,15 +19,20 @@ import pandas as pd
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
-from xueji.audit import Entry, lock_tail, record_many
+from xueji.audit import Entry, record_many
 from xueji.auth import Action, Actor
 from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.excel import setup_template
 from xueji.excel.limits import ImportKind, TemplateError
 from xueji.excel.simple_table import SheetSpec, TableRow, read_tables
-from xueji.models import AppUser, County, School, Township, Village
+from xueji.locks import write_lock
+from xueji.models import AppUser, City, County, Province, School, Township, Village
+from xueji.rules.provinces import province_name
 from xueji.rules.setup_rows import (
+    ALL_SHEETS,
+    CITY_COLUMNS,
+    CITY_SHEET,
     COLUMNS,
     COUNTY_SHEET,
     SCHOOL_SHEET,
@@ -57,7 +63,10 @@ from xueji.services.setup.terms import (
     stored_terms,
 )
 
-SPECS = tuple(SheetSpec(sheet, headers, tuple(headers)) for sheet, headers in COLUMNS.items())
+SPECS = tuple(
+    SheetSpec(sheet, headers, tuple(headers)) for sheet, headers in COLUMNS.items()
+)  # a lone county's
+ALL_SPECS = (SheetSpec(CITY_SHEET, CITY_COLUMNS, tuple(CITY_COLUMNS)), *SPECS)  # and a city's (市州)
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
 STATUS_LABELS = {NEW: "新增", CHANGED: "修改", UNCHANGED: "不变"}
 _WHAT = {TOWNSHIP_SHEET: "乡镇", VILLAGE_SHEET: "村(社区)", SCHOOL_SHEET: "学校"}
@@ -91,7 +100,7 @@ class SetupCheck:
 
     @property
     def sheets(self) -> list[str]:
-        return [s for s in SHEETS if s in self.rows]
+        return [s for s in ALL_SHEETS if s in self.rows]
 
     @property
     def bad_rows(self) -> set[tuple[str, int]]:
@@ -141,8 +150,12 @@ def _closed_reason(what: str, row: Township | Village | School, names: dict[int,
 
 
 def _existing(session: Session) -> Existing:
-    """The database's county, townships, villages and schools, by code, for the checks."""
+    """The database's cities, counties, townships, villages and schools, by code, for the checks."""
     county = session.execute(select(County.code, County.name).order_by(County.id)).first()
+    counties = session.execute(
+        select(County.code, County.name, City.code).outerjoin(City, col(County.city_id) == City.id)
+    ).all()
+    cities = session.execute(select(City.code, City.name, Province.code).outerjoin(Province)).all()
     townships = list(session.execute(select(Township, County.code).join(County)).all())
     township_code = {t.id: t.code for t, _ in townships}
     township_names = {t.id: t.name for t, _ in townships}
@@ -152,6 +165,8 @@ def _existing(session: Session) -> Existing:
     school_names = {s.id: s.name for s in schools}
     return Existing(
         county=(county[0], county[1]) if county else None,
+        counties={code: Known(name, city or "") for code, name, city in counties},
+        cities={code: Known(name, province or "") for code, name, province in cities},
         townships={
             t.code: Known(t.name, county_code, _closed_reason("乡镇", t, township_names))
             for t, county_code in townships
@@ -176,22 +191,43 @@ def _kind_label(value: str) -> str:
         return value
 
 
+def _plan_above_townships(check: SetupCheck, existing: Existing) -> None:
+    """What each good 市州 and 县区 row does: new, renamed, or a lone county joining its city."""
+    found = check.checked
+    items = check.items
+    for r in found.cities:
+        old = existing.cities.get(r.code)
+        if old is None:
+            items.append(PlanItem(CITY_SHEET, r.row, r.code, r.name, NEW, (province_name(r.code) or "",)))
+        else:
+            renamed = (f"名称:{old.name} → {r.name}",) if old.name != r.name else ()
+            items.append(
+                PlanItem(CITY_SHEET, r.row, r.code, r.name, CHANGED if renamed else UNCHANGED, renamed)
+            )
+    city_names = {code: k.name for code, k in existing.cities.items()} | {
+        r.code: r.name for r in found.cities
+    }
+    known_counties = existing.all_counties()
+    for c in found.counties:
+        old = known_counties.get(c.code)
+        if old is None:
+            where = (city_names.get(c.parent, c.parent),) if c.parent else ()
+            items.append(PlanItem(COUNTY_SHEET, c.row, c.code, c.name, NEW, where))
+            continue
+        changes = [f"名称:{old.name} → {c.name}"] if old.name != c.name else []
+        if c.parent and old.parent != c.parent:  # a lone county joins its city
+            before = city_names.get(old.parent, old.parent) if old.parent else "无"
+            changes.append(f"所属市州:{before} → {city_names.get(c.parent, c.parent)}")
+        items.append(
+            PlanItem(COUNTY_SHEET, c.row, c.code, c.name, CHANGED if changes else UNCHANGED, tuple(changes))
+        )
+
+
 def _plan(check: SetupCheck, existing: Existing, stored: dict[tuple[int, int], tuple]) -> None:
     """What each good row does: new, changed (how) or unchanged."""
     found = check.checked
     items = check.items
-    if found.county is not None:
-        c = found.county
-        if existing.county is None:
-            items.append(PlanItem(COUNTY_SHEET, c.row, c.code, c.name, NEW))
-        elif existing.county[1] != c.name:
-            items.append(
-                PlanItem(
-                    COUNTY_SHEET, c.row, c.code, c.name, CHANGED, (f"名称:{existing.county[1]} → {c.name}",)
-                )
-            )
-        else:
-            items.append(PlanItem(COUNTY_SHEET, c.row, c.code, c.name, UNCHANGED))
+    _plan_above_townships(check, existing)
     for sheet, rows, known in (
         (TOWNSHIP_SHEET, found.townships, existing.townships),
         (VILLAGE_SHEET, found.villages, existing.villages),
@@ -249,7 +285,7 @@ def _plan(check: SetupCheck, existing: Existing, stored: dict[tuple[int, int], t
 
 def _read(session: Session, actor: Actor, data: bytes, file_name: str) -> dict[str, list[TableRow]]:
     with refusals_audited(session, actor=actor, kind=ImportKind.SETUP, data=data, file_name=file_name):
-        sheets = read_tables(data, SPECS, kind=ImportKind.SETUP)
+        sheets = read_tables(data, ALL_SPECS, kind=ImportKind.SETUP)
         found = {name: rows for name, rows in sheets.items() if rows is not None}
         if not found:
             raise TemplateError(
@@ -275,7 +311,7 @@ def _check(session: Session, rows: dict[str, list[TableRow]], file_name: str, di
         check.problems += term_problems
     check.problems += _kinds_not_teaching_their_classes(session, check.checked, existing)
     check.problems += _terms_leaving_records_outside(session, check, stored)
-    check.problems.sort(key=lambda p: (SHEETS.index(p.sheet), p.row))
+    check.problems.sort(key=lambda p: (ALL_SHEETS.index(p.sheet), p.row))
     _plan(
         check,
         existing,
@@ -340,7 +376,10 @@ def commit_workbook(session: Session, *, actor: Actor, data: bytes, file_name: s
     problem (the refusal is audited)."""
     require(session, actor, Action.SETUP_MANAGE)
     rows = _read(session, actor, data, file_name)
-    lock_tail(session)
+    # the deployment's divisions (a new city or county) and every county's set-up (the townships and schools the
+    # 区划与学校 page changes under "county:<id>"); a set-up import is rare, so it takes them all
+    counties = session.scalars(select(County.id).order_by(County.id)).all()
+    write_lock(session, "divisions", *(f"county:{i}" for i in counties))
     check = _check(session, rows, file_name, hashlib.sha256(data).hexdigest())
     if check.problems:
         message = f"有 {len(check.bad_rows)} 行有错误,未导入任何数据。请改好后重新导入。"
@@ -360,7 +399,13 @@ def commit_workbook(session: Session, *, actor: Actor, data: bytes, file_name: s
 # codes and names), as the registry import records its new students; every changed row has an entry of its own
 # with before and after, so the audit log shows each rename and move, not hundreds of lines per new county.
 
-_ENTITY = {TOWNSHIP_SHEET: "township", VILLAGE_SHEET: "village", SCHOOL_SHEET: "school"}
+_ENTITY = {
+    CITY_SHEET: "city",
+    COUNTY_SHEET: "county",
+    TOWNSHIP_SHEET: "township",
+    VILLAGE_SHEET: "village",
+    SCHOOL_SHEET: "school",
+}
 
 
 class _Writer:
@@ -405,7 +450,8 @@ class _Writer:
 
 def _write(session: Session, actor: Actor, check: SetupCheck) -> SetupResult:
     w = _Writer(session, actor, check)
-    given = _write_county(w)
+    _write_cities(w)
+    given = _write_county(w) if not check.checked.cities and not _has_cities(session) else _write_counties(w)
     township_ids = _write_divisions(w, TOWNSHIP_SHEET, Township)
     _write_divisions(w, VILLAGE_SHEET, Village, township_ids)
     _write_schools(w, township_ids)
@@ -427,6 +473,98 @@ def _write(session: Session, actor: Actor, check: SetupCheck) -> SetupResult:
     )
     record_many(session, actor=actor, entries=w.entries)
     return SetupResult(check, saved, given)
+
+
+def _has_cities(session: Session) -> bool:
+    return session.scalar(select(City.id).limit(1)) is not None
+
+
+def _write_cities(w: _Writer) -> None:
+    """The workbook's cities, new and renamed, and each new city's province (from the table) if not held."""
+    provinces = {code: int(pid) for pid, code in w.session.execute(select(Province.id, Province.code))}
+    stored = {c.code: c for c in w.session.scalars(select(City))}
+    new = []
+    for r in w.check.checked.cities:
+        item = w.todo(CITY_SHEET, r.code)
+        if item is None:
+            continue
+        city = stored.get(r.code)
+        if city is not None:
+            before = {"name": city.name}
+            city.name = r.name
+            w.changed(item, "city", city.id, before, {"name": city.name})
+            continue
+        if r.parent not in provinces:
+            province = Province(code=r.parent, name=province_name(r.parent) or r.parent)
+            w.session.add(province)
+            w.session.flush()
+            assert province.id is not None
+            provinces[r.parent] = province.id
+            w.entries.append(
+                Entry(
+                    "create",
+                    entity_type="province",
+                    entity_id=province.id,
+                    after={"code": province.code, "name": province.name},
+                    detail=f"基础数据导入 {w.check.file_name[:80]}:新增省级行政区 {province.name}({province.code})",
+                )
+            )
+        w.session.add(City(code=r.code, name=r.name, province_id=provinces[r.parent]))
+        new.append(item)
+    w.session.flush()
+    w.created(CITY_SHEET, new)
+
+
+def _write_counties(w: _Writer) -> int:
+    """A city's or province's deployment: the workbook's counties, new, renamed or joining their city; county
+    accounts made before any county (the first administrator) are given the first new county."""
+    cities = {code: int(cid) for cid, code in w.session.execute(select(City.id, City.code))}
+    stored = {c.code: c for c in w.session.scalars(select(County))}
+    new: list[PlanItem] = []
+    first: County | None = None
+    for r in w.check.checked.counties:
+        item = w.todo(COUNTY_SHEET, r.code)
+        if item is None:
+            continue
+        city_id = cities.get(r.parent)
+        county = stored.get(r.code)
+        if county is not None:
+            before = {"name": county.name, "city_id": county.city_id}
+            county.name, county.city_id = r.name, city_id
+            w.changed(item, "county", county.id, before, {"name": county.name, "city_id": city_id})
+            continue
+        county = County(code=r.code, name=r.name, city_id=city_id)
+        w.session.add(county)
+        first = first or county
+        new.append(item)
+    w.session.flush()
+    w.created(COUNTY_SHEET, new)
+    return _give_waiting_accounts(w, first) if first is not None else 0
+
+
+def _give_waiting_accounts(w: _Writer, county: County) -> int:
+    """County-scoped accounts made before there was a county (the first administrator) get this one."""
+    waiting = list(
+        w.session.scalars(
+            select(AppUser).where(
+                AppUser.scope_kind == ScopeKind.COUNTY.value, col(AppUser.county_id).is_(None)
+            )
+        )
+    )
+    for user in waiting:
+        user.county_id = county.id
+        w.entries.append(
+            Entry(
+                "update",
+                entity_type="user",
+                entity_id=user.id,
+                before={"county_id": None},
+                after={"county_id": county.id},
+                detail=f"建立县区 {county.name} 后,县级账号 {user.username} 的管辖范围设为本县区",
+            )
+        )
+    w.session.flush()
+    return len(waiting)
 
 
 def _write_county(w: _Writer) -> int:
@@ -453,27 +591,7 @@ def _write_county(w: _Writer) -> int:
             detail=f"基础数据导入 {w.check.file_name[:80]} [{COUNTY_SHEET}] 第{item.row}行:新增 {row.name}({row.code})",
         )
     )
-    waiting = list(
-        w.session.scalars(
-            select(AppUser).where(
-                AppUser.scope_kind == ScopeKind.COUNTY.value, col(AppUser.county_id).is_(None)
-            )
-        )
-    )
-    for user in waiting:
-        user.county_id = county.id
-        w.entries.append(
-            Entry(
-                "update",
-                entity_type="user",
-                entity_id=user.id,
-                before={"county_id": None},
-                after={"county_id": county.id},
-                detail=f"建立县区 {county.name} 后,县级账号 {user.username} 的管辖范围设为本县区",
-            )
-        )
-    w.session.flush()
-    return len(waiting)
+    return _give_waiting_accounts(w, county)
 
 
 def _write_divisions(
@@ -486,7 +604,7 @@ def _write_divisions(
         code: (rid, name)
         for rid, code, name in w.session.execute(select(table.c.id, table.c.code, table.c.name))
     }
-    county_id = w.session.scalar(select(County.id).order_by(County.id))
+    county_ids = {code: int(cid) for cid, code in w.session.execute(select(County.id, County.code))}
     new, values = [], []
     for r in rows:
         item = w.todo(sheet, r.code)
@@ -498,7 +616,9 @@ def _write_divisions(
             w.changed(item, _ENTITY[sheet], rid, {"name": name}, {"name": r.name})
             continue
         parent = (
-            {"county_id": county_id} if model is Township else {"township_id": (township_ids or {})[r.parent]}
+            {"county_id": county_ids[r.parent]}
+            if model is Township
+            else {"township_id": (township_ids or {})[r.parent]}
         )
         values.append({"code": r.code, "name": r.name, **parent})
         new.append(item)

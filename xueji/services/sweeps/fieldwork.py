@@ -13,11 +13,12 @@ import pandas as pd
 from sqlalchemy import delete, func, select, tuple_
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     AppUser,
     Household,
@@ -74,7 +75,7 @@ def plan_sweep(session: Session, *, actor: Actor, term: TermDates, due_date: dat
     if actor.scope_kind is not ScopeKind.TOWNSHIP or actor.scope_id is None:
         deny(session, actor, Action.SWEEP_PLAN.value, "只有乡镇账号可以制定本乡镇的排查计划")
     township_id = actor.scope_id
-    lock_tail(session)
+    write_lock(session, f"sweep:{township_id}:{term.school_year_start}-{term.seq}")  # one sweep a term
     tid = term_id(session, term)
     if session.scalar(select(Sweep.id).where(Sweep.term_id == tid, Sweep.township_id == township_id)):
         raise SweepError(f"{term.name}的排查计划已经制定过了")
@@ -214,7 +215,7 @@ def set_village_plan(session: Session, *, actor: Actor, sweep_village_id: int, p
     problems = _plan_problems(session, township_id, plan)
     if problems:
         raise SweepError(";".join(problems))
-    lock_tail(session)
+    write_lock(session, f"sweep_village:{village.id}")
     before = {"team": sorted(team_of(session, village.id)), **_plan_values(village)}
     village.household_count = plan.household_count
     village.contact_user_id = plan.contact_user_id
@@ -418,7 +419,7 @@ def record_household(
     children: Sequence[ChildFacts],
 ) -> Household:
     """Record one visited household and its school-age children (the form on a phone)."""
-    lock_tail(session)
+    write_lock(session, f"sweep_village:{sweep_village_id}")  # the village's households and its status
     village, sweep, term_start = entry_village(session, actor, sweep_village_id)
     children = [filled_child(c) for c in children]
     problems = [
@@ -488,7 +489,7 @@ def submit_village(session: Session, *, actor: Actor, sweep_village_id: int) -> 
     """The team (or the township) submits a village's sweep; reconciliation runs at once. Returns its counts."""
     from xueji.services.sweeps.reconciliation import reconcile_village
 
-    lock_tail(session)
+    write_lock(session, f"sweep_village:{sweep_village_id}")
     village = sweep_village_in_scope(session, actor, sweep_village_id, Action.SWEEP_RECORD)
     before = _move(session, actor, village, VillageStatus.SUBMITTED)
     village.submitted_by = actor.user_id
@@ -514,7 +515,7 @@ def review_village(
     session: Session, *, actor: Actor, sweep_village_id: int, approve: bool, reason: str = ""
 ) -> None:
     """The township approves a submitted village, or returns it for rework with a reason."""
-    lock_tail(session)
+    write_lock(session, f"sweep_village:{sweep_village_id}")
     village = sweep_village_in_scope(session, actor, sweep_village_id, Action.SWEEP_REVIEW)
     if not approve and (problem := length_problem(reason.strip(), "sweep_village.return_reason")):
         raise SweepError(f"退回原因{problem}")

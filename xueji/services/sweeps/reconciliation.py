@@ -13,10 +13,11 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, delete, false, insert, or_, select, true, tuple_
 from sqlmodel import Session, col
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import now
 from xueji.db import unit_of_work
+from xueji.locks import write_lock
 from xueji.models import (
     Case,
     Child,
@@ -208,7 +209,7 @@ def reconcile_village(session: Session, actor: Actor, village: SweepVillage) -> 
 @unit_of_work
 def run_reconciliation(session: Session, *, actor: Actor, sweep_village_id: int) -> dict[str, int]:
     """Reconcile a village on demand (the township, at any time after the first households)."""
-    lock_tail(session)
+    write_lock(session, f"sweep_village:{sweep_village_id}")  # the village's findings and the cases it opens
     village = sweep_village_in_scope(session, actor, sweep_village_id, Action.SWEEP_REVIEW)
     counts = reconcile_village(session, actor, village)
     record(

@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from xueji.audit import Entry, lock_tail, record_many
+from xueji.audit import Entry, record_many
 from xueji.auth import Action, Actor
 from xueji.clock import today
 from xueji.config import get_settings
@@ -23,6 +23,7 @@ from xueji.excel.limits import ImportKind
 from xueji.excel.row_problems import RowProblem
 from xueji.excel.simple_table import TableRow, read_table
 from xueji.excel.sweep_sheet import CHILD_KEYS, COLUMNS, HOUSEHOLD_KEYS, REQUIRED, sweep_workbook
+from xueji.locks import write_lock
 from xueji.models import (
     FamilyMember,
     Household,
@@ -250,7 +251,9 @@ def commit_sweep(
     session: Session, *, actor: Actor, sweep_village_id: int, data: bytes, file_name: str = ""
 ) -> ImportCounts:
     """Check again under the write lock, then write every household, or none if any row has a problem."""
-    lock_tail(session)
+    write_lock(
+        session, f"sweep_village:{sweep_village_id}"
+    )  # the village's households, checked again under it
     sheet = check_sweep(
         session, actor=actor, sweep_village_id=sweep_village_id, data=data, file_name=file_name
     )

@@ -26,14 +26,20 @@ from xueji.auth import (
 from xueji.clock import now
 from xueji.config import get_settings
 from xueji.db import unit_of_work
-from xueji.models import AppSetting, AppUser, County, School, Township, WebSession
+from xueji.models import AppSetting, AppUser, City, County, Province, School, Township, WebSession
 from xueji.rules.passwords import one_time_password_expired, password_problems
 from xueji.rules.sessions import lockout_until, token_hash
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.common.access import deny, require
 
 WRONG_CREDENTIALS = "账号或密码错误"
-SCOPE_NAMES = {ScopeKind.COUNTY: "县区", ScopeKind.TOWNSHIP: "乡镇", ScopeKind.SCHOOL: "学校"}
+SCOPE_NAMES = {
+    ScopeKind.PROVINCE: "省",
+    ScopeKind.CITY: "市(州)",
+    ScopeKind.COUNTY: "县区",
+    ScopeKind.TOWNSHIP: "乡镇",
+    ScopeKind.SCHOOL: "学校",
+}
 COMMAND_LINE = "服务器命令行"
 
 
@@ -321,6 +327,8 @@ def scope_columns(session: Session, role: Role, scope_kind: ScopeKind, scope_cod
         allowed = "、".join(SCOPE_NAMES[k] for k in ROLE_SCOPES[role])
         raise AccountError(f"{role.label}的管辖范围只能是{allowed}")
     id_column, code_column = {
+        ScopeKind.PROVINCE: (Province.id, Province.code),
+        ScopeKind.CITY: (City.id, City.code),
         ScopeKind.COUNTY: (County.id, County.code),
         ScopeKind.TOWNSHIP: (Township.id, Township.code),
         ScopeKind.SCHOOL: (School.id, School.code),
@@ -544,9 +552,11 @@ class UserRow:
 
 
 def scope_names(session: Session) -> dict[tuple[str, int | None], str]:
-    """The name of every county, township and school, by (scope kind, id)."""
+    """The name of every province, city, county, township and school, by (scope kind, id)."""
     return (
-        {("county", i): n for i, n in session.execute(select(County.id, County.name))}
+        {("province", i): n for i, n in session.execute(select(Province.id, Province.name))}
+        | {("city", i): n for i, n in session.execute(select(City.id, City.name))}
+        | {("county", i): n for i, n in session.execute(select(County.id, County.name))}
         | {("township", i): n for i, n in session.execute(select(Township.id, Township.name))}
         | {("school", i): n for i, n in session.execute(select(School.id, School.name))}
     )

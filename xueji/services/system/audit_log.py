@@ -12,12 +12,13 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
-from xueji.audit import ChainCheck, seal_legacy_chain, verify_chain
+from xueji.audit import ChainCheck, chain_label, seal_all, seal_legacy_chain, sealer, verify_chain
 from xueji.audit import anchor as audit_anchor
 from xueji.audit.anchor import Anchor, AnchorFileError
 from xueji.audit.context import CHANNEL_LABELS
 from xueji.auth import Action, Actor
-from xueji.clock import china_time, county_zone, zone_name
+from xueji.clock import china_time, county_zone, now, zone_name
+from xueji.config import get_settings
 from xueji.db import unit_of_work
 from xueji.models import AuditLog, County, School, Township
 from xueji.rules.cases import CloseReason
@@ -44,6 +45,7 @@ COLUMNS = [
     "说明",
     "修改前",
     "修改后",
+    "封存",  # 已封存 (its chain and place), 待封存, or 升级前 (the old global chain)
 ]
 CHANNELS = {"": "全部", **CHANNEL_LABELS}
 
@@ -387,11 +389,21 @@ def _frame(entries: list[AuditLog]) -> pd.DataFrame:
                 e.detail,
                 e.before,
                 e.after,
+                _sealing(e),
             )
             for e in entries
         ],
         columns=COLUMNS,
     )
+
+
+def _sealing(entry: AuditLog) -> str:
+    """Where an entry stands in the chains, in words."""
+    if entry.mac is None:
+        return "升级前的全局链"
+    if entry.hash is None:
+        return "待封存"
+    return f"已封存({'全局链' if entry.chain == 0 else '本县区链'}第 {entry.seq} 条)"
 
 
 def list_entries(
@@ -420,14 +432,40 @@ def export_entries(session: Session, *, actor: Actor, filter: AuditFilter) -> by
     )
 
 
-def check_chain(session: Session, *, actor: Actor) -> ChainCheck:
-    """Verify the whole log: every entry's hash and link, then every anchor in the anchor file."""
+def county_chain(session: Session, code: str) -> int:
+    """The chain of a county, by its 12-digit code."""
+    found = session.scalar(select(County.id).where(County.code == code.strip()))
+    if found is None:
+        raise LookupError(f"没有代码为 {code} 的县区")
+    return int(found)
+
+
+@dataclass(frozen=True)
+class SealQueue:
+    pending: int  # entries not sealed yet
+    oldest_seconds: float | None  # how long the oldest has waited
+    max_age: int  # XUEJI_AUDIT_SEAL_MAX_AGE
+
+
+def seal_queue(session: Session, *, actor: Actor) -> SealQueue:
+    """The entries waiting for the sealer, for the audit page."""
+    require(session, actor, Action.AUDIT_READ)
+    count, oldest = sealer.queue(session)
+    waited = None
+    if oldest is not None:
+        waited = (now() - (oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC))).total_seconds()
+    return SealQueue(count, waited, get_settings().audit_seal_max_age)
+
+
+def check_chain(session: Session, *, actor: Actor, chain: int | None = None) -> ChainCheck:
+    """Verify the whole log (or one county's chain): every entry's signature, place and link, the entries
+    waiting to be sealed, then every anchor in the anchor file."""
     require(session, actor, Action.AUDIT_READ)
     try:
         anchors = audit_anchor.read_anchors()
     except AnchorFileError as exc:
         return ChainCheck(False, 0, None, str(exc))
-    check = verify_chain(session, anchors=anchors)
+    check = verify_chain(session, anchors=anchors, chain=chain)
     if check.ok and not anchors:
         warning = (
             f"锚点文件 {audit_anchor.anchor_file()} 中还没有锚点:日志末尾被截断或整个日志被清空将无法发现。"
@@ -442,11 +480,19 @@ class AnchorRefused(Exception):
 
 
 def anchor_head(session: Session, *, actor: Actor) -> Anchor:
-    """Verify the log, then append its head to the anchor file; a log that does not verify is not anchored."""
+    """Seal what waits, verify the log, then append every chain's head (as verified) to the anchor file; a log
+    that does not verify is not anchored."""
+    require(session, actor, Action.AUDIT_READ)
+    seal_all(session)
     check = check_chain(session, actor=actor)
     if not check.ok:
         raise AnchorRefused("审计日志校验未通过,未写入锚点:" + report(check)[0])
-    return audit_anchor.append(audit_anchor.current_head(session))
+    last_id, head = check.global_end
+    key_id = session.scalar(select(AuditLog.key_id).where(AuditLog.id == last_id)) if last_id else None
+    anchor = audit_anchor.of_heads(
+        check.global_chain, last_id, head, check.key_id if check.heads else key_id, check.heads
+    )
+    return audit_anchor.append(anchor)
 
 
 @unit_of_work
@@ -459,19 +505,31 @@ def seal(session: Session, *, actor: Actor) -> AuditLog | None:
 
 def report(check: ChainCheck) -> list[str]:
     """What verify found, in Chinese: the verdict first, then what was checked, then the warnings."""
+    scope = "" if check.chain is None else f"({chain_label(check.chain)})"
     if not check.ok:
         where = f"第 {check.bad_id} 条记录" if check.bad_id else "链尾"
-        return [f"审计日志校验未通过:{where}:{check.reason}(此前 {check.checked} 条正常)"]
-    lines = [f"审计日志完整:已校验 {check.checked} 条记录。"]
+        return [f"审计日志校验未通过{scope}:{where}:{check.reason}(此前 {check.checked} 条正常)"]
+    lines = [f"审计日志完整{scope}:已校验 {check.checked} 条记录。"]
+    if check.pending:
+        lines.append(
+            f"其中 {check.pending} 条尚待封存(最早的已等待 {check.oldest_pending or 0:.0f} 秒,"
+            f"上限 {get_settings().audit_seal_max_age} 秒),其签名已核对。"
+        )
+    if check.heads:
+        lines.append(f"已封存的链 {len(check.heads)} 条(每个县区一条,另有不属于县区的全局链)。")
     if check.legacy:
         lines.append(f"其中前 {check.legacy} 条是升级前的无密钥 SHA-256 链,按 SHA-256 校验;其后以密钥签名。")
     if check.key_id:
         lines.append(f"签名密钥指纹:{check.key_id}。")
     if check.last_anchor:
         last = check.last_anchor
+        where = (
+            f"末条编号 {last.last_id},末条哈希 {(last.head or '-')[:16]}…"
+            if last.heads is None
+            else f"{len(last.heads)} 条链的链头"
+        )
         lines.append(
             f"已核对 {check.anchors} 个锚点;最近一个:{last.at.astimezone(county_zone()):%Y-%m-%d %H:%M},"
-            f"共 {last.count} 条,末条编号 {last.last_id},末条哈希 {(last.head or '-')[:16]}…;"
-            f"其后 {check.checked - last.count} 条尚未锚定。"
+            f"共 {last.count} 条,{where};其后 {check.unanchored or 0} 条尚未锚定。"
         )
     return lines + [f"注意:{w}" for w in check.warnings]

@@ -12,16 +12,18 @@ import pandas as pd
 from sqlalchemy import delete, extract, select
 from sqlmodel import Session
 
-from xueji.audit import lock_tail, record
+from xueji.audit import record
 from xueji.auth import Action, Actor
 from xueji.clock import now
 from xueji.db import unit_of_work
 from xueji.excel.limits import ImportKind, TemplateError
 from xueji.excel.simple_table import read_table
 from xueji.excel.tables import table_to_xlsx
+from xueji.locks import write_lock
 from xueji.models import AppSetting, CalendarDay
 from xueji.rules.working_days import Coverage
 from xueji.services.common.access import require
+from xueji.services.common.lock_keys import CALENDAR
 from xueji.services.common.refusals import audit_refusal
 from xueji.services.common.uploads import refusals_audited
 from xueji.services.system.deadlines import (
@@ -103,7 +105,7 @@ def mark_complete(session: Session, *, actor: Actor, year: int, complete: bool =
     """Mark a year's table complete (or no longer): the year counts as covered and the open deadlines are counted
     again. Audited; returns the summary of the recount."""
     require(session, actor, Action.CALENDAR_MANAGE)
-    lock_tail(session)
+    write_lock(session, CALENDAR)  # the table and every open deadline it moves
     coverage = work_calendar(session).coverage(year)
     if coverage is Coverage.LIBRARY:
         raise _refused(session, actor, year, f"{year}年的安排程序已内置,无需确认")
@@ -185,7 +187,7 @@ def save_days(session: Session, *, actor: Actor, rows: list[dict[str, str]], sou
             days[day.day] = day
     if problems:
         raise HolidayError("节假日安排未保存:\n" + "\n".join(map(str, problems)))
-    lock_tail(session)
+    write_lock(session, CALENDAR)
     for day in days.values():
         session.merge(day)
     session.flush()
@@ -218,7 +220,7 @@ def remove_day(session: Session, *, actor: Actor, day: date) -> str:
     """Drop one day from the table: the library (or Monday–Friday) applies to it again. Audited; returns the
     summary of the deadlines counted again."""
     require(session, actor, Action.CALENDAR_MANAGE)
-    lock_tail(session)
+    write_lock(session, CALENDAR)
     old = session.get(CalendarDay, day)
     if old is None:
         raise HolidayError(f"表中没有 {day:%Y-%m-%d}")
