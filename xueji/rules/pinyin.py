@@ -83,7 +83,9 @@ def initials_table_text() -> str:
     """The first letter of each character's first reading, from pypinyin: runs of consecutive code points,
     one a line, "start in hex:letters". Shipped as pinyin_initials.txt (tests/unit/test_pinyin.py checks it
     against the installed pypinyin)."""
-    letters = {cp: readings[0].translate(_TONE_MARKS)[0] for cp, readings in _pinyin_dict().items() if readings}
+    letters = {
+        cp: readings[0].translate(_TONE_MARKS)[0] for cp, readings in _pinyin_dict().items() if readings
+    }
     lines, start, run = [], -2, ""
     for cp in sorted(letters):
         if cp != start + len(run):
