@@ -244,3 +244,18 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
     "zip bomb, honest directory": lambda: zip_bomb(600 << 20, lie=False),
     "zip bomb, lying directory": lambda: zip_bomb(600 << 20, lie=True),
 }
+
+
+def memory_bomb(strings: int = 400, chars: int = 85_000) -> bytes:
+    """A small file whose shared strings inflate to about 100 MB of distinct text (each string must be kept:
+    any cell may name it), which the streaming reader cannot keep within a 64 MB allowance."""
+    sst = (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{NS}/spreadsheetml/2006/main" count="{strings}" '
+        f'uniqueCount="{strings}">'
+        + "".join(f"<si><t>{i:06d}{'汉' * chars}</t></si>" for i in range(strings))
+        + "</sst>"
+    )
+    return workbook(
+        [("Sheet1", sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'))],
+        extra={"xl/sharedStrings.xml": sst},
+    )

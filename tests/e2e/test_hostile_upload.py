@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.e2e.servers import ARTIFACTS, chromium, demo_database, sign_in, streamlit_server
-from tests.hostile_workbooks import sparse
+from tests.hostile_workbooks import memory_bomb, sparse
 from xueji.db import session_scope
-from xueji.demo.registry_file import template_rows, template_workbook
 from xueji.models import AuditLog
 
 pytestmark = pytest.mark.e2e
@@ -75,9 +74,8 @@ def test_the_two_cell_file_is_refused_and_another_user_is_served_throughout(serv
 
 def test_a_parser_killed_by_the_memory_limit_is_a_refusal_and_the_server_goes_on(server, tmp_path):
     url, proc, engine, browser = server
-    schools = [("2143016965", "primary"), ("2143099991", "primary"), ("2143099992", "primary")]
     path = tmp_path / "全县学籍.xlsx"
-    path.write_bytes(template_workbook(list(template_rows(schools, 20_000, school_year=2026, seed=5))))
+    path.write_bytes(memory_bomb())  # the reader streams a 20,000-row file within 64 MB; not these strings
     teacher = sign_in(browser, url, "demo_teacher")
     teacher.get_by_role("heading", name="家访", exact=True).wait_for(timeout=30_000)
     registrar = sign_in(browser, url, "demo_registrar")

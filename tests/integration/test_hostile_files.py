@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from tests.conftest import DEMO_TODAY, SMALL_DEMO, _postgres_database
-from tests.hostile_workbooks import HOSTILE, NS, many_rows, sheet_xml, workbook
+from tests.hostile_workbooks import HOSTILE, many_rows, memory_bomb
 from xueji.cli import main as xueji_main
 from xueji.config import get_settings
 from xueji.db import make_engine, migrate, session_scope
@@ -237,21 +237,6 @@ def test_the_command_line_import_refuses_them_and_audits(county, name, tmp_path,
 def registry_file(rows: int, schools: int = 1) -> bytes:
     codes = [(DEMO_SCHOOL, "primary"), *((f"21439{i:05d}", "primary") for i in range(1, schools))]
     return template_workbook(list(template_rows(codes, rows, school_year=2026, seed=3)))
-
-
-def memory_bomb(strings: int = 400, chars: int = 85_000) -> bytes:
-    """A small file whose shared strings inflate to about 100 MB of distinct text (each string must be kept:
-    any cell may name it), which the streaming reader cannot keep within a 64 MB allowance."""
-    sst = (
-        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{NS}/spreadsheetml/2006/main" count="{strings}" '
-        f'uniqueCount="{strings}">'
-        + "".join(f"<si><t>{i:06d}{'汉' * chars}</t></si>" for i in range(strings))
-        + "</sst>"
-    )
-    return workbook(
-        [("Sheet1", sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c></row>'))],
-        extra={"xl/sharedStrings.xml": sst},
-    )
 
 
 def test_a_reading_out_of_memory_is_a_refusal_and_the_server_goes_on(county, monkeypatch):
