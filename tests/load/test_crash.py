@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select, text
@@ -31,39 +32,54 @@ def rows_of(token: str) -> int:
     return IMPORT_ROWS if int(token.rsplit("-", 1)[1]) % 2 == 0 else 1
 
 
-def run_until_killed(url: str, prefix: str, seed: int, delay: float) -> dict[str, int]:
-    """Start the worker, kill it `delay` seconds after it is ready; the tokens it acknowledged, with rows."""
-    env = {**os.environ, "XUEJI_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.load.crash_worker", url, prefix, str(seed)],
+@pytest.fixture
+def fork_server(database_url: str) -> Iterator[subprocess.Popen]:
+    """The worker's fork server (tests.load.crash_worker): its imports paid once, not once per kill."""
+    env = {**os.environ, "XUEJI_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "tests.load.crash_worker", database_url],
         cwd=ROOT,
         env=env,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
         text=True,
-    )
-    assert proc.stdout is not None
-    acknowledged: dict[str, int] = {}
-    assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr else ""
-    timer = threading.Timer(delay, proc.send_signal, (signal.SIGKILL,))
+    ) as server:
+        yield server
+        assert server.stdin is not None
+        server.stdin.close()
+        server.wait(timeout=60)
+
+
+def run_until_killed(server: subprocess.Popen, prefix: str, seed: int, delay: float) -> dict[str, int]:
+    """Fork a worker, kill it `delay` seconds after it is ready; the tokens it acknowledged, with rows."""
+    assert server.stdin is not None and server.stdout is not None
+    server.stdin.write(f"{prefix} {seed}\n")
+    server.stdin.flush()
+    ready, pid = server.stdout.readline().split()
+    assert ready == "ready", "工作进程没有就绪(见标准错误输出)"
+    timer = threading.Timer(delay, os.kill, (int(pid), signal.SIGKILL))
     timer.start()
-    for line in proc.stdout:
-        _, token, rows = line.split()
+    acknowledged: dict[str, int] = {}
+    for line in server.stdout:
+        word, *rest = line.split()
+        if word == "exit":
+            status = int(rest[0])
+            break
+        token, rows = rest
         acknowledged[token] = int(rows)
-    proc.wait(timeout=60)
     timer.cancel()
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, "工作进程不是被终止的"
     return acknowledged
 
 
 def test_killed_at_random_points_the_database_keeps_every_acknowledged_write_and_no_half_import(
-    demo_engine, database_url
+    demo_engine, database_url, fork_server
 ):
     rng = random.Random(20261124)
     acknowledged: dict[str, int] = {}
     started = time.perf_counter()
     for kill in range(KILLS):
-        acknowledged |= run_until_killed(database_url, f"crash{kill}", kill, rng.uniform(0.05, 0.8))
+        acknowledged |= run_until_killed(fork_server, f"crash{kill}", kill, rng.uniform(0.05, 0.8))
         with demo_engine.connect() as conn:
             if database_url.startswith("sqlite"):
                 assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok", f"第{kill + 1}次"
