@@ -8,9 +8,10 @@ import shutil
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import TypeVar, cast
 
 import pytest
 from sqlalchemy import Engine, create_engine, select, text
@@ -113,6 +114,8 @@ SMALL_DEMO = DemoSpec(seed=7, scale=0.3)
 # server (PostgreSQL, copied by CREATE DATABASE … TEMPLATE); all are removed when the session (or the process, for
 # a benchmark that uses tests.e2e.servers.demo_database) ends.
 _TEMPLATES: dict[tuple, str] = {}
+T = TypeVar("T")
+_BUILT: dict[tuple, object] = {}  # what each template's build returned (see built_once)
 _NOT_SETTINGS = ("XUEJI_AUDIT_ANCHOR_FILE", "XUEJI_DATABASE_URL", PG_ENV)
 _template_folder: list[Path] = []
 
@@ -170,6 +173,7 @@ def drop_templates() -> None:
     admin_url = os.environ.get(PG_ENV)
     pg = [name for (_, kind, _), name in _TEMPLATES.items() if kind == "postgresql"]
     _TEMPLATES.clear()
+    _BUILT.clear()
     if admin_url and pg:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -211,15 +215,27 @@ def demo_into(
 ) -> Engine:
     """Fill this migrated, empty database with the small demo county: a copy of its template, built the first
     time it is asked for with these settings. (tmp_path_factory is no longer needed: kept for callers.)"""
-    key = _template_key("demo", database_url)
+
+    def small_demo(engine: Engine) -> None:
+        with session_scope(engine) as session:
+            load_demo(session, SMALL_DEMO)
+
+    built_once("demo", engine, database_url, small_demo)
+    return engine
+
+
+def built_once(what: str, engine: Engine, database_url: str, build: Callable[[Engine], T]) -> T:
+    """Fill this migrated, empty database with what `build` makes: a copy of the template named `what`, built
+    the first time it is asked for with these settings; build's result is kept with the template."""
+    key = _template_key(what, database_url)
     template = _TEMPLATES.get(key)
     if template is not None:
         _restore_template(engine, database_url, template)
-        return engine
-    with session_scope(engine) as session:
-        load_demo(session, SMALL_DEMO)
+        return cast(T, _BUILT[key])
+    result = build(engine)
     _keep_template(key, engine, database_url)
-    return engine
+    _BUILT[key] = result
+    return result
 
 
 def demo_database(database_url: str) -> Engine:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from stdnum.cn import ric
 
+from tests.conftest import built_once
 from xueji.db import session_scope
 from xueji.demo import DemoSpec, load_demo
 from xueji.demo.build import DemoError
@@ -20,10 +21,14 @@ def _fingerprint(session):
 
 
 @pytest.fixture
-def full_demo(engine):
-    with session_scope(engine) as session:
-        summary = load_demo(session, DemoSpec())
-    return engine, summary
+def full_demo(engine, database_url):
+    """The full demo county, built once per database kind and copied for each test (they only read)."""
+
+    def build(engine):
+        with session_scope(engine) as session:
+            return load_demo(session, DemoSpec())
+
+    return engine, built_once("full_demo", engine, database_url, build)
 
 
 def test_full_demo_is_a_realistic_county(full_demo):
