@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import argparse
 import io
+import multiprocessing
 import os
 import random
+import resource
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -38,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
-from sqlalchemy import Engine, func, select  # noqa: E402
+from sqlalchemy import Engine, func, select, text  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
 from sqlmodel import col  # noqa: E402
 
@@ -243,15 +245,58 @@ def user(
     return done
 
 
-def run(engine: Engine, plan: Plan, users: int, ops: int) -> tuple[list[Write], float]:
-    """All users at once; returns their writes and the wall time."""
-    barrier = threading.Barrier(users + 1)
-    with ThreadPoolExecutor(max_workers=users) as pool:
-        futures = [pool.submit(user, engine, plan, n, ROLES[n % 10], ops, barrier) for n in range(users)]
-        barrier.wait()
+def run(engine: Engine, plan: Plan, users: int, ops: int, processes: int = 1) -> tuple[list[Write], float]:
+    """All users at once, spread over `processes` server processes (threads in each, as Streamlit runs each
+    browser session in a thread, several servers behind nginx); returns their writes and the wall time."""
+    if processes == 1:
+        barrier: threading.Barrier = threading.Barrier(users + 1)
+        with ThreadPoolExecutor(max_workers=users) as pool:
+            futures = [pool.submit(user, engine, plan, n, ROLES[n % 10], ops, barrier) for n in range(users)]
+            barrier.wait()
+            started = time.perf_counter()
+            writes = [w for f in futures for w in f.result()]
+            return writes, time.perf_counter() - started
+    context = multiprocessing.get_context("fork")  # the plan and the barrier are inherited, not pickled
+    shared = context.Barrier(users + 1)
+    url = engine.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(
+        processes, mp_context=context, initializer=_server, initargs=(url, plan, shared)
+    ) as pool:
+        futures = [pool.submit(_sessions, list(range(users))[p::processes], ops) for p in range(processes)]
+        shared.wait()
         started = time.perf_counter()
         writes = [w for f in futures for w in f.result()]
         return writes, time.perf_counter() - started
+
+
+_process: dict = {}  # in a server process: its engine, the plan and the start barrier
+
+
+def _server(url: str, plan: Plan, start: threading.Barrier) -> None:
+    """A forked server process: its own connections (the parent's stay the parent's), the plan, the barrier."""
+    engine = make_engine(
+        url
+    )  # the parent's engine, cached: forget its pooled connections without closing them
+    engine.dispose(close=False)
+    _process.update(engine=engine, plan=plan, start=start)
+
+
+def _sessions(numbers: list[int], ops: int) -> list[Write]:
+    """The users `numbers`, each in a thread of this server process."""
+    engine, plan, start = _process["engine"], _process["plan"], _process["start"]
+    with ThreadPoolExecutor(max_workers=len(numbers)) as pool:
+        futures = [pool.submit(user, engine, plan, n, ROLES[n % 10], ops, start) for n in numbers]
+        return [w for f in futures for w in f.result()]
+
+
+def alone(engine: Engine, plan: Plan, first: int, ops: int) -> tuple[list[Write], float]:
+    """One user doing the same mix as the crowd, one write after another: for each kind, ops × its share of
+    ROLES writes (plan.teachers[first + k] does the k-th kind, so no sheet repeats a crowd user's)."""
+    writes: list[Write] = []
+    started = time.perf_counter()
+    for k, role in enumerate(dict.fromkeys(ROLES)):
+        writes += user(engine, plan, first + k, role, ops * ROLES.count(role) // 2)
+    return writes, time.perf_counter() - started
 
 
 def check(engine: Engine, writes: list[Write]) -> list[str]:
@@ -331,10 +376,47 @@ class Figures:
     refused: int
     queued: int = 0  # audit entries left unsealed when the load ended
     sealing: float = 0.0  # seconds the sealer took to empty the queue after it
+    cores: float | None = None  # CPU seconds used (users and database) per second: cores kept busy
 
     @property
     def per_second(self) -> float:
         return self.writes / self.seconds
+
+
+def _proc_ticks(pid: int | str) -> tuple[int, float, float]:
+    """(parent pid, the process's own CPU ticks, its reaped children's) from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[1]), float(fields[11]) + float(fields[12]), float(fields[13]) + float(fields[14])
+
+
+def cpu_seconds(engine: Engine) -> float | None:
+    """CPU seconds used so far by this benchmark (its threads, its server processes and upload readers once
+    reaped) plus the database server when it runs on this machine (every process of it, and those that have
+    exited); None where there is no /proc. Other work on the machine is not counted."""
+    own = sum(
+        getattr(resource.getrusage(who), field)
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        for field in ("ru_utime", "ru_stime")
+    )
+    if engine.dialect.name != "postgresql":
+        return own
+    with engine.connect() as connection:
+        backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    try:
+        postmaster = _proc_ticks(backend)[0]
+        _, mine, reaped = _proc_ticks(postmaster)
+        ticks = mine + reaped
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parent, used, _ = _proc_ticks(entry.name)
+                except (OSError, IndexError):
+                    continue  # exited meanwhile
+                if parent == postmaster:
+                    ticks += used
+    except OSError:
+        return None  # the database is on another machine
+    return own + ticks / os.sysconf("SC_CLK_TCK")
 
 
 def figures(users: int, writes: list[Write], seconds: float) -> Figures:
@@ -358,20 +440,25 @@ def seal_queue(engine: Engine) -> tuple[int, float]:
     return queued, time.perf_counter() - started
 
 
-def load_test(engine: Engine, users: int, ops: int) -> tuple[Figures, Figures, list[str]]:
+def _cores(before: float | None, after: float | None, seconds: float) -> float | None:
+    return None if before is None or after is None else (after - before) / seconds
+
+
+def load_test(engine: Engine, users: int, ops: int, processes: int = 1) -> tuple[Figures, Figures, list[str]]:
     """The one-user baseline, then `users` at once (the audit queue sealed after each); and what check() found
     wrong after both."""
     if ops * IMPORT_ROWS > IMPORT_DAYS:
         raise SystemExit(f"--ops 至多 {IMPORT_DAYS // IMPORT_ROWS}")
     plan = prepare(engine, users + 3, approvals=max(4, users // 10 * ops // 2))
-    base_writes: list[Write] = []
-    started = time.perf_counter()
-    for number, role in zip(range(users, users + 3), ROLES, strict=False):  # one user, the same mix
-        base_writes += user(engine, plan, number, role, max(2, ops // 4))
-    base = figures(1, base_writes, time.perf_counter() - started)
+    before = cpu_seconds(engine)
+    base_writes, seconds = alone(engine, plan, users, ops)
+    base = figures(1, base_writes, seconds)
+    base.cores = _cores(before, cpu_seconds(engine), seconds)
     base.queued, base.sealing = seal_queue(engine)
-    writes, seconds = run(engine, plan, users, ops)
+    before = cpu_seconds(engine)
+    writes, seconds = run(engine, plan, users, ops, processes)
     loaded = figures(users, writes, seconds)
+    loaded.cores = _cores(before, cpu_seconds(engine), seconds)
     loaded.queued, loaded.sealing = seal_queue(engine)
     problems = check(engine, base_writes + writes)
     return base, loaded, problems
@@ -397,19 +484,27 @@ def missed(postgres: bool, users: int, base: Figures, loaded: Figures) -> list[s
     ]  # fmt: skip
 
 
-def report(name: str, engine: Engine, users: int, ops: int) -> bool:
-    base, loaded, problems = load_test(engine, users, ops)
+def report(name: str, engine: Engine, users: int, ops: int, processes: int) -> bool:
+    base, loaded, problems = load_test(engine, users, ops, processes)
     print(f"{name}:")
     for f in (base, loaded):
         print(
             f"  {f.users:>3} 用户: {f.writes:>5} 次写入确认, {f.per_second:>7.1f} 次/秒, "
             f"p95 {f.p95 * 1000:>7.1f} ms, 被拒 {f.refused}; "
             f"审计待封存 {f.queued} 条, 封存用时 {f.sealing * 1000:.0f} ms"
+            + (f"; 占用 {f.cores:.2f} 个核" if f.cores is not None else "")
         )
     print(
         f"  ratio {users} users / 1 user: throughput × {loaded.per_second / base.per_second:.2f}, "
         f"p95 × {loaded.p95 / base.p95:.2f}"
     )
+    if base.cores:
+        ceiling = (os.cpu_count() or 1) / base.cores
+        print(
+            f"  ceiling on this machine: 1 user keeps {base.cores:.2f} of its {os.cpu_count()} cores busy "
+            f"(its process and the database), so no number of users can write more than × {ceiling:.2f} its "
+            f"throughput here; {users} users reached {loaded.per_second / base.per_second / ceiling:.0%} of it"
+        )
     for problem in problems:
         print(f"  PROBLEM {problem}")
     print("  every acknowledged write stored once with one audit entry" if not problems else "  CHECK FAILED")
@@ -429,11 +524,20 @@ def main() -> int:
     parser.add_argument("--db", type=Path, help="SQLite file (a fresh one in a temporary folder by default)")
     parser.add_argument("--postgres", default=os.environ.get("XUEJI_TEST_PG_URL"))
     parser.add_argument("--postgres-only", action="store_true")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes the users are spread over (as behind nginx)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("XUEJI_TODAY", TODAY.isoformat())
     ok = True
     targets: list[tuple[str, Callable[[str], str]]] = []
-    print(f"{os.cpu_count()} CPU 核:数据库服务器与 {args.users} 个用户线程共用")
+    print(
+        f"{os.cpu_count()} CPU 核:数据库服务器与 {args.users} 个用户共用"
+        f"({args.processes} 个服务器进程,每个用户一个线程)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         if not args.postgres_only:
             targets.append(
@@ -443,7 +547,7 @@ def main() -> int:
             targets.append(("PostgreSQL", lambda t: args.postgres))
         for name, url in targets:
             build(url(tmp), args.copies)
-            ok &= report(name, make_engine(url(tmp)), args.users, args.ops)
+            ok &= report(name, make_engine(url(tmp)), args.users, args.ops, args.processes)
     return 0 if ok else 1
 
 
