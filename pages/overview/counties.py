@@ -8,12 +8,13 @@ from xueji import charts
 from xueji.auth import Action
 from xueji.clock import now, today
 from xueji.config import get_settings
+from xueji.rules.retention import percent
 from xueji.rules.vocab import ScopeKind
 from xueji.services.common.exports import export_table
 from xueji.services.overview import summaries
-from xueji.ui.display import frame
+from xueji.ui.display import frame, number
 from xueji.ui.session import reading, require_actor
-from xueji.ui.supervision import pick_county
+from xueji.ui.supervision import address, pick_county
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
 from xueji.ui.widgets import export_button
@@ -27,35 +28,48 @@ actor = require_actor(Action.SUPERVISE_READ)
 if (
     st.session_state.pop(OPENING, False) and actor.via is not None
 ):  # the run after the pick: the county's pages
-    st.switch_page("pages/overview/home.py")
+    st.switch_page("pages/overview/home.py", query_params=address(actor))
+if (
+    actor.via is not None
+):  # 各县区对比 from a county's menu: back to the whole city (the sidebar and menu say so)
+    pick_county(None)
+    st.rerun()
 home = actor.at_home()
 by_province = home.scope_kind is ScopeKind.PROVINCE
 with reading() as session:
     result = summaries.city_figures(session, actor=actor)
 st.title("各县区对比")
 line, stale = summaries.freshness(result, minutes=get_settings().summary_minutes, at=now())
-st.caption(f"{line} · 比率由各县区合计的分子、分母计算,不是各县区比率的平均")
-if stale and result.oldest is not None:
-    st.warning("汇总已超过 3 个更新周期没有完成:请检查服务器上的定时任务 xueji-summaries.timer。")
+none_yet = result.oldest is None  # no county refreshed yet: the warning below says what to run
+if not none_yet:
+    st.caption(f"{line} · 比率由各县区合计的分子、分母计算,不是各县区比率的平均")
+if stale and not none_yet:
+    st.warning("汇总已超过 3 个更新周期没有完成:请系统管理员检查服务器上的定时任务 xueji-summaries.timer。")
 if not result.counties:
     st.info("您的管辖范围内还没有县区。")
     st.stop()
 if result.not_refreshed:
     waiting = "、".join(c.name for c in result.not_refreshed)
     st.warning(
-        f"尚未汇总:{md(waiting)}。请在服务器上运行 `{summaries.refresh_command()}`"
-        "(或启用定时任务 xueji-summaries.timer),这些县区的数字暂不计入合计。"
+        f"尚未汇总:{md(waiting)}。"
+        + ("各县区的数字还没有汇总过" if none_yet else "这些县区的数字暂不计入合计")
+        + f",请系统管理员在服务器上运行 `{summaries.refresh_command()}`(或启用定时任务 xueji-summaries.timer)。"
+        "各县区的概况、台账和报表不受影响,可在下面打开。"
     )
 
 whole = result.total
 m = st.columns(4)
 m[0].metric("县区", len(result.counties))
-m[1].metric("在读学生", f"{whole.values['enrolled']:,}")
-m[2].metric(summaries.RATE, "—" if whole.rate is None else f"{float(whole.rate) * 100:.2f}")
-m[3].metric("在办个案", f"{whole.values['open_cases']:,}", help="其中劝返逾期、家访逾期见下表")
+m[1].metric("在读学生", "—" if none_yet else f"{whole.values['enrolled']:,}")
+m[2].metric(summaries.RATE, number(percent(whole.rate), places=2))
+m[3].metric(
+    "在办个案", "—" if none_yet else f"{whole.values['open_cases']:,}", help="其中劝返逾期、家访逾期见下表"
+)
 
 table = summaries.figures_frame(result, with_city=by_province)
-counties = table.iloc[:-1]
+if none_yet:  # a 合计 of nothing is not 0
+    table = table.iloc[:-1]
+counties = table.iloc[:-1] if not none_yet else table
 search = st.text_input(
     "搜索县区", key="counties_search", placeholder="县区名称" + ("或市名" if by_province else "")
 )
@@ -79,7 +93,7 @@ if order != SORTS[0]:  # the worst first: the lowest rate, the most cases and ov
         order, ascending=order == summaries.RATE, kind="stable", na_position="last"
     )
 filtered = bool(words) or city != "全部"
-shown = counties if filtered else pd.concat([counties, table.iloc[-1:]])
+shown = counties if filtered or none_yet else pd.concat([counties, table.iloc[-1:]])
 show_table(
     frame(shown),
     hide_index=True,

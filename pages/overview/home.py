@@ -1,6 +1,7 @@
 """概况: the dashboard home of the county, township, school and coordinator, within the signed-in user's scope.
-It opens on the user's own work (我的待办: overdue first, each line a link to where it is done), then the
-pictures a meeting needs, each with its table and export."""
+It opens on the user's own work (我的待办: overdue first, each line a link to where it is done) — for a city's or
+province's officer in one of their counties, on what that county is behind on — then the pictures a meeting
+needs, each with its table and export."""
 
 import pandas as pd
 import streamlit as st
@@ -21,23 +22,31 @@ from xueji.services.registry import class_sizes
 from xueji.ui.dashboard import figure
 from xueji.ui.display import frame
 from xueji.ui.home_teaching import styled
-from xueji.ui.my_work import show_my_work
+from xueji.ui.my_work import show_county_work, show_my_work
 from xueji.ui.overview import scoped_overview
 from xueji.ui.session import reading, require_actor
+from xueji.ui.supervision import looking_at
 from xueji.ui.tables import show_table
+from xueji.ui.text import md
 from xueji.ui.widgets import export_button
 
 actor = require_actor(Action.OVERVIEW_READ)
 data = scoped_overview(actor)
 t = data.totals
 
+county = looking_at(actor)  # a city's or province's officer in one of their counties: its name
 st.title(
-    {ScopeKind.COUNTY: "县域概况", ScopeKind.TOWNSHIP: "乡镇概况", ScopeKind.SCHOOL: "学校概况"}[
+    f"概况 · {md(county)}"
+    if county
+    else {ScopeKind.COUNTY: "县域概况", ScopeKind.TOWNSHIP: "乡镇概况", ScopeKind.SCHOOL: "学校概况"}[
         actor.scope_kind
     ]
 )
 st.caption(f"{data.school_year} · 统计日期 {today():%Y年%m月%d日} · 仅统计学籍状态为“在读”的学生")
-show_my_work(actor)
+if county:  # they only read: what the county is behind on, not a to-do of their own
+    show_county_work(actor, name=county)
+else:
+    show_my_work(actor)
 st.divider()
 if not t.schools:
     st.info("还没有学校和学生数据:由学籍管理员在“学籍导入”中导入全国学籍导入模板后,这里会显示各项统计。")

@@ -1,6 +1,6 @@
 """AppTest of 各县区对比 as the demo city's officer (demo_city): the table of the city's counties with its total,
 how fresh the figures are, search, sort, the charts, the audited export, the drill-down into one county, and
-尚未汇总 with the command to run when a county has no figures yet."""
+尚未汇总 with the command to run when a county has no figures yet (and no 合计 of nothing before the first refresh)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from xueji.db import session_scope
 from xueji.demo.build import DemoSpec
 from xueji.demo.city import load_demo_city
 from xueji.models import AuditLog
+from xueji.ui.display import number
 
 PAGE = "pages/overview/counties.py"
 COUNTIES = ["浏阳市", "宁乡市", "长沙县"]
@@ -77,6 +78,10 @@ def test_the_city_officer_compares_the_counties_with_a_total_and_how_fresh(demo_
     assert sorted(table["县区"][:-1]) == sorted(COUNTIES) and table["县区"].iloc[-1] == "合计"
     assert int(table["在读学生"].iloc[-1]) == sum(int(v) for v in table["在读学生"][:-1])
     assert not at.warning  # every county refreshed
+    rate = next(m for m in at.metric if m.label == "巩固率(%)")
+    assert rate.value == number(
+        table["巩固率(%)"].iloc[-1], places=2
+    )  # as the table's 合计 reads (100, not 100.00)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert len(charts) == 2
     assert {t["text"] for t in (c["layout"]["title"] for c in charts)} == {
@@ -107,7 +112,8 @@ def test_the_export_is_audited_and_a_county_opens_read_only(demo_city) -> None: 
     at.selectbox(key="counties_open").select("宁乡市").run()
     at.button(key="open_county").click().run()
     assert not at.exception, at.exception
-    assert at.title[0].value == "县域概况"
+    assert at.title[0].value == "概况 · 宁乡市"
+    assert at.query_params.get("county") == str(at.session_state["supervised_county_id"])  # a reload keeps it
 
 
 def test_a_county_not_refreshed_says_what_to_run(demo_city) -> None:  # noqa: ANN001
@@ -121,3 +127,20 @@ def test_a_county_not_refreshed_says_what_to_run(demo_city) -> None:  # noqa: AN
     assert "尚未汇总:长沙县" in warning and "xueji summaries refresh" in warning
     row = _table(at).set_index("县区").loc["长沙县"]
     assert row.isna()["在读学生"] or row["在读学生"] in ("—", None)
+
+
+def test_before_the_first_refresh_it_says_what_to_run_once_and_shows_no_total(demo_city) -> None:  # noqa: ANN001
+    with session_scope(demo_city) as session:
+        session.execute(text("DELETE FROM county_figure"))
+        session.commit()
+    at = _page()
+    warning = " ".join(w.value for w in at.warning)
+    assert "尚未汇总:" in warning and "请系统管理员在服务器上运行 `xueji summaries refresh`" in warning
+    captions = " ".join(c.value for c in at.caption)
+    assert "尚未汇总" not in captions  # said once, in the warning
+    assert {m.label: m.value for m in at.metric}["在读学生"] == "—"  # not 0: nothing counted yet
+    assert "合计" not in list(_table(at)["县区"])
+    assert sorted(_table(at)["县区"]) == sorted(COUNTIES)
+    at.selectbox(key="counties_open").select("浏阳市").run()  # the counties' own pages are still there
+    at.button(key="open_county").click().run()
+    assert not at.exception and at.title[0].value == "概况 · 浏阳市"

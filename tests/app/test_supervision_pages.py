@@ -1,19 +1,26 @@
 """A city's officer in the app: only 各县区对比 until they pick a county in the sidebar, then that county's read pages,
-none of which offers a write or ends in an error; a stale pick falls back to the whole city."""
+none of which offers a write or ends in an error; its 概况 names the county and lists what the county is behind on;
+the pick survives a reload (it is in the page's address); a stale or forged pick falls back to the whole city."""
 
 import re
 
 import pytest
 from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import sign_in
+from tests.app.conftest import APP, sign_in, signed_session
 from xueji.db import session_scope
 from xueji.demo.city import add_supervisors, city_workbook
-from xueji.models import County
+from xueji.models import AuditLog, County
+from xueji.services.overview import summaries
 from xueji.services.setup import workbook_import
 from xueji.services.system.accounts import system_actor
+from xueji.ui.my_work import EMPTY
 from xueji.ui.navigation import PAGES, pages_for
+from xueji.ui.session import TOKEN
 from xueji.ui.supervision import PICK
+
+PARAM = "county"  # the page address's ?county=<id> (ui.supervision.PARAM)
 
 READ_ONLY_BUTTONS = re.compile(r"导出|生成|刷新|打开|退出登录|查看")
 
@@ -54,7 +61,7 @@ def test_a_picked_county_opens_its_read_pages_without_a_write_or_an_error(city_a
     at = sign_in("demo_city")
     at.sidebar.selectbox[0].set_value(city_app["浏阳市"]).run()
     assert not at.exception
-    assert [t.value for t in at.title] == ["县域概况"]
+    assert [t.value for t in at.title] == ["概况 · 浏阳市"]
     assert "正在查看:浏阳市(只读)" in [c.value for c in at.sidebar.caption]
     with session_scope() as session:
         from xueji.services.common.supervision import as_county
@@ -65,7 +72,7 @@ def test_a_picked_county_opens_its_read_pages_without_a_write_or_an_error(city_a
         )
     paths = [p.path for p in pages_for(narrowed)]
     assert "pages/cases/ledgers.py" in paths and "pages/registry/students.py" not in paths
-    for path in paths:
+    for path in (p for p in paths if p != "pages/overview/counties.py"):  # that one goes back to the city
         at.switch_page(path).run()
         assert not at.exception, path
         assert not at.error, (path, [e.value for e in at.error])
@@ -86,6 +93,102 @@ def test_a_stale_pick_falls_back_to_the_whole_city(city_app):
     at.run()
     assert not at.exception
     assert [t.value for t in at.title] == ["各县区对比"] and at.session_state[PICK] is None
+
+
+def _reloaded(token: str, query: dict[str, str], page: str | None = None) -> AppTest:
+    """The same browser reloading a page: its sign-in cookie and the page's address, a new Streamlit session."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state[TOKEN] = token
+    at.query_params.update(query)
+    (at.switch_page(page) if page else at).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _denials(county: str) -> int:
+    with session_scope() as session:
+        return len(
+            session.scalars(
+                select(AuditLog.id).where(
+                    AuditLog.action == "denied",
+                    AuditLog.entity_type == "county",
+                    AuditLog.entity_id == county,
+                )
+            ).all()
+        )
+
+
+def test_a_county_s_overview_lists_what_it_is_behind_on_not_an_empty_to_do(city_app):
+    with session_scope() as session:
+        summaries.refresh_all(session)
+        row = summaries.county_figures(session, city_app["浏阳市"])
+    at = sign_in("demo_city")
+    at.sidebar.selectbox[0].set_value(city_app["浏阳市"]).run()
+    assert [t.value for t in at.title] == ["概况 · 浏阳市"]
+    assert "浏阳市的逾期与待督办事项" in [h.value for h in at.subheader]
+    assert "我的待办" not in [h.value for h in at.subheader]
+    shown = " ".join(e.value for e in at.success)
+    assert EMPTY not in shown
+    labels = " ".join(link.proto.label for link in at.get("page_link"))
+    assert f"家访逾期的儿童 :red[**{row[('visits_overdue', '')]} 人**]" in labels
+    assert f"在办个案 :blue[**{row[('open_cases', '')]} 个**]" in labels
+    assert "数据截至 " in " ".join(c.value for c in at.caption)
+    at.sidebar.selectbox[0].set_value(city_app["宁乡市"]).run()  # no students, nothing overdue
+    assert [t.value for t in at.title] == ["概况 · 宁乡市"]
+    assert "该县区没有逾期事项" in [e.value for e in at.success]
+
+
+def test_a_county_not_refreshed_yet_says_so_on_its_overview(city_app):
+    at = sign_in("demo_city")
+    at.sidebar.selectbox[0].set_value(city_app["浏阳市"]).run()
+    assert not at.exception
+    assert "尚未汇总" in " ".join(i.value for i in at.info)
+    assert EMPTY not in " ".join(e.value for e in at.success)
+
+
+def test_the_picked_county_survives_a_reload_through_the_page_address(city_app):
+    token = signed_session("demo_city")
+    at = _reloaded(token, {})
+    at.sidebar.selectbox[0].set_value(city_app["宁乡市"]).run()
+    assert at.query_params.get(PARAM) == str(city_app["宁乡市"])
+    at.switch_page("pages/dashboards/retention.py").run()  # another county page keeps it in the address
+    assert at.query_params.get(PARAM) == str(city_app["宁乡市"])
+    again = _reloaded(token, {PARAM: str(city_app["宁乡市"])}, "pages/overview/home.py")
+    assert [t.value for t in again.title] == ["概况 · 宁乡市"]
+    assert "正在查看:宁乡市(只读)" in [c.value for c in again.sidebar.caption]
+    assert again.session_state[PICK] == city_app["宁乡市"]
+
+
+@pytest.mark.parametrize("forged", ["999999", "abc"])
+def test_a_forged_county_in_the_address_is_refused_audited_and_falls_back_to_the_city(city_app, forged):
+    county = forged if forged.isdigit() else "0"
+    before = _denials(county)
+    at = _reloaded(signed_session("demo_city"), {PARAM: forged})
+    assert [t.value for t in at.title] == ["各县区对比"]
+    assert PARAM not in at.query_params and at.session_state[PICK] is None
+    assert any("不在您的管辖范围内" in t.value for t in at.toast)  # said, not silently dropped
+    assert _denials(county) == before + 1
+    at.run()  # refused once: the next run does not ask again
+    assert _denials(county) == before + 1
+
+
+def test_a_county_officer_ignores_a_county_in_the_address(city_app):
+    at = _reloaded(signed_session("demo_county"), {PARAM: str(city_app["宁乡市"])})
+    assert at.title[0].value == "县域概况"  # a county's own officer: the address means nothing to them
+    assert _denials(str(city_app["宁乡市"])) == 0
+
+
+def test_the_comparison_from_a_county_s_menu_goes_back_to_the_whole_city(city_app):
+    at = sign_in("demo_city")
+    at.sidebar.selectbox[0].set_value(city_app["浏阳市"]).run()
+    at.switch_page("pages/overview/counties.py").run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["各县区对比"]
+    assert at.sidebar.selectbox[0].index == 0  # 全市(各县区对比)
+    assert not any(c.value.startswith("正在查看") for c in at.sidebar.caption)
+    assert PARAM not in at.query_params and at.session_state[PICK] is None
+    with pytest.raises(ValueError):  # the county's pages are gone from the menu
+        at.switch_page("pages/overview/home.py").run()
 
 
 def test_navigation_per_scope():

@@ -1,6 +1,10 @@
 """我的待办 as a landing page shows it: one link a line to the page where the work is done, overdue first, with
 how many and the oldest deadline; the county's overdue work per township beneath; "暂无待办" when there is none.
-Counted once a minute per user (the 刷新 button counts again)."""
+Counted once a minute per user (the 刷新 button counts again).
+
+A city's or province's officer looking at one of their counties has no work of their own there (they only read):
+their 概况 shows instead what the county is behind on, from the figures of 各县区对比, each line a link to the
+county's page with the detail."""
 
 from __future__ import annotations
 
@@ -9,11 +13,14 @@ import streamlit as st
 from xueji.auth import Actor
 from xueji.clock import now, today
 from xueji.config import get_settings
+from xueji.services.dashboards import work_items as w
 from xueji.services.dashboards.my_work import MyWork, my_work
 from xueji.services.dashboards.work_items import Urgency, WorkItem
+from xueji.services.overview import summaries
 from xueji.standby import read_scope
 from xueji.ui.display import clock, day
 from xueji.ui.navigation import pages_for
+from xueji.ui.supervision import address
 from xueji.ui.tables import show_table
 from xueji.ui.text import md
 
@@ -99,9 +106,75 @@ def show_lines_for(actor: Actor, page: str, *, title: str) -> None:
     _draw(items)
 
 
-def _draw(items: list[WorkItem]) -> None:
+def _draw(items: list[WorkItem], *, query: dict[str, str] | None = None) -> None:
     """One link a line to the page where the work is done, the deadline and detail under it."""
     for item in items:
-        st.page_link(item.page, label=line_label(item), icon=ICONS[item.urgency])
+        st.page_link(item.page, label=line_label(item), icon=ICONS[item.urgency], query_params=query)
         if note := line_note(item):
             st.caption(note)
+
+
+# ---- a city's or province's officer in one of their counties -------------------------------------------------
+
+# What a supervisor follows up in a county: (figure of 各县区对比, the line, its unit, how urgent, the page with the
+# detail). 排查 is counted apart (villages planned − villages done).
+WATCHED = (
+    ("ladder_overdue", "劝返复学步骤逾期未完成", "步", Urgency.OVERDUE, w.LADDER),
+    ("visits_overdue", "家访逾期的儿童", "人", Urgency.OVERDUE, w.SUPERVISION),
+    ("approvals_overdue", "学籍异动超期未审批", "件", Urgency.OVERDUE, w.STATUS_CHANGES),
+    ("reports_overdue", "上月月报逾期未报送", "所学校", Urgency.OVERDUE, "pages/reports/review.py"),
+    ("home_teaching_behind", "送教上门未达标、落后或有风险", "人", Urgency.DUE, w.HT_BOARD),
+    ("open_cases", "在办个案", "个", Urgency.NOTE, w.CASE_LEDGERS),
+    ("dropped_out", "本学年辍学未返", "人", Urgency.NOTE, "pages/dashboards/retention.py"),
+)
+COUNTY_EMPTY = "该县区没有逾期事项"
+URGENT_FIRST = {Urgency.OVERDUE: 0, Urgency.DUE: 1, Urgency.NOTE: 2}
+
+
+def county_lines(row: summaries.CountyFigures) -> list[WorkItem]:
+    """The county's lines a supervisor follows up, from its figures; only those with something to count."""
+    v = row.values
+    details = {"open_cases": f"疑似辍学 {v['suspected_dropout']} · 辍学 {v['dropout']}"}
+    items = [
+        WorkItem(what, v[key], unit, urgency, page, detail=details.get(key, ""))
+        for key, what, unit, urgency, page in WATCHED
+        if v[key]
+    ]
+    if behind := v["sweep_villages"] - v["sweep_done"]:
+        items.append(
+            WorkItem(
+                "本学期拉网式排查未完成的村",
+                behind,
+                "个",
+                Urgency.DUE,
+                w.SWEEP_PROGRESS,
+                detail=f"应排查 {v['sweep_villages']} 个村",
+            )
+        )
+    return sorted(items, key=lambda i: URGENT_FIRST[i.urgency])  # stable: the table's order within each
+
+
+def show_county_work(actor: Actor, *, name: str) -> None:
+    """For a city's or province's officer in one of their counties: what the county is behind on (overdue first),
+    as of the figures' last refresh, each line a link to the county's page with the detail."""
+    with read_scope() as session:
+        result = summaries.city_figures(session, actor=actor)
+    row = next((c for c in result.counties if c.county_id == actor.scope_id), None)
+    st.subheader(f"{md(name)}的逾期与待督办事项")
+    if row is None or row.refreshed_at is None:
+        st.info(
+            "该县区的数字尚未汇总(由服务器定时汇总,见“各县区对比”),暂不能列出逾期事项;"
+            "可在菜单中打开该县区的各页面查看。",
+            icon=":material/info:",
+        )
+        return
+    openable = {spec.path for spec in pages_for(actor)}
+    items = [i for i in county_lines(row) if i.page in openable]
+    if not any(i.urgency is not Urgency.NOTE for i in items):
+        st.success(COUNTY_EMPTY, icon=":material/task_alt:")
+    with st.container(key="county_work_list"):
+        _draw(items, query=address(actor))
+    st.caption(
+        f"数据截至 {clock(row.refreshed_at)}(与“各县区对比”相同,每 {get_settings().summary_minutes} 分钟汇总一次)。"
+        "点各行进入该县区的页面查看明细(只读)。"
+    )
