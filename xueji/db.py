@@ -78,7 +78,22 @@ def make_engine(url: str) -> Engine:
         settings = get_settings()
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms, settings.sqlite_synchronous)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    event.listen(engine, "connect", _planned_as_asked)
+    return engine
+
+
+def _planned_as_asked(dbapi_conn: Any, _record: Any) -> None:
+    """Each query planned for the values it is run with, and not compiled first. psycopg prepares a statement run
+    five times on a connection, and PostgreSQL may then reuse a generic plan made without the values: for a
+    county's 巩固率 inside a city of ten counties that plan read the whole city's students (3.5 times as long as
+    the same county alone; 1.2 times with plans for the values). And a query whose estimated cost passes
+    jit_above_cost is compiled to machine code first: some 200 ms a page's query never wins back
+    (benchmarks/dashboard.py --city measures both)."""
+    with dbapi_conn.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+        cursor.execute("SET jit = off")
+    dbapi_conn.commit()
 
 
 def get_engine() -> Engine:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import TypeVar
 
-from sqlalchemy import Date, Integer, Select, Subquery, case, cast, func, literal, or_, select
+from sqlalchemy import Boolean, Date, Integer, Select, Subquery, case, cast, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -42,6 +42,22 @@ def class_in_grade(grade: int, school_year_start: int) -> ColumnElement[bool]:
     """The classes in a grade that year, by their code's prefix (entry year + stage), which an index can use."""
     entry_year, stage = cohort_in_grade(grade, school_year_start)
     return col(SchoolClass.code).startswith(f"{entry_year:04d}{stage.value}", autoescape=True)
+
+
+def class_in_grades(first: int, last: int, school_year_start: int) -> ColumnElement[bool]:
+    """class_grade(school_year_start).between(first, last), by the codes' prefixes (entry year + stage), for every
+    stage: the same classes (a class code's stage is one of Stage), which the planner can count from the column's
+    statistics (an arithmetic on substr() it takes for a handful of rows, and then reads a city's students)."""
+    return or_(
+        *(
+            col(SchoolClass.code).startswith(f"{entry:04d}{stage.value}", autoescape=True)
+            for stage in Stage
+            for entry in range(
+                school_year_start + stage.first_grade - last,
+                school_year_start + stage.first_grade - first + 1,
+            )
+        )
+    )
 
 
 def _blank(column) -> ColumnElement[bool]:  # noqa: ANN001 - a column
@@ -109,6 +125,34 @@ def chunked(values: Iterable[T], per_value: int = 1) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
+
+
+class in_ids(FunctionElement):  # noqa: N801 - used like a SQL operator
+    """`column IN (ids)` for a big table filtered by a short list of ids (a county's schools or townships): on
+    PostgreSQL `column = ANY(ARRAY(ids))`, which computes the list once, first, and looks its rows up by index,
+    so that a county's pages read that county's rows however many counties share the database (an IN of a
+    subquery becomes a join the planner may drive from the big table's every row). SQLite: a plain IN."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "in_ids"
+
+    def __init__(self, column: ColumnElement, ids: Select) -> None:
+        super().__init__(column, ids.scalar_subquery())
+
+
+@compiles(in_ids)
+def _in_ids(element, compiler, **kw):  # noqa: ANN001, ANN202
+    column, ids = element.clauses.clauses
+    return compiler.process(
+        column.in_(ids.element), **kw
+    )  # the select itself: SQLite's IN takes a union bare
+
+
+@compiles(in_ids, "postgresql")
+def _in_ids_postgresql(element, compiler, **kw):  # noqa: ANN001, ANN202
+    column, ids = element.clauses.clauses
+    return f"{compiler.process(column, **kw)} = ANY(ARRAY{compiler.process(ids, **kw)})"
 
 
 class china_date(FunctionElement):  # noqa: N801 - used like a SQL function

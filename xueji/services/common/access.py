@@ -27,6 +27,7 @@ from xueji.models import (
     Township,
 )
 from xueji.rules.vocab import Role, ScopeKind
+from xueji.sql import in_ids
 from xueji.standby import writable_bind
 
 # Roles that need full ID numbers and phone numbers for their job (within their scope): the registrar for
@@ -158,7 +159,7 @@ def student_condition(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause on Student: the students the actor may read."""
     if actor.role is Role.SYSTEM:
         return true()
-    in_schools = col(Student.school_id).in_(select(School.id).where(school_condition(actor)))
+    in_schools = in_ids(col(Student.school_id), select(School.id).where(school_condition(actor)))
     if actor.role is Role.TEACHER:
         return in_schools & col(Student.id).in_(responsible_students(actor.user_id))
     return in_schools
@@ -227,9 +228,9 @@ def child_condition(actor: Actor) -> ColumnElement[bool]:
             select(Case.id).where(Case.child_id == Child.id, Case.education_user_id == actor.user_id)
         ).correlate(Child)
         return and_(at_school, or_(col(Child.student_id).in_(responsible_students(actor.user_id)), mine))
-    in_townships = col(Child.township_id).in_(select(Township.id).where(township_condition(actor)))
+    in_townships = in_ids(col(Child.township_id), select(Township.id).where(township_condition(actor)))
     if actor.scope_kind is ScopeKind.TOWNSHIP:
-        return in_townships | col(Child.school_id).in_(select(School.id).where(school_condition(actor)))
+        return in_townships | in_ids(col(Child.school_id), select(School.id).where(school_condition(actor)))
     return in_townships
 
 

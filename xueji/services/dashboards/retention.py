@@ -25,7 +25,7 @@ from xueji.rules.terms import school_year_bounds
 from xueji.rules.vocab import GRADE_LABELS, Stage, StudentStatus
 from xueji.services.common.access import require, school_condition
 from xueji.services.setup.moves import MoveKind
-from xueji.sql import class_grade, class_stage
+from xueji.sql import class_grade, class_in_grades, class_stage, in_ids
 
 
 @dataclass(frozen=True)
@@ -52,14 +52,23 @@ def candidates(schools: Select) -> Select:
     retention reads its own students, not a province's. Every student counted by `movements` is among them:
     their school on a day is the current one or the one a later change or move took them from. A union of
     indexed lookups (an OR of them would scan every student of the database)."""
-    ids = union(
-        select(Student.id).where(col(Student.school_id).in_(schools)),
+    ids = union(select(Student.id).where(col(Student.school_id).in_(schools)), *_naming(schools)).subquery()
+    return select(ids.c[0]).where(ids.c[0].is_not(None))
+
+
+def named(schools: Select) -> Select:
+    """The ids of the students a status change or a record move names one of these schools for (the school left
+    or joined): with those there now, every student who can have been at one of them (candidates)."""
+    return union(*_naming(schools))
+
+
+def _naming(schools: Select) -> tuple[Select, ...]:
+    return (
         select(StatusChange.student_id).where(col(StatusChange.school_id).in_(schools)),
         select(StatusChange.student_id).where(col(StatusChange.to_school_id).in_(schools)),
         select(RecordMove.student_id).where(col(RecordMove.from_school_id).in_(schools)),
         select(RecordMove.student_id).where(col(RecordMove.to_school_id).in_(schools)),
-    ).subquery()
-    return select(ids.c[0]).where(ids.c[0].is_not(None))
+    )
 
 
 def first_change_after(day: date, students: Select | None = None):  # noqa: ANN202 - a subquery
@@ -77,7 +86,7 @@ def first_change_after(day: date, students: Select | None = None):  # noqa: ANN2
         .label("n"),
     ).where(StatusChange.state == ChangeState.APPROVED.value, StatusChange.effective_date > day)
     if students is not None:
-        ranked = ranked.where(col(StatusChange.student_id).in_(students))
+        ranked = ranked.where(in_ids(col(StatusChange.student_id), students))
     inner = ranked.subquery()
     return select(inner.c.student_id, inner.c.kind, inner.c.school_id).where(inner.c.n == 1).subquery()
 
@@ -87,8 +96,8 @@ def first_school_change_after(day: date, students: Select | None = None):  # noq
     with the school it left: an approved change that moved the record to another school (转入, 升学, 外县转入 or
     劝返复学 at another school: to_school_id set and not the school it was submitted from) or a school merge
     (services.setup.school_merge)."""
-    mine_changed = [col(StatusChange.student_id).in_(students)] if students is not None else []
-    mine_moved = [col(RecordMove.student_id).in_(students)] if students is not None else []
+    mine_changed = [in_ids(col(StatusChange.student_id), students)] if students is not None else []
+    mine_moved = [in_ids(col(RecordMove.student_id), students)] if students is not None else []
     events = union_all(
         select(
             StatusChange.student_id,
@@ -194,9 +203,10 @@ def movements(session: Session, *, schools: Select, school_year: int) -> list[Mo
         .outerjoin(start_moved, start_moved.c.student_id == Student.id)
         .outerjoin(end_moved, end_moved.c.student_id == Student.id)
         .where(
-            col(Student.id).in_(mine),
+            # the students there now or named by a change or a move: looked up by index, not joined
+            or_(in_ids(col(Student.school_id), schools), in_ids(col(Student.id), named(schools))),
             or_(start_school.in_(schools), end_school.in_(schools)),
-            grade.between(1, 9),
+            class_in_grades(1, 9, school_year),  # grade.between(1, 9), which the planner can estimate
         )
         .group_by(*keys)
     ).all()

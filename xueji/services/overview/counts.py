@@ -12,7 +12,7 @@ from xueji.auth import Action, Actor
 from xueji.models import School, SchoolClass, Student, Township, Village
 from xueji.rules.vocab import StudentStatus, grade_label
 from xueji.services.common.access import require, school_condition, township_condition
-from xueji.sql import class_grade
+from xueji.sql import class_grade, in_ids
 
 ENROLLED = StudentStatus.ENROLLED.value
 
@@ -120,12 +120,16 @@ def by_township(session: Session, *, actor: Actor) -> list[TownshipRow]:
 def by_school(session: Session, *, actor: Actor) -> list[SchoolRow]:
     """Classes and enrolled students per school in scope."""
     require(session, actor, Action.OVERVIEW_READ)
+    mine = _schools(actor)  # counted only there, not across the province
     classes = (
-        select(SchoolClass.school_id, func.count().label("n")).group_by(SchoolClass.school_id).subquery()
+        select(SchoolClass.school_id, func.count().label("n"))
+        .where(in_ids(col(SchoolClass.school_id), mine))
+        .group_by(SchoolClass.school_id)
+        .subquery()
     )
     enrolled = (
         select(Student.school_id, func.count().label("n"))
-        .where(Student.status == ENROLLED)
+        .where(Student.status == ENROLLED, in_ids(col(Student.school_id), mine))
         .group_by(Student.school_id)
         .subquery()
     )
