@@ -132,11 +132,20 @@ def _children(
     return found
 
 
-def check_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> VisitSheet:
-    """Read and check every row; nothing is written. A file refused before its rows is audited."""
-    require(session, actor, Action.VISIT_LOG)
+def read_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> list[TableRow]:
+    """The sheet's rows, read in the reading process; a file refused before its rows is audited."""
     with refusals_audited(session, actor=actor, kind=ImportKind.VISITS, data=data, file_name=file_name):
-        sheet = VisitSheet(read_table(data, COLUMNS, required=REQUIRED, kind=ImportKind.VISITS))
+        return read_table(data, COLUMNS, required=REQUIRED, kind=ImportKind.VISITS)
+
+
+def check_visits(
+    session: Session, *, actor: Actor, data: bytes, file_name: str = "", rows: list[TableRow] | None = None
+) -> VisitSheet:
+    """Read (unless the rows are given, as read_visits reads them) and check every row; nothing is written."""
+    require(session, actor, Action.VISIT_LOG)
+    sheet = VisitSheet(
+        read_visits(session, actor=actor, data=data, file_name=file_name) if rows is None else rows
+    )
     numbers = {r.cells.get("id_number", "").strip().upper() for r in sheet.rows}
     children = _children(session, actor, numbers - {""})
     earliest = earliest_visit_day(session)
@@ -200,9 +209,11 @@ def _already_logged(session: Session, sheet: VisitSheet) -> None:
 def commit_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> int:
     """Check again under the write lock, then write every row, or none if any row has a problem."""
     require(session, actor, Action.VISIT_LOG)
+    # read once, before any lock: on SQLite every other writer would wait for the reading process
+    rows = read_visits(session, actor=actor, data=data, file_name=file_name)
     sheet = lock_keys.check_under_lock(  # the write locks of the sheet's children, then checked again
         session,
-        lambda: check_visits(session, actor=actor, data=data, file_name=file_name),
+        lambda: check_visits(session, actor=actor, data=data, file_name=file_name, rows=rows),
         lambda sheet: [
             f"student:{g.student_id}" if g.student_id is not None else f"child:{g.child_id}"
             for g in sheet.good

@@ -99,7 +99,8 @@ def county(session: Session, actor: Actor, what: str = "") -> str:
 def check_under_lock(session: Session, check: Callable[[], S], keys: Callable[[S], Iterable[str]]) -> S:
     """Run an import's check under the write locks of what it names. On SQLite the database write lock is taken
     first and one check is enough; on PostgreSQL the check runs once to learn its keys, they are locked, and it
-    runs again, since what it read the first time may have changed before the locks were held."""
+    runs again, since what it read the first time may have changed before the locks were held. The caller reads
+    its file first, before any lock, and the check takes the rows: no writer waits for the reading process."""
     if session.get_bind().dialect.name == "sqlite":
         sqlite_first(session)
         return check()

@@ -119,11 +119,20 @@ def _plans(session: Session, actor: Actor, numbers: set[str]) -> dict[str, list[
     return found
 
 
-def check_home_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> HomeVisitSheet:
-    """Read and check every row; nothing is written. A file refused before its rows is audited."""
-    require(session, actor, Action.HOME_TEACHING_VISIT)
+def read_home_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> list[TableRow]:
+    """The sheet's rows, read in the reading process; a file refused before its rows is audited."""
     with refusals_audited(session, actor=actor, kind=ImportKind.HOME_VISITS, data=data, file_name=file_name):
-        sheet = HomeVisitSheet(read_table(data, COLUMNS, required=REQUIRED, kind=ImportKind.HOME_VISITS))
+        return read_table(data, COLUMNS, required=REQUIRED, kind=ImportKind.HOME_VISITS)
+
+
+def check_home_visits(
+    session: Session, *, actor: Actor, data: bytes, file_name: str = "", rows: list[TableRow] | None = None
+) -> HomeVisitSheet:
+    """Read (unless the rows are given, as read_home_visits reads them) and check every row; nothing is written."""
+    require(session, actor, Action.HOME_TEACHING_VISIT)
+    sheet = HomeVisitSheet(
+        read_home_visits(session, actor=actor, data=data, file_name=file_name) if rows is None else rows
+    )
     numbers = {r.cells.get("id_number", "").strip().upper() for r in sheet.rows} - {""}
     plans = _plans(session, actor, numbers)
     terms: dict[int, TermRef] = {}
@@ -170,9 +179,11 @@ def check_home_visits(session: Session, *, actor: Actor, data: bytes, file_name:
 def commit_home_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> int:
     """Check again under the write lock, then write every row, or none if any row has a problem."""
     require(session, actor, Action.HOME_TEACHING_VISIT)
+    # read once, before any lock: on SQLite every other writer would wait for the reading process
+    rows = read_home_visits(session, actor=actor, data=data, file_name=file_name)
     sheet = lock_keys.check_under_lock(  # the write locks of the plans it adds to, then checked again
         session,
-        lambda: check_home_visits(session, actor=actor, data=data, file_name=file_name),
+        lambda: check_home_visits(session, actor=actor, data=data, file_name=file_name, rows=rows),
         lambda sheet: [f"home_plan:{g.plan.id}" for g in sheet.good],
     )
     if sheet.problems:
