@@ -19,7 +19,7 @@ from xueji.db import unit_of_work
 from xueji.excel import row_problems
 from xueji.excel.limits import ImportKind
 from xueji.excel.row_problems import RowProblem
-from xueji.excel.simple_table import TableRow, read_table
+from xueji.excel.simple_table import TableRow
 from xueji.excel.tables import table_to_xlsx
 from xueji.models import Child, HomeVisit, Student
 from xueji.rules.cases import RiskLevel
@@ -28,7 +28,7 @@ from xueji.services.cases.opening import ensure_children
 from xueji.services.cases.visits import carry_to_cases, earliest_visit_day, visit_row
 from xueji.services.common import lock_keys
 from xueji.services.common.access import child_condition, require, student_condition
-from xueji.services.common.uploads import record_file_refusal, refusals_audited
+from xueji.services.common.uploads import read_rows, record_file_refusal
 
 COLUMNS = {  # header → key, in the template's order
     "身份证号": "id_number",
@@ -134,8 +134,15 @@ def _children(
 
 def read_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> list[TableRow]:
     """The sheet's rows, read in the reading process; a file refused before its rows is audited."""
-    with refusals_audited(session, actor=actor, kind=ImportKind.VISITS, data=data, file_name=file_name):
-        return read_table(data, COLUMNS, required=REQUIRED, kind=ImportKind.VISITS)
+    return read_rows(
+        session,
+        actor=actor,
+        kind=ImportKind.VISITS,
+        data=data,
+        file_name=file_name,
+        columns=COLUMNS,
+        required=REQUIRED,
+    )
 
 
 def check_visits(

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from xueji.auth import Actor
 from xueji.excel.limits import ImportKind, TemplateError
+from xueji.excel.simple_table import TableRow, read_table
 from xueji.services.common.refusals import audit_refusal
 
 
@@ -70,3 +71,19 @@ def refusals_audited(
             session, actor=actor, kind=kind, data=data, file_name=file_name, reason=str(error)
         )
         raise
+
+
+def read_rows(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: ImportKind,
+    data: bytes,
+    file_name: str,
+    columns: dict[str, str],
+    required: tuple[str, ...],
+) -> list[TableRow]:
+    """A one-sheet upload's rows (excel.simple_table.read_table, in the reading process); a file refused before
+    its rows is audited."""
+    with refusals_audited(session, actor=actor, kind=kind, data=data, file_name=file_name):
+        return read_table(data, columns, required=required, kind=kind)

@@ -17,14 +17,14 @@ from xueji.db import unit_of_work
 from xueji.excel import row_problems
 from xueji.excel.limits import ImportKind
 from xueji.excel.row_problems import RowProblem
-from xueji.excel.simple_table import TableRow, read_table
+from xueji.excel.simple_table import TableRow
 from xueji.excel.tables import table_to_xlsx
 from xueji.models import Child, HomePlan, HomeTeachingVisit, Student
 from xueji.rules.home_teaching import GoalArea, HomeVisitFacts
 from xueji.rules.visits import parse_day
 from xueji.services.common import lock_keys
 from xueji.services.common.access import home_plan_condition, require
-from xueji.services.common.uploads import record_file_refusal, refusals_audited
+from xueji.services.common.uploads import read_rows, record_file_refusal
 from xueji.services.home_teaching.records import TermRef, logged_days, term_of, visit_problems_for, visit_row
 
 PROGRESS = {f"进展·{area.label}": f"progress_{area.value}" for area in GoalArea}
@@ -121,8 +121,15 @@ def _plans(session: Session, actor: Actor, numbers: set[str]) -> dict[str, list[
 
 def read_home_visits(session: Session, *, actor: Actor, data: bytes, file_name: str = "") -> list[TableRow]:
     """The sheet's rows, read in the reading process; a file refused before its rows is audited."""
-    with refusals_audited(session, actor=actor, kind=ImportKind.HOME_VISITS, data=data, file_name=file_name):
-        return read_table(data, COLUMNS, required=REQUIRED, kind=ImportKind.HOME_VISITS)
+    return read_rows(
+        session,
+        actor=actor,
+        kind=ImportKind.HOME_VISITS,
+        data=data,
+        file_name=file_name,
+        columns=COLUMNS,
+        required=REQUIRED,
+    )
 
 
 def check_home_visits(
