@@ -144,9 +144,8 @@ class in_ids(FunctionElement):  # noqa: N801 - used like a SQL operator
 @compiles(in_ids)
 def _in_ids(element, compiler, **kw):  # noqa: ANN001, ANN202
     column, ids = element.clauses.clauses
-    return compiler.process(
-        column.in_(ids.element), **kw
-    )  # the select itself: SQLite's IN takes a union bare
+    # the select itself, not its scalar subquery: SQLite's IN takes a union only bare
+    return compiler.process(column.in_(ids.element), **kw)
 
 
 @compiles(in_ids, "postgresql")

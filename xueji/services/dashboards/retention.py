@@ -86,7 +86,7 @@ def first_change_after(day: date, students: Select | None = None):  # noqa: ANN2
         .label("n"),
     ).where(StatusChange.state == ChangeState.APPROVED.value, StatusChange.effective_date > day)
     if students is not None:
-        ranked = ranked.where(in_ids(col(StatusChange.student_id), students))
+        ranked = ranked.where(col(StatusChange.student_id).in_(students))
     inner = ranked.subquery()
     return select(inner.c.student_id, inner.c.kind, inner.c.school_id).where(inner.c.n == 1).subquery()
 
@@ -96,8 +96,8 @@ def first_school_change_after(day: date, students: Select | None = None):  # noq
     with the school it left: an approved change that moved the record to another school (转入, 升学, 外县转入 or
     劝返复学 at another school: to_school_id set and not the school it was submitted from) or a school merge
     (services.setup.school_merge)."""
-    mine_changed = [in_ids(col(StatusChange.student_id), students)] if students is not None else []
-    mine_moved = [in_ids(col(RecordMove.student_id), students)] if students is not None else []
+    mine_changed = [col(StatusChange.student_id).in_(students)] if students is not None else []
+    mine_moved = [col(RecordMove.student_id).in_(students)] if students is not None else []
     events = union_all(
         select(
             StatusChange.student_id,
