@@ -43,15 +43,12 @@ st.caption(
     f"每步都有期限({policy.day_kind.label}),逾期自动升级到下一责任方。"
 )
 
+# a city's or province's officer looking at a county has no steps of their own: overdue ones first
+views = ["overdue", "all"] if actor.via is not None else list(VIEWS)
 view = st.segmented_control(
-    "范围",
-    list(VIEWS),
-    format_func=VIEWS.__getitem__,
-    default="mine",
-    key="ladder_view",
-    on_change=forget_shown,
+    "范围", views, format_func=VIEWS.__getitem__, default=views[0], key="ladder_view", on_change=forget_shown
 )
-view = view or "mine"
+view = view or views[0]
 left, right = st.columns([1, 2])
 step = left.selectbox(
     "步骤",

@@ -72,8 +72,10 @@ if row is not None:
         st.warning(md(c.reasons[-1]))
     if actor.can(Action.HOME_TEACHING_VISIT) and st.button("登记送教", type="primary"):
         st.switch_page("pages/home_teaching/visit.py")
-else:
+elif actor.can(Action.HOME_TEACHING_VISIT):
     st.warning("本学期还没有送教方案:送教上门须一人一案,先制定方案再登记送教。")
+else:
+    st.warning("本学期还没有送教方案(送教上门须一人一案)。")
 
 st.subheader("送教记录")
 if visits:
@@ -97,6 +99,8 @@ elif previous is not None and manages:
             records.copy_forward(session, actor=actor, child_id=child_id, term=term.id)
             st.session_state["home_file_saved"] = "已复制上学期方案,请核对修改"
             st.rerun()
+elif not manages:
+    st.caption("本学期还没有送教方案。")
 
 if manages:
     facts = plan.facts if plan else None

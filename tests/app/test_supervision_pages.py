@@ -87,6 +87,16 @@ def test_a_picked_county_opens_its_read_pages_without_a_write_or_an_error(city_a
         assert not re.search(r"1[3-9]\d{9}", shown), path  # no full phone number
 
 
+def test_a_county_s_return_ladder_opens_on_its_overdue_steps_for_a_supervisor(city_app):
+    """A supervisor has no steps of their own: 劝返复学 offers no 待我处理 and opens on 已逾期."""
+    at = sign_in("demo_city")
+    at.sidebar.selectbox[0].set_value(city_app["浏阳市"]).run()
+    at.switch_page("pages/cases/ladder.py").run()
+    assert not at.exception
+    (views,) = [w for w in at.get("button_group") if w.label == "范围"]
+    assert views.options == ["已逾期", "全部在办"] and views.value == "overdue"
+
+
 def test_a_stale_pick_falls_back_to_the_whole_city(city_app):
     at = sign_in("demo_city")
     at.session_state[PICK] = 999_999  # a county that is not theirs
