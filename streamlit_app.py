@@ -13,7 +13,7 @@ from xueji.ui.navigation import pages_for, title_for
 from xueji.ui.origin import bind as bind_origin
 from xueji.ui.session import approvals_waiting, current_user, sign_out, watch_deadlines
 from xueji.ui.style import apply_style
-from xueji.ui.supervision import sidebar_picker
+from xueji.ui.supervision import looking_at, sidebar_picker
 from xueji.ui.text import md
 
 st.set_page_config(page_title="学籍 · 控辍保学", page_icon="🏫", layout="wide")
@@ -65,6 +65,8 @@ else:
         if st.button("退出登录", key="logout"):
             sign_out()
             st.rerun()
+    if county := looking_at(actor):  # on a phone the sidebar is folded away: say it above every page too
+        st.caption(f"正在查看:{md(county)}(只读,在侧边栏“查看县区”中更换)")
 if user is not None:
     with st.sidebar:
         watch_deadlines()  # an unattended screen clears itself when the session ends

@@ -97,6 +97,15 @@ def test_a_county_s_return_ladder_opens_on_its_overdue_steps_for_a_supervisor(ci
     assert views.options == ["已逾期", "全部在办"] and views.value == "overdue"
 
 
+def test_every_county_page_says_above_it_which_county_a_supervisor_looks_at(city_app):
+    """On a phone the sidebar is folded away: the main area names the county too."""
+    at = sign_in("demo_city")
+    at.sidebar.selectbox[0].set_value(city_app["宁乡市"]).run()
+    at.switch_page("pages/dashboards/retention.py").run()
+    assert not at.exception
+    assert "正在查看:宁乡市(只读,在侧边栏“查看县区”中更换)" in [c.value for c in at.main.caption]
+
+
 def test_a_stale_pick_falls_back_to_the_whole_city(city_app):
     at = sign_in("demo_city")
     at.session_state[PICK] = 999_999  # a county that is not theirs
