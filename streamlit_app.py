@@ -9,7 +9,7 @@ from xueji.ui.errors import unexpected_errors
 from xueji.ui.health import database_problem
 from xueji.ui.landing import landing_page
 from xueji.ui.login import change_password_page, signed_out_page
-from xueji.ui.navigation import pages_for, title_for
+from xueji.ui.navigation import elsewhere, pages_for, title_for
 from xueji.ui.origin import bind as bind_origin
 from xueji.ui.session import approvals_waiting, current_user, sign_out, watch_deadlines
 from xueji.ui.style import apply_style
@@ -54,7 +54,7 @@ else:
         st.switch_page(landing)
 
     sections.setdefault("账号", []).extend(
-        [password, st.Page(start, title="首页", default=True, visibility="hidden")]
+        [password, st.Page(start, title="首页", default=True, visibility="hidden"), *elsewhere(specs)]
     )
     nav = st.navigation(sections, expanded=True)  # every page the role may open, none behind "View more"
     with st.sidebar:

@@ -12,11 +12,12 @@ from tests.app.conftest import APP, sign_in, signed_session
 from xueji.db import session_scope
 from xueji.demo.city import add_supervisors, city_workbook
 from xueji.models import AuditLog, County
+from xueji.rules.vocab import Role
 from xueji.services.overview import summaries
 from xueji.services.setup import workbook_import
 from xueji.services.system.accounts import system_actor
 from xueji.ui.my_work import EMPTY
-from xueji.ui.navigation import PAGES, pages_for
+from xueji.ui.navigation import PAGES, address, not_in_menu, pages_for
 from xueji.ui.session import TOKEN
 from xueji.ui.supervision import PICK
 
@@ -236,3 +237,17 @@ def test_navigation_per_scope():
         - {p.title for p in PAGES if not narrowed.can(p.action) or (p.also and not narrowed.can(p.also))}
     )
     assert "各县区对比" not in {p.title for p in pages_for(officer)}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_address_opens_a_page_in_chinese_whatever_the_menu(role):
+    """A page not in the menu (an old bookmark, a refused county, another role's page) is still registered, hidden,
+    at its own address, so Streamlit never shows its English "Page not found"; no address is taken twice."""
+    from xueji.auth import Actor
+    from xueji.rules.vocab import ScopeKind
+
+    actor = Actor(1, "x", role, ScopeKind.COUNTY, 5)
+    menu = [address(spec) for spec in pages_for(actor)]
+    hidden = [address(spec) for spec in not_in_menu(pages_for(actor))]
+    assert sorted(menu + hidden) == sorted(address(spec) for spec in PAGES)
+    assert len(set(menu + hidden)) == len(PAGES)

@@ -9,6 +9,10 @@ router the only way in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import streamlit as st
 
 from xueji.auth import Action, Actor
 from xueji.rules.vocab import Role, ScopeKind
@@ -236,3 +240,28 @@ def title_for(page: PageSpec, actor: Actor) -> str:
     if page.path == "pages/registry/students.py" and actor.role is Role.TEACHER:
         return "我的学生"
     return page.title
+
+
+def elsewhere(specs: list[PageSpec]) -> list[st.Page]:
+    """Every page not in this actor's menu, hidden, at its own address: an old bookmark, a county pick that was
+    refused or a page of another role then says so in Chinese (instead of Streamlit's English "Page not found")."""
+    return [
+        st.Page(partial(_not_here, spec.title), title=spec.title, url_path=address(spec), visibility="hidden")
+        for spec in not_in_menu(specs)
+    ]
+
+
+def not_in_menu(specs: list[PageSpec]) -> list[PageSpec]:
+    """The pages whose address this menu does not hold."""
+    taken = {address(spec) for spec in specs}
+    return [spec for spec in PAGES if address(spec) not in taken]
+
+
+def address(spec: PageSpec) -> str:
+    """The page's address (/retention): its url_path, else its file's name as Streamlit derives it."""
+    return spec.url_path or Path(spec.path).stem
+
+
+def _not_here(title: str) -> None:
+    st.title(title)
+    st.info(f"“{title}”不在您现在的菜单里(所选县区已失效,或本账号没有这个页面)。请从左侧菜单进入。")
