@@ -188,6 +188,23 @@ class _Sheet:
         self.found.problems.append(SetupProblem(self.sheet, row, HEADER[self.sheet][key], value, reason))
         self.bad.add(row)
 
+    def division(
+        self, row: int, cells: Mapping[str, str], level: DivisionLevel
+    ) -> tuple[str, DivisionCode | None]:
+        """The row's 行政区划代码 as typed, and parsed: None (its problem recorded) unless a code of this level."""
+        text = cells.get("code", "").strip()
+        code, reason = _division(text, level)
+        if reason:
+            self.problem(row, "code", text, reason)
+        return text, code
+
+    def name(self, row: int, cells: Mapping[str, str], field_name: str) -> str:
+        """The row's 名称, its problem recorded (missing, too long)."""
+        name, reason = _name(cells, "name", field_name)
+        if reason:
+            self.problem(row, "name", name, reason)
+        return name
+
     def repeated(self, row: int, code: str) -> bool:
         if code in self.first_row:
             self.problem(row, "code", code, f"与第{self.first_row[code]}行重复")
@@ -232,13 +249,8 @@ def _check_county(rows: list[SheetRow], existing: Existing, found: CheckedRows) 
     sheet = _Sheet(COUNTY_SHEET, found)
     county_code = existing.county[0] if existing.county else None
     for number, cells in rows:
-        text = cells.get("code", "").strip()
-        code, reason = _division(text, DivisionLevel.COUNTY)
-        if reason:
-            sheet.problem(number, "code", text, reason)
-        name, name_reason = _name(cells, "name", "county.name")
-        if name_reason:
-            sheet.problem(number, "name", name, name_reason)
+        text, code = sheet.division(number, cells, DivisionLevel.COUNTY)
+        name = sheet.name(number, cells, "county.name")
         if code is None:
             continue
         if existing.county and code.code != existing.county[0]:
@@ -269,16 +281,11 @@ def _check_cities(rows: list[SheetRow], existing: Existing, found: CheckedRows) 
     sheet = _Sheet(CITY_SHEET, found)
     checked: list[DivisionRow] = []
     for number, cells in rows:
-        text = cells.get("code", "").strip()
-        code, reason = _division(text, DivisionLevel.CITY)
-        if reason:
-            sheet.problem(number, "code", text, reason)
-        elif code is not None and province_name(code.code) is None:
+        text, code = sheet.division(number, cells, DivisionLevel.CITY)
+        if code is not None and province_name(code.code) is None:
             sheet.problem(number, "code", text, f"前2位 {code.province} 不是任何一个省级行政区的代码")
             code = None
-        name, name_reason = _name(cells, "name", "city.name")
-        if name_reason:
-            sheet.problem(number, "name", name, name_reason)
+        name = sheet.name(number, cells, "city.name")
         if code is None or sheet.repeated(number, code.code):
             continue
         checked.append(DivisionRow(number, code.code, name, code.province + "0" * 10))
@@ -295,13 +302,8 @@ def _check_counties(
     checked: list[DivisionRow] = []
     known = existing.all_counties()
     for number, cells in rows:
-        text = cells.get("code", "").strip()
-        code, reason = _division(text, DivisionLevel.COUNTY)
-        if reason:
-            sheet.problem(number, "code", text, reason)
-        name, name_reason = _name(cells, "name", "county.name")
-        if name_reason:
-            sheet.problem(number, "name", name, name_reason)
+        text, code = sheet.division(number, cells, DivisionLevel.COUNTY)
+        name = sheet.name(number, cells, "county.name")
         if code is None or sheet.repeated(number, code.code):
             continue
         city = code.code[:4] + "0" * 8
@@ -330,11 +332,8 @@ def _check_townships(
     sheet = _Sheet(TOWNSHIP_SHEET, found)
     checked: list[DivisionRow] = []
     for number, cells in rows:
-        text = cells.get("code", "").strip()
-        code, reason = _division(text, DivisionLevel.TOWNSHIP)
-        if reason:
-            sheet.problem(number, "code", text, reason)
-        elif code is not None and not counties:
+        text, code = sheet.division(number, cells, DivisionLevel.TOWNSHIP)
+        if code is not None and not counties:
             sheet.problem(number, "code", text, "尚未设置县区:请在“县区”表中填写本县区")
         elif code is not None and county_code is not None and code.county_code != county_code:
             sheet.problem(number, "code", text, f"不在本县区内:前6位应为 {county_code[:6]}")
@@ -345,9 +344,7 @@ def _check_townships(
                 text,
                 f"所属县区 {code.county_code} 不在“县区”表中,系统中也没有:乡镇代码的前6位应为其所属县区代码的前6位",
             )
-        name, name_reason = _name(cells, "name", "township.name")
-        if name_reason:
-            sheet.problem(number, "name", name, name_reason)
+        name = sheet.name(number, cells, "township.name")
         if code is None or sheet.repeated(number, code.code):
             continue
         sheet.closed(number, code.code, existing.townships)
@@ -373,13 +370,8 @@ def _check_villages(
     sheet = _Sheet(VILLAGE_SHEET, found)
     checked: list[DivisionRow] = []
     for number, cells in rows:
-        text = cells.get("code", "").strip()
-        code, reason = _division(text, DivisionLevel.VILLAGE)
-        if reason:
-            sheet.problem(number, "code", text, reason)
-        name, name_reason = _name(cells, "name", "village.name")
-        if name_reason:
-            sheet.problem(number, "name", name, name_reason)
+        text, code = sheet.division(number, cells, DivisionLevel.VILLAGE)
+        name = sheet.name(number, cells, "village.name")
         if code is None or sheet.repeated(number, code.code):
             continue
         known = existing.villages.get(code.code)
