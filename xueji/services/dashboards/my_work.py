@@ -25,6 +25,7 @@ from xueji.services.comparisons import tasks as verify_tasks
 from xueji.services.dashboards import figures
 from xueji.services.dashboards import work_items as w
 from xueji.services.dashboards.work_items import Urgency, WorkItem
+from xueji.services.overview.summaries import CountyFigures
 from xueji.services.registry import checks, registration, term_reports
 
 ORDER = {Urgency.OVERDUE: 0, Urgency.DUE: 1, Urgency.NOTE: 2}
@@ -191,3 +192,42 @@ def _county(session: Session, actor: Actor) -> MyWork:
     rows = sorted((r for r in rows if any(r[1:])), key=lambda r: -sum(r[1:]))  # the busiest township first
     frame = pd.DataFrame(rows, columns=TOWNSHIP_COLUMNS)
     return MyWork(_sorted(items), frame)
+
+
+# ---- a city's or province's officer in one of their counties -------------------------------------------------
+
+# What a supervisor follows up in a county: (figure of 各县区对比, the line, its unit, how urgent, the page with the
+# detail). 排查 is counted apart (villages planned − villages done).
+WATCHED = (
+    ("ladder_overdue", "劝返复学步骤逾期未完成", "步", Urgency.OVERDUE, w.LADDER),
+    ("visits_overdue", "家访逾期的儿童", "人", Urgency.OVERDUE, w.SUPERVISION),
+    ("approvals_overdue", "学籍异动超期未审批", "件", Urgency.OVERDUE, w.STATUS_CHANGES),
+    ("reports_overdue", "上月月报逾期未报送", "所学校", Urgency.OVERDUE, "pages/reports/review.py"),
+    ("home_teaching_behind", "送教上门未达标、落后或有风险", "人", Urgency.DUE, w.HT_BOARD),
+    ("open_cases", "在办个案", "个", Urgency.NOTE, w.CASE_LEDGERS),
+    ("dropped_out", "本学年辍学未返", "人", Urgency.NOTE, "pages/dashboards/retention.py"),
+)
+COUNTY_EMPTY = "该县区没有逾期事项"
+
+
+def county_lines(row: CountyFigures) -> list[WorkItem]:
+    """The county's lines a supervisor follows up, from its figures; only those with something to count."""
+    v = row.values
+    details = {"open_cases": f"疑似辍学 {v['suspected_dropout']} · 辍学 {v['dropout']}"}
+    items = [
+        WorkItem(what, v[key], unit, urgency, page, detail=details.get(key, ""))
+        for key, what, unit, urgency, page in WATCHED
+        if v[key]
+    ]
+    if behind := v["sweep_villages"] - v["sweep_done"]:
+        items.append(
+            WorkItem(
+                "本学期拉网式排查未完成的村",
+                behind,
+                "个",
+                Urgency.DUE,
+                w.SWEEP_PROGRESS,
+                detail=f"应排查 {v['sweep_villages']} 个村",
+            )
+        )
+    return list(_sorted(items))  # stable: the table's order within each urgency (no deadlines here)
