@@ -78,20 +78,28 @@ def make_engine(url: str) -> Engine:
         settings = get_settings()
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms, settings.sqlite_synchronous)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        connect_args={"prepare_threshold": None},  # see _planned_as_asked
+    )
     event.listen(engine, "connect", _planned_as_asked)
     return engine
 
 
 def _planned_as_asked(dbapi_conn: Any, _record: Any) -> None:
-    """Each query planned for the values it is run with, and not compiled first. psycopg prepares a statement run
-    five times on a connection, and PostgreSQL may then reuse a generic plan made without the values: for a
+    """Each query planned for the values it is run with, and not compiled first. psycopg would prepare a statement
+    run five times on a connection, and PostgreSQL may then reuse a generic plan made without the values: for a
     county's 巩固率 inside a city of ten counties that plan read the whole city's students (3.5 times as long as
-    the same county alone; 1.2 times with plans for the values). And a query whose estimated cost passes
-    jit_above_cost is compiled to machine code first: some 200 ms a page's query never wins back
-    (benchmarks/dashboard.py --city measures both)."""
+    the same county alone; 1.2 times with plans for the values). So make_engine turns psycopg's prepared
+    statements off (prepare_threshold None: every query is planned with its values, and PgBouncer in
+    transaction mode needs nothing more). Not plan_cache_mode = force_custom_plan: that re-plans the foreign-key
+    checks PostgreSQL runs for every inserted row too, and made a 100,000-row registry import's COPY 1.8 times
+    as long. And a query whose estimated cost passes jit_above_cost is compiled to machine code first: some
+    200 ms a page's query never wins back (benchmarks/dashboard.py --city measures both)."""
     with dbapi_conn.cursor() as cursor:
-        cursor.execute("SET plan_cache_mode = force_custom_plan")
         cursor.execute("SET jit = off")
     dbapi_conn.commit()
 
@@ -282,6 +290,16 @@ def _positional(dialect: Dialect) -> Dialect:
     if dialect.positional:
         return dialect
     return type(dialect)(paramstyle="format")  # type: ignore[call-arg]
+
+
+def table_grown(session: Session, table: Table) -> None:
+    """Tell PostgreSQL a table has grown within the caller's transaction (ANALYZE of that table, which also
+    counts the transaction's own new rows): the foreign-key checks of later inserts keep the plan made when
+    the table was small, and a fresh county's first registry import, creating 2,000 classes while it
+    inserts 100,000 students, checked each student's class by reading the whole class table (its COPY grew
+    from 0.2 to 1 s a chunk). Nothing to do on SQLite, which checks no foreign key here."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {table.name}"))
 
 
 def refresh_statistics(session: Session) -> None:

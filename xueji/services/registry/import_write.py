@@ -18,7 +18,7 @@ from sqlmodel import Session
 from xueji.audit import Entry, record_many
 from xueji.auth import Actor
 from xueji.clock import now
-from xueji.db import allocate_ids, insert_rows
+from xueji.db import allocate_ids, insert_rows, table_grown
 from xueji.excel.registry_template import RegistrySheet
 from xueji.models import FamilyMember, SchoolClass, Student
 from xueji.rules.masking import mask_identifiers
@@ -122,6 +122,7 @@ class _Writer:
             insert(SchoolClass), [{"school_id": school, "code": code} for school, code in missing]
         )
         self.class_ids.update(classes_of(self.session, sorted({school for school, _ in missing})))
+        table_grown(self.session, SchoolClass.__table__)  # type: ignore[attr-defined]
         return [
             Entry("create", entity_type="school_class", entity_id=self.class_ids[key], after={"code": key[1]})
             for key in missing
