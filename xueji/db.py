@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from xueji import writer_queue
 from xueji.config import get_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -52,9 +53,15 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, synchronous: str) ->
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.close()
 
+    writer_queue.install(engine, busy_timeout_ms / 1000)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_OPTION) else "BEGIN")
+        if conn.get_execution_options().get(WRITE_OPTION):
+            writer_queue.wait_in_line(conn)
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
 # Connections per server process (SQLite files and PostgreSQL): Streamlit runs each browser session in its own

@@ -4,7 +4,8 @@ the lock of what they touch, and only that, so that unrelated writers run side b
 On PostgreSQL each key is a transaction-level advisory lock (released at commit or rollback); keys are taken in
 sorted order, so two writers never wait on each other in a circle. SQLite has one writer at a time anyway: there
 the first write statement takes the database's write lock, before the caller reads what it will check, so that
-its read cannot go stale (a deferred transaction that read first could not then write).
+its read cannot go stale (a deferred transaction that read first could not then write), and the writers of
+this process wait for it in line (xueji.writer_queue).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import hashlib
 
 from sqlalchemy import text
 from sqlmodel import Session
+
+from xueji.writer_queue import wait_in_line
 
 GLOBAL = "global"  # the whole database: only for the rare writer whose check spans every county
 
@@ -27,6 +30,7 @@ def write_lock(session: Session, *keys: str) -> None:
     No key means GLOBAL, a lock shared by every caller that names none (it does not wait for the named ones)."""
     connection = session.connection()
     if connection.dialect.name == "sqlite":
+        wait_in_line(connection)  # this process's writers in turn, not SQLite's busy polling
         connection.execute(text("UPDATE app_setting SET value = value WHERE key = 'write_lock'"))
         return
     for key in sorted(set(keys or (GLOBAL,))):
