@@ -17,7 +17,8 @@ Writers leave their audit entries unsealed (xueji.audit.sealer; on SQLite they s
 report gives the queue left and how long the sealer took to empty it, before the chain is verified. Targets (issue
 27), checked at 50 users: PostgreSQL 50 users at least 5x the 1-user throughput with p95 under 300 ms; SQLite no
 worse than the issue measured before the audit left the write path (218 writes/s, p95 1.04 s; on this 2-core
-machine the code before issue 27 gives 102–111 writes/s, p95 1.8 s). Exits non-zero when a check fails, a
+machine the code before issue 27 gives 102–111 writes/s, p95 1.8 s; on 2026-11-27, a slower day, 66–71 writes/s,
+p95 2.7–3.0 s, and this code 65–71 writes/s, p95 1.03–1.15 s). Exits non-zero when a check fails, a
 database error reached a user, or a target is missed.
 """
 
