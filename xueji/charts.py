@@ -11,8 +11,18 @@ from xueji.rules.vocab import GRADE_LABELS
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 
+# plotly's tool bar: zoom, pan, select and autoscale are of no use to a teacher or an official, and on a phone the
+# eight buttons lay over the chart's title; the picture download stays (every table beside a chart has its export)
+_TOOLS_OFF = ["zoom", "pan", "select", "lasso", "zoomin", "zoomout", "autoscale", "resetscale"]
+
+
 def _style(fig: go.Figure) -> go.Figure:
-    fig.update_layout(font_family=FONT, margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=340)
+    fig.update_layout(
+        font_family=FONT,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=340,
+        modebar={"remove": _TOOLS_OFF},
+    )
     return fig
 
 

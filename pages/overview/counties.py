@@ -10,7 +10,7 @@ from xueji.clock import now, today
 from xueji.config import get_settings
 from xueji.rules.retention import percent
 from xueji.rules.vocab import ScopeKind
-from xueji.services.common.exports import export_table
+from xueji.services.common.exports import export_tables
 from xueji.services.overview import summaries
 from xueji.ui.display import frame, number
 from xueji.ui.session import reading, require_actor
@@ -25,6 +25,14 @@ OPENING = (
 SORTS = ["县区代码", summaries.RATE, "在办个案", "劝返逾期", "家访逾期", "送教未达标", "月报逾期未报送"]
 
 actor = require_actor(Action.SUPERVISE_READ)
+definitions = [  # what each column means and how fresh it is: under the table and in the exported file
+    *(f"{f.label}:{f.meaning}" for f in summaries.FIGURES),
+    f"{summaries.RATE}:本学年各年级合计,(年初在籍 − 转出 − 死亡 − 辍学未返) ÷ (年初在籍 − 转出 − 死亡)",
+    f"{summaries.SWEEP_RATE}:排查完成村 ÷ 应排查村",
+    "比率由各县区合计的分子、分母计算,不是各县区比率的平均",
+    f"各县区的数字由服务器每 {get_settings().summary_minutes} 分钟从该县区自己的数据重新汇总一次"
+    "(同一县区的各列是同一时刻的);最旧的一个县区的汇总时间即“数据截至”",
+]
 if (
     st.session_state.pop(OPENING, False) and actor.via is not None
 ):  # the run after the pick: the county's pages
@@ -119,8 +127,13 @@ export_button(
     "导出各县区对比 (xlsx)",
     key="export_counties",
     file_name=f"各县区对比_{today():%Y%m%d}.xlsx",
-    build=lambda session: export_table(
-        session, actor=home, action=Action.SUPERVISE_READ, frame=table, sheet="各县区对比", detail=line
+    build=lambda session: export_tables(  # the file says how fresh its figures are and what they mean
+        session,
+        actor=home,
+        action=Action.SUPERVISE_READ,
+        sheets={"各县区对比": table, "说明": pd.DataFrame({"说明": [line, *definitions]})},
+        title="各县区对比",
+        detail=line,
     ),
 )
 
@@ -131,10 +144,4 @@ if len(drawn):
     right.plotly_chart(charts.open_work_by_county(drawn), width="stretch", key="county_work")
 
 with st.expander("口径:各列的含义和更新时间"):
-    st.markdown(
-        "\n".join(f"- **{f.label}**:{f.meaning}" for f in summaries.FIGURES)
-        + f"\n- **{summaries.RATE}**:本学年各年级合计,(年初在籍 − 转出 − 死亡 − 辍学未返) ÷ (年初在籍 − 转出 − 死亡)"
-        + f"\n- **{summaries.SWEEP_RATE}**:排查完成村 ÷ 应排查村"
-        + f"\n\n各县区的数字由服务器每 {get_settings().summary_minutes} 分钟从该县区自己的数据重新汇总一次"
-        "(同一县区的各列是同一时刻的);最旧的一个县区的汇总时间即页首的“数据截至”。"
-    )
+    st.markdown("\n".join(f"- {md(text)}" for text in definitions))

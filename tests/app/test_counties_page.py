@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 from streamlit.testing.v1 import AppTest
 
@@ -104,6 +106,12 @@ def test_the_export_is_audited_and_a_county_opens_read_only(demo_city) -> None: 
     at = _page()
     at.button(key="export_counties_build").click().run()
     assert not at.exception
+    book = load_workbook(BytesIO(at.session_state["export_counties"]), read_only=True)
+    assert book.sheetnames == ["各县区对比", "说明"]
+    notes = [row[0] for row in book["说明"].iter_rows(min_row=2, values_only=True)]
+    assert notes[0].startswith("数据截至") and any(
+        n.startswith("巩固率(%):") for n in notes
+    )  # fresh as of, meanings
     with session_scope(demo_city) as session:
         exports = session.scalar(
             select(func.count()).select_from(AuditLog).where(AuditLog.action == "export")
