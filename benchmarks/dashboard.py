@@ -147,9 +147,10 @@ def _build_city(url: str, counties: int) -> None:
     from city import clone_counties, ensure_city, ensure_officer
     from sqlalchemy import text
 
-    from xueji.db import make_engine
+    from xueji.db import make_engine, migrate
 
     engine = make_engine(url)
+    migrate(engine)  # a city kept from an earlier run takes the migrations since, as its county did
     with engine.connect() as conn:
         started = time.perf_counter()
         before = conn.scalar(text("SELECT count(*) FROM county"))

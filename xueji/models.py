@@ -621,7 +621,10 @@ class HomeVisit(SQLModel, table=True):
     """家访 or 劝返: one contact with a child's family, with what was found and what comes next."""
 
     __tablename__ = "home_visit"
-    __table_args__ = (Index("ix_home_visit_child_id_visit_date", "child_id", "visit_date"),)
+    # with the kind (PostgreSQL): a county's visits by month and kind are counted from the index (migration 0022)
+    __table_args__ = (
+        Index("ix_home_visit_child_id_visit_date", "child_id", "visit_date", postgresql_include=["kind"]),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     child_id: int = Field(foreign_key="child.id")

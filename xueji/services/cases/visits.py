@@ -44,7 +44,7 @@ from xueji.services.common.access import (
 )
 from xueji.services.common.calendar import school_year_on
 from xueji.services.common.refusals import audit_refusal
-from xueji.sql import visit_base, visit_deadline_passed
+from xueji.sql import in_ids, visit_base, visit_deadline_passed
 
 
 class VisitError(ValueError):
@@ -312,7 +312,7 @@ class DueVisit:
 def _last_visits(child_ids: Select) -> Select:
     return (
         select(HomeVisit.child_id, func.max(HomeVisit.visit_date).label("last"))
-        .where(col(HomeVisit.child_id).in_(child_ids))
+        .where(in_ids(col(HomeVisit.child_id), child_ids))
         .group_by(HomeVisit.child_id)
     )
 
