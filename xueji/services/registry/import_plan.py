@@ -33,6 +33,7 @@ from xueji.rules.terms import school_year_bounds
 from xueji.rules.vocab import SchoolKind, Stage, StudentStatus
 from xueji.services.common.access import deny, require, school_condition
 from xueji.services.common.calendar import school_year_on
+from xueji.sql import among
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,6 +65,7 @@ STUDENT_FIELDS = (
 MEMBER_FIELDS = ("seq", "name", "relation", "household_code", "phone", "workplace", "is_guardian")
 _LOOKUP_CHUNK = 2000
 _SQLITE_LOOKUP_CHUNK = 100
+_ARRAY_CHUNK = 5000  # PostgreSQL: an import's chunk (excel.spill.CHUNK) in one lookup, one array (sql.among)
 
 
 @dataclass
@@ -672,11 +674,12 @@ def _existing_students(
     ids = [r.values["id_number"] for r in rows if r.values["id_number"]]
     # SQLite weighs a long IN list against the table's size in sqlite_stat1, counted before the import: for
     # 2,000 numbers and a county that had 925 students it scans every school's students instead of looking
-    # the numbers up, ever slower as the import writes (0.2 s a chunk at 100,000 rows); 100 keep the index
-    step = _SQLITE_LOOKUP_CHUNK if session.get_bind().dialect.name == "sqlite" else _LOOKUP_CHUNK
+    # the numbers up, ever slower as the import writes (0.2 s a chunk at 100,000 rows); 100 keep the index.
+    # PostgreSQL takes a chunk's numbers as one array (sql.among)
+    step = _SQLITE_LOOKUP_CHUNK if session.get_bind().dialect.name == "sqlite" else _ARRAY_CHUNK
     for start in range(0, len(ids), step):
         chunk = ids[start : start + step]
-        for record in session.execute(base.where(col(Student.id_number).in_(chunk))).mappings():
+        for record in session.execute(base.where(among(col(Student.id_number), chunk))).mappings():
             found[("id", record["id_number"])] = dict(record)
     for row in rows:
         v = row.values
@@ -693,11 +696,12 @@ def _existing_students(
 def _families(session: Session, student_ids: Sequence[int]) -> dict[int, dict[int, dict]]:
     """Family members 1 and 2 of each student: student id → seq → the member's fields and id."""
     result: dict[int, dict[int, dict]] = defaultdict(dict)
-    for start in range(0, len(student_ids), _LOOKUP_CHUNK):
-        chunk = student_ids[start : start + _LOOKUP_CHUNK]
+    step = _LOOKUP_CHUNK if session.get_bind().dialect.name == "sqlite" else _ARRAY_CHUNK
+    for start in range(0, len(student_ids), step):
+        chunk = student_ids[start : start + step]
         query = select(
             FamilyMember.id, FamilyMember.student_id, *(getattr(FamilyMember, f) for f in MEMBER_FIELDS)
-        ).where(col(FamilyMember.student_id).in_(chunk), col(FamilyMember.seq).in_((1, 2)))
+        ).where(among(col(FamilyMember.student_id), chunk), col(FamilyMember.seq).in_((1, 2)))
         for member in session.execute(query).mappings():
             result[member["student_id"]][member["seq"]] = dict(member)
     return result
