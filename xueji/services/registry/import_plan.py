@@ -676,10 +676,11 @@ def _existing_students(
     # 2,000 numbers and a county that had 925 students it scans every school's students instead of looking
     # the numbers up, ever slower as the import writes (0.2 s a chunk at 100,000 rows); 100 keep the index.
     # PostgreSQL takes a chunk's numbers as one array (sql.among)
-    step = _SQLITE_LOOKUP_CHUNK if session.get_bind().dialect.name == "sqlite" else _ARRAY_CHUNK
+    dialect = session.get_bind().dialect.name
+    step = _SQLITE_LOOKUP_CHUNK if dialect == "sqlite" else _ARRAY_CHUNK
     for start in range(0, len(ids), step):
         chunk = ids[start : start + step]
-        for record in session.execute(base.where(among(col(Student.id_number), chunk))).mappings():
+        for record in session.execute(base.where(among(col(Student.id_number), chunk, dialect))).mappings():
             found[("id", record["id_number"])] = dict(record)
     for row in rows:
         v = row.values
@@ -696,12 +697,13 @@ def _existing_students(
 def _families(session: Session, student_ids: Sequence[int]) -> dict[int, dict[int, dict]]:
     """Family members 1 and 2 of each student: student id → seq → the member's fields and id."""
     result: dict[int, dict[int, dict]] = defaultdict(dict)
-    step = _LOOKUP_CHUNK if session.get_bind().dialect.name == "sqlite" else _ARRAY_CHUNK
+    dialect = session.get_bind().dialect.name
+    step = _LOOKUP_CHUNK if dialect == "sqlite" else _ARRAY_CHUNK
     for start in range(0, len(student_ids), step):
         chunk = student_ids[start : start + step]
         query = select(
             FamilyMember.id, FamilyMember.student_id, *(getattr(FamilyMember, f) for f in MEMBER_FIELDS)
-        ).where(among(col(FamilyMember.student_id), chunk), col(FamilyMember.seq).in_((1, 2)))
+        ).where(among(col(FamilyMember.student_id), chunk, dialect), col(FamilyMember.seq).in_((1, 2)))
         for member in session.execute(query).mappings():
             result[member["student_id"]][member["seq"]] = dict(member)
     return result
