@@ -169,9 +169,12 @@ def year_days(session: Session, school_year: int) -> tuple[date, date]:
 def movements(session: Session, *, schools: Select, school_year: int) -> list[Movement]:
     """Every student who was at one of these schools at the end of the year's first day or is at one on the day
     counted, counted by grade, school then and now, status now, and whether brought back during the year (after
-    the first day)."""
+    the first day). On PostgreSQL the changes and moves after each day are ranked among the candidates only (a
+    city's database holds ten counties' changes); SQLite ranks them all — a database of one county, mostly — since
+    its planner takes the narrowed ranking for a handful of rows and reads it once per student instead of through
+    an automatic index (巩固率 of a 300,000-student county: 91 s narrowed, 1.7 s not)."""
     first, counted = year_days(session, school_year)
-    mine = candidates(schools)
+    mine = candidates(schools) if session.get_bind().dialect.name == "postgresql" else None
     start_change, end_change = first_change_after(first, mine), first_change_after(counted, mine)
     start_moved, end_moved = first_school_change_after(first, mine), first_school_change_after(counted, mine)
     start_school, end_school = school_on(start_moved), school_on(end_moved)
