@@ -11,7 +11,7 @@ from xueji.demo.registry_file import template_workbook
 from xueji.excel.registry_template import read_registry
 from xueji.rules.ethnicity import ETHNICITIES
 from xueji.rules.id_number import build_id_number
-from xueji.rules.registry_record import COLUMN_BY_KEY, check_row, example_cells, new_row
+from xueji.rules.registry_record import COLUMN_BY_KEY, check_row, check_rows, example_cells, new_row
 
 TODAY = date(2026, 11, 23)
 YEAR = 2026
@@ -99,3 +99,29 @@ def test_valid_rows_written_to_a_workbook_read_back_and_check_clean(rows):
         check_row(row, today=TODAY, school_year=YEAR)
         assert row.errors == []
         assert row.values["name"] == cells["name"]
+
+
+@given(
+    st.lists(
+        st.tuples(valid_rows(), st.sampled_from([None, *sorted(CORRUPTIONS)]), st.integers(0, 1000)),
+        min_size=1,
+        max_size=12,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_a_batch_checks_exactly_as_its_rows_one_by_one(drawn):
+    """check_rows checks each column down the batch, each distinct text once: every row's values, family,
+    problems (in the same order) and counts are what check_row gives that row alone."""
+    cells = [c if field is None else c | {field: CORRUPTIONS[field](c, n)} for c, field, n in drawn]
+    cells += cells[: len(cells) // 2]  # texts met again in the same batch
+    alone = [check_row(new_row(i, c), today=TODAY, school_year=YEAR) for i, c in enumerate(cells, 2)]
+    batch = [new_row(i, c) for i, c in enumerate(cells, 2)]
+    check_rows(batch, today=TODAY, school_year=YEAR)
+    for one, many in zip(alone, batch, strict=True):
+        assert (many.values, many.family, many.errors, many.warnings, many.checked) == (
+            one.values,
+            one.family,
+            one.errors,
+            one.warnings,
+            one.checked,
+        )

@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
+from operator import itemgetter
 
 from xueji.excel.limits import ImportKind, TemplateError
 from xueji.excel.sandbox import read_sheet
@@ -50,11 +51,13 @@ for _column in COLUMNS:
         _BY_HEADER[_header_key(_name)] = _column
 
 
-def read_registry(data: bytes, check: Callable[[CheckedRow], object] | None = None) -> RegistrySheet:
+def read_registry(
+    data: bytes, check: Callable[[Sequence[CheckedRow]], object] | None = None
+) -> RegistrySheet:
     """Read the first sheet of a template file into rows; refuse unsafe files and missing columns. The file
     is checked and parsed in the reading process (excel.sandbox), every cell arriving as text, a batch at a
-    time; `check` (rules.registry_record.check_row) runs on each row as it arrives, and the rows go to disk
-    in chunks, so memory does not grow with the file. With `check`, the rows that passed it are also
+    time; `check` (rules.registry_record.check_rows) runs on each chunk of rows as it arrives, and the rows go
+    to disk in chunks, so memory does not grow with the file. With `check`, the rows that passed it are also
     compared by who they are (查重 within the file), keeping a hash and a row number each."""
     sheet = read_sheet(data, ImportKind.REGISTRY)
     notices = []
@@ -68,27 +71,38 @@ def read_registry(data: bytes, check: Callable[[CheckedRow], object] | None = No
         if unknown:
             notices.append(f"以下列不属于导入模板,已忽略:{'、'.join(unknown)}")
         needed = max(sources) + 1
+        pick = itemgetter(*sources)
+        blank = [""] * (needed + 1)  # the last: what index -1, a template column the file lacks, reads
         chunk: list[CheckedRow] = []
         for number, cells in enumerate(rows, start=header_at + 1):
-            padded = [*cells, *([""] * (needed - len(cells)))] if len(cells) < needed else list(cells)
-            padded.append("")  # what index -1, a template column the file lacks, reads
-            texts = tuple(map(padded.__getitem__, sources))
+            width = len(cells)
+            texts = pick(cells + blank[width:] if width <= needed else [*cells[:needed], ""])
             if "".join(texts).strip():
-                row = CheckedRow(number, texts)
-                if check is not None:
-                    check(row)
-                    if row.ok:
-                        keys.add(row)
-                chunk.append(row)
+                chunk.append(CheckedRow(number, texts))
                 if len(chunk) == CHUNK:
-                    spilled.add(chunk)
+                    _keep(chunk, check, keys, spilled)
                     chunk = []
-        spilled.add(chunk)
+        _keep(chunk, check, keys, spilled)
     finally:
         rows.close()  # a refusal of the header ends the reading process at once
     if not len(spilled):
         notices.append("文件中没有学生数据行")
     return RegistrySheet(spilled, notices, keys.duplicates(spilled))
+
+
+def _keep(
+    chunk: list[CheckedRow],
+    check: Callable[[Sequence[CheckedRow]], object] | None,
+    keys: _Keys,
+    spilled: SpilledRows[CheckedRow],
+) -> None:
+    """Check a chunk of rows (when asked), note who each row that passed is, and put the chunk on disk."""
+    if check is not None:
+        check(chunk)
+        for row in chunk:
+            if row.ok:
+                keys.add(row)
+    spilled.add(chunk)
 
 
 class _Keys:

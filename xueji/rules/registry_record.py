@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from xueji.rules.class_code import ClassCode, ClassCodeError, parse_class_code
@@ -427,9 +428,11 @@ _CHECKS = _table(
     ]
 )
 _MEMBER_FIELDS = ("name", "relation", "household_code", "phone", "workplace", "is_guardian")
-# Family members 1 and 2: (seq, their checks, the cell indexes of their columns).
+# Family members 1 and 2: (seq, their checks, what takes their cells from a row's raw cells).
 _MEMBERS = tuple(
-    (n, checks, tuple(c[1] for c in checks)) for n in (1, 2) for checks in (_table(_member_checks(n)),)
+    (n, checks, itemgetter(*(c[1] for c in checks)))
+    for n in (1, 2)
+    for checks in (_table(_member_checks(n)),)
 )
 
 
@@ -439,44 +442,70 @@ def _age_on(day: date, born: date) -> int:
 
 def check_row(row: CheckedRow, *, today: date, school_year: int) -> CheckedRow:
     """Check every field of the row, collecting all problems (not just the first); fill row.values."""
-    values = _run(row, _CHECKS)
-    born, sex, month = values["birth_date"], values["sex"], values["entry_month"]
-    if born is not None and born > today:
-        row.reject("birth_date", "出生日期晚于今天")
-    if month is not None and month > f"{today:%Y%m}":
-        row.reject("entry_month", "入学年月晚于本月")
-    _check_id_number(row, values, born, sex)
-    _check_class(row, values, born, month, school_year)
-    if values["source_county"] is None and (values["source_school"] or values["transfer_date"]):
-        row.reject("source_county", "填写了原学校或转入日期时,须填写转出县区(外县转入)")
-    values["disabled"] = values["disability_type"] is not None
-    row.values = values
-    row.family = _family(row)
-    row.checked = (len(row.errors), len(row.warnings))
+    check_rows([row], today=today, school_year=school_year)
     return row
 
 
-def _run(row: CheckedRow, checks: tuple[_Check, ...]) -> dict[str, Any]:
-    raw = row.raw
-    values: dict[str, Any] = {}
+def check_rows(rows: Sequence[CheckedRow], *, today: date, school_year: int) -> None:
+    """check_row for each row of a batch (an import's chunk): each column is checked down the batch, every
+    distinct text once (a column repeats a few values down a whole file), then the rules across fields run
+    row by row."""
+    this_month = f"{today:%Y%m}"
+    for row, values in zip(rows, _run(rows, _CHECKS), strict=True):
+        born, sex, month = values["birth_date"], values["sex"], values["entry_month"]
+        if born is not None and born > today:
+            row.reject("birth_date", "出生日期晚于今天")
+        if month is not None and month > this_month:
+            row.reject("entry_month", "入学年月晚于本月")
+        _check_id_number(row, values, born, sex)
+        _check_class(row, values, born, month, school_year)
+        if values["source_county"] is None and (values["source_school"] or values["transfer_date"]):
+            row.reject("source_county", "填写了原学校或转入日期时,须填写转出县区(外县转入)")
+        values["disabled"] = values["disability_type"] is not None
+        row.values = values
+    _family(rows)
+    for row in rows:
+        row.checked = (len(row.errors), len(row.warnings))
+
+
+def _run(rows: Sequence[CheckedRow], checks: tuple[_Check, ...]) -> list[dict[str, Any]]:
+    """Each row's values under these checks, in the rows' order; a cell that fails its check rejects its row
+    (problems in column order) and reads None."""
+    raws = [row.raw for row in rows]
+    columns = []
     for key, index, check, seen in checks:
-        text = raw[index]
-        if seen is not None and text in seen:
-            value = seen[text]  # a value, or the Invalid problem itself (one instance serves many rows)
+        texts = list(map(itemgetter(index), raws))
+        if (
+            seen is None
+        ):  # nearly unique to a child: every cell checked (a LossyNumber equals its digits' text)
+            values = [_verdict(check, text) for text in texts]
         else:
-            try:
-                value = check(text)
-            except Invalid as problem:
-                value = problem
-            if seen is not None:
-                if len(seen) >= _REMEMBER:
-                    seen.clear()
-                seen[text] = value
-        if value.__class__ is Invalid:
-            row.reject(key, str(value))
-            value = None
-        values[key] = value
-    return values
+            distinct = set(texts)
+            new = distinct.difference(seen)
+            if len(seen) + len(new) > _REMEMBER:
+                seen.clear()
+                new = distinct
+            for text in new:
+                seen[text] = _verdict(check, text)  # a problem's one instance serves every row with this text
+            values = list(map(seen.__getitem__, texts))
+            if not any(seen[text].__class__ is Invalid for text in distinct):
+                columns.append(values)
+                continue
+        for i, value in enumerate(values):
+            if value.__class__ is Invalid:
+                rows[i].reject(key, str(value))
+                values[i] = None
+        columns.append(values)
+    keys = [key for key, *_ in checks]
+    return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def _verdict(check: Callable[[str], Any], text: str) -> Any:  # noqa: ANN401 - a column's value
+    """The check's value for the text, or the Invalid problem it raised."""
+    try:
+        return check(text)
+    except Invalid as problem:
+        return problem
 
 
 def _check_id_number(row: CheckedRow, values: dict[str, Any], born: date | None, sex: str | None) -> None:
@@ -528,19 +557,18 @@ def _check_class(
             )
 
 
-def _family(row: CheckedRow) -> list[dict[str, Any]]:
-    """The family members the row fills in (a member with every cell blank is not there)."""
-    raw = row.raw
-    members = []
-    for n, checks, indexes in _MEMBERS:
-        if not any(raw[i].strip() for i in indexes if raw[i]):
-            continue
-        member = dict(zip(_MEMBER_FIELDS, _run(row, checks).values(), strict=True))
-        for required in ("name", "relation"):
-            if member[required] is None and not row.cell(f"m{n}_{required}").strip():
-                row.reject(f"m{n}_{required}", "填写了家庭成员信息时,姓名和关系不能为空")
-        members.append({"seq": n, **member})
-    return members
+def _family(rows: Sequence[CheckedRow]) -> None:
+    """Each row's family members (row.family): those it fills in (a member with every cell blank is not there)."""
+    for row in rows:
+        row.family = []
+    for n, checks, cells in _MEMBERS:
+        present = [row for row in rows if "".join(cells(row.raw)).strip()]
+        for row, checked in zip(present, _run(present, checks), strict=True):
+            member = dict(zip(_MEMBER_FIELDS, checked.values(), strict=True))
+            for required in ("name", "relation"):
+                if member[required] is None and not row.cell(f"m{n}_{required}").strip():
+                    row.reject(f"m{n}_{required}", "填写了家庭成员信息时,姓名和关系不能为空")
+            row.family.append({"seq": n, **member})
 
 
 def new_row(number: int, cells: Mapping[str, str]) -> CheckedRow:

@@ -27,7 +27,7 @@ from xueji.excel.registry_template import RegistrySheet, read_registry
 from xueji.locks import write_lock
 from xueji.models import School, Student, Township
 from xueji.perf import collector_paused
-from xueji.rules.registry_record import check_row
+from xueji.rules.registry_record import check_rows
 from xueji.rules.status_changes import Document
 from xueji.services.cases.opening import open_registry_cases
 from xueji.services.common.access import require
@@ -93,7 +93,7 @@ def check_file(session: Session, *, actor: Actor, data: bytes, file_name: str = 
     year = school_year_on(session, day)
     audited = refusals_audited(session, actor=actor, kind=ImportKind.REGISTRY, data=data, file_name=file_name)
     with audited, collector_paused():
-        return read_registry(data, check=partial(check_row, today=day, school_year=year))
+        return read_registry(data, check=partial(check_rows, today=day, school_year=year))
 
 
 @unit_of_work
