@@ -22,7 +22,18 @@ from xueji.ui.widgets import export_button
 OPENING = (
     "counties_opening"  # session state: a county was picked here; open its 概况 once the actor is narrowed
 )
-SORTS = ["县区代码", summaries.RATE, "在办个案", "劝返逾期", "家访逾期", "送教未达标", "月报逾期未报送"]
+SORTS = [
+    "县区代码",
+    summaries.RATE,
+    "在办个案",
+    "劝返逾期",
+    "家访逾期",
+    "流生",
+    "新生注册逾期",
+    "人籍一致未完成",
+    "送教未达标",
+    "月报逾期未报送",
+]
 
 actor = require_actor(Action.SUPERVISE_READ)
 definitions = [  # what each column means and how fresh it is: under the table and in the exported file

@@ -18,7 +18,10 @@ from xueji.auth import PermissionDenied
 from xueji.config import get_settings
 from xueji.db import session_scope
 from xueji.rules.cases import CaseCategory
+from xueji.rules.class_code import parse_class_code
+from xueji.rules.registration import record_gaps
 from xueji.rules.retention import total
+from xueji.rules.vocab import SchoolKind, Stage
 from xueji.services.dashboards import retention
 from xueji.services.home_teaching import board, records
 from xueji.services.overview import summaries
@@ -60,6 +63,37 @@ def city(demo_engine: Engine) -> list[int]:
             ),
             {"c": ids[2]},
         )
+        # the second county has one lost student less (reported late), the third one class more fully checked
+        term = "(SELECT id FROM term WHERE start_date <= '2026-11-23' ORDER BY start_date DESC LIMIT 1)"
+        conn.execute(
+            text(
+                "INSERT INTO term_report (term_id, student_id, reported_on, recorded_at) "
+                f"SELECT {term}, min(st.id), '2026-11-20', '2026-11-20 08:00:00' FROM student st "
+                f"JOIN school s ON s.id = st.school_id WHERE s.township_id IN ({COUNTY}) "
+                "AND st.status = 'enrolled' AND NOT EXISTS (SELECT 1 FROM term_report r "
+                f"WHERE r.student_id = st.id AND r.term_id = {term}) AND NOT EXISTS (SELECT 1 FROM "
+                "status_change x WHERE x.student_id = st.id AND x.state = 'submitted')"
+            ),
+            {"c": ids[1]},
+        )
+        short = conn.execute(
+            text(
+                "SELECT k.id, k.school_id FROM school_class k JOIN school s ON s.id = k.school_id "
+                f"WHERE s.township_id IN ({COUNTY}) AND k.code LIKE '2026%' AND NOT EXISTS "
+                f"(SELECT 1 FROM registry_check r WHERE r.class_id = k.id AND r.term_id = {term}) ORDER BY k.id"
+            ),
+            {"c": ids[2]},
+        ).first()
+        assert short is not None
+        for day in ("2026-10-10", "2026-11-10"):
+            conn.execute(
+                text(
+                    "INSERT INTO registry_check (term_id, school_id, class_id, checked_on, method, on_registry, "
+                    f"present, missing, extra, mismatched, findings, recorded_at) SELECT {term}, :school, "
+                    ":class, :day, 'tick', 0, 0, 0, 0, 0, '[]', '2026-11-20 08:00:00'"
+                ),
+                {"school": short.school_id, "class": short.id, "day": day},
+            )
         conn.commit()
     return ids
 
@@ -172,7 +206,72 @@ def _expected(session: Session, county: int) -> dict[str, int]:
         ),
         "sweep_villages": int(villages[0]),
         "sweep_done": int(villages[1] or 0),
+        "lost": _one(
+            session,
+            "SELECT count(*) FROM student st JOIN school s ON s.id = st.school_id "
+            f"WHERE s.township_id IN ({COUNTY}) AND st.status = 'enrolled' AND st.merged_into_id IS NULL "
+            "AND st.archived_at IS NULL AND NOT EXISTS (SELECT 1 FROM term_report r WHERE r.student_id = st.id "
+            "AND r.term_id = :t) AND NOT EXISTS (SELECT 1 FROM status_change x WHERE x.student_id = st.id "
+            "AND x.kind IN ('transfer_out', 'transfer_in', 'suspension') AND (x.state = 'submitted' "
+            "OR (x.state = 'approved' AND x.effective_date >= (SELECT start_date FROM term WHERE id = :t))))",
+            **c,
+            t=term,
+        ),
+        "intake_late": _intakes_late(session, county),
+        "checks_short": _classes_short_of_checks(session, county, term),
     }
+
+
+def _intakes_late(session: Session, county: int) -> int:
+    """Open schools' intakes (grade 1, grade 7 by the school's stages) not complete: both deadlines (30 September,
+    31 October) have passed on TODAY. A record is complete with an ID number and a family member, one marked
+    guardian and one with a phone (rules.registration.record_gaps, the rule itself)."""
+    family: dict[int, list[dict[str, object]]] = {}
+    for student, guardian, phone in session.execute(
+        text(
+            "SELECT f.student_id, f.is_guardian, f.phone FROM family_member f JOIN student st ON st.id = f.student_id "
+            f"JOIN school s ON s.id = st.school_id WHERE s.township_id IN ({COUNTY})"
+        ),
+        {"c": county},
+    ):
+        family.setdefault(student, []).append({"is_guardian": bool(guardian), "phone": phone})
+    intake: dict[tuple[int, Stage], list[bool]] = {}
+    for student, school, code, id_number in session.execute(
+        text(
+            "SELECT st.id, st.school_id, k.code, st.id_number FROM student st "
+            "JOIN school_class k ON k.id = st.class_id JOIN school s ON s.id = st.school_id "
+            f"WHERE s.township_id IN ({COUNTY}) AND st.status IN ('enrolled', 'suspended') "
+            "AND st.merged_into_id IS NULL AND st.archived_at IS NULL"
+        ),
+        {"c": county},
+    ):
+        parsed = parse_class_code(code)
+        if parsed.grade(2026) == parsed.stage.first_grade:
+            gaps = record_gaps({"id_number": id_number}, family.get(student, []))
+            intake.setdefault((school, parsed.stage), []).append(not gaps)
+    late = 0
+    for school, kind in session.execute(
+        text(f"SELECT id, kind FROM school WHERE township_id IN ({COUNTY}) AND closed_on IS NULL"),
+        {"c": county},
+    ):
+        for stage in SchoolKind(kind).stages:
+            complete = intake.get((school, stage), [])
+            late += not (complete and all(complete))
+    return late
+
+
+def _classes_short_of_checks(session: Session, county: int, term: int) -> int:
+    """Classes of grades 1–9 checked on fewer distinct days this term than a term asks (2 by default)."""
+    rows = session.execute(
+        text(
+            "SELECT k.code, (SELECT count(DISTINCT r.checked_on) FROM registry_check r WHERE r.class_id = k.id "
+            f"AND r.term_id = :t) FROM school_class k JOIN school s ON s.id = k.school_id "
+            f"WHERE s.township_id IN ({COUNTY})"
+        ),
+        {"c": county, "t": term},
+    )
+    needed = get_settings().registry_checks_per_term
+    return sum(1 for code, checks in rows if 1 <= parse_class_code(code).grade(2026) <= 9 and checks < needed)
 
 
 def _day(value: object) -> date | None:
@@ -214,6 +313,9 @@ def test_every_figure_equals_the_count_from_the_base_tables(demo_engine: Engine,
         # the counties differ, so a figure read from the wrong county would show
         assert expected[city[0]]["open_cases"] - 4 == expected[city[1]]["open_cases"]
         assert expected[city[2]]["left_behind"] < expected[city[0]]["left_behind"]
+        assert expected[city[0]]["lost"] - 1 == expected[city[1]]["lost"]
+        assert expected[city[0]]["checks_short"] - 1 == expected[city[2]]["checks_short"]
+        assert expected[city[0]]["intake_late"]  # the demo county's intake is still incomplete in places
         # the total sums the counties, and its rate comes from the summed parts, not an average of rates
         for key in expected[city[0]]:
             assert result.total.values[key] == sum(expected[c][key] for c in city), key

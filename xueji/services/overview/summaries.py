@@ -28,6 +28,7 @@ from xueji.locks import write_lock
 from xueji.models import City, County, CountyFigure
 from xueji.rules.cases import CaseCategory
 from xueji.rules.monthly_report import MonthState, SubmissionState, last_month, month_state
+from xueji.rules.registration import RegistrationState
 from xueji.rules.retention import GradeFlow, percent, total
 from xueji.rules.vocab import Role, ScopeKind
 from xueji.services.cases import ladder, ledgers, visits
@@ -37,7 +38,7 @@ from xueji.services.dashboards import figures as dashboard
 from xueji.services.dashboards import retention
 from xueji.services.home_teaching import board, records
 from xueji.services.overview import counts
-from xueji.services.registry import status_changes
+from xueji.services.registry import checks, registration, status_changes, term_reports
 from xueji.services.reports import missing
 
 RETENTION = "retention"
@@ -67,6 +68,13 @@ FIGURES = (
     Figure("home_teaching", "应送教", "本学期送教上门的孩子(一人一案)"),
     Figure("home_teaching_behind", "送教未达标", "送教上门未达标、已落后或有风险的孩子"),
     Figure("approvals_overdue", "异动超期未审批", "学籍异动申请超过 7 个工作日仍未审批"),
+    Figure("lost", "流生", "本学期开学报到期过后仍未报到、也没有转学或休学手续的在读学生(学期中才计)"),
+    Figure(
+        "intake_late",
+        "新生注册逾期",
+        "过了注册截止日期,一年级或七年级新生学籍仍未导入或不完整的学校(按学段计)",
+    ),
+    Figure("checks_short", "人籍一致未完成", "本学期人籍一致核查未达到规定次数的班级"),
     Figure("reports_owed", "上月应报月报", "上月应报送月报的学校"),
     Figure("reports_overdue", "月报逾期未报送", "上月月报过了报送期限仍未报送的学校"),
     Figure("sweep_villages", "应排查村", "本学期拉网式排查计划中的村/社区"),
@@ -119,6 +127,10 @@ def county_figures(session: Session, county_id: int) -> dict[tuple[str, str], in
     values[("approvals_overdue", "")] = sum(
         late for _, _, late in status_changes.overdue_by_school(session, actor=actor)
     )
+    values[("lost", "")], values[("checks_short", "")] = _term_figures(session, actor)
+    values[("intake_late", "")] = sum(
+        1 for r in registration.intake_progress(session, actor=actor) if r.state is RegistrationState.LATE
+    )
     month = last_month(today())
     owed = (
         missing.school_months(session, actor, month)
@@ -131,6 +143,21 @@ def county_figures(session: Session, county_id: int) -> dict[tuple[str, str], in
     values[("sweep_villages", "")] = int(sweep["村/社区"].sum()) if len(sweep) else 0
     values[("sweep_done", "")] = int(sweep["已提交或已审核"].sum()) if len(sweep) else 0
     return values
+
+
+def _term_figures(session: Session, actor: Actor) -> tuple[int, int]:
+    """The term's 流生 (while the term runs, as the county's 我的待办 counts them) and its classes short of 人籍一致
+    checks; (0, 0) before the school year's terms are set."""
+    try:
+        term, progress = checks.check_progress(session, actor=actor)
+        lost = (
+            sum(r.lost for r in term_reports.report_progress(session, actor=actor))
+            if term.contains(today())
+            else 0
+        )
+    except term_reports.TermReportError:
+        return 0, 0
+    return lost, sum(r.classes - r.classes_done for r in progress)
 
 
 @unit_of_work
