@@ -19,6 +19,7 @@ from xueji.db import refresh_statistics
 from xueji.demo.accounts import DEMO_PASSWORD, import_accounts
 from xueji.demo.build import DemoContext, DemoSpec, DemoSummary, load_demo, load_registry
 from xueji.demo.geography import COUNTY, SchoolSpec, TownshipSpec
+from xueji.demo.term_start import load_term_start
 from xueji.excel.account_template import AccountLine
 from xueji.excel.setup_template import filled_workbook
 from xueji.models import AppUser, School, Student, Village
@@ -105,7 +106,7 @@ def city_workbook() -> bytes:
 
 
 def _small_county(session: Session, spec: DemoSpec, county: SmallCounty, used: set[str]) -> DemoSummary:
-    """One small county's registry, from the demo's generator with its own seed."""
+    """One small county's registry and its autumn term so far, from the demo's generator with its own seed."""
     rng = random.Random(f"{spec.seed}-{county.code}")
     ctx = DemoContext(
         spec=DemoSpec(
@@ -136,6 +137,7 @@ def _small_county(session: Session, spec: DemoSpec, county: SmallCounty, used: s
         }
     )
     load_registry(session, ctx)
+    load_term_start(session, ctx)  # its reports and checks, so that 流生 and 人籍一致 compare with 浏阳市
     ctx.summary.townships = len(county.townships)
     ctx.summary.villages = sum(len(t.villages) for t in county.townships)
     return ctx.summary
