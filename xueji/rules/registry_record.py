@@ -475,9 +475,8 @@ def _run(rows: Sequence[CheckedRow], checks: tuple[_Check, ...]) -> list[dict[st
     columns = []
     for key, index, check, seen in checks:
         texts = list(map(itemgetter(index), raws))
-        if (
-            seen is None
-        ):  # nearly unique to a child: every cell checked (a LossyNumber equals its digits' text)
+        if seen is None:
+            # nearly unique to a child: every cell checked (and a LossyNumber equals its digits' text)
             values = [_verdict(check, text) for text in texts]
         else:
             distinct = set(texts)
