@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from xueji.demo.registry_file import template_workbook
 from xueji.excel.registry_template import read_registry
+from xueji.rules import registry_record as rr
 from xueji.rules.ethnicity import ETHNICITIES
 from xueji.rules.id_number import build_id_number
 from xueji.rules.registry_record import COLUMN_BY_KEY, check_row, check_rows, example_cells, new_row
@@ -101,9 +102,23 @@ def test_valid_rows_written_to_a_workbook_read_back_and_check_clean(rows):
         assert row.values["name"] == cells["name"]
 
 
+MEMBER_KEYS = {n: [k for k in COLUMN_BY_KEY if k.startswith(f"m{n}_")] for n in (1, 2)}
+
+
+def _forget_verdicts() -> None:
+    for *_, seen in (*rr._CHECKS, *(c for _, checks, _ in rr._MEMBERS for c in checks)):
+        if seen is not None:
+            seen.clear()
+
+
 @given(
     st.lists(
-        st.tuples(valid_rows(), st.sampled_from([None, *sorted(CORRUPTIONS)]), st.integers(0, 1000)),
+        st.tuples(
+            valid_rows(),
+            st.sampled_from([None, *sorted(CORRUPTIONS)]),
+            st.integers(0, 1000),
+            st.sampled_from([(), (1,), (2,), (1, 2)]),  # family members left blank
+        ),
         min_size=1,
         max_size=12,
     )
@@ -112,9 +127,16 @@ def test_valid_rows_written_to_a_workbook_read_back_and_check_clean(rows):
 def test_a_batch_checks_exactly_as_its_rows_one_by_one(drawn):
     """check_rows checks each column down the batch, each distinct text once: every row's values, family,
     problems (in the same order) and counts are what check_row gives that row alone."""
-    cells = [c if field is None else c | {field: CORRUPTIONS[field](c, n)} for c, field, n in drawn]
+    cells = []
+    for c, field, n, blank in drawn:
+        row = c if field is None else c | {field: CORRUPTIONS[field](c, n)}
+        cells.append(row | {k: "" for m in blank for k in MEMBER_KEYS[m]})
     cells += cells[: len(cells) // 2]  # texts met again in the same batch
-    alone = [check_row(new_row(i, c), today=TODAY, school_year=YEAR) for i, c in enumerate(cells, 2)]
+    alone = []
+    for i, c in enumerate(cells, 2):
+        _forget_verdicts()
+        alone.append(check_row(new_row(i, c), today=TODAY, school_year=YEAR))
+    _forget_verdicts()
     batch = [new_row(i, c) for i, c in enumerate(cells, 2)]
     check_rows(batch, today=TODAY, school_year=YEAR)
     for one, many in zip(alone, batch, strict=True):
@@ -125,3 +147,22 @@ def test_a_batch_checks_exactly_as_its_rows_one_by_one(drawn):
             one.warnings,
             one.checked,
         )
+
+
+def test_a_columns_memory_cleared_midway_by_another_import_does_not_break_a_batch(monkeypatch):
+    """Two imports in one server process check their chunks in two threads and share each column's memory of
+    verdicts; one clears it when it fills up (addresses are nearly all different). Here the memory is cleared
+    at every check, as the other thread could at any moment: the batch still reads its own verdicts."""
+    ((key, _, check, seen),) = [c for c in rr._CHECKS if c[0] == "current_address"]
+
+    def clearing(text: str) -> object:
+        seen.clear()
+        return check(text)
+
+    monkeypatch.setattr(
+        rr, "_CHECKS", tuple((k, i, clearing, s) if k == key else (k, i, c, s) for k, i, c, s in rr._CHECKS)
+    )
+    rows = [new_row(n, example_cells() | {"current_address": f"古港镇梅田村{n}号"}) for n in range(2, 60)]
+    check_rows(rows, today=TODAY, school_year=YEAR)
+    assert [r.values["current_address"] for r in rows] == [f"古港镇梅田村{n}号" for n in range(2, 60)]
+    assert all(r.ok for r in rows)

@@ -479,15 +479,16 @@ def _run(rows: Sequence[CheckedRow], checks: tuple[_Check, ...]) -> list[dict[st
             # nearly unique to a child: every cell checked (and a LossyNumber equals its digits' text)
             values = [_verdict(check, text) for text in texts]
         else:
-            distinct = set(texts)
-            new = distinct.difference(seen)
-            if len(seen) + len(new) > _REMEMBER:
+            # this batch's verdicts apart from the column's memory, which another import's thread may clear
+            verdicts = {text: seen.get(text, _UNSEEN) for text in set(texts)}
+            for text, verdict in verdicts.items():
+                if verdict is _UNSEEN:
+                    verdicts[text] = _verdict(check, text)  # a problem's one instance serves every such row
+            if len(seen) + len(verdicts) > _REMEMBER:
                 seen.clear()
-                new = distinct
-            for text in new:
-                seen[text] = _verdict(check, text)  # a problem's one instance serves every row with this text
-            values = list(map(seen.__getitem__, texts))
-            if not any(seen[text].__class__ is Invalid for text in distinct):
+            seen.update(verdicts)
+            values = list(map(verdicts.__getitem__, texts))
+            if not any(verdict.__class__ is Invalid for verdict in verdicts.values()):
                 columns.append(values)
                 continue
         for i, value in enumerate(values):
@@ -497,6 +498,9 @@ def _run(rows: Sequence[CheckedRow], checks: tuple[_Check, ...]) -> list[dict[st
         columns.append(values)
     keys = [key for key, *_ in checks]
     return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+_UNSEEN = object()
 
 
 def _verdict(check: Callable[[str], Any], text: str) -> Any:  # noqa: ANN401 - a column's value
