@@ -478,6 +478,7 @@ def _run(rows: Sequence[CheckedRow], checks: tuple[_Check, ...]) -> list[dict[st
         if seen is None:
             # nearly unique to a child: every cell checked (and a LossyNumber equals its digits' text)
             values = [_verdict(check, text) for text in texts]
+            failed = True  # looked for cell by cell below
         else:
             # this batch's verdicts apart from the column's memory, which another import's thread may clear
             verdicts = {text: seen.get(text, _UNSEEN) for text in set(texts)}
@@ -488,13 +489,12 @@ def _run(rows: Sequence[CheckedRow], checks: tuple[_Check, ...]) -> list[dict[st
                 seen.clear()
             seen.update(verdicts)
             values = list(map(verdicts.__getitem__, texts))
-            if not any(verdict.__class__ is Invalid for verdict in verdicts.values()):
-                columns.append(values)
-                continue
-        for i, value in enumerate(values):
-            if value.__class__ is Invalid:
-                rows[i].reject(key, str(value))
-                values[i] = None
+            failed = any(verdict.__class__ is Invalid for verdict in verdicts.values())
+        if failed:
+            for i, value in enumerate(values):
+                if value.__class__ is Invalid:
+                    rows[i].reject(key, str(value))
+                    values[i] = None
         columns.append(values)
     keys = [key for key, *_ in checks]
     return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]

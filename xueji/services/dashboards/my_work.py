@@ -199,13 +199,12 @@ def _county(session: Session, actor: Actor) -> MyWork:
 # What a supervisor follows up in a county: (figure of 各县区对比, the line, its unit, how urgent, the page with the
 # detail). 排查 is counted apart (villages planned − villages done). 流生 and 新生注册 are detailed on pages that name
 # the children, which a supervisor does not open: their lines lead to 各县区对比, where the county's row has them.
-COUNTIES = "pages/overview/counties.py"
 WATCHED = (
     ("ladder_overdue", "劝返复学步骤逾期未完成", "步", Urgency.OVERDUE, w.LADDER),
     ("visits_overdue", "家访逾期的儿童", "人", Urgency.OVERDUE, w.SUPERVISION),
     ("approvals_overdue", "学籍异动超期未审批", "件", Urgency.OVERDUE, w.STATUS_CHANGES),
-    ("lost", "流生(开学未报到、无手续)", "人", Urgency.OVERDUE, COUNTIES),
-    ("intake_late", "新生注册逾期未完成", "所学校", Urgency.OVERDUE, COUNTIES),
+    ("lost", "流生(开学未报到、无手续)", "人", Urgency.OVERDUE, w.COUNTIES),
+    ("intake_late", "新生注册逾期未完成", "所学校", Urgency.OVERDUE, w.COUNTIES),
     ("checks_short", "人籍一致核查未完成", "个班", Urgency.DUE, w.CHECKS),
     ("reports_overdue", "上月月报逾期未报送", "所学校", Urgency.OVERDUE, "pages/reports/review.py"),
     ("home_teaching_behind", "送教上门未达标、落后或有风险", "人", Urgency.DUE, w.HT_BOARD),

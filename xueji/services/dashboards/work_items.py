@@ -61,6 +61,7 @@ MATCH_REVIEW = "pages/comparisons/match_review.py"
 HT_VISIT = "pages/home_teaching/visit.py"
 HT_CHILD = "pages/home_teaching/child.py"
 CHECKLIST = "pages/setup/checklist.py"
+COUNTIES = "pages/overview/counties.py"
 USERS = "pages/system/users.py"
 AUDIT_LOG = "pages/system/audit_log.py"
 
